@@ -1,0 +1,19 @@
+import { usageError } from './errors.js';
+
+export type OutputMode = 'text' | 'json';
+
+export function parseOutputMode(value: string | undefined): OutputMode {
+  if (value === undefined || value === 'text') return 'text';
+  if (value === 'json') return 'json';
+  throw usageError(`unknown --output "${value}": use text or json`);
+}
+
+/** True where nobody can answer a prompt or watch a spinner: CI=true or no TTY. */
+export function isNonInteractive(stream: NodeJS.WriteStream = process.stdout): boolean {
+  const ci = process.env.CI;
+  return (ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false') || !stream.isTTY;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { parseDuration } from '../../bin/cli/duration.js';
+import { runQctl } from '../helpers/cli.js';
+
+describe('qctl entry point', () => {
+  it('prints help and exits 0', async () => {
+    const result = await runQctl(['--help']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('Usage: qctl');
+  });
+
+  it('rejects an unknown command with exit 2', async () => {
+    const result = await runQctl(['definitely-not-a-command']);
+    expect(result.exitCode).toBe(2);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['500ms', 500],
+    ['30s', 30_000],
+    ['5m', 300_000],
+    ['1h30m', 5_400_000],
+    ['2', 2000],
+    ['1.5s', 1500],
+  ])('%s -> %d ms', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+
+  it.each(['', 'abc', '5 minutes', '10x', '0s', '-1s'])('rejects %j with a message naming the fix', (text) => {
+    expect(() => parseDuration(text, '--timeout')).toThrow(/invalid --timeout .*e\.g\. 500ms, 30s, 5m/);
+  });
+});

@@ -1,0 +1,17 @@
+import { execa, type Result } from 'execa';
+import { repoPath } from './quotes-fixture.js';
+
+/** Runs the real `qctl` entry point as a child process, the way users and CI run it. */
+export async function runQctl(
+  args: string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string; input?: string; timeoutMs?: number } = {},
+): Promise<Result> {
+  return execa('node', [repoPath('bin/qctl.mjs'), ...args], {
+    cwd: options.cwd ?? repoPath(),
+    env: { QCTL_FROM_SOURCE: '1', CI: 'true', ...options.env },
+    input: options.input,
+    reject: false,
+    timeout: options.timeoutMs ?? 120_000,
+    stripFinalNewline: false,
+  });
+}
