@@ -1,0 +1,30 @@
+import type { IEnvFromSource, IEnvVar } from 'kubernetes-models/v1';
+import type { SynthContext } from '../context.js';
+import { SECRETS } from '../secrets.js';
+import { API_CONFIG_MAP, redisHost } from './app-config.js';
+
+/** envFrom shared by the API and its Jobs: the ConfigMap plus the optional user secrets. */
+export function apiEnvFrom(): IEnvFromSource[] {
+  return [
+    { configMapRef: { name: API_CONFIG_MAP } },
+    { secretRef: { name: SECRETS.api.name, optional: true } },
+  ];
+}
+
+/**
+ * Credentials as Secret references. REDIS_URL is composed by the kubelet through `$(VAR)`
+ * expansion, so the password never passes through a ConfigMap.
+ */
+export function apiSecretEnv(ctx: SynthContext, { redis }: { redis: boolean }): IEnvVar[] {
+  const env: IEnvVar[] = [
+    { name: 'PGUSER', valueFrom: { secretKeyRef: { name: SECRETS.postgres.name, key: SECRETS.postgres.keys.username } } },
+    { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: SECRETS.postgres.name, key: SECRETS.postgres.keys.password } } },
+  ];
+  if (redis && ctx.env.redis.enabled) {
+    env.push(
+      { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: SECRETS.redis.name, key: SECRETS.redis.keys.password } } },
+      { name: 'REDIS_URL', value: `redis://:$(REDIS_PASSWORD)@${redisHost(ctx)}:6379/0` },
+    );
+  }
+  return env;
+}

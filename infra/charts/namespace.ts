@@ -1,0 +1,47 @@
+import * as kplus from 'cdk8s-plus-28';
+import type { SynthContext } from '../context.js';
+import type { ManifestScope } from '../scope.js';
+
+/**
+ * The app namespace and the ServiceAccounts. cdk8s-plus is used as-is here: with explicit
+ * metadata names it adds nothing we did not ask for. No token is mounted: none of our pods
+ * talks to the Kubernetes API.
+ */
+export function buildNamespace(scope: ManifestScope, ctx: SynthContext): void {
+  const chart = scope.file('00-namespace.yaml');
+  new kplus.Namespace(chart, 'namespace', {
+    metadata: {
+      name: ctx.namespace,
+      labels: {
+        ...ctx.labels(ctx.namespace, 'namespace'),
+        // Pod Security Admission: every pod here must meet the `restricted` profile.
+        'pod-security.kubernetes.io/enforce': 'restricted',
+        'pod-security.kubernetes.io/enforce-version': 'latest',
+      },
+    },
+  });
+}
+
+export const SERVICE_ACCOUNTS = {
+  api: 'quote-api',
+  jobs: 'quote-api-jobs',
+  postgres: 'postgres',
+  redis: 'redis',
+} as const;
+
+export function buildServiceAccounts(scope: ManifestScope, ctx: SynthContext): void {
+  const chart = scope.file('05-service-accounts.yaml');
+  const accounts: Array<[string, string, boolean]> = [
+    [SERVICE_ACCOUNTS.api, 'api', true],
+    [SERVICE_ACCOUNTS.jobs, 'jobs', true],
+    [SERVICE_ACCOUNTS.postgres, 'database', ctx.env.postgres.mode === 'internal'],
+    [SERVICE_ACCOUNTS.redis, 'cache', ctx.env.redis.enabled],
+  ];
+  for (const [name, component, wanted] of accounts) {
+    if (!wanted) continue;
+    new kplus.ServiceAccount(chart, `sa-${name}`, {
+      metadata: { name, namespace: ctx.namespace, labels: ctx.labels(name, component) },
+      automountToken: false,
+    });
+  }
+}

@@ -1,0 +1,170 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { CLUSTER_NAMES, type ClusterName } from './clusters.js';
+import { ENVIRONMENT_NAMES, type EnvironmentName, type EnvironmentSettings } from './environments.js';
+import { InfraUsageError } from './errors.js';
+import type { DeepPartial } from './merge.js';
+import { environmentSettingsSchema } from './settings-schema.js';
+
+export const MONITORING_MODES = ['self', 'operator', 'none'] as const;
+export type MonitoringMode = (typeof MONITORING_MODES)[number];
+
+export type SettingsOverride = DeepPartial<EnvironmentSettings>;
+
+/** The shape of qctl.config.ts at the repository root (see qctl.config.ts and docs/manifests.md). */
+export interface QctlConfig {
+  /** Cluster flavour used when `--cluster` is not given (default microk8s). */
+  cluster?: ClusterName;
+  /** Monitoring stack mode used when `--monitoring` is not given (default self). */
+  monitoring?: MonitoringMode;
+  /** Overrides applied to every environment, before the per-environment ones. */
+  defaults?: SettingsOverride;
+  /** Per-environment overrides. */
+  environments?: Partial<Record<EnvironmentName, SettingsOverride>>;
+}
+
+/** Identity function that gives qctl.config.ts its types. */
+export function defineConfig(config: QctlConfig): QctlConfig {
+  return config;
+}
+
+// The nested settings are checked key by key by getEnvironment(); here only the outer shape.
+const configSchema = z.strictObject({
+  cluster: z.enum(CLUSTER_NAMES).optional(),
+  monitoring: z.enum(MONITORING_MODES).optional(),
+  defaults: z.record(z.string(), z.unknown()).optional(),
+  environments: z.partialRecord(z.enum(ENVIRONMENT_NAMES), z.record(z.string(), z.unknown())).optional(),
+});
+
+export function checkConfig(value: unknown, source: string): QctlConfig {
+  const parsed = configSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      throw new InfraUsageError(
+        `${source}: unknown key "${[path, issue.keys[0]].filter(Boolean).join('.')}": use cluster, monitoring, defaults or environments.{${ENVIRONMENT_NAMES.join(',')}}`,
+      );
+    }
+    throw new InfraUsageError(`${source}: ${path || 'config'}: ${issue.message}`);
+  }
+  return parsed.data as QctlConfig;
+}
+
+export const CONFIG_FILE_NAMES = ['qctl.config.ts', 'qctl.config.mts', 'qctl.config.mjs', 'qctl.config.js'];
+
+/**
+ * Loads the config file: `path` when given (must exist), else the first of CONFIG_FILE_NAMES
+ * in `cwd`. Returns null when there is none. TypeScript files load through tsx, which is a
+ * runtime dependency, so this works from the compiled CLI too.
+ */
+export async function loadConfigFile(path?: string, cwd = process.cwd()): Promise<{ config: QctlConfig; source: string } | null> {
+  let file: string | undefined;
+  if (path) {
+    file = resolve(cwd, path);
+    if (!existsSync(file)) throw new InfraUsageError(`config file ${path} does not exist: pass an existing qctl.config.ts`);
+  } else {
+    file = CONFIG_FILE_NAMES.map((name) => resolve(cwd, name)).find((candidate) => existsSync(candidate));
+    if (!file) return null;
+  }
+  const source = file.slice(resolve(cwd).length + 1) || file;
+  let module: { default?: unknown };
+  try {
+    if (/\.m?ts$/.test(file)) {
+      const { tsImport } = await import('tsx/esm/api');
+      module = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
+    } else {
+      module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    }
+  } catch (error) {
+    throw new InfraUsageError(`${source} failed to load: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
+  // tsImport of a CommonJS-looking module can nest the default export once more.
+  let value = module.default;
+  if (value && typeof value === 'object' && 'default' in value && Object.keys(value).length === 1) {
+    value = (value as { default: unknown }).default;
+  }
+  if (value === undefined) throw new InfraUsageError(`${source} has no default export: end it with \`export default defineConfig({...})\``);
+  return { config: checkConfig(value, source), source };
+}
+
+type SchemaNode = z.ZodType & { def: Record<string, unknown> & { type: string } };
+
+/**
+ * Turns `--set key=value` pairs into one override each, typed by the settings schema:
+ * numbers and booleans are parsed, `null` clears a nullable setting, lists are comma-separated.
+ */
+export function parseSetArguments(pairs: string[]): Array<{ source: string; values: SettingsOverride }> {
+  return pairs.map((pair) => {
+    const source = `--set ${pair}`;
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new InfraUsageError(`invalid --set "${pair}": use key=value, e.g. --set api.replicas=2`);
+    const key = pair.slice(0, eq).trim();
+    const raw = pair.slice(eq + 1);
+    const parts = key.split('.');
+    let node = environmentSettingsSchema as unknown as SchemaNode;
+    let freeForm = false;
+    for (let i = 0; i < parts.length; i += 1) {
+      const part = parts[i]!;
+      if (node.def.type === 'record') {
+        freeForm = true;
+        break;
+      }
+      const shape = node.def.type === 'object' ? (node as unknown as { shape: Record<string, SchemaNode> }).shape : undefined;
+      const next = shape?.[part];
+      if (!next) {
+        const prefix = parts.slice(0, i).join('.');
+        const valid = shape ? Object.keys(shape).map((k) => (prefix ? `${prefix}.${k}` : k)) : [];
+        throw new InfraUsageError(
+          `invalid --set "${pair}": unknown setting "${key}"${valid.length ? `; valid keys: ${valid.join(', ')}` : ` ("${prefix}" is a value, not a group)`}`,
+        );
+      }
+      node = next;
+    }
+    const value = freeForm ? guessScalar(raw) : coerce(node, raw, pair, key);
+    const values: Record<string, unknown> = {};
+    let cursor = values;
+    parts.forEach((part, index) => {
+      if (index === parts.length - 1) cursor[part] = value;
+      else cursor = (cursor[part] = {}) as Record<string, unknown>;
+    });
+    return { source, values: values as SettingsOverride };
+  });
+}
+
+function coerce(node: SchemaNode, raw: string, pair: string, key: string): unknown {
+  const type = node.def.type;
+  if (type === 'nullable') {
+    if (raw === 'null') return null;
+    return coerce(node.def.innerType as SchemaNode, raw, pair, key);
+  }
+  const fail = (expected: string): never => {
+    throw new InfraUsageError(`invalid --set "${pair}": ${key} expects ${expected}`);
+  };
+  switch (type) {
+    case 'number': {
+      if (!/^-?\d+(\.\d+)?$/.test(raw.trim())) fail('a number');
+      return Number(raw);
+    }
+    case 'boolean':
+      if (raw !== 'true' && raw !== 'false') fail('true or false');
+      return raw === 'true';
+    case 'array':
+      return raw.trim() === '' ? [] : raw.split(',').map((item) => coerce(node.def.element as SchemaNode, item.trim(), pair, key));
+    case 'object':
+      return fail(`a group of settings: set one of its keys, e.g. ${key}.${Object.keys((node as unknown as { shape: object }).shape)[0]}=...`);
+    case 'record':
+      return fail(`a group of settings: set one of its keys, e.g. ${key}.name=value`);
+    default:
+      return raw;
+  }
+}
+
+function guessScalar(raw: string): unknown {
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  if (raw === 'null') return null;
+  if (/^-?\d+(\.\d+)?$/.test(raw)) return Number(raw);
+  return raw;
+}

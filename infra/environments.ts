@@ -1,0 +1,173 @@
+import { InfraUsageError } from './errors.js';
+import { crossFieldProblems, environmentSettingsSchema, type EnvironmentSettings } from './settings-schema.js';
+import { deepMerge, type DeepPartial } from './merge.js';
+
+export type { EnvironmentSettings } from './settings-schema.js';
+
+export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
+export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
+/** One environment after overrides: its settings plus the names derived from it. */
+export interface Environment extends EnvironmentSettings {
+  name: EnvironmentName;
+  /** `quotes-<env>`: every namespaced object sets it explicitly, never from the kube context. */
+  namespace: string;
+}
+
+export const DEFAULT_HOST = 'quotes.127.0.0.1.nip.io';
+
+const COMMON: EnvironmentSettings = {
+  api: {
+    replicas: 1,
+    resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+    logLevel: 'info',
+    hpa: {
+      enabled: false,
+      minReplicas: 1,
+      maxReplicas: 3,
+      cpuUtilization: 70,
+      memoryUtilization: null,
+      scaleDownStabilizationSeconds: 300,
+    },
+    spread: 'preferred',
+    postgresAffinity: false,
+    terminationGracePeriodSeconds: 30,
+    preStopSleepSeconds: 5,
+  },
+  ingress: { enabled: true, host: DEFAULT_HOST, className: null, tlsSecretName: null },
+  image: { registry: null, repository: 'quote-api', tag: '0.1.0', pullPolicy: null },
+  postgres: {
+    mode: 'internal',
+    image: 'pgvector/pgvector:0.8.0-pg17',
+    externalHost: null,
+    port: 5432,
+    database: 'quotes',
+    storageSize: '1Gi',
+    storageClassName: null,
+    resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+  },
+  redis: {
+    enabled: true,
+    image: 'redis:7.4-alpine',
+    storageSize: '512Mi',
+    storageClassName: null,
+    resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '250m', memory: '128Mi' } },
+  },
+  jobs: {
+    ttlSecondsAfterFinished: 86400,
+    backoffLimit: 3,
+    activeDeadlineSeconds: 900,
+    resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+  },
+  app: {
+    embeddingModel: 'text-embedding-3-small',
+    vectorIndex: 'hnsw',
+    ivfflatLists: 100,
+    cacheTtlSeconds: 300,
+    corsOrigins: [],
+    openaiBaseUrl: null,
+  },
+  networkPolicy: { ingressControllerNamespaces: null, monitoringNamespaces: ['monitoring'], egressPorts: [443] },
+  monitoring: {},
+};
+
+/** What each environment changes from COMMON. */
+const ENVIRONMENT_DEFAULTS: Record<EnvironmentName, DeepPartial<EnvironmentSettings>> = {
+  dev: {
+    api: { replicas: 1, logLevel: 'debug' },
+    ingress: { host: DEFAULT_HOST },
+    jobs: { ttlSecondsAfterFinished: 3600 },
+  },
+  staging: {
+    api: {
+      replicas: 1,
+      resources: { requests: { cpu: '100m', memory: '192Mi' }, limits: { cpu: '1', memory: '384Mi' } },
+      logLevel: 'info',
+    },
+    ingress: { host: `staging.${DEFAULT_HOST}` },
+    postgres: { storageSize: '5Gi' },
+    redis: { storageSize: '1Gi' },
+  },
+  prod: {
+    api: {
+      replicas: 3,
+      resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+      logLevel: 'info',
+      hpa: { enabled: true, minReplicas: 3, maxReplicas: 10, cpuUtilization: 70, memoryUtilization: 80 },
+      terminationGracePeriodSeconds: 45,
+      preStopSleepSeconds: 10,
+    },
+    ingress: { host: `prod.${DEFAULT_HOST}` },
+    postgres: {
+      storageSize: '20Gi',
+      resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } },
+    },
+    redis: {
+      storageSize: '2Gi',
+      resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+    },
+    jobs: { ttlSecondsAfterFinished: 604800 },
+  },
+};
+
+export function isEnvironmentName(name: string): name is EnvironmentName {
+  return (ENVIRONMENT_NAMES as readonly string[]).includes(name);
+}
+
+export function assertEnvironmentName(name: string): EnvironmentName {
+  if (!isEnvironmentName(name)) {
+    throw new InfraUsageError(`unknown environment "${name}": use one of ${ENVIRONMENT_NAMES.join(', ')}`);
+  }
+  return name;
+}
+
+/** The built-in settings of an environment, before any qctl.config.ts or --set override. */
+export function defaultSettings(name: EnvironmentName): EnvironmentSettings {
+  return deepMerge(structuredClone(COMMON), ENVIRONMENT_DEFAULTS[name]) as EnvironmentSettings;
+}
+
+/**
+ * The settings of `name`, with optional overrides layered on top (in order). `source`
+ * names where the overrides came from in error messages. Throws InfraUsageError for an
+ * unknown environment, an unknown key or a value of the wrong type.
+ */
+export function getEnvironment(
+  name: string,
+  overrides: Array<{ source: string; values: DeepPartial<EnvironmentSettings> }> = [],
+): Environment {
+  const envName = assertEnvironmentName(name);
+  let merged: unknown = defaultSettings(envName);
+  for (const layer of overrides) {
+    merged = deepMerge(merged, layer.values);
+    const parsed = environmentSettingsSchema.safeParse(merged);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const path = issue.path.map(String).join('.');
+      const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+      if (unknownKeys.length > 0) {
+        const key = [path, unknownKeys[0]].filter(Boolean).join('.');
+        throw new InfraUsageError(
+          `${layer.source}: unknown setting "${key}" for environment ${envName}: valid keys here are ${validKeysAt(path).join(', ')}`,
+        );
+      }
+      throw new InfraUsageError(`${layer.source}: ${path || 'settings'} for environment ${envName}: ${issue.message}`);
+    }
+  }
+  const settings = environmentSettingsSchema.parse(merged);
+  const problem = crossFieldProblems(settings)[0];
+  if (problem) {
+    const source = overrides.length > 0 ? overrides.map((o) => o.source).join(' + ') : 'environment defaults';
+    throw new InfraUsageError(`${source}: ${problem[0]} for environment ${envName} ${problem[1]}`);
+  }
+  return { ...settings, name: envName, namespace: namespaceFor(envName) };
+}
+
+export function namespaceFor(env: EnvironmentName): string {
+  return `quotes-${env}`;
+}
+
+function validKeysAt(path: string): string[] {
+  let value: unknown = COMMON;
+  for (const part of path ? path.split('.') : []) value = (value as Record<string, unknown>)[part];
+  return value && typeof value === 'object' ? Object.keys(value) : [];
+}

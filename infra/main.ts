@@ -1,0 +1,184 @@
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { getClusterFlavour, type ClusterName } from './clusters.js';
+import {
+  loadConfigFile,
+  MONITORING_MODES,
+  parseSetArguments,
+  type MonitoringMode,
+  type QctlConfig,
+  type SettingsOverride,
+} from './config.js';
+import { createSynthContext, type SynthContext } from './context.js';
+import { assertEnvironmentName, ENVIRONMENT_NAMES, getEnvironment, type EnvironmentName } from './environments.js';
+import { InfraUsageError } from './errors.js';
+import { imageFromSettings, parseImageRef } from './image.js';
+import { ManifestScope, type KubeObject } from './scope.js';
+import { toYamlDocuments } from './yaml.js';
+import { buildAppConfig } from './charts/app-config.js';
+import { buildNamespace, buildServiceAccounts } from './charts/namespace.js';
+import { buildQuoteApi } from './charts/quote-api.js';
+
+export type { KubeObject } from './scope.js';
+export type { SynthContext } from './context.js';
+export type { MonitoringMode, QctlConfig } from './config.js';
+
+export const DEFAULT_CLUSTER: ClusterName = 'microk8s';
+export const DEFAULT_MONITORING: MonitoringMode = 'self';
+
+/**
+ * Every stack of one environment, in one place. A stack is a function
+ * `(scope: ManifestScope, ctx: SynthContext) => void` that adds its objects to the files it
+ * names (see scope.ts for the file-number scheme).
+ *
+ * EXTENSION POINT: adding a stack is one call here with the same scope and context, e.g.
+ *   buildMonitoring(scope, ctx);   // infra/monitoring: reads ctx.monitoring (self|operator|none)
+ * ctx.env.monitoring carries that stack's own (unvalidated) settings from qctl.config.ts/--set.
+ */
+export function buildStacks(scope: ManifestScope, ctx: SynthContext): void {
+  buildNamespace(scope, ctx);
+  buildServiceAccounts(scope, ctx);
+  buildAppConfig(scope, ctx);
+  buildQuoteApi(scope, ctx);
+}
+
+export interface SynthesizeOptions {
+  env: string;
+  /** Cluster flavour; default: qctl.config.ts `cluster`, else microk8s. */
+  cluster?: string;
+  /** Image reference (registry/repo:tag); default: the environment's image settings. */
+  image?: string;
+  /** `key=value` overrides, applied after qctl.config.ts. */
+  set?: string[];
+  /** Monitoring mode; default: qctl.config.ts `monitoring`, else self. */
+  monitoring?: string;
+  /** A config object, a path to a config file, or false for none. Default: qctl.config.ts in `cwd` if present. */
+  config?: QctlConfig | string | false;
+  cwd?: string;
+}
+
+export interface SynthFile {
+  /** e.g. `00-namespace.yaml`; files are in apply order. */
+  name: string;
+  objects: KubeObject[];
+}
+
+export interface SynthResult {
+  env: EnvironmentName;
+  namespace: string;
+  cluster: ClusterName;
+  image: string;
+  monitoring: MonitoringMode;
+  files: SynthFile[];
+  /** All objects in apply order (file order, then order within the file). */
+  objects: KubeObject[];
+  context: SynthContext;
+}
+
+/** Resolves a `config` option to a config object (loading qctl.config.ts when asked). */
+export async function resolveConfig(config: SynthesizeOptions['config'], cwd?: string): Promise<{ config: QctlConfig; source: string }> {
+  if (config === false) return { config: {}, source: 'no config' };
+  if (typeof config === 'object') return { config, source: 'config' };
+  const loaded = await loadConfigFile(config, cwd);
+  return loaded ?? { config: {}, source: 'no config' };
+}
+
+/**
+ * Builds every object of one environment. Pure apart from reading qctl.config.ts: no kube
+ * context, no clock, no randomness, so two runs give identical output.
+ * Throws InfraUsageError (exitCode 2) for bad input.
+ */
+export async function synthesize(options: SynthesizeOptions): Promise<SynthResult> {
+  const envName = assertEnvironmentName(options.env);
+  const { config, source } = await resolveConfig(options.config, options.cwd);
+  return synthesizeWithConfig({ ...options, env: envName }, config, source);
+}
+
+/** Like synthesize(), with the config already loaded (e.g. once for `--all`). */
+export function synthesizeWithConfig(options: Omit<SynthesizeOptions, 'config'>, config: QctlConfig, configSource = 'config'): SynthResult {
+  const envName = assertEnvironmentName(options.env);
+  const cluster = getClusterFlavour(options.cluster ?? config.cluster ?? DEFAULT_CLUSTER);
+  const monitoring = parseMonitoringMode(options.monitoring ?? config.monitoring ?? DEFAULT_MONITORING);
+  const layers: Array<{ source: string; values: SettingsOverride }> = [];
+  if (config.defaults) layers.push({ source: `${configSource} defaults`, values: config.defaults });
+  const perEnv = config.environments?.[envName];
+  if (perEnv) layers.push({ source: `${configSource} environments.${envName}`, values: perEnv });
+  layers.push(...parseSetArguments(options.set ?? []));
+  const env = getEnvironment(envName, layers);
+  const image = options.image !== undefined ? parseImageRef(options.image, '--image') : imageFromSettings(env.image);
+
+  const ctx = createSynthContext({ env, cluster, image, monitoring });
+  const scope = new ManifestScope();
+  buildStacks(scope, ctx);
+  const files = scope.toFiles();
+  return {
+    env: envName,
+    namespace: ctx.namespace,
+    cluster: cluster.name,
+    image: image.ref,
+    monitoring,
+    files,
+    objects: files.flatMap((file) => file.objects),
+    context: ctx,
+  };
+}
+
+export function parseMonitoringMode(value: string): MonitoringMode {
+  if (!(MONITORING_MODES as readonly string[]).includes(value)) {
+    throw new InfraUsageError(`unknown --monitoring "${value}": use one of ${MONITORING_MODES.join(', ')}`);
+  }
+  return value as MonitoringMode;
+}
+
+/** The YAML text of each file, exactly as written to disk. */
+export function renderFiles(result: Pick<SynthResult, 'files'>): Array<{ name: string; content: string }> {
+  return result.files.map((file) => ({ name: file.name, content: toYamlDocuments(file.objects) }));
+}
+
+const OWNED_FILE = /^[0-9]{2}-[a-z0-9-]+\.yaml$/;
+
+/**
+ * Writes `<outDir>/<env>/<NN-name>.yaml` and removes numbered YAML files left there by an
+ * earlier run (objects that disappeared from the code must not linger in dist/).
+ * Returns the environment directory and the written paths.
+ */
+export function writeSynthOutput(result: Pick<SynthResult, 'env' | 'files'>, outDir: string): { dir: string; paths: string[] } {
+  const dir = resolve(outDir, result.env);
+  mkdirSync(dir, { recursive: true });
+  const rendered = renderFiles(result);
+  const keep = new Set(rendered.map((file) => file.name));
+  for (const existing of readdirSync(dir)) {
+    if (OWNED_FILE.test(existing) && !keep.has(existing)) rmSync(join(dir, existing));
+  }
+  const paths = rendered.map((file) => {
+    const path = join(dir, file.name);
+    writeFileSync(path, file.content);
+    return path;
+  });
+  return { dir, paths };
+}
+
+/**
+ * `cdk8s synth` (cdk8s.yaml) and `npx tsx infra/main.ts` land here: every environment (or
+ * QCTL_ENV) through cdk8s' own App.synth() into $CDK8S_OUTDIR/<env>/ (default dist/).
+ */
+async function runAsCdk8sApp(): Promise<void> {
+  const outdir = process.env.CDK8S_OUTDIR ?? 'dist';
+  const envs = process.env.QCTL_ENV ? [assertEnvironmentName(process.env.QCTL_ENV)] : [...ENVIRONMENT_NAMES];
+  const { config, source } = await resolveConfig(undefined);
+  for (const env of envs) {
+    const result = synthesizeWithConfig({ env, cluster: process.env.QCTL_CLUSTER, image: process.env.QCTL_IMAGE }, config, source);
+    const scope = new ManifestScope(join(outdir, env));
+    buildStacks(scope, result.context);
+    scope.app.synth();
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+if (invokedDirectly) {
+  runAsCdk8sApp().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = error instanceof InfraUsageError ? 2 : 1;
+  });
+}

@@ -1,0 +1,173 @@
+import { z } from 'zod';
+import { parsePrometheusDuration } from './prometheus-flags.js';
+
+/**
+ * Monitoring settings: per-environment defaults, overridden by the `monitoring` section of
+ * qctl.config.ts and by `--monitoring`. Everything is validated here, at synth time, with
+ * one line that names the setting and the fix: a bad value never reaches the cluster.
+ */
+
+export const MONITORING_MODES = ['self', 'operator', 'none'] as const;
+export type MonitoringMode = (typeof MONITORING_MODES)[number];
+
+export class MonitoringConfigError extends Error {
+  /** Usage-style error: the CLI exits with 2. */
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = 'MonitoringConfigError';
+  }
+}
+
+export interface AlertThresholds {
+  /** Share of API requests answered 5xx (0.01 = 1%) over 5 m that pages. */
+  errorRatio: number;
+  /** API p99 latency in seconds, sustained for 10 m. */
+  latencyP99Seconds: number;
+  /** API container restarts within 15 m above which the alert fires. */
+  restartsPer15m: number;
+  /** Share of embedding requests that failed over 10 m. */
+  embeddingErrorRatio: number;
+}
+
+export interface MonitoringSettings {
+  mode: MonitoringMode;
+  /** Prometheus `--storage.tsdb.retention.time`. */
+  retention: string;
+  /** PersistentVolumeClaim size for the TSDB. */
+  storageSize: string;
+  storageClassName?: string;
+  scrapeInterval: string;
+  evaluationInterval: string;
+  alerts: AlertThresholds;
+  operator: {
+    /** Value of the `release` label kube-prometheus-stack selects ServiceMonitors/PrometheusRules on. */
+    release: string;
+    /** Namespace the operator's Grafana dashboard sidecar watches. */
+    dashboardsNamespace: string;
+  };
+  grafana: {
+    /** Emit an Ingress for Grafana (host `grafana.<api host>` unless `host` is given). */
+    ingress: boolean;
+    host?: string;
+  };
+}
+
+export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
+  errorRatio: 0.01,
+  latencyP99Seconds: 0.5,
+  restartsPer15m: 2,
+  embeddingErrorRatio: 0.05,
+};
+
+const ENVIRONMENT_DEFAULTS: Record<string, Pick<MonitoringSettings, 'retention' | 'storageSize' | 'scrapeInterval'>> = {
+  dev: { retention: '2d', storageSize: '2Gi', scrapeInterval: '30s' },
+  staging: { retention: '7d', storageSize: '10Gi', scrapeInterval: '15s' },
+  prod: { retention: '15d', storageSize: '50Gi', scrapeInterval: '15s' },
+};
+
+/**
+ * kube-prometheus-stack selects on `release: <helm release name>`. microk8s' `observability`
+ * addon installs it as release `kube-prom-stack` in namespace `observability`.
+ */
+export function defaultOperatorSettings(cluster?: string): MonitoringSettings['operator'] {
+  return cluster === 'microk8s'
+    ? { release: 'kube-prom-stack', dashboardsNamespace: 'observability' }
+    : { release: 'kube-prometheus-stack', dashboardsNamespace: 'monitoring' };
+}
+
+export function parseMonitoringMode(value: unknown, source = '--monitoring'): MonitoringMode {
+  if (typeof value === 'string' && (MONITORING_MODES as readonly string[]).includes(value)) return value as MonitoringMode;
+  throw new MonitoringConfigError(
+    `${source}: unknown monitoring mode ${JSON.stringify(value)}; use one of ${MONITORING_MODES.join(', ')}`,
+  );
+}
+
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const HOST = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+const duration = (what: string) =>
+  z.string({ error: 'must be a string such as "15d"' }).superRefine((value, ctx) => {
+    const parsed = parsePrometheusDuration(value);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `Prometheus would reject ${JSON.stringify(value)} (${parsed.reason}); write integers with units y, w, d, h, m, s, ms in that order, e.g. "15d" or "1d12h"` });
+    else if (parsed.ms === 0) ctx.addIssue({ code: 'custom', message: `${what} must be longer than 0 (Prometheus reads 0 as "use the default")` });
+  });
+
+const threshold = (example: number, max?: number) =>
+  z
+    .number({ error: (issue) => `must be a number such as ${example}, got ${JSON.stringify(issue.input)}` })
+    .refine((n) => Number.isFinite(n) && n > 0, { message: 'must be a positive number' })
+    .refine((n) => max === undefined || n <= max, { message: `must be at most ${max} (a ratio: ${example} means ${example * 100}%)` });
+
+/** The `monitoring` section of qctl.config.ts (every key optional). */
+export const monitoringUserConfigSchema = z
+  .strictObject({
+    mode: z.enum(MONITORING_MODES, { error: `must be one of ${MONITORING_MODES.join(', ')}` }).optional(),
+    retention: duration('retention').optional(),
+    storageSize: z.string().regex(QUANTITY, 'must be a Kubernetes quantity such as "20Gi"').optional(),
+    storageClassName: z.string().regex(DNS_LABEL, 'must be a storage class name').optional(),
+    scrapeInterval: duration('scrapeInterval').optional(),
+    evaluationInterval: duration('evaluationInterval').optional(),
+    alerts: z
+      .strictObject({
+        errorRatio: threshold(0.01, 1).optional(),
+        latencyP99Seconds: threshold(0.5).optional(),
+        restartsPer15m: threshold(2).optional(),
+        embeddingErrorRatio: threshold(0.05, 1).optional(),
+      })
+      .optional(),
+    operator: z
+      .strictObject({
+        release: z.string().min(1).regex(LABEL_VALUE, 'must be a valid label value').optional(),
+        dashboardsNamespace: z.string().regex(DNS_LABEL, 'must be a namespace name').optional(),
+      })
+      .optional(),
+    grafana: z
+      .strictObject({
+        ingress: z.boolean().optional(),
+        host: z.string().regex(HOST, 'must be a host name such as grafana.example.com').optional(),
+      })
+      .optional(),
+  })
+  .optional();
+
+export type MonitoringUserConfig = z.input<typeof monitoringUserConfigSchema>;
+
+export interface ResolveMonitoringOptions {
+  env: string;
+  cluster?: string;
+  /** `--monitoring` from the command line; wins over the config file. */
+  mode?: unknown;
+  /** The `monitoring` section of qctl.config.ts, unvalidated. */
+  config?: unknown;
+  /** Where `config` came from, for error messages. */
+  configSource?: string;
+}
+
+export function resolveMonitoringSettings(options: ResolveMonitoringOptions): MonitoringSettings {
+  const source = options.configSource ?? 'qctl.config.ts';
+  const parsed = monitoringUserConfigSchema.safeParse(options.config);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = ['monitoring', ...issue.path.map(String)].join('.');
+    throw new MonitoringConfigError(`${source}: ${path}: ${issue.message.replace(/^Unrecognized key/, 'unknown key')}`);
+  }
+  const user = parsed.data ?? {};
+  const mode = options.mode !== undefined ? parseMonitoringMode(options.mode) : (user.mode ?? 'self');
+  const defaults = ENVIRONMENT_DEFAULTS[options.env] ?? ENVIRONMENT_DEFAULTS.staging;
+  const operator = defaultOperatorSettings(options.cluster);
+  const scrapeInterval = user.scrapeInterval ?? defaults.scrapeInterval;
+  return {
+    mode,
+    retention: user.retention ?? defaults.retention,
+    storageSize: user.storageSize ?? defaults.storageSize,
+    ...(user.storageClassName ? { storageClassName: user.storageClassName } : {}),
+    scrapeInterval,
+    evaluationInterval: user.evaluationInterval ?? scrapeInterval,
+    alerts: { ...DEFAULT_ALERT_THRESHOLDS, ...user.alerts },
+    operator: { ...operator, ...user.operator },
+    grafana: { ingress: user.grafana?.ingress ?? true, ...(user.grafana?.host ? { host: user.grafana.host } : {}) },
+  };
+}
