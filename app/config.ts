@@ -1,0 +1,188 @@
+import { z } from 'zod';
+import type { VectorIndexKind } from './db/vector-index.js';
+
+/** Everything the service reads from its environment, validated once at start-up. */
+export interface AppConfig {
+  port: number;
+  host: string;
+  database: DatabaseConfig;
+  /** Unset: an in-process LRU cache serves instead of Redis. */
+  redisUrl?: string;
+  /** Unset: the offline local embedder is used (and the log says so). */
+  openaiApiKey?: string;
+  openaiBaseUrl?: string;
+  embeddingModel: string;
+  embeddingTimeoutMs: number;
+  embeddingMaxRetries: number;
+  vectorIndex: VectorIndexKind;
+  ivfflatLists: number;
+  /** Bearer token for POST /quotes; unset disables writes. */
+  apiToken?: string;
+  /** Exact origins allowed by CORS; `*` allows any origin. Empty: same-origin only. */
+  corsOrigins: string[];
+  logLevel: LogLevel;
+  cacheTtlSeconds: number;
+  dbPoolMax: number;
+  /** Seconds /readyz reports "not ready" before the server stops accepting on SIGTERM. */
+  shutdownDrainSeconds: number;
+}
+
+export interface DatabaseConfig {
+  connectionString?: string;
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  database?: string;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** A bad environment: the message names every bad variable, one per line. */
+export class ConfigError extends Error {
+  readonly issues: string[];
+  constructor(issues: string[]) {
+    super(`invalid configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const int = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return fallback;
+      const n = Number(v.trim());
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const httpUrl = (what: string, protocols: string[]) =>
+  optionalString.refine(
+    (v) => {
+      if (v === undefined) return true;
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a ${what} URL (${protocols.map((p) => `${p}//`).join(' or ')}...)` },
+  );
+
+const envSchema = z.object({
+  PORT: int(0, 65535, 8080),
+  HOST: optionalString.transform((v) => v ?? '0.0.0.0'),
+  DATABASE_URL: httpUrl('Postgres', ['postgres:', 'postgresql:']),
+  PGHOST: optionalString,
+  PGPORT: int(1, 65535, 5432),
+  PGUSER: optionalString,
+  PGPASSWORD: optionalString,
+  PGDATABASE: optionalString,
+  REDIS_URL: httpUrl('Redis', ['redis:', 'rediss:']),
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: httpUrl('http(s)', ['http:', 'https:']),
+  EMBEDDING_MODEL: optionalString.transform((v) => v ?? 'text-embedding-3-small'),
+  EMBEDDING_TIMEOUT_MS: int(100, 600_000, 10_000),
+  EMBEDDING_MAX_RETRIES: int(0, 10, 3),
+  VECTOR_INDEX: optionalString.pipe(z.enum(['hnsw', 'ivfflat'], { message: 'must be "hnsw" or "ivfflat"' }).optional()).transform((v) => v ?? 'hnsw'),
+  IVFFLAT_LISTS: int(1, 100_000, 100),
+  API_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, {
+    message: 'must be at least 16 characters (generate one with `openssl rand -hex 24`)',
+  }),
+  CORS_ORIGINS: optionalString,
+  LOG_LEVEL: optionalString
+    .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'must be one of fatal, error, warn, info, debug, trace, silent' }).optional())
+    .transform((v) => v ?? 'info'),
+  CACHE_TTL_SECONDS: int(1, 7 * 24 * 3600, 300),
+  DB_POOL_MAX: int(1, 200, 10),
+  SHUTDOWN_DRAIN_SECONDS: int(0, 300, 0),
+});
+
+/** Reads and validates the environment. Throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  const issues: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      issues.push(`${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+    }
+  }
+  const corsOrigins = parseOrigins(env.CORS_ORIGINS, issues);
+  if (!parsed.success || issues.length) throw new ConfigError(issues);
+  const e = parsed.data;
+
+  const database: DatabaseConfig = e.DATABASE_URL
+    ? { connectionString: e.DATABASE_URL }
+    : { host: e.PGHOST ?? 'localhost', port: e.PGPORT, user: e.PGUSER, password: e.PGPASSWORD, database: e.PGDATABASE };
+
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    database,
+    redisUrl: e.REDIS_URL,
+    openaiApiKey: e.OPENAI_API_KEY,
+    openaiBaseUrl: e.OPENAI_BASE_URL,
+    embeddingModel: e.EMBEDDING_MODEL,
+    embeddingTimeoutMs: e.EMBEDDING_TIMEOUT_MS,
+    embeddingMaxRetries: e.EMBEDDING_MAX_RETRIES,
+    vectorIndex: e.VECTOR_INDEX as VectorIndexKind,
+    ivfflatLists: e.IVFFLAT_LISTS,
+    apiToken: e.API_TOKEN,
+    corsOrigins,
+    logLevel: e.LOG_LEVEL as LogLevel,
+    cacheTtlSeconds: e.CACHE_TTL_SECONDS,
+    dbPoolMax: e.DB_POOL_MAX,
+    shutdownDrainSeconds: e.SHUTDOWN_DRAIN_SECONDS,
+  };
+}
+
+function parseOrigins(raw: string | undefined, issues: string[]): string[] {
+  if (!raw || !raw.trim()) return [];
+  const origins = raw.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of origins) {
+    if (origin === '*') continue;
+    let ok = false;
+    try {
+      const url = new URL(origin);
+      ok = (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === origin;
+    } catch {
+      ok = false;
+    }
+    if (!ok) issues.push(`CORS_ORIGINS: "${origin}" is not an origin; use scheme://host[:port] with no path or trailing slash`);
+  }
+  return origins;
+}
+
+/** A copy safe to log: secrets and credentials masked. */
+export function redactedConfig(config: AppConfig): Record<string, unknown> {
+  const mask = (v?: string) => (v ? '***' : undefined);
+  const dbUrl = config.database.connectionString ? maskUrlPassword(config.database.connectionString) : undefined;
+  return {
+    ...config,
+    database: { ...config.database, connectionString: dbUrl, password: mask(config.database.password) },
+    redisUrl: config.redisUrl ? maskUrlPassword(config.redisUrl) : undefined,
+    openaiApiKey: mask(config.openaiApiKey),
+    apiToken: mask(config.apiToken),
+  };
+}
+
+function maskUrlPassword(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '***';
+  }
+}

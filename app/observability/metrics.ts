@@ -1,0 +1,124 @@
+import client from 'prom-client';
+
+export type CacheName = 'search' | 'embedding';
+export type CacheResult = 'hit' | 'miss' | 'error';
+
+/**
+ * The service's metrics, on a registry of its own (not the prom-client global), so that
+ * several service instances in one process (tests, `qctl dev`) never collide.
+ * Names and labels are a cross-team contract: dashboards and alert rules read them.
+ */
+export interface AppMetrics {
+  registry: client.Registry;
+  httpRequests: client.Counter<'method' | 'route' | 'status'>;
+  httpDuration: client.Histogram<'method' | 'route' | 'status'>;
+  httpInFlight: client.Gauge;
+  embeddingRequests: client.Counter<'provider' | 'outcome'>;
+  embeddingDuration: client.Histogram<'provider'>;
+  cacheOperations: client.Counter<'cache' | 'result'>;
+  dbPoolConnections: client.Gauge<'state'>;
+  /** Records one finished HTTP request; children are memoized so the hot path skips label hashing. */
+  observeHttp(method: string, route: string, status: number, seconds: number): void;
+  cache(cache: CacheName, result: CacheResult): void;
+}
+
+export interface PoolStats {
+  totalCount: number;
+  idleCount: number;
+  waitingCount: number;
+}
+
+export function createMetrics(options: { pool?: () => PoolStats | undefined; defaultMetrics?: boolean } = {}): AppMetrics {
+  const registry = new client.Registry();
+  if (options.defaultMetrics !== false) client.collectDefaultMetrics({ register: registry });
+
+  const httpRequests = new client.Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by method, route template and status code.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const httpDuration = new client.Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration in seconds, by method, route template and status code.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const httpInFlight = new client.Gauge({
+    name: 'http_requests_in_flight',
+    help: 'HTTP requests being served right now.',
+    registers: [registry],
+  });
+  const embeddingRequests = new client.Counter({
+    name: 'quotes_embedding_requests_total',
+    help: 'Embedding requests (each HTTP attempt for remote providers), by provider and outcome.',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [registry],
+  });
+  const embeddingDuration = new client.Histogram({
+    name: 'quotes_embedding_request_duration_seconds',
+    help: 'Embedding request duration in seconds, by provider.',
+    labelNames: ['provider'] as const,
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const cacheOperations = new client.Counter({
+    name: 'quotes_cache_operations_total',
+    help: 'Cache lookups and failures, by cache (search|embedding) and result (hit|miss|error).',
+    labelNames: ['cache', 'result'] as const,
+    registers: [registry],
+  });
+  const poolStats = options.pool;
+  const dbPoolConnections = new client.Gauge({
+    name: 'quotes_db_pool_connections',
+    help: 'Postgres pool connections, by state (total|idle|waiting).',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const stats = poolStats?.();
+      if (!stats) return;
+      this.set({ state: 'total' }, stats.totalCount);
+      this.set({ state: 'idle' }, stats.idleCount);
+      this.set({ state: 'waiting' }, stats.waitingCount);
+    },
+  });
+  // Zero-initialise the contract series so dashboards and alerts see them before the first event.
+  for (const cache of ['search', 'embedding'] as const) {
+    for (const result of ['hit', 'miss', 'error'] as const) cacheOperations.inc({ cache, result }, 0);
+  }
+
+  const children = new Map<string, { count: client.Counter.Internal; duration: client.Histogram.Internal<'method' | 'route' | 'status'> }>();
+  const cacheChildren = new Map<string, client.Counter.Internal>();
+
+  return {
+    registry,
+    httpRequests,
+    httpDuration,
+    httpInFlight,
+    embeddingRequests,
+    embeddingDuration,
+    cacheOperations,
+    dbPoolConnections,
+    observeHttp(method, route, status, seconds) {
+      const key = `${method} ${status} ${route}`;
+      let child = children.get(key);
+      if (!child) {
+        const labels = { method, route, status: String(status) };
+        child = { count: httpRequests.labels(labels), duration: httpDuration.labels(labels) };
+        children.set(key, child);
+      }
+      child.count.inc();
+      child.duration.observe(seconds);
+    },
+    cache(cache, result) {
+      const key = `${cache} ${result}`;
+      let child = cacheChildren.get(key);
+      if (!child) {
+        child = cacheOperations.labels({ cache, result });
+        cacheChildren.set(key, child);
+      }
+      child.inc();
+    },
+  };
+}

@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import type { Cache } from '../cache/cache.js';
+import type { MemoryCache } from '../cache/memory.js';
+import type { EmbeddingProvider } from '../embeddings/provider.js';
+import { EmbeddingModelMismatchError } from '../errors.js';
+import type { AppMetrics, CacheName } from '../observability/metrics.js';
+import { normalizeText } from './quote-text.js';
+import type { QuoteRepository, ScoredQuote } from './repository.js';
+
+export interface SearchRequest {
+  q: string;
+  limit: number;
+  author?: string;
+}
+
+export interface SearchServiceOptions {
+  repository: QuoteRepository;
+  embedder: EmbeddingProvider;
+  cache: Cache;
+  metrics?: Pick<AppMetrics, 'cache'>;
+  ttlSeconds: number;
+  /** How long a "stored vectors match the model" verdict is trusted before re-checking. */
+  modelCheckTtlMs?: number;
+}
+
+/**
+ * Search: cached result -> cached or fresh query embedding -> pgvector nearest neighbours.
+ * Results are cached as the JSON the API sends, so a hit costs one lookup and no
+ * serialisation. Identical concurrent misses share one embedding call and one query.
+ */
+export class SearchService {
+  private readonly repository: QuoteRepository;
+  private readonly embedder: EmbeddingProvider;
+  private readonly cache: Cache;
+  private readonly memory?: MemoryCache;
+  private readonly metrics?: Pick<AppMetrics, 'cache'>;
+  private readonly ttlSeconds: number;
+  private readonly modelCheckTtlMs: number;
+  private modelVerifiedUntil = 0;
+  private readonly inFlight = new Map<string, Promise<string>>();
+
+  constructor(options: SearchServiceOptions) {
+    this.repository = options.repository;
+    this.embedder = options.embedder;
+    this.cache = options.cache;
+    this.memory = options.cache.kind === 'memory' ? (options.cache as MemoryCache) : undefined;
+    this.metrics = options.metrics;
+    this.ttlSeconds = options.ttlSeconds;
+    this.modelCheckTtlMs = options.modelCheckTtlMs ?? 30_000;
+  }
+
+  get model(): string {
+    return this.embedder.model;
+  }
+
+  /** The results as a JSON array string: [{id, quote, author, score}]. */
+  async searchJson(request: SearchRequest): Promise<string> {
+    const query = normalizeText(request.q);
+    const author = request.author ? normalizeText(request.author) : '';
+    const key = `search:v1:${digest(`${this.embedder.model}\u0000${request.limit}\u0000${author}\u0000${query}`)}`;
+
+    const cached = this.memory ? this.memoryHit(key) : await this.cacheGet('search', key);
+    if (cached !== undefined) return cached;
+
+    const pending = this.inFlight.get(key);
+    if (pending) return pending;
+    const work = this.searchUncached(query, request.limit, author || undefined, key).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, work);
+    return work;
+  }
+
+  async search(request: SearchRequest): Promise<ScoredQuote[]> {
+    return JSON.parse(await this.searchJson(request)) as ScoredQuote[];
+  }
+
+  private memoryHit(key: string): string | undefined {
+    const value = this.memory!.getSync(key);
+    this.metrics?.cache('search', value === undefined ? 'miss' : 'hit');
+    return value;
+  }
+
+  private async searchUncached(query: string, limit: number, author: string | undefined, key: string): Promise<string> {
+    const [vector, authors] = await Promise.all([
+      this.queryVector(query),
+      author ? this.repository.resolveAuthors(author) : Promise.resolve(undefined),
+    ]);
+    await this.verifyStoredModel();
+    const rows = authors && authors.length === 0 ? [] : await this.repository.search({ vector, model: this.embedder.model, limit, authors });
+    const json = JSON.stringify(rows.map((r) => ({ id: r.id, quote: r.quote, author: r.author, score: round(r.score) })));
+    void this.cacheSet('search', key, json);
+    return json;
+  }
+
+  private async queryVector(query: string): Promise<number[]> {
+    const key = `embedding:v1:${digest(`${this.embedder.model}\u0000${query}`)}`;
+    const cached = await this.cacheGet('embedding', key);
+    if (cached !== undefined) return decodeVector(cached);
+    const { vectors } = await this.embedder.embed([query]);
+    const vector = vectors[0]!;
+    void this.cacheSet('embedding', key, encodeVector(vector));
+    return vector;
+  }
+
+  /** Refuses to compare the query with vectors from another model; see EmbeddingModelMismatchError. */
+  private async verifyStoredModel(): Promise<void> {
+    if (Date.now() < this.modelVerifiedUntil) return;
+    const models = await this.repository.embeddingModels();
+    const others = models.filter((m) => m.model !== this.embedder.model).map((m) => m.model ?? '(unknown)');
+    if (others.length) throw new EmbeddingModelMismatchError(this.embedder.model, others);
+    this.modelVerifiedUntil = Date.now() + this.modelCheckTtlMs;
+  }
+
+  private async cacheGet(cache: CacheName, key: string): Promise<string | undefined> {
+    const { value, error } = await this.cache.get(key);
+    this.metrics?.cache(cache, error ? 'error' : value === undefined ? 'miss' : 'hit');
+    return value;
+  }
+
+  private async cacheSet(cache: CacheName, key: string, value: string): Promise<void> {
+    const { error } = await this.cache.set(key, value, this.ttlSeconds);
+    if (error) this.metrics?.cache(cache, 'error');
+  }
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('base64url');
+}
+
+const round = (score: number) => Math.round(score * 10_000) / 10_000;
+
+/** Float32 little-endian, base64: a quarter of the JSON size, exact enough for cosine ranking. */
+export function encodeVector(vector: number[]): string {
+  return Buffer.from(new Float32Array(vector).buffer).toString('base64');
+}
+
+export function decodeVector(encoded: string): number[] {
+  const bytes = Buffer.from(encoded, 'base64');
+  // Copy out: a pooled Buffer's offset need not be 4-byte aligned, which Float32Array requires.
+  const aligned = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  return Array.from(new Float32Array(aligned));
+}

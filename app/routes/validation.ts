@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { badRequest } from '../errors.js';
+
+// C0/C1 controls (NUL breaks Postgres text, the rest are never meant); tab/newline are allowed in bodies.
+const CONTROL_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+
+/** Free text: trimmed, non-empty, bounded, no control characters. */
+export const text = (name: string, max: number) =>
+  z
+    .string({ error: (issue) => (issue.input === undefined ? `${name} is required` : `${name} must be text`) })
+    .transform((v) => v.trim())
+    .refine((v) => v.length > 0, { message: `${name} must not be empty` })
+    .refine((v) => v.length <= max, { message: `${name} must be at most ${max} characters` })
+    .refine((v) => !CONTROL_CHARS.test(v), { message: `${name} must not contain control characters` });
+
+/** A query-string integer in [min, max]; digits only, so "1;DROP" or "1e3" is refused. */
+export const intParam = (name: string, min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      if (!/^\d{1,9}$/.test(v) || Number(v) < min || Number(v) > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return Number(v);
+    });
+
+/**
+ * Validates a parsed query string: refuses parameters the route does not know (a typo
+ * such as `autor=` should not silently return unfiltered results) and repeated ones,
+ * then applies the schema. Throws a 400 naming the first problem.
+ */
+export function parseQuery<S extends z.ZodObject>(schema: S, query: unknown): z.output<S> {
+  const allowed = Object.keys(schema.shape);
+  const input = (query ?? {}) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(input)) {
+    if (!allowed.includes(key)) {
+      throw badRequest(
+        `unknown query parameter "${key}"${allowed.length ? `: allowed are ${allowed.join(', ')}` : ': this route takes none'}`,
+        'unknown_parameter',
+      );
+    }
+    if (Array.isArray(value)) throw badRequest(`query parameter "${key}" was given more than once; give it once`);
+  }
+  return parseWith(schema, input);
+}
+
+export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  // Every schema here names its field in its messages.
+  throw badRequest(result.error.issues[0]!.message);
+}
+
+/** A route parameter id: a positive integer that fits a bigint, digits only. */
+export function parseId(raw: string): number {
+  if (!/^[1-9]\d{0,14}$/.test(raw)) throw badRequest(`id must be a positive whole number, got "${raw.slice(0, 40)}"`);
+  return Number(raw);
+}
+
+/** Opaque keyset cursor: base64url of the last id seen. */
+export function encodeCursor(lastId: number): string {
+  return Buffer.from(`q:${lastId}`).toString('base64url');
+}
+
+export function decodeCursor(raw: string): number {
+  const decoded = /^[A-Za-z0-9_-]{1,40}$/.test(raw) ? Buffer.from(raw, 'base64url').toString('utf8') : '';
+  const match = /^q:([1-9]\d{0,14})$/.exec(decoded);
+  if (!match) throw badRequest('cursor is not one this API issued: pass the nextCursor value from the previous page', 'bad_cursor');
+  return Number(match[1]);
+}

@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { EmbeddingUnavailableError } from './embeddings/provider.js';
+import { HttpError } from './errors.js';
+import type { Logger } from './observability/logger.js';
+import { registerAuthorRoutes } from './routes/authors.js';
+import type { AppContext } from './routes/context.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerPageRoutes } from './routes/page.js';
+import { registerQuoteRoutes } from './routes/quotes.js';
+import { registerSearchRoutes } from './routes/search.js';
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+// Probes and scrapes would drown the access log.
+const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** The fastify instance with every route, hook and error mapping; not yet listening. */
+export async function buildServer(ctx: AppContext, log: Logger): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    // Our onResponse hook writes one access line per request instead of fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    bodyLimit: 64 * 1024,
+    // find-my-way failures (e.g. a path with invalid percent-encoding) answer in our JSON shape.
+    frameworkErrors: (error, request, reply) => {
+      void request;
+      void (reply as FastifyReply).code(400).send({ error: 'bad_request', message: `bad request: ${error.message}` });
+    },
+  });
+
+  const { metrics } = ctx;
+  app.addHook('onRequest', (request, reply, done) => {
+    metrics.httpInFlight.inc();
+    reply.header('x-request-id', request.id);
+    // Invalid UTF-8 in percent-encoding (e.g. %FF) must be a 400, not a silently mangled query.
+    const url = request.raw.url ?? '';
+    if (url.includes('%')) {
+      try {
+        decodeURIComponent(url);
+      } catch {
+        done(new HttpError(400, 'bad_encoding', 'the URL contains invalid percent-encoding or invalid UTF-8: encode text as UTF-8 and percent-encode it'));
+        return;
+      }
+    }
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.httpInFlight.dec();
+    // The route template (never the raw path) keeps label cardinality bounded.
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    metrics.observeHttp(request.method, route, reply.statusCode, seconds);
+    if (!QUIET_ROUTES.has(route) || reply.statusCode >= 400) {
+      request.log.info({ method: request.method, route, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+    }
+    done();
+  });
+
+  // JSON bodies must be valid UTF-8; Node would otherwise replace bad bytes with U+FFFD.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+    let textBody: string;
+    try {
+      textBody = strictUtf8.decode(body as Buffer);
+    } catch {
+      done(new HttpError(400, 'bad_encoding', 'the request body is not valid UTF-8'), undefined);
+      return;
+    }
+    if (!textBody.trim()) return done(null, undefined);
+    try {
+      done(null, JSON.parse(textBody));
+    } catch (error) {
+      done(new HttpError(400, 'bad_json', `the request body is not valid JSON: ${(error as Error).message}`), undefined);
+    }
+  });
+
+  const allowed = new Set(ctx.config.corsOrigins);
+  await app.register(cors, {
+    origin: allowed.has('*') ? true : (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
+    methods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: ['content-type', 'authorization', 'x-request-id'],
+    exposedHeaders: ['x-request-id', 'location'],
+    maxAge: 600,
+  });
+
+  app.setErrorHandler((error: FastifyError | HttpError | Error, request, reply) => {
+    if (error instanceof HttpError) {
+      return reply.code(error.statusCode).send({ error: error.code, message: error.message });
+    }
+    if (error instanceof EmbeddingUnavailableError) {
+      request.log.warn({ err: error.message }, 'embeddings unavailable');
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ error: 'embeddings_unavailable', message: `search is unavailable right now: ${error.message}` });
+    }
+    const status = (error as FastifyError).statusCode;
+    if (status && status >= 400 && status < 500) {
+      return reply.code(status).send({ error: fastifyCode(error as FastifyError), message: error.message });
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.log.error({ err: error.message }, 'database unavailable');
+      return reply.code(503).header('retry-after', '5').send({ error: 'database_unavailable', message: 'the database is unavailable; try again shortly' });
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send({ error: 'internal', message: `internal error (request id ${request.id})` });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ error: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}` });
+  });
+
+  registerHealthRoutes(app, ctx);
+  registerQuoteRoutes(app, ctx);
+  registerSearchRoutes(app, ctx);
+  registerAuthorRoutes(app, ctx);
+  registerPageRoutes(app);
+  return app;
+}
+
+function fastifyCode(error: FastifyError): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'body_too_large';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'unsupported_media_type';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return 'bad_json';
+    default:
+      return 'bad_request';
+  }
+}
+
+/** Connection-level failures (refused, reset, pool timeout) are 503s, not bugs. */
+function isDatabaseUnavailable(error: Error): boolean {
+  const code = (error as { code?: string }).code ?? '';
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P03', '53300', '08006', '08001', '08003'].includes(code) ||
+    /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/i.test(error.message)
+  );
+}

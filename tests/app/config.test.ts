@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, redactedConfig } from '../../app/config.js';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults to an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(8080);
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.embeddingModel).toBe('text-embedding-3-small');
+    expect(config.vectorIndex).toBe('hnsw');
+    expect(config.ivfflatLists).toBe(100);
+    expect(config.corsOrigins).toEqual([]);
+    expect(config.cacheTtlSeconds).toBe(300);
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.openaiApiKey).toBeUndefined();
+    expect(config.database).toEqual({ host: 'localhost', port: 5432, user: undefined, password: undefined, database: undefined });
+  });
+
+  it('reads every contract variable', () => {
+    const config = loadConfig({
+      PORT: '9090',
+      HOST: '127.0.0.1',
+      DATABASE_URL: 'postgres://u:p@db:5432/quotes',
+      REDIS_URL: 'redis://:pw@redis:6379',
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: 'http://127.0.0.1:9999/v1',
+      EMBEDDING_MODEL: 'text-embedding-3-large',
+      VECTOR_INDEX: 'ivfflat',
+      IVFFLAT_LISTS: '40',
+      API_TOKEN: 'a-long-enough-token-123',
+      CORS_ORIGINS: 'https://quotes.example.com, http://localhost:5173',
+      LOG_LEVEL: 'debug',
+      CACHE_TTL_SECONDS: '60',
+    });
+    expect(config).toMatchObject({
+      port: 9090,
+      host: '127.0.0.1',
+      database: { connectionString: 'postgres://u:p@db:5432/quotes' },
+      redisUrl: 'redis://:pw@redis:6379',
+      openaiApiKey: 'sk-test',
+      openaiBaseUrl: 'http://127.0.0.1:9999/v1',
+      embeddingModel: 'text-embedding-3-large',
+      vectorIndex: 'ivfflat',
+      ivfflatLists: 40,
+      apiToken: 'a-long-enough-token-123',
+      corsOrigins: ['https://quotes.example.com', 'http://localhost:5173'],
+      logLevel: 'debug',
+      cacheTtlSeconds: 60,
+    });
+  });
+
+  it('builds the database settings from PG* variables when DATABASE_URL is absent', () => {
+    const config = loadConfig({ PGHOST: 'pg', PGPORT: '6543', PGUSER: 'app', PGPASSWORD: 'secret', PGDATABASE: 'quotes' });
+    expect(config.database).toEqual({ host: 'pg', port: 6543, user: 'app', password: 'secret', database: 'quotes' });
+  });
+
+  it('lists every bad variable in one ConfigError', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://nope',
+        REDIS_URL: 'not a url',
+        VECTOR_INDEX: 'flat',
+        IVFFLAT_LISTS: '0',
+        LOG_LEVEL: 'loud',
+        CACHE_TTL_SECONDS: '-5',
+        API_TOKEN: 'short',
+        CORS_ORIGINS: 'https://ok.example.com,https://bad.example.com/path',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    for (const name of ['PORT', 'DATABASE_URL', 'REDIS_URL', 'VECTOR_INDEX', 'IVFFLAT_LISTS', 'LOG_LEVEL', 'CACHE_TTL_SECONDS', 'API_TOKEN', 'CORS_ORIGINS']) {
+      expect(message).toContain(`${name}:`);
+    }
+    expect((error as ConfigError).issues).toHaveLength(9);
+    expect(message).toContain('VECTOR_INDEX: must be "hnsw" or "ivfflat"');
+    expect(message).not.toContain('https://ok.example.com"');
+  });
+
+  it('never shows secrets in the loggable copy', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://app:db-secret@db/quotes',
+      REDIS_URL: 'redis://:redis-secret@redis:6379',
+      OPENAI_API_KEY: 'sk-very-secret',
+      API_TOKEN: 'token-secret-0123456789',
+    });
+    const text = JSON.stringify(redactedConfig(config));
+    for (const secret of ['db-secret', 'redis-secret', 'sk-very-secret', 'token-secret-0123456789']) expect(text).not.toContain(secret);
+    expect(text).toContain('db/quotes');
+  });
+});
