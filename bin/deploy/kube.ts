@@ -1,0 +1,239 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ApiException, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, VersionApi } from '@kubernetes/client-node';
+import { execa } from 'execa';
+import { QctlError, usageError } from '../cli/errors.js';
+import type { DeployFlavour } from './clusters.js';
+import { describeRef, FIELD_MANAGER, type KubeObject, type ObjectRef } from './objects.js';
+
+/** Where the kubeconfig came from, for messages. */
+export type KubeTarget = { kc: KubeConfig; context: string; server: string; source: string };
+
+export type ResolveOptions = {
+  flavour: DeployFlavour;
+  /** --context: must exist in the kubeconfig. */
+  context?: string;
+  /** Defaults to $KUBECONFIG or ~/.kube/config. */
+  kubeconfigPath?: string;
+};
+
+function defaultKubeconfigPath(): string {
+  const fromEnv = process.env.KUBECONFIG?.split(':').find(Boolean);
+  return fromEnv ?? join(homedir(), '.kube', 'config');
+}
+
+/**
+ * Picks the kubeconfig and context: `--context` when given (it must exist); else the current
+ * context when it belongs to the flavour; else the first context that does; for microk8s with
+ * no matching context, `microk8s config`.
+ */
+export async function resolveKubeTarget(options: ResolveOptions): Promise<KubeTarget> {
+  const path = options.kubeconfigPath ?? defaultKubeconfigPath();
+  const kc = new KubeConfig();
+  let loaded = false;
+  if (existsSync(path)) {
+    try {
+      kc.loadFromFile(path);
+      loaded = true;
+    } catch (error) {
+      throw usageError(`cannot read kubeconfig ${path}: ${(error as Error).message.split('\n')[0]}; fix the file or point KUBECONFIG at another one`);
+    }
+  }
+  const names = loaded ? kc.getContexts().map((c) => c.name) : [];
+  if (options.context !== undefined) {
+    if (!names.includes(options.context)) {
+      throw usageError(
+        `context "${options.context}" is not in kubeconfig ${path}${names.length ? ` (it has: ${names.join(', ')})` : ' (it has no contexts)'}: pick one with --context or fix KUBECONFIG`,
+      );
+    }
+    kc.setCurrentContext(options.context);
+    return target(kc, path);
+  }
+  const current = loaded ? kc.getCurrentContext() : '';
+  const { flavour } = options;
+  let chosen = current && names.includes(current) && flavour.matchesContext(current) ? current : undefined;
+  chosen ??= flavour.name === 'generic' ? undefined : names.find((n) => flavour.matchesContext(n));
+  if (chosen) {
+    kc.setCurrentContext(chosen);
+    return target(kc, path);
+  }
+  if (flavour.name === 'microk8s') return microk8sConfig();
+  throw usageError(
+    names.length
+      ? `no kubeconfig context for ${flavour.name} in ${path} (it has: ${names.join(', ')}): pass --context NAME`
+      : `no kubeconfig found at ${path}: start the cluster (${flavour.startHint}) or set KUBECONFIG`,
+  );
+}
+
+async function microk8sConfig(): Promise<KubeTarget> {
+  const result = await execa('microk8s', ['config'], { reject: false });
+  if (result.failed || result.exitCode !== 0) {
+    const reason = result.code === 'ENOENT' ? 'microk8s is not installed (sudo snap install microk8s --classic)' : String(result.stderr || result.message || 'unknown error').split('\n')[0];
+    throw usageError(`no microk8s context in kubeconfig and \`microk8s config\` failed: ${reason}`);
+  }
+  const kc = new KubeConfig();
+  kc.loadFromString(result.stdout);
+  return target(kc, '`microk8s config`');
+}
+
+function target(kc: KubeConfig, source: string): KubeTarget {
+  return { kc, context: kc.getCurrentContext(), server: kc.getCurrentCluster()?.server ?? '(no server)', source };
+}
+
+/** Turns client-node errors into one line: the API's own message when it sent one. */
+export function apiErrorMessage(error: unknown): string {
+  if (error instanceof ApiException) {
+    let body: unknown = error.body;
+    if (typeof body === 'string') {
+      try {
+        body = JSON.parse(body);
+      } catch {
+        /* plain text body */
+      }
+    }
+    const message = body && typeof body === 'object' && 'message' in body ? String((body as { message: unknown }).message) : String(body ?? '');
+    return `HTTP ${error.code}${message ? `: ${message}` : ''}`;
+  }
+  if (error instanceof Error) return error.message.split('\n')[0]!;
+  return String(error);
+}
+
+export function isNotFound(error: unknown): boolean {
+  return error instanceof ApiException && error.code === 404;
+}
+
+/** Plain JSON (client-node returns class instances with Date fields). */
+function plain<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** KubernetesObjectApi with its discovery lookup made public (is a kind served?). */
+class ObjectApi extends KubernetesObjectApi {
+  static fromConfig(kc: KubeConfig): ObjectApi {
+    const client = kc.makeApiClient(ObjectApi);
+    client.setDefaultNamespace(kc);
+    return client;
+  }
+
+  lookup(apiVersion: string, kind: string): Promise<unknown> {
+    return this.resource(apiVersion, kind);
+  }
+}
+
+/**
+ * The calls the deploy engine makes, through @kubernetes/client-node. Every mutating call goes
+ * through here, so `--dry-run` and tests can reason about them in one place.
+ */
+export class Kube {
+  readonly objects: ObjectApi;
+  readonly core: CoreV1Api;
+
+  constructor(readonly target: KubeTarget) {
+    this.objects = ObjectApi.fromConfig(target.kc);
+    this.core = target.kc.makeApiClient(CoreV1Api);
+  }
+
+  /** Fails with one line when the API server cannot be reached or refuses us. */
+  async checkReachable(startHint: string): Promise<string> {
+    try {
+      const version = await this.target.kc.makeApiClient(VersionApi).getCode();
+      return version.gitVersion;
+    } catch (error) {
+      const reason = error instanceof ApiException ? apiErrorMessage(error) : connectionReason(error);
+      throw usageError(
+        `cannot reach the Kubernetes API at ${this.target.server} (context ${this.target.context}): ${reason}; start the cluster (${startHint}) or pick another --context`,
+      );
+    }
+  }
+
+  /** Is this kind served by the cluster (discovery)? */
+  async served(apiVersion: string, kind: string): Promise<boolean> {
+    try {
+      return (await this.objects.lookup(apiVersion, kind)) !== undefined;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  async read(ref: ObjectRef): Promise<KubeObject | undefined> {
+    try {
+      const object = await this.objects.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } });
+      return plain(object) as unknown as KubeObject;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw new QctlError(`cannot read ${describeRef(ref)}: ${apiErrorMessage(error)}`, 1);
+    }
+  }
+
+  /** Server-side apply with field manager `qctl`, taking over conflicting fields (we own these objects). */
+  async apply(object: KubeObject, options: { dryRun?: boolean } = {}): Promise<KubeObject> {
+    try {
+      const result = await this.objects.patch(
+        structuredClone(object),
+        undefined,
+        options.dryRun ? 'All' : undefined,
+        FIELD_MANAGER,
+        true,
+        PatchStrategy.ServerSideApply,
+      );
+      return plain(result) as unknown as KubeObject;
+    } catch (error) {
+      throw new QctlError(`apply ${describeRef({ ...object.metadata, apiVersion: object.apiVersion, kind: object.kind })} failed: ${apiErrorMessage(error)}`, 1);
+    }
+  }
+
+  async list(apiVersion: string, kind: string, namespace?: string, selectors: { label?: string; field?: string } = {}): Promise<KubeObject[]> {
+    try {
+      const result = await this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, selectors.field, selectors.label);
+      return plain(result.items) as unknown as KubeObject[];
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw new QctlError(`cannot list ${kind}${namespace ? ` in ${namespace}` : ''}: ${apiErrorMessage(error)}`, 1);
+    }
+  }
+
+  /** Deletes; returns false when it was already gone. */
+  async delete(ref: ObjectRef, options: { dryRun?: boolean } = {}): Promise<boolean> {
+    try {
+      await this.objects.delete(
+        { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } },
+        undefined,
+        options.dryRun ? 'All' : undefined,
+        undefined,
+        undefined,
+        'Background',
+      );
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw new QctlError(`delete ${describeRef(ref)} failed: ${apiErrorMessage(error)}`, 1);
+    }
+  }
+
+  /** The last lines a container logged (the previous instance's after a crash), or '' when unavailable. */
+  async logs(namespace: string, pod: string, options: { container?: string; previous?: boolean; tailLines?: number } = {}): Promise<string> {
+    try {
+      const text = await this.core.readNamespacedPodLog({
+        name: pod,
+        namespace,
+        container: options.container,
+        previous: options.previous,
+        tailLines: options.tailLines ?? 20,
+      });
+      return typeof text === 'string' ? text : String(text ?? '');
+    } catch {
+      return '';
+    }
+  }
+}
+
+function connectionReason(error: unknown): string {
+  const text = error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}` : String(error);
+  if (/ECONNREFUSED/.test(text)) return 'connection refused';
+  if (/ENOTFOUND|EAI_AGAIN/.test(text)) return 'host not found';
+  if (/ETIMEDOUT|timeout/i.test(text)) return 'timed out';
+  if (/certificate|self.signed|CERT/i.test(text)) return 'TLS certificate rejected';
+  return text.split('\n')[0]!.trim();
+}

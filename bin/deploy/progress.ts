@@ -1,0 +1,73 @@
+import { formatDuration } from '../cli/duration.js';
+import type { OutputMode } from '../cli/output.js';
+
+/**
+ * Progress for long commands: listr2 on a TTY (one line per step with its timing), plain lines
+ * in CI or when piped, and nothing but the final JSON document with --output json (the steps
+ * are recorded and included in it).
+ */
+export type StepRecord = { title: string; ok: boolean; ms: number; lines: string[] };
+
+export class Progress {
+  readonly steps: StepRecord[] = [];
+  private readonly kind: 'tty' | 'plain' | 'json';
+
+  constructor(mode: OutputMode, nonInteractive: boolean) {
+    this.kind = mode === 'json' ? 'json' : nonInteractive ? 'plain' : 'tty';
+  }
+
+  /** An informational line outside any step. */
+  info(line: string): void {
+    if (this.kind !== 'json') process.stdout.write(`${line}\n`);
+  }
+
+  async step<T>(title: string, fn: (log: (line: string) => void) => Promise<T>): Promise<T> {
+    const record: StepRecord = { title, ok: false, ms: 0, lines: [] };
+    this.steps.push(record);
+    const started = Date.now();
+    const finish = (ok: boolean) => {
+      record.ok = ok;
+      record.ms = Date.now() - started;
+    };
+    if (this.kind === 'tty') {
+      const { Listr, PRESET_TIMER } = await import('listr2');
+      let result: T | undefined;
+      const list = new Listr(
+        [
+          {
+            title,
+            task: async (_ctx, task) => {
+              result = await fn((line) => {
+                record.lines.push(line);
+                task.output = line;
+              });
+            },
+          },
+        ],
+        { rendererOptions: { timer: PRESET_TIMER, collapseErrors: false }, exitOnError: true },
+      );
+      try {
+        await list.run();
+        finish(true);
+        return result as T;
+      } catch (error) {
+        finish(false);
+        throw error;
+      }
+    }
+    if (this.kind === 'plain') process.stdout.write(`> ${title}\n`);
+    try {
+      const result = await fn((line) => {
+        record.lines.push(line);
+        if (this.kind === 'plain') process.stdout.write(`  ${line}\n`);
+      });
+      finish(true);
+      if (this.kind === 'plain') process.stdout.write(`ok ${title} (${formatDuration(record.ms)})\n`);
+      return result;
+    } catch (error) {
+      finish(false);
+      if (this.kind === 'plain') process.stdout.write(`FAILED ${title} (${formatDuration(record.ms)})\n`);
+      throw error;
+    }
+  }
+}
