@@ -18,7 +18,11 @@ import { ManifestScope, type KubeObject } from './scope.js';
 import { toYamlDocuments } from './yaml.js';
 import { buildAppConfig } from './charts/app-config.js';
 import { buildNamespace, buildServiceAccounts } from './charts/namespace.js';
+import { buildJobs } from './charts/jobs.js';
+import { buildNetworkPolicies } from './charts/network-policies.js';
+import { buildPostgres } from './charts/postgres.js';
 import { buildQuoteApi } from './charts/quote-api.js';
+import { buildRedis } from './charts/redis.js';
 
 export type { KubeObject } from './scope.js';
 export type { SynthContext } from './context.js';
@@ -40,6 +44,10 @@ export function buildStacks(scope: ManifestScope, ctx: SynthContext): void {
   buildNamespace(scope, ctx);
   buildServiceAccounts(scope, ctx);
   buildAppConfig(scope, ctx);
+  buildNetworkPolicies(scope, ctx);
+  buildPostgres(scope, ctx);
+  buildRedis(scope, ctx);
+  buildJobs(scope, ctx);
   buildQuoteApi(scope, ctx);
 }
 

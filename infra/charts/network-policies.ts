@@ -1,0 +1,102 @@
+import { ApiObject } from 'cdk8s';
+import type { INetworkPolicy, INetworkPolicyEgressRule, INetworkPolicyIngressRule, INetworkPolicyPeer, INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1';
+import type { SynthContext } from '../context.js';
+import type { ManifestScope } from '../scope.js';
+import { API_PORT } from './app-config.js';
+import { POSTGRES_NAME } from './postgres.js';
+import { API_NAME } from './quote-api.js';
+import { REDIS_NAME, REDIS_PORT } from './redis.js';
+
+type ILabelSelector = NonNullable<INetworkPolicy['spec']>['podSelector'];
+
+const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+const ANYWHERE: INetworkPolicyPeer = { ipBlock: { cidr: '0.0.0.0/0' } };
+
+function namespacesPeer(names: string[]): INetworkPolicyPeer {
+  return { namespaceSelector: { matchExpressions: [{ key: NAMESPACE_NAME_LABEL, operator: 'In', values: [...names].sort() }] } };
+}
+const tcp = (port: number | string): INetworkPolicyPort => ({ protocol: 'TCP', port });
+
+/**
+ * Default deny for the app namespace, then one policy per path the stack needs:
+ *   ingress controller -> API http; API -> Postgres, Redis, DNS, embeddings API (egressPorts);
+ *   migrate Job -> Postgres; seed Job -> Postgres, Redis, embeddings API;
+ *   monitoring namespaces -> metrics ports (API http, any container port named `metrics`)
+ *   and the Postgres/Redis ports (for exporters running there).
+ */
+export function buildNetworkPolicies(scope: ManifestScope, ctx: SynthContext): void {
+  const chart = scope.file('15-network-policies.yaml');
+  const { env } = ctx;
+  const internalDb = env.postgres.mode === 'internal';
+  const redis = env.redis.enabled;
+  const pods = (name: string): INetworkPolicyPeer => ({ podSelector: { matchLabels: ctx.selector(name) } });
+  const api = pods(API_NAME);
+  const migrate = pods(`${API_NAME}-migrate`);
+  const seed = pods(`${API_NAME}-seed`);
+  const monitoring = namespacesPeer(env.networkPolicy.monitoringNamespaces);
+  const outside = env.networkPolicy.egressPorts.map(tcp);
+  const dbPort = tcp(env.postgres.port);
+
+  const add = (
+    name: string,
+    podSelector: ILabelSelector,
+    rules: { ingress?: INetworkPolicyIngressRule[]; egress?: INetworkPolicyEgressRule[] },
+  ): void => {
+    const policyTypes: Array<'Ingress' | 'Egress'> = [];
+    if (rules.ingress) policyTypes.push('Ingress');
+    if (rules.egress) policyTypes.push('Egress');
+    const policy: INetworkPolicy = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name, namespace: ctx.namespace, labels: ctx.labels(name, 'network-policy') },
+      spec: { podSelector, policyTypes, ...rules },
+    };
+    new ApiObject(chart, name, policy);
+  };
+
+  add('default-deny', {}, { ingress: [], egress: [] });
+  add('allow-dns', {}, {
+    egress: [{ to: [namespacesPeer(['kube-system'])], ports: [{ protocol: 'UDP', port: 53 }, tcp(53)] }],
+  });
+
+  const controllers = ctx.ingressControllerNamespaces;
+  add('quote-api-ingress', api.podSelector!, {
+    // null: the controller's namespace is unknown (generic cluster), so any namespace may reach http only.
+    ingress: [{ from: [controllers ? namespacesPeer(controllers) : { namespaceSelector: {} }], ports: [tcp('http')] }],
+  });
+
+  const apiEgress: INetworkPolicyEgressRule[] = [
+    { to: [internalDb ? pods(POSTGRES_NAME) : ANYWHERE], ports: [dbPort] },
+  ];
+  if (redis) apiEgress.push({ to: [pods(REDIS_NAME)], ports: [tcp(REDIS_PORT)] });
+  if (outside.length > 0) apiEgress.push({ to: [ANYWHERE], ports: outside });
+  add('quote-api-egress', api.podSelector!, { egress: apiEgress });
+
+  add('migrate-job-egress', migrate.podSelector!, {
+    egress: [{ to: [internalDb ? pods(POSTGRES_NAME) : ANYWHERE], ports: [dbPort] }],
+  });
+  const seedEgress: INetworkPolicyEgressRule[] = [{ to: [internalDb ? pods(POSTGRES_NAME) : ANYWHERE], ports: [dbPort] }];
+  if (redis) seedEgress.push({ to: [pods(REDIS_NAME)], ports: [tcp(REDIS_PORT)] });
+  if (outside.length > 0) seedEgress.push({ to: [ANYWHERE], ports: outside });
+  add('seed-job-egress', seed.podSelector!, { egress: seedEgress });
+
+  if (internalDb) {
+    add('postgres-ingress', pods(POSTGRES_NAME).podSelector!, {
+      ingress: [
+        { from: [api, migrate, seed], ports: [dbPort] },
+        { from: [monitoring], ports: [dbPort] },
+      ],
+    });
+  }
+  if (redis) {
+    add('redis-ingress', pods(REDIS_NAME).podSelector!, {
+      ingress: [
+        { from: [api, seed], ports: [tcp(REDIS_PORT)] },
+        { from: [monitoring], ports: [tcp(REDIS_PORT)] },
+      ],
+    });
+  }
+  add('allow-monitoring-scrape', {}, {
+    ingress: [{ from: [monitoring], ports: [tcp(API_PORT), tcp('metrics')] }],
+  });
+}

@@ -1,0 +1,134 @@
+import { ApiObject } from 'cdk8s';
+import type { IStatefulSet } from 'kubernetes-models/apps/v1';
+import type { IService } from 'kubernetes-models/v1';
+import type { SynthContext } from '../context.js';
+import { SECRETS } from '../secrets.js';
+import type { ManifestScope } from '../scope.js';
+import { SERVICE_ACCOUNTS } from './namespace.js';
+import { containerSecurityContext, podSecurityContext, resourceRequirements } from './pod.js';
+
+export const POSTGRES_NAME = 'postgres';
+/** uid/gid of the `postgres` user in the official (and pgvector) image. */
+export const POSTGRES_UID = 999;
+
+/**
+ * Postgres with pgvector as a StatefulSet with a volumeClaimTemplate. Runs as the image's
+ * postgres user directly (no root entrypoint step), with a read-only root filesystem: the
+ * data directory lives on the PVC, the socket and temp files on emptyDirs. Schema changes are
+ * the migration Job's job, never docker-entrypoint-initdb.d (it runs only on first boot).
+ * In `external` mode nothing is emitted: the API's PGHOST points at the managed database.
+ */
+export function buildPostgres(scope: ManifestScope, ctx: SynthContext): void {
+  const { postgres } = ctx.env;
+  if (postgres.mode !== 'internal') return;
+  const chart = scope.file('20-postgres.yaml');
+  const labels = ctx.labels(POSTGRES_NAME, 'database');
+  const selector = ctx.selector(POSTGRES_NAME);
+  const storageClassName = ctx.storageClassFor(postgres.storageClassName);
+
+  const headless: IService = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: `${POSTGRES_NAME}-headless`, namespace: ctx.namespace, labels },
+    spec: {
+      clusterIP: 'None',
+      selector,
+      ports: [{ name: 'postgres', port: postgres.port, targetPort: 'postgres', protocol: 'TCP' }],
+    },
+  };
+  new ApiObject(chart, 'headless', headless);
+
+  const client: IService = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: POSTGRES_NAME, namespace: ctx.namespace, labels },
+    spec: {
+      type: 'ClusterIP',
+      selector,
+      ports: [{ name: 'postgres', port: postgres.port, targetPort: 'postgres', protocol: 'TCP' }],
+    },
+  };
+  new ApiObject(chart, 'service', client);
+
+  const credential = (key: string) => ({ secretKeyRef: { name: SECRETS.postgres.name, key } });
+  const statefulSet: IStatefulSet = {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: POSTGRES_NAME, namespace: ctx.namespace, labels },
+    spec: {
+      serviceName: `${POSTGRES_NAME}-headless`,
+      replicas: 1,
+      selector: { matchLabels: selector },
+      // Keep the data when the StatefulSet is deleted or scaled: `qctl down` keeps PVCs unless asked.
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: SERVICE_ACCOUNTS.postgres,
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: 60,
+          securityContext: podSecurityContext(POSTGRES_UID),
+          containers: [
+            {
+              name: POSTGRES_NAME,
+              image: postgres.image,
+              imagePullPolicy: 'IfNotPresent',
+              ports: [{ name: 'postgres', containerPort: postgres.port, protocol: 'TCP' }],
+              env: [
+                { name: 'POSTGRES_USER', valueFrom: credential(SECRETS.postgres.keys.username) },
+                { name: 'POSTGRES_PASSWORD', valueFrom: credential(SECRETS.postgres.keys.password) },
+                { name: 'POSTGRES_DB', value: postgres.database },
+                // A subdirectory: the volume root holds lost+found on many provisioners, which initdb refuses.
+                { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
+                { name: 'PGPORT', value: String(postgres.port) },
+              ],
+              resources: resourceRequirements(postgres.resources),
+              startupProbe: {
+                exec: { command: ['sh', '-c', 'pg_isready -h 127.0.0.1 -p "$PGPORT" -U "$POSTGRES_USER" -d "$POSTGRES_DB"'] },
+                periodSeconds: 5,
+                failureThreshold: 60,
+                timeoutSeconds: 4,
+              },
+              readinessProbe: {
+                exec: { command: ['sh', '-c', 'pg_isready -h 127.0.0.1 -p "$PGPORT" -U "$POSTGRES_USER" -d "$POSTGRES_DB"'] },
+                periodSeconds: 10,
+                failureThreshold: 3,
+                timeoutSeconds: 4,
+              },
+              livenessProbe: {
+                tcpSocket: { port: 'postgres' },
+                periodSeconds: 15,
+                failureThreshold: 4,
+                timeoutSeconds: 4,
+              },
+              securityContext: containerSecurityContext(POSTGRES_UID),
+              volumeMounts: [
+                { name: 'data', mountPath: '/var/lib/postgresql/data' },
+                { name: 'run', mountPath: '/var/run/postgresql' },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'run', emptyDir: { sizeLimit: '16Mi' } },
+            { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
+          ],
+        },
+      },
+      volumeClaimTemplates: [
+        {
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
+          metadata: { name: 'data', labels },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            ...(storageClassName ? { storageClassName } : {}),
+            resources: { requests: { storage: postgres.storageSize } },
+          },
+        },
+      ],
+    },
+  };
+  new ApiObject(chart, 'statefulset', statefulSet);
+}

@@ -1,0 +1,97 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { KubeObject } from './scope.js';
+import type { ValidationIssue } from './validation/issue.js';
+import { crossObjectRules } from './validation/rules.js';
+import { checkSchema } from './validation/schema.js';
+
+export { formatIssue, type Severity, type ValidationIssue } from './validation/issue.js';
+
+export interface ValidateOptions {
+  /** Source file of each object (parallel to `objects`), named in the issues. */
+  files?: Array<string | undefined>;
+}
+
+/**
+ * Validates objects the way the API server would (kubernetes-models schemas, strict unknown
+ * fields) plus qctl's cross-object rules. Errors fail `qctl synth`/`validate`; warnings do not.
+ */
+export function validateObjects(objects: KubeObject[], options: ValidateOptions = {}): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const identify = (index: number) => {
+    const object = objects[index] as Partial<KubeObject> | undefined;
+    return {
+      file: options.files?.[index],
+      kind: typeof object?.kind === 'string' ? object.kind : '(no kind)',
+      namespace: object?.metadata?.namespace,
+      name: object?.metadata?.name ?? '(no name)',
+    };
+  };
+  objects.forEach((object, index) => {
+    if (object === null || typeof object !== 'object' || Array.isArray(object)) {
+      issues.push({ severity: 'error', rule: 'schema', ...identify(index), path: '', message: 'document is not a Kubernetes object', fix: 'each YAML document must be a mapping with apiVersion, kind and metadata' });
+      return;
+    }
+    for (const raw of checkSchema(object)) issues.push({ severity: raw.severity ?? 'error', ...identify(index), ...withoutSeverity(raw) });
+  });
+  const valid = objects.map((o, index) => ({ o, index })).filter(({ o }) => o !== null && typeof o === 'object' && !Array.isArray(o));
+  for (const finding of crossObjectRules(valid.map(({ o }) => o))) {
+    const { index, ...raw } = finding;
+    issues.push({ severity: raw.severity ?? 'error', ...identify(valid[index]!.index), ...withoutSeverity(raw) });
+  }
+  return issues;
+}
+
+function withoutSeverity<T extends { severity?: unknown; index?: unknown }>(raw: T): Omit<T, 'severity' | 'index'> {
+  const { severity: _severity, index: _index, ...rest } = raw;
+  return rest;
+}
+
+/** validateObjects over files, naming each issue's file. */
+export function validateFiles(files: Array<{ name: string; objects: KubeObject[] }>): ValidationIssue[] {
+  return validateObjects(
+    files.flatMap((file) => file.objects),
+    { files: files.flatMap((file) => file.objects.map(() => file.name)) },
+  );
+}
+
+export function hasErrors(issues: ValidationIssue[]): boolean {
+  return issues.some((issue) => issue.severity === 'error');
+}
+
+/**
+ * Reads a YAML file or every *.yaml/*.yml file under a directory (sorted, recursive).
+ * YAML syntax errors become issues rather than exceptions, so one bad file does not hide others.
+ */
+export function readManifests(path: string): { files: Array<{ name: string; objects: KubeObject[] }>; issues: ValidationIssue[] } {
+  const stat = statSync(path);
+  const paths = stat.isDirectory() ? listYaml(path) : [path];
+  const files: Array<{ name: string; objects: KubeObject[] }> = [];
+  const issues: ValidationIssue[] = [];
+  for (const file of paths) {
+    const name = stat.isDirectory() ? relative(path, file) : basename(file);
+    const documents = parseAllDocuments(readFileSync(file, 'utf8'));
+    const objects: KubeObject[] = [];
+    documents.forEach((document, i) => {
+      if (document.errors.length > 0) {
+        issues.push({ severity: 'error', rule: 'yaml', file: name, kind: '(document)', name: `#${i + 1}`, path: '', message: document.errors[0]!.message.split('\n')[0]!, fix: 'fix the YAML syntax' });
+        return;
+      }
+      const value = document.toJS() as unknown;
+      if (value !== null && value !== undefined) objects.push(value as KubeObject);
+    });
+    files.push({ name, objects });
+  }
+  return { files, issues };
+}
+
+function listYaml(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listYaml(full));
+    else if (/\.ya?ml$/.test(entry.name)) out.push(full);
+  }
+  return out;
+}
