@@ -1,0 +1,36 @@
+import { Command, Option } from 'commander';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** `qctl load`: open-loop load at a fixed rate (or a ramp), judged by SLO expressions. */
+export function register(program: Command): void {
+  program
+    .command('load')
+    .description(
+      'Open-loop load check: send requests on a fixed schedule, measure latency from the scheduled send time, judge by --slo (exit 0 pass, 1 breached, 2 bad usage).',
+    )
+    .argument('[url]', 'target URL (default: the --env ingress, else http://127.0.0.1:8080, what `qctl dev` serves)')
+    .option('--env <name>', 'target an environment: its ingress URL, or a port-forward qctl opens and closes')
+    .option('--rate <n>', 'requests per second', '50')
+    .option('--duration <d>', 'how long to send (each ramp step, unless the ramp gives its own)', '30s')
+    .option('--scenario <quotes|FILE>', 'quotes (list/get/authors/search mix) or a targets file; default: quotes without a URL, else GET the URL')
+    .option('--mix <weights>', 'quotes scenario weights, e.g. list=3,get=4,authors=1,search=2')
+    .option('--method <method>', 'HTTP method for a plain URL target', 'GET')
+    .option('--header <header>', 'request header "Name: value" (repeatable)', collect, [] as string[])
+    .option('--body <text>', 'request body for a plain URL target')
+    .option('--max-inflight <n>', 'cap on requests in flight (and connections); requests due beyond it are counted as dropped', '1000')
+    .option('--timeout <d>', 'per-request timeout, counted from the scheduled send time', '2s')
+    .option('--slo <expressions>', 'e.g. "p99<250ms,p50<50ms,errors<0.1%,rate>=0.99"')
+    .option('--ramp <start:end:step[:stepDuration]>', 'step the rate and report the highest step that met the SLO (the knee)')
+    .option('--port-forward', 'with --env: reach the API through a port-forward instead of the ingress')
+    .option('--watch-hpa', 'with --env: sample the API HPA and ready replicas during the run')
+    .option('--hpa-interval <d>', 'how often --watch-hpa samples', '5s')
+    .option('--kube-context <name>', 'kubeconfig context for --env (default: the current context)')
+    .addOption(new Option('--output <mode>', 'text or json').default('text'))
+    .option('--report <file.html>', 'also write a self-contained HTML report with charts')
+    .option('--yes', 'confirm a target that is not a local address')
+    .action(async (url: string | undefined, options: Record<string, unknown>) => {
+      const { runLoadCommand } = await import('../load/command.js');
+      await runLoadCommand(url, options as never);
+    });
+}

@@ -1,0 +1,182 @@
+import { writeFile } from 'node:fs/promises';
+import { parseDuration } from '../cli/duration.js';
+import { QctlError, usageError } from '../cli/errors.js';
+import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
+import { formatTextReport } from './text-report.js';
+import { renderHtmlReport } from './html-report.js';
+import { executeLoad, type Ramp, type RunHooks } from './run.js';
+import { parseSlos, type Slo } from './slo.js';
+import { parseHeaders, parseMethod, parseQuotesMix, quotesScenario, singleUrlScenario, targetsFileScenario, type Scenario } from './scenario.js';
+import { assertTargetsAllowed, parseTargetUrl } from './target.js';
+
+export interface LoadCommandOptions {
+  env?: string;
+  rate: string;
+  duration: string;
+  scenario?: string;
+  mix?: string;
+  method: string;
+  header: string[];
+  body?: string;
+  maxInflight: string;
+  timeout: string;
+  slo?: string;
+  ramp?: string;
+  watchHpa?: boolean;
+  hpaInterval: string;
+  portForward?: boolean;
+  kubeContext?: string;
+  output: string;
+  report?: string;
+  yes?: boolean;
+}
+
+/** Knee criteria when --ramp is given without --slo: nothing failed and the schedule was kept. */
+export const DEFAULT_RAMP_SLO = 'errors<1%,dropped<1%,rate>=0.99';
+const MAX_RATE = 100_000;
+
+function parsePositive(text: string, flag: string, example: string, integer = false): number {
+  const value = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw usageError(`invalid ${flag} "${text}": use a ${integer ? 'whole ' : ''}number above 0, e.g. ${flag} ${example}`);
+  }
+  return value;
+}
+
+export function parseRate(text: string, flag = '--rate'): number {
+  const rate = parsePositive(text, flag, '200');
+  if (rate > MAX_RATE) throw usageError(`invalid ${flag} "${text}": at most ${MAX_RATE} requests per second`);
+  return rate;
+}
+
+/** `START:END:STEP[:STEP_DURATION]`, e.g. `50:500:50:20s`. */
+export function parseRamp(text: string, defaultStepMs: number): Ramp {
+  const parts = text.split(':');
+  const example = 'e.g. --ramp 50:500:50:20s (start:end:step[:step duration])';
+  if (parts.length < 3 || parts.length > 4) throw usageError(`invalid --ramp "${text}": ${example}`);
+  const [start, end, step] = parts.slice(0, 3).map((p) => {
+    if (!/^\d+(\.\d+)?$/.test(p) || Number(p) <= 0) throw usageError(`invalid --ramp "${text}": "${p}" is not a rate above 0; ${example}`);
+    return Number(p);
+  }) as [number, number, number];
+  if (Math.max(start, end) > MAX_RATE) throw usageError(`invalid --ramp "${text}": rates go up to ${MAX_RATE} req/s`);
+  const stepDurationMs = parts[3] !== undefined ? parseDuration(parts[3], '--ramp step duration') : defaultStepMs;
+  const steps = Math.floor(Math.abs(end - start) / step) + 1;
+  if (steps > 100) throw usageError(`invalid --ramp "${text}": ${steps} steps; use a larger step (at most 100 steps)`);
+  return { start, end, step, stepDurationMs };
+}
+
+interface ResolvedTarget {
+  url: URL | null;
+  /** A target qctl derived itself (--env) is the user's own cluster: no --yes needed. */
+  own: boolean;
+  close(): Promise<void>;
+}
+
+async function resolveTarget(url: string | undefined, options: LoadCommandOptions): Promise<ResolvedTarget> {
+  if (url !== undefined) return { url: parseTargetUrl(url), own: false, close: async () => undefined };
+  if (options.env !== undefined) {
+    const { resolveEnvironmentTarget } = await import('./env-target.js');
+    return resolveEnvironmentTarget(options.env, { context: options.kubeContext, portForward: options.portForward });
+  }
+  return { url: new URL('http://127.0.0.1:8080/'), own: true, close: async () => undefined };
+}
+
+async function buildScenario(url: URL | null, explicitUrl: boolean, options: LoadCommandOptions, timeoutMs: number): Promise<Scenario> {
+  const headers = parseHeaders(options.header);
+  const scenario = options.scenario ?? (explicitUrl ? undefined : 'quotes');
+  if (scenario !== 'quotes' && options.mix !== undefined) throw usageError('--mix applies to --scenario quotes only');
+  if (scenario === undefined) {
+    return singleUrlScenario(url!, parseMethod(options.method, '--method'), headers, options.body);
+  }
+  if (options.body !== undefined || options.method.toUpperCase() !== 'GET') {
+    throw usageError('--method and --body apply to a plain URL target; put methods and bodies in a targets file instead');
+  }
+  if (scenario === 'quotes') {
+    if (url === null) throw usageError('--scenario quotes needs a target: give a URL or --env');
+    return quotesScenario(url, { mix: parseQuotesMix(options.mix), headers, timeoutMs });
+  }
+  const fileScenario = await targetsFileScenario(scenario, url ?? undefined);
+  if (headers) {
+    // Command-line headers apply to every request of the file, under the file's own headers.
+    const next = fileScenario.next;
+    const merged = new Map<object, ReturnType<typeof next>>();
+    fileScenario.next = () => {
+      const spec = next();
+      let withHeaders = merged.get(spec);
+      if (!withHeaders) {
+        withHeaders = { ...spec, headers: { ...headers, ...spec.headers } };
+        merged.set(spec, withHeaders);
+      }
+      return withHeaders;
+    };
+  }
+  return fileScenario;
+}
+
+export async function runLoadCommand(url: string | undefined, options: LoadCommandOptions): Promise<void> {
+  // Parse every option before anything is sent: bad input must not half-run a load test.
+  const output = parseOutputMode(options.output);
+  const durationMs = parseDuration(options.duration, '--duration');
+  const timeoutMs = parseDuration(options.timeout, '--timeout');
+  const rate = parseRate(options.rate);
+  const maxInflight = parsePositive(options.maxInflight, '--max-inflight', '1000', true);
+  const ramp = options.ramp !== undefined ? parseRamp(options.ramp, durationMs) : undefined;
+  const slos: Slo[] = options.slo !== undefined ? parseSlos(options.slo) : ramp ? parseSlos(DEFAULT_RAMP_SLO) : [];
+  if (options.report !== undefined && !options.report.endsWith('.html')) {
+    throw usageError(`--report ${options.report}: give a file name ending in .html, e.g. --report load.html`);
+  }
+  const hpaIntervalMs = parseDuration(options.hpaInterval, '--hpa-interval');
+  if (options.portForward && options.env === undefined) throw usageError('--port-forward needs --env, e.g. --env dev --port-forward');
+  if (options.watchHpa && options.env === undefined) {
+    throw usageError('--watch-hpa needs --env: it reads that environment\'s HPA, e.g. --env dev --watch-hpa');
+  }
+
+  const interactive = !isNonInteractive(process.stderr);
+  // A targets file with absolute URLs needs no base URL; otherwise the target is the URL, the env, or qctl dev.
+  const fileWithoutBase = options.scenario !== undefined && options.scenario !== 'quotes' && url === undefined && options.env === undefined;
+  const target: ResolvedTarget = fileWithoutBase ? { url: null, own: false, close: async () => undefined } : await resolveTarget(url, options);
+  let hooks: RunHooks = {};
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('\nqctl load: stopping (Ctrl-C again to quit without a report)\n');
+    controller.abort();
+  };
+  try {
+    const scenario = await buildScenario(target.url, url !== undefined, options, timeoutMs);
+    const ownTarget = target.own && target.url !== null && scenario.origins.every((origin) => origin === target.url!.origin);
+    assertTargetsAllowed(scenario.origins, options.yes === true || ownTarget);
+    if (options.watchHpa) {
+      const { createHpaWatcher } = await import('./hpa.js');
+      hooks.watcher = await createHpaWatcher(options.env!, { context: options.kubeContext, intervalMs: hpaIntervalMs });
+    }
+    hooks = { ...hooks, signal: controller.signal };
+    if (interactive && output === 'text') hooks.onProgress = (line) => process.stderr.write(`\r\x1b[2K${line}`);
+    const what = ramp ? `ramp ${ramp.start}→${ramp.end} req/s step ${ramp.step} every ${options.ramp?.split(':')[3] ?? options.duration}` : `${rate} req/s for ${options.duration}`;
+    process.stderr.write(`qctl load: ${what}, ${scenario.description} (Ctrl-C stops and reports)\n`);
+    process.on('SIGINT', onSigint);
+    const report = await executeLoad(
+      { targetUrl: target.url?.href ?? null, scenario, rate, durationMs, ramp, maxInflight, timeoutMs, slos },
+      hooks,
+    );
+    if (hooks.onProgress) process.stderr.write('\r\x1b[2K');
+    if (options.report !== undefined) {
+      try {
+        await writeFile(options.report, renderHtmlReport(report));
+      } catch (error) {
+        throw new QctlError(`cannot write --report ${options.report}: ${(error as Error).message}`, 2);
+      }
+    }
+    if (output === 'json') printJson(report);
+    else {
+      process.stdout.write(formatTextReport(report));
+      if (options.report !== undefined) process.stdout.write(`report     ${options.report}\n`);
+    }
+    if (report.verdict === 'fail') process.exitCode = 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await target.close();
+  }
+}

@@ -1,0 +1,85 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { CoreV1Api, PortForward } from '@kubernetes/client-node';
+import { QctlError, usageError } from '../cli/errors.js';
+import { loadConfigFile } from '../../infra/config.js';
+import { getEnvironment, type Environment } from '../../infra/environments.js';
+import { API_NAME } from './hpa.js';
+import { kubeErrorMessage, loadKubeConfig } from './kube.js';
+
+export interface EnvironmentTarget {
+  url: URL;
+  own: true;
+  /** Closes the port-forward when there is one. */
+  close(): Promise<void>;
+}
+
+/** The environment's settings with qctl.config.ts applied, infra errors mapped to usage errors. */
+export async function loadEnvironment(name: string): Promise<Environment> {
+  try {
+    const file = await loadConfigFile();
+    const layers = [];
+    if (file?.config.defaults) layers.push({ source: `${file.source} defaults`, values: file.config.defaults });
+    const own = file?.config.environments?.[name as keyof NonNullable<typeof file.config.environments>];
+    if (file && own) layers.push({ source: `${file.source} environments.${name}`, values: own });
+    return getEnvironment(name, layers);
+  } catch (error) {
+    const e = error as { exitCode?: number; message?: string };
+    if (typeof e.exitCode === 'number') throw new QctlError(e.message ?? String(error), e.exitCode);
+    throw error;
+  }
+}
+
+/** The ingress URL of an environment, or null when it has no ingress. */
+export function ingressUrl(environment: Environment): URL | null {
+  if (!environment.ingress.enabled || !environment.ingress.host) return null;
+  const scheme = environment.ingress.tlsSecretName ? 'https' : 'http';
+  return new URL(`${scheme}://${environment.ingress.host}/`);
+}
+
+/**
+ * `--env E` without a URL: the environment's ingress when it has one; otherwise a port-forward
+ * to a ready API pod that qctl opens on 127.0.0.1 for the run and closes afterwards.
+ */
+export async function resolveEnvironmentTarget(name: string, options: { context?: string; portForward?: boolean }): Promise<EnvironmentTarget> {
+  const environment = await loadEnvironment(name);
+  const url = options.portForward ? null : ingressUrl(environment);
+  if (url) return { url, own: true, close: async () => undefined };
+  return openPortForward(environment.namespace, options.context);
+}
+
+async function openPortForward(namespace: string, context?: string): Promise<EnvironmentTarget> {
+  const kc = loadKubeConfig(context);
+  const core = kc.makeApiClient(CoreV1Api);
+  let podName: string | undefined;
+  try {
+    const pods = await core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/name=${API_NAME}` });
+    podName = pods.items.find(
+      (p) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+    )?.metadata?.name;
+  } catch (error) {
+    throw usageError(`cannot list the API pods in ${namespace} (${kubeErrorMessage(error)}): check the cluster, or give the URL explicitly`);
+  }
+  if (!podName) throw usageError(`no ready ${API_NAME} pod in ${namespace} to port-forward to: run \`qctl status\`, or give the URL explicitly`);
+  const forward = new PortForward(kc, true);
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    forward.portForward(namespace, podName!, [8080], socket, null, socket).catch(() => socket.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  process.stderr.write(`qctl load: port-forward 127.0.0.1:${port} -> ${namespace}/${podName}:8080\n`);
+  return {
+    url: new URL(`http://127.0.0.1:${port}/`),
+    own: true,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,332 @@
+import { performance } from 'node:perf_hooks';
+import type { Dispatcher } from 'undici';
+import { HttpClient, type RequestSpec } from './client.js';
+import { Stats, errorKindOf } from './stats.js';
+
+/** A stretch of the run at one constant rate (a plain run has one phase, a ramp one per step). */
+export interface Phase {
+  rate: number;
+  durationMs: number;
+}
+
+export interface RequestSource {
+  next(): RequestSpec;
+}
+
+export interface GeneratorOptions {
+  phases: Phase[];
+  source: RequestSource;
+  maxInflight: number;
+  timeoutMs: number;
+  /** Aborting stops the schedule; in-flight requests are cancelled and the result covers what ran. */
+  signal?: AbortSignal;
+  /** Called about once a second with the elapsed time, for progress lines. */
+  onProgress?: (elapsedMs: number, overall: Stats) => void;
+  /** A client kept across runs (ramp steps reuse warm connections); created and closed here if absent. */
+  client?: HttpClient;
+}
+
+export interface PhaseResult {
+  rate: number;
+  plannedDurationMs: number;
+  /** The time the phase's requests were sent over (planned length, longer if sending fell behind). */
+  sendWindowMs: number;
+  stats: Stats;
+}
+
+export interface SecondResult {
+  second: number;
+  targetRate: number;
+  stats: Stats;
+}
+
+export interface GeneratorResult {
+  startedAt: Date;
+  /** From the first scheduled send to the last answer (or cancellation). */
+  elapsedMs: number;
+  sendWindowMs: number;
+  interrupted: boolean;
+  overall: Stats;
+  phases: PhaseResult[];
+  seconds: SecondResult[];
+}
+
+interface PhaseState extends PhaseResult {
+  startMs: number;
+  count: number;
+  intervalMs: number;
+  lastSendAt: number;
+}
+
+class TimeoutError extends Error {
+  readonly code = 'QCTL_TIMEOUT';
+}
+
+/** Keeps the scheduler awake often enough to enforce timeouts and report progress promptly. */
+const MAX_SLEEP_MS = 20;
+
+/**
+ * Open-loop load: request i of a phase is due at phaseStart + i/rate whatever happened to earlier
+ * requests. Latency is measured from that due time, so a stalled server shows up in the latency of
+ * every request that was due during the stall (no coordinated omission). When the in-flight cap is
+ * reached at a due time the request is counted as dropped; the schedule itself never slows down.
+ */
+export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult> {
+  const { source, maxInflight, timeoutMs } = options;
+  const ownClient = options.client === undefined;
+  const client = options.client ?? new HttpClient({ maxConnections: maxInflight, timeoutMs });
+  const overall = new Stats(3);
+  const seconds: SecondResult[] = [];
+  let offset = 0;
+  const phases: PhaseState[] = options.phases.map((phase) => {
+    const state: PhaseState = {
+      rate: phase.rate,
+      plannedDurationMs: phase.durationMs,
+      sendWindowMs: 0,
+      stats: new Stats(3),
+      startMs: offset,
+      count: Math.max(1, Math.round((phase.rate * phase.durationMs) / 1000)),
+      intervalMs: 1000 / phase.rate,
+      lastSendAt: offset,
+    };
+    offset += phase.durationMs;
+    return state;
+  });
+  const plannedEndMs = offset;
+
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const now = (): number => performance.now() - t0;
+
+  let inflight = 0;
+  let phaseIndex = 0;
+  let slot = 0;
+  let stopped = false;
+  let interrupted = false;
+  let scheduleDoneAt = -1;
+  let timer: NodeJS.Timeout | undefined;
+  let lastProgress = 0;
+  // Requests in flight in due-time order: deadlines are monotonic, so timeouts sweep from the head.
+  let queue: InFlight[] = [];
+  let head = 0;
+
+  let finish: (result: GeneratorResult) => void = () => undefined;
+  const done = new Promise<GeneratorResult>((resolve) => {
+    finish = resolve;
+  });
+
+  const secondFor = (dueMs: number, rate: number): Stats => {
+    const index = Math.floor(dueMs / 1000);
+    let entry = seconds[index];
+    if (entry === undefined) {
+      for (let i = seconds.length; i <= index; i++) {
+        seconds[i] ??= { second: i, targetRate: rate, stats: new Stats(2) };
+      }
+      entry = seconds[index]!;
+    }
+    return entry.stats;
+  };
+
+  class InFlight implements Dispatcher.DispatchHandlers {
+    status = 0;
+    bytes = 0;
+    finished = false;
+    abort: ((error?: Error) => void) | undefined;
+    constructor(
+      readonly dueMs: number,
+      readonly phase: PhaseState,
+      readonly second: Stats,
+    ) {}
+    onConnect(abort: (error?: Error) => void): void {
+      this.abort = abort;
+    }
+    onHeaders(statusCode: number): boolean {
+      this.status = statusCode;
+      return true;
+    }
+    onData(chunk: Buffer): boolean {
+      this.bytes += chunk.length;
+      return true;
+    }
+    onComplete(): void {
+      if (this.finished) return;
+      this.finished = true;
+      inflight--;
+      const latencyUs = (now() - this.dueMs) * 1000;
+      overall.recordResponse(this.status, latencyUs, this.bytes);
+      this.phase.stats.recordResponse(this.status, latencyUs, this.bytes);
+      this.second.recordResponse(this.status, latencyUs, this.bytes);
+      settle();
+    }
+    onError(error: Error): void {
+      if (this.finished) return;
+      this.finished = true;
+      inflight--;
+      const kind = errorKindOf(error);
+      if (kind === 'timeout') {
+        const latencyUs = (now() - this.dueMs) * 1000;
+        overall.recordTimeout(latencyUs);
+        this.phase.stats.recordTimeout(latencyUs);
+        this.second.recordTimeout(latencyUs);
+      } else {
+        overall.recordTransportError(kind);
+        this.phase.stats.recordTransportError(kind);
+        this.second.recordTransportError(kind);
+      }
+      settle();
+    }
+    timeOut(): void {
+      if (this.finished) return;
+      const abort = this.abort;
+      // Record first, then abort: the abort's onError must find the request already finished.
+      this.onError(Object.assign(new TimeoutError('request timed out'), { code: 'QCTL_TIMEOUT' }));
+      abort?.(new TimeoutError('request timed out'));
+    }
+    cancel(): void {
+      if (this.finished) return;
+      this.finished = true;
+      inflight--;
+      overall.cancelled++;
+      this.phase.stats.cancelled++;
+      this.second.cancelled++;
+      this.abort?.(new Error('cancelled'));
+    }
+  }
+
+  const fire = (phase: PhaseState, dueMs: number, at: number): void => {
+    const second = secondFor(dueMs, phase.rate);
+    overall.scheduled++;
+    phase.stats.scheduled++;
+    second.scheduled++;
+    phase.lastSendAt = at;
+    if (inflight >= maxInflight) {
+      overall.dropped++;
+      phase.stats.dropped++;
+      second.dropped++;
+      return;
+    }
+    const spec = source.next();
+    const request = new InFlight(dueMs, phase, second);
+    inflight++;
+    overall.sent++;
+    phase.stats.sent++;
+    second.sent++;
+    if (spec.body !== undefined) {
+      const length = typeof spec.body === 'string' ? Buffer.byteLength(spec.body) : spec.body.length;
+      overall.bytesOut += length;
+      phase.stats.bytesOut += length;
+      second.bytesOut += length;
+    }
+    queue.push(request);
+    try {
+      client.dispatch(spec, request);
+    } catch (error) {
+      request.onError(error as Error);
+    }
+  };
+
+  const sweep = (at: number): void => {
+    while (head < queue.length) {
+      const request = queue[head]!;
+      if (request.finished) {
+        head++;
+        continue;
+      }
+      if (at - request.dueMs < timeoutMs) break;
+      request.timeOut();
+      head++;
+    }
+    if (head > 4096 && head * 2 > queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+  };
+
+  const settle = (): void => {
+    if (scheduleDoneAt >= 0 && inflight === 0 && !stopped) end();
+  };
+
+  const end = (): void => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+    const elapsedMs = now();
+    for (const phase of phases) {
+      if (phase.stats.scheduled === 0) continue;
+      // The window a phase's requests went out in: planned length, or longer when sending fell behind.
+      const planned = interrupted
+        ? Math.min(phase.plannedDurationMs, Math.max(0, (scheduleDoneAt >= 0 ? scheduleDoneAt : elapsedMs) - phase.startMs))
+        : phase.plannedDurationMs;
+      const lastSlotEnd = phase.lastSendAt - phase.startMs + phase.intervalMs;
+      phase.sendWindowMs = Math.max(planned, interrupted ? 0 : lastSlotEnd, phase.intervalMs);
+    }
+    const used = phases.filter((p) => p.stats.scheduled > 0);
+    const result: GeneratorResult = {
+      startedAt,
+      elapsedMs,
+      sendWindowMs: used.reduce((sum, p) => sum + p.sendWindowMs, 0),
+      interrupted,
+      overall,
+      phases: used.map(({ rate, plannedDurationMs, sendWindowMs, stats }) => ({ rate, plannedDurationMs, sendWindowMs, stats })),
+      seconds: seconds.filter((s) => s.stats.scheduled > 0 || s.second * 1000 < elapsedMs),
+    };
+    if (ownClient) void client.close().then(() => finish(result));
+    else finish(result);
+  };
+
+  const tick = (): void => {
+    timer = undefined;
+    if (stopped) return;
+    const at = now();
+    while (phaseIndex < phases.length) {
+      const phase = phases[phaseIndex]!;
+      if (slot >= phase.count) {
+        phaseIndex++;
+        slot = 0;
+        continue;
+      }
+      const dueMs = phase.startMs + slot * phase.intervalMs;
+      if (dueMs > at) break;
+      fire(phase, dueMs, at);
+      slot++;
+    }
+    sweep(at);
+    if (options.onProgress && at - lastProgress >= 1000) {
+      lastProgress = at;
+      options.onProgress(at, overall);
+    }
+    let wakeIn = MAX_SLEEP_MS;
+    if (phaseIndex < phases.length) {
+      const phase = phases[phaseIndex]!;
+      wakeIn = Math.min(wakeIn, phase.startMs + slot * phase.intervalMs - now());
+    } else if (scheduleDoneAt < 0) {
+      // Every request is out; the schedule still runs to its planned end so the rate stays honest.
+      if (at >= plannedEndMs) {
+        scheduleDoneAt = at;
+        settle();
+        if (stopped) return;
+      } else {
+        wakeIn = Math.min(wakeIn, plannedEndMs - at);
+      }
+    }
+    timer = setTimeout(tick, Math.max(0, wakeIn));
+  };
+
+  const onAbort = (): void => {
+    if (stopped) return;
+    interrupted = true;
+    if (scheduleDoneAt < 0) scheduleDoneAt = now();
+    for (let i = head; i < queue.length; i++) queue[i]!.cancel();
+    end();
+  };
+
+  if (options.signal?.aborted) {
+    interrupted = true;
+    scheduleDoneAt = 0;
+    end();
+  } else {
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    tick();
+  }
+  return done;
+}

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+
+/**
+ * The `--output json` document (version 1). CI scripts can parse it with this schema;
+ * times are milliseconds, rates requests per second, error/drop rates fractions (0..1).
+ */
+const latency = z
+  .object({
+    min: z.number(),
+    mean: z.number(),
+    stdev: z.number(),
+    p50: z.number(),
+    p75: z.number(),
+    p90: z.number(),
+    p95: z.number(),
+    p99: z.number(),
+    p999: z.number(),
+    max: z.number(),
+  })
+  .nullable();
+
+const requests = z.object({
+  scheduled: z.number().int(),
+  sent: z.number().int(),
+  dropped: z.number().int(),
+  responses: z.number().int(),
+  errors: z.number().int(),
+  cancelled: z.number().int(),
+});
+
+export const sloResultSchema = z.object({
+  expression: z.string(),
+  name: z.string(),
+  operator: z.enum(['<', '<=', '>', '>=']),
+  threshold: z.number(),
+  unit: z.enum(['ms', 'ratio', 'req/s']),
+  measured: z.number().nullable(),
+  passed: z.boolean(),
+});
+
+export const stepSchema = z.object({
+  rate: z.number(),
+  durationMs: z.number(),
+  achievedRate: z.number(),
+  rateRatio: z.number(),
+  errorRate: z.number(),
+  dropRate: z.number(),
+  requests,
+  latencyMs: latency,
+  slo: z.array(sloResultSchema),
+  passed: z.boolean(),
+});
+
+export const hpaSampleSchema = z.object({
+  /** Milliseconds since the run started. */
+  t: z.number(),
+  currentReplicas: z.number().int().nullable(),
+  desiredReplicas: z.number().int().nullable(),
+  readyReplicas: z.number().int().nullable(),
+  minReplicas: z.number().int().nullable(),
+  maxReplicas: z.number().int().nullable(),
+  cpuUtilization: z.number().nullable(),
+});
+
+export const loadReportSchema = z.object({
+  version: z.literal(1),
+  target: z.object({ url: z.string().nullable(), scenario: z.string(), description: z.string() }),
+  config: z.object({
+    rate: z.number().nullable(),
+    durationMs: z.number(),
+    maxInflight: z.number().int(),
+    timeoutMs: z.number(),
+    ramp: z.object({ start: z.number(), end: z.number(), step: z.number(), stepDurationMs: z.number() }).nullable(),
+  }),
+  startedAt: z.string(),
+  elapsedMs: z.number(),
+  interrupted: z.boolean(),
+  targetRate: z.number(),
+  achievedRate: z.number(),
+  rateRatio: z.number(),
+  errorRate: z.number(),
+  dropRate: z.number(),
+  requests,
+  latencyMs: latency,
+  percentiles: z.array(z.object({ percentile: z.number(), ms: z.number() })),
+  statusCodes: z.record(z.string(), z.number().int()),
+  errorsByKind: z.record(z.string(), z.number().int()),
+  bytes: z.object({ received: z.number().int(), sent: z.number().int() }),
+  series: z.array(
+    z.object({
+      second: z.number().int(),
+      targetRate: z.number(),
+      scheduled: z.number().int(),
+      sent: z.number().int(),
+      dropped: z.number().int(),
+      responses: z.number().int(),
+      errors: z.number().int(),
+      p50: z.number().nullable(),
+      p99: z.number().nullable(),
+      max: z.number().nullable(),
+    }),
+  ),
+  slo: z.object({ passed: z.boolean(), results: z.array(sloResultSchema) }),
+  ramp: z.object({ steps: z.array(stepSchema), knee: z.number().nullable(), stoppedEarly: z.boolean() }).nullable(),
+  hpa: z
+    .object({ namespace: z.string(), name: z.string(), samples: z.array(hpaSampleSchema), error: z.string().nullable() })
+    .nullable(),
+  verdict: z.enum(['pass', 'fail']),
+});
+
+export type LoadReport = z.infer<typeof loadReportSchema>;
+export type StepReport = z.infer<typeof stepSchema>;
+export type HpaSample = z.infer<typeof hpaSampleSchema>;
+export type HpaReport = NonNullable<LoadReport['hpa']>;

@@ -1,0 +1,212 @@
+import { HttpClient } from './client.js';
+import { runOpenLoop, type GeneratorResult } from './generator.js';
+import type { Scenario } from './scenario.js';
+import { evaluateSlos, type Slo } from './slo.js';
+import { Stats, percentileCurve, sloSubject, summarizeLatency } from './stats.js';
+import type { HpaReport, LoadReport, StepReport } from './report-schema.js';
+
+/** Requests sent before the clock starts to open connections (not counted; see HttpClient.warmUp). */
+export const WARM_UP_REQUESTS = 300;
+const WARM_UP_CONNECTIONS = 10;
+
+export interface Ramp {
+  start: number;
+  end: number;
+  step: number;
+  stepDurationMs: number;
+}
+
+export interface LoadPlan {
+  targetUrl: string | null;
+  scenario: Scenario;
+  /** Constant rate; ignored when `ramp` is set. */
+  rate: number;
+  durationMs: number;
+  ramp?: Ramp;
+  maxInflight: number;
+  timeoutMs: number;
+  slos: Slo[];
+}
+
+export interface RunHooks {
+  signal?: AbortSignal;
+  onProgress?: (line: string) => void;
+  /** Started with the run, stopped after it: the HPA watcher. */
+  watcher?: { start(startedAt: number): void; stop(): Promise<HpaReport> };
+}
+
+export function rampRates(ramp: Ramp): number[] {
+  const rates: number[] = [];
+  const direction = ramp.end >= ramp.start ? 1 : -1;
+  for (let rate = ramp.start; direction > 0 ? rate <= ramp.end + 1e-9 : rate >= ramp.end - 1e-9; rate += direction * ramp.step) {
+    rates.push(Math.round(rate * 1000) / 1000);
+  }
+  return rates;
+}
+
+const round = (n: number, digits = 3): number => {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+};
+
+function counts(stats: Stats) {
+  return {
+    scheduled: stats.scheduled,
+    sent: stats.sent,
+    dropped: stats.dropped,
+    responses: stats.responses,
+    errors: stats.errors,
+    cancelled: stats.cancelled,
+  };
+}
+
+function stepReport(result: GeneratorResult, rate: number, slos: Slo[]): StepReport {
+  const stats = result.overall;
+  const achieved = result.sendWindowMs > 0 ? stats.sent / (result.sendWindowMs / 1000) : 0;
+  const subject = sloSubject(stats, rate, achieved);
+  const slo = evaluateSlos(slos, subject);
+  return {
+    rate,
+    durationMs: round(result.sendWindowMs, 1),
+    achievedRate: round(achieved),
+    rateRatio: round(subject.rateRatio, 4),
+    errorRate: round(subject.errorRate, 6),
+    dropRate: round(subject.dropRate, 6),
+    requests: counts(stats),
+    latencyMs: summarizeLatency(stats),
+    slo,
+    passed: slo.every((r) => r.passed),
+  };
+}
+
+/** Runs the plan (one constant-rate run, or ramp steps back to back) and builds the report. */
+export async function executeLoad(plan: LoadPlan, hooks: RunHooks = {}): Promise<LoadReport> {
+  const rates = plan.ramp ? rampRates(plan.ramp) : [plan.rate];
+  const stepDurationMs = plan.ramp ? plan.ramp.stepDurationMs : plan.durationMs;
+  const results: { rate: number; result: GeneratorResult; offsetMs: number }[] = [];
+  const steps: StepReport[] = [];
+  let offsetMs = 0;
+  let interrupted = false;
+  let stoppedEarly = false;
+  const client = new HttpClient({ maxConnections: plan.maxInflight, timeoutMs: plan.timeoutMs });
+  await client.warmUp(() => plan.scenario.next(), Math.min(plan.maxInflight, WARM_UP_CONNECTIONS), WARM_UP_REQUESTS, 1000);
+  const startedAt = Date.now();
+  hooks.watcher?.start(startedAt);
+
+  for (const [index, rate] of rates.entries()) {
+    const label = plan.ramp ? `step ${index + 1}/${rates.length} ${rate} req/s` : `${rate} req/s`;
+    const result = await runOpenLoop({
+      phases: [{ rate, durationMs: stepDurationMs }],
+      source: plan.scenario,
+      maxInflight: plan.maxInflight,
+      timeoutMs: plan.timeoutMs,
+      signal: hooks.signal,
+      client,
+      onProgress: hooks.onProgress
+        ? (elapsed, stats) =>
+            hooks.onProgress!(
+              `${label}: ${(elapsed / 1000).toFixed(0)}s/${(stepDurationMs / 1000).toFixed(0)}s sent ${stats.sent} dropped ${stats.dropped} errors ${stats.errors}`,
+            )
+        : undefined,
+    });
+    results.push({ rate, result, offsetMs });
+    offsetMs += result.elapsedMs;
+    const step = stepReport(result, rate, plan.slos);
+    steps.push(step);
+    if (result.interrupted) {
+      interrupted = true;
+      break;
+    }
+    if (plan.ramp && !step.passed) {
+      // Past the knee: stepping higher would only overload the service further.
+      stoppedEarly = index < rates.length - 1;
+      hooks.onProgress?.(`${label}: SLO breached, ramp stops here`);
+      break;
+    }
+  }
+  await client.close();
+  const hpa = hooks.watcher ? await hooks.watcher.stop() : null;
+
+  // Whole-run numbers: every step's requests together.
+  const overall = new Stats(3);
+  let sendWindowMs = 0;
+  for (const { result } of results) {
+    const s = result.overall;
+    overall.histogram.add(s.histogram);
+    overall.scheduled += s.scheduled;
+    overall.sent += s.sent;
+    overall.dropped += s.dropped;
+    overall.responses += s.responses;
+    overall.errors += s.errors;
+    overall.cancelled += s.cancelled;
+    overall.bytesIn += s.bytesIn;
+    overall.bytesOut += s.bytesOut;
+    for (const [code, n] of s.statusCodes) overall.statusCodes.set(code, (overall.statusCodes.get(code) ?? 0) + n);
+    for (const [kind, n] of s.errorsByKind) overall.errorsByKind.set(kind, (overall.errorsByKind.get(kind) ?? 0) + n);
+    sendWindowMs += result.sendWindowMs;
+  }
+  const targetRate = sendWindowMs > 0 ? results.reduce((sum, r) => sum + r.rate * r.result.sendWindowMs, 0) / sendWindowMs : plan.rate;
+  const achievedRate = sendWindowMs > 0 ? overall.sent / (sendWindowMs / 1000) : 0;
+  const subject = sloSubject(overall, targetRate, achievedRate);
+
+  const series: LoadReport['series'] = [];
+  for (const { rate, result, offsetMs: offset } of results) {
+    const base = Math.round(offset / 1000);
+    for (const second of result.seconds) {
+      const s = second.stats;
+      const has = s.histogram.totalCount > 0;
+      series.push({
+        second: base + second.second,
+        targetRate: rate,
+        scheduled: s.scheduled,
+        sent: s.sent,
+        dropped: s.dropped,
+        responses: s.responses,
+        errors: s.errors,
+        p50: has ? round(s.percentileMs(50)) : null,
+        p99: has ? round(s.percentileMs(99)) : null,
+        max: has ? round(s.histogram.maxValue / 1000) : null,
+      });
+    }
+  }
+
+  let knee: number | null = null;
+  for (const step of steps) {
+    if (!step.passed) break;
+    knee = step.rate;
+  }
+  const kneeStep = plan.ramp ? (steps.find((s) => s.rate === knee) ?? steps[0]) : undefined;
+  const sloResults = plan.ramp ? (kneeStep?.slo ?? []) : evaluateSlos(plan.slos, subject);
+  const sloPassed = plan.ramp ? knee !== null : sloResults.every((r) => r.passed);
+
+  return {
+    version: 1,
+    target: { url: plan.targetUrl, scenario: plan.scenario.name, description: plan.scenario.description },
+    config: {
+      rate: plan.ramp ? null : plan.rate,
+      durationMs: plan.ramp ? stepDurationMs * rates.length : plan.durationMs,
+      maxInflight: plan.maxInflight,
+      timeoutMs: plan.timeoutMs,
+      ramp: plan.ramp ?? null,
+    },
+    startedAt: new Date(startedAt).toISOString(),
+    elapsedMs: round(offsetMs, 1),
+    interrupted,
+    targetRate: round(targetRate),
+    achievedRate: round(achievedRate),
+    rateRatio: round(subject.rateRatio, 4),
+    errorRate: round(subject.errorRate, 6),
+    dropRate: round(subject.dropRate, 6),
+    requests: counts(overall),
+    latencyMs: summarizeLatency(overall),
+    percentiles: percentileCurve(overall),
+    statusCodes: Object.fromEntries([...overall.statusCodes].sort((a, b) => a[0] - b[0]).map(([k, v]) => [String(k), v])),
+    errorsByKind: Object.fromEntries(overall.errorsByKind),
+    bytes: { received: overall.bytesIn, sent: overall.bytesOut },
+    series,
+    slo: { passed: sloPassed, results: sloResults },
+    ramp: plan.ramp ? { steps, knee, stoppedEarly } : null,
+    hpa,
+    verdict: sloPassed ? 'pass' : 'fail',
+  };
+}

@@ -1,0 +1,219 @@
+import { readFile } from 'node:fs/promises';
+import { request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { usageError } from '../cli/errors.js';
+import type { RequestSpec } from './client.js';
+import type { RequestSource } from './generator.js';
+import { QUOTE_WORDS, wordsOf } from './quote-words.js';
+
+export interface Scenario extends RequestSource {
+  name: string;
+  /** Every origin the scenario sends to (checked against the local-target rule). */
+  origins: string[];
+  /** A line for people: what the mix is and where its data came from. */
+  description: string;
+}
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
+
+/** Cycles through pre-built requests: choosing costs an array read, not an allocation. */
+function cycle(specs: RequestSpec[], shuffle: boolean): () => RequestSpec {
+  const list = shuffle ? [...specs].sort(() => Math.random() - 0.5) : specs;
+  let i = 0;
+  return () => {
+    const spec = list[i]!;
+    i = i + 1 === list.length ? 0 : i + 1;
+    return spec;
+  };
+}
+
+function splitUrl(url: URL): { origin: string; path: string } {
+  return { origin: url.origin, path: `${url.pathname}${url.search}` };
+}
+
+export function parseMethod(text: string, where: string): Dispatcher.HttpMethod {
+  const method = text.toUpperCase();
+  if (!METHODS.has(method)) throw usageError(`${where}: unknown HTTP method "${text}"; use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS`);
+  return method as Dispatcher.HttpMethod;
+}
+
+export function parseHeaders(lines: string[]): Record<string, string> | undefined {
+  if (lines.length === 0) return undefined;
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw usageError(`invalid --header "${line}": write "Name: value", e.g. "Authorization: Bearer TOKEN"`);
+    headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+export function singleUrlScenario(url: URL, method: Dispatcher.HttpMethod, headers?: Record<string, string>, body?: string): Scenario {
+  const { origin, path } = splitUrl(url);
+  const spec: RequestSpec = { origin, path, method, headers, body, label: `${method} ${url.pathname}` };
+  return { name: 'url', origins: [origin], description: `${method} ${url.href}`, next: () => spec };
+}
+
+export type QuotesRequestKind = 'list' | 'get' | 'authors' | 'search';
+export type QuotesMix = Record<QuotesRequestKind, number>;
+export const DEFAULT_QUOTES_MIX: QuotesMix = { list: 3, get: 4, authors: 1, search: 2 };
+
+/** `list=3,get=4,authors=1,search=2`; kinds left out keep their default weight. */
+export function parseQuotesMix(text: string | undefined): QuotesMix {
+  const mix = { ...DEFAULT_QUOTES_MIX };
+  if (text === undefined) return mix;
+  for (const term of text.split(',')) {
+    const match = /^\s*(list|get|authors|search)\s*=\s*(\d+(?:\.\d+)?)\s*$/.exec(term);
+    if (!match) {
+      throw usageError(`invalid --mix term "${term.trim()}": use list=N,get=N,authors=N,search=N, e.g. --mix list=3,get=4,authors=1,search=2`);
+    }
+    mix[match[1] as QuotesRequestKind] = Number(match[2]);
+  }
+  if (Object.values(mix).every((w) => w === 0)) throw usageError('invalid --mix: every weight is 0; give at least one request kind a weight above 0');
+  return mix;
+}
+
+/** Ids and words from a JSON document of quotes, whatever its envelope (`[...]`, `{quotes: [...]}`, `{items: [...]}`). */
+function harvestQuotes(document: unknown): { ids: string[]; texts: string[] } {
+  const ids: string[] = [];
+  const texts: string[] = [];
+  const visit = (value: unknown, depth: number): void => {
+    if (depth > 4 || value === null || typeof value !== 'object') return;
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item, depth + 1);
+      return;
+    }
+    const record = value as Record<string, unknown>;
+    if (typeof record.quote === 'string') {
+      texts.push(record.quote);
+      if (typeof record.id === 'number' || typeof record.id === 'string') ids.push(String(record.id));
+      return;
+    }
+    for (const child of Object.values(record)) visit(child, depth + 1);
+  };
+  visit(document, 0);
+  return { ids, texts };
+}
+
+/** The service's own quotes, so get-by-id hits real ids and searches use words that exist. */
+async function fetchQuoteSample(base: URL, headers: Record<string, string> | undefined, timeoutMs: number) {
+  try {
+    const response = await request(new URL('quotes', base), { headers, signal: AbortSignal.timeout(timeoutMs) });
+    if (response.statusCode !== 200) {
+      await response.body.dump();
+      return undefined;
+    }
+    return harvestQuotes(await response.body.json());
+  } catch {
+    return undefined;
+  }
+}
+
+export async function quotesScenario(
+  baseUrl: URL,
+  options: { mix: QuotesMix; headers?: Record<string, string>; timeoutMs: number },
+): Promise<Scenario> {
+  // The base may carry a path prefix (an ingress path); routes hang below it.
+  const base = new URL(baseUrl.href.endsWith('/') ? baseUrl.href : `${baseUrl.href}/`);
+  base.search = '';
+  const sample = await fetchQuoteSample(base, options.headers, Math.min(options.timeoutMs, 5000));
+  const ids = sample && sample.ids.length > 0 ? sample.ids : Array.from({ length: 30 }, (_, i) => String(i + 1));
+  const harvested = sample ? wordsOf(sample.texts) : [];
+  const words = harvested.length >= 10 ? harvested : [...QUOTE_WORDS];
+  const source = sample && sample.ids.length > 0 ? `ids and words from ${new URL('quotes', base).href}` : 'built-in ids 1-30 and quote words';
+
+  const make = (kind: QuotesRequestKind, pathAndQuery: string): RequestSpec => ({
+    origin: base.origin,
+    method: 'GET',
+    path: `${base.pathname}${pathAndQuery}`,
+    headers: options.headers,
+    label: kind,
+  });
+  const total = Object.values(options.mix).reduce((a, b) => a + b, 0);
+  const specs: RequestSpec[] = [];
+  // 2,000 pre-built requests in proportion to the weights, shuffled so kinds interleave.
+  const size = 2000;
+  for (const kind of Object.keys(options.mix) as QuotesRequestKind[]) {
+    const count = Math.round((options.mix[kind] / total) * size);
+    for (let i = 0; i < count; i++) {
+      if (kind === 'list') specs.push(make(kind, 'quotes'));
+      else if (kind === 'authors') specs.push(make(kind, 'authors'));
+      else if (kind === 'get') specs.push(make(kind, `quotes/${encodeURIComponent(ids[Math.floor(Math.random() * ids.length)]!)}`));
+      else specs.push(make(kind, `quotes/search?q=${encodeURIComponent(words[Math.floor(Math.random() * words.length)]!)}`));
+    }
+  }
+  const mixText = (Object.keys(options.mix) as QuotesRequestKind[]).map((k) => `${k}=${options.mix[k]}`).join(',');
+  return {
+    name: 'quotes',
+    origins: [base.origin],
+    description: `quotes mix ${mixText} against ${base.href} (${source})`,
+    next: cycle(specs, true),
+  };
+}
+
+/**
+ * A targets file: one request per line, in either form
+ *   `GET http://host/path` or `/path` (relative to URL), optionally followed by `Header: value` lines
+ *   {"method":"POST","url":"/quotes","headers":{"content-type":"application/json"},"body":"{...}"}
+ * Blank lines and lines starting with # are ignored. Requests are sent in file order, round robin.
+ */
+export async function targetsFileScenario(file: string, base: URL | undefined): Promise<Scenario> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw usageError(`--scenario ${file}: cannot read the file; give "quotes" or the path of a targets file`);
+  }
+  const specs: RequestSpec[] = [];
+  const where = (n: number): string => `${file}:${n}`;
+  const resolve = (raw: string, n: number): URL => {
+    try {
+      return base ? new URL(raw, base) : new URL(raw);
+    } catch {
+      throw usageError(`${where(n)}: "${raw}" is not a URL; use an absolute URL, or a path and give the base URL on the command line`);
+    }
+  };
+  const lines = text.split(/\r?\n/);
+  lines.forEach((rawLine, index) => {
+    const n = index + 1;
+    const line = rawLine.trim();
+    if (line === '' || line.startsWith('#')) return;
+    if (line.startsWith('{')) {
+      let entry: { method?: unknown; url?: unknown; headers?: unknown; body?: unknown };
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        throw usageError(`${where(n)}: not valid JSON; write {"method":"GET","url":"/quotes"}`);
+      }
+      if (typeof entry.url !== 'string') throw usageError(`${where(n)}: "url" is missing; write {"method":"GET","url":"/quotes"}`);
+      const url = resolve(entry.url, n);
+      const method = parseMethod(typeof entry.method === 'string' ? entry.method : 'GET', where(n));
+      const headers =
+        entry.headers && typeof entry.headers === 'object'
+          ? Object.fromEntries(Object.entries(entry.headers as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), String(v)]))
+          : undefined;
+      const body = entry.body === undefined ? undefined : typeof entry.body === 'string' ? entry.body : JSON.stringify(entry.body);
+      specs.push({ ...splitUrl(url), method, headers, body, label: `${method} ${url.pathname}` });
+      return;
+    }
+    const header = /^([A-Za-z0-9-]+):\s+(.*)$/.exec(line);
+    if (header && !/^[A-Za-z]+:\/\//.test(line)) {
+      const last = specs.at(-1);
+      if (!last) throw usageError(`${where(n)}: a header line before any request; put "GET /path" first`);
+      last.headers = { ...last.headers, [header[1]!.toLowerCase()]: header[2]! };
+      return;
+    }
+    const parts = line.split(/\s+/);
+    const [method, raw] = parts.length >= 2 ? [parseMethod(parts[0]!, where(n)), parts[1]!] : (['GET', parts[0]!] as const);
+    if (parts.length > 2) throw usageError(`${where(n)}: expected "METHOD URL", got "${line}"`);
+    const url = resolve(raw, n);
+    specs.push({ ...splitUrl(url), method, label: `${method} ${url.pathname}` });
+  });
+  if (specs.length === 0) throw usageError(`${file}: no requests found; write one per line, e.g. "GET http://127.0.0.1:8080/quotes"`);
+  return {
+    name: 'file',
+    origins: [...new Set(specs.map((s) => s.origin))],
+    description: `${specs.length} request${specs.length === 1 ? '' : 's'} from ${file}`,
+    next: cycle(specs, false),
+  };
+}

@@ -1,0 +1,104 @@
+import { formatDuration } from '../cli/duration.js';
+import { formatSloValue } from './slo.js';
+import type { LoadReport } from './report-schema.js';
+
+const ms = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : v < 10 ? `${v.toFixed(2)}ms` : v < 10_000 ? `${v.toFixed(1)}ms` : `${(v / 1000).toFixed(2)}s`);
+const pct = (v: number): string => `${(v * 100).toFixed(v > 0 && v < 0.001 ? 3 : 2)}%`;
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** The report for people: what ran, how fast, how it answered, and the verdict. */
+export function formatTextReport(report: LoadReport): string {
+  const out: string[] = [];
+  const r = report.requests;
+  out.push(`qctl load: ${report.target.description}`);
+  out.push(
+    `run        ${formatDuration(report.elapsedMs)}${report.interrupted ? ' (interrupted by Ctrl-C: partial results)' : ''}, max in-flight ${report.config.maxInflight}, timeout ${formatDuration(report.config.timeoutMs)}`,
+  );
+  out.push(`rate       target ${report.targetRate.toFixed(1)} req/s, achieved ${report.achievedRate.toFixed(1)} req/s (${report.rateRatio.toFixed(3)})`);
+  out.push(
+    `requests   ${r.scheduled} scheduled, ${r.sent} sent, ${r.dropped} dropped (${pct(report.dropRate)}), ${r.responses} responses, ${r.errors} errors (${pct(report.errorRate)})${r.cancelled ? `, ${r.cancelled} cancelled` : ''}`,
+  );
+  const l = report.latencyMs;
+  out.push(
+    l
+      ? `latency    p50 ${ms(l.p50)}  p90 ${ms(l.p90)}  p99 ${ms(l.p99)}  p99.9 ${ms(l.p999)}  max ${ms(l.max)}  mean ${ms(l.mean)} (from scheduled send time)`
+      : 'latency    no responses',
+  );
+  const statuses = Object.entries(report.statusCodes).map(([code, n]) => `${code}: ${n}`);
+  out.push(`status     ${statuses.length ? statuses.join(', ') : 'none'}`);
+  const errors = Object.entries(report.errorsByKind).map(([kind, n]) => `${kind}: ${n}`);
+  if (errors.length) out.push(`errors     ${errors.join(', ')}`);
+  out.push(`bytes      received ${formatBytes(report.bytes.received)}, sent ${formatBytes(report.bytes.sent)}`);
+
+  if (report.ramp) {
+    out.push('', 'ramp');
+    out.push(
+      table(
+        ['rate', 'achieved', 'p50', 'p99', 'max', 'errors', 'dropped', 'SLO'],
+        report.ramp.steps.map((s) => [
+          `${s.rate}/s`,
+          `${s.achievedRate.toFixed(1)}/s`,
+          ms(s.latencyMs?.p50),
+          ms(s.latencyMs?.p99),
+          ms(s.latencyMs?.max),
+          pct(s.errorRate),
+          pct(s.dropRate),
+          s.passed ? 'pass' : `FAIL (${s.slo.filter((x) => !x.passed).map((x) => x.name).join(', ')})`,
+        ]),
+      ),
+    );
+    out.push(
+      report.ramp.knee === null
+        ? 'knee       none: the first step already breached the SLO'
+        : `knee       ${report.ramp.knee} req/s is the highest rate that met the SLO${report.ramp.stoppedEarly ? ' (ramp stopped at the first breach)' : ''}`,
+    );
+  }
+
+  if (report.hpa) {
+    out.push('', `autoscaling (HPA ${report.hpa.namespace}/${report.hpa.name})`);
+    if (report.hpa.error) out.push(`  could not read the HPA: ${report.hpa.error}`);
+    const perSecond = new Map(report.series.map((s) => [s.second, s]));
+    out.push(
+      table(
+        ['time', 'target', 'sent/s', 'p99', 'replicas', 'desired', 'ready', 'cpu'],
+        report.hpa.samples.map((h) => {
+          const s = perSecond.get(Math.floor(h.t / 1000));
+          return [
+            formatDuration(h.t),
+            s ? `${s.targetRate}/s` : '-',
+            s ? `${s.sent}` : '-',
+            ms(s?.p99),
+            `${h.currentReplicas ?? '-'}`,
+            `${h.desiredReplicas ?? '-'}`,
+            `${h.readyReplicas ?? '-'}`,
+            h.cpuUtilization === null ? '-' : `${h.cpuUtilization}%`,
+          ];
+        }),
+      ),
+    );
+  }
+
+  if (report.slo.results.length) {
+    out.push('', report.ramp ? `SLO (at the knee${report.ramp.knee === null ? ': first step' : ` ${report.ramp.knee} req/s`})` : 'SLO');
+    out.push(
+      table(
+        ['expression', 'measured', 'result'],
+        report.slo.results.map((s) => [s.expression, formatSloValue(s.measured, s.unit, s.name), s.passed ? 'pass' : 'FAIL']),
+      ),
+    );
+  }
+  out.push('', `verdict    ${report.verdict === 'pass' ? 'PASS' : 'FAIL'}${report.slo.results.length === 0 && !report.ramp ? ' (no --slo given)' : ''}`);
+  return `${out.join('\n')}\n`;
+}

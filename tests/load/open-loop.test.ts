@@ -1,0 +1,130 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { executeLoad, type LoadPlan } from '../../bin/load/run.js';
+import { singleUrlScenario } from '../../bin/load/scenario.js';
+import { parseSlos } from '../../bin/load/slo.js';
+import { startTarget, type Target } from './fixtures/target.js';
+
+// The machine is shared (2 cores): bounds leave room for scheduler noise but would still catch a
+// generator that drifts, bunches, closes the loop or hides drops.
+
+let target: Target | undefined;
+afterEach(async () => {
+  await target?.stop();
+  target = undefined;
+});
+
+function plan(url: string, overrides: Partial<LoadPlan>): LoadPlan {
+  return {
+    targetUrl: url,
+    scenario: singleUrlScenario(new URL(url), 'GET'),
+    rate: 100,
+    durationMs: 2000,
+    maxInflight: 1000,
+    timeoutMs: 5000,
+    slos: [],
+    ...overrides,
+  };
+}
+
+describe('open-loop generator', () => {
+  it('holds 200 req/s for 5 s within 2 %, as the report and the server both see it', async () => {
+    target = await startTarget();
+    const report = await executeLoad(plan(`${target.url}/`, { rate: 200, durationMs: 5000 }));
+    const server = await target.stats();
+
+    expect(report.requests.scheduled).toBe(1000);
+    expect(report.requests.dropped).toBe(0);
+    expect(Math.abs(report.achievedRate - 200) / 200).toBeLessThan(0.02);
+    // The server's own view: every request arrived, spread over the 5 s (not bunched at the start or end).
+    expect(server.count).toBe(report.requests.sent);
+    expect(Math.abs(server.count - 1000) / 1000).toBeLessThan(0.02);
+    const spanMs = server.last! - server.first!;
+    const serverRate = ((server.count - 1) / spanMs) * 1000;
+    expect(Math.abs(serverRate - 200) / 200).toBeLessThan(0.02);
+    // Per-second view: five seconds at the target rate.
+    expect(report.series.map((s) => s.targetRate)).toEqual([200, 200, 200, 200, 200]);
+  });
+
+  it('measures a 20 ms server at a p50 within a few ms of 20 ms', async () => {
+    target = await startTarget({ DELAY_MS: '20' });
+    const report = await executeLoad(plan(`${target.url}/`, { rate: 50, durationMs: 3000 }));
+    expect(report.requests.responses).toBe(150);
+    expect(report.latencyMs!.p50).toBeGreaterThanOrEqual(19.9);
+    expect(report.latencyMs!.p50).toBeLessThan(25);
+    expect(report.latencyMs!.min).toBeGreaterThanOrEqual(19.9);
+  });
+
+  it('shows a one-second stall in the latency of every request scheduled during it (no coordinated omission)', async () => {
+    target = await startTarget();
+    const url = `${target.url}/`;
+    const stalling = target;
+    // 1 s into the run the server holds every request for the next second.
+    const stall = new Promise<void>((resolve) => setTimeout(() => void stalling.stall(1000).then(resolve), 1100));
+    const report = await executeLoad(plan(url, { rate: 100, durationMs: 4000 }));
+    await stall;
+
+    // ~100 of ~400 requests fall in the stall, with latencies from ~1000 ms down to ~0:
+    // p90 ≈ 600 ms, p99 ≈ 960 ms. A closed-loop tool would record only the few requests that
+    // were on the wire when the stall began and report p90 of about a millisecond; one that
+    // measured from the actual send time would also hide the queueing.
+    expect(report.requests.dropped).toBe(0);
+    expect(report.requests.sent).toBe(400);
+    expect(report.latencyMs!.p90).toBeGreaterThan(350);
+    expect(report.latencyMs!.p99).toBeGreaterThan(800);
+    expect(report.latencyMs!.max).toBeGreaterThan(900);
+    expect(report.latencyMs!.max).toBeLessThan(1500);
+    // The second that contains the stall has a median in the hundreds of ms; the last second is fast again.
+    const stalled = report.series.filter((s) => (s.p50 ?? 0) > 250);
+    expect(stalled.length).toBeGreaterThanOrEqual(1);
+    expect(report.series.at(-1)!.p50!).toBeLessThan(100);
+    // The schedule kept going through the stall: every second still sent its 100 requests.
+    expect(report.series.map((s) => s.sent)).toEqual([100, 100, 100, 100]);
+  });
+
+  it('counts requests due while --max-inflight is reached as dropped, and never sends more than the cap', async () => {
+    target = await startTarget({ DELAY_MS: '100' });
+    const report = await executeLoad(plan(`${target.url}/`, { rate: 100, durationMs: 3000, maxInflight: 4 }));
+    const server = await target.stats();
+
+    // 4 in flight × 100 ms each ≈ 40 req/s can be sent; the other ~60 % are due while the cap is reached.
+    expect(report.requests.scheduled).toBe(300);
+    expect(report.requests.sent + report.requests.dropped).toBe(300);
+    expect(report.requests.sent).toBeLessThanOrEqual(4 * 30 + 4);
+    expect(report.requests.sent).toBeGreaterThan(60);
+    expect(report.requests.dropped).toBeGreaterThan(150);
+    expect(report.dropRate).toBeCloseTo(report.requests.dropped / 300, 5);
+    // Drops are not errors, and the achieved rate says plainly that the target was not met.
+    expect(report.requests.errors).toBe(0);
+    expect(report.rateRatio).toBeLessThan(0.6);
+    expect(server.count).toBe(report.requests.sent);
+    expect(server.maxInflight).toBeLessThanOrEqual(4);
+    // The gate sees it too.
+    const failing = await executeLoad(
+      plan(`${target.url}/`, { rate: 100, durationMs: 1000, maxInflight: 4, slos: parseSlos('dropped<1%') }),
+    );
+    expect(failing.verdict).toBe('fail');
+    expect(failing.slo.results[0]!.measured).toBeGreaterThan(0.3);
+  });
+
+  it('counts a request that outlives --timeout as a timeout error at the timeout', async () => {
+    target = await startTarget({ DELAY_MS: '400' });
+    const report = await executeLoad(plan(`${target.url}/`, { rate: 20, durationMs: 1000, timeoutMs: 150 }));
+    expect(report.requests.sent).toBe(20);
+    expect(report.requests.responses).toBe(0);
+    expect(report.errorsByKind).toEqual({ timeout: 20 });
+    expect(report.errorRate).toBe(1);
+    expect(report.latencyMs!.p50).toBeGreaterThanOrEqual(150);
+    expect(report.latencyMs!.p50).toBeLessThan(250);
+  });
+
+  it('reports connection refused by kind', async () => {
+    target = await startTarget();
+    const url = `${target.url}/`;
+    await target.stop();
+    target = undefined;
+    const report = await executeLoad(plan(url, { rate: 20, durationMs: 500, slos: parseSlos('errors<0.1%') }));
+    expect(report.errorsByKind.connection_refused).toBe(10);
+    expect(report.latencyMs).toBeNull();
+    expect(report.verdict).toBe('fail');
+  });
+});
