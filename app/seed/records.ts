@@ -1,0 +1,39 @@
+import { contentHash } from '../quotes/quote-text.js';
+
+/** Limits of the `quotes` table (its CHECK constraints): a longer record would fail the whole batch insert. */
+export const MAX_QUOTE_LENGTH = 2000;
+export const MAX_AUTHOR_LENGTH = 200;
+
+/** A record that passed validation, with its position in the source (0-based) and idempotency key. */
+export interface SeedQuote {
+  index: number;
+  quote: string;
+  author: string;
+  hash: string;
+}
+
+export interface InvalidRecord {
+  index: number;
+  reason: string;
+}
+
+export type RecordCheck = { ok: true; quote: SeedQuote } | { ok: false; invalid: InvalidRecord };
+
+/**
+ * Checks one raw source record. Extra fields (DummyJSON's `id`) are ignored; text is trimmed
+ * but otherwise stored as given, so the page shows the quote the way the source wrote it.
+ */
+export function checkRecord(raw: unknown, index: number): RecordCheck {
+  const fail = (reason: string): RecordCheck => ({ ok: false, invalid: { index, reason } });
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return fail('not an object with quote and author');
+  const record = raw as Record<string, unknown>;
+  if (typeof record.quote !== 'string') return fail('missing quote');
+  if (typeof record.author !== 'string') return fail('missing author');
+  const quote = record.quote.trim();
+  const author = record.author.trim();
+  if (quote === '') return fail('empty quote');
+  if (author === '') return fail('empty author');
+  if (quote.length > MAX_QUOTE_LENGTH) return fail(`quote is ${quote.length} characters, over the ${MAX_QUOTE_LENGTH} limit`);
+  if (author.length > MAX_AUTHOR_LENGTH) return fail(`author is ${author.length} characters, over the ${MAX_AUTHOR_LENGTH} limit`);
+  return { ok: true, quote: { index, quote, author, hash: contentHash(quote, author) } };
+}

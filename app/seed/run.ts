@@ -1,0 +1,142 @@
+import pg from 'pg';
+import type { AppConfig, DatabaseConfig } from '../config.js';
+import { migrate } from '../db/migrate.js';
+import type { VectorIndexSettings } from '../db/vector-index.js';
+import { createEmbeddingProvider } from '../embeddings/index.js';
+import type { EmbeddingProvider } from '../embeddings/provider.js';
+import { SeedError } from './errors.js';
+import { reembedQuotes, type ReembedProgress, type ReembedSummary } from './reembed.js';
+import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, seedQuotes, validateTuning, type SeedProgress, type SeedSummary } from './seeder.js';
+import { describeSource, parseSourceSpec, readSource } from './sources.js';
+
+export type EmbeddingSettings = Pick<
+  AppConfig,
+  'openaiApiKey' | 'openaiBaseUrl' | 'embeddingModel' | 'embeddingTimeoutMs' | 'embeddingMaxRetries'
+>;
+
+export interface SeedRunSettings {
+  database: DatabaseConfig;
+  /** `dummyjson` | `file:PATH` | `-` | `sample`. */
+  source: string;
+  reembed?: boolean;
+  batchSize?: number;
+  concurrency?: number;
+  dummyJsonUrl?: string;
+  /** Attempts per DummyJSON page after the first. */
+  fetchRetries?: number;
+  /** Per DummyJSON request. */
+  fetchTimeoutMs?: number;
+  embedding: EmbeddingSettings;
+  /** Use this provider instead of building one from `embedding` (qctl dev shares its own). */
+  provider?: EmbeddingProvider;
+  vectorIndex: VectorIndexSettings;
+  /** Where `-` reads from; process.stdin by default. */
+  stdin?: NodeJS.ReadableStream;
+  cwd?: string;
+  signal?: AbortSignal;
+  onSeedProgress?: (progress: SeedProgress) => void;
+  onReembedProgress?: (progress: ReembedProgress) => void;
+  /** Names the database in errors (password masked), e.g. "postgres://app@db:5432/quotes". */
+  databaseLabel?: string;
+  /** How the user points us elsewhere, for the unreachable-database message. */
+  databaseHint?: string;
+}
+
+export type SeedRunResult = { mode: 'seed'; summary: SeedSummary } | { mode: 'reembed'; summary: ReembedSummary };
+
+/**
+ * The whole seed job, shared by `qctl seed`, `qctl dev` and the image's `seed` command:
+ * check the inputs, reach the database, apply migrations (idempotent), then load or re-embed.
+ */
+export async function runSeed(settings: SeedRunSettings): Promise<SeedRunResult> {
+  // Usage problems first, before anything touches the network.
+  const spec = settings.reembed ? undefined : parseSourceSpec(settings.source);
+  const batchSize = settings.batchSize ?? DEFAULT_BATCH_SIZE;
+  const concurrency = settings.concurrency ?? DEFAULT_CONCURRENCY;
+  validateTuning(batchSize, concurrency);
+
+  const pool = createSeedPool(settings.database);
+  try {
+    await checkReachable(pool, settings);
+    await migrate(pool);
+    const provider =
+      settings.provider ?? createEmbeddingProvider(settings.embedding, undefined, { batchSize: Math.min(batchSize, 2048) });
+    if (settings.reembed) {
+      const summary = await reembedQuotes({
+        pool,
+        provider,
+        batchSize,
+        concurrency,
+        vectorIndex: settings.vectorIndex,
+        onProgress: settings.onReembedProgress,
+        signal: settings.signal,
+      });
+      return { mode: 'reembed', summary };
+    }
+    const summary = await seedQuotes({
+      pool,
+      provider,
+      source: readSource(spec!, {
+        cwd: settings.cwd,
+        stdin: settings.stdin,
+        dummyJson: {
+          baseUrl: settings.dummyJsonUrl,
+          maxRetries: settings.fetchRetries,
+          timeoutMs: settings.fetchTimeoutMs,
+          signal: settings.signal,
+        },
+      }),
+      sourceName: describeSource(spec!, { dummyJsonUrl: settings.dummyJsonUrl }),
+      batchSize,
+      concurrency,
+      vectorIndex: settings.vectorIndex,
+      onProgress: settings.onSeedProgress,
+      signal: settings.signal,
+    });
+    return { mode: 'seed', summary };
+  } finally {
+    await pool.end().catch(() => undefined);
+  }
+}
+
+function createSeedPool(database: DatabaseConfig): pg.Pool {
+  const pool = new pg.Pool({
+    ...(database.connectionString
+      ? { connectionString: database.connectionString }
+      : { host: database.host, port: database.port, user: database.user, password: database.password, database: database.database }),
+    // Embedding workers read while the writer writes; more connections buy nothing.
+    max: 4,
+    connectionTimeoutMillis: 10_000,
+    application_name: 'quote-seed',
+  });
+  // A dropped idle connection must not crash the job; the next query reconnects or fails clearly.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+async function checkReachable(pool: pg.Pool, settings: SeedRunSettings): Promise<void> {
+  try {
+    await pool.query('SELECT 1');
+  } catch (error) {
+    const label = settings.databaseLabel ?? describeDatabase(settings.database);
+    const code = (error as { code?: string }).code;
+    const reason = code && !/^[0-9A-Z]{5}$/.test(code) ? code : error instanceof Error ? error.message : String(error);
+    throw new SeedError(`cannot reach the database at ${label} (${reason}): ${settings.databaseHint ?? 'check DATABASE_URL'}`, 'usage', {
+      cause: error,
+    });
+  }
+}
+
+/** The database as a URL without its password, for messages. */
+export function describeDatabase(database: DatabaseConfig): string {
+  if (database.connectionString) {
+    try {
+      const url = new URL(database.connectionString);
+      if (url.password) url.password = '***';
+      return url.toString();
+    } catch {
+      return '(unparseable DATABASE_URL)';
+    }
+  }
+  return `postgres://${database.user ? `${database.user}@` : ''}${database.host ?? 'localhost'}:${database.port ?? 5432}/${database.database ?? ''}`;
+}

@@ -1,0 +1,251 @@
+import type pg from 'pg';
+import { dropVectorIndex, ensureVectorIndex, type VectorIndexSettings } from '../db/vector-index.js';
+import type { EmbeddingProvider } from '../embeddings/provider.js';
+import { embeddingText } from '../quotes/quote-text.js';
+import { SeedError } from './errors.js';
+import { TaskLimiter } from './limiter.js';
+import { checkRecord, type InvalidRecord, type SeedQuote } from './records.js';
+import type { SourcePage } from './sources.js';
+import { QuoteWriter } from './writer.js';
+
+/** The OpenAI embeddings API accepts at most this many inputs per request. */
+export const MAX_BATCH_SIZE = 2048;
+export const DEFAULT_BATCH_SIZE = 256;
+export const DEFAULT_CONCURRENCY = 4;
+
+export interface SeedProgress {
+  phase: 'loading' | 'filling' | 'indexing' | 'done';
+  /** Records read from the source so far, and the source's total when it says. */
+  fetched: number;
+  total?: number;
+  embedded: number;
+  /** Rows written (new + filled). */
+  inserted: number;
+  skipped: number;
+  invalid: number;
+}
+
+export interface SeedSummary {
+  source: string;
+  model: string;
+  fetched: number;
+  /** Quotes inserted by this run. */
+  new: number;
+  /** Stored quotes that had no embedding and got one. */
+  filled: number;
+  /** Duplicates: repeated within the source, or already stored with an embedding. */
+  skipped: number;
+  invalid: number;
+  /** Every rejected record, by its 0-based position in the source. */
+  invalidRecords: InvalidRecord[];
+  embeddingRequests: number;
+  /** From the embeddings API's usage field (words for the local embedder). */
+  tokens: number;
+  /** Stored quotes whose embedding comes from another model: `--reembed` moves them to this one. */
+  otherModelRows: number;
+  vectorIndex: 'created' | 'rebuilt' | 'unchanged';
+  elapsedMs: number;
+}
+
+export interface SeedOptions {
+  pool: pg.Pool;
+  source: AsyncIterable<SourcePage>;
+  /** Names the source in the summary, e.g. "file quotes.json". */
+  sourceName: string;
+  provider: EmbeddingProvider;
+  /** Inputs per embedding request (1..2048). */
+  batchSize?: number;
+  /** Embedding requests in flight at once. */
+  concurrency?: number;
+  vectorIndex?: VectorIndexSettings;
+  onProgress?: (progress: SeedProgress) => void;
+  signal?: AbortSignal;
+}
+
+// Existence checks go to the database in chunks this size (one round trip each).
+const LOOKUP_CHUNK = 1000;
+// Above this many stored rows the vector index is never dropped for a load.
+const INDEX_DROP_MAX_ROWS = 100_000;
+
+/**
+ * Loads quotes idempotently: each record is keyed by its content hash, stored quotes are
+ * skipped before anything is embedded (a re-run makes zero embedding requests), and every
+ * batch stores quotes together with their vectors in one transaction, so a run killed at
+ * any point leaves nothing half-written and the next run picks up where it stopped.
+ * Rows found without an embedding are embedded too.
+ */
+export async function seedQuotes(options: SeedOptions): Promise<SeedSummary> {
+  const started = performance.now();
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  validateTuning(batchSize, concurrency);
+  const { pool, provider } = options;
+
+  const summary: SeedSummary = {
+    source: options.sourceName,
+    model: provider.model,
+    fetched: 0,
+    new: 0,
+    filled: 0,
+    skipped: 0,
+    invalid: 0,
+    invalidRecords: [],
+    embeddingRequests: 0,
+    tokens: 0,
+    otherModelRows: 0,
+    vectorIndex: 'unchanged',
+    elapsedMs: 0,
+  };
+  const progress: SeedProgress = { phase: 'loading', fetched: 0, embedded: 0, inserted: 0, skipped: 0, invalid: 0 };
+  const report = (): void => {
+    progress.fetched = summary.fetched;
+    progress.skipped = summary.skipped;
+    progress.invalid = summary.invalid;
+    progress.inserted = summary.new + summary.filled;
+    options.onProgress?.({ ...progress });
+  };
+
+  // Inserting into an HNSW index row by row is ~10x slower than building it once afterwards,
+  // so when more rows are about to arrive than the table holds (an empty table, a dev
+  // database with the small sample), the index goes and is rebuilt at the end. Search stays
+  // correct meanwhile (exact scan); a large table taking a few new quotes keeps its index.
+  const { rows: sizeRows } = await pool.query<{ n: string }>(
+    `SELECT count(*) AS n FROM (SELECT 1 FROM quotes LIMIT ${INDEX_DROP_MAX_ROWS}) t`,
+  );
+  const storedRows = Number(sizeRows[0]!.n);
+  let indexDecided = false;
+  const decideIndex = async (arriving: number): Promise<void> => {
+    if (indexDecided) return;
+    indexDecided = true;
+    if (storedRows < INDEX_DROP_MAX_ROWS && arriving > storedRows) await dropVectorIndex(pool);
+  };
+
+  const writer = await QuoteWriter.open(pool);
+  const limiter = new TaskLimiter(concurrency);
+  const pending: SeedQuote[] = [];
+
+  const dispatch = async (batch: SeedQuote[]): Promise<void> => {
+    await limiter.run(async () => {
+      const texts = batch.map((q) => embeddingText(q.quote, q.author));
+      let result;
+      try {
+        result = await provider.embed(texts, { signal: options.signal });
+      } catch (error) {
+        throw new SeedError(
+          `embedding a batch of ${batch.length} quotes with ${provider.model} failed: ${errorMessage(error)}. ` +
+            'Quotes stored so far are kept; run the seed again to continue',
+          'failed',
+          { cause: error },
+        );
+      }
+      summary.embeddingRequests += result.requests;
+      summary.tokens += result.tokens;
+      if (result.vectors.length !== batch.length) {
+        throw new SeedError(`the embeddings service returned ${result.vectors.length} vectors for ${batch.length} inputs`, 'failed');
+      }
+      progress.embedded += batch.length;
+      const written = await writer.write(
+        batch.map((q, i) => ({ quote: q.quote, author: q.author, hash: q.hash, vector: result.vectors[i]! })),
+        provider.model,
+      );
+      summary.new += written.inserted;
+      summary.filled += written.filled;
+      // Stored by someone else (a concurrent seed, POST /quotes) between our check and our write.
+      summary.skipped += batch.length - written.inserted - written.filled;
+      report();
+    });
+  };
+  const drain = async (all: boolean): Promise<void> => {
+    if (pending.length >= batchSize || (all && pending.length > 0)) await decideIndex(pending.length);
+    while (pending.length >= batchSize || (all && pending.length > 0)) {
+      await dispatch(pending.splice(0, batchSize));
+    }
+  };
+
+  try {
+    const seen = new Set<string>();
+    for await (const page of options.source) {
+      options.signal?.throwIfAborted();
+      if (page.total !== undefined) progress.total = page.total;
+      const candidates: SeedQuote[] = [];
+      for (const raw of page.records) {
+        const check = checkRecord(raw, summary.fetched);
+        summary.fetched++;
+        if (!check.ok) {
+          summary.invalid++;
+          summary.invalidRecords.push(check.invalid);
+        } else if (seen.has(check.quote.hash)) {
+          summary.skipped++;
+        } else {
+          seen.add(check.quote.hash);
+          candidates.push(check.quote);
+        }
+      }
+      for (let start = 0; start < candidates.length; start += LOOKUP_CHUNK) {
+        const chunk = candidates.slice(start, start + LOOKUP_CHUNK);
+        const stored = await storedEmbeddingState(pool, chunk.map((q) => q.hash));
+        for (const quote of chunk) {
+          if (stored.get(quote.hash) === 'embedded') summary.skipped++;
+          else pending.push(quote);
+        }
+      }
+      report();
+      await drain(false);
+    }
+    await drain(true);
+    await limiter.idle();
+
+    // Rows stored without an embedding that the source did not mention.
+    progress.phase = 'filling';
+    for (;;) {
+      const { rows } = await pool.query<{ quote: string; author: string; content_hash: string }>(
+        'SELECT quote, author, content_hash FROM quotes WHERE embedding IS NULL ORDER BY id LIMIT $1',
+        [batchSize * concurrency],
+      );
+      if (rows.length === 0) break;
+      const before = summary.filled + summary.new;
+      for (const row of rows) pending.push({ index: -1, quote: row.quote, author: row.author, hash: row.content_hash });
+      await drain(true);
+      await limiter.idle();
+      if (summary.filled + summary.new === before) break; // nothing changed: do not spin
+    }
+  } finally {
+    // Let in-flight batches settle before the connection goes back, even on failure.
+    await limiter.idle().catch(() => undefined);
+    writer.release();
+  }
+
+  progress.phase = 'indexing';
+  report();
+  summary.vectorIndex = await ensureVectorIndex(pool, options.vectorIndex ?? { kind: 'hnsw' });
+  const { rows: other } = await pool.query<{ n: string }>(
+    'SELECT count(*) AS n FROM quotes WHERE embedding IS NOT NULL AND embedding_model IS DISTINCT FROM $1',
+    [provider.model],
+  );
+  summary.otherModelRows = Number(other[0]!.n);
+  summary.elapsedMs = Math.round(performance.now() - started);
+  progress.phase = 'done';
+  report();
+  return summary;
+}
+
+async function storedEmbeddingState(pool: pg.Pool, hashes: string[]): Promise<Map<string, 'embedded' | 'missing'>> {
+  const { rows } = await pool.query<{ content_hash: string; embedded: boolean }>(
+    'SELECT content_hash, embedding IS NOT NULL AS embedded FROM quotes WHERE content_hash = ANY($1::text[])',
+    [hashes],
+  );
+  return new Map(rows.map((r) => [r.content_hash, r.embedded ? 'embedded' : 'missing']));
+}
+
+export function validateTuning(batchSize: number, concurrency: number): void {
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+    throw new SeedError(`batch size ${batchSize} is out of range: use 1..${MAX_BATCH_SIZE} (the embeddings API's limit per request)`);
+  }
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+    throw new SeedError(`concurrency ${concurrency} is out of range: use 1..64`);
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,123 @@
+import type { Command } from 'commander';
+import { usageError } from '../cli/errors.js';
+import { isNonInteractive, parseOutputMode } from '../cli/output.js';
+
+interface DevCommandOptions {
+  port?: string;
+  host: string;
+  ephemeral?: boolean;
+  quotes?: string;
+  devDir: string;
+  dbPort: string;
+  dummyjsonUrl?: string;
+  output?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('dev')
+    .description('Run the quote API locally on embedded Postgres (PGlite + pgvector); no Docker, no cluster.')
+    .option('--port <port>', 'HTTP port of the API (default: $PORT or 8080)')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--ephemeral', 'throwaway in-memory database instead of .qctl/dev/')
+    .option('--quotes <file>', 'seed from this JSON file (array of {quote, author}) instead of DummyJSON on first start')
+    .option('--dev-dir <dir>', 'where the persistent dev database lives', '.qctl/dev')
+    .option('--db-port <port>', 'port of the embedded Postgres server (0: any free port)', '0')
+    .option('--dummyjson-url <url>', 'base URL of the DummyJSON API for the first-start seed')
+    .option('--output <mode>', 'text, or json: one JSON line with the URLs once ready', 'text')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  qctl dev                                  # persistent data in .qctl/dev/, seeded on first start
+  qctl dev --ephemeral --quotes ./quotes.json --port 8081
+
+In-memory cache unless REDIS_URL is set; offline local embedder unless OPENAI_API_KEY is set.
+Ctrl-C (or SIGTERM) stops everything and flushes the database.`,
+    )
+    .action(async (options: DevCommandOptions) => {
+      await devAction(options);
+    });
+}
+
+async function devAction(options: DevCommandOptions): Promise<void> {
+  const output = parseOutputMode(options.output);
+  const port = parsePort(options.port ?? process.env.PORT ?? '8080', '--port');
+  const dbPort = parsePort(options.dbPort, '--db-port', true);
+  const interactive = !isNonInteractive(process.stderr);
+  const { startDev } = await import('../dev/dev-server.js');
+
+  // A signal during start-up waits for start-up to finish, then stops cleanly.
+  let stopRequested = false;
+  let wake: (() => void) | undefined;
+  const onSignal = (): void => {
+    if (stopRequested) {
+      process.stderr.write('qctl dev: second signal, exiting now\n');
+      process.exit(1);
+    }
+    stopRequested = true;
+    wake?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const dev = await startDev({
+      port,
+      host: options.host,
+      ephemeral: options.ephemeral ?? false,
+      quotesFile: options.quotes,
+      devDir: options.devDir,
+      dbPort,
+      dummyJsonUrl: options.dummyjsonUrl,
+      env: process.env,
+      interactive,
+      info: (line) => process.stderr.write(`${line}\n`),
+      warn: (line) => process.stderr.write(`${line}\n`),
+    });
+    if (output === 'json') {
+      process.stdout.write(
+        `${JSON.stringify({
+          url: dev.url,
+          page: dev.pageUrl,
+          api: dev.apiUrl,
+          metrics: dev.metricsUrl,
+          databaseUrl: dev.databaseUrl,
+          dataDir: dev.dataDir ?? null,
+          cache: dev.cache,
+          embeddings: dev.embeddings,
+          seeded: dev.seed ? { new: dev.seed.new, source: dev.seed.source, fallback: dev.seed.fallback } : null,
+          startupMs: dev.startupMs,
+        })}\n`,
+      );
+    } else {
+      process.stdout.write(
+        [
+          `quote API ready in ${(dev.startupMs / 1000).toFixed(1)}s (${dev.dataDir ? `data in ${dev.dataDir}` : 'ephemeral database'}, ${dev.cache} cache, embeddings ${dev.embeddings})`,
+          `  page      ${dev.pageUrl}`,
+          `  API       ${dev.apiUrl}   (search: ${dev.url}/quotes/search?q=courage)`,
+          `  metrics   ${dev.metricsUrl}`,
+          `  database  ${dev.databaseUrl}`,
+          'Press Ctrl-C to stop.',
+          '',
+        ].join('\n'),
+      );
+    }
+    if (!stopRequested) await new Promise<void>((resolve) => (wake = resolve));
+    process.stderr.write('qctl dev: stopping\n');
+    await dev.stop();
+    process.stderr.write('qctl dev: stopped\n');
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  // Nothing should linger after a clean stop; if a socket does, it must not keep us alive.
+  setTimeout(() => process.exit(process.exitCode ?? 0), 3_000).unref();
+}
+
+function parsePort(value: string, flag: string, allowZero = false): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n > 65535 || (!allowZero && n < 1)) {
+    throw usageError(`invalid ${flag} "${value}": use a port number from ${allowZero ? 0 : 1} to 65535, e.g. ${flag} 8081`);
+  }
+  return n;
+}

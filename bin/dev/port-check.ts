@@ -1,0 +1,23 @@
+import { createServer } from 'node:net';
+import { usageError } from '../cli/errors.js';
+
+/**
+ * Fails fast, before anything slow starts, when the port is taken: the message names the
+ * port and the flag that changes it.
+ */
+export async function assertPortFree(host: string, port: number, flag = '--port'): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') reject(portInUse(port, flag));
+      else if (error.code === 'EACCES') reject(usageError(`port ${port} needs privileges on this machine: pick another with ${flag}, e.g. ${flag} 8081`));
+      else reject(error);
+    });
+    server.listen(port, host, () => server.close(() => resolve()));
+  });
+}
+
+export function portInUse(port: number, flag = '--port') {
+  return usageError(`port ${port} is already in use: stop whatever listens there or pick another with ${flag}, e.g. ${flag} ${port + 1}`);
+}
