@@ -130,6 +130,8 @@ export interface EntryCommand {
 export const COMMANDS: Record<string, EntryCommand> = {
   serve: { describe: 'run the HTTP API until SIGTERM', run: () => serveCommand() },
   migrate: { describe: 'apply database migrations and ensure the vector index, then exit', run: () => migrateCommand() },
+  // Settings from SEED_* and the app's variables; see app/seed/job.ts and docs/seed-and-dev.md.
+  seed: { describe: 'load quotes and embeddings (idempotent), then exit', run: async () => (await import('./seed/job.js')).runSeedJob(process.env) },
 };
 
 export async function runEntry(argv: string[]): Promise<number> {
