@@ -1,4 +1,4 @@
-import type { DataSourceRef } from '@grafana/grafana-foundation-sdk/common';
+import { ReduceDataOptionsBuilder, type DataSourceRef } from '@grafana/grafana-foundation-sdk/common';
 import { DatasourceVariableBuilder, QueryVariableBuilder, VariableRefresh, VariableSort } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as StatPanelBuilder } from '@grafana/grafana-foundation-sdk/stat';
@@ -50,5 +50,7 @@ export function timeseries(title: string, description: string, unit: string, que
 }
 
 export function stat(title: string, description: string, unit: string, query: Query, span = 6): StatPanelBuilder {
-  return new StatPanelBuilder().title(title).description(description).unit(unit).datasource(DATASOURCE).span(span).height(4).withTarget(target(query, 'A'));
+  return new StatPanelBuilder().title(title).description(description).unit(unit).datasource(DATASOURCE).span(span).height(4)
+    .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']))
+    .withTarget(target(query, 'A'));
 }

@@ -1,23 +1,14 @@
 import { z } from 'zod';
+import { InfraUsageError } from '../errors.js';
 import { parsePrometheusDuration } from './prometheus-flags.js';
 
 /**
- * Monitoring settings: per-environment defaults, overridden by the `monitoring` section of
- * qctl.config.ts and by `--monitoring`. Everything is validated here, at synth time, with
+ * Monitoring settings: per-environment defaults, overridden by `monitoring.*` in qctl.config.ts
+ * (defaults / environments.<env>) and `--set monitoring.<key>=value`. The mode itself
+ * (`--monitoring self|operator|none`) is resolved by infra/main.ts. Everything is validated here, at synth time, with
  * one line that names the setting and the fix: a bad value never reaches the cluster.
  */
 
-export const MONITORING_MODES = ['self', 'operator', 'none'] as const;
-export type MonitoringMode = (typeof MONITORING_MODES)[number];
-
-export class MonitoringConfigError extends Error {
-  /** Usage-style error: the CLI exits with 2. */
-  readonly exitCode = 2;
-  constructor(message: string) {
-    super(message);
-    this.name = 'MonitoringConfigError';
-  }
-}
 
 export interface AlertThresholds {
   /** Share of API requests answered 5xx (0.01 = 1%) over 5 m that pages. */
@@ -31,7 +22,6 @@ export interface AlertThresholds {
 }
 
 export interface MonitoringSettings {
-  mode: MonitoringMode;
   /** Prometheus `--storage.tsdb.retention.time`. */
   retention: string;
   /** PersistentVolumeClaim size for the TSDB. */
@@ -43,8 +33,8 @@ export interface MonitoringSettings {
   operator: {
     /** Value of the `release` label kube-prometheus-stack selects ServiceMonitors/PrometheusRules on. */
     release: string;
-    /** Namespace the operator's Grafana dashboard sidecar watches. */
-    dashboardsNamespace: string;
+    /** Namespace kube-prometheus-stack runs in: its Grafana sidecar loads dashboards from there, its Prometheus scrapes from there. */
+    namespace: string;
   };
   grafana: {
     /** Emit an Ingress for Grafana (host `grafana.<api host>` unless `host` is given). */
@@ -72,15 +62,8 @@ const ENVIRONMENT_DEFAULTS: Record<string, Pick<MonitoringSettings, 'retention' 
  */
 export function defaultOperatorSettings(cluster?: string): MonitoringSettings['operator'] {
   return cluster === 'microk8s'
-    ? { release: 'kube-prom-stack', dashboardsNamespace: 'observability' }
-    : { release: 'kube-prometheus-stack', dashboardsNamespace: 'monitoring' };
-}
-
-export function parseMonitoringMode(value: unknown, source = '--monitoring'): MonitoringMode {
-  if (typeof value === 'string' && (MONITORING_MODES as readonly string[]).includes(value)) return value as MonitoringMode;
-  throw new MonitoringConfigError(
-    `${source}: unknown monitoring mode ${JSON.stringify(value)}; use one of ${MONITORING_MODES.join(', ')}`,
-  );
+    ? { release: 'kube-prom-stack', namespace: 'observability' }
+    : { release: 'kube-prometheus-stack', namespace: 'monitoring' };
 }
 
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
@@ -104,7 +87,6 @@ const threshold = (example: number, max?: number) =>
 /** The `monitoring` section of qctl.config.ts (every key optional). */
 export const monitoringUserConfigSchema = z
   .strictObject({
-    mode: z.enum(MONITORING_MODES, { error: `must be one of ${MONITORING_MODES.join(', ')}` }).optional(),
     retention: duration('retention').optional(),
     storageSize: z.string().regex(QUANTITY, 'must be a Kubernetes quantity such as "20Gi"').optional(),
     storageClassName: z.string().regex(DNS_LABEL, 'must be a storage class name').optional(),
@@ -121,7 +103,7 @@ export const monitoringUserConfigSchema = z
     operator: z
       .strictObject({
         release: z.string().min(1).regex(LABEL_VALUE, 'must be a valid label value').optional(),
-        dashboardsNamespace: z.string().regex(DNS_LABEL, 'must be a namespace name').optional(),
+        namespace: z.string().regex(DNS_LABEL, 'must be a namespace name').optional(),
       })
       .optional(),
     grafana: z
@@ -138,29 +120,24 @@ export type MonitoringUserConfig = z.input<typeof monitoringUserConfigSchema>;
 export interface ResolveMonitoringOptions {
   env: string;
   cluster?: string;
-  /** `--monitoring` from the command line; wins over the config file. */
-  mode?: unknown;
-  /** The `monitoring` section of qctl.config.ts, unvalidated. */
+  /** The environment's `monitoring` settings (qctl.config.ts + --set), unvalidated. */
   config?: unknown;
-  /** Where `config` came from, for error messages. */
-  configSource?: string;
 }
 
+/** Validates the environment's monitoring settings over the defaults; throws InfraUsageError (exit 2). */
 export function resolveMonitoringSettings(options: ResolveMonitoringOptions): MonitoringSettings {
-  const source = options.configSource ?? 'qctl.config.ts';
   const parsed = monitoringUserConfigSchema.safeParse(options.config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = ['monitoring', ...issue.path.map(String)].join('.');
-    throw new MonitoringConfigError(`${source}: ${path}: ${issue.message.replace(/^Unrecognized key/, 'unknown key')}`);
+    const message = issue.message.replace(/^Unrecognized keys?:/, 'unknown key');
+    throw new InfraUsageError(`${path} for environment ${options.env}: ${message} (set in qctl.config.ts or --set)`);
   }
   const user = parsed.data ?? {};
-  const mode = options.mode !== undefined ? parseMonitoringMode(options.mode) : (user.mode ?? 'self');
   const defaults = ENVIRONMENT_DEFAULTS[options.env] ?? ENVIRONMENT_DEFAULTS.staging;
   const operator = defaultOperatorSettings(options.cluster);
   const scrapeInterval = user.scrapeInterval ?? defaults.scrapeInterval;
   return {
-    mode,
     retention: user.retention ?? defaults.retention,
     storageSize: user.storageSize ?? defaults.storageSize,
     ...(user.storageClassName ? { storageClassName: user.storageClassName } : {}),

@@ -1,0 +1,32 @@
+import type { INetworkPolicyEgressRule, INetworkPolicyPeer, INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1';
+import type { IProbe } from 'kubernetes-models/v1';
+
+/** Building blocks shared by the monitoring objects. */
+
+/** uid of `nobody`, which the Prometheus, exporter and kube-state-metrics images run as. */
+export const NOBODY_UID = 65534;
+/** uid/gid of the `grafana` user in the official image. */
+export const GRAFANA_UID = 472;
+
+export const PROMETHEUS_SCRAPE_ANNOTATIONS = (port: number): Record<string, string> => ({
+  'prometheus.io/scrape': 'true',
+  'prometheus.io/port': String(port),
+  'prometheus.io/path': '/metrics',
+});
+
+export function httpProbe(path: string, port: string, periodSeconds: number, failureThreshold = 3): IProbe {
+  return { httpGet: { path, port }, periodSeconds, failureThreshold, timeoutSeconds: 5 };
+}
+
+/** Peers: every pod of the named namespaces (by the immutable kubernetes.io/metadata.name label). */
+export function namespacePeers(names: readonly string[]): INetworkPolicyPeer[] {
+  return [{ namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [...new Set(names)].sort() } ] } }];
+}
+
+export const tcp = (...ports: Array<number | string>): INetworkPolicyPort[] => ports.map((port) => ({ protocol: 'TCP', port }));
+
+/** DNS to any namespace (kube-dns/CoreDNS live in kube-system on most clusters, elsewhere on some). */
+export const DNS_EGRESS: INetworkPolicyEgressRule = { to: [{ namespaceSelector: {} }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] };
+
+/** The Kubernetes API server: its address is cluster-specific, its ports are not. */
+export const API_SERVER_EGRESS: INetworkPolicyEgressRule = { ports: tcp(443, 6443) };

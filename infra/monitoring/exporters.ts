@@ -1,0 +1,154 @@
+import { ApiObject } from 'cdk8s';
+import type { IDeployment } from 'kubernetes-models/apps/v1';
+import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import type { IEnvVar, IService, IServiceAccount } from 'kubernetes-models/v1';
+import type { Chart } from 'cdk8s';
+import { containerSecurityContext, podSecurityContext } from '../charts/pod.js';
+import { POSTGRES_NAME } from '../charts/postgres.js';
+import { REDIS_NAME, REDIS_PORT } from '../charts/redis.js';
+import type { SynthContext } from '../context.js';
+import type { ManifestScope } from '../scope.js';
+import { SECRETS } from '../secrets.js';
+import { DNS_EGRESS, httpProbe, namespacePeers, NOBODY_UID, PROMETHEUS_SCRAPE_ANNOTATIONS, tcp } from './common.js';
+import { IMAGES, POSTGRES_EXPORTER_NAME, POSTGRES_EXPORTER_PORT, REDIS_EXPORTER_NAME, REDIS_EXPORTER_PORT } from './names.js';
+
+export const EXPORTERS_FILE = '63-exporters.yaml';
+const COMPONENT = 'metrics';
+
+interface ExporterSpec {
+  name: string;
+  image: string;
+  port: number;
+  args: string[];
+  env: IEnvVar[];
+  /** Where the exporter connects: pods of this workload in the app namespace, or any address (external database). */
+  target: { selector: Record<string, string> | null; port: number };
+}
+
+/**
+ * postgres_exporter and redis_exporter as small Deployments next to the database they watch
+ * (in the app namespace, where the credentials Secrets live), each with its own
+ * NetworkPolicies: Prometheus in `monitoringNamespaces` may scrape it, it may reach its
+ * database, and the database admits it. Emitted in `self` and `operator` modes.
+ */
+export function buildExporters(scope: ManifestScope, ctx: SynthContext, monitoringNamespaces: readonly string[]): void {
+  const chart = scope.file(EXPORTERS_FILE);
+  const { postgres, redis } = ctx.env;
+  const secret = (name: string, key: string): IEnvVar['valueFrom'] => ({ secretKeyRef: { name, key } });
+
+  const internalPostgres = postgres.mode === 'internal';
+  const host = internalPostgres ? POSTGRES_NAME : postgres.externalHost!;
+  const exporters: ExporterSpec[] = [
+    {
+      name: POSTGRES_EXPORTER_NAME,
+      image: IMAGES.postgresExporter,
+      port: POSTGRES_EXPORTER_PORT,
+      args: [`--web.listen-address=:${POSTGRES_EXPORTER_PORT}`],
+      env: [
+        // In-cluster traffic stays inside the NetworkPolicy'd namespace; a managed database gets TLS.
+        { name: 'DATA_SOURCE_URI', value: `${host}:${postgres.port}/${postgres.database}?sslmode=${internalPostgres ? 'disable' : 'require'}` },
+        { name: 'DATA_SOURCE_USER', valueFrom: secret(SECRETS.postgres.name, SECRETS.postgres.keys.username) },
+        { name: 'DATA_SOURCE_PASS', valueFrom: secret(SECRETS.postgres.name, SECRETS.postgres.keys.password) },
+      ],
+      target: { selector: internalPostgres ? ctx.selector(POSTGRES_NAME) : null, port: postgres.port },
+    },
+  ];
+  if (redis.enabled) {
+    exporters.push({
+      name: REDIS_EXPORTER_NAME,
+      image: IMAGES.redisExporter,
+      port: REDIS_EXPORTER_PORT,
+      // redis_exporter takes single-dash Go flags.
+      args: [`-web.listen-address=:${REDIS_EXPORTER_PORT}`],
+      env: [
+        { name: 'REDIS_ADDR', value: `redis://${REDIS_NAME}:${REDIS_PORT}` },
+        { name: 'REDIS_PASSWORD', valueFrom: secret(SECRETS.redis.name, SECRETS.redis.keys.password) },
+      ],
+      target: { selector: ctx.selector(REDIS_NAME), port: REDIS_PORT },
+    });
+  }
+  for (const exporter of exporters) addExporter(chart, ctx, exporter, monitoringNamespaces);
+}
+
+function addExporter(chart: Chart, ctx: SynthContext, spec: ExporterSpec, monitoringNamespaces: readonly string[]): void {
+  const labels = ctx.labels(spec.name, COMPONENT);
+  const selector = ctx.selector(spec.name);
+  const metadata = { name: spec.name, namespace: ctx.namespace, labels };
+
+  const account: IServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata, automountServiceAccountToken: false };
+  new ApiObject(chart, `${spec.name}-sa`, account);
+
+  const deployment: IDeployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata,
+    spec: {
+      replicas: 1,
+      revisionHistoryLimit: 3,
+      selector: { matchLabels: selector },
+      template: {
+        metadata: { labels, annotations: PROMETHEUS_SCRAPE_ANNOTATIONS(spec.port) },
+        spec: {
+          serviceAccountName: spec.name,
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: podSecurityContext(NOBODY_UID),
+          containers: [
+            {
+              name: spec.name,
+              image: spec.image,
+              imagePullPolicy: 'IfNotPresent',
+              args: spec.args,
+              env: spec.env,
+              ports: [{ name: 'metrics', containerPort: spec.port, protocol: 'TCP' }],
+              resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
+              readinessProbe: httpProbe('/metrics', 'metrics', 15),
+              livenessProbe: httpProbe('/metrics', 'metrics', 30),
+              securityContext: containerSecurityContext(NOBODY_UID),
+            },
+          ],
+        },
+      },
+    },
+  };
+  new ApiObject(chart, `${spec.name}-deployment`, deployment);
+
+  const service: IService = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata,
+    spec: { type: 'ClusterIP', selector, ports: [{ name: 'metrics', port: spec.port, targetPort: 'metrics', protocol: 'TCP' }] },
+  };
+  new ApiObject(chart, `${spec.name}-service`, service);
+
+  const egressToTarget = spec.target.selector
+    ? { to: [{ podSelector: { matchLabels: spec.target.selector } }], ports: tcp(spec.target.port) }
+    : { ports: tcp(spec.target.port) };
+  const policy: INetworkPolicy = {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata,
+    spec: {
+      podSelector: { matchLabels: selector },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [{ from: namespacePeers(monitoringNamespaces), ports: tcp(spec.port) }],
+      egress: [egressToTarget, DNS_EGRESS],
+    },
+  };
+  new ApiObject(chart, `${spec.name}-netpol`, policy);
+
+  if (spec.target.selector) {
+    // NetworkPolicies add up: this admits the exporter next to whatever the database's own policy allows.
+    const admit: INetworkPolicy = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: `${spec.target.selector['app.kubernetes.io/name']}-from-${spec.name}`, namespace: ctx.namespace, labels },
+      spec: {
+        podSelector: { matchLabels: spec.target.selector },
+        policyTypes: ['Ingress'],
+        ingress: [{ from: [{ podSelector: { matchLabels: selector } }], ports: tcp(spec.target.port) }],
+      },
+    };
+    new ApiObject(chart, `${spec.name}-target-netpol`, admit);
+  }
+}

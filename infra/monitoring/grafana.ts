@@ -1,0 +1,193 @@
+import { ApiObject } from 'cdk8s';
+import type { IDeployment } from 'kubernetes-models/apps/v1';
+import type { IIngress, INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import type { IConfigMap, IService, IServiceAccount } from 'kubernetes-models/v1';
+import { stringify } from 'yaml';
+import { CONFIG_HASH_ANNOTATION, containerSecurityContext, contentHash, podSecurityContext } from '../charts/pod.js';
+import type { SynthContext } from '../context.js';
+import type { ManifestScope } from '../scope.js';
+import { SECRETS } from '../secrets.js';
+import { buildDashboards, dashboardJson } from '../dashboards/index.js';
+import { DNS_EGRESS, GRAFANA_UID, httpProbe, namespacePeers, tcp } from './common.js';
+import { GRAFANA_NAME, GRAFANA_PORT, IMAGES, MONITORING_NAMESPACE, PROMETHEUS_DATASOURCE_UID, PROMETHEUS_NAME, PROMETHEUS_PORT } from './names.js';
+import type { MonitoringSettings } from './settings.js';
+
+/** Keys of the `grafana-admin` Secret that `qctl up` generates once (never synthesized with data). */
+export const GRAFANA_ADMIN_KEYS = { user: 'admin-user', password: 'admin-password' } as const;
+
+export const GRAFANA_DATASOURCES_CONFIG_MAP = 'grafana-datasources';
+export const GRAFANA_DASHBOARD_PROVIDER_CONFIG_MAP = 'grafana-dashboard-provider';
+export const GRAFANA_DASHBOARDS_CONFIG_MAP = 'grafana-dashboards';
+const DASHBOARDS_DIR = '/var/lib/grafana-dashboards';
+
+export function grafanaHost(ctx: SynthContext, settings: MonitoringSettings): string {
+  return settings.grafana.host ?? `grafana.${ctx.env.ingress.host}`;
+}
+
+/** Datasource provisioning: our Prometheus, uid `prometheus` (what the dashboards' variable defaults to). */
+export function grafanaDatasources(): unknown {
+  return {
+    apiVersion: 1,
+    datasources: [
+      {
+        name: 'Prometheus',
+        type: 'prometheus',
+        uid: PROMETHEUS_DATASOURCE_UID,
+        access: 'proxy',
+        url: `http://${PROMETHEUS_NAME}.${MONITORING_NAMESPACE}.svc:${PROMETHEUS_PORT}`,
+        isDefault: true,
+        editable: false,
+      },
+    ],
+  };
+}
+
+/**
+ * Grafana with a provisioned Prometheus datasource and our dashboards from ConfigMaps. The admin
+ * password comes from the generated `grafana-admin` Secret: there is no default password.
+ */
+export function buildGrafana(scope: ManifestScope, ctx: SynthContext, settings: MonitoringSettings): void {
+  const labels = ctx.labels(GRAFANA_NAME, 'monitoring');
+  const selector = ctx.selector(GRAFANA_NAME);
+  const metadata = { name: GRAFANA_NAME, namespace: MONITORING_NAMESPACE, labels };
+
+  const account: IServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata, automountServiceAccountToken: false };
+  new ApiObject(scope.file('61-monitoring-rbac.yaml'), 'grafana-sa', account);
+
+  const config = scope.file('62-monitoring-config.yaml');
+  const datasources = { 'datasources.yaml': stringify(grafanaDatasources()) };
+  const provider = {
+    'dashboards.yaml': stringify({
+      apiVersion: 1,
+      providers: [
+        {
+          name: 'qctl',
+          folder: 'Quotes',
+          type: 'file',
+          disableDeletion: true,
+          allowUiUpdates: false,
+          updateIntervalSeconds: 30,
+          options: { path: DASHBOARDS_DIR },
+        },
+      ],
+    }),
+  };
+  const dashboards = Object.fromEntries(buildDashboards().map((file) => [file.fileName, dashboardJson(file.dashboard)]));
+  const maps: Array<[string, Record<string, string>]> = [
+    [GRAFANA_DATASOURCES_CONFIG_MAP, datasources],
+    [GRAFANA_DASHBOARD_PROVIDER_CONFIG_MAP, provider],
+    [GRAFANA_DASHBOARDS_CONFIG_MAP, dashboards],
+  ];
+  for (const [name, data] of maps) {
+    const map: IConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { ...metadata, name }, data };
+    new ApiObject(config, name, map);
+  }
+
+  const host = grafanaHost(ctx, settings);
+  const withIngress = settings.grafana.ingress && ctx.env.ingress.enabled;
+  const adminSecret = (key: string) => ({ secretKeyRef: { name: SECRETS.grafana.name, key } });
+  const chart = scope.file('66-grafana.yaml');
+  const deployment: IDeployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata,
+    spec: {
+      replicas: 1,
+      revisionHistoryLimit: 3,
+      selector: { matchLabels: selector },
+      template: {
+        metadata: {
+          labels,
+          annotations: { [CONFIG_HASH_ANNOTATION]: contentHash({ datasources, provider }) },
+        },
+        spec: {
+          serviceAccountName: GRAFANA_NAME,
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: podSecurityContext(GRAFANA_UID),
+          containers: [
+            {
+              name: GRAFANA_NAME,
+              image: IMAGES.grafana,
+              imagePullPolicy: 'IfNotPresent',
+              ports: [{ name: 'http', containerPort: GRAFANA_PORT, protocol: 'TCP' }],
+              env: [
+                { name: 'GF_SECURITY_ADMIN_USER', valueFrom: adminSecret(GRAFANA_ADMIN_KEYS.user) },
+                { name: 'GF_SECURITY_ADMIN_PASSWORD', valueFrom: adminSecret(GRAFANA_ADMIN_KEYS.password) },
+                { name: 'GF_AUTH_ANONYMOUS_ENABLED', value: 'false' },
+                { name: 'GF_USERS_ALLOW_SIGN_UP', value: 'false' },
+                { name: 'GF_ANALYTICS_REPORTING_ENABLED', value: 'false' },
+                { name: 'GF_ANALYTICS_CHECK_FOR_UPDATES', value: 'false' },
+                { name: 'GF_PATHS_PROVISIONING', value: '/etc/grafana/provisioning' },
+                { name: 'GF_LOG_MODE', value: 'console' },
+                ...(withIngress ? [{ name: 'GF_SERVER_ROOT_URL', value: `http://${host}/` }] : []),
+              ],
+              resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+              readinessProbe: httpProbe('/api/health', 'http', 10),
+              livenessProbe: httpProbe('/api/health', 'http', 30),
+              securityContext: containerSecurityContext(GRAFANA_UID),
+              volumeMounts: [
+                { name: 'datasources', mountPath: '/etc/grafana/provisioning/datasources', readOnly: true },
+                { name: 'dashboard-provider', mountPath: '/etc/grafana/provisioning/dashboards', readOnly: true },
+                { name: 'dashboards', mountPath: DASHBOARDS_DIR, readOnly: true },
+                // Sessions and the sqlite database: state is provisioned, so an emptyDir is enough.
+                { name: 'data', mountPath: '/var/lib/grafana' },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'datasources', configMap: { name: GRAFANA_DATASOURCES_CONFIG_MAP } },
+            { name: 'dashboard-provider', configMap: { name: GRAFANA_DASHBOARD_PROVIDER_CONFIG_MAP } },
+            { name: 'dashboards', configMap: { name: GRAFANA_DASHBOARDS_CONFIG_MAP } },
+            { name: 'data', emptyDir: { sizeLimit: '256Mi' } },
+            { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+          ],
+        },
+      },
+    },
+  };
+  new ApiObject(chart, 'grafana-deployment', deployment);
+
+  const service: IService = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata,
+    spec: { type: 'ClusterIP', selector, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] },
+  };
+  new ApiObject(chart, 'grafana-service', service);
+
+  if (withIngress) {
+    const ingress: IIngress = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata,
+      spec: {
+        ingressClassName: ctx.ingressClassName,
+        rules: [
+          { host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: GRAFANA_NAME, port: { name: 'http' } } } }] } },
+        ],
+      },
+    };
+    new ApiObject(chart, 'grafana-ingress', ingress);
+  }
+
+  const policy: INetworkPolicy = {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata,
+    spec: {
+      podSelector: { matchLabels: selector },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [
+        {
+          // The ingress controller (any namespace when the cluster flavour cannot say which).
+          ...(ctx.ingressControllerNamespaces ? { from: namespacePeers(ctx.ingressControllerNamespaces) } : { from: [{ namespaceSelector: {} }] }),
+          ports: tcp(GRAFANA_PORT),
+        },
+      ],
+      egress: [{ to: [{ podSelector: { matchLabels: ctx.selector(PROMETHEUS_NAME) } }], ports: tcp(PROMETHEUS_PORT) }, DNS_EGRESS],
+    },
+  };
+  new ApiObject(scope.file('67-monitoring-network-policies.yaml'), 'grafana-netpol', policy);
+}

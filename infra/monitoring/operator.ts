@@ -1,0 +1,99 @@
+import { ApiObject } from 'cdk8s';
+import type { IPrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
+import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
+import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import type { IConfigMap } from 'kubernetes-models/v1';
+import { API_PORT } from '../charts/app-config.js';
+import type { SynthContext } from '../context.js';
+import type { ManifestScope } from '../scope.js';
+import { buildDashboards, dashboardJson } from '../dashboards/index.js';
+import { buildAlertRules } from './alert-rules.js';
+import { namespacePeers, tcp } from './common.js';
+import { API_NAME, POSTGRES_EXPORTER_NAME, REDIS_EXPORTER_NAME } from './names.js';
+import type { MonitoringSettings } from './settings.js';
+
+export const OPERATOR_FILE = '68-monitoring-operator.yaml';
+/** kube-prometheus-stack's Grafana sidecar loads ConfigMaps with this label (value "1"). */
+export const GRAFANA_DASHBOARD_LABEL = 'grafana_dashboard';
+
+/**
+ * `--monitoring operator`: for clusters that run kube-prometheus-stack (or microk8s'
+ * `observability` addon, which installs it). Instead of our own Prometheus and Grafana:
+ * ServiceMonitors for the API and the exporters, a PrometheusRule with the same alerts, and
+ * the dashboards as ConfigMaps for Grafana's sidecar. The operator only picks up objects
+ * carrying its `release` label; without it nothing is scraped and nothing says why.
+ */
+export function buildOperatorResources(scope: ManifestScope, ctx: SynthContext, settings: MonitoringSettings): void {
+  const chart = scope.file(OPERATOR_FILE);
+  const release = { release: settings.operator.release };
+
+  const targets: Array<{ name: string; port: string; component: string }> = [
+    { name: API_NAME, port: 'http', component: 'api' },
+    { name: POSTGRES_EXPORTER_NAME, port: 'metrics', component: 'metrics' },
+  ];
+  if (ctx.env.redis.enabled) targets.push({ name: REDIS_EXPORTER_NAME, port: 'metrics', component: 'metrics' });
+  for (const target of targets) {
+    const monitor: IServiceMonitor = {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'ServiceMonitor',
+      metadata: { name: target.name, namespace: ctx.namespace, labels: { ...ctx.labels(target.name, target.component), ...release } },
+      spec: {
+        selector: { matchLabels: ctx.selector(target.name) },
+        namespaceSelector: { matchNames: [ctx.namespace] },
+        endpoints: [
+          {
+            port: target.port,
+            path: '/metrics',
+            interval: settings.scrapeInterval,
+            // The same target labels as our own scrape job, so rules and dashboards work unchanged.
+            relabelings: [
+              { sourceLabels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name'], targetLabel: 'app', action: 'replace' },
+              { sourceLabels: ['__meta_kubernetes_pod_label_app_kubernetes_io_component'], targetLabel: 'component', action: 'replace' },
+              { sourceLabels: ['__meta_kubernetes_pod_label_qctl_dev_env'], targetLabel: 'env', action: 'replace' },
+            ],
+          },
+        ],
+      },
+    };
+    new ApiObject(chart, `servicemonitor-${target.name}`, monitor);
+  }
+
+  const rule: IPrometheusRule = {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'PrometheusRule',
+    metadata: { name: 'quotes-alerts', namespace: ctx.namespace, labels: { ...ctx.labels('quotes-alerts', 'monitoring'), ...release } },
+    spec: buildAlertRules(settings.alerts) as IPrometheusRule['spec'],
+  };
+  new ApiObject(chart, 'prometheusrule', rule);
+
+  for (const file of buildDashboards()) {
+    const name = `qctl-dashboard-${file.fileName.replace(/\.json$/, '')}`;
+    const map: IConfigMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name,
+        namespace: settings.operator.namespace,
+        labels: { ...ctx.labels(name, 'dashboard'), [GRAFANA_DASHBOARD_LABEL]: '1' },
+        // The sidecar puts dashboards in this folder when folderAnnotation is configured.
+        annotations: { grafana_folder: 'Quotes' },
+      },
+      data: { [file.fileName]: dashboardJson(file.dashboard) },
+    };
+    new ApiObject(chart, name, map);
+  }
+
+  // The operator's Prometheus scrapes from its own namespace: admit it to the API's metrics port
+  // (infra's policy admits networkPolicy.monitoringNamespaces; this one needs no setting).
+  const admit: INetworkPolicy = {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: `${API_NAME}-from-operator-prometheus`, namespace: ctx.namespace, labels: ctx.labels(API_NAME, 'api') },
+    spec: {
+      podSelector: { matchLabels: ctx.selector(API_NAME) },
+      policyTypes: ['Ingress'],
+      ingress: [{ from: namespacePeers([settings.operator.namespace]), ports: tcp(API_PORT) }],
+    },
+  };
+  new ApiObject(chart, 'api-from-operator-netpol', admit);
+}
