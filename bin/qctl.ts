@@ -6,7 +6,7 @@ import { QctlError } from './cli/errors.js';
  * Command modules import their heavy dependencies lazily inside the action, so
  * `qctl --help` and every command start fast.
  */
-const COMMANDS: string[] = ['load', 'seed', 'dev'];
+const COMMANDS: string[] = ['seed', 'load', 'dev', 'synth', 'validate'];
 
 export async function buildProgram(): Promise<Command> {
   const program = new Command('qctl')

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from './scope.js';
 import type { ValidationIssue } from './validation/issue.js';
@@ -70,7 +70,8 @@ export function readManifests(path: string): { files: Array<{ name: string; obje
   const files: Array<{ name: string; objects: KubeObject[] }> = [];
   const issues: ValidationIssue[] = [];
   for (const file of paths) {
-    const name = stat.isDirectory() ? relative(path, file) : basename(file);
+    // Named as the user can find them: the given path, or the given directory joined with the file.
+    const name = file;
     const documents = parseAllDocuments(readFileSync(file, 'utf8'));
     const objects: KubeObject[] = [];
     documents.forEach((document, i) => {

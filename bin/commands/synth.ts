@@ -1,0 +1,121 @@
+import type { Command } from 'commander';
+import { QctlError, usageError } from '../cli/errors.js';
+import { parseOutputMode, printJson } from '../cli/output.js';
+
+interface SynthCommandOptions {
+  env?: string;
+  all?: boolean;
+  cluster?: string;
+  image?: string;
+  set: string[];
+  monitoring?: string;
+  config?: string;
+  out: string;
+  output?: string;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** infra/ never imports bin/, so its usage errors become QctlErrors here (exit 2, one line). */
+export function asQctlError(error: unknown): unknown {
+  if (error instanceof Error && error.name === 'InfraUsageError') return usageError(error.message);
+  return error;
+}
+
+export function register(program: Command): void {
+  program
+    .command('synth')
+    .description('Synthesize and validate every Kubernetes object of an environment into dist/<env>/ (ordered YAML files).')
+    .option('--env <env>', 'dev | staging | prod (default dev)')
+    .option('--all', 'every environment')
+    .option('--cluster <flavour>', 'microk8s | kind | minikube | k3d | docker-desktop | generic (default: qctl.config.ts cluster, else microk8s)')
+    .option('--image <ref>', 'API image, pinned to a tag or digest (default: the environment image settings)')
+    .option('--set <key=value>', 'override a setting, e.g. api.replicas=2 (repeatable)', collect, [])
+    .option('--monitoring <mode>', 'self | operator | none (default: qctl.config.ts monitoring, else self)')
+    .option('--config <path>', 'config file (default: ./qctl.config.ts when present)')
+    .option('--out <dir>', 'output directory', 'dist')
+    .option('--output <mode>', 'text or json', 'text')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  qctl synth --env prod
+  qctl synth --all --cluster kind --output json
+  qctl synth --env staging --set api.replicas=2 --set ingress.host=quotes.example.com
+  qctl synth --env prod --image 127.0.0.1:32000/quote-api:git-3f2a1bc
+
+Exit codes: 0 written and valid, 1 validation failed (nothing written), 2 bad usage.`,
+    )
+    .action(async (options: SynthCommandOptions) => {
+      const mode = parseOutputMode(options.output);
+      if (options.all && options.env) throw usageError('--env and --all exclude each other: pick one environment or all of them');
+      const [{ ENVIRONMENT_NAMES }, main, validate] = await Promise.all([
+        import('../../infra/environments.js'),
+        import('../../infra/main.js'),
+        import('../../infra/validate.js'),
+      ]);
+      try {
+        const envs = options.all ? [...ENVIRONMENT_NAMES] : [options.env ?? 'dev'];
+        const { config, source } = await main.resolveConfig(options.config, process.cwd());
+        // Everything is built and validated before anything is written: nothing half-applied.
+        const results = envs.map((env) =>
+          main.synthesizeWithConfig(
+            { env, cluster: options.cluster, image: options.image, set: options.set, monitoring: options.monitoring },
+            config,
+            source,
+          ),
+        );
+        const reports = results.map((result) => ({ result, issues: validate.validateFiles(result.files) }));
+        const failed = reports.some(({ issues }) => validate.hasErrors(issues));
+        const written = failed ? [] : reports.map(({ result }) => main.writeSynthOutput(result, options.out));
+
+        if (mode === 'json') {
+          printJson({
+            ok: !failed,
+            environments: reports.map(({ result, issues }, i) => ({
+              env: result.env,
+              namespace: result.namespace,
+              cluster: result.cluster,
+              image: result.image,
+              monitoring: result.monitoring,
+              dir: written[i]?.dir ?? null,
+              files: result.files.map((file) => ({
+                name: file.name,
+                objects: file.objects.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace ?? null, name: o.metadata.name })),
+              })),
+              issues,
+            })),
+          });
+        } else {
+          reports.forEach(({ result, issues }, i) => {
+            process.stdout.write(renderTable(result, written[i]?.dir));
+            for (const issue of issues) process.stdout.write(`  ${validate.formatIssue(issue)}\n`);
+            const errors = issues.filter((x) => x.severity === 'error').length;
+            process.stdout.write(
+              `${result.objects.length} objects in ${result.files.length} files; validation: ${errors} error(s), ${issues.length - errors} warning(s)\n\n`,
+            );
+          });
+          if (failed) process.stderr.write('qctl: validation failed: nothing was written; fix the errors above\n');
+        }
+        if (failed) process.exitCode = 1;
+      } catch (error) {
+        throw asQctlError(error);
+      }
+    });
+}
+
+function renderTable(
+  result: { env: string; cluster: string; image: string; monitoring: string; files: Array<{ name: string; objects: Array<{ kind: string; metadata: { name: string; namespace?: string } }> }> },
+  dir: string | undefined,
+): string {
+  const rows: string[][] = [['FILE', 'KIND', 'NAMESPACE', 'NAME']];
+  for (const file of result.files) {
+    file.objects.forEach((object, i) => rows.push([i === 0 ? file.name : '', object.kind, object.metadata.namespace ?? '-', object.metadata.name]));
+  }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  const lines = rows.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+  const header = `${dir ?? `(not written) ${result.env}`}  env=${result.env} cluster=${result.cluster} image=${result.image} monitoring=${result.monitoring}`;
+  return `${header}\n${lines.join('\n')}\n`;
+}
+
+export { QctlError };
