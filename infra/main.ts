@@ -23,6 +23,7 @@ import { buildNetworkPolicies } from './charts/network-policies.js';
 import { buildPostgres } from './charts/postgres.js';
 import { buildQuoteApi } from './charts/quote-api.js';
 import { buildRedis } from './charts/redis.js';
+import { buildMonitoring } from './monitoring/index.js';
 
 export type { KubeObject } from './scope.js';
 export type { SynthContext } from './context.js';
@@ -49,6 +50,7 @@ export function buildStacks(scope: ManifestScope, ctx: SynthContext): void {
   buildRedis(scope, ctx);
   buildJobs(scope, ctx);
   buildQuoteApi(scope, ctx);
+  buildMonitoring(scope, ctx);
 }
 
 export interface SynthesizeOptions {
