@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executeLoad, rampRates } from '../../bin/load/run.js';
+import { singleUrlScenario } from '../../bin/load/scenario.js';
+import { parseSlos } from '../../bin/load/slo.js';
+import { formatTextReport } from '../../bin/load/text-report.js';
+import { startTarget, type Target } from './fixtures/target.js';
+
+let target: Target;
+beforeAll(async () => {
+  // Fast up to 175 requests in any one second, 200 ms per answer beyond that: the knee is known.
+  target = await startTarget({ DEGRADE_ABOVE: '175', DEGRADE_DELAY_MS: '200' });
+});
+afterAll(async () => {
+  await target.stop();
+});
+
+describe('ramp', () => {
+  it('lists the step rates, up or down', () => {
+    expect(rampRates({ start: 50, end: 250, step: 50, stepDurationMs: 1 })).toEqual([50, 100, 150, 200, 250]);
+    expect(rampRates({ start: 30, end: 10, step: 10, stepDurationMs: 1 })).toEqual([30, 20, 10]);
+    expect(rampRates({ start: 10, end: 25, step: 10, stepDurationMs: 1 })).toEqual([10, 20]);
+  });
+
+  it('finds the knee of a server that degrades above a known rate and stops at the first breach', async () => {
+    const url = `${target.url}/`;
+    const report = await executeLoad({
+      targetUrl: url,
+      scenario: singleUrlScenario(new URL(url), 'GET'),
+      rate: 0,
+      durationMs: 0,
+      ramp: { start: 50, end: 300, step: 50, stepDurationMs: 1500 },
+      maxInflight: 1000,
+      timeoutMs: 2000,
+      slos: parseSlos('p95<100ms,errors<1%'),
+    });
+
+    expect(report.ramp).not.toBeNull();
+    const steps = report.ramp!.steps;
+    expect(steps.map((s) => s.rate)).toEqual([50, 100, 150, 200]);
+    expect(steps.map((s) => s.passed)).toEqual([true, true, true, false]);
+    expect(report.ramp!.knee).toBe(150);
+    expect(report.ramp!.stoppedEarly).toBe(true);
+    // The failing step failed on latency, and its measured p95 shows the 200 ms degradation.
+    const breach = steps[3]!.slo.find((s) => s.name === 'p95')!;
+    expect(breach.passed).toBe(false);
+    expect(breach.measured!).toBeGreaterThan(150);
+    // Each step kept its own schedule.
+    for (const step of steps) {
+      expect(step.requests.scheduled).toBe(Math.round(step.rate * 1.5));
+      expect(Math.abs(step.rateRatio - 1)).toBeLessThan(0.03);
+    }
+    // With a knee the ramp verdict passes, and the SLO table shows the knee step.
+    expect(report.verdict).toBe('pass');
+    expect(report.slo.results.every((r) => r.passed)).toBe(true);
+    // Per-second series covers every step with its own target rate.
+    expect(new Set(report.series.map((s) => s.targetRate))).toEqual(new Set([50, 100, 150, 200]));
+
+    const text = formatTextReport(report);
+    expect(text).toMatch(/knee\s+150 req\/s is the highest rate that met the SLO/);
+    expect(text).toMatch(/200\/s.*FAIL \(p95\)/);
+  });
+});
