@@ -58,6 +58,7 @@ const COMMON: EnvironmentSettings = {
     backoffLimit: 3,
     activeDeadlineSeconds: 900,
     resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+    seedSource: 'dummyjson',
   },
   app: {
     embeddingModel: 'text-embedding-3-small',

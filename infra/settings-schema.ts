@@ -95,6 +95,8 @@ export const environmentSettingsSchema = z.strictObject({
     backoffLimit: int(0, 20),
     activeDeadlineSeconds: int(30, 86400),
     resources,
+    /** SEED_SOURCE of the seed Job: dummyjson (HTTPS egress) or sample (bundled, offline). */
+    seedSource: z.enum(['dummyjson', 'sample']),
   }),
   app: z.strictObject({
     embeddingModel: z.string().min(1),

@@ -53,7 +53,10 @@ function appJob(ctx: SynthContext, kind: JobKind): IJob {
               args: [kind],
               envFrom: apiEnvFrom(),
               // The seed job fills the embedding cache too; migrations need only the database.
-              env: apiSecretEnv(ctx, { redis: kind === 'seed' }),
+              env: [
+                ...apiSecretEnv(ctx, { redis: kind === 'seed' }),
+                ...(kind === 'seed' ? [{ name: 'SEED_SOURCE', value: jobs.seedSource }] : []),
+              ],
               resources: resourceRequirements(jobs.resources),
               securityContext: containerSecurityContext(APP_UID),
               volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
