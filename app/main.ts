@@ -23,6 +23,9 @@ import { buildServer } from './server.js';
 export { ConfigError, loadConfig } from './config.js';
 export type { AppConfig } from './config.js';
 
+/** How long in-flight requests may run after SIGTERM (below Kubernetes' default 30 s grace period). */
+const SHUTDOWN_GRACE_MS = 20_000;
+
 export interface StartOptions {
   /** Defaults to a JSON logger at config.logLevel on stdout. */
   log?: Logger;
@@ -94,7 +97,21 @@ export async function startService(config: AppConfig, options: StartOptions = {}
         log.info({ seconds: config.shutdownDrainSeconds }, 'draining before shutdown');
         await new Promise((r) => setTimeout(r, config.shutdownDrainSeconds * 1000));
       }
-      await app.close(); // stops accepting, waits for in-flight requests
+      // Stop accepting and wait for in-flight requests. A keep-alive connection that was busy
+      // when close began goes idle afterwards and would hold close() open: sweep those, and
+      // cut whatever is left after the grace period (the kubelet would SIGKILL us anyway).
+      const sweeper = setInterval(() => app.server.closeIdleConnections(), 100);
+      const deadline = setTimeout(() => {
+        log.warn('requests still running after the shutdown grace period; closing their connections');
+        app.server.closeAllConnections();
+      }, SHUTDOWN_GRACE_MS);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweeper);
+        clearTimeout(deadline);
+      }
+      log.info('HTTP server closed; closing the database pool and cache');
       await Promise.allSettled([pool.end(), cache.close()]);
       log.info('quote API stopped');
     })());
