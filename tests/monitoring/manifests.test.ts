@@ -153,7 +153,7 @@ describe('self mode', () => {
   it('points the Postgres exporter at an external database with TLS and no in-cluster policy', async () => {
     const objects = monitoringObjects(await synthesize({ env: 'prod', set: ['postgres.mode=external', 'postgres.externalHost=db.example.com'], config: false }));
     const env = find(objects, 'Deployment', 'postgres-exporter').spec.template.spec.containers[0].env as Json[];
-    expect(env.find((e) => e.name === 'DATA_SOURCE_URI').value).toBe('db.example.com:5432/quotes?sslmode=require');
+    expect(env.find((e) => e.name === 'DATA_SOURCE_URI')?.value).toBe('db.example.com:5432/quotes?sslmode=require');
     expect(find(objects, 'NetworkPolicy', 'postgres-from-postgres-exporter')).toBeUndefined();
   });
 
