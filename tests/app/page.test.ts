@@ -1,0 +1,81 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalEmbedder } from '../../app/embeddings/local.js';
+import { startService, type RunningService } from '../../app/main.js';
+import { launchChromium } from '../helpers/browser.js';
+import { startTestPostgres, type EmbeddedPostgres } from '../helpers/postgres.js';
+import { loadSharedQuotes } from '../helpers/quotes-fixture.js';
+import { insertQuotes, testConfig } from './support.js';
+
+let db: EmbeddedPostgres;
+let service: RunningService;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  [db, browser] = await Promise.all([startTestPostgres(), launchChromium()]);
+  service = await startService(testConfig(db.url), { migrate: true });
+  await service.databaseReady;
+  await insertQuotes(service.repository, new LocalEmbedder(), loadSharedQuotes().slice(0, 120));
+  page = await browser.newPage();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await service?.stop();
+  await db?.stop();
+});
+
+// Functions passed to page.evaluate run in the browser. The repo's TypeScript has no DOM lib
+// (and the page's CSP forbids string eval), so they reach `document` through an untyped globalThis.
+describe('search page in Chromium', () => {
+  it('searches: type a query, see results with author and score', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(service.url + '/');
+    expect(await page.title()).toBe('Quote search');
+    await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('#author option').length > 1);
+
+    await page.fill('#q', 'heart ocean hidden depths');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#results li.result');
+    const first = await page.$eval('#results li.result', (li) => ({
+      quote: li.querySelector('blockquote')!.textContent,
+      author: li.querySelector('.author')!.textContent,
+      score: li.querySelector('.score')!.textContent,
+    }));
+    expect(first.quote).toMatch(/Your heart is the size of an ocean/);
+    expect(first.author).toBe('— Rumi');
+    expect(first.score).toMatch(/^score 0\.\d{3}$/);
+    expect(await page.textContent('#status')).toMatch(/^10 results$/);
+    expect(errors).toEqual([]);
+  });
+
+  it('filters by the chosen author', async () => {
+    await page.selectOption('#author', 'Muhammad Ali');
+    await page.waitForFunction(() => {
+      const authors = [...(globalThis as any).document.querySelectorAll('#results .author')].map((a: { textContent: string }) => a.textContent);
+      return authors.length > 0 && authors.every((a) => a === '— Muhammad Ali');
+    });
+    const authors = await page.$$eval('#results .author', (els) => els.map((e) => e.textContent));
+    expect(new Set(authors)).toEqual(new Set(['— Muhammad Ali']));
+  });
+
+  it('shows the empty state and the error state', async () => {
+    // Empty: an author filter that matches nobody (the list only offers real authors, so add one).
+    await page.fill('#q', 'love');
+    await page.evaluate(() => (globalThis as any).document.getElementById('author').add(new (globalThis as any).Option('Nobody', 'Zzqx Vvwy')));
+    await page.selectOption('#author', 'Zzqx Vvwy');
+    await page.waitForFunction(() => (globalThis as any).document.getElementById('status').textContent.startsWith('No quotes match'));
+    expect(await page.$$('#results li')).toHaveLength(0);
+
+    // Error: a query the API refuses (the input's maxlength would normally prevent it).
+    await page.selectOption('#author', '');
+    await page.evaluate(() => (globalThis as any).document.getElementById('q').removeAttribute('maxlength'));
+    await page.fill('#q', 'y'.repeat(600));
+    await page.click('button[type=submit]');
+    await page.waitForFunction(() => (globalThis as any).document.getElementById('status').dataset.state === 'error');
+    expect(await page.textContent('#status')).toBe('Search failed: q must be at most 500 characters');
+    expect(await page.$$('#results li')).toHaveLength(0);
+  });
+});
