@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { SECRETS } from '../../infra/secrets.js';
 import { usageError } from '../cli/errors.js';
 import type { Kube } from './kube.js';
 import { ENV_LABEL, GENERATED_LABEL, type KubeObject } from './objects.js';
@@ -12,18 +13,20 @@ import { ENV_LABEL, GENERATED_LABEL, type KubeObject } from './objects.js';
  */
 type KeySpec = { value: string } | { random: true };
 
+const grafanaKeys = (SECRETS.grafana as { keys?: { user?: string; password?: string } }).keys;
+
 export const GENERATED_SECRETS: Record<string, Record<string, KeySpec>> = {
-  'postgres-credentials': {
-    POSTGRES_USER: { value: 'quotes' },
-    POSTGRES_DB: { value: 'quotes' },
-    POSTGRES_PASSWORD: { random: true },
+  [SECRETS.postgres.name]: {
+    [SECRETS.postgres.keys.username]: { value: 'quotes' },
+    [SECRETS.postgres.keys.password]: { random: true },
   },
-  'redis-credentials': {
-    REDIS_PASSWORD: { random: true },
+  [SECRETS.redis.name]: {
+    [SECRETS.redis.keys.password]: { random: true },
   },
-  'grafana-admin': {
-    'admin-user': { value: 'admin' },
-    'admin-password': { random: true },
+  // Grafana's own convention (and the Grafana Helm chart's): admin-user / admin-password.
+  [SECRETS.grafana.name]: {
+    [grafanaKeys?.user ?? 'admin-user']: { value: 'admin' },
+    [grafanaKeys?.password ?? 'admin-password']: { random: true },
   },
 };
 

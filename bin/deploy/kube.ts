@@ -14,6 +14,8 @@ export type ResolveOptions = {
   flavour: DeployFlavour;
   /** --context: must exist in the kubeconfig. */
   context?: string;
+  /** The context the last `up` used for this env: taken when it still exists. */
+  preferredContext?: string;
   /** Defaults to $KUBECONFIG or ~/.kube/config. */
   kubeconfigPath?: string;
 };
@@ -48,6 +50,10 @@ export async function resolveKubeTarget(options: ResolveOptions): Promise<KubeTa
       );
     }
     kc.setCurrentContext(options.context);
+    return target(kc, path);
+  }
+  if (options.preferredContext && names.includes(options.preferredContext)) {
+    kc.setCurrentContext(options.preferredContext);
     return target(kc, path);
   }
   const current = loaded ? kc.getCurrentContext() : '';

@@ -21,7 +21,7 @@ export const PHASE_TITLES: Record<Phase, string> = {
 const RBAC_KINDS = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']);
 const CONFIG_KINDS = new Set(['ConfigMap', 'Secret', 'NetworkPolicy', 'LimitRange', 'ResourceQuota', 'PriorityClass', 'StorageClass']);
 const MONITORING_KINDS = new Set(['ServiceMonitor', 'PodMonitor', 'PrometheusRule']);
-const MONITORING_COMPONENT = /prometheus|grafana|monitoring|exporter|alertmanager|dashboard/;
+const MONITORING_COMPONENT = /prometheus|grafana|monitoring|exporter|alertmanager|dashboard|^metrics$/;
 const DATA_NAME = /^(postgres|redis)(-|$)/;
 
 export function phaseOf(object: KubeObject): Phase {
@@ -35,7 +35,7 @@ export function phaseOf(object: KubeObject): Phase {
   }
   if (RBAC_KINDS.has(kind)) return 'rbac';
   if (CONFIG_KINDS.has(kind)) return 'config';
-  if (MONITORING_KINDS.has(kind) || object.metadata.namespace === 'monitoring' || MONITORING_COMPONENT.test(component)) return 'monitoring';
+  if (MONITORING_KINDS.has(kind) || object.metadata.namespace === 'monitoring' || MONITORING_COMPONENT.test(component) || /-exporter$/.test(name)) return 'monitoring';
   if (DATA_NAME.test(component) || DATA_NAME.test(name)) return 'data';
   return 'api';
 }

@@ -73,7 +73,7 @@ describe('deploy engine against a fake Kubernetes API', () => {
 
   it('re-running with no change reports every object unchanged, keeps generated passwords and skips the seed', async () => {
     await run(sampleObjects());
-    const password = secretValue(SAMPLE_NAMESPACE, 'postgres-credentials', 'POSTGRES_PASSWORD');
+    const password = secretValue(SAMPLE_NAMESPACE, 'postgres-credentials', 'password');
     const grafana = secretValue('monitoring', 'grafana-admin', 'admin-password');
     expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
     const versions = api.list().map((o) => `${o.kind}/${o.metadata.name}@${String(o.metadata.resourceVersion)}`);
@@ -89,7 +89,7 @@ describe('deploy engine against a fake Kubernetes API', () => {
     expect(second.generated.map((g) => g.action)).toEqual(['reused', 'reused', 'reused']);
     expect(api.mutations().filter((r) => r.method !== 'PATCH')).toEqual([]);
     expect(api.list().map((o) => `${o.kind}/${o.metadata.name}@${String(o.metadata.resourceVersion)}`)).toEqual(versions);
-    expect(secretValue(SAMPLE_NAMESPACE, 'postgres-credentials', 'POSTGRES_PASSWORD')).toBe(password);
+    expect(secretValue(SAMPLE_NAMESPACE, 'postgres-credentials', 'password')).toBe(password);
     expect(secretValue('monitoring', 'grafana-admin', 'admin-password')).toBe(grafana);
     expect(appliedNames()).not.toContain('Secret/postgres-credentials');
   });

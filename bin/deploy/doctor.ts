@@ -1,0 +1,120 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseOutputMode, printJson } from '../cli/output.js';
+import { findIdentity } from '../secrets/age.js';
+import { readSecrets, secretsFile } from '../secrets/store.js';
+import type { DeployFlavour } from './clusters.js';
+import { detectBuilder, onPath } from './image.js';
+import { Kube, resolveKubeTarget } from './kube.js';
+import { parseMicrok8sAddons, REQUIRED_MICROK8S_ADDONS } from './microk8s.js';
+import { resolveFlavour, type ClusterFlags } from './session.js';
+
+export type Check = { name: string; ok: boolean; detail: string; fix?: string };
+
+const CLI_INSTALL: Record<string, string> = {
+  microk8s: 'sudo snap install microk8s --classic',
+  kind: 'install kind: https://kind.sigs.k8s.io/docs/user/quick-start/#installation',
+  minikube: 'install minikube: https://minikube.sigs.k8s.io/docs/start/',
+  k3d: 'install k3d: https://k3d.io/#installation',
+  docker: 'install Docker Desktop and enable Kubernetes in its settings',
+};
+
+function ingressFix(flavour: DeployFlavour): string {
+  switch (flavour.name) {
+    case 'microk8s':
+      return 'microk8s enable ingress';
+    case 'minikube':
+      return 'minikube addons enable ingress';
+    case 'kind':
+      return 'kubectl apply -f https://kind.sigs.k8s.io/examples/ingress/deploy-ingress-nginx.yaml';
+    case 'k3d':
+      return 'k3s ships Traefik: recreate the cluster without --k3s-arg --disable=traefik';
+    default:
+      return `install an ingress controller serving class "${flavour.ingressClassName}", or set ingress.className (qctl up --set ingress.className=NAME)`;
+  }
+}
+
+function metricsFix(flavour: DeployFlavour): string {
+  if (flavour.name === 'microk8s') return 'microk8s enable metrics-server';
+  if (flavour.name === 'minikube') return 'minikube addons enable metrics-server';
+  return 'kubectl apply -f https://github.com/kubernetes-sigs/metrics-server/releases/latest/download/components.yaml';
+}
+
+export async function runDoctor(root: string, flags: ClusterFlags & { output?: string }): Promise<number> {
+  const mode = parseOutputMode(flags.output);
+  const { env, flavour, context, preferredContext } = resolveFlavour(root, flags);
+  const checks: Check[] = [];
+
+  const builder = detectBuilder();
+  checks.push(
+    builder
+      ? { name: 'container builder', ok: true, detail: `${builder} (${onPath(builder)})` }
+      : { name: 'container builder', ok: false, detail: 'none of docker, podman, nerdctl is on PATH', fix: 'install docker, podman or nerdctl (or deploy a prebuilt image with qctl up --image REF)' },
+  );
+  if (flavour.cli) {
+    const path = onPath(flavour.cli);
+    checks.push(path ? { name: `${flavour.name} CLI`, ok: true, detail: path } : { name: `${flavour.name} CLI`, ok: false, detail: `${flavour.cli} is not on PATH`, fix: CLI_INSTALL[flavour.cli] });
+  }
+  if (flavour.name === 'microk8s' && onPath('microk8s')) {
+    const addons = await parseMicrok8sAddons();
+    if (!addons) {
+      checks.push({ name: 'microk8s running', ok: false, detail: '`microk8s status` failed', fix: 'microk8s start' });
+    } else {
+      for (const addon of REQUIRED_MICROK8S_ADDONS) {
+        const state = addons.get(addon) ?? 'missing';
+        checks.push(state === 'enabled' ? { name: `microk8s addon ${addon}`, ok: true, detail: 'enabled' } : { name: `microk8s addon ${addon}`, ok: false, detail: state, fix: `microk8s enable ${addon}` });
+      }
+    }
+  }
+
+  let kube: Kube | undefined;
+  try {
+    const target = await resolveKubeTarget({ flavour, context, preferredContext });
+    kube = new Kube(target);
+    const version = await kube.checkReachable(flavour.startHint);
+    checks.push({ name: 'Kubernetes API', ok: true, detail: `context ${target.context} at ${target.server} (${version})` });
+  } catch (error) {
+    kube = undefined;
+    const message = (error as Error).message;
+    const [detail, fix] = message.includes(': ') && message.lastIndexOf('; ') > 0 ? [message.slice(0, message.lastIndexOf('; ')), message.slice(message.lastIndexOf('; ') + 2)] : [message, undefined];
+    checks.push({ name: 'Kubernetes API', ok: false, detail, fix: fix ?? `start the cluster (${flavour.startHint})` });
+  }
+  if (kube) {
+    const classes = (await kube.list('networking.k8s.io/v1', 'IngressClass')).map((c) => c.metadata.name);
+    checks.push(
+      classes.includes(flavour.ingressClassName)
+        ? { name: 'ingress class', ok: true, detail: flavour.ingressClassName }
+        : { name: 'ingress class', ok: false, detail: `"${flavour.ingressClassName}" not found (cluster has: ${classes.join(', ') || 'none'}); port-forward still works`, fix: ingressFix(flavour) },
+    );
+    if (flavour.name !== 'microk8s') {
+      const served = await kube.served('metrics.k8s.io/v1beta1', 'PodMetrics').catch(() => false);
+      checks.push(served ? { name: 'metrics-server (HPA)', ok: true, detail: 'metrics.k8s.io served' } : { name: 'metrics-server (HPA)', ok: false, detail: 'metrics.k8s.io is not served: the HPA cannot scale', fix: metricsFix(flavour) });
+    }
+  }
+
+  const file = secretsFile(env);
+  if (existsSync(join(root, file))) {
+    try {
+      const identity = findIdentity();
+      if (!identity) throw new Error(`no age key for ${file}`);
+      const entries = await readSecrets(root, env);
+      checks.push({ name: 'secrets', ok: true, detail: `${file}: ${Object.keys(entries ?? {}).length} keys, decrypted with ${identity.source}` });
+    } catch (error) {
+      checks.push({ name: 'secrets', ok: false, detail: (error as Error).message.split(': ')[0]!, fix: 'set QCTL_AGE_KEY or create ~/.config/qctl/age.txt (qctl secrets init), and have a teammate add your recipient' });
+    }
+  } else {
+    checks.push({ name: 'secrets', ok: true, detail: `no ${file} (optional: qctl secrets init --env ${env})` });
+  }
+
+  const ok = checks.every((c) => c.ok);
+  if (mode === 'json') {
+    printJson({ ok, cluster: flavour.name, env, checks });
+  } else {
+    for (const c of checks) {
+      process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}\n`);
+      if (c.fix) process.stdout.write(`     fix: ${c.fix}\n`);
+    }
+    process.stdout.write(ok ? `all checks passed for ${flavour.name}\n` : `${checks.filter((c) => !c.ok).length} check(s) failed\n`);
+  }
+  return ok ? 0 : 1;
+}

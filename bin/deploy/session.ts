@@ -1,0 +1,70 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ENVIRONMENT_NAMES, isEnvironmentName } from '../../infra/environments.js';
+import { parseDuration } from '../cli/duration.js';
+import { usageError } from '../cli/errors.js';
+import { deployFlavour, type DeployFlavour } from './clusters.js';
+import { Kube, resolveKubeTarget } from './kube.js';
+
+/**
+ * What every cluster command shares: the environment, the cluster flavour, the kube context
+ * and the connection, resolved and checked before anything else happens. `qctl up` remembers
+ * the cluster and context per environment in .qctl/deploy.json (git-ignored) so that
+ * `status`, `diff` and `down` find the same cluster without repeating the flags.
+ */
+export type ClusterFlags = { env?: string; cluster?: string; context?: string };
+
+export type Session = { env: string; namespace: string; flavour: DeployFlavour; kube: Kube; serverVersion: string };
+
+type LocalState = Record<string, { cluster: string; context: string }>;
+
+const statePath = (root: string) => join(root, '.qctl', 'deploy.json');
+
+function readState(root: string): LocalState {
+  try {
+    return existsSync(statePath(root)) ? (JSON.parse(readFileSync(statePath(root), 'utf8')) as LocalState) : {};
+  } catch {
+    return {};
+  }
+}
+
+export function rememberTarget(root: string, env: string, cluster: string, context: string): void {
+  const state = readState(root);
+  state[env] = { cluster, context };
+  mkdirSync(join(root, '.qctl'), { recursive: true });
+  writeFileSync(statePath(root), `${JSON.stringify(state, null, 2)}\n`);
+}
+
+export function parseEnv(env: string | undefined): string {
+  const name = env ?? 'dev';
+  if (!isEnvironmentName(name)) throw usageError(`unknown environment "${name}": use --env ${ENVIRONMENT_NAMES.join('|')}`);
+  return name;
+}
+
+/** The deadline per object: --timeout, default 5m. */
+export function parseTimeout(value: string | undefined): number {
+  return parseDuration(value ?? '5m', '--timeout');
+}
+
+/** Poll interval of waits; QCTL_POLL_MS lets tests (and impatient people) shorten it. */
+export function pollInterval(): number {
+  const value = Number(process.env.QCTL_POLL_MS ?? '');
+  return Number.isFinite(value) && value > 0 ? value : 2000;
+}
+
+/** Validates the flags that need no cluster (exit 2 before any network call). */
+export function resolveFlavour(root: string, flags: ClusterFlags): { env: string; flavour: DeployFlavour; context?: string; preferredContext?: string } {
+  const env = parseEnv(flags.env);
+  const remembered = readState(root)[env];
+  const flavour = deployFlavour(flags.cluster ?? remembered?.cluster ?? 'microk8s');
+  const preferredContext = flags.cluster === undefined || flags.cluster === remembered?.cluster ? remembered?.context : undefined;
+  return { env, flavour, context: flags.context, preferredContext };
+}
+
+export async function openSession(root: string, flags: ClusterFlags): Promise<Session> {
+  const { env, flavour, context, preferredContext } = resolveFlavour(root, flags);
+  const target = await resolveKubeTarget({ flavour, context, preferredContext });
+  const kube = new Kube(target);
+  const serverVersion = await kube.checkReachable(flavour.startHint);
+  return { env, namespace: `quotes-${env}`, flavour, kube, serverVersion };
+}

@@ -1,0 +1,172 @@
+import { formatDuration } from '../cli/duration.js';
+import { QctlError, usageError } from '../cli/errors.js';
+import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
+import { readSecrets, secretsFile } from '../secrets/store.js';
+import { userSecretObject } from './credentials.js';
+import { deploy, type EngineResult } from './engine.js';
+import { buildImage, contentTag, detectBuilder, imageExists, type Builder } from './image.js';
+import type { KubeObject } from './objects.js';
+import { describePlan, buildPlan } from './plan.js';
+import { Progress } from './progress.js';
+import { openSession, parseTimeout, pollInterval, rememberTarget, resolveFlavour, type ClusterFlags } from './session.js';
+import { imagePullHint, imageRef, shipCommands, shipImage } from './ship.js';
+import { accessInfo } from './urls.js';
+
+export type UpFlags = ClusterFlags & {
+  registry?: string;
+  image?: string;
+  skipBuild?: boolean;
+  timeout?: string;
+  rollbackOnFailure?: boolean;
+  dryRun?: boolean;
+  pruneData?: boolean;
+  monitoring?: string;
+  set?: string[];
+  output?: string;
+};
+
+/** Maps infra/'s usage errors (unknown env, bad --set) to the CLI's. */
+function asUsage(error: unknown): never {
+  if (error instanceof Error && (error as { exitCode?: number }).exitCode === 2 && !(error instanceof QctlError)) throw usageError(error.message);
+  throw error;
+}
+
+/**
+ * `qctl up`: validate everything that can be validated before touching the cluster (flags,
+ * kube context, API reachable, secrets decrypt, manifests synthesize, a builder exists), then
+ * build, ship, apply in order with waits, prune, and print where the stack is reachable.
+ */
+export async function runUp(root: string, flags: UpFlags): Promise<number> {
+  const mode = parseOutputMode(flags.output);
+  const timeoutMs = parseTimeout(flags.timeout);
+  const { flavour } = resolveFlavour(root, flags);
+  if (flags.image !== undefined && flags.skipBuild) throw usageError('--image and --skip-build both skip the build: pass only one');
+  if (flavour.ship === 'registry' && !flags.registry && flags.image === undefined) {
+    throw usageError(`--cluster ${flavour.name} needs --registry HOST (a registry the cluster pulls from) or --image REF`);
+  }
+  const session = await openSession(root, flags);
+  const { env, namespace, kube } = session;
+  const userSecrets = (await readSecrets(root, env)) ?? {};
+  const hasSecretsFile = Object.keys(userSecrets).length > 0;
+
+  let builder: Builder | undefined;
+  const build = flags.image === undefined && !flags.skipBuild;
+  if (build && !flags.dryRun) {
+    builder = detectBuilder();
+    if (!builder) throw usageError('no container builder found: install docker, podman or nerdctl, or pass --image REF (or --skip-build)');
+  }
+  const ref = flags.image ?? imageRef(flavour, await contentTag(root), flags.registry);
+
+  const { synthesize } = await import('../../infra/main.js');
+  const synth = await synthesize({ env, cluster: flavour.name, image: ref, set: flags.set, monitoring: flags.monitoring, cwd: root }).catch(asUsage);
+  const objects: KubeObject[] = [...(synth.objects as KubeObject[]), userSecretObject(env, namespace, userSecrets)];
+
+  const progress = new Progress(mode, isNonInteractive());
+  progress.info(`qctl up: env ${env} -> context ${kube.target.context} (${flavour.name}, Kubernetes ${session.serverVersion}), image ${ref}`);
+  if (!hasSecretsFile) progress.info(`note: no ${secretsFile(env)}: quote-api-secrets is created empty (qctl secrets init to add OPENAI_API_KEY, API_TOKEN)`);
+  const started = Date.now();
+
+  const buildLines: string[] = [];
+  if (build) {
+    const chosen = builder ?? detectBuilder() ?? 'docker';
+    if (flags.dryRun) {
+      buildLines.push(`would run: ${chosen} build -t ${ref} -f Dockerfile .`);
+      for (const step of shipCommands(ref, { flavour, builder: chosen, registry: flags.registry, context: kube.target.context })) {
+        buildLines.push(`would run: ${step.command} ${step.args.join(' ')}`);
+      }
+      for (const line of buildLines) progress.info(line);
+    } else {
+      await progress.step(`Build image ${ref}`, async (log) => {
+        if (await imageExists(chosen, ref)) return log('already built (content-addressed tag)');
+        await buildImage(chosen, ref, root, log);
+      });
+      await progress.step(`Ship image to ${flavour.name}`, async (log) => {
+        const steps = await shipImage(ref, { flavour, builder: chosen, registry: flags.registry, context: kube.target.context }, log);
+        if (steps.length === 0) log('nothing to do: the cluster shares the Docker daemon');
+      });
+    }
+  }
+
+  if (flags.dryRun && mode === 'text') {
+    progress.info('plan:');
+    for (const line of describePlan(buildPlan(objects, { firstInstall: true }))) progress.info(`  ${line}`);
+  }
+
+  const result = await deploy(
+    kube,
+    objects,
+    {
+      env,
+      namespace,
+      timeoutMs,
+      pollMs: pollInterval(),
+      imageHint: imagePullHint(flavour),
+      dryRun: flags.dryRun ?? false,
+      pruneData: flags.pruneData ?? false,
+      rollbackOnFailure: flags.rollbackOnFailure ?? false,
+      image: ref,
+      cluster: flavour.name,
+    },
+    progress,
+  );
+  if (!flags.dryRun) rememberTarget(root, env, flavour.name, kube.target.context);
+  const access = accessInfo(synth.objects as KubeObject[], flavour.name);
+  const elapsed = Date.now() - started;
+
+  if (mode === 'json') {
+    printJson({
+      ok: result.ok,
+      dryRun: flags.dryRun ?? false,
+      env,
+      namespace,
+      cluster: flavour.name,
+      context: kube.target.context,
+      image: ref,
+      elapsedMs: elapsed,
+      ...summarize(result),
+      ...(flags.dryRun ? { build: buildLines } : {}),
+      urls: access.urls,
+      portForward: access.portForward,
+      steps: progress.steps.map((s) => ({ title: s.title, ok: s.ok, ms: s.ms })),
+    });
+  } else {
+    printText(result, access, elapsed, flags.dryRun ?? false);
+  }
+  if (!result.ok && mode === 'text' && result.error) process.stderr.write(`qctl: ${result.error.message}\n`);
+  return result.ok ? 0 : 1;
+}
+
+function summarize(result: EngineResult) {
+  return {
+    firstInstall: result.firstInstall,
+    objects: result.objects,
+    generatedSecrets: result.generated,
+    pruned: result.pruned,
+    warnings: result.warnings,
+    ...(result.rolledBack ? { rolledBack: result.rolledBack } : {}),
+    ...(result.error ? { error: result.error } : {}),
+  };
+}
+
+function printText(result: EngineResult, access: ReturnType<typeof accessInfo>, elapsed: number, dryRun: boolean): void {
+  const counts = new Map<string, number>();
+  for (const o of result.objects) counts.set(o.action, (counts.get(o.action) ?? 0) + 1);
+  const summary = [...counts].map(([action, n]) => `${n} ${dryRun && action !== 'unchanged' && action !== 'skipped' ? `would be ${action}` : action}`).join(', ');
+  const out = (line = '') => process.stdout.write(`${line}\n`);
+  for (const warning of result.warnings) out(`warning: ${warning}`);
+  if (result.rolledBack) {
+    out(`rolled back ${result.rolledBack.deployment} to ${result.rolledBack.image ?? 'its previous revision'}${result.rolledBack.ready ? '' : ' (it is not ready either)'}`);
+  }
+  if (!result.ok) return;
+  out(`${dryRun ? 'dry run: nothing was changed. ' : ''}${summary || 'no objects'} in ${formatDuration(elapsed)}`);
+  if (dryRun) return;
+  if (access.urls.length) {
+    out('');
+    for (const url of access.urls) out(`  ${url.name.padEnd(12)} ${url.url}`);
+  }
+  if (access.portForward.length) {
+    out('');
+    out('without ingress, port-forward:');
+    for (const pf of access.portForward) out(`  ${pf.command}   # ${pf.name} on ${pf.url}`);
+  }
+}

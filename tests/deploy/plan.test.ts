@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { synthesize } from '../../infra/main.js';
+import { checkGeneratedReferences, findSecretReferences, GENERATED_SECRETS } from '../../bin/deploy/credentials.js';
+import type { KubeObject, ObjectRef } from '../../bin/deploy/objects.js';
+import { buildPlan, phaseOf, planPrune, teardownOrder } from '../../bin/deploy/plan.js';
+import { yamlDiff } from '../../bin/deploy/text-diff.js';
+import { readiness } from '../../bin/deploy/waits.js';
+import { formatEnv, parseEnv } from '../../bin/secrets/envfile.js';
+
+const synthObjects = async (env = 'dev') =>
+  (await synthesize({ env, cluster: 'microk8s', image: '127.0.0.1:32000/quote-api:abc', config: false })).objects as KubeObject[];
+
+describe('apply plan for the real synth output', () => {
+  it('orders namespaces, RBAC, config, data, migration, API, monitoring, seed', async () => {
+    const steps = buildPlan(await synthObjects(), { firstInstall: true });
+    expect(steps.map((s) => s.phase)).toEqual(['namespaces', 'rbac', 'config', 'data', 'migrate', 'api', 'monitoring', 'seed']);
+    const phase = (kind: string, name: RegExp) => steps.find((s) => s.objects.some((o) => o.kind === kind && name.test(o.metadata.name)))?.phase;
+    expect(phase('StatefulSet', /^postgres$/)).toBe('data');
+    expect(phase('StatefulSet', /^redis$/)).toBe('data');
+    expect(phase('Job', /migrate/)).toBe('migrate');
+    expect(phase('Deployment', /^quote-api$/)).toBe('api');
+    expect(phase('Deployment', /postgres-exporter/)).toBe('monitoring');
+    expect(phase('Job', /seed/)).toBe('seed');
+    const data = steps.find((s) => s.phase === 'data')!;
+    expect(data.waitFor.map((r) => r.name)).toEqual(['postgres', 'redis']);
+    expect(steps.find((s) => s.phase === 'api')!.waitFor.map((r) => r.name)).toEqual(['quote-api']);
+  });
+
+  it('leaves the seed Job out after the first install', async () => {
+    const steps = buildPlan(await synthObjects(), { firstInstall: false });
+    expect(steps.map((s) => s.phase)).not.toContain('seed');
+  });
+
+  it('every key the manifests read from a generated Secret is one qctl generates', async () => {
+    for (const env of ['dev', 'staging', 'prod']) {
+      const refs = findSecretReferences(await synthObjects(env));
+      expect(() => checkGeneratedReferences(refs)).not.toThrow();
+      for (const name of ['postgres-credentials', 'redis-credentials']) expect(refs.has(name)).toBe(true);
+    }
+    expect(Object.keys(GENERATED_SECRETS['postgres-credentials']!)).toEqual(['username', 'password']);
+  });
+
+  it('stops on a referenced key that qctl does not generate, naming it', () => {
+    const object: KubeObject = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'x', namespace: 'quotes-dev' },
+      spec: { template: { spec: { containers: [{ env: [{ name: 'P', valueFrom: { secretKeyRef: { name: 'redis-credentials', key: 'REDIS_PASSWORD' } } }] }] } } },
+    };
+    expect(() => checkGeneratedReferences(findSecretReferences([object]))).toThrow(/key\(s\) REDIS_PASSWORD of Secret quotes-dev\/redis-credentials/);
+  });
+});
+
+describe('prune and teardown', () => {
+  const ref = (kind: string, name: string, namespace?: string): ObjectRef => ({ apiVersion: kind === 'Deployment' ? 'apps/v1' : 'v1', kind, name, namespace });
+  const previous = [
+    ref('Namespace', 'quotes-dev'),
+    ref('ConfigMap', 'old-config', 'quotes-dev'),
+    ref('PersistentVolumeClaim', 'data', 'quotes-dev'),
+    ref('Deployment', 'old-api', 'quotes-dev'),
+    ref('Service', 'quote-api', 'quotes-dev'),
+  ];
+
+  it('deletes what disappeared (API before config), keeps data kinds unless asked', () => {
+    const decisions = planPrune(previous, [ref('Service', 'quote-api', 'quotes-dev')], { pruneData: false });
+    expect(decisions.map((d) => `${d.action} ${d.ref.kind}/${d.ref.name}`)).toEqual([
+      'delete Deployment/old-api',
+      'keep PersistentVolumeClaim/data',
+      'delete ConfigMap/old-config',
+      'keep Namespace/quotes-dev',
+    ]);
+    const all = planPrune(previous, [], { pruneData: true });
+    expect(all.every((d) => d.action === 'delete')).toBe(true);
+  });
+
+  it('tears down in reverse apply order', () => {
+    expect(teardownOrder(previous).map((r) => r.kind)).toEqual(['Service', 'Deployment', 'PersistentVolumeClaim', 'ConfigMap', 'Namespace']);
+  });
+
+  it('classifies by kind, labels and name', () => {
+    const o = (kind: string, name: string, component = '', namespace = 'quotes-dev'): KubeObject => ({
+      apiVersion: 'v1',
+      kind,
+      metadata: { name, namespace, labels: { 'app.kubernetes.io/component': component } },
+    });
+    expect(phaseOf(o('CustomResourceDefinition', 'x'))).toBe('namespaces');
+    expect(phaseOf(o('Job', 'quote-api-migrate-1', 'migration'))).toBe('migrate');
+    expect(phaseOf(o('Job', 'quote-api-seed-1', 'seed'))).toBe('seed');
+    expect(phaseOf(o('ServiceMonitor', 'quote-api'))).toBe('monitoring');
+    expect(phaseOf(o('HorizontalPodAutoscaler', 'quote-api', 'api'))).toBe('api');
+  });
+});
+
+describe('readiness', () => {
+  const deployment = (status: Record<string, unknown>, replicas = 2): KubeObject => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'a', generation: 3 },
+    spec: { replicas },
+    status,
+  });
+
+  it('waits for the controller to observe the new generation and old replicas to go', () => {
+    expect(readiness(deployment({ observedGeneration: 2, updatedReplicas: 2, availableReplicas: 2, replicas: 2 })).ready).toBe(false);
+    expect(readiness(deployment({ observedGeneration: 3, updatedReplicas: 2, availableReplicas: 2, replicas: 3 })).ready).toBe(false);
+    expect(readiness(deployment({ observedGeneration: 3, updatedReplicas: 2, availableReplicas: 2, replicas: 2 })).ready).toBe(true);
+  });
+
+  it('reports a stalled rollout and a failed Job as fatal', () => {
+    const stalled = deployment({ observedGeneration: 3, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] });
+    expect(readiness(stalled).fatal).toContain('progress deadline');
+    const job: KubeObject = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, status: { conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] } };
+    expect(readiness(job).fatal).toContain('BackoffLimitExceeded');
+  });
+});
+
+describe('env files', () => {
+  it('parses comments, export, quotes and inline comments', () => {
+    const text = '# comment\n\nexport A=1\nB="two words\\nnext"\nC=\'lit $x\'\nD=plain # note\nE=\n';
+    expect(parseEnv(text, 'x.env')).toEqual({ A: '1', B: 'two words\nnext', C: 'lit $x', D: 'plain', E: '' });
+  });
+
+  it('round-trips through formatEnv', () => {
+    const entries = { OPENAI_API_KEY: 'sk-abc', API_TOKEN: 'with "quotes" and\nnewline', EMPTY: '' };
+    expect(parseEnv(formatEnv(entries), 'x')).toEqual(entries);
+  });
+
+  it.each([
+    ['NOEQUALS', /x\.env line 1: expected KEY=VALUE/],
+    ['1BAD=x', /x\.env line 1: invalid key "1BAD"/],
+    ['A="open', /x\.env line 1: unterminated double quote/],
+  ])('rejects %j with the line number', (text, message) => {
+    expect(() => parseEnv(text, 'x.env')).toThrow(message);
+  });
+});
+
+describe('yamlDiff', () => {
+  it('shows changed lines and redacts Secret values', () => {
+    const before: KubeObject = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', resourceVersion: '3' }, data: { A: 'c2VjcmV0' } };
+    const after: KubeObject = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: { A: 'bmV3LXNlY3JldA==' } };
+    const lines = yamlDiff(before, after, 'Secret');
+    expect(lines).toContain('-   A: (8 bytes)');
+    expect(lines).toContain('+   A: (16 bytes)');
+    expect(lines.join('\n')).not.toContain('c2VjcmV0');
+  });
+});
