@@ -6,7 +6,7 @@ import { QctlError } from './cli/errors.js';
  * Command modules import their heavy dependencies lazily inside the action, so
  * `qctl --help` and every command start fast.
  */
-const COMMANDS: string[] = ['seed', 'load', 'dev', 'synth', 'validate'];
+const COMMANDS: string[] = ['seed', 'load', 'dev', 'synth', 'validate', 'up', 'down', 'status', 'diff', 'doctor', 'secrets'];
 
 export async function buildProgram(): Promise<Command> {
   const program = new Command('qctl')
