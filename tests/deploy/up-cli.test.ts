@@ -44,7 +44,7 @@ describe('qctl up (real CLI, fake cluster and fake docker/microk8s)', () => {
     harness = await DeployHarness.create();
     const first = await harness.run(['up', '--cluster', 'microk8s', '--output', 'json']);
     expect(first.exitCode).toBe(0);
-    const firstSummary = JSON.parse(first.stdout) as UpSummary;
+    const firstSummary = JSON.parse(String(first.stdout)) as UpSummary;
     expect(firstSummary.generatedSecrets.map((g) => g.name)).toEqual(expect.arrayContaining(['postgres-credentials', 'redis-credentials']));
     expect(new Set(firstSummary.generatedSecrets.map((g) => g.action))).toEqual(new Set(['created']));
     const password = (harness.api.get('Secret', 'quotes-dev', 'postgres-credentials')!.data as Record<string, string>).password;
@@ -53,7 +53,7 @@ describe('qctl up (real CLI, fake cluster and fake docker/microk8s)', () => {
 
     const second = await harness.run(['up', '--cluster', 'microk8s', '--output', 'json']);
     expect(second.exitCode).toBe(0);
-    const summary = JSON.parse(second.stdout) as UpSummary;
+    const summary = JSON.parse(String(second.stdout)) as UpSummary;
     expect(summary.image).toBe(firstSummary.image);
     const isSeedJob = (o: { kind: string; name: string }) => o.kind === 'Job' && /seed/.test(o.name);
     const actions = new Set(summary.objects.filter((o) => !isSeedJob(o)).map((o) => o.action));
