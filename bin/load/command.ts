@@ -20,6 +20,7 @@ export interface LoadCommandOptions {
   body?: string;
   maxInflight: string;
   timeout: string;
+  sendGrace: string;
   slo?: string;
   ramp?: string;
   watchHpa?: boolean;
@@ -118,6 +119,7 @@ export async function runLoadCommand(url: string | undefined, options: LoadComma
   const output = parseOutputMode(options.output);
   const durationMs = parseDuration(options.duration, '--duration');
   const timeoutMs = parseDuration(options.timeout, '--timeout');
+  const sendGraceMs = /^0+(ms|s)?$/.test(options.sendGrace.trim()) ? 0 : parseDuration(options.sendGrace, '--send-grace');
   const rate = parseRate(options.rate);
   const maxInflight = parsePositive(options.maxInflight, '--max-inflight', '1000', true);
   const ramp = options.ramp !== undefined ? parseRamp(options.ramp, durationMs) : undefined;
@@ -158,7 +160,7 @@ export async function runLoadCommand(url: string | undefined, options: LoadComma
     process.stderr.write(`qctl load: ${what}, ${scenario.description} (Ctrl-C stops and reports)\n`);
     process.on('SIGINT', onSigint);
     const report = await executeLoad(
-      { targetUrl: target.url?.href ?? null, scenario, rate, durationMs, ramp, maxInflight, timeoutMs, slos },
+      { targetUrl: target.url?.href ?? null, scenario, rate, durationMs, ramp, maxInflight, timeoutMs, sendGraceMs, slos },
       hooks,
     );
     if (hooks.onProgress) process.stderr.write('\r\x1b[2K');

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { HttpClient, type RequestSpec } from './client.js';
-import { Stats, errorKindOf } from './stats.js';
+import { Stats, errorKindOf, mergeStats } from './stats.js';
 
 /** A stretch of the run at one constant rate (a plain run has one phase, a ramp one per step). */
 export interface Phase {
@@ -18,10 +18,15 @@ export interface GeneratorOptions {
   source: RequestSource;
   maxInflight: number;
   timeoutMs: number;
+  /**
+   * How late a request may still go out when it falls due while `maxInflight` requests are out:
+   * it waits for a free slot this long (its latency still counts from its due time), then it is dropped.
+   */
+  sendGraceMs: number;
   /** Aborting stops the schedule; in-flight requests are cancelled and the result covers what ran. */
   signal?: AbortSignal;
   /** Called about once a second with the elapsed time, for progress lines. */
-  onProgress?: (elapsedMs: number, overall: Stats) => void;
+  onProgress?: (elapsedMs: number, phase: Stats) => void;
   /** A client kept across runs (ramp steps reuse warm connections); created and closed here if absent. */
   client?: HttpClient;
 }
@@ -68,14 +73,14 @@ const MAX_SLEEP_MS = 20;
 /**
  * Open-loop load: request i of a phase is due at phaseStart + i/rate whatever happened to earlier
  * requests. Latency is measured from that due time, so a stalled server shows up in the latency of
- * every request that was due during the stall (no coordinated omission). When the in-flight cap is
- * reached at a due time the request is counted as dropped; the schedule itself never slows down.
+ * every request that was due during the stall (no coordinated omission). A request that falls due
+ * while the in-flight cap is reached waits up to `sendGraceMs` for a free slot, then counts as
+ * dropped; the schedule itself never slows down.
  */
 export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult> {
-  const { source, maxInflight, timeoutMs } = options;
+  const { source, maxInflight, timeoutMs, sendGraceMs } = options;
   const ownClient = options.client === undefined;
   const client = options.client ?? new HttpClient({ maxConnections: maxInflight, timeoutMs });
-  const overall = new Stats(3);
   const seconds: SecondResult[] = [];
   let offset = 0;
   const phases: PhaseState[] = options.phases.map((phase) => {
@@ -109,6 +114,9 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
   // Requests in flight in due-time order: deadlines are monotonic, so timeouts sweep from the head.
   let queue: InFlight[] = [];
   let head = 0;
+  // Requests due while the cap was reached, oldest first, each waiting up to sendGraceMs for a slot.
+  let waiting: Waiting[] = [];
+  let waitingHead = 0;
 
   let finish: (result: GeneratorResult) => void = () => undefined;
   const done = new Promise<GeneratorResult>((resolve) => {
@@ -153,7 +161,6 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
       this.finished = true;
       inflight--;
       const latencyUs = (now() - this.dueMs) * 1000;
-      overall.recordResponse(this.status, latencyUs, this.bytes);
       this.phase.stats.recordResponse(this.status, latencyUs, this.bytes);
       this.second.recordResponse(this.status, latencyUs, this.bytes);
       settle();
@@ -165,11 +172,9 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
       const kind = errorKindOf(error);
       if (kind === 'timeout') {
         const latencyUs = (now() - this.dueMs) * 1000;
-        overall.recordTimeout(latencyUs);
         this.phase.stats.recordTimeout(latencyUs);
         this.second.recordTimeout(latencyUs);
       } else {
-        overall.recordTransportError(kind);
         this.phase.stats.recordTransportError(kind);
         this.second.recordTransportError(kind);
       }
@@ -186,34 +191,59 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
       if (this.finished) return;
       this.finished = true;
       inflight--;
-      overall.cancelled++;
       this.phase.stats.cancelled++;
       this.second.cancelled++;
       this.abort?.(new Error('cancelled'));
     }
   }
 
-  const fire = (phase: PhaseState, dueMs: number, at: number): void => {
+  interface Waiting {
+    dueMs: number;
+    /** When the generator found it due with no free slot: the grace runs from here, so the
+     * generator's own pauses (GC, a busy machine) show up as latency, never as drops. */
+    blockedAt: number;
+    phase: PhaseState;
+    second: Stats;
+  }
+
+  const due = (phase: PhaseState, dueMs: number, at: number): void => {
     const second = secondFor(dueMs, phase.rate);
-    overall.scheduled++;
     phase.stats.scheduled++;
     second.scheduled++;
-    phase.lastSendAt = at;
-    if (inflight >= maxInflight) {
-      overall.dropped++;
-      phase.stats.dropped++;
-      second.dropped++;
-      return;
+    if (inflight < maxInflight && waitingHead === waiting.length) send(phase, dueMs, second, at);
+    else if (sendGraceMs === 0) drop({ dueMs, blockedAt: at, phase, second });
+    else waiting.push({ dueMs, blockedAt: at, phase, second });
+  };
+
+  const drop = (entry: Waiting): void => {
+    entry.phase.stats.dropped++;
+    entry.second.dropped++;
+  };
+
+  /** Sends waiting requests while slots are free; drops those that waited past the grace. */
+  const drainWaiting = (at: number): void => {
+    while (waitingHead < waiting.length) {
+      const entry = waiting[waitingHead]!;
+      if (at - entry.blockedAt > sendGraceMs) drop(entry);
+      else if (inflight < maxInflight) send(entry.phase, entry.dueMs, entry.second, at);
+      else break;
+      waiting[waitingHead++] = undefined as unknown as Waiting;
     }
+    if (waitingHead === waiting.length) {
+      waiting = [];
+      waitingHead = 0;
+    }
+  };
+
+  const send = (phase: PhaseState, dueMs: number, second: Stats, at: number): void => {
+    phase.lastSendAt = at;
     const spec = source.next();
     const request = new InFlight(dueMs, phase, second);
     inflight++;
-    overall.sent++;
     phase.stats.sent++;
     second.sent++;
     if (spec.body !== undefined) {
       const length = typeof spec.body === 'string' ? Buffer.byteLength(spec.body) : spec.body.length;
-      overall.bytesOut += length;
       phase.stats.bytesOut += length;
       second.bytesOut += length;
     }
@@ -243,13 +273,18 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
   };
 
   const settle = (): void => {
-    if (scheduleDoneAt >= 0 && inflight === 0 && !stopped) end();
+    if (stopped) return;
+    if (waitingHead < waiting.length) drainWaiting(now());
+    if (scheduleDoneAt >= 0 && inflight === 0 && waitingHead === waiting.length) end();
   };
 
   const end = (): void => {
     stopped = true;
     if (timer) clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
+    for (let i = waitingHead; i < waiting.length; i++) drop(waiting[i]!);
+    waiting = [];
+    waitingHead = 0;
     const elapsedMs = now();
     for (const phase of phases) {
       if (phase.stats.scheduled === 0) continue;
@@ -261,6 +296,8 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
       phase.sendWindowMs = Math.max(planned, interrupted ? 0 : lastSlotEnd, phase.intervalMs);
     }
     const used = phases.filter((p) => p.stats.scheduled > 0);
+    // Each request was recorded once, in its phase; the whole run is the phases together.
+    const overall = used.length === 1 ? used[0]!.stats : mergeStats(used.map((p) => p.stats));
     const result: GeneratorResult = {
       startedAt,
       elapsedMs,
@@ -287,13 +324,14 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
       }
       const dueMs = phase.startMs + slot * phase.intervalMs;
       if (dueMs > at) break;
-      fire(phase, dueMs, at);
+      due(phase, dueMs, at);
       slot++;
     }
     sweep(at);
+    drainWaiting(at);
     if (options.onProgress && at - lastProgress >= 1000) {
       lastProgress = at;
-      options.onProgress(at, overall);
+      options.onProgress(at, phases[Math.min(phaseIndex, phases.length - 1)]!.stats);
     }
     let wakeIn = MAX_SLEEP_MS;
     if (phaseIndex < phases.length) {

@@ -70,6 +70,7 @@ export const loadReportSchema = z.object({
     durationMs: z.number(),
     maxInflight: z.number().int(),
     timeoutMs: z.number(),
+    sendGraceMs: z.number(),
     ramp: z.object({ start: z.number(), end: z.number(), step: z.number(), stepDurationMs: z.number() }).nullable(),
   }),
   startedAt: z.string(),

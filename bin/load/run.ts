@@ -2,11 +2,12 @@ import { HttpClient } from './client.js';
 import { runOpenLoop, type GeneratorResult } from './generator.js';
 import type { Scenario } from './scenario.js';
 import { evaluateSlos, type Slo } from './slo.js';
-import { Stats, percentileCurve, sloSubject, summarizeLatency } from './stats.js';
+import { mergeStats, percentileCurve, sloSubject, summarizeLatency, type Stats } from './stats.js';
 import type { HpaReport, LoadReport, StepReport } from './report-schema.js';
 
 /** Requests sent before the clock starts to open connections (not counted; see HttpClient.warmUp). */
 export const WARM_UP_REQUESTS = 300;
+export const DEFAULT_SEND_GRACE_MS = 20;
 const WARM_UP_CONNECTIONS = 10;
 
 export interface Ramp {
@@ -25,6 +26,8 @@ export interface LoadPlan {
   ramp?: Ramp;
   maxInflight: number;
   timeoutMs: number;
+  /** How long a request due at the in-flight cap may wait for a slot before it counts as dropped. */
+  sendGraceMs?: number;
   slos: Slo[];
 }
 
@@ -100,6 +103,7 @@ export async function executeLoad(plan: LoadPlan, hooks: RunHooks = {}): Promise
       source: plan.scenario,
       maxInflight: plan.maxInflight,
       timeoutMs: plan.timeoutMs,
+      sendGraceMs: plan.sendGraceMs ?? DEFAULT_SEND_GRACE_MS,
       signal: hooks.signal,
       client,
       onProgress: hooks.onProgress
@@ -128,23 +132,8 @@ export async function executeLoad(plan: LoadPlan, hooks: RunHooks = {}): Promise
   const hpa = hooks.watcher ? await hooks.watcher.stop() : null;
 
   // Whole-run numbers: every step's requests together.
-  const overall = new Stats(3);
-  let sendWindowMs = 0;
-  for (const { result } of results) {
-    const s = result.overall;
-    overall.histogram.add(s.histogram);
-    overall.scheduled += s.scheduled;
-    overall.sent += s.sent;
-    overall.dropped += s.dropped;
-    overall.responses += s.responses;
-    overall.errors += s.errors;
-    overall.cancelled += s.cancelled;
-    overall.bytesIn += s.bytesIn;
-    overall.bytesOut += s.bytesOut;
-    for (const [code, n] of s.statusCodes) overall.statusCodes.set(code, (overall.statusCodes.get(code) ?? 0) + n);
-    for (const [kind, n] of s.errorsByKind) overall.errorsByKind.set(kind, (overall.errorsByKind.get(kind) ?? 0) + n);
-    sendWindowMs += result.sendWindowMs;
-  }
+  const overall = mergeStats(results.map((r) => r.result.overall));
+  const sendWindowMs = results.reduce((sum, r) => sum + r.result.sendWindowMs, 0);
   const targetRate = sendWindowMs > 0 ? results.reduce((sum, r) => sum + r.rate * r.result.sendWindowMs, 0) / sendWindowMs : plan.rate;
   const achievedRate = sendWindowMs > 0 ? overall.sent / (sendWindowMs / 1000) : 0;
   const subject = sloSubject(overall, targetRate, achievedRate);
@@ -187,6 +176,7 @@ export async function executeLoad(plan: LoadPlan, hooks: RunHooks = {}): Promise
       durationMs: plan.ramp ? stepDurationMs * rates.length : plan.durationMs,
       maxInflight: plan.maxInflight,
       timeoutMs: plan.timeoutMs,
+      sendGraceMs: plan.sendGraceMs ?? DEFAULT_SEND_GRACE_MS,
       ramp: plan.ramp ?? null,
     },
     startedAt: new Date(startedAt).toISOString(),

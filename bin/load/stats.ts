@@ -84,6 +84,25 @@ export class Stats {
   }
 }
 
+/** Several slices as one (ramp steps into the whole run); the inputs are left unchanged. */
+export function mergeStats(parts: Stats[]): Stats {
+  const merged = new Stats(3);
+  for (const s of parts) {
+    merged.histogram.add(s.histogram);
+    merged.scheduled += s.scheduled;
+    merged.sent += s.sent;
+    merged.dropped += s.dropped;
+    merged.responses += s.responses;
+    merged.errors += s.errors;
+    merged.cancelled += s.cancelled;
+    merged.bytesIn += s.bytesIn;
+    merged.bytesOut += s.bytesOut;
+    for (const [code, n] of s.statusCodes) merged.statusCodes.set(code, (merged.statusCodes.get(code) ?? 0) + n);
+    for (const [kind, n] of s.errorsByKind) merged.errorsByKind.set(kind, (merged.errorsByKind.get(kind) ?? 0) + n);
+  }
+  return merged;
+}
+
 export interface LatencySummary {
   min: number;
   mean: number;

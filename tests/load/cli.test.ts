@@ -34,7 +34,7 @@ describe('qctl load (real CLI)', () => {
       'load', `${target.url}/quotes/999`, '--rate', '40', '--duration', '1s', '--slo', 'errors<1%,p99<2s', '--output', 'json',
     ]);
     expect(result.exitCode).toBe(1);
-    const report = loadReportSchema.parse(JSON.parse(result.stdout));
+    const report = loadReportSchema.parse(JSON.parse(String(result.stdout)));
     expect(report.verdict).toBe('fail');
     expect(report.requests).toMatchObject({ scheduled: 40, sent: 40, responses: 40, errors: 40 });
     expect(report.statusCodes).toEqual({ '404': 40 });
@@ -120,7 +120,7 @@ describe('qctl load (real CLI)', () => {
     expect(after.headers.some((h) => h['x-test'] === 'plain-header')).toBe(true);
     expect(after.headers.some((h) => h['x-json'] === 'yes')).toBe(true);
     expect(after.bodies).toContain('{"hello":"world"}');
-    const report = loadReportSchema.parse(JSON.parse(result.stdout));
+    const report = loadReportSchema.parse(JSON.parse(String(result.stdout)));
     expect(report.bytes.sent).toBe(10 * '{"hello":"world"}'.length);
   });
 
@@ -139,7 +139,7 @@ describe('qctl load (real CLI)', () => {
       '--output', 'json', '--report', join(dir, 'quotes.html'),
     ]);
     expect(result.exitCode).toBe(0);
-    const report = loadReportSchema.parse(JSON.parse(result.stdout));
+    const report = loadReportSchema.parse(JSON.parse(String(result.stdout)));
     expect(report.target.scenario).toBe('quotes');
     expect(report.target.description).toContain('ids and words from');
     // Every get hit a real id (no 404s), every search a word from the quotes the server returned.

@@ -94,7 +94,7 @@ describe('HTML report', () => {
       void dialog.dismiss();
     });
     await page.goto(pathToFileURL(file).href);
-    expect(await page.evaluate(() => (window as unknown as { hacked?: number }).hacked)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as { hacked?: number }).hacked)).toBeUndefined();
     expect(await page.$$('img')).toHaveLength(0);
     expect(errors).toEqual([]);
     expect(await page.textContent('body')).toContain('<script>window.hacked=1</script>');
