@@ -39,7 +39,7 @@ export async function runDown(root: string, flags: DownFlags): Promise<number> {
   const toDelete = ordered.filter((r) => pruneData || !DATA_KINDS.has(r.kind));
   const generated: ObjectRef[] = [];
   if (pruneData) {
-    const namespaces = [...new Set(inventory.objects.map((r) => r.namespace).filter((n): n is string => !!n))];
+    const namespaces = [...new Set(inventory.objects.map((r) => (r.kind === 'Namespace' ? r.name : r.namespace)).filter((n): n is string => !!n))];
     for (const ns of namespaces) {
       for (const secret of await kube.list('v1', 'Secret', ns, { label: `${GENERATED_LABEL}=true` })) {
         generated.push({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name: secret.metadata.name });

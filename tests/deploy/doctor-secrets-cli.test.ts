@@ -1,0 +1,79 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { microk8sStatusYaml } from '../helpers/fake-bin.js';
+import { DeployHarness } from './harness.js';
+
+let harness: DeployHarness;
+
+beforeAll(async () => {
+  harness = await DeployHarness.create();
+});
+
+afterAll(async () => {
+  await harness.stop();
+});
+
+type Doctor = { ok: boolean; checks: { name: string; ok: boolean; detail: string; fix?: string }[] };
+
+describe('qctl doctor', () => {
+  it('fails with the exact fix for each gap: addons and a missing ingress class', async () => {
+    harness.bins.add('microk8s', { when: { 'status --format yaml': { stdout: microk8sStatusYaml(['dns', 'ingress']) } } });
+    const result = await harness.run(['doctor', '--cluster', 'microk8s']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('FAIL microk8s addon registry: disabled\n     fix: microk8s enable registry');
+    expect(result.stdout).toContain('fix: microk8s enable hostpath-storage');
+    expect(result.stdout).toContain('fix: microk8s enable metrics-server');
+    expect(result.stdout).toMatch(/FAIL ingress class: "public" not found .*\n\s+fix: microk8s enable ingress/);
+    expect(result.stdout).toMatch(/ok\s+Kubernetes API: context microk8s at http:\/\/127\.0\.0\.1:\d+ \(v1\.31\.0-fake\)/);
+  });
+
+  it('passes when everything is in place', async () => {
+    harness.bins.add('microk8s', { when: { 'status --format yaml': { stdout: microk8sStatusYaml(['dns', 'hostpath-storage', 'registry', 'ingress', 'metrics-server']) } } });
+    harness.api.put({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'public' }, spec: { controller: 'k8s.io/ingress-nginx' } });
+    const result = await harness.run(['doctor', '--output', 'json']);
+    const report = JSON.parse(String(result.stdout)) as Doctor;
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    expect(report.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['container builder', 'microk8s CLI', 'microk8s addon registry', 'Kubernetes API', 'ingress class']));
+  });
+
+  it('names the missing cluster CLI and the install command', async () => {
+    const result = await harness.run(['doctor', '--cluster', 'kind', '--output', 'json']);
+    expect(result.exitCode).toBe(1);
+    const report = JSON.parse(String(result.stdout)) as Doctor;
+    expect(report.checks).toContainEqual(expect.objectContaining({ name: 'kind CLI', ok: false, fix: expect.stringContaining('kind.sigs.k8s.io') }));
+    expect(report.checks).toContainEqual(expect.objectContaining({ name: 'Kubernetes API', ok: false, detail: expect.stringContaining('no kubeconfig context for kind') }));
+  });
+});
+
+describe('qctl secrets and up', () => {
+  it('init creates an identity, the recipient and the env file; set/list/unset round-trip; up loads them into quote-api-secrets', async () => {
+    const init = await harness.run(['secrets', 'init', '--env', 'dev', '--output', 'json']);
+    expect(init.exitCode, String(init.stderr)).toBe(0);
+    const info = JSON.parse(String(init.stdout)) as { identity: string; recipient: string; file: string };
+    const identityPath = join(harness.home, '.config', 'qctl', 'age.txt');
+    expect(info.identity).toBe(identityPath);
+    expect(statSync(identityPath).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(harness.project, 'secrets/recipients.txt'), 'utf8')).toContain(info.recipient);
+    expect(existsSync(join(harness.project, 'secrets/dev.env.age'))).toBe(true);
+
+    expect((await harness.run(['secrets', 'set', 'OPENAI_API_KEY', '--env', 'dev'], { input: 'sk-from-stdin\n' })).exitCode).toBe(0);
+    expect((await harness.run(['secrets', 'set', 'API_TOKEN', 'tok en"1', '--env', 'dev'])).exitCode).toBe(0);
+    expect((await harness.run(['secrets', 'set', 'TEMP', 'x', '--env', 'dev'])).exitCode).toBe(0);
+    expect((await harness.run(['secrets', 'unset', 'TEMP', '--env', 'dev'])).exitCode).toBe(0);
+    const encrypted = readFileSync(join(harness.project, 'secrets/dev.env.age'), 'utf8');
+    expect(encrypted).toContain('-----BEGIN AGE ENCRYPTED FILE-----');
+    expect(encrypted).not.toContain('sk-from-stdin');
+
+    const list = await harness.run(['secrets', 'list', '--env', 'dev', '--output', 'json']);
+    expect(JSON.parse(String(list.stdout))).toMatchObject({ keys: ['API_TOKEN', 'OPENAI_API_KEY'] });
+    expect(String(list.stdout)).not.toContain('sk-from-stdin');
+
+    const up = await harness.run(['up', '--image', 'registry.example/quote-api:1', '--timeout', '10s']);
+    expect(up.exitCode, String(up.stderr)).toBe(0);
+    const data = harness.api.get('Secret', 'quotes-dev', 'quote-api-secrets')!.data as Record<string, string>;
+    const decoded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+    expect(decoded).toEqual({ OPENAI_API_KEY: 'sk-from-stdin', API_TOKEN: 'tok en"1' });
+  });
+});
