@@ -27,7 +27,7 @@ export function buildApiDashboard(): Dashboard {
       }),
     )
     .withPanel(stat('p99 latency', 'All routes.', 's', { expr: `histogram_quantile(0.99, sum by (le) (${rate(`http_request_duration_seconds_bucket{${sel}}`)}))`, legend: 'p99' }))
-    .withPanel(stat('Ready API pods', 'Pods Prometheus can scrape.', 'none', { expr: `sum(up{${sel}})`, legend: 'pods' }))
+    .withPanel(stat('API pods up', 'API pods Prometheus scrapes successfully (see Replicas vs autoscaler for readiness).', 'none', { expr: `sum(up{${sel}})`, legend: 'pods' }))
     .withRow(new RowBuilder('Requests per route (RED)'))
     .withPanel(timeseries('Request rate by route', 'Requests per second, by route template and method.', 'reqps', [
       { expr: `sum by (route, method) (${rate(`http_requests_total{${sel}}`)})`, legend: '{{method}} {{route}}' },
