@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .option('--method <method>', 'HTTP method for a plain URL target', 'GET')
     .option('--header <header>', 'request header "Name: value" (repeatable)', collect, [] as string[])
     .option('--body <text>', 'request body for a plain URL target')
-    .option('--max-inflight <n>', 'cap on requests in flight (and connections); requests due beyond it are counted as dropped', '1000')
+    .option('--max-inflight <n>', 'cap on requests in flight (and connections); a request due at the cap waits --send-grace for a slot, then counts as dropped', '1000')
     .option('--send-grace <d>', 'how long a request due at the in-flight cap may wait for a free slot before it counts as dropped', '20ms')
     .option('--timeout <d>', 'per-request timeout, counted from the scheduled send time', '2s')
     .option('--slo <expressions>', 'e.g. "p99<250ms,p50<50ms,errors<0.1%,rate>=0.99"')

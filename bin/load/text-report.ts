@@ -24,7 +24,7 @@ export function formatTextReport(report: LoadReport): string {
   const r = report.requests;
   out.push(`qctl load: ${report.target.description}`);
   out.push(
-    `run        ${formatDuration(report.elapsedMs)}${report.interrupted ? ' (interrupted by Ctrl-C: partial results)' : ''}, max in-flight ${report.config.maxInflight}, timeout ${formatDuration(report.config.timeoutMs)}`,
+    `run        ${formatDuration(report.elapsedMs)}${report.interrupted ? ' (interrupted by Ctrl-C: partial results)' : ''}, max in-flight ${report.config.maxInflight} (send grace ${formatDuration(report.config.sendGraceMs)}), timeout ${formatDuration(report.config.timeoutMs)}`,
   );
   out.push(`rate       target ${report.targetRate.toFixed(1)} req/s, achieved ${report.achievedRate.toFixed(1)} req/s (${report.rateRatio.toFixed(3)})`);
   out.push(
