@@ -72,12 +72,7 @@ export async function loadConfigFile(path?: string, cwd = process.cwd()): Promis
   const source = file.slice(resolve(cwd).length + 1) || file;
   let module: { default?: unknown };
   try {
-    if (/\.m?ts$/.test(file)) {
-      const { tsImport } = await import('tsx/esm/api');
-      module = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
-    } else {
-      module = (await import(pathToFileURL(file).href)) as { default?: unknown };
-    }
+    module = await importConfigModule(file);
   } catch (error) {
     throw new InfraUsageError(`${source} failed to load: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
   }
@@ -88,6 +83,23 @@ export async function loadConfigFile(path?: string, cwd = process.cwd()): Promis
   }
   if (value === undefined) throw new InfraUsageError(`${source} has no default export: end it with \`export default defineConfig({...})\``);
   return { config: checkConfig(value, source), source };
+}
+
+/**
+ * Imports a config module. Under tsx (qctl from source) a plain import handles TypeScript
+ * already; a second tsx instance would cost a few hundred ms. The compiled CLI on Node 20
+ * cannot import .ts, so it falls back to tsx's tsImport.
+ */
+async function importConfigModule(file: string): Promise<{ default?: unknown }> {
+  const url = pathToFileURL(file).href;
+  try {
+    return (await import(url)) as { default?: unknown };
+  } catch (error) {
+    // Outside an ESM package, or without tsx loaded: let tsImport decide (its error is the one reported).
+    if (!/\.m?ts$/.test(file)) throw error;
+    const { tsImport } = await import('tsx/esm/api');
+    return (await tsImport(url, import.meta.url)) as { default?: unknown };
+  }
 }
 
 type SchemaNode = z.ZodType & { def: Record<string, unknown> & { type: string } };

@@ -1,4 +1,4 @@
-import * as kplus from 'cdk8s-plus-28';
+import { kplus } from '../kplus.js';
 import type { SynthContext } from '../context.js';
 import type { ManifestScope } from '../scope.js';
 
