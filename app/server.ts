@@ -33,6 +33,8 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
   });
 
   const { metrics } = ctx;
+  // Checked once: building the access-log fields costs time even when the level drops them.
+  const logRequests = log.isLevelEnabled('info');
   app.addHook('onRequest', (request, reply, done) => {
     metrics.httpInFlight.inc();
     reply.header('x-request-id', request.id);
@@ -54,7 +56,7 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     metrics.observeHttp(request.method, route, reply.statusCode, seconds);
-    if (!QUIET_ROUTES.has(route) || reply.statusCode >= 400) {
+    if (logRequests && (!QUIET_ROUTES.has(route) || reply.statusCode >= 400)) {
       request.log.info({ method: request.method, route, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
     }
     done();

@@ -26,6 +26,9 @@ export async function ensureVectorIndex(pool: pg.Pool, settings: VectorIndexSett
   if (existing && matches(existing, settings)) return 'unchanged';
   if (existing) await pool.query(`DROP INDEX IF EXISTS ${VECTOR_INDEX_NAME}`);
   await pool.query(wanted);
+  // Fresh statistics, or the planner may keep estimating a handful of rows and choose a
+  // sequential scan over the new index (embedded PGlite has no autovacuum to do it later).
+  await pool.query('ANALYZE quotes');
   return existing ? 'rebuilt' : 'created';
 }
 

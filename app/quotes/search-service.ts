@@ -55,9 +55,12 @@ export class SearchService {
 
   /** The results as a JSON array string: [{id, quote, author, score}]. */
   async searchJson(request: SearchRequest): Promise<string> {
-    const query = normalizeText(request.q);
-    const author = request.author ? normalizeText(request.author) : '';
-    const key = `search:v1:${digest(`${this.embedder.model}\u0000${request.limit}\u0000${author}\u0000${query}`)}`;
+    const query = normalizeQuery(request.q);
+    const author = request.author ? normalizeQuery(request.author) : '';
+    const identity = `${this.embedder.model}\u0000${request.limit}\u0000${author}\u0000${query}`;
+    // In process the identity itself is the key (no hashing on the hot path); Redis gets a
+    // fixed-length digest so long queries do not make long keys.
+    const key = this.memory ? `search:${identity}` : `search:v1:${digest(identity)}`;
 
     const cached = this.memory ? this.memoryHit(key) : await this.cacheGet('search', key);
     if (cached !== undefined) return cached;
@@ -120,6 +123,13 @@ export class SearchService {
     const { error } = await this.cache.set(key, value, this.ttlSeconds);
     if (error) this.metrics?.cache(cache, 'error');
   }
+}
+
+const PLAIN_ASCII = /^[\x20-\x7e]*$/;
+
+/** normalizeText, with a fast path for plain ASCII (which NFKC leaves unchanged). */
+function normalizeQuery(text: string): string {
+  return PLAIN_ASCII.test(text) ? text.toLowerCase().replace(/\s+/g, ' ').trim() : normalizeText(text);
 }
 
 function digest(text: string): string {

@@ -17,6 +17,8 @@ function entry(args: string[], env: Record<string, string>) {
     extendEnv: false,
     reject: false,
     timeout: 60_000,
+    // Leave the shutdown to the service: no SIGKILL 5 s after our SIGTERM on a busy machine.
+    forceKillAfterDelay: 30_000,
   });
 }
 const baseEnv = () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' });
@@ -111,12 +113,12 @@ describe('with a database', () => {
         HOST: '127.0.0.1',
         OPENAI_API_KEY: 'sk-test-secret-key',
         OPENAI_BASE_URL: openai.url,
-        SHUTDOWN_DRAIN_SECONDS: '1',
+        SHUTDOWN_DRAIN_SECONDS: '2',
       });
       const url = `http://127.0.0.1:${port}`;
       await waitFor(async () => (await getJson(`${url}/readyz`).catch(() => ({ status: 0 }))).status === 200);
 
-      openai.delayMs = 1_500; // the search below is in flight while SIGTERM arrives
+      openai.delayMs = 3_000; // the search below is in flight while SIGTERM arrives
       const inFlight = getJson(`${url}/quotes/search?q=patience`);
       await waitFor(async () => openai.requests.length > 0);
       child.kill('SIGTERM');

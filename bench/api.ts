@@ -1,0 +1,228 @@
+/**
+ * npm run bench:api — throughput and latency of the quote API on PGlite with the 1454
+ * shared quotes. Prints one table:
+ *   - req/s of cached search and of GET /quotes/:id, each as a ratio to a bare fastify route
+ *     returning constant JSON (same process, same settings, same load tool: wrk);
+ *   - p50/p99 of uncached search (every query new) at a constant 100 req/s, open loop.
+ * Processes: this one (orchestrates, generates the open-loop load), one for PGlite, one for
+ * the API + bare route, and wrk. Options via env: BENCH_SECONDS per wrk run (default 5; the open-loop
+ * run lasts twice that), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { execa } from 'execa';
+import pg from 'pg';
+import { Pool as HttpPool } from 'undici';
+import { migrate } from '../app/db/migrate.js';
+import { ensureVectorIndex } from '../app/db/vector-index.js';
+import { LocalEmbedder } from '../app/embeddings/local.js';
+import { contentHash, embeddingText } from '../app/quotes/quote-text.js';
+import { freePort } from '../tests/helpers/ports.js';
+import { loadSharedQuotes, repoPath } from '../tests/helpers/quotes-fixture.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const UNCACHED_RATE = 100;
+const CACHED_QUERIES = ['love', 'courage and fear', 'the meaning of life', 'imagination knowledge', 'hard work success', 'patience', 'friendship', 'wisdom of silence', 'ocean heart', 'time is money'];
+
+const children: ChildProcess[] = [];
+
+async function main(): Promise<void> {
+  console.log(`bench:api — ${ROUNDS} rounds of ${SECONDS}s wrk runs, ${CONNECTIONS} connections, node ${process.version}`);
+  const { url: databaseUrl } = await startChild<{ url: string }>('bench/api/database.ts', {});
+  const loaded = await loadQuotes(databaseUrl);
+  console.log(`loaded ${loaded.count} quotes with local embeddings in ${loaded.seconds.toFixed(1)} s (HNSW index)`);
+
+  const { api, bare } = await startChild<{ api: string; bare: string }>('bench/api/servers.ts', {
+    DATABASE_URL: databaseUrl,
+    PORT: String(await freePort()),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+  });
+
+  const ids = loaded.ids;
+  for (const q of CACHED_QUERIES) await fetchOk(`${api}/quotes/search?q=${encodeURIComponent(q)}`); // warm the cache
+  await fetchOk(`${bare}/bare`);
+
+  const scripts = await mkdtemp(join(tmpdir(), 'qctl-bench-'));
+  try {
+    const searchScript = join(scripts, 'search.lua');
+    await writeFile(searchScript, luaRotating(CACHED_QUERIES.map((q) => `/quotes/search?q=${encodeURIComponent(q)}`)));
+    const idScript = join(scripts, 'ids.lua');
+    await writeFile(idScript, luaRotating(ids.slice(0, 500).map((id) => `/quotes/${id}`)));
+
+    // The bare route goes through a Lua request() too, so wrk spends the same effort per request.
+    const bareScript = join(scripts, 'bare.lua');
+    await writeFile(bareScript, luaRotating(['/bare', '/bare']));
+
+    // Rounds of (bare, cached search, by id) so that load from other processes on the machine
+    // hits all three alike; each ratio is against the bare run of its own round, and the
+    // table reports medians.
+    const rounds: { bare: number; cached: number; byId: number }[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const bareRps = await wrk(`${bare}/bare`, bareScript);
+      const cachedRps = await wrk(`${api}/quotes/search`, searchScript);
+      const byIdRps = await wrk(`${api}/quotes/1`, idScript);
+      rounds.push({ bare: bareRps, cached: cachedRps, byId: byIdRps });
+      console.log(`round ${round + 1}: bare ${fmt(bareRps)}, cached search ${fmt(cachedRps)}, GET /quotes/:id ${fmt(byIdRps)} req/s`);
+    }
+    const uncached = await openLoop(api, UNCACHED_RATE, SECONDS * 2);
+
+    const baseline = median(rounds.map((r) => r.bare));
+    const cachedRps = median(rounds.map((r) => r.cached));
+    const byIdRps = median(rounds.map((r) => r.byId));
+    const cachedRatio = median(rounds.map((r) => r.cached / r.bare));
+    const byIdRatio = median(rounds.map((r) => r.byId / r.bare));
+    const rows: [string, string, string, string][] = [
+      ['bare fastify constant JSON', `${fmt(baseline)} req/s`, '1.00×', `median of ${ROUNDS} rounds`],
+      ['cached search', `${fmt(cachedRps)} req/s`, `${cachedRatio.toFixed(2)}×`, `target ≥ 0.50× ${cachedRatio >= 0.5 ? 'MET' : 'MISSED'}`],
+      ['GET /quotes/:id', `${fmt(byIdRps)} req/s`, `${byIdRatio.toFixed(2)}×`, 'one PGlite query each (single-backend WASM Postgres)'],
+      [
+        `uncached search @ ${UNCACHED_RATE} req/s`,
+        `p50 ${uncached.p50.toFixed(1)} ms, p99 ${uncached.p99.toFixed(1)} ms`,
+        '',
+        `target p99 ≤ 50 ms ${uncached.p99 <= 50 ? 'MET' : 'MISSED'}; ${uncached.ok}/${uncached.sent} ok, achieved ${uncached.achieved.toFixed(0)} req/s, max ${uncached.max.toFixed(1)} ms`,
+      ],
+    ];
+    console.log(`load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores`);
+    printTable(['measurement', 'result', 'ratio', 'notes'], rows);
+  } finally {
+    await rm(scripts, { recursive: true, force: true });
+  }
+}
+
+async function loadQuotes(databaseUrl: string): Promise<{ count: number; ids: number[]; seconds: number }> {
+  const started = performance.now();
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  try {
+    await migrate(pool);
+    const quotes = loadSharedQuotes();
+    const { vectors } = await new LocalEmbedder().embed(quotes.map((q) => embeddingText(q.quote, q.author)));
+    // Multi-row inserts in chunks: the bench measures serving, not loading.
+    for (let start = 0; start < quotes.length; start += 100) {
+      const chunk = quotes.slice(start, start + 100);
+      const params: unknown[] = [];
+      const values = chunk.map((q, i) => {
+        params.push(q.quote, q.author, contentHash(q.quote, q.author), `[${vectors[start + i]!.join(',')}]`, 'qctl-local-lexical-v1');
+        const b = i * 5;
+        return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}::vector, $${b + 5})`;
+      });
+      await pool.query(
+        `INSERT INTO quotes (quote, author, content_hash, embedding, embedding_model) VALUES ${values.join(',')} ON CONFLICT (content_hash) DO NOTHING`,
+        params,
+      );
+    }
+    await ensureVectorIndex(pool, { kind: 'hnsw' });
+    const { rows } = await pool.query<{ id: number }>('SELECT id::float8 AS id FROM quotes ORDER BY id');
+    return { count: rows.length, ids: rows.map((r) => r.id), seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await pool.end();
+  }
+}
+
+/** wrk's Requests/sec for one run. */
+async function wrk(url: string, script?: string): Promise<number> {
+  const args = ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', ...(script ? ['-s', script] : []), url];
+  const { stdout } = await execa('wrk', args);
+  const match = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
+  if (!match) throw new Error(`could not read wrk output:\n${stdout}`);
+  if (non2xx) throw new Error(`${non2xx[1]} non-2xx responses from ${url}:\n${stdout}`);
+  return Number(match[1]);
+}
+
+function luaRotating(paths: string[]): string {
+  return `local paths = {${paths.map((p) => JSON.stringify(p)).join(',')}}\nlocal i = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format("GET", paths[i])\nend\n`;
+}
+
+/**
+ * Open-loop load at a constant rate: each request is sent on schedule whether or not earlier
+ * ones finished, and its latency counts from the scheduled time (no coordinated omission).
+ * Every query is new, so each one embeds and queries pgvector.
+ */
+async function openLoop(base: string, rate: number, seconds: number) {
+  const http = new HttpPool(base, { connections: 64, pipelining: 1 });
+  const words = ['courage', 'love', 'time', 'life', 'truth', 'fear', 'work', 'heart', 'friend', 'mind', 'peace', 'dream', 'knowledge', 'power', 'freedom', 'hope'];
+  const total = rate * seconds;
+  const latencies: number[] = [];
+  let ok = 0;
+  const started = performance.now();
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const scheduled = started + (i * 1000) / rate;
+    const wait = scheduled - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const q = `${words[i % words.length]} ${words[(i * 7 + 3) % words.length]} ${i}`;
+    pending.push(
+      http
+        .request({ method: 'GET', path: `/quotes/search?q=${encodeURIComponent(q)}&limit=10` })
+        .then(async (res) => {
+          await res.body.text();
+          if (res.statusCode === 200) ok++;
+          latencies.push(performance.now() - scheduled);
+        })
+        .catch(() => {
+          latencies.push(performance.now() - scheduled);
+        }),
+    );
+  }
+  await Promise.all(pending);
+  const elapsed = (performance.now() - started) / 1000;
+  await http.close();
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]!;
+  return { sent: total, ok, p50: pct(50), p99: pct(99), max: latencies[latencies.length - 1]!, achieved: total / elapsed };
+}
+
+async function startChild<T>(script: string, env: Record<string, string>): Promise<T> {
+  const child = spawn(process.execPath, ['--import', 'tsx', repoPath(script)], {
+    cwd: repoPath(),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  const lines = createInterface({ input: child.stdout! });
+  return new Promise<T>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${script} exited with code ${code} before it was ready`)));
+    lines.on('line', (line) => {
+      try {
+        const parsed = JSON.parse(line) as T & { level?: unknown };
+        if (parsed && typeof parsed === 'object' && !('level' in parsed)) resolve(parsed);
+      } catch {
+        // not our ready line
+      }
+    });
+  });
+}
+
+async function fetchOk(url: string): Promise<void> {
+  const response = await fetch(url);
+  await response.text();
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const row of rows) console.log(line(row));
+}
+
+try {
+  await main();
+} finally {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+}
