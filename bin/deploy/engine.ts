@@ -128,7 +128,10 @@ export async function deploy(kube: Kube, objects: KubeObject[], options: EngineO
       for (const p of result.pruned) log(`${p.kind} ${p.namespace ? `${p.namespace}/` : ''}${p.name}: ${p.action}${p.reason ? ` (${p.reason})` : ''}`);
       if (result.pruned.length === 0) log('nothing to prune');
       if (!options.dryRun) {
-        const kept = result.pruned.filter((p) => p.action === 'kept').map((p) => previous!.objects.find((r) => r.kind === p.kind && r.name === p.name && r.namespace === p.namespace)!);
+        const kept = result.pruned
+          .filter((p) => p.action === 'kept')
+          .map((p) => previous?.objects.find((r) => r.kind === p.kind && r.name === p.name && r.namespace === p.namespace))
+          .filter((r): r is ObjectRef => r !== undefined);
         await kube.apply(inventoryObject(options.env, options.namespace, { objects: [...desired, ...kept], image: options.image, cluster: options.cluster }));
       }
     });

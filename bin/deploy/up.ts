@@ -4,6 +4,7 @@ import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
 import { readSecrets, secretsFile } from '../secrets/store.js';
 import { userSecretObject } from './credentials.js';
 import { deploy, type EngineResult } from './engine.js';
+import { readInventory } from './inventory.js';
 import { buildImage, contentTag, detectBuilder, imageExists, type Builder } from './image.js';
 import type { KubeObject } from './objects.js';
 import { describePlan, buildPlan } from './plan.js';
@@ -76,11 +77,16 @@ export async function runUp(root: string, flags: UpFlags): Promise<number> {
       }
       for (const line of buildLines) progress.info(line);
     } else {
+      let built = false;
       await progress.step(`Build image ${ref}`, async (log) => {
         if (await imageExists(chosen, ref)) return log('already built (content-addressed tag)');
         await buildImage(chosen, ref, root, log);
+        built = true;
       });
+      // Same tag as the last successful up and nothing rebuilt: the cluster already has this image.
+      const shipped = !built && (await readInventory(kube, namespace))?.image === ref;
       await progress.step(`Ship image to ${flavour.name}`, async (log) => {
+        if (shipped) return log(`already shipped: the last up deployed ${ref}`);
         const steps = await shipImage(ref, { flavour, builder: chosen, registry: flags.registry, context: kube.target.context }, log);
         if (steps.length === 0) log('nothing to do: the cluster shares the Docker daemon');
       });
