@@ -60,7 +60,10 @@ interface PhaseState extends PhaseResult {
   startMs: number;
   count: number;
   intervalMs: number;
-  lastSendAt: number;
+  /** Sends due from here on are the phase's tail, where sustained lateness is measured. */
+  tailFromMs: number;
+  /** The smallest send delay in the tail: how far behind schedule sending still was at the end. */
+  tailLagMs: number;
 }
 
 class TimeoutError extends Error {
@@ -92,7 +95,8 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
       startMs: offset,
       count: Math.max(1, Math.round((phase.rate * phase.durationMs) / 1000)),
       intervalMs: 1000 / phase.rate,
-      lastSendAt: offset,
+      tailFromMs: offset + phase.durationMs - Math.min(1000, phase.durationMs / 10),
+      tailLagMs: Infinity,
     };
     offset += phase.durationMs;
     return state;
@@ -236,7 +240,7 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
   };
 
   const send = (phase: PhaseState, dueMs: number, second: Stats, at: number): void => {
-    phase.lastSendAt = at;
+    if (dueMs >= phase.tailFromMs && at - dueMs < phase.tailLagMs) phase.tailLagMs = at - dueMs;
     const spec = source.next();
     const request = new InFlight(dueMs, phase, second);
     inflight++;
@@ -288,12 +292,14 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
     const elapsedMs = now();
     for (const phase of phases) {
       if (phase.stats.scheduled === 0) continue;
-      // The window a phase's requests went out in: planned length, or longer when sending fell behind.
+      // The window a phase's requests went out in: the planned length, plus how far behind schedule
+      // sending still was at the end. The smallest delay over the tail is used, so a generator that
+      // cannot keep up is charged in full while one late send after a momentary pause is not.
       const planned = interrupted
         ? Math.min(phase.plannedDurationMs, Math.max(0, (scheduleDoneAt >= 0 ? scheduleDoneAt : elapsedMs) - phase.startMs))
         : phase.plannedDurationMs;
-      const lastSlotEnd = phase.lastSendAt - phase.startMs + phase.intervalMs;
-      phase.sendWindowMs = Math.max(planned, interrupted ? 0 : lastSlotEnd, phase.intervalMs);
+      const lag = interrupted || !Number.isFinite(phase.tailLagMs) ? 0 : phase.tailLagMs;
+      phase.sendWindowMs = Math.max(planned + lag, phase.intervalMs);
     }
     const used = phases.filter((p) => p.stats.scheduled > 0);
     // Each request was recorded once, in its phase; the whole run is the phases together.

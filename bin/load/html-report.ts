@@ -30,7 +30,7 @@ const fmt = (n: number): string => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs
 function lineChart(options: ChartOptions): string {
   const width = 860;
   const height = 300;
-  const pad = { left: 64, right: 16, top: 16, bottom: 44 };
+  const pad = { left: 64, right: 40, top: 16, bottom: 44 };
   const all = options.series.flatMap((s) => s.points);
   const plotW = width - pad.left - pad.right;
   const plotH = height - pad.top - pad.bottom;

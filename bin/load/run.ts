@@ -5,7 +5,7 @@ import { evaluateSlos, type Slo } from './slo.js';
 import { mergeStats, percentileCurve, sloSubject, summarizeLatency, type Stats } from './stats.js';
 import type { HpaReport, LoadReport, StepReport } from './report-schema.js';
 
-/** Requests sent before the clock starts to open connections (not counted; see HttpClient.warmUp). */
+/** Most requests sent before the clock starts to open connections (not counted; see HttpClient.warmUp). */
 export const WARM_UP_REQUESTS = 300;
 export const DEFAULT_SEND_GRACE_MS = 20;
 const WARM_UP_CONNECTIONS = 10;
@@ -92,7 +92,9 @@ export async function executeLoad(plan: LoadPlan, hooks: RunHooks = {}): Promise
   let interrupted = false;
   let stoppedEarly = false;
   const client = new HttpClient({ maxConnections: plan.maxInflight, timeoutMs: plan.timeoutMs });
-  await client.warmUp(() => plan.scenario.next(), Math.min(plan.maxInflight, WARM_UP_CONNECTIONS), WARM_UP_REQUESTS, 1000);
+  // At most half a second's worth of the first rate, so a gentle test never opens with a burst.
+  const warmUpRequests = Math.min(WARM_UP_REQUESTS, Math.max(1, Math.ceil(rates[0]! / 2)));
+  await client.warmUp(() => plan.scenario.next(), Math.min(plan.maxInflight, WARM_UP_CONNECTIONS, warmUpRequests), warmUpRequests, 1000);
   const startedAt = Date.now();
   hooks.watcher?.start(startedAt);
 
