@@ -3,12 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runQctl } from '../helpers/cli.js';
+import { runQctl as runQctlRaw } from '../helpers/cli.js';
 import { repoPath } from '../helpers/quotes-fixture.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'qctl-synth-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const IMAGE = '127.0.0.1:32000/quote-api:git-3f2a1bc';
+
+async function runQctl(args: string[], options: { cwd?: string } = {}): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }> {
+  const result = await runQctlRaw(args, options);
+  return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
 
 describe('qctl synth', () => {
   it('writes ordered files for every environment, prints the object table, and --output json', async () => {
