@@ -108,21 +108,34 @@ export class QuoteRepository {
     return { quote: existing, created: false };
   }
 
-  /** Nearest quotes by cosine distance among vectors of `model` only. */
+  /**
+   * Nearest quotes by cosine distance among vectors of `model` only. Unfiltered searches use
+   * the vector index (approximate). With an author filter the candidates are that author's
+   * rows, ranked exactly: an approximate index scan filtered afterwards could return fewer
+   * rows than asked for, or none, when the author's quotes are not among its first candidates.
+   */
   async search(options: { vector: number[]; model: string; limit: number; authors?: string[] }): Promise<ScoredQuote[]> {
-    const params: unknown[] = [toVectorLiteral(options.vector), options.model, options.limit];
-    let filter = '';
+    const vector = toVectorLiteral(options.vector);
     if (options.authors) {
-      params.push(options.authors.map((a) => a.toLowerCase()));
-      filter = 'AND lower(author) = ANY($4::text[])';
+      const { rows } = await this.pool.query<ScoredQuote>(
+        `WITH candidates AS MATERIALIZED (
+           SELECT id, quote, author, embedding <=> $1::vector AS distance
+             FROM quotes
+            WHERE lower(author) = ANY($4::text[]) AND embedding IS NOT NULL AND embedding_model = $2
+         )
+         SELECT id::float8 AS id, quote, author, (1 - distance)::float8 AS score
+           FROM candidates ORDER BY distance, id LIMIT $3`,
+        [vector, options.model, options.limit, options.authors.map((a) => a.toLowerCase())],
+      );
+      return rows;
     }
     const { rows } = await this.pool.query<ScoredQuote>(
       `SELECT id::float8 AS id, quote, author, (1 - (embedding <=> $1::vector))::float8 AS score
          FROM quotes
-        WHERE embedding IS NOT NULL AND embedding_model = $2 ${filter}
+        WHERE embedding IS NOT NULL AND embedding_model = $2
         ORDER BY embedding <=> $1::vector
         LIMIT $3`,
-      params,
+      [vector, options.model, options.limit],
     );
     return rows;
   }

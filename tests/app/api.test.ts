@@ -126,6 +126,17 @@ describe('GET /quotes/search', () => {
     expect(body.every((r: FixtureQuote) => r.author === 'Mark Twain')).toBe(true);
   });
 
+  it('returns every match of a filtered author, ranked, with the vector index present', async () => {
+    // Fresh statistics, as after a seed: whatever plan is chosen, the filter must not drop matches.
+    await service.pool.query('ANALYZE quotes');
+    const einstein = fixture.filter((q) => q.author === 'Albert Einstein');
+    const { status, body } = await getJson(`${base}/quotes/search?q=${encodeURIComponent('ocean heart depths')}&limit=50&author=einstein`);
+    expect(status).toBe(200);
+    expect(body).toHaveLength(einstein.length);
+    const scores = body.map((r: { score: number }) => r.score);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+  });
+
   it('treats SQL metacharacters in text as text', async () => {
     const q = "'; DROP TABLE quotes; -- \" OR 1=1 %_\\";
     const { status, body } = await getJson(`${base}/quotes/search?q=${encodeURIComponent(q)}&author=${encodeURIComponent("O'Brien%")}`);
