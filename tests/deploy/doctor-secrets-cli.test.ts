@@ -45,6 +45,20 @@ describe('qctl doctor', () => {
     expect(report.checks).toContainEqual(expect.objectContaining({ name: 'kind CLI', ok: false, fix: expect.stringContaining('kind.sigs.k8s.io') }));
     expect(report.checks).toContainEqual(expect.objectContaining({ name: 'Kubernetes API', ok: false, detail: expect.stringContaining('no kubeconfig context for kind') }));
   });
+
+  it('uses `microk8s config` when the kubeconfig has no microk8s context', async () => {
+    harness.bins.add('microk8s', {
+      when: {
+        config: { stdout: readFileSync(harness.kubeconfig, 'utf8') },
+        'status --format yaml': { stdout: microk8sStatusYaml(['dns', 'hostpath-storage', 'registry', 'ingress', 'metrics-server']) },
+      },
+    });
+    harness.bins.clearCalls();
+    const result = await harness.run(['status', '--cluster', 'microk8s', '--output', 'json'], { env: { KUBECONFIG: join(harness.home, 'no-such-kubeconfig') } });
+    expect(result.exitCode, String(result.stderr)).toBe(0);
+    expect(harness.bins.calls('microk8s').map((c) => c.args)).toContainEqual(['config']);
+    expect(JSON.parse(String(result.stdout))).toMatchObject({ namespace: 'quotes-dev', context: 'microk8s' });
+  });
 });
 
 describe('qctl secrets and up', () => {
