@@ -1,11 +1,11 @@
 import type pg from 'pg';
-import { ensureVectorIndex, type VectorIndexSettings } from '../db/vector-index.js';
+import { ensureVectorIndex, indexDefinition, VECTOR_INDEX_NAME, type VectorIndexSettings } from '../db/vector-index.js';
 import type { EmbeddingProvider } from '../embeddings/provider.js';
 import { embeddingText } from '../quotes/quote-text.js';
 import { SeedError } from './errors.js';
 import { TaskLimiter } from './limiter.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, errorMessage, validateTuning } from './seeder.js';
-import { toVectorLiteral } from './vector-literal.js';
+import { toVectorBinary } from './vector-literal.js';
 
 /** New vectors wait here, off the search path, until all of them exist. */
 export const REEMBED_STAGING_TABLE = 'quotes_reembed_staging';
@@ -41,6 +41,10 @@ export interface ReembedOptions {
 
 // Swapping retries this often when quotes keep arriving (POST /quotes) during the final check.
 const MAX_SWAP_ATTEMPTS = 5;
+// Up to this many rows the swap rebuilds the vector index inside its transaction (seconds;
+// updating an HNSW index row by row is several times slower). Above it the index is updated
+// in place, which on a real server keeps readers unblocked on their snapshot throughout.
+const REBUILD_INDEX_MAX_ROWS = 50_000;
 
 /**
  * Recomputes every embedding with `provider` without a moment where search compares
@@ -86,7 +90,7 @@ export async function reembedQuotes(options: ReembedOptions): Promise<ReembedSum
     await stageMissing(options, batchSize, concurrency, summary, progress, report);
     progress.phase = 'swapping';
     report();
-    const swapped = await swap(pool);
+    const swapped = await swap(pool, options.vectorIndex ?? { kind: 'hnsw' }, progress.total <= REBUILD_INDEX_MAX_ROWS);
     if (swapped !== undefined) {
       summary.swapped = swapped;
       break;
@@ -147,11 +151,16 @@ async function stageMissing(
           throw new SeedError(`the embeddings service returned ${result.vectors.length} vectors for ${rows.length} inputs`, 'failed');
         }
         // One statement: staged rows of a batch appear together or not at all.
+        const params: unknown[] = [provider.model];
+        const values = rows.map((r, i) => {
+          params.push(r.id, r.content_hash, toVectorBinary(result.vectors[i]!));
+          const p = params.length - 2;
+          return `($${p}::bigint, $${p + 1}, $1, $${p + 2}::vector)`;
+        });
         await pool.query(
-          `INSERT INTO ${REEMBED_STAGING_TABLE} (id, content_hash, model, embedding)
-           SELECT t.id, t.hash, $4, t.embedding::vector FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t(id, hash, embedding)
+          `INSERT INTO ${REEMBED_STAGING_TABLE} (id, content_hash, model, embedding) VALUES ${values.join(', ')}
            ON CONFLICT (id) DO UPDATE SET content_hash = EXCLUDED.content_hash, model = EXCLUDED.model, embedding = EXCLUDED.embedding`,
-          [rows.map((r) => r.id), rows.map((r) => r.content_hash), rows.map((_, i) => toVectorLiteral(result.vectors[i]!)), provider.model],
+          params,
         );
         summary.reembedded += rows.length;
         progress.embedded += rows.length;
@@ -165,11 +174,12 @@ async function stageMissing(
 }
 
 /**
- * The atomic switch. Writers are held off (SHARE ROW EXCLUSIVE blocks INSERT/UPDATE, not
- * SELECT) so no quote can arrive unstaged between the check and the update; if one did
- * arrive before the lock, the caller stages it and tries again. Returns undefined then.
+ * The atomic switch. Writers are held off (SHARE ROW EXCLUSIVE blocks INSERT/UPDATE) so no
+ * quote can arrive unstaged between the check and the update; if one did arrive before the
+ * lock, the caller stages it and tries again (returns undefined then). When the index is
+ * rebuilt here, searches wait for the commit (seconds) rather than ever seeing a mix.
  */
-async function swap(pool: pg.Pool): Promise<number | undefined> {
+async function swap(pool: pg.Pool, index: VectorIndexSettings, rebuildIndex: boolean): Promise<number | undefined> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -183,10 +193,12 @@ async function swap(pool: pg.Pool): Promise<number | undefined> {
       await client.query('ROLLBACK');
       return undefined;
     }
+    if (rebuildIndex) await client.query(`DROP INDEX IF EXISTS ${VECTOR_INDEX_NAME}`);
     const updated = await client.query(
       `UPDATE quotes q SET embedding = s.embedding, embedding_model = s.model
        FROM ${REEMBED_STAGING_TABLE} s WHERE s.id = q.id AND s.content_hash = q.content_hash`,
     );
+    if (rebuildIndex) await client.query(indexDefinition(index));
     await client.query(`DROP TABLE ${REEMBED_STAGING_TABLE}`);
     await client.query('COMMIT');
     return updated.rowCount ?? 0;

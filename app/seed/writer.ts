@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { toVectorLiteral } from './vector-literal.js';
+import { toVectorBinary } from './vector-literal.js';
 
 export interface EmbeddedQuote {
   quote: string;
@@ -22,15 +22,21 @@ const ROWS_PER_STATEMENT = 256;
  * Quote, hash and vector go in together: a row is never stored without its embedding, so a
  * run killed at any instant leaves only complete rows (or none) for this batch. Existing
  * hashes are left alone unless their embedding is missing, which this fills.
+ * $1 is the model; each row adds (quote, author, hash, vector as binary).
  */
-const UPSERT_SQL = `
-INSERT INTO quotes (quote, author, content_hash, embedding, embedding_model)
-SELECT t.quote, t.author, t.hash, t.embedding::vector, $5
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(quote, author, hash, embedding)
+function upsertSql(rows: number): string {
+  const values: string[] = [];
+  for (let i = 0; i < rows; i++) {
+    const p = 2 + i * 4;
+    values.push(`($${p}, $${p + 1}, $${p + 2}, $${p + 3}::vector, $1)`);
+  }
+  return `INSERT INTO quotes (quote, author, content_hash, embedding, embedding_model)
+VALUES ${values.join(', ')}
 ON CONFLICT (content_hash) DO UPDATE
   SET embedding = EXCLUDED.embedding, embedding_model = EXCLUDED.embedding_model
   WHERE quotes.embedding IS NULL
 RETURNING (xmax = 0) AS inserted`;
+}
 
 /**
  * Writes embedded batches one at a time on a single connection, each batch in one
@@ -64,13 +70,9 @@ export class QuoteWriter {
     try {
       for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
         const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
-        const { rows: returned } = await this.client.query<{ inserted: boolean }>(UPSERT_SQL, [
-          chunk.map((r) => r.quote),
-          chunk.map((r) => r.author),
-          chunk.map((r) => r.hash),
-          chunk.map((r) => toVectorLiteral(r.vector)),
-          model,
-        ]);
+        const params: unknown[] = [model];
+        for (const r of chunk) params.push(r.quote, r.author, r.hash, toVectorBinary(r.vector));
+        const { rows: returned } = await this.client.query<{ inserted: boolean }>(upsertSql(chunk.length), params);
         for (const row of returned) {
           if (row.inserted) result.inserted++;
           else result.filled++;

@@ -43,6 +43,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     port: options.port ?? 0,
     maxConnections: options.maxConnections ?? 100,
   });
+  keepExtendedQueriesTogether(server);
   try {
     await server.start();
   } catch (error) {
@@ -72,4 +73,83 @@ function listeningPort(server: PGLiteSocketServer, requested: number): number {
   if (address && typeof address === 'object') return address.port;
   if (requested) return requested;
   throw new Error('embedded Postgres started but its port could not be read');
+}
+
+interface QueuedMessage {
+  handlerId: number;
+  message: Uint8Array;
+  resolve(bytes: number): void;
+  reject(error: unknown): void;
+  onData(data: Uint8Array): void;
+}
+
+interface QueryQueueInternals {
+  queue: QueuedMessage[];
+  processing: boolean;
+  lastHandlerId: number | null;
+  db: PGlite;
+  processQueue(): Promise<void>;
+  clearTransactionIfNeeded(handlerId: number): Promise<void>;
+}
+
+// Extended-query messages (Parse, Bind, Describe, Execute, Close, Flush) that belong to a
+// sequence ending with Sync ('S'). A simple Query ('Q') stands alone.
+const EXTENDED_QUERY_MESSAGES = new Set(['P', 'B', 'D', 'E', 'C', 'H'].map((c) => c.charCodeAt(0)));
+
+/**
+ * pglite-socket (0.2.x) feeds one backend with protocol messages from every connection in
+ * arrival order, keeping a connection's messages together only inside a transaction. A
+ * parameterized query is several messages (Parse, Bind, Execute, Sync); when a large Bind
+ * (a batch of vectors) arrives in several TCP chunks, another connection's query can slip
+ * in between and the Bind meets the wrong unnamed statement ("bind message supplies 4
+ * parameters, but prepared statement requires 3"). This keeps each connection's sequence
+ * together until its Sync, the way a real server's per-connection backend would.
+ */
+function keepExtendedQueriesTogether(server: PGLiteSocketServer): void {
+  const queue = (server as unknown as { queryQueue?: QueryQueueInternals }).queryQueue;
+  if (!queue || !Array.isArray(queue.queue) || typeof queue.processQueue !== 'function') return;
+  let sequenceOpen = false;
+
+  queue.processQueue = async function processQueue(this: QueryQueueInternals): Promise<void> {
+    if (this.processing || this.queue.length === 0) return;
+    this.processing = true;
+    try {
+      while (this.queue.length > 0) {
+        const owner = this.lastHandlerId !== null && (sequenceOpen || this.db.isInTransaction()) ? this.lastHandlerId : null;
+        const index = owner === null ? 0 : this.queue.findIndex((item) => item.handlerId === owner);
+        // The owner's next message has not arrived yet; enqueue() runs us again when it does.
+        if (index === -1) break;
+        const item = this.queue.splice(index, 1)[0]!;
+        this.lastHandlerId = item.handlerId;
+        sequenceOpen = EXTENDED_QUERY_MESSAGES.has(item.message[0]!);
+        try {
+          let bytes = 0;
+          await this.db.runExclusive(() =>
+            this.db.execProtocolRawStream(item.message, {
+              onRawData: (data: Uint8Array) => {
+                bytes += data.length;
+                item.onData(data);
+              },
+            }),
+          );
+          item.resolve(bytes);
+        } catch (error) {
+          sequenceOpen = false;
+          item.reject(error);
+        }
+      }
+    } finally {
+      this.processing = false;
+    }
+  }.bind(queue);
+
+  const clearTransaction = queue.clearTransactionIfNeeded.bind(queue);
+  queue.clearTransactionIfNeeded = async (handlerId: number): Promise<void> => {
+    await clearTransaction(handlerId);
+    // A connection that closed mid-sequence must not hold the others back.
+    if (queue.lastHandlerId === handlerId && sequenceOpen) {
+      sequenceOpen = false;
+      await queue.processQueue();
+    }
+  };
 }

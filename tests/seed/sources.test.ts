@@ -1,0 +1,154 @@
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dummyJsonPages } from '../../app/seed/dummyjson.js';
+import { SeedError } from '../../app/seed/errors.js';
+import { checkRecord } from '../../app/seed/records.js';
+import { parseRetryAfter } from '../../app/seed/retry.js';
+import { SAMPLE_QUOTES } from '../../app/seed/sample-quotes.js';
+import { parseSourceSpec, readSource } from '../../app/seed/sources.js';
+import { freePort } from '../helpers/ports.js';
+import { loadSharedQuotes, SHARED_QUOTES_PATH } from '../helpers/quotes-fixture.js';
+import { startFakeDummyJson, type FakeDummyJson } from './fake-dummyjson.js';
+
+async function collect(pages: AsyncIterable<{ records: unknown[]; total?: number }>) {
+  const records: unknown[] = [];
+  let count = 0;
+  for await (const page of pages) {
+    records.push(...page.records);
+    count++;
+  }
+  return { records, pages: count };
+}
+
+describe('DummyJSON pager', () => {
+  const quotes = loadSharedQuotes();
+  let api: FakeDummyJson;
+  beforeAll(async () => {
+    api = await startFakeDummyJson(quotes);
+  });
+  afterAll(async () => {
+    await api.stop();
+  });
+
+  it('pages with limit/skip until total and returns every quote in order', async () => {
+    api.requests.length = 0;
+    const { records, pages } = await collect(dummyJsonPages({ baseUrl: api.url, pageSize: 100 }));
+    expect(records).toHaveLength(1454);
+    expect(records).toEqual(quotes);
+    expect(pages).toBe(15);
+    expect(api.requests.map((r) => r.skip)).toEqual(Array.from({ length: 15 }, (_, i) => i * 100));
+    expect(api.requests.every((r) => r.limit === 100)).toBe(true);
+  });
+
+  it('retries a 503 and a 429 (honoring Retry-After) and still gets every page', async () => {
+    api.requests.length = 0;
+    api.failNext({ status: 503 }, { status: 429, retryAfter: '1' });
+    const started = Date.now();
+    const { records } = await collect(dummyJsonPages({ baseUrl: api.url, pageSize: 500, backoffMs: 10 }));
+    expect(records).toHaveLength(1454);
+    expect(api.requests.slice(0, 3).map((r) => [r.skip, r.status])).toEqual([
+      [0, 503],
+      [0, 429],
+      [0, 200],
+    ]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('gives up after the retry budget with one line naming the URL and the fix', async () => {
+    api.failNext({ status: 500 }, { status: 500 }, { status: 500 });
+    const error = await collect(dummyJsonPages({ baseUrl: api.url, maxRetries: 2, backoffMs: 5 })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SeedError);
+    expect((error as SeedError).message).toMatch(/cannot fetch quotes from http:\/\/127\.0\.0\.1:\d+\/quotes\?limit=100&skip=0 \(HTTP 500.*\) after 3 attempts: .*--source file:PATH/);
+    expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('does not retry a 404', async () => {
+    const before = api.requests.length;
+    const error = await collect(dummyJsonPages({ baseUrl: `${api.url}/nope`, maxRetries: 3, backoffMs: 5 })).catch((e: unknown) => e);
+    expect((error as Error).message).toContain('HTTP 404');
+    expect(api.requests.length).toBe(before); // the 404 route is not /quotes, so nothing recorded
+  });
+
+  it('reports an unreachable API clearly', async () => {
+    const port = await freePort();
+    const error = await collect(dummyJsonPages({ baseUrl: `http://127.0.0.1:${port}`, maxRetries: 1, backoffMs: 5 })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SeedError);
+    expect((error as SeedError).kind).toBe('usage');
+    expect((error as Error).message).toContain('ECONNREFUSED');
+  });
+});
+
+describe('source specs and files', () => {
+  it.each([
+    ['dummyjson', { kind: 'dummyjson' }],
+    ['-', { kind: 'stdin' }],
+    ['sample', { kind: 'sample' }],
+    ['file:./q.json', { kind: 'file', path: './q.json' }],
+  ])('parses %s', (spec, expected) => {
+    expect(parseSourceSpec(spec)).toEqual(expected);
+  });
+
+  it('rejects an unknown source naming the choices', () => {
+    expect(() => parseSourceSpec('https://example.com/q.json')).toThrow(/unknown source "https:\/\/example\.com\/q\.json": use dummyjson, file:PATH, - \(stdin\) or sample/);
+    expect(() => parseSourceSpec('file:')).toThrow(/needs a path/);
+  });
+
+  it('reads the shared file as one page of 1454 records', async () => {
+    const { records } = await collect(readSource(parseSourceSpec(`file:${SHARED_QUOTES_PATH}`)));
+    expect(records).toHaveLength(1454);
+  });
+
+  it('reads stdin, accepting the DummyJSON answer shape too', async () => {
+    const stdin = Readable.from([JSON.stringify({ quotes: [{ quote: 'a', author: 'b' }], total: 1 })]);
+    const { records } = await collect(readSource({ kind: 'stdin' }, { stdin }));
+    expect(records).toEqual([{ quote: 'a', author: 'b' }]);
+  });
+
+  it('names a missing file and bad JSON', async () => {
+    await expect(collect(readSource({ kind: 'file', path: '/nonexistent/q.json' }))).rejects.toThrow(/cannot read quotes file \/nonexistent\/q\.json \(ENOENT\)/);
+    const stdin = Readable.from(['{not json']);
+    await expect(collect(readSource({ kind: 'stdin' }, { stdin }))).rejects.toThrow(/standard input is not valid JSON/);
+    await expect(collect(readSource({ kind: 'stdin' }, { stdin: Readable.from(['{"a":1}']) }))).rejects.toThrow(/must hold a JSON array/);
+  });
+
+  it('ships a sample of valid, distinct quotes', () => {
+    const checks = SAMPLE_QUOTES.map((q, i) => checkRecord(q, i));
+    expect(checks.every((c) => c.ok)).toBe(true);
+    const hashes = new Set(checks.map((c) => (c.ok ? c.quote.hash : '')));
+    expect(hashes.size).toBe(SAMPLE_QUOTES.length);
+    expect(SAMPLE_QUOTES.length).toBeGreaterThanOrEqual(30);
+  });
+});
+
+describe('record validation', () => {
+  it.each([
+    [{ author: 'A' }, 'missing quote'],
+    [{ quote: 'Q' }, 'missing author'],
+    [{ quote: '   ', author: 'A' }, 'empty quote'],
+    [{ quote: 'Q', author: '' }, 'empty author'],
+    [{ quote: 'x'.repeat(2001), author: 'A' }, 'quote is 2001 characters, over the 2000 limit'],
+    [{ quote: 'Q', author: 'y'.repeat(201) }, 'author is 201 characters, over the 200 limit'],
+    ['just text', 'not an object with quote and author'],
+    [null, 'not an object with quote and author'],
+  ])('rejects %j: %s', (raw, reason) => {
+    expect(checkRecord(raw, 7)).toEqual({ ok: false, invalid: { index: 7, reason } });
+  });
+
+  it('trims text, ignores extra fields and keys by content', () => {
+    const a = checkRecord({ id: 1, quote: '  Be bold. ', author: 'Someone ' }, 0);
+    const b = checkRecord({ quote: 'BE   bold.', author: 'someone' }, 1);
+    expect(a.ok && a.quote.quote).toBe('Be bold.');
+    expect(a.ok && b.ok && a.quote.hash === b.quote.hash).toBe(true);
+  });
+});
+
+describe('Retry-After', () => {
+  it('reads seconds and HTTP dates', () => {
+    expect(parseRetryAfter('2')).toBe(2000);
+    expect(parseRetryAfter('0.5')).toBe(500);
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:03 GMT', now)).toBe(3000);
+    expect(parseRetryAfter(null)).toBeUndefined();
+    expect(parseRetryAfter('soon')).toBeUndefined();
+  });
+});
