@@ -47,8 +47,9 @@ export async function runUp(root: string, flags: UpFlags): Promise<number> {
   }
   const session = await openSession(root, flags);
   const { env, namespace, kube } = session;
-  const userSecrets = (await readSecrets(root, env)) ?? {};
-  const hasSecretsFile = Object.keys(userSecrets).length > 0;
+  const fromFile = await readSecrets(root, env);
+  const userSecrets = fromFile ?? {};
+  const hasSecretsFile = fromFile !== undefined;
 
   let builder: Builder | undefined;
   const build = flags.image === undefined && !flags.skipBuild;
@@ -95,7 +96,8 @@ export async function runUp(root: string, flags: UpFlags): Promise<number> {
 
   if (flags.dryRun && mode === 'text') {
     progress.info('plan:');
-    for (const line of describePlan(buildPlan(objects, { firstInstall: true }))) progress.info(`  ${line}`);
+    const firstInstall = (await readInventory(kube, namespace)) === undefined;
+    for (const line of describePlan(buildPlan(objects, { firstInstall }))) progress.info(`  ${line}`);
   }
 
   const result = await deploy(

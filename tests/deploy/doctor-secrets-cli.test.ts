@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { microk8sStatusYaml } from '../helpers/fake-bin.js';
@@ -89,5 +89,21 @@ describe('qctl secrets and up', () => {
     const data = harness.api.get('Secret', 'quotes-dev', 'quote-api-secrets')!.data as Record<string, string>;
     const decoded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
     expect(decoded).toEqual({ OPENAI_API_KEY: 'sk-from-stdin', API_TOKEN: 'tok en"1' });
+  });
+
+  it('edit re-encrypts what the editor saved, and leaves the file alone when the edit is malformed', async () => {
+    // The fake editor appends a line to the file it is given (its last argument).
+    const editor = join(harness.bins.dir, 'append-editor');
+    writeFileSync(editor, `#!${process.execPath}\nrequire('node:fs').appendFileSync(process.argv.at(-1), process.env.APPEND_LINE + '\\n');\n`);
+    chmodSync(editor, 0o755);
+    const ok = await harness.run(['secrets', 'edit', '--env', 'dev'], { env: { EDITOR: editor, APPEND_LINE: 'LOG_LEVEL=debug' } });
+    expect(ok.exitCode, String(ok.stderr)).toBe(0);
+    const list = await harness.run(['secrets', 'list', '--env', 'dev']);
+    expect(String(list.stdout).trim().split('\n')).toEqual(['API_TOKEN', 'LOG_LEVEL', 'OPENAI_API_KEY']);
+    const before = readFileSync(join(harness.project, 'secrets/dev.env.age'), 'utf8');
+    const bad = await harness.run(['secrets', 'edit', '--env', 'dev'], { env: { EDITOR: editor, APPEND_LINE: 'not a pair' } });
+    expect(bad.exitCode).toBe(2);
+    expect(String(bad.stderr)).toMatch(/secrets\/dev\.env\.age \(edited\) line 4: expected KEY=VALUE/);
+    expect(readFileSync(join(harness.project, 'secrets/dev.env.age'), 'utf8')).toBe(before);
   });
 });
