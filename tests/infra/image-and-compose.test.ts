@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { COMMANDS } from '../../app/main.js';
@@ -57,6 +58,15 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "build\/app\/main\.js"\]$/m);
     const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
     expect(Object.keys(COMMANDS)).toEqual(expect.arrayContaining([...cmd, 'serve', 'migrate', 'seed']));
+  });
+
+  it('copies every non-TypeScript file the app reads at runtime (tsc emits only .js)', () => {
+    const copied = [...dockerfile.matchAll(/cp -R (\S+) /g)].map((m) => m[1]!);
+    const assets = readdirSync(repoPath('app'), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile() && !entry.name.endsWith('.ts'))
+      .map((entry) => relative(repoPath(), join(entry.parentPath, entry.name)));
+    expect(assets.length).toBeGreaterThan(0);
+    for (const asset of assets) expect(copied.some((dir) => asset.startsWith(`${dir}/`)), asset).toBe(true);
   });
 
   it('.dockerignore keeps secrets and local state out of the build context', () => {
