@@ -20,7 +20,7 @@ let dummyjson: FakeDummyJson;
 const baseEnv = () => ({ VECTOR_INDEX: 'ivfflat', IVFFLAT_LISTS: '20', DATABASE_URL: undefined, OPENAI_API_KEY: undefined });
 const openaiEnv = () => ({ ...baseEnv(), OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.url, EMBEDDING_MAX_RETRIES: '1' });
 const count = async (sql: string, params: unknown[] = []) => Number((await pool.query<{ n: string }>(sql, params)).rows[0]!.n);
-const lines = (text: string) => text.split('\n').filter(Boolean);
+const lines = (text: unknown) => String(text).split('\n').filter(Boolean);
 
 beforeAll(async () => {
   [database, openai, dummyjson] = await Promise.all([startTestPostgres(), startFakeOpenAI(), startFakeDummyJson(loadSharedQuotes())]);
@@ -64,7 +64,7 @@ describe('qctl seed', () => {
     const resumed = await runQctl(args, { env: openaiEnv() });
     expect(resumed.stderr).not.toContain('qctl:');
     expect(resumed.exitCode).toBe(0);
-    const summary = JSON.parse(resumed.stdout) as Record<string, number>;
+    const summary = JSON.parse(String(resumed.stdout)) as Record<string, number>;
     expect(summary).toMatchObject({ fetched: 1454, new: 1423 - afterKill, skipped: 31 + afterKill, invalid: 0 });
     expect(summary.embeddingRequests).toBe(Math.ceil((1423 - afterKill) / 50));
     expect(openai.requests).toHaveLength(Math.ceil((1423 - afterKill) / 50));
@@ -93,7 +93,7 @@ describe('qctl seed', () => {
     ]);
     const result = await runQctl(['seed', '--database-url', database.url, '--source', '-', '--output', 'json'], { env: baseEnv(), input });
     expect(result.exitCode).toBe(0);
-    const summary = JSON.parse(result.stdout) as Record<string, unknown>;
+    const summary = JSON.parse(String(result.stdout)) as Record<string, unknown>;
     expect(summary).toMatchObject({
       mode: 'seed',
       source: 'standard input',
@@ -112,9 +112,9 @@ describe('qctl seed', () => {
   it('pages the DummyJSON API and prints plain progress and summary lines without a TTY', async () => {
     const result = await runQctl(['seed', '--database-url', database.url, '--dummyjson-url', dummyjson.url], { env: baseEnv() });
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toMatch(/seeded from DummyJSON \(http:\/\/127\.0\.0\.1:\d+\) with qctl-local-lexical-v1: fetched 1454, new 1423, skipped 31 \(duplicates\), invalid 0/);
-    expect(result.stdout).toMatch(/embedding requests 0, tokens \d+, elapsed [\d.]+s/);
-    expect(result.stderr).toMatch(/^seed: fetched \d+\/1454/m);
+    expect(String(result.stdout)).toMatch(/seeded from DummyJSON \(http:\/\/127\.0\.0\.1:\d+\) with qctl-local-lexical-v1: fetched 1454, new 1423, skipped 31 \(duplicates\), invalid 0/);
+    expect(String(result.stdout)).toMatch(/embedding requests 0, tokens \d+, elapsed [\d.]+s/);
+    expect(String(result.stderr)).toMatch(/^seed: fetched \d+\/1454/m);
     expect(result.stderr).not.toContain('\r');
     expect(dummyjson.requests.at(-1)).toMatchObject({ limit: 100, skip: 1400 });
   });
