@@ -80,7 +80,11 @@ export function readManifests(path: string): { files: Array<{ name: string; obje
         return;
       }
       const value = document.toJS() as unknown;
-      if (value !== null && value !== undefined) objects.push(value as KubeObject);
+      if (value === null || value === undefined) return;
+      // `kubectl get -o yaml` output wraps objects in a v1 List: check its items.
+      const list = value as { kind?: unknown; items?: unknown };
+      if (list.kind === 'List' && Array.isArray(list.items)) objects.push(...(list.items as KubeObject[]));
+      else objects.push(value as KubeObject);
     });
     files.push({ name, objects });
   }

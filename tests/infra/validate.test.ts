@@ -190,8 +190,10 @@ describe('files and messages', () => {
     writeFileSync(join(dir, 'a.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: n\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  namespace: n\n');
     writeFileSync(join(dir, 'nested', 'b.yml'), 'kind: [unclosed\n');
     writeFileSync(join(dir, 'ignored.txt'), 'not yaml');
+    writeFileSync(join(dir, 'list.yaml'), 'apiVersion: v1\nkind: List\nitems:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: c, namespace: n}}\n');
     const { files, issues } = readManifests(dir);
-    expect(files.map((f) => [f.name, f.objects.length])).toEqual([[join(dir, 'a.yaml'), 2], [join(dir, 'nested', 'b.yml'), 0]]);
+    expect(files.map((f) => [f.name, f.objects.length])).toEqual([[join(dir, 'a.yaml'), 2], [join(dir, 'list.yaml'), 1], [join(dir, 'nested', 'b.yml'), 0]]);
+    expect(files[1]!.objects[0]!.kind).toBe('ConfigMap');
     expect(issues).toEqual([expect.objectContaining({ rule: 'yaml', file: join(dir, 'nested', 'b.yml') })]);
   });
 });
