@@ -6,7 +6,7 @@ import { mergeStats, percentileCurve, sloSubject, summarizeLatency, type Stats }
 import type { HpaReport, LoadReport, StepReport } from './report-schema.js';
 
 /** Most requests sent before the clock starts to open connections (not counted; see HttpClient.warmUp). */
-export const WARM_UP_REQUESTS = 300;
+export const WARM_UP_REQUESTS = 3000;
 export const DEFAULT_SEND_GRACE_MS = 20;
 const WARM_UP_CONNECTIONS = 10;
 
@@ -93,8 +93,12 @@ export async function executeLoad(plan: LoadPlan, hooks: RunHooks = {}): Promise
   let stoppedEarly = false;
   const client = new HttpClient({ maxConnections: plan.maxInflight, timeoutMs: plan.timeoutMs });
   // At most half a second's worth of the first rate, so a gentle test never opens with a burst.
-  const warmUpRequests = Math.min(WARM_UP_REQUESTS, Math.max(1, Math.ceil(rates[0]! / 2)));
-  await client.warmUp(() => plan.scenario.next(), Math.min(plan.maxInflight, WARM_UP_CONNECTIONS, warmUpRequests), warmUpRequests, 1000);
+  // Connections: about what the rate needs at ~2 ms per answer, so the first second does not pay
+  // for handshakes either.
+  const firstRate = rates[0]!;
+  const warmUpRequests = Math.min(WARM_UP_REQUESTS, Math.max(1, Math.ceil(firstRate / 2)));
+  const warmUpConnections = Math.min(plan.maxInflight, warmUpRequests, Math.max(WARM_UP_CONNECTIONS, Math.min(64, Math.ceil(firstRate / 500))));
+  await client.warmUp(() => plan.scenario.next(), warmUpConnections, warmUpRequests, 1000);
   const startedAt = Date.now();
   hooks.watcher?.start(startedAt);
 
