@@ -22,6 +22,8 @@ export interface AppConfig {
   corsOrigins: string[];
   logLevel: LogLevel;
   cacheTtlSeconds: number;
+  /** With Redis: seconds a search result may also live in the process (0: Redis only). */
+  cacheLocalTtlSeconds: number;
   dbPoolMax: number;
   /** Seconds /readyz reports "not ready" before the server stops accepting on SIGTERM. */
   shutdownDrainSeconds: number;
@@ -105,6 +107,7 @@ const envSchema = z.object({
     .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'must be one of fatal, error, warn, info, debug, trace, silent' }).optional())
     .transform((v) => v ?? 'info'),
   CACHE_TTL_SECONDS: int(1, 7 * 24 * 3600, 300),
+  CACHE_LOCAL_TTL_SECONDS: int(0, 3600, 10),
   DB_POOL_MAX: int(1, 200, 10),
   SHUTDOWN_DRAIN_SECONDS: int(0, 300, 0),
 });
@@ -142,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     corsOrigins,
     logLevel: e.LOG_LEVEL as LogLevel,
     cacheTtlSeconds: e.CACHE_TTL_SECONDS,
+    cacheLocalTtlSeconds: e.CACHE_LOCAL_TTL_SECONDS,
     dbPoolMax: e.DB_POOL_MAX,
     shutdownDrainSeconds: e.SHUTDOWN_DRAIN_SECONDS,
   };

@@ -65,7 +65,17 @@ export async function startService(config: AppConfig, options: StartOptions = {}
   const embedder =
     options.embedder ?? createEmbeddingProvider(config, log, { metrics, baseBackoffMs: options.embeddingBackoffMs });
   const repository = new QuoteRepository(pool);
-  const search = new SearchService({ repository, embedder, cache, metrics, ttlSeconds: config.cacheTtlSeconds });
+  // With Redis, hot results also stay a few seconds in the process: a hit then costs no round trip.
+  const local = config.redisUrl && config.cacheLocalTtlSeconds > 0 ? new MemoryCache(5_000) : undefined;
+  const search = new SearchService({
+    repository,
+    embedder,
+    cache,
+    metrics,
+    ttlSeconds: config.cacheTtlSeconds,
+    local,
+    localTtlSeconds: config.cacheLocalTtlSeconds,
+  });
   const readiness = new Readiness(pool, cache, await latestMigrationVersion());
 
   const app = await buildServer({ config, repository, search, embedder, cache, metrics, readiness }, log);

@@ -5,7 +5,7 @@
  *     returning constant JSON (same process, same settings, same load tool: wrk);
  *   - p50/p99 of uncached search (every query new) at a constant 100 req/s, open loop.
  * Processes: this one (orchestrates, generates the open-loop load), one for PGlite, one for
- * the API + bare route, and wrk. Options via env: BENCH_SECONDS per wrk run (default 5; the open-loop
+ * the API + bare route, one for the API with a Redis cache (and redis-server), and wrk. Options via env: BENCH_SECONDS per wrk run (default 5; the open-loop
  * run lasts twice that), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -22,6 +22,7 @@ import { LocalEmbedder } from '../app/embeddings/local.js';
 import { contentHash, embeddingText } from '../app/quotes/quote-text.js';
 import { freePort } from '../tests/helpers/ports.js';
 import { loadSharedQuotes, repoPath } from '../tests/helpers/quotes-fixture.js';
+import { startRedisServer } from '../tests/helpers/redis-server.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -30,6 +31,7 @@ const UNCACHED_RATE = 100;
 const CACHED_QUERIES = ['love', 'courage and fear', 'the meaning of life', 'imagination knowledge', 'hard work success', 'patience', 'friendship', 'wisdom of silence', 'ocean heart', 'time is money'];
 
 const children: ChildProcess[] = [];
+const cleanups: (() => Promise<void>)[] = [];
 
 async function main(): Promise<void> {
   console.log(`bench:api — ${ROUNDS} rounds of ${SECONDS}s wrk runs, ${CONNECTIONS} connections, node ${process.version}`);
@@ -43,9 +45,23 @@ async function main(): Promise<void> {
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
   });
+  // The same API with Redis as its cache (the multi-replica setup), in a process of its own.
+  const redis = await startRedisServer();
+  cleanups.push(() => redis.stop());
+  const { api: apiRedis } = await startChild<{ api: string; bare: string }>('bench/api/servers.ts', {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redis.url,
+    PORT: String(await freePort()),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+  });
 
   const ids = loaded.ids;
-  for (const q of CACHED_QUERIES) await fetchOk(`${api}/quotes/search?q=${encodeURIComponent(q)}`); // warm the cache
+  for (const q of CACHED_QUERIES) {
+    // Warm both caches.
+    await fetchOk(`${api}/quotes/search?q=${encodeURIComponent(q)}`);
+    await fetchOk(`${apiRedis}/quotes/search?q=${encodeURIComponent(q)}`);
+  }
   await fetchOk(`${bare}/bare`);
 
   const scripts = await mkdtemp(join(tmpdir(), 'qctl-bench-'));
@@ -62,13 +78,16 @@ async function main(): Promise<void> {
     // Rounds of (bare, cached search, by id) so that load from other processes on the machine
     // hits all three alike; each ratio is against the bare run of its own round, and the
     // table reports medians.
-    const rounds: { bare: number; cached: number; byId: number }[] = [];
+    const rounds: { bare: number; cached: number; cachedRedis: number; byId: number }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const bareRps = await wrk(`${bare}/bare`, bareScript);
       const cachedRps = await wrk(`${api}/quotes/search`, searchScript);
+      const cachedRedisRps = await wrk(`${apiRedis}/quotes/search`, searchScript);
       const byIdRps = await wrk(`${api}/quotes/1`, idScript);
-      rounds.push({ bare: bareRps, cached: cachedRps, byId: byIdRps });
-      console.log(`round ${round + 1}: bare ${fmt(bareRps)}, cached search ${fmt(cachedRps)}, GET /quotes/:id ${fmt(byIdRps)} req/s`);
+      rounds.push({ bare: bareRps, cached: cachedRps, cachedRedis: cachedRedisRps, byId: byIdRps });
+      console.log(
+        `round ${round + 1}: bare ${fmt(bareRps)}, cached search ${fmt(cachedRps)} (Redis: ${fmt(cachedRedisRps)}), GET /quotes/:id ${fmt(byIdRps)} req/s`,
+      );
     }
     const uncached = await openLoop(api, UNCACHED_RATE, SECONDS * 2);
 
@@ -77,9 +96,12 @@ async function main(): Promise<void> {
     const byIdRps = median(rounds.map((r) => r.byId));
     const cachedRatio = median(rounds.map((r) => r.cached / r.bare));
     const byIdRatio = median(rounds.map((r) => r.byId / r.bare));
+    const cachedRedisRps = median(rounds.map((r) => r.cachedRedis));
+    const cachedRedisRatio = median(rounds.map((r) => r.cachedRedis / r.bare));
     const rows: [string, string, string, string][] = [
       ['bare fastify constant JSON', `${fmt(baseline)} req/s`, '1.00×', `median of ${ROUNDS} rounds`],
-      ['cached search', `${fmt(cachedRps)} req/s`, `${cachedRatio.toFixed(2)}×`, `target ≥ 0.50× ${cachedRatio >= 0.5 ? 'MET' : 'MISSED'}`],
+      ['cached search (in-process cache)', `${fmt(cachedRps)} req/s`, `${cachedRatio.toFixed(2)}×`, `target ≥ 0.50× ${cachedRatio >= 0.5 ? 'MET' : 'MISSED'}`],
+      ['cached search, Redis cache', `${fmt(cachedRedisRps)} req/s`, `${cachedRedisRatio.toFixed(2)}×`, 'one Redis GET per request (multi-replica setup)'],
       ['GET /quotes/:id', `${fmt(byIdRps)} req/s`, `${byIdRatio.toFixed(2)}×`, 'one PGlite query each (single-backend WASM Postgres)'],
       [
         `uncached search @ ${UNCACHED_RATE} req/s`,
@@ -225,4 +247,5 @@ try {
   await main();
 } finally {
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  await Promise.allSettled(cleanups.map((c) => c()));
 }

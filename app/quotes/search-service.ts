@@ -21,6 +21,12 @@ export interface SearchServiceOptions {
   ttlSeconds: number;
   /** How long a "stored vectors match the model" verdict is trusted before re-checking. */
   modelCheckTtlMs?: number;
+  /**
+   * With a shared cache (Redis): an in-process first tier for search results, so hot
+   * queries skip the network round trip. Entries live at most `localTtlSeconds`.
+   */
+  local?: MemoryCache;
+  localTtlSeconds?: number;
 }
 
 /**
@@ -32,7 +38,10 @@ export class SearchService {
   private readonly repository: QuoteRepository;
   private readonly embedder: EmbeddingProvider;
   private readonly cache: Cache;
+  /** The in-process tier: the cache itself without Redis, else the optional first tier. */
   private readonly memory?: MemoryCache;
+  private readonly shared: boolean;
+  private readonly localTtlSeconds: number;
   private readonly metrics?: Pick<AppMetrics, 'cache'>;
   private readonly ttlSeconds: number;
   private readonly modelCheckTtlMs: number;
@@ -43,7 +52,9 @@ export class SearchService {
     this.repository = options.repository;
     this.embedder = options.embedder;
     this.cache = options.cache;
-    this.memory = options.cache.kind === 'memory' ? (options.cache as MemoryCache) : undefined;
+    this.shared = options.cache.kind !== 'memory';
+    this.memory = this.shared ? options.local : (options.cache as MemoryCache);
+    this.localTtlSeconds = Math.min(options.localTtlSeconds ?? 10, options.ttlSeconds);
     this.metrics = options.metrics;
     this.ttlSeconds = options.ttlSeconds;
     this.modelCheckTtlMs = options.modelCheckTtlMs ?? 30_000;
@@ -60,14 +71,27 @@ export class SearchService {
     const identity = `${this.embedder.model}\u0000${request.limit}\u0000${author}\u0000${query}`;
     // In process the identity itself is the key (no hashing on the hot path); Redis gets a
     // fixed-length digest so long queries do not make long keys.
-    const key = this.memory ? `search:${identity}` : `search:v1:${digest(identity)}`;
-
-    const cached = this.memory ? this.memoryHit(key) : await this.cacheGet('search', key);
-    if (cached !== undefined) return cached;
+    const localKey = `search:${identity}`;
+    const local = this.memory?.getSync(localKey);
+    if (local !== undefined) {
+      this.metrics?.cache('search', 'hit');
+      return local;
+    }
+    let key = localKey;
+    if (this.shared) {
+      key = `search:v1:${digest(identity)}`;
+      const cached = await this.cacheGet('search', key);
+      if (cached !== undefined) {
+        void this.memory?.set(localKey, cached, this.localTtlSeconds);
+        return cached;
+      }
+    } else {
+      this.metrics?.cache('search', 'miss');
+    }
 
     const pending = this.inFlight.get(key);
     if (pending) return pending;
-    const work = this.searchUncached(query, request.limit, author || undefined, key).finally(() => this.inFlight.delete(key));
+    const work = this.searchUncached(query, request.limit, author || undefined, key, localKey).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, work);
     return work;
   }
@@ -76,13 +100,7 @@ export class SearchService {
     return JSON.parse(await this.searchJson(request)) as ScoredQuote[];
   }
 
-  private memoryHit(key: string): string | undefined {
-    const value = this.memory!.getSync(key);
-    this.metrics?.cache('search', value === undefined ? 'miss' : 'hit');
-    return value;
-  }
-
-  private async searchUncached(query: string, limit: number, author: string | undefined, key: string): Promise<string> {
+  private async searchUncached(query: string, limit: number, author: string | undefined, key: string, localKey: string): Promise<string> {
     const [vector, authors] = await Promise.all([
       this.queryVector(query),
       author ? this.repository.resolveAuthors(author) : Promise.resolve(undefined),
@@ -90,7 +108,12 @@ export class SearchService {
     await this.verifyStoredModel();
     const rows = authors && authors.length === 0 ? [] : await this.repository.search({ vector, model: this.embedder.model, limit, authors });
     const json = JSON.stringify(rows.map((r) => ({ id: r.id, quote: r.quote, author: r.author, score: round(r.score) })));
-    void this.cacheSet('search', key, json);
+    if (this.shared) {
+      void this.cacheSet('search', key, json);
+      void this.memory?.set(localKey, json, this.localTtlSeconds);
+    } else {
+      void this.memory!.set(localKey, json, this.ttlSeconds);
+    }
     return json;
   }
 

@@ -55,6 +55,22 @@ describe('Redis cache', () => {
     }
   });
 
+  it('serves a repeated hot query from the in-process tier without a Redis round trip', async () => {
+    const client = new Redis(redis.url);
+    const gets = async () => Number(/cmdstat_get:calls=(\d+)/.exec(await client.info('commandstats'))?.[1] ?? 0);
+    try {
+      const first = await getJson(`${service.url}/quotes/search?q=enterprise%20hard%20work`);
+      const before = await gets();
+      const again = await getJson(`${service.url}/quotes/search?q=enterprise%20hard%20work`);
+      expect(again.body).toEqual(first.body);
+      expect(await gets()).toBe(before);
+      // Another process (a second replica) still finds it in Redis.
+      expect(await client.keys('quotes:search:v1:*')).toHaveLength(2);
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it('keeps answering quickly when Redis hangs (fail-open on a timeout)', async () => {
     process.kill(redis.pid, 'SIGSTOP');
     paused = true;
@@ -77,12 +93,15 @@ describe('Redis cache', () => {
     expect((await getJson(`${service.url}/quotes/search?q=heart%20ocean`)).status).toBe(200);
     await redis.stop(true); // SIGKILL
     const errorsBefore = await cacheCount('search', 'error');
-    for (const q of ['heart%20ocean', 'thinking%20capital%20enterprise', 'love']) {
+    // Queries not yet in the in-process tier, so each one goes to (the dead) Redis first.
+    for (const q of ['thinking%20capital%20enterprise', 'love', 'heart%20depths%20ocean']) {
       const { status, body } = await getJson(`${service.url}/quotes/search?q=${q}`);
       expect(status).toBe(200);
       expect(body.length).toBeGreaterThan(0);
     }
     expect(await cacheCount('search', 'error')).toBeGreaterThanOrEqual(errorsBefore + 3);
+    // A result the process already holds is still served from its own tier.
+    expect((await getJson(`${service.url}/quotes/search?q=heart%20ocean`)).status).toBe(200);
     const ready = await getJson(`${service.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(ready.body.cache).toEqual({ kind: 'redis', state: 'down' });
