@@ -1,0 +1,104 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runQctl } from '../helpers/cli.js';
+import { freePort } from '../helpers/ports.js';
+import { commandOf, descendants, isAlive, startDevProcess, type DevProcess } from './dev-process.js';
+
+const started: DevProcess[] = [];
+afterAll(async () => {
+  // Only if a test failed midway: stop what we started, by PID.
+  for (const dev of started) if (dev.child.exitCode === null) dev.child.kill('SIGKILL');
+});
+
+async function getJson(url: string): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(url);
+  return { status: response.status, body: await response.json().catch(() => undefined) };
+}
+
+describe('qctl dev', () => {
+  it('serves the seeded API on embedded Postgres and exits 0 on SIGTERM leaving no processes', { timeout: 240_000 }, async () => {
+    const port = await freePort();
+    const dev = await startDevProcess(['--ephemeral', '--quotes', '../shared/data/quotes.json', '--port', String(port)]);
+    started.push(dev);
+    expect(dev.ready).toMatchObject({
+      url: `http://127.0.0.1:${port}`,
+      metrics: `http://127.0.0.1:${port}/metrics`,
+      dataDir: null,
+      cache: 'memory',
+      embeddings: 'qctl-local-lexical-v1',
+      seeded: { new: 1423, fallback: false },
+    });
+    expect((await getJson(`${dev.ready.url}/readyz`)).status).toBe(200);
+    const search = await getJson(`${dev.ready.url}/quotes/search?q=${encodeURIComponent('courage and fear')}&limit=5`);
+    expect(search.status).toBe(200);
+    const results = (Array.isArray(search.body) ? search.body : (search.body as { results: unknown[] }).results) as { quote: string }[];
+    expect(results.length).toBeGreaterThan(0);
+    expect(results.some((r) => /courage|fear/i.test(r.quote))).toBe(true);
+    const metrics = await fetch(dev.ready.metrics).then((r) => r.text());
+    expect(metrics).toContain('http_requests_total');
+
+    const pid = dev.child.pid!;
+    const below = descendants(pid).map((child) => ({ pid: child, command: commandOf(child) }));
+    dev.child.kill('SIGTERM');
+    const result = await dev.child;
+    expect(result.exitCode).toBe(0);
+    expect(dev.stderr()).toContain('qctl dev: stopped');
+    // Helpers such as tsx's esbuild service end when their parent's pipe closes; give them a moment.
+    for (let i = 0; i < 50 && below.some((p) => isAlive(p.pid)); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(below.filter((p) => isAlive(p.pid))).toEqual([]);
+  });
+
+  it('names the busy port and the --port flag, exit 2', async () => {
+    const port = await freePort();
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    try {
+      const result = await runQctl(['dev', '--ephemeral', '--port', String(port)]);
+      expect(result.exitCode).toBe(2);
+      expect(String(result.stderr).trim()).toBe(
+        `qctl: port ${port} is already in use: stop whatever listens there or pick another with --port, e.g. --port ${port + 1}`,
+      );
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('falls back to the built-in sample offline, keeps data across restarts, and qctl seed targets it', { timeout: 240_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'qctl-dev-'));
+    const devDir = join(dir, 'dev');
+    const offline = `http://127.0.0.1:${await freePort()}`; // nothing listens: like being offline
+    const env = { VECTOR_INDEX: 'ivfflat', IVFFLAT_LISTS: '10' }; // quick to build; HNSW is the first test's
+    try {
+      const first = await startDevProcess(['--dev-dir', devDir, '--port', String(await freePort()), '--dummyjson-url', offline], env);
+      started.push(first);
+      expect(first.ready.dataDir).toBe(join(devDir, 'pgdata'));
+      expect(first.ready.seeded).toMatchObject({ fallback: true, source: 'the built-in sample' });
+      expect(first.stderr()).toMatch(/warning: cannot fetch quotes from .*; loaded the small built-in sample instead\. For the full set, run `qctl seed`/);
+      const sampleSize = first.ready.seeded!.new;
+
+      // `qctl seed` with no database URL loads into the running dev database.
+      const seeded = await runQctl(['seed', '--dev-dir', devDir, '--source', 'sample', '--output', 'json'], { env: { ...env, DATABASE_URL: undefined } });
+      expect(seeded.exitCode).toBe(0);
+      expect(JSON.parse(String(seeded.stdout))).toMatchObject({ new: 0, skipped: sampleSize });
+
+      first.child.kill('SIGINT'); // Ctrl-C
+      expect((await first.child).exitCode).toBe(0);
+      expect(existsSync(join(devDir, 'state.json'))).toBe(false);
+
+      const second = await startDevProcess(['--dev-dir', devDir, '--port', String(await freePort()), '--dummyjson-url', offline], env);
+      started.push(second);
+      expect(second.ready.seeded).toBeNull();
+      const page = await getJson(`${second.ready.url}/quotes?limit=100`);
+      expect(page.status).toBe(200);
+      expect(JSON.stringify(page.body)).toContain('Simplify, simplify.');
+      second.child.kill('SIGTERM');
+      expect((await second.child).exitCode).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
