@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ApiException, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, VersionApi } from '@kubernetes/client-node';
+// Not re-exported by the package index; needed to convert between wire JSON and the client's models.
+import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { execa } from 'execa';
 import { QctlError, usageError } from '../cli/errors.js';
 import type { DeployFlavour } from './clusters.js';
@@ -109,10 +111,28 @@ export function isNotFound(error: unknown): boolean {
   return error instanceof ApiException && error.code === 404;
 }
 
-/** Plain JSON (client-node returns class instances with Date fields). */
-function plain<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
+/**
+ * client-node serializes request bodies through its typed models, which rename some fields
+ * (a NetworkPolicy rule's `from` is `_from` in the model): a plain JSON object would silently
+ * lose them (an ingress rule without `from` admits everyone). So objects are converted into
+ * the model before a call and back into wire JSON after it. Kinds the client has no model for
+ * (ServiceMonitor, ...) pass through unchanged.
+ */
+function modelType(apiVersion: string, kind: string): string {
+  const version = apiVersion.includes('/') ? apiVersion.split('/')[1]! : apiVersion;
+  return `${version.charAt(0).toUpperCase()}${version.slice(1)}${kind}`;
 }
+
+function toModel(object: KubeObject): KubeObject {
+  return ObjectSerializer.deserialize(structuredClone(object), modelType(object.apiVersion, object.kind), '') as KubeObject;
+}
+
+function toWire<T>(value: unknown, apiVersion: string | undefined, kind: string | undefined): T {
+  const serialized = apiVersion && kind ? ObjectSerializer.serialize(value, modelType(apiVersion, kind), '') : value;
+  return JSON.parse(JSON.stringify(serialized)) as T;
+}
+
+type Typed = { apiVersion?: string; kind?: string };
 
 /** KubernetesObjectApi with its discovery lookup made public (is a kind served?). */
 class ObjectApi extends KubernetesObjectApi {
@@ -166,7 +186,7 @@ export class Kube {
   async read(ref: ObjectRef): Promise<KubeObject | undefined> {
     try {
       const object = await this.objects.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } });
-      return plain(object) as unknown as KubeObject;
+      return toWire<KubeObject>(object, (object as Typed).apiVersion ?? ref.apiVersion, (object as Typed).kind ?? ref.kind);
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw new QctlError(`cannot read ${describeRef(ref)}: ${apiErrorMessage(error)}`, 1);
@@ -177,14 +197,14 @@ export class Kube {
   async apply(object: KubeObject, options: { dryRun?: boolean } = {}): Promise<KubeObject> {
     try {
       const result = await this.objects.patch(
-        structuredClone(object),
+        toModel(object),
         undefined,
         options.dryRun ? 'All' : undefined,
         FIELD_MANAGER,
         true,
         PatchStrategy.ServerSideApply,
       );
-      return plain(result) as unknown as KubeObject;
+      return toWire<KubeObject>(result, (result as Typed).apiVersion ?? object.apiVersion, (result as Typed).kind ?? object.kind);
     } catch (error) {
       throw new QctlError(`apply ${describeRef({ ...object.metadata, apiVersion: object.apiVersion, kind: object.kind })} failed: ${apiErrorMessage(error)}`, 1);
     }
@@ -193,7 +213,8 @@ export class Kube {
   async list(apiVersion: string, kind: string, namespace?: string, selectors: { label?: string; field?: string } = {}): Promise<KubeObject[]> {
     try {
       const result = await this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, selectors.field, selectors.label);
-      return plain(result.items) as unknown as KubeObject[];
+      const list = toWire<{ items?: KubeObject[] }>(result, (result as Typed).apiVersion ?? apiVersion, (result as Typed).kind ?? `${kind}List`);
+      return list.items ?? [];
     } catch (error) {
       if (isNotFound(error)) return [];
       throw new QctlError(`cannot list ${kind}${namespace ? ` in ${namespace}` : ''}: ${apiErrorMessage(error)}`, 1);

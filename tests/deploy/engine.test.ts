@@ -5,6 +5,8 @@ import { Kube, resolveKubeTarget } from '../../bin/deploy/kube.js';
 import type { KubeObject } from '../../bin/deploy/objects.js';
 import { Progress } from '../../bin/deploy/progress.js';
 import { FakeKubeApi, podFor, readyStatus, startFakeKubeApi, warningEvent } from '../helpers/fake-kube-api.js';
+import { synthesize } from '../../infra/main.js';
+import { normalizeForDiff } from '../../bin/deploy/text-diff.js';
 import { SAMPLE_NAMESPACE, sampleObjects } from './sample-objects.js';
 
 let api: FakeKubeApi;
@@ -224,5 +226,20 @@ describe('deploy engine against a fake Kubernetes API', () => {
     const result = deploy(kube, objects, options(), new Progress('json', true));
     await expect(result).rejects.toThrow(/does not serve ServiceMonitor \(monitoring.coreos.com\/v1\).*kube-prometheus-stack/);
     expect(api.mutations()).toEqual([]);
+  });
+  it('sends every synthesized object to the API server unchanged (no field lost in the client models)', async () => {
+    for (const env of ['dev', 'prod']) {
+      const synth = await synthesize({ env, cluster: 'microk8s', image: '127.0.0.1:32000/quote-api:abc', config: false });
+      const objects = synth.objects as KubeObject[];
+      const result = await run(objects, { env, namespace: synth.namespace });
+      expect(result.error).toBeUndefined();
+      for (const object of objects) {
+        const stored = api.get(object.kind, object.metadata.namespace, object.metadata.name);
+        expect(normalizeForDiff(stored), `${object.kind} ${object.metadata.name}`).toEqual(normalizeForDiff(object));
+      }
+      // The field that the client's NetworkPolicy model renames (from -> _from) arrives intact.
+      const policy = api.list('NetworkPolicy', synth.namespace).find((p) => JSON.stringify(p.spec).includes('"from"'));
+      expect(policy).toBeDefined();
+    }
   });
 });
