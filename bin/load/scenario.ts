@@ -16,9 +16,19 @@ export interface Scenario extends RequestSource {
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
 
+/** Fisher-Yates: every order equally likely (sorting by a random comparator is not). */
+function shuffled<T>(items: T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
 /** Cycles through pre-built requests: choosing costs an array read, not an allocation. */
 function cycle(specs: RequestSpec[], shuffle: boolean): () => RequestSpec {
-  const list = shuffle ? [...specs].sort(() => Math.random() - 0.5) : specs;
+  const list = shuffle ? shuffled(specs) : specs;
   let i = 0;
   return () => {
     const spec = list[i]!;
