@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { EmbeddingUnavailableError } from './embeddings/provider.js';
 import { HttpError } from './errors.js';
 import type { Logger } from './observability/logger.js';
@@ -35,7 +35,20 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
   const { metrics } = ctx;
   // Checked once: building the access-log fields costs time even when the level drops them.
   const logRequests = log.isLevelEnabled('info');
+  // Each request is recorded once: by onResponse, or by onRequestAbort when the client went
+  // away first (status 499, as nginx logs it), so the in-flight gauge never leaks.
+  const started = new WeakMap<object, number>();
+  const record = (request: FastifyRequest, status: number) => {
+    const start = started.get(request);
+    if (start === undefined) return false;
+    started.delete(request);
+    metrics.httpInFlight.dec();
+    metrics.observeHttp(request.method, request.routeOptions.url ?? 'unmatched', status, (performance.now() - start) / 1000);
+    return true;
+  };
+
   app.addHook('onRequest', (request, reply, done) => {
+    started.set(request, performance.now());
     metrics.httpInFlight.inc();
     reply.header('x-request-id', request.id);
     // Invalid UTF-8 in percent-encoding (e.g. %FF) must be a 400, not a silently mangled query.
@@ -51,13 +64,18 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {
-    metrics.httpInFlight.dec();
     // The route template (never the raw path) keeps label cardinality bounded.
     const route = request.routeOptions.url ?? 'unmatched';
-    const seconds = reply.elapsedTime / 1000;
-    metrics.observeHttp(request.method, route, reply.statusCode, seconds);
+    if (!record(request, reply.statusCode)) return done();
     if (logRequests && (!QUIET_ROUTES.has(route) || reply.statusCode >= 400)) {
       request.log.info({ method: request.method, route, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+    }
+    done();
+  });
+
+  app.addHook('onRequestAbort', (request, done) => {
+    if (record(request, 499) && logRequests) {
+      request.log.info({ method: request.method, route: request.routeOptions.url ?? 'unmatched', url: request.url, status: 499 }, 'client closed the request');
     }
     done();
   });

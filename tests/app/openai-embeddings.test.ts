@@ -116,6 +116,19 @@ describe('search through the service when the embeddings server fails', () => {
     expect(await metric(/quotes_embedding_requests_total\{provider="openai",outcome="success"\} (\d+)/)).toBeGreaterThanOrEqual(1);
   });
 
+  it('records a request the client abandoned, and the in-flight gauge returns to zero', async () => {
+    openai.delayMs = 1_000;
+    const controller = new AbortController();
+    const abandoned = fetch(`${service.url}/quotes/search?q=abandoned%20midway`, { signal: controller.signal }).catch((e: Error) => e);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await metric(/^http_requests_in_flight (\d+)/m)).toBe(2); // the abandoned search and this scrape
+    controller.abort();
+    expect(await abandoned).toBeInstanceOf(Error);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await metric(/^http_requests_in_flight (\d+)/m)).toBe(1); // only this scrape
+    expect(await metric(/http_requests_total\{method="GET",route="\/quotes\/search",status="499"\} (\d+)/)).toBe(1);
+  });
+
   it('answers 503 with a clear message while the server fails, but still serves cached results', async () => {
     const cached = await getJson(`${service.url}/quotes/search?q=hard%20work%20solution`);
     expect(cached.status).toBe(200);
