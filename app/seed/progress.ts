@@ -83,7 +83,8 @@ export function formatSeedSummary(s: SeedSummary): string[] {
   const lines = [
     `seeded from ${s.source} with ${s.model}: fetched ${s.fetched}, new ${s.new}, skipped ${s.skipped} (duplicates), invalid ${s.invalid}` +
       (s.filled ? `, filled ${s.filled} missing embeddings` : ''),
-    `embedding requests ${s.embeddingRequests}, tokens ${s.tokens}, elapsed ${(s.elapsedMs / 1000).toFixed(2)}s, vector index ${s.vectorIndex}`,
+    `embedding requests ${s.embeddingRequests}, tokens ${s.tokens}, elapsed ${(s.elapsedMs / 1000).toFixed(2)}s, vector index ${s.vectorIndex}` +
+      (s.vectorIndex === 'unchanged' ? '' : ` (${(s.indexElapsedMs / 1000).toFixed(2)}s)`),
   ];
   const shown = s.invalidRecords.slice(0, 20);
   for (const r of shown) lines.push(`  invalid record #${r.index}: ${r.reason}`);

@@ -44,6 +44,8 @@ export interface SeedSummary {
   /** Stored quotes whose embedding comes from another model: `--reembed` moves them to this one. */
   otherModelRows: number;
   vectorIndex: 'created' | 'rebuilt' | 'unchanged';
+  /** Part of elapsedMs spent building the vector index (0 when it was unchanged). */
+  indexElapsedMs: number;
   elapsedMs: number;
 }
 
@@ -94,6 +96,7 @@ export async function seedQuotes(options: SeedOptions): Promise<SeedSummary> {
     tokens: 0,
     otherModelRows: 0,
     vectorIndex: 'unchanged',
+    indexElapsedMs: 0,
     elapsedMs: 0,
   };
   const progress: SeedProgress = { phase: 'loading', fetched: 0, embedded: 0, inserted: 0, skipped: 0, invalid: 0 };
@@ -217,7 +220,9 @@ export async function seedQuotes(options: SeedOptions): Promise<SeedSummary> {
 
   progress.phase = 'indexing';
   report();
+  const indexStarted = performance.now();
   summary.vectorIndex = await ensureVectorIndex(pool, options.vectorIndex ?? { kind: 'hnsw' });
+  summary.indexElapsedMs = Math.round(performance.now() - indexStarted);
   const { rows: other } = await pool.query<{ n: string }>(
     'SELECT count(*) AS n FROM quotes WHERE embedding IS NOT NULL AND embedding_model IS DISTINCT FROM $1',
     [provider.model],
