@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { synthesize } from '../../infra/main.js';
+import { deployFlavour } from '../../bin/deploy/clusters.js';
+import { imageRef, shipCommands } from '../../bin/deploy/ship.js';
 import { checkGeneratedReferences, findSecretReferences, GENERATED_SECRETS } from '../../bin/deploy/credentials.js';
 import type { KubeObject, ObjectRef } from '../../bin/deploy/objects.js';
 import { buildPlan, phaseOf, planPrune, teardownOrder } from '../../bin/deploy/plan.js';
@@ -142,5 +144,34 @@ describe('yamlDiff', () => {
     expect(lines).toContain('-   A: (8 bytes)');
     expect(lines).toContain('+   A: (16 bytes)');
     expect(lines.join('\n')).not.toContain('c2VjcmV0');
+  });
+});
+
+describe('shipping commands per cluster flavour', () => {
+  const ref = (flavour: string, registry?: string) => imageRef(deployFlavour(flavour), 'abc123def456', registry);
+  const ship = (flavour: string, builder: 'docker' | 'podman', context: string, extra: { microk8sMode?: 'push' | 'import'; registry?: string } = {}) =>
+    shipCommands(ref(flavour, extra.registry), { flavour: deployFlavour(flavour), builder, context, archive: '/tmp/i.tar', ...extra }).map((s) => [s.command, ...s.args].join(' '));
+
+  it('never uses localhost or latest for microk8s', () => {
+    expect(ref('microk8s')).toBe('127.0.0.1:32000/quote-api:abc123def456');
+    expect(ship('microk8s', 'docker', 'microk8s', { microk8sMode: 'push' })).toEqual(['docker push 127.0.0.1:32000/quote-api:abc123def456']);
+    expect(ship('microk8s', 'podman', 'microk8s', { microk8sMode: 'push' })).toEqual(['podman push --tls-verify=false 127.0.0.1:32000/quote-api:abc123def456']);
+    expect(ship('microk8s', 'docker', 'microk8s', { microk8sMode: 'import' })).toEqual([
+      'docker save -o /tmp/i.tar 127.0.0.1:32000/quote-api:abc123def456',
+      'microk8s ctr image import /tmp/i.tar',
+    ]);
+  });
+
+  it('loads into kind, minikube and k3d by the cluster name in the context; archives without docker', () => {
+    expect(ship('kind', 'docker', 'kind-dev')).toEqual(['kind load docker-image quote-api:abc123def456 --name dev']);
+    expect(ship('kind', 'podman', 'kind-dev')).toEqual(['podman save -o /tmp/i.tar quote-api:abc123def456', 'kind load image-archive /tmp/i.tar --name dev']);
+    expect(ship('minikube', 'docker', 'minikube')).toEqual(['minikube image load quote-api:abc123def456 -p minikube']);
+    expect(ship('k3d', 'docker', 'k3d-lab')).toEqual(['k3d image import quote-api:abc123def456 -c lab']);
+    expect(ship('docker-desktop', 'docker', 'docker-desktop')).toEqual([]);
+  });
+
+  it('pushes to --registry for generic clusters and requires it', () => {
+    expect(ship('generic', 'docker', 'prod', { registry: 'ghcr.io/acme/' })).toEqual(['docker push ghcr.io/acme/quote-api:abc123def456']);
+    expect(() => ref('generic')).toThrow(/--cluster generic needs --registry HOST/);
   });
 });
