@@ -62,10 +62,27 @@ async function openPortForward(namespace: string, context?: string): Promise<Env
   if (!podName) throw usageError(`no ready ${API_NAME} pod in ${namespace} to port-forward to: run \`qctl status\`, or give the URL explicitly`);
   const forward = new PortForward(kc, true);
   const sockets = new Set<Socket>();
+  const webSockets = new Set<{ close(): void }>();
+  // One WebSocket per forwarded TCP connection; each is closed with its connection, and all with the forward.
   const server: Server = createServer((socket) => {
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    forward.portForward(namespace, podName!, [8080], socket, null, socket).catch(() => socket.destroy());
+    let webSocket: { close(): void } | undefined;
+    socket.on('close', () => {
+      sockets.delete(socket);
+      if (webSocket) {
+        webSockets.delete(webSocket);
+        webSocket.close();
+      }
+    });
+    forward.portForward(namespace, podName!, [8080], socket, null, socket).then(
+      (opened) => {
+        webSocket = typeof opened === 'function' ? (opened() ?? undefined) : opened;
+        if (!webSocket) return;
+        if (socket.destroyed) webSocket.close();
+        else webSockets.add(webSocket);
+      },
+      () => socket.destroy(),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -79,6 +96,7 @@ async function openPortForward(namespace: string, context?: string): Promise<Env
     own: true,
     close: async () => {
       for (const socket of sockets) socket.destroy();
+      for (const webSocket of webSockets) webSocket.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

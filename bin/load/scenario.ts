@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { usageError } from '../cli/errors.js';
-import type { RequestSpec } from './client.js';
+import { WARM_UP_HEADER, type RequestSpec } from './client.js';
 import type { RequestSource } from './generator.js';
 import { QUOTE_WORDS, wordsOf } from './quote-words.js';
 
@@ -108,7 +108,8 @@ function harvestQuotes(document: unknown): { ids: string[]; texts: string[] } {
 /** The service's own quotes, so get-by-id hits real ids and searches use words that exist. */
 async function fetchQuoteSample(base: URL, headers: Record<string, string> | undefined, timeoutMs: number) {
   try {
-    const response = await request(new URL('quotes', base), { headers, signal: AbortSignal.timeout(timeoutMs) });
+    // Marked like the warm-up: it is preparation, not part of the load.
+    const response = await request(new URL('quotes', base), { headers: { ...headers, [WARM_UP_HEADER]: '1' }, signal: AbortSignal.timeout(timeoutMs) });
     if (response.statusCode !== 200) {
       await response.body.dump();
       return undefined;
