@@ -79,6 +79,41 @@ describe('HTML report', () => {
     await page.close();
   });
 
+  it('adds a replicas chart when the run watched the HPA', async () => {
+    const withHpa: LoadReport = {
+      ...report,
+      hpa: {
+        namespace: 'quotes-dev',
+        name: 'quote-api',
+        error: null,
+        samples: [0, 1000, 2000].map((t, i) => ({
+          t,
+          currentReplicas: 1 + i,
+          desiredReplicas: 2 + i,
+          readyReplicas: 1 + i,
+          minReplicas: 1,
+          maxReplicas: 5,
+          cpuUtilization: 40 + 20 * i,
+        })),
+      },
+    };
+    const file = join(mkdtempSync(join(tmpdir(), 'qctl-load-html-')), 'hpa.html');
+    writeFileSync(file, renderHtmlReport(withHpa));
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(error.message));
+    await page.goto(pathToFileURL(file).href);
+    expect(problems).toEqual([]);
+    expect(await page.textContent('#replicas-over-time figcaption')).toBe('Autoscaling: HPA quotes-dev/quote-api');
+    const lines = await page.$$eval('#replicas-over-time path.line', (paths) => paths.map((p) => p.getAttribute('data-series')));
+    expect(lines).toEqual(['current', 'desired', 'ready']);
+    expect(await page.$$eval('#replicas-over-time circle', (c) => c.length)).toBe(9);
+    await page.close();
+  });
+
   it('escapes text from the target so a hostile URL cannot inject markup', async () => {
     const hostile: LoadReport = {
       ...report,
