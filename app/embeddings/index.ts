@@ -63,12 +63,11 @@ export function createEmbeddingProvider(
     kind: local.kind,
     model: local.model,
     dimensions: local.dimensions,
-    async embed(texts, embedOptions) {
+    async embed(texts) {
       const started = performance.now();
       const result = await local.embed(texts);
       metrics.embeddingRequests.inc({ provider: 'local', outcome: 'success' });
       metrics.embeddingDuration.observe({ provider: 'local' }, (performance.now() - started) / 1000);
-      void embedOptions;
       return result;
     },
   };

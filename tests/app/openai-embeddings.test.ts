@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createEmbeddingProvider } from '../../app/embeddings/index.js';
 import { LocalEmbedder } from '../../app/embeddings/local.js';
 import { OpenAIEmbedder } from '../../app/embeddings/openai.js';
 import { EmbeddingUnavailableError } from '../../app/embeddings/provider.js';
@@ -6,7 +7,7 @@ import { startService, type RunningService } from '../../app/main.js';
 import { startTestPostgres, type EmbeddedPostgres } from '../helpers/postgres.js';
 import { loadSharedQuotes } from '../helpers/quotes-fixture.js';
 import { FakeOpenAI } from './fake-openai.js';
-import { getJson, insertQuotes, testConfig } from './support.js';
+import { capturingLogger, getJson, insertQuotes, testConfig } from './support.js';
 
 let openai: FakeOpenAI;
 
@@ -80,6 +81,27 @@ describe('OpenAIEmbedder against an OpenAI-compatible server', () => {
     expect(result.requests).toBe(3);
     const expected = (await new LocalEmbedder().embed(texts)).vectors;
     result.vectors.forEach((v, i) => expect(v[0]).toBeCloseTo(expected[i]![0]!, 6));
+  });
+});
+
+describe('createEmbeddingProvider', () => {
+  const base = { embeddingModel: 'text-embedding-3-small', embeddingTimeoutMs: 5_000, embeddingMaxRetries: 1 };
+
+  it('uses the offline local embedder without an API key, and logs that it does', () => {
+    const { log, lines } = capturingLogger();
+    const provider = createEmbeddingProvider({ ...base, openaiApiKey: undefined }, log);
+    expect(provider.kind).toBe('local');
+    expect(provider.model).toBe('qctl-local-lexical-v1');
+    expect(lines().some((l) => /OPENAI_API_KEY is not set, using the offline local embedder/.test(String(l.msg)))).toBe(true);
+  });
+
+  it('uses OpenAI (at OPENAI_BASE_URL) with a key, and never logs the key', async () => {
+    const { log, lines } = capturingLogger();
+    const provider = createEmbeddingProvider({ ...base, openaiApiKey: 'sk-secret-for-log-test', openaiBaseUrl: openai.url }, log);
+    expect(provider.kind).toBe('openai');
+    expect((await provider.embed(['hello'])).vectors[0]).toHaveLength(1536);
+    expect(openai.requests[0]!.authorization).toBe('Bearer sk-secret-for-log-test');
+    expect(JSON.stringify(lines())).not.toContain('sk-secret-for-log-test');
   });
 });
 
