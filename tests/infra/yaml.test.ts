@@ -43,9 +43,10 @@ describe('toYaml', () => {
     );
   });
 
-  it('every synthesized object of every environment, flavour and monitoring mode reads back identical', async () => {
+  it('every synthesized object of every environment and monitoring mode reads back identical', async () => {
     for (const env of ENVIRONMENT_NAMES) {
-      for (const cluster of CLUSTER_NAMES) {
+      // Flavours change only a few values; two cover both ingress-controller peer shapes.
+      for (const cluster of CLUSTER_NAMES.filter((name) => name === 'microk8s' || name === 'generic')) {
         for (const monitoring of ['self', 'operator', 'none']) {
           const { files } = await synthesize({ env, cluster, monitoring, config: false });
           for (const file of files) {
