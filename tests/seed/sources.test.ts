@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dummyJsonPages } from '../../app/seed/dummyjson.js';
 import { SeedError } from '../../app/seed/errors.js';
+import { createProgressPrinter } from '../../app/seed/progress.js';
 import { checkRecord } from '../../app/seed/records.js';
 import { parseRetryAfter } from '../../app/seed/retry.js';
 import { SAMPLE_QUOTES } from '../../app/seed/sample-quotes.js';
@@ -150,5 +151,30 @@ describe('Retry-After', () => {
     expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:03 GMT', now)).toBe(3000);
     expect(parseRetryAfter(null)).toBeUndefined();
     expect(parseRetryAfter('soon')).toBeUndefined();
+  });
+});
+
+describe('progress output', () => {
+  const sink = () => {
+    const chunks: string[] = [];
+    return { stream: { write: (c: string) => chunks.push(c) } as unknown as NodeJS.WritableStream, text: () => chunks.join('') };
+  };
+  const progress = { phase: 'loading' as const, fetched: 500, total: 1454, embedded: 256, inserted: 256, skipped: 10, invalid: 2 };
+
+  it('draws one redrawn bar line with counts, rate and ETA on a terminal', () => {
+    const out = sink();
+    const printer = createProgressPrinter(out.stream, true);
+    printer.seed(progress);
+    printer.finish();
+    expect(out.text()).toMatch(/^\r\x1b\[2Kseed \[#+-+\] \d+% fetched 500\/1454, embedded 256, inserted 256, skipped 10, invalid 2 \d+\/s( ETA \d+s)?\r\x1b\[2K$/);
+  });
+
+  it('prints plain lines without control characters otherwise', () => {
+    const out = sink();
+    const printer = createProgressPrinter(out.stream, false);
+    printer.seed(progress);
+    printer.seed({ ...progress, phase: 'indexing' });
+    printer.finish();
+    expect(out.text()).toMatch(/^seed: fetched 500\/1454, embedded 256, inserted 256, skipped 10, invalid 2 \(\d+\/s\)\nseed: building the vector index\n$/);
   });
 });
