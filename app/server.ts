@@ -80,8 +80,9 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
     done();
   });
 
-  // JSON bodies must be valid UTF-8; Node would otherwise replace bad bytes with U+FFFD.
-  app.removeContentTypeParser('application/json');
+  // JSON is the only body this API takes (anything else: 415). JSON bodies must be valid
+  // UTF-8; Node would otherwise replace bad bytes with U+FFFD.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
     let textBody: string;
     try {

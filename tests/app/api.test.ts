@@ -234,6 +234,12 @@ describe('POST /quotes', () => {
     const badUtf8 = await post(undefined, TOKEN, Buffer.concat([Buffer.from('{"quote":"caf'), Buffer.from([0xc3, 0x28]), Buffer.from('","author":"A"}')]));
     expect(badUtf8.status).toBe(400);
     expect(badUtf8.body.message).toMatch(/not valid UTF-8/);
+    const wrongType = await getJson(`${base}/quotes`, { method: 'POST', headers: { 'content-type': 'text/plain', authorization: `Bearer ${TOKEN}` }, body: 'hello' });
+    expect(wrongType.status).toBe(415);
+    expect(wrongType.body.error).toBe('unsupported_media_type');
+    const notAnObject = await post(['quote', 'author']);
+    expect(notAnObject.status).toBe(400);
+    expect(notAnObject.body.message).toMatch(/body must be a JSON object/);
     const tooBig = await post({ quote: 'x'.repeat(20_000), author: 'A' });
     expect(tooBig.status).toBe(413);
     expect(tooBig.body.error).toBe('body_too_large');
