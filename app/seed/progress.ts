@@ -89,11 +89,6 @@ export function formatSeedSummary(s: SeedSummary): string[] {
   const shown = s.invalidRecords.slice(0, 20);
   for (const r of shown) lines.push(`  invalid record #${r.index}: ${r.reason}`);
   if (s.invalidRecords.length > shown.length) lines.push(`  ... and ${s.invalidRecords.length - shown.length} more invalid records`);
-  if (s.otherModelRows > 0) {
-    lines.push(
-      `warning: ${s.otherModelRows} stored quotes have embeddings from another model; search with ${s.model} ignores them until you run: qctl seed --reembed`,
-    );
-  }
   return lines;
 }
 

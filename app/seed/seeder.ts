@@ -41,8 +41,6 @@ export interface SeedSummary {
   embeddingRequests: number;
   /** From the embeddings API's usage field (words for the local embedder). */
   tokens: number;
-  /** Stored quotes whose embedding comes from another model: `--reembed` moves them to this one. */
-  otherModelRows: number;
   vectorIndex: 'created' | 'rebuilt' | 'unchanged';
   /** Part of elapsedMs spent building the vector index (0 when it was unchanged). */
   indexElapsedMs: number;
@@ -94,7 +92,6 @@ export async function seedQuotes(options: SeedOptions): Promise<SeedSummary> {
     invalidRecords: [],
     embeddingRequests: 0,
     tokens: 0,
-    otherModelRows: 0,
     vectorIndex: 'unchanged',
     indexElapsedMs: 0,
     elapsedMs: 0,
@@ -107,6 +104,8 @@ export async function seedQuotes(options: SeedOptions): Promise<SeedSummary> {
     progress.inserted = summary.new + summary.filled;
     options.onProgress?.({ ...progress });
   };
+
+  await assertSameModel(pool, provider.model);
 
   // Inserting into an HNSW index row by row is ~10x slower than building it once afterwards,
   // so when more rows are about to arrive than the table holds (an empty table, a dev
@@ -223,15 +222,28 @@ export async function seedQuotes(options: SeedOptions): Promise<SeedSummary> {
   const indexStarted = performance.now();
   summary.vectorIndex = await ensureVectorIndex(pool, options.vectorIndex ?? { kind: 'hnsw' });
   summary.indexElapsedMs = Math.round(performance.now() - indexStarted);
-  const { rows: other } = await pool.query<{ n: string }>(
-    'SELECT count(*) AS n FROM quotes WHERE embedding IS NOT NULL AND embedding_model IS DISTINCT FROM $1',
-    [provider.model],
-  );
-  summary.otherModelRows = Number(other[0]!.n);
   summary.elapsedMs = Math.round(performance.now() - started);
   progress.phase = 'done';
   report();
   return summary;
+}
+
+/**
+ * Vectors of two models in one table make the API refuse every search (it never compares
+ * across models), so a seed with another model than the stored one stops before it starts.
+ */
+async function assertSameModel(pool: pg.Pool, model: string): Promise<void> {
+  const { rows } = await pool.query<{ model: string | null; n: string }>(
+    `SELECT embedding_model AS model, count(*) AS n FROM quotes
+     WHERE embedding IS NOT NULL AND embedding_model IS DISTINCT FROM $1 GROUP BY embedding_model`,
+    [model],
+  );
+  if (rows.length === 0) return;
+  const stored = rows.map((r) => `${r.n} with ${r.model ?? '(unknown)'}`).join(', ');
+  throw new SeedError(
+    `the database holds quotes embedded by another model (${stored}) but this seed embeds with ${model}: ` +
+      'run qctl seed --reembed first to move them to it, or set EMBEDDING_MODEL / OPENAI_API_KEY to match',
+  );
 }
 
 async function storedEmbeddingState(pool: pg.Pool, hashes: string[]): Promise<Map<string, 'embedded' | 'missing'>> {

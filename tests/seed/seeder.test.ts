@@ -9,6 +9,7 @@ import { EmbeddingModelMismatchError } from '../../app/errors.js';
 import { contentHash } from '../../app/quotes/quote-text.js';
 import { QuoteRepository } from '../../app/quotes/repository.js';
 import { SearchService } from '../../app/quotes/search-service.js';
+import { SeedError } from '../../app/seed/errors.js';
 import { REEMBED_STAGING_TABLE, reembedQuotes } from '../../app/seed/reembed.js';
 import { seedQuotes } from '../../app/seed/seeder.js';
 import type { SourcePage } from '../../app/seed/sources.js';
@@ -103,6 +104,23 @@ describe('record validation during a seed', () => {
       { index: 5, reason: 'empty author' },
     ]);
     expect(await count('SELECT count(*) AS n FROM quotes')).toBe(2);
+  });
+});
+
+describe('one model per table', () => {
+  it('refuses to add vectors of another model, naming the fix, and writes nothing', async () => {
+    await pool.query('TRUNCATE quotes RESTART IDENTITY');
+    await pool.query(
+      "INSERT INTO quotes (quote, author, content_hash, embedding, embedding_model) VALUES ('Old.', 'Someone', 'h1', array_fill(0.1, ARRAY[1536])::vector, 'older-model')",
+    );
+    const error = await seedQuotes({ pool, source: fileSource(), sourceName: 'file', provider: local }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SeedError);
+    expect((error as SeedError).kind).toBe('usage');
+    expect((error as Error).message).toBe(
+      `the database holds quotes embedded by another model (1 with older-model) but this seed embeds with ${local.model}: ` +
+        'run qctl seed --reembed first to move them to it, or set EMBEDDING_MODEL / OPENAI_API_KEY to match',
+    );
+    expect(await count('SELECT count(*) AS n FROM quotes')).toBe(1);
   });
 });
 
