@@ -1,4 +1,6 @@
-import { writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parseDuration } from '../cli/duration.js';
 import { QctlError, usageError } from '../cli/errors.js';
 import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
@@ -73,8 +75,25 @@ interface ResolvedTarget {
   close(): Promise<void>;
 }
 
+/** Checked before the run, so a long test never ends without the report that was asked for. */
+async function assertReportWritable(file: string): Promise<void> {
+  if (!file.endsWith('.html')) throw usageError(`--report ${file}: give a file name ending in .html, e.g. --report load.html`);
+  try {
+    await access(dirname(resolve(file)), constants.W_OK);
+  } catch {
+    throw usageError(`--report ${file}: the folder ${dirname(resolve(file))} does not exist or is not writable; create it or choose another path`);
+  }
+}
+
 async function resolveTarget(url: string | undefined, options: LoadCommandOptions): Promise<ResolvedTarget> {
-  if (url !== undefined) return { url: parseTargetUrl(url), own: false, close: async () => undefined };
+  if (url !== undefined) {
+    if (options.env !== undefined) {
+      // The URL is the target; the environment still has to exist (it is used by --watch-hpa).
+      const { loadEnvironment } = await import('./env-target.js');
+      await loadEnvironment(options.env);
+    }
+    return { url: parseTargetUrl(url), own: false, close: async () => undefined };
+  }
   if (options.env !== undefined) {
     const { resolveEnvironmentTarget } = await import('./env-target.js');
     return resolveEnvironmentTarget(options.env, { context: options.kubeContext, portForward: options.portForward });
@@ -124,9 +143,7 @@ export async function runLoadCommand(url: string | undefined, options: LoadComma
   const maxInflight = parsePositive(options.maxInflight, '--max-inflight', '1000', true);
   const ramp = options.ramp !== undefined ? parseRamp(options.ramp, durationMs) : undefined;
   const slos: Slo[] = options.slo !== undefined ? parseSlos(options.slo) : ramp ? parseSlos(DEFAULT_RAMP_SLO) : [];
-  if (options.report !== undefined && !options.report.endsWith('.html')) {
-    throw usageError(`--report ${options.report}: give a file name ending in .html, e.g. --report load.html`);
-  }
+  if (options.report !== undefined) await assertReportWritable(options.report);
   const hpaIntervalMs = parseDuration(options.hpaInterval, '--hpa-interval');
   if (options.portForward && options.env === undefined) throw usageError('--port-forward needs --env, e.g. --env dev --port-forward');
   if (options.watchHpa && options.env === undefined) {
@@ -164,6 +181,13 @@ export async function runLoadCommand(url: string | undefined, options: LoadComma
       hooks,
     );
     if (hooks.onProgress) process.stderr.write('\r\x1b[2K');
+    // The results come first: a report file that cannot be written must not lose them.
+    if (output === 'json') printJson(report);
+    else {
+      process.stdout.write(formatTextReport(report));
+      if (options.report !== undefined) process.stdout.write(`report     ${options.report}\n`);
+    }
+    if (report.verdict === 'fail') process.exitCode = 1;
     if (options.report !== undefined) {
       try {
         await writeFile(options.report, renderHtmlReport(report));
@@ -171,12 +195,6 @@ export async function runLoadCommand(url: string | undefined, options: LoadComma
         throw new QctlError(`cannot write --report ${options.report}: ${(error as Error).message}`, 2);
       }
     }
-    if (output === 'json') printJson(report);
-    else {
-      process.stdout.write(formatTextReport(report));
-      if (options.report !== undefined) process.stdout.write(`report     ${options.report}\n`);
-    }
-    if (report.verdict === 'fail') process.exitCode = 1;
   } finally {
     process.off('SIGINT', onSigint);
     await target.close();

@@ -40,6 +40,9 @@ export function formatTextReport(report: LoadReport): string {
   out.push(`status     ${statuses.length ? statuses.join(', ') : 'none'}`);
   const errors = Object.entries(report.errorsByKind).map(([kind, n]) => `${kind}: ${n}`);
   if (errors.length) out.push(`errors     ${errors.join(', ')}`);
+  if (r.sent > 0 && r.responses === 0 && report.errorsByKind.connection_refused === r.sent) {
+    out.push(`hint       nothing is listening at ${report.target.url ?? 'the target'}: start the service (e.g. \`qctl dev\`) or check the URL`);
+  }
   out.push(`bytes      received ${formatBytes(report.bytes.received)}, sent ${formatBytes(report.bytes.sent)}`);
 
   if (report.ramp) {

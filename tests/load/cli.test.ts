@@ -55,6 +55,8 @@ describe('qctl load (real CLI)', () => {
     [['--ramp', '10:20'], /invalid --ramp "10:20"/],
     [['--output', 'xml'], /unknown --output "xml"/],
     [['--report', 'out.txt'], /ending in \.html/],
+    [['--report', '/no/such/folder/run.html'], /the folder \/no\/such\/folder does not exist or is not writable/],
+    [['--env', 'qa'], /unknown environment "qa"/],
     [['--watch-hpa'], /--watch-hpa needs --env/],
     [['--scenario', 'no-such-file.txt'], /cannot read the file/],
     [['--mix', 'list=1'], /--mix applies to --scenario quotes only/],

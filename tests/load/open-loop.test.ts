@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { executeLoad, type LoadPlan } from '../../bin/load/run.js';
 import { singleUrlScenario } from '../../bin/load/scenario.js';
 import { parseSlos } from '../../bin/load/slo.js';
+import { formatTextReport } from '../../bin/load/text-report.js';
 import { startTarget, type Target } from './fixtures/target.js';
 
 // The machine is shared (2 cores): bounds leave room for scheduler noise but would still catch a
@@ -146,5 +147,6 @@ describe('open-loop generator', () => {
     expect(report.errorsByKind.connection_refused).toBe(10);
     expect(report.latencyMs).toBeNull();
     expect(report.verdict).toBe('fail');
+    expect(formatTextReport(report)).toContain(`hint       nothing is listening at ${url}`);
   });
 });
