@@ -50,18 +50,21 @@ async function devAction(options: DevCommandOptions): Promise<void> {
   // A signal during start-up waits for start-up to finish, then stops cleanly.
   let stopRequested = false;
   let wake: (() => void) | undefined;
+  const startup = new AbortController();
   const onSignal = (): void => {
     if (stopRequested) {
       process.stderr.write('qctl dev: second signal, exiting now\n');
       process.exit(1);
     }
     stopRequested = true;
+    startup.abort(new Error('stopped during start-up'));
     wake?.();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
     const dev = await startDev({
+      signal: startup.signal,
       port,
       host: options.host,
       ephemeral: options.ephemeral ?? false,
@@ -106,6 +109,10 @@ async function devAction(options: DevCommandOptions): Promise<void> {
     process.stderr.write('qctl dev: stopping\n');
     await dev.stop();
     process.stderr.write('qctl dev: stopped\n');
+  } catch (error) {
+    // Ctrl-C while starting: startDev already stopped what it had started.
+    if (!stopRequested) throw error;
+    process.stderr.write('qctl dev: stopped during start-up\n');
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -21,6 +21,8 @@ export interface DevOptions {
   info(line: string): void;
   warn(line: string): void;
   interactive: boolean;
+  /** Aborts start-up (Ctrl-C while seeding): everything started so far is stopped. */
+  signal?: AbortSignal;
 }
 
 export interface DevService {
@@ -111,6 +113,7 @@ export async function startDev(options: DevOptions): Promise<DevService> {
           embedding: config,
           vectorIndex: { kind: config.vectorIndex, lists: config.ivfflatLists },
           onSeedProgress: (p) => printer.seed(p),
+          signal: options.signal,
         });
       const source = options.quotesFile ? `file:${options.quotesFile}` : 'dummyjson';
       options.info(`first start: seeding quotes from ${options.quotesFile ?? 'DummyJSON'}`);
@@ -120,6 +123,7 @@ export async function startDev(options: DevOptions): Promise<DevService> {
         if (result.mode === 'seed') seed = { ...result.summary, fallback: false };
       } catch (error) {
         printer.finish();
+        if (options.signal?.aborted) throw error;
         if (!(error instanceof SeedError) || options.quotesFile) {
           throw error instanceof SeedError ? new QctlError(error.message, error.kind === 'usage' ? 2 : 1) : error;
         }
@@ -134,6 +138,7 @@ export async function startDev(options: DevOptions): Promise<DevService> {
       if (seed) options.info(progress.formatSeedSummary(seed)[0]!);
     }
 
+    options.signal?.throwIfAborted();
     const log = createLogger(config.logLevel, process.stderr);
     const service = await startService({ ...config, database: databaseConfig }, { log, migrate: true }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') throw portInUse(options.port);
