@@ -228,10 +228,12 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
   const drainWaiting = (at: number): void => {
     while (waitingHead < waiting.length) {
       const entry = waiting[waitingHead]!;
-      if (at - entry.blockedAt > sendGraceMs) drop(entry);
-      else if (inflight < maxInflight) send(entry.phase, entry.dueMs, entry.second, at);
-      else break;
+      const expired = at - entry.blockedAt > sendGraceMs;
+      if (!expired && inflight >= maxInflight) break;
+      // Taken off the queue before sending: a send that fails at once re-enters this loop.
       waiting[waitingHead++] = undefined as unknown as Waiting;
+      if (expired) drop(entry);
+      else send(entry.phase, entry.dueMs, entry.second, at);
     }
     if (waitingHead === waiting.length) {
       waiting = [];
