@@ -42,19 +42,17 @@ export function createProgressPrinter(stream: NodeJS.WritableStream, interactive
   return {
     seed(p) {
       const seconds = (Date.now() - started) / 1000;
-      const done = p.fetched;
-      const rate = seconds > 0 ? done / seconds : 0;
+      // Rate and ETA count what is settled: written, or decided (skipped/invalid).
+      const settled = p.inserted + p.skipped + p.invalid;
+      const rate = seconds > 0 ? settled / seconds : 0;
       const counts = `fetched ${p.fetched}${p.total !== undefined ? `/${p.total}` : ''}, embedded ${p.embedded}, inserted ${p.inserted}, skipped ${p.skipped}, invalid ${p.invalid}`;
       if (p.phase === 'indexing') return emit(p.phase, 'seed: building the vector index', true);
       if (p.phase === 'filling') return emit(p.phase, `seed: embedding stored quotes that have none (${counts})`, false);
       if (p.phase === 'done') return;
       if (interactive) {
-        // The bar tracks what is settled: written or decided (skipped/invalid) out of the source's total.
-        const settled = p.inserted + p.skipped + p.invalid;
         const total = p.total ?? Math.max(p.fetched, 1);
         const ratio = Math.min(1, settled / total);
-        const settledRate = seconds > 0 ? settled / seconds : 0;
-        const eta = settledRate > 0 && p.total !== undefined ? ` ETA ${Math.max(0, Math.ceil((p.total - settled) / settledRate))}s` : '';
+        const eta = rate > 0 && p.total !== undefined ? ` ETA ${Math.max(0, Math.ceil((p.total - settled) / rate))}s` : '';
         emit(p.phase, `seed ${bar(ratio)} ${Math.round(ratio * 100)}% ${counts} ${rate.toFixed(0)}/s${eta}`, false);
       } else {
         emit(p.phase, `seed: ${counts} (${rate.toFixed(0)}/s)`, false);
