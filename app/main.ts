@@ -75,6 +75,8 @@ export async function startService(config: AppConfig, options: StartOptions = {}
     ttlSeconds: config.cacheTtlSeconds,
     local,
     localTtlSeconds: config.cacheLocalTtlSeconds,
+    // One slow attempt, or a few fast failures with their backoff.
+    embedBudgetMs: config.embeddingTimeoutMs + 2_000,
   });
   const readiness = new Readiness(pool, cache, await latestMigrationVersion());
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Cache } from '../cache/cache.js';
 import type { MemoryCache } from '../cache/memory.js';
-import type { EmbeddingProvider } from '../embeddings/provider.js';
+import { EmbeddingUnavailableError, type EmbeddingProvider } from '../embeddings/provider.js';
 import { EmbeddingModelMismatchError } from '../errors.js';
 import type { AppMetrics, CacheName } from '../observability/metrics.js';
 import { normalizeText } from './quote-text.js';
@@ -27,6 +27,12 @@ export interface SearchServiceOptions {
    */
   local?: MemoryCache;
   localTtlSeconds?: number;
+  /**
+   * Longest a search waits for its query embedding, retries included. The provider's own
+   * per-attempt timeout and retry budget suit batch work; an interactive request must not
+   * hang for all of them.
+   */
+  embedBudgetMs?: number;
 }
 
 /**
@@ -42,6 +48,7 @@ export class SearchService {
   private readonly memory?: MemoryCache;
   private readonly shared: boolean;
   private readonly localTtlSeconds: number;
+  private readonly embedBudgetMs: number;
   private readonly metrics?: Pick<AppMetrics, 'cache'>;
   private readonly ttlSeconds: number;
   private readonly modelCheckTtlMs: number;
@@ -58,6 +65,7 @@ export class SearchService {
     this.metrics = options.metrics;
     this.ttlSeconds = options.ttlSeconds;
     this.modelCheckTtlMs = options.modelCheckTtlMs ?? 30_000;
+    this.embedBudgetMs = options.embedBudgetMs ?? 12_000;
   }
 
   get model(): string {
@@ -121,7 +129,14 @@ export class SearchService {
     const key = `embedding:v1:${digest(`${this.embedder.model}\u0000${query}`)}`;
     const cached = await this.cacheGet('embedding', key);
     if (cached !== undefined) return decodeVector(cached);
-    const { vectors } = await this.embedder.embed([query]);
+    const deadline = AbortSignal.timeout(this.embedBudgetMs);
+    let vectors: number[][];
+    try {
+      ({ vectors } = await this.embedder.embed([query], { signal: deadline }));
+    } catch (error) {
+      if (!deadline.aborted || error instanceof EmbeddingUnavailableError) throw error;
+      throw new EmbeddingUnavailableError(`embeddings server gave no answer within ${this.embedBudgetMs} ms`, { cause: error });
+    }
     const vector = vectors[0]!;
     void this.cacheSet('embedding', key, encodeVector(vector));
     return vector;

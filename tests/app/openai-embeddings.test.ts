@@ -3,7 +3,9 @@ import { createEmbeddingProvider } from '../../app/embeddings/index.js';
 import { LocalEmbedder } from '../../app/embeddings/local.js';
 import { OpenAIEmbedder } from '../../app/embeddings/openai.js';
 import { EmbeddingUnavailableError } from '../../app/embeddings/provider.js';
+import { MemoryCache } from '../../app/cache/memory.js';
 import { startService, type RunningService } from '../../app/main.js';
+import { SearchService } from '../../app/quotes/search-service.js';
 import { startTestPostgres, type EmbeddedPostgres } from '../helpers/postgres.js';
 import { loadSharedQuotes } from '../helpers/quotes-fixture.js';
 import { FakeOpenAI } from './fake-openai.js';
@@ -149,6 +151,17 @@ describe('search through the service when the embeddings server fails', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(await metric(/^http_requests_in_flight (\d+)/m)).toBe(1); // only this scrape
     expect(await metric(/http_requests_total\{method="GET",route="\/quotes\/search",status="499"\} (\d+)/)).toBe(1);
+  });
+
+  it('gives a search a total time budget for its embedding, retries included', async () => {
+    openai.delayMs = 5_000;
+    const slow = new OpenAIEmbedder({ apiKey: 'sk-test-key', baseURL: openai.url, timeoutMs: 60_000, maxRetries: 3 });
+    const search = new SearchService({ repository: service.repository, embedder: slow, cache: new MemoryCache(), ttlSeconds: 60, embedBudgetMs: 300 });
+    const started = Date.now();
+    const error = await search.search({ q: 'patience is bitter', limit: 5 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EmbeddingUnavailableError);
+    expect((error as Error).message).toBe('embeddings server gave no answer within 300 ms');
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('answers 503 with a clear message while the server fails, but still serves cached results', async () => {
