@@ -13,6 +13,8 @@ import { registerSearchRoutes } from './routes/search.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
 // Probes and scrapes would drown the access log.
 const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -22,8 +24,13 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
     loggerInstance: log as FastifyBaseLogger,
     // Our onResponse hook writes one access line per request instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A caller's x-request-id is kept when it looks like an id (so traces join up across
+    // services); anything else (too long, odd characters) is replaced by a UUID.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
     bodyLimit: 64 * 1024,
     // find-my-way failures (e.g. a path with invalid percent-encoding) answer in our JSON shape.
     frameworkErrors: (error, request, reply) => {

@@ -312,6 +312,8 @@ describe('observability', () => {
     const line = lines.find((l) => l.reqId === 'trace-abc-123' && l.msg === 'request');
     expect(line).toMatchObject({ method: 'POST', route: '/quotes', status: 400, level: 'info' });
     expect(JSON.stringify(lines)).not.toContain(TOKEN);
+    const forged = await fetch(`${base}/healthz`, { headers: { 'x-request-id': 'x'.repeat(500) } });
+    expect(forged.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('reports readiness with the database and cache state', async () => {
