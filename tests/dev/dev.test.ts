@@ -52,6 +52,23 @@ describe('qctl dev', () => {
     expect(below.filter((p) => isAlive(p.pid))).toEqual([]);
   });
 
+  it('qctl seed with no database URL opens the dev data directory itself when qctl dev is not running', { timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'qctl-dev-seed-'));
+    try {
+      const env = { DATABASE_URL: undefined, PGHOST: undefined, VECTOR_INDEX: 'ivfflat', IVFFLAT_LISTS: '10' };
+      const args = ['seed', '--dev-dir', join(dir, 'dev'), '--source', 'sample', '--output', 'json'];
+      const first = await runQctl(args, { env });
+      expect(first.exitCode).toBe(0);
+      expect((JSON.parse(String(first.stdout)) as { new: number }).new).toBeGreaterThanOrEqual(30);
+      expect(existsSync(join(dir, 'dev', 'pgdata'))).toBe(true);
+      expect(existsSync(join(dir, 'dev', 'state.json'))).toBe(false);
+      const again = await runQctl(args, { env });
+      expect(JSON.parse(String(again.stdout))).toMatchObject({ new: 0, embeddingRequests: 0 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('names the busy port and the --port flag, exit 2', async () => {
     const port = await freePort();
     const blocker: Server = createServer();

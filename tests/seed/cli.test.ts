@@ -128,6 +128,19 @@ describe('qctl seed', () => {
     ]);
   });
 
+  it('--reembed moves every stored vector to the configured model and reports it', async () => {
+    const seeded = await runQctl(['seed', '--database-url', database.url, '--source', 'sample', '--output', 'json'], { env: baseEnv() });
+    expect(seeded.exitCode).toBe(0);
+    const { new: stored } = JSON.parse(String(seeded.stdout)) as { new: number };
+
+    const result = await runQctl(['seed', '--database-url', database.url, '--reembed', '--batch-size', '20'], { env: openaiEnv() });
+    expect(result.exitCode).toBe(0);
+    expect(String(result.stdout)).toContain(`re-embedded ${stored} quotes with text-embedding-3-small (computed ${stored}, reused 0 from an interrupted run)`);
+    expect(String(result.stdout)).toMatch(new RegExp(`embedding requests ${Math.ceil(stored / 20)}, tokens \\d+`));
+    expect(openai.requests).toHaveLength(Math.ceil(stored / 20));
+    expect(await count('SELECT count(*) AS n FROM quotes WHERE embedding_model = $1', ['text-embedding-3-small'])).toBe(stored);
+  });
+
   it('rejects an unknown source with exit 2 before touching the database', async () => {
     const result = await runQctl(['seed', '--database-url', 'postgres://nobody@127.0.0.1:1/none', '--source', 'ftp://quotes'], { env: baseEnv() });
     expect(result.exitCode).toBe(2);
