@@ -1,3 +1,4 @@
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalEmbedder } from '../../app/embeddings/local.js';
 import { startService, type RunningService } from '../../app/main.js';
@@ -291,6 +292,15 @@ describe('observability', () => {
     ]) {
       expect(text, name).toContain(name);
     }
+  });
+
+  it('exposes metrics that promtool parses, with no lint problems in ours', async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const result = await execa('promtool', ['check', 'metrics'], { input: text, reject: false });
+    // Exit 3 is "lint problems"; prom-client's own nodejs_*_total gauges always trigger one.
+    expect([0, 3], result.stderr).toContain(result.exitCode);
+    const problems = `${result.stdout}\n${result.stderr}`.split('\n').filter((l) => l.trim());
+    expect(problems.filter((l) => !/^\s*nodejs_active_\w+_total non-counter metrics/.test(l))).toEqual([]);
   });
 
   it('counts a repeated search as a cache hit', async () => {
