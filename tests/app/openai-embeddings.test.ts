@@ -153,6 +153,14 @@ describe('search through the service when the embeddings server fails', () => {
     expect(await metric(/http_requests_total\{method="GET",route="\/quotes\/search",status="499"\} (\d+)/)).toBe(1);
   });
 
+  it('shares one embedding call among identical concurrent searches', async () => {
+    openai.delayMs = 200;
+    const answers = await Promise.all(Array.from({ length: 5 }, () => getJson(`${service.url}/quotes/search?q=brand%20new%20stampede`)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(new Set(answers.map((a) => JSON.stringify(a.body))).size).toBe(1);
+    expect(openai.requests).toHaveLength(1);
+  });
+
   it('gives a search a total time budget for its embedding, retries included', async () => {
     openai.delayMs = 5_000;
     const slow = new OpenAIEmbedder({ apiKey: 'sk-test-key', baseURL: openai.url, timeoutMs: 60_000, maxRetries: 3 });
