@@ -116,10 +116,14 @@ export async function seedQuotes(options: SeedOptions): Promise<SeedSummary> {
   );
   const storedRows = Number(sizeRows[0]!.n);
   let indexDecided = false;
+  let indexDropped = false;
   const decideIndex = async (arriving: number): Promise<void> => {
     if (indexDecided) return;
     indexDecided = true;
-    if (storedRows < INDEX_DROP_MAX_ROWS && arriving > storedRows) await dropVectorIndex(pool);
+    if (storedRows < INDEX_DROP_MAX_ROWS && arriving > storedRows) {
+      await dropVectorIndex(pool);
+      indexDropped = true;
+    }
   };
 
   const writer = await QuoteWriter.open(pool);
@@ -211,6 +215,14 @@ export async function seedQuotes(options: SeedOptions): Promise<SeedSummary> {
       await limiter.idle();
       if (summary.filled + summary.new === before) break; // nothing changed: do not spin
     }
+  } catch (error) {
+    // A failed run (source or embeddings gave up) should not leave search without its index;
+    // best effort, since the database itself may be what failed.
+    if (indexDropped) {
+      await limiter.idle().catch(() => undefined);
+      await ensureVectorIndex(pool, options.vectorIndex ?? { kind: 'hnsw' }).catch(() => undefined);
+    }
+    throw error;
   } finally {
     // Let in-flight batches settle before the connection goes back, even on failure.
     await limiter.idle().catch(() => undefined);

@@ -107,5 +107,7 @@ describe('seeding through an OpenAI-compatible API', () => {
     );
     expect(openai.requests).toHaveLength(3);
     expect(await count('SELECT count(*) AS n FROM quotes')).toBe(0);
+    // The index dropped for the bulk load is back, so search is not left without it.
+    expect(await count(`SELECT count(*) AS n FROM pg_indexes WHERE indexname = 'quotes_embedding_idx'`)).toBe(1);
   });
 });
