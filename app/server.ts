@@ -44,18 +44,19 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
   const logRequests = log.isLevelEnabled('info');
   // Each request is recorded once: by onResponse, or by onRequestAbort when the client went
   // away first (status 499, as nginx logs it), so the in-flight gauge never leaks.
-  const started = new WeakMap<object, number>();
+  // A decorated field (not a WeakMap or an ad-hoc property) keeps fastify's request shape stable.
+  app.decorateRequest('startedAt', 0);
   const record = (request: FastifyRequest, status: number) => {
-    const start = started.get(request);
-    if (start === undefined) return false;
-    started.delete(request);
+    const start = request.startedAt;
+    if (!start) return false;
+    request.startedAt = 0;
     metrics.httpInFlight.dec();
     metrics.observeHttp(request.method, request.routeOptions.url ?? 'unmatched', status, (performance.now() - start) / 1000);
     return true;
   };
 
   app.addHook('onRequest', (request, reply, done) => {
-    started.set(request, performance.now());
+    request.startedAt = performance.now();
     metrics.httpInFlight.inc();
     reply.header('x-request-id', request.id);
     // Invalid UTF-8 in percent-encoding (e.g. %FF) must be a 400, not a silently mangled query.
@@ -106,14 +107,17 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
     }
   });
 
+  // Without an allowlist the API is same-origin only: no CORS plugin, no per-request hook.
   const allowed = new Set(ctx.config.corsOrigins);
-  await app.register(cors, {
-    origin: allowed.has('*') ? true : (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
-    methods: ['GET', 'POST', 'OPTIONS'],
-    allowedHeaders: ['content-type', 'authorization', 'x-request-id'],
-    exposedHeaders: ['x-request-id', 'location'],
-    maxAge: 600,
-  });
+  if (allowed.size) {
+    await app.register(cors, {
+      origin: allowed.has('*') ? true : (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
+      methods: ['GET', 'POST', 'OPTIONS'],
+      allowedHeaders: ['content-type', 'authorization', 'x-request-id'],
+      exposedHeaders: ['x-request-id', 'location'],
+      maxAge: 600,
+    });
+  }
 
   app.setErrorHandler((error: FastifyError | HttpError | Error, request, reply) => {
     if (error instanceof HttpError) {
@@ -171,4 +175,11 @@ function isDatabaseUnavailable(error: Error): boolean {
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P03', '53300', '08006', '08001', '08003'].includes(code) ||
     /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/i.test(error.message)
   );
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** performance.now() when the request arrived; 0 once its metrics are recorded. */
+    startedAt: number;
+  }
 }

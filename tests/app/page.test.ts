@@ -51,6 +51,12 @@ describe('search page in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('is same-origin only when CORS_ORIGINS is not set', async () => {
+    const response = await fetch(`${service.url}/authors`, { headers: { origin: 'https://elsewhere.example.com' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('filters by the chosen author', async () => {
     await page.selectOption('#author', 'Muhammad Ali');
     await page.waitForFunction(() => {
