@@ -9,6 +9,7 @@
  * run lasts twice that), BENCH_ROUNDS (5), BENCH_CONNECTIONS (32).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,16 +40,17 @@ async function main(): Promise<void> {
   const loaded = await loadQuotes(databaseUrl);
   console.log(`loaded ${loaded.count} quotes with local embeddings in ${loaded.seconds.toFixed(1)} s (HNSW index)`);
 
-  const { api, bare } = await startChild<{ api: string; bare: string }>('bench/api/servers.ts', {
+  const servers = await startChild<{ api: string; bare: string }>('bench/api/servers.ts', {
     DATABASE_URL: databaseUrl,
     PORT: String(await freePort()),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
   });
+  const { api, bare } = servers;
   // The same API with Redis as its cache (the multi-replica setup), in a process of its own.
   const redis = await startRedisServer();
   cleanups.push(() => redis.stop());
-  const { api: apiRedis } = await startChild<{ api: string; bare: string }>('bench/api/servers.ts', {
+  const redisServers = await startChild<{ api: string; bare: string }>('bench/api/servers.ts', {
     DATABASE_URL: databaseUrl,
     REDIS_URL: redis.url,
     PORT: String(await freePort()),
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'warn',
   });
 
+  const apiRedis = redisServers.api;
   const ids = loaded.ids;
   for (const q of CACHED_QUERIES) {
     // Warm both caches.
@@ -78,42 +81,46 @@ async function main(): Promise<void> {
     // Rounds of (bare, cached search, by id) so that load from other processes on the machine
     // hits all three alike; each ratio is against the bare run of its own round, and the
     // table reports medians.
-    const rounds: { bare: number; cached: number; cachedRedis: number; byId: number }[] = [];
+    const rounds: { bare: WrkRun; cached: WrkRun; cachedRedis: WrkRun; byId: WrkRun }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const bareRps = await wrk(`${bare}/bare`, bareScript);
-      const cachedRps = await wrk(`${api}/quotes/search`, searchScript);
-      const cachedRedisRps = await wrk(`${apiRedis}/quotes/search`, searchScript);
-      const byIdRps = await wrk(`${api}/quotes/1`, idScript);
-      rounds.push({ bare: bareRps, cached: cachedRps, cachedRedis: cachedRedisRps, byId: byIdRps });
+      const run = {
+        bare: await wrk(`${bare}/bare`, bareScript, servers.pid),
+        cached: await wrk(`${api}/quotes/search`, searchScript, servers.pid),
+        cachedRedis: await wrk(`${apiRedis}/quotes/search`, searchScript, redisServers.pid),
+        byId: await wrk(`${api}/quotes/1`, idScript, servers.pid),
+      };
+      rounds.push(run);
       console.log(
-        `round ${round + 1}: bare ${fmt(bareRps)}, cached search ${fmt(cachedRps)} (Redis: ${fmt(cachedRedisRps)}), GET /quotes/:id ${fmt(byIdRps)} req/s`,
+        `round ${round + 1}: bare ${fmt(run.bare.rps)}, cached search ${fmt(run.cached.rps)} (Redis: ${fmt(run.cachedRedis.rps)}), GET /quotes/:id ${fmt(run.byId.rps)} req/s`,
       );
     }
     // One second at the rate first, not recorded: connections, JIT and index pages warm up.
     await openLoop(api, UNCACHED_RATE, 1, 'warmup');
     const uncached = await openLoop(api, UNCACHED_RATE, SECONDS * 2);
 
-    const baseline = median(rounds.map((r) => r.bare));
-    const cachedRps = median(rounds.map((r) => r.cached));
-    const byIdRps = median(rounds.map((r) => r.byId));
-    const cachedRatio = median(rounds.map((r) => r.cached / r.bare));
-    const byIdRatio = median(rounds.map((r) => r.byId / r.bare));
-    const cachedRedisRps = median(rounds.map((r) => r.cachedRedis));
-    const cachedRedisRatio = median(rounds.map((r) => r.cachedRedis / r.bare));
-    const rows: [string, string, string, string][] = [
-      ['bare fastify constant JSON', `${fmt(baseline)} req/s`, '1.00×', `median of ${ROUNDS} rounds`],
-      ['cached search (in-process cache)', `${fmt(cachedRps)} req/s`, `${cachedRatio.toFixed(2)}×`, `target ≥ 0.50× ${cachedRatio >= 0.5 ? 'MET' : 'MISSED'}`],
-      ['cached search, Redis cache', `${fmt(cachedRedisRps)} req/s`, `${cachedRedisRatio.toFixed(2)}×`, 'Redis + in-process tier (CACHE_LOCAL_TTL_SECONDS=10), multi-replica setup'],
-      ['GET /quotes/:id', `${fmt(byIdRps)} req/s`, `${byIdRatio.toFixed(2)}×`, 'one PGlite query each (single-backend WASM Postgres)'],
+    const baseline = median(rounds.map((r) => r.bare.rps));
+    const cachedRps = median(rounds.map((r) => r.cached.rps));
+    const byIdRps = median(rounds.map((r) => r.byId.rps));
+    const cachedRatio = median(rounds.map((r) => r.cached.rps / r.bare.rps));
+    const byIdRatio = median(rounds.map((r) => r.byId.rps / r.bare.rps));
+    const cachedRedisRps = median(rounds.map((r) => r.cachedRedis.rps));
+    const cachedRedisRatio = median(rounds.map((r) => r.cachedRedis.rps / r.bare.rps));
+    const cpu = (pick: (r: (typeof rounds)[number]) => WrkRun) => `${Math.min(...rounds.map((r) => pick(r).cpuUs)).toFixed(0)} µs`;
+    const rows: [string, string, string, string, string][] = [
+      ['bare fastify constant JSON', `${fmt(baseline)} req/s`, '1.00×', cpu((r) => r.bare), `median of ${ROUNDS} rounds`],
+      ['cached search (in-process cache)', `${fmt(cachedRps)} req/s`, `${cachedRatio.toFixed(2)}×`, cpu((r) => r.cached), `target ≥ 0.50× ${cachedRatio >= 0.5 ? 'MET' : 'MISSED'}`],
+      ['cached search, Redis cache', `${fmt(cachedRedisRps)} req/s`, `${cachedRedisRatio.toFixed(2)}×`, cpu((r) => r.cachedRedis), 'Redis + in-process tier (CACHE_LOCAL_TTL_SECONDS=10), multi-replica setup'],
+      ['GET /quotes/:id', `${fmt(byIdRps)} req/s`, `${byIdRatio.toFixed(2)}×`, cpu((r) => r.byId), 'one PGlite query each (single-backend WASM Postgres)'],
       [
         `uncached search @ ${UNCACHED_RATE} req/s`,
         `p50 ${uncached.p50.toFixed(1)} ms, p99 ${uncached.p99.toFixed(1)} ms`,
+        '',
         '',
         `target p99 ≤ 50 ms ${uncached.p99 <= 50 ? 'MET' : 'MISSED'}; ${uncached.ok}/${uncached.sent} ok, achieved ${uncached.achieved.toFixed(0)} req/s, max ${uncached.max.toFixed(1)} ms`,
       ],
     ];
     console.log(`load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores`);
-    printTable(['measurement', 'result', 'ratio', 'notes'], rows);
+    printTable(['measurement', 'result', 'ratio', 'API CPU/req (min)', 'notes'], rows);
   } finally {
     await rm(scripts, { recursive: true, force: true });
   }
@@ -148,15 +155,35 @@ async function loadQuotes(databaseUrl: string): Promise<{ count: number; ids: nu
   }
 }
 
-/** wrk's Requests/sec for one run. */
-async function wrk(url: string, script?: string): Promise<number> {
-  const args = ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', ...(script ? ['-s', script] : []), url];
+interface WrkRun {
+  rps: number;
+  /** Server process CPU (user + system) per request, in µs: far steadier than req/s on a shared machine. */
+  cpuUs: number;
+}
+
+/** One wrk run: its Requests/sec, and the CPU the server process spent per request. */
+async function wrk(url: string, script: string, serverPid: number): Promise<WrkRun> {
+  const args = ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', '-s', script, url];
+  const cpuBefore = processCpuMs(serverPid);
   const { stdout } = await execa('wrk', args);
+  const cpuAfter = processCpuMs(serverPid);
   const match = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
+  const total = /(\d+) requests in/.exec(stdout);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
-  if (!match) throw new Error(`could not read wrk output:\n${stdout}`);
+  if (!match || !total) throw new Error(`could not read wrk output:\n${stdout}`);
   if (non2xx) throw new Error(`${non2xx[1]} non-2xx responses from ${url}:\n${stdout}`);
-  return Number(match[1]);
+  return { rps: Number(match[1]), cpuUs: ((cpuAfter - cpuBefore) * 1000) / Number(total[1]) };
+}
+
+/** utime + stime of a process from /proc, in ms (Linux; NaN elsewhere). */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerMs;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function luaRotating(paths: string[]): string {
@@ -202,7 +229,7 @@ async function openLoop(base: string, rate: number, seconds: number, tag = 'm') 
   return { sent: total, ok, p50: pct(50), p99: pct(99), max: latencies[latencies.length - 1]!, achieved: total / elapsed };
 }
 
-async function startChild<T>(script: string, env: Record<string, string>): Promise<T> {
+async function startChild<T>(script: string, env: Record<string, string>): Promise<T & { pid: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', repoPath(script)], {
     cwd: repoPath(),
     env: { ...process.env, ...env },
@@ -210,12 +237,12 @@ async function startChild<T>(script: string, env: Record<string, string>): Promi
   });
   children.push(child);
   const lines = createInterface({ input: child.stdout! });
-  return new Promise<T>((resolve, reject) => {
+  return new Promise<T & { pid: number }>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${script} exited with code ${code} before it was ready`)));
     lines.on('line', (line) => {
       try {
         const parsed = JSON.parse(line) as T & { level?: unknown };
-        if (parsed && typeof parsed === 'object' && !('level' in parsed)) resolve(parsed);
+        if (parsed && typeof parsed === 'object' && !('level' in parsed)) resolve({ ...parsed, pid: child.pid! });
       } catch {
         // not our ready line
       }
