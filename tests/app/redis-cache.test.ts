@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalEmbedder } from '../../app/embeddings/local.js';
 import { startService, type RunningService } from '../../app/main.js';
 import { startTestPostgres, type EmbeddedPostgres } from '../helpers/postgres.js';
 import { loadSharedQuotes } from '../helpers/quotes-fixture.js';
-import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { killAndWait, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { getJson, insertQuotes, testConfig } from './support.js';
 
 let db: EmbeddedPostgres;
@@ -105,6 +106,25 @@ describe('Redis cache', () => {
     const ready = await getJson(`${service.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(ready.body.cache).toEqual({ kind: 'redis', state: 'down' });
+  });
+});
+
+describe('Redis coming back', () => {
+  it('reconnects in the background and caches in Redis again', async () => {
+    // A fresh redis-server on the same port and password as the one killed above.
+    const revived = spawn('redis-server', ['--port', String(redis.port), '--bind', '127.0.0.1', '--requirepass', redis.password, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    try {
+      await waitFor(async () => (await getJson(`${service.url}/readyz`)).body.cache?.state === 'ready', 20_000);
+      expect((await getJson(`${service.url}/quotes/search?q=after%20the%20restart`)).status).toBe(200);
+      const client = new Redis(redis.url);
+      try {
+        await waitFor(async () => (await client.keys('quotes:search:v1:*')).length === 1);
+      } finally {
+        client.disconnect();
+      }
+    } finally {
+      await killAndWait(revived, 'SIGKILL');
+    }
   });
 });
 
