@@ -11,16 +11,14 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 
-# 2. Compile TypeScript (npm run build -> build/) and add the files tsc does not emit.
+# 2. Compile TypeScript (npm run build -> build/, with the SQL and page files tsc does not emit).
 FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY app ./app
 COPY infra ./infra
 COPY bin ./bin
-RUN npm run build \
- && mkdir -p build/app/db \
- && cp -R app/db/migrations build/app/db/migrations \
- && cp -R app/page build/app/page
+COPY scripts ./scripts
+RUN npm run build
 
 # 3. Production dependencies only.
 FROM ${NODE_IMAGE} AS prod-deps

@@ -1,5 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { COMMANDS } from '../../app/main.js';
@@ -50,7 +52,6 @@ describe('Dockerfile', () => {
     for (const [, source] of dockerfile.matchAll(/^COPY (?!--from)(\S+(?: \S+)*) \S+$/gm)) {
       for (const path of source!.split(' ')) expect(existsSync(repoPath(path)), path).toBe(true);
     }
-    for (const [, path] of dockerfile.matchAll(/cp -R (\S+) /g)) expect(existsSync(repoPath(path!)), path).toBe(true);
     // tsc -p tsconfig.build.json compiles app/main.ts to build/app/main.js, the entry point.
     const build = JSON.parse(readFileSync(repoPath('tsconfig.build.json'), 'utf8')) as { include: string[] };
     expect(build.include).toContain('app');
@@ -60,13 +61,21 @@ describe('Dockerfile', () => {
     expect(Object.keys(COMMANDS)).toEqual(expect.arrayContaining([...cmd, 'serve', 'migrate', 'seed']));
   });
 
-  it('copies every non-TypeScript file the app reads at runtime (tsc emits only .js)', () => {
-    const copied = [...dockerfile.matchAll(/cp -R (\S+) /g)].map((m) => m[1]!);
-    const assets = readdirSync(repoPath('app'), { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile() && !entry.name.endsWith('.ts'))
-      .map((entry) => relative(repoPath(), join(entry.parentPath, entry.name)));
-    expect(assets.length).toBeGreaterThan(0);
-    for (const asset of assets) expect(copied.some((dir) => asset.startsWith(`${dir}/`)), asset).toBe(true);
+  it('npm run build copies every non-TypeScript file the app reads at runtime (tsc emits only .js)', async () => {
+    const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.build).toContain('node scripts/copy-assets.mjs');
+    expect(dockerfile).toMatch(/^COPY scripts \.\/scripts$/m);
+    const out = mkdtempSync(join(tmpdir(), 'qctl-assets-'));
+    try {
+      await execa('node', [repoPath('scripts/copy-assets.mjs'), out]);
+      const assets = readdirSync(repoPath('app'), { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile() && !entry.name.endsWith('.ts'))
+        .map((entry) => relative(repoPath(), join(entry.parentPath, entry.name)));
+      expect(assets).toEqual(expect.arrayContaining(['app/db/migrations/0001_quotes.sql', 'app/page/index.html']));
+      for (const asset of assets) expect(existsSync(join(out, asset)), asset).toBe(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('.dockerignore keeps secrets and local state out of the build context', () => {
