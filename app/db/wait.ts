@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface WaitOptions {
   signal?: AbortSignal;
@@ -26,23 +27,8 @@ export async function waitForDatabase(pool: pg.Pool, options: WaitOptions = {}):
         throw new Error(`database not reachable after ${Math.round((Date.now() - started) / 1000)} s: ${(error as Error).message}`);
       }
       options.onRetry?.(attempt, delay, error as Error);
-      await abortableSleep(delay, options.signal);
+      await sleep(delay, undefined, { signal: options.signal });
       delay = Math.min(options.maxDelayMs ?? 5_000, delay * 2);
     }
   }
-}
-
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { EMBEDDING_DIMENSIONS, EmbeddingUnavailableError, type EmbeddingProvider, type EmbeddingResult } from './provider.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface OpenAIEmbedderOptions {
   apiKey: string;
@@ -90,7 +91,7 @@ export class OpenAIEmbedder implements EmbeddingProvider {
         if (!retryable || attempt >= this.maxRetries) {
           throw new EmbeddingUnavailableError(describe(error, requests, retryable), { cause: error });
         }
-        await sleep(this.backoff(attempt, error), signal);
+        await sleep(this.backoff(attempt, error), undefined, { signal });
       }
     }
   }
@@ -132,19 +133,4 @@ function describe(error: unknown, requests: number, retryable: boolean): string 
     return `embeddings server answered ${error.status ?? 'an error'}${after}: ${error.message}`;
   }
   return `embedding failed: ${error instanceof Error ? error.message : String(error)}`;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -1,16 +1,7 @@
-/** A Kubernetes object as plain JSON, the shape `synthesize()` returns and the API server speaks. */
-export type KubeObject = {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    [key: string]: unknown;
-  };
-  [key: string]: unknown;
-};
+import type { KubeObject } from '../../infra/scope.js';
+
+/** A Kubernetes object as plain JSON: the shape `synthesize()` returns and the API server speaks. */
+export type { KubeObject };
 
 /** What identifies an object in the cluster (and in the inventory). */
 export type ObjectRef = { apiVersion: string; kind: string; namespace?: string; name: string };
