@@ -1,13 +1,12 @@
 import { ApiObject } from 'cdk8s';
-import type { INetworkPolicy, INetworkPolicyEgressRule, INetworkPolicyIngressRule, INetworkPolicyPeer, INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1';
+import type { INetworkPolicyEgressRule, INetworkPolicyPeer, INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1';
 import type { SynthContext } from '../context.js';
+import { networkPolicy, type LabelSelector, type NetworkPolicyRules } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
 import { API_PORT } from './app-config.js';
 import { POSTGRES_NAME } from './postgres.js';
 import { API_NAME } from './quote-api.js';
 import { REDIS_NAME, REDIS_PORT } from './redis.js';
-
-type ILabelSelector = NonNullable<INetworkPolicy['spec']>['podSelector'];
 
 const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 const ANYWHERE: INetworkPolicyPeer = { ipBlock: { cidr: '0.0.0.0/0' } };
@@ -37,21 +36,8 @@ export function buildNetworkPolicies(scope: ManifestScope, ctx: SynthContext): v
   const outside = env.networkPolicy.egressPorts.map(tcp);
   const dbPort = tcp(env.postgres.port);
 
-  const add = (
-    name: string,
-    podSelector: ILabelSelector,
-    rules: { ingress?: INetworkPolicyIngressRule[]; egress?: INetworkPolicyEgressRule[] },
-  ): void => {
-    const policyTypes: Array<'Ingress' | 'Egress'> = [];
-    if (rules.ingress) policyTypes.push('Ingress');
-    if (rules.egress) policyTypes.push('Egress');
-    const policy: INetworkPolicy = {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: { name, namespace: ctx.namespace, labels: ctx.labels(name, 'network-policy') },
-      spec: { podSelector, policyTypes, ...rules },
-    };
-    new ApiObject(chart, name, policy);
+  const add = (name: string, podSelector: LabelSelector, rules: NetworkPolicyRules): void => {
+    new ApiObject(chart, name, networkPolicy({ name, namespace: ctx.namespace, labels: ctx.labels(name, 'network-policy') }, podSelector, rules));
   };
 
   add('default-deny', {}, { ingress: [], egress: [] });

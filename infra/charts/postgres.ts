@@ -1,7 +1,6 @@
 import { ApiObject } from 'cdk8s';
-import type { IStatefulSet } from 'kubernetes-models/apps/v1';
-import type { IService } from 'kubernetes-models/v1';
 import type { SynthContext } from '../context.js';
+import { addStatefulSetServices, readWriteOnceClaim, servicePort, singleReplicaStatefulSet } from '../objects.js';
 import { SECRETS } from '../secrets.js';
 import type { ManifestScope } from '../scope.js';
 import { SERVICE_ACCOUNTS } from './namespace.js';
@@ -24,111 +23,70 @@ export function buildPostgres(scope: ManifestScope, ctx: SynthContext): void {
   const chart = scope.file('20-postgres.yaml');
   const labels = ctx.labels(POSTGRES_NAME, 'database');
   const selector = ctx.selector(POSTGRES_NAME);
+  const metadata = { name: POSTGRES_NAME, namespace: ctx.namespace, labels };
   const storageClassName = ctx.storageClassFor(postgres.storageClassName);
 
-  const headless: IService = {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: `${POSTGRES_NAME}-headless`, namespace: ctx.namespace, labels },
-    spec: {
-      clusterIP: 'None',
-      selector,
-      ports: [{ name: 'postgres', port: postgres.port, targetPort: 'postgres', protocol: 'TCP' }],
-    },
-  };
-  new ApiObject(chart, 'headless', headless);
-
-  const client: IService = {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: POSTGRES_NAME, namespace: ctx.namespace, labels },
-    spec: {
-      type: 'ClusterIP',
-      selector,
-      ports: [{ name: 'postgres', port: postgres.port, targetPort: 'postgres', protocol: 'TCP' }],
-    },
-  };
-  new ApiObject(chart, 'service', client);
+  const serviceName = addStatefulSetServices(chart, metadata, selector, [servicePort('postgres', postgres.port)]);
 
   const credential = (key: string) => ({ secretKeyRef: { name: SECRETS.postgres.name, key } });
-  const statefulSet: IStatefulSet = {
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
-    metadata: { name: POSTGRES_NAME, namespace: ctx.namespace, labels },
-    spec: {
-      serviceName: `${POSTGRES_NAME}-headless`,
-      replicas: 1,
-      selector: { matchLabels: selector },
-      // Keep the data when the StatefulSet is deleted or scaled: `qctl down` keeps PVCs unless asked.
-      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
-      template: {
-        metadata: { labels },
-        spec: {
-          serviceAccountName: SERVICE_ACCOUNTS.postgres,
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          terminationGracePeriodSeconds: 60,
-          securityContext: podSecurityContext(POSTGRES_UID),
-          containers: [
-            {
-              name: POSTGRES_NAME,
-              image: postgres.image,
-              imagePullPolicy: 'IfNotPresent',
-              ports: [{ name: 'postgres', containerPort: postgres.port, protocol: 'TCP' }],
-              env: [
-                { name: 'POSTGRES_USER', valueFrom: credential(SECRETS.postgres.keys.username) },
-                { name: 'POSTGRES_PASSWORD', valueFrom: credential(SECRETS.postgres.keys.password) },
-                { name: 'POSTGRES_DB', value: postgres.database },
-                // A subdirectory: the volume root holds lost+found on many provisioners, which initdb refuses.
-                { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
-                { name: 'PGPORT', value: String(postgres.port) },
-              ],
-              resources: resourceRequirements(postgres.resources),
-              startupProbe: {
-                exec: { command: ['sh', '-c', 'pg_isready -h 127.0.0.1 -p "$PGPORT" -U "$POSTGRES_USER" -d "$POSTGRES_DB"'] },
-                periodSeconds: 5,
-                failureThreshold: 60,
-                timeoutSeconds: 4,
-              },
-              readinessProbe: {
-                exec: { command: ['sh', '-c', 'pg_isready -h 127.0.0.1 -p "$PGPORT" -U "$POSTGRES_USER" -d "$POSTGRES_DB"'] },
-                periodSeconds: 10,
-                failureThreshold: 3,
-                timeoutSeconds: 4,
-              },
-              livenessProbe: {
-                tcpSocket: { port: 'postgres' },
-                periodSeconds: 15,
-                failureThreshold: 4,
-                timeoutSeconds: 4,
-              },
-              securityContext: containerSecurityContext(POSTGRES_UID),
-              volumeMounts: [
-                { name: 'data', mountPath: '/var/lib/postgresql/data' },
-                { name: 'run', mountPath: '/var/run/postgresql' },
-                { name: 'tmp', mountPath: '/tmp' },
-              ],
+  const statefulSet = singleReplicaStatefulSet(metadata, selector, {
+    serviceName,
+    template: {
+      metadata: { labels },
+      spec: {
+        serviceAccountName: SERVICE_ACCOUNTS.postgres,
+        automountServiceAccountToken: false,
+        enableServiceLinks: false,
+        terminationGracePeriodSeconds: 60,
+        securityContext: podSecurityContext(POSTGRES_UID),
+        containers: [
+          {
+            name: POSTGRES_NAME,
+            image: postgres.image,
+            imagePullPolicy: 'IfNotPresent',
+            ports: [{ name: 'postgres', containerPort: postgres.port, protocol: 'TCP' }],
+            env: [
+              { name: 'POSTGRES_USER', valueFrom: credential(SECRETS.postgres.keys.username) },
+              { name: 'POSTGRES_PASSWORD', valueFrom: credential(SECRETS.postgres.keys.password) },
+              { name: 'POSTGRES_DB', value: postgres.database },
+              // A subdirectory: the volume root holds lost+found on many provisioners, which initdb refuses.
+              { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
+              { name: 'PGPORT', value: String(postgres.port) },
+            ],
+            resources: resourceRequirements(postgres.resources),
+            startupProbe: {
+              exec: { command: ['sh', '-c', 'pg_isready -h 127.0.0.1 -p "$PGPORT" -U "$POSTGRES_USER" -d "$POSTGRES_DB"'] },
+              periodSeconds: 5,
+              failureThreshold: 60,
+              timeoutSeconds: 4,
             },
-          ],
-          volumes: [
-            { name: 'run', emptyDir: { sizeLimit: '16Mi' } },
-            { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
-          ],
-        },
-      },
-      volumeClaimTemplates: [
-        {
-          apiVersion: 'v1',
-          kind: 'PersistentVolumeClaim',
-          metadata: { name: 'data', labels },
-          spec: {
-            accessModes: ['ReadWriteOnce'],
-            ...(storageClassName ? { storageClassName } : {}),
-            resources: { requests: { storage: postgres.storageSize } },
+            readinessProbe: {
+              exec: { command: ['sh', '-c', 'pg_isready -h 127.0.0.1 -p "$PGPORT" -U "$POSTGRES_USER" -d "$POSTGRES_DB"'] },
+              periodSeconds: 10,
+              failureThreshold: 3,
+              timeoutSeconds: 4,
+            },
+            livenessProbe: {
+              tcpSocket: { port: 'postgres' },
+              periodSeconds: 15,
+              failureThreshold: 4,
+              timeoutSeconds: 4,
+            },
+            securityContext: containerSecurityContext(POSTGRES_UID),
+            volumeMounts: [
+              { name: 'data', mountPath: '/var/lib/postgresql/data' },
+              { name: 'run', mountPath: '/var/run/postgresql' },
+              { name: 'tmp', mountPath: '/tmp' },
+            ],
           },
-        },
-      ],
+        ],
+        volumes: [
+          { name: 'run', emptyDir: { sizeLimit: '16Mi' } },
+          { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
+        ],
+      },
     },
-  };
+    volumeClaimTemplates: [readWriteOnceClaim({ name: 'data', labels }, storageClassName, postgres.storageSize)],
+  });
   new ApiObject(chart, 'statefulset', statefulSet);
 }

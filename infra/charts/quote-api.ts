@@ -1,10 +1,11 @@
 import { ApiObject } from 'cdk8s';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import type { IDeployment } from 'kubernetes-models/apps/v1';
-import type { IAffinity, IService, ITopologySpreadConstraint } from 'kubernetes-models/v1';
+import type { IAffinity, ITopologySpreadConstraint } from 'kubernetes-models/v1';
 import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import type { SynthContext } from '../context.js';
+import { clusterIpService, servicePort } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
 import { apiEnvFrom, apiSecretEnv } from './api-env.js';
 import { API_PORT, apiConfigData } from './app-config.js';
@@ -98,17 +99,7 @@ export function buildQuoteApi(scope: ManifestScope, ctx: SynthContext): void {
   };
   new ApiObject(chart, 'deployment', deployment);
 
-  const service: IService = {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata,
-    spec: {
-      type: 'ClusterIP',
-      selector,
-      ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
-    },
-  };
-  new ApiObject(chart, 'service', service);
+  new ApiObject(chart, 'service', clusterIpService(metadata, selector, [servicePort('http', 80)]));
 
   if (ingress.enabled) {
     const resource: IIngress = {

@@ -1,7 +1,6 @@
 import { ApiObject } from 'cdk8s';
-import type { IStatefulSet } from 'kubernetes-models/apps/v1';
-import type { IService, IServicePort } from 'kubernetes-models/v1';
 import type { SynthContext } from '../context.js';
+import { addStatefulSetServices, readWriteOnceClaim, servicePort, singleReplicaStatefulSet } from '../objects.js';
 import { SECRETS } from '../secrets.js';
 import type { ManifestScope } from '../scope.js';
 import { SERVICE_ACCOUNTS } from './namespace.js';
@@ -22,78 +21,46 @@ export function buildRedis(scope: ManifestScope, ctx: SynthContext): void {
   const chart = scope.file('25-redis.yaml');
   const labels = ctx.labels(REDIS_NAME, 'cache');
   const selector = ctx.selector(REDIS_NAME);
+  const metadata = { name: REDIS_NAME, namespace: ctx.namespace, labels };
   const storageClassName = ctx.storageClassFor(redis.storageClassName);
-  const ports: IServicePort[] = [{ name: 'redis', port: REDIS_PORT, targetPort: 'redis', protocol: 'TCP' }];
 
-  const headless: IService = {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: `${REDIS_NAME}-headless`, namespace: ctx.namespace, labels },
-    spec: { clusterIP: 'None', selector, ports },
-  };
-  new ApiObject(chart, 'headless', headless);
-  const service: IService = {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: REDIS_NAME, namespace: ctx.namespace, labels },
-    spec: { type: 'ClusterIP', selector, ports },
-  };
-  new ApiObject(chart, 'service', service);
+  const serviceName = addStatefulSetServices(chart, metadata, selector, [servicePort('redis', REDIS_PORT)]);
 
   const ping = ['sh', '-c', 'redis-cli --no-auth-warning -a "$REDIS_PASSWORD" ping | grep -q PONG'];
-  const statefulSet: IStatefulSet = {
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
-    metadata: { name: REDIS_NAME, namespace: ctx.namespace, labels },
-    spec: {
-      serviceName: `${REDIS_NAME}-headless`,
-      replicas: 1,
-      selector: { matchLabels: selector },
-      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
-      template: {
-        metadata: { labels },
-        spec: {
-          serviceAccountName: SERVICE_ACCOUNTS.redis,
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          terminationGracePeriodSeconds: 30,
-          securityContext: podSecurityContext(REDIS_UID),
-          containers: [
-            {
-              name: REDIS_NAME,
-              image: redis.image,
-              imagePullPolicy: 'IfNotPresent',
-              command: ['redis-server'],
-              // $(REDIS_PASSWORD) is expanded by the kubelet from the Secret reference below.
-              args: ['--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', '/data', '--port', String(REDIS_PORT), '--requirepass', '$(REDIS_PASSWORD)'],
-              ports: [{ name: 'redis', containerPort: REDIS_PORT, protocol: 'TCP' }],
-              env: [{ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: SECRETS.redis.name, key: SECRETS.redis.keys.password } } }],
-              resources: resourceRequirements(redis.resources),
-              readinessProbe: { exec: { command: ping }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 3 },
-              livenessProbe: { tcpSocket: { port: 'redis' }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 3 },
-              securityContext: containerSecurityContext(REDIS_UID),
-              volumeMounts: [
-                { name: 'data', mountPath: '/data' },
-                { name: 'tmp', mountPath: '/tmp' },
-              ],
-            },
-          ],
-          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '16Mi' } }],
-        },
-      },
-      volumeClaimTemplates: [
-        {
-          apiVersion: 'v1',
-          kind: 'PersistentVolumeClaim',
-          metadata: { name: 'data', labels },
-          spec: {
-            accessModes: ['ReadWriteOnce'],
-            ...(storageClassName ? { storageClassName } : {}),
-            resources: { requests: { storage: redis.storageSize } },
+  const statefulSet = singleReplicaStatefulSet(metadata, selector, {
+    serviceName,
+    template: {
+      metadata: { labels },
+      spec: {
+        serviceAccountName: SERVICE_ACCOUNTS.redis,
+        automountServiceAccountToken: false,
+        enableServiceLinks: false,
+        terminationGracePeriodSeconds: 30,
+        securityContext: podSecurityContext(REDIS_UID),
+        containers: [
+          {
+            name: REDIS_NAME,
+            image: redis.image,
+            imagePullPolicy: 'IfNotPresent',
+            command: ['redis-server'],
+            // $(REDIS_PASSWORD) is expanded by the kubelet from the Secret reference below.
+            args: ['--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', '/data', '--port', String(REDIS_PORT), '--requirepass', '$(REDIS_PASSWORD)'],
+            ports: [{ name: 'redis', containerPort: REDIS_PORT, protocol: 'TCP' }],
+            env: [{ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: SECRETS.redis.name, key: SECRETS.redis.keys.password } } }],
+            resources: resourceRequirements(redis.resources),
+            readinessProbe: { exec: { command: ping }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 3 },
+            livenessProbe: { tcpSocket: { port: 'redis' }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 3 },
+            securityContext: containerSecurityContext(REDIS_UID),
+            volumeMounts: [
+              { name: 'data', mountPath: '/data' },
+              { name: 'tmp', mountPath: '/tmp' },
+            ],
           },
-        },
-      ],
+        ],
+        volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '16Mi' } }],
+      },
     },
-  };
+    volumeClaimTemplates: [readWriteOnceClaim({ name: 'data', labels }, storageClassName, redis.storageSize)],
+  });
   new ApiObject(chart, 'statefulset', statefulSet);
 }

@@ -1,5 +1,10 @@
 import type { INetworkPolicyEgressRule, INetworkPolicyPeer, INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1';
-import type { IProbe } from 'kubernetes-models/v1';
+import { ApiObject, type Chart } from 'cdk8s';
+import type { IDeployment } from 'kubernetes-models/apps/v1';
+import type { IClusterRole, IClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import type { IPodTemplateSpec, IProbe } from 'kubernetes-models/v1';
+import type { Labels } from '../labels.js';
+import { MONITORING_NAMESPACE } from './names.js';
 
 /** Building blocks shared by the monitoring objects. */
 
@@ -13,6 +18,36 @@ export const PROMETHEUS_SCRAPE_ANNOTATIONS = (port: number): Record<string, stri
   'prometheus.io/port': String(port),
   'prometheus.io/path': '/metrics',
 });
+
+/** ClusterRole `qctl-<name>` with `rules`, bound to the ServiceAccount `name` of the monitoring namespace. */
+export function addClusterRole(chart: Chart, id: string, name: string, labels: Labels, rules: NonNullable<IClusterRole['rules']>): void {
+  const roleName = `qctl-${name}`;
+  const role: IClusterRole = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: roleName, labels }, rules };
+  new ApiObject(chart, `${id}-clusterrole`, role);
+  const binding: IClusterRoleBinding = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: roleName, labels },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleName },
+    subjects: [{ kind: 'ServiceAccount', name, namespace: MONITORING_NAMESPACE }],
+  };
+  new ApiObject(chart, `${id}-clusterrolebinding`, binding);
+}
+
+/** The Deployment of a monitoring workload: one replica, three old ReplicaSets kept. */
+export function singleReplicaDeployment(
+  metadata: NonNullable<IDeployment['metadata']>,
+  selector: Labels,
+  template: IPodTemplateSpec,
+  strategy?: NonNullable<IDeployment['spec']>['strategy'],
+): IDeployment {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata,
+    spec: { replicas: 1, revisionHistoryLimit: 3, ...(strategy ? { strategy } : {}), selector: { matchLabels: selector }, template },
+  };
+}
 
 export function httpProbe(path: string, port: string, periodSeconds: number, failureThreshold = 3): IProbe {
   return { httpGet: { path, port }, periodSeconds, failureThreshold, timeoutSeconds: 5 };

@@ -1,15 +1,14 @@
 import { ApiObject } from 'cdk8s';
-import type { IDeployment } from 'kubernetes-models/apps/v1';
-import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
-import type { IEnvVar, IService, IServiceAccount } from 'kubernetes-models/v1';
+import type { IEnvVar, IServiceAccount } from 'kubernetes-models/v1';
 import type { Chart } from 'cdk8s';
 import { containerSecurityContext, podSecurityContext } from '../charts/pod.js';
 import { POSTGRES_NAME } from '../charts/postgres.js';
 import { REDIS_NAME, REDIS_PORT } from '../charts/redis.js';
 import type { SynthContext } from '../context.js';
+import { clusterIpService, networkPolicy, servicePort } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
 import { SECRETS } from '../secrets.js';
-import { DNS_EGRESS, httpProbe, namespacePeers, NOBODY_UID, PROMETHEUS_SCRAPE_ANNOTATIONS, tcp } from './common.js';
+import { DNS_EGRESS, httpProbe, namespacePeers, NOBODY_UID, PROMETHEUS_SCRAPE_ANNOTATIONS, singleReplicaDeployment, tcp } from './common.js';
 import { IMAGES, POSTGRES_EXPORTER_NAME, POSTGRES_EXPORTER_PORT, REDIS_EXPORTER_NAME, REDIS_EXPORTER_PORT } from './names.js';
 
 export const EXPORTERS_FILE = '63-exporters.yaml';
@@ -78,77 +77,49 @@ function addExporter(chart: Chart, ctx: SynthContext, spec: ExporterSpec, monito
   const account: IServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata, automountServiceAccountToken: false };
   new ApiObject(chart, `${spec.name}-sa`, account);
 
-  const deployment: IDeployment = {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata,
+  const deployment = singleReplicaDeployment(metadata, selector, {
+    metadata: { labels, annotations: PROMETHEUS_SCRAPE_ANNOTATIONS(spec.port) },
     spec: {
-      replicas: 1,
-      revisionHistoryLimit: 3,
-      selector: { matchLabels: selector },
-      template: {
-        metadata: { labels, annotations: PROMETHEUS_SCRAPE_ANNOTATIONS(spec.port) },
-        spec: {
-          serviceAccountName: spec.name,
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          securityContext: podSecurityContext(NOBODY_UID),
-          containers: [
-            {
-              name: spec.name,
-              image: spec.image,
-              imagePullPolicy: 'IfNotPresent',
-              args: spec.args,
-              env: spec.env,
-              ports: [{ name: 'metrics', containerPort: spec.port, protocol: 'TCP' }],
-              resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
-              readinessProbe: httpProbe('/metrics', 'metrics', 15),
-              livenessProbe: httpProbe('/metrics', 'metrics', 30),
-              securityContext: containerSecurityContext(NOBODY_UID),
-            },
-          ],
+      serviceAccountName: spec.name,
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      securityContext: podSecurityContext(NOBODY_UID),
+      containers: [
+        {
+          name: spec.name,
+          image: spec.image,
+          imagePullPolicy: 'IfNotPresent',
+          args: spec.args,
+          env: spec.env,
+          ports: [{ name: 'metrics', containerPort: spec.port, protocol: 'TCP' }],
+          resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
+          readinessProbe: httpProbe('/metrics', 'metrics', 15),
+          livenessProbe: httpProbe('/metrics', 'metrics', 30),
+          securityContext: containerSecurityContext(NOBODY_UID),
         },
-      },
+      ],
     },
-  };
+  });
   new ApiObject(chart, `${spec.name}-deployment`, deployment);
 
-  const service: IService = {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata,
-    spec: { type: 'ClusterIP', selector, ports: [{ name: 'metrics', port: spec.port, targetPort: 'metrics', protocol: 'TCP' }] },
-  };
-  new ApiObject(chart, `${spec.name}-service`, service);
+  new ApiObject(chart, `${spec.name}-service`, clusterIpService(metadata, selector, [servicePort('metrics', spec.port)]));
 
   const egressToTarget = spec.target.selector
     ? { to: [{ podSelector: { matchLabels: spec.target.selector } }], ports: tcp(spec.target.port) }
     : { ports: tcp(spec.target.port) };
-  const policy: INetworkPolicy = {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata,
-    spec: {
-      podSelector: { matchLabels: selector },
-      policyTypes: ['Ingress', 'Egress'],
-      ingress: [{ from: namespacePeers(monitoringNamespaces), ports: tcp(spec.port) }],
-      egress: [egressToTarget, DNS_EGRESS],
-    },
-  };
+  const policy = networkPolicy(metadata, { matchLabels: selector }, {
+    ingress: [{ from: namespacePeers(monitoringNamespaces), ports: tcp(spec.port) }],
+    egress: [egressToTarget, DNS_EGRESS],
+  });
   new ApiObject(chart, `${spec.name}-netpol`, policy);
 
   if (spec.target.selector) {
     // NetworkPolicies add up: this admits the exporter next to whatever the database's own policy allows.
-    const admit: INetworkPolicy = {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: { name: `${spec.target.selector['app.kubernetes.io/name']}-from-${spec.name}`, namespace: ctx.namespace, labels },
-      spec: {
-        podSelector: { matchLabels: spec.target.selector },
-        policyTypes: ['Ingress'],
-        ingress: [{ from: [{ podSelector: { matchLabels: selector } }], ports: tcp(spec.target.port) }],
-      },
-    };
+    const admit = networkPolicy(
+      { name: `${spec.target.selector['app.kubernetes.io/name']}-from-${spec.name}`, namespace: ctx.namespace, labels },
+      { matchLabels: spec.target.selector },
+      { ingress: [{ from: [{ podSelector: { matchLabels: selector } }], ports: tcp(spec.target.port) }] },
+    );
     new ApiObject(chart, `${spec.name}-target-netpol`, admit);
   }
 }

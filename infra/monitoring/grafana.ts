@@ -1,14 +1,14 @@
 import { ApiObject } from 'cdk8s';
-import type { IDeployment } from 'kubernetes-models/apps/v1';
-import type { IIngress, INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
-import type { IConfigMap, IService, IServiceAccount } from 'kubernetes-models/v1';
+import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1';
+import type { IConfigMap, IServiceAccount } from 'kubernetes-models/v1';
 import { stringify } from 'yaml';
 import { CONFIG_HASH_ANNOTATION, containerSecurityContext, contentHash, podSecurityContext } from '../charts/pod.js';
 import type { SynthContext } from '../context.js';
+import { clusterIpService, networkPolicy, servicePort } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
 import { SECRETS } from '../secrets.js';
 import { buildDashboards, dashboardJson } from '../dashboards/index.js';
-import { DNS_EGRESS, GRAFANA_UID, httpProbe, namespacePeers, tcp } from './common.js';
+import { DNS_EGRESS, GRAFANA_UID, httpProbe, namespacePeers, singleReplicaDeployment, tcp } from './common.js';
 import { GRAFANA_NAME, GRAFANA_PORT, IMAGES, MONITORING_NAMESPACE, PROMETHEUS_DATASOURCE_UID, PROMETHEUS_NAME, PROMETHEUS_PORT } from './names.js';
 import type { MonitoringSettings } from './settings.js';
 
@@ -87,75 +87,59 @@ export function buildGrafana(scope: ManifestScope, ctx: SynthContext, settings: 
   const withIngress = settings.grafana.ingress && ctx.env.ingress.enabled;
   const adminSecret = (key: string) => ({ secretKeyRef: { name: SECRETS.grafana.name, key } });
   const chart = scope.file('66-grafana.yaml');
-  const deployment: IDeployment = {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata,
-    spec: {
-      replicas: 1,
-      revisionHistoryLimit: 3,
-      selector: { matchLabels: selector },
-      template: {
-        metadata: {
-          labels,
-          annotations: { [CONFIG_HASH_ANNOTATION]: contentHash({ datasources, provider }) },
-        },
-        spec: {
-          serviceAccountName: GRAFANA_NAME,
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          securityContext: podSecurityContext(GRAFANA_UID),
-          containers: [
-            {
-              name: GRAFANA_NAME,
-              image: IMAGES.grafana,
-              imagePullPolicy: 'IfNotPresent',
-              ports: [{ name: 'http', containerPort: GRAFANA_PORT, protocol: 'TCP' }],
-              env: [
-                { name: 'GF_SECURITY_ADMIN_USER', valueFrom: adminSecret(GRAFANA_ADMIN_KEYS.user) },
-                { name: 'GF_SECURITY_ADMIN_PASSWORD', valueFrom: adminSecret(GRAFANA_ADMIN_KEYS.password) },
-                { name: 'GF_AUTH_ANONYMOUS_ENABLED', value: 'false' },
-                { name: 'GF_USERS_ALLOW_SIGN_UP', value: 'false' },
-                { name: 'GF_ANALYTICS_REPORTING_ENABLED', value: 'false' },
-                { name: 'GF_ANALYTICS_CHECK_FOR_UPDATES', value: 'false' },
-                { name: 'GF_PATHS_PROVISIONING', value: '/etc/grafana/provisioning' },
-                { name: 'GF_LOG_MODE', value: 'console' },
-                ...(withIngress ? [{ name: 'GF_SERVER_ROOT_URL', value: `http://${host}/` }] : []),
-              ],
-              resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
-              readinessProbe: httpProbe('/api/health', 'http', 10),
-              livenessProbe: httpProbe('/api/health', 'http', 30),
-              securityContext: containerSecurityContext(GRAFANA_UID),
-              volumeMounts: [
-                { name: 'datasources', mountPath: '/etc/grafana/provisioning/datasources', readOnly: true },
-                { name: 'dashboard-provider', mountPath: '/etc/grafana/provisioning/dashboards', readOnly: true },
-                { name: 'dashboards', mountPath: DASHBOARDS_DIR, readOnly: true },
-                // Sessions and the sqlite database: state is provisioned, so an emptyDir is enough.
-                { name: 'data', mountPath: '/var/lib/grafana' },
-                { name: 'tmp', mountPath: '/tmp' },
-              ],
-            },
-          ],
-          volumes: [
-            { name: 'datasources', configMap: { name: GRAFANA_DATASOURCES_CONFIG_MAP } },
-            { name: 'dashboard-provider', configMap: { name: GRAFANA_DASHBOARD_PROVIDER_CONFIG_MAP } },
-            { name: 'dashboards', configMap: { name: GRAFANA_DASHBOARDS_CONFIG_MAP } },
-            { name: 'data', emptyDir: { sizeLimit: '256Mi' } },
-            { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
-          ],
-        },
-      },
+  const deployment = singleReplicaDeployment(metadata, selector, {
+    metadata: {
+      labels,
+      annotations: { [CONFIG_HASH_ANNOTATION]: contentHash({ datasources, provider }) },
     },
-  };
+    spec: {
+      serviceAccountName: GRAFANA_NAME,
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      securityContext: podSecurityContext(GRAFANA_UID),
+      containers: [
+        {
+          name: GRAFANA_NAME,
+          image: IMAGES.grafana,
+          imagePullPolicy: 'IfNotPresent',
+          ports: [{ name: 'http', containerPort: GRAFANA_PORT, protocol: 'TCP' }],
+          env: [
+            { name: 'GF_SECURITY_ADMIN_USER', valueFrom: adminSecret(GRAFANA_ADMIN_KEYS.user) },
+            { name: 'GF_SECURITY_ADMIN_PASSWORD', valueFrom: adminSecret(GRAFANA_ADMIN_KEYS.password) },
+            { name: 'GF_AUTH_ANONYMOUS_ENABLED', value: 'false' },
+            { name: 'GF_USERS_ALLOW_SIGN_UP', value: 'false' },
+            { name: 'GF_ANALYTICS_REPORTING_ENABLED', value: 'false' },
+            { name: 'GF_ANALYTICS_CHECK_FOR_UPDATES', value: 'false' },
+            { name: 'GF_PATHS_PROVISIONING', value: '/etc/grafana/provisioning' },
+            { name: 'GF_LOG_MODE', value: 'console' },
+            ...(withIngress ? [{ name: 'GF_SERVER_ROOT_URL', value: `http://${host}/` }] : []),
+          ],
+          resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+          readinessProbe: httpProbe('/api/health', 'http', 10),
+          livenessProbe: httpProbe('/api/health', 'http', 30),
+          securityContext: containerSecurityContext(GRAFANA_UID),
+          volumeMounts: [
+            { name: 'datasources', mountPath: '/etc/grafana/provisioning/datasources', readOnly: true },
+            { name: 'dashboard-provider', mountPath: '/etc/grafana/provisioning/dashboards', readOnly: true },
+            { name: 'dashboards', mountPath: DASHBOARDS_DIR, readOnly: true },
+            // Sessions and the sqlite database: state is provisioned, so an emptyDir is enough.
+            { name: 'data', mountPath: '/var/lib/grafana' },
+            { name: 'tmp', mountPath: '/tmp' },
+          ],
+        },
+      ],
+      volumes: [
+        { name: 'datasources', configMap: { name: GRAFANA_DATASOURCES_CONFIG_MAP } },
+        { name: 'dashboard-provider', configMap: { name: GRAFANA_DASHBOARD_PROVIDER_CONFIG_MAP } },
+        { name: 'dashboards', configMap: { name: GRAFANA_DASHBOARDS_CONFIG_MAP } },
+        { name: 'data', emptyDir: { sizeLimit: '256Mi' } },
+        { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+      ],
+    },
+  });
   new ApiObject(chart, 'grafana-deployment', deployment);
 
-  const service: IService = {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata,
-    spec: { type: 'ClusterIP', selector, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] },
-  };
-  new ApiObject(chart, 'grafana-service', service);
+  new ApiObject(chart, 'grafana-service', clusterIpService(metadata, selector, [servicePort('http', 80)]));
 
   if (withIngress) {
     const ingress: IIngress = {
@@ -172,22 +156,15 @@ export function buildGrafana(scope: ManifestScope, ctx: SynthContext, settings: 
     new ApiObject(chart, 'grafana-ingress', ingress);
   }
 
-  const policy: INetworkPolicy = {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata,
-    spec: {
-      podSelector: { matchLabels: selector },
-      policyTypes: ['Ingress', 'Egress'],
-      ingress: [
-        {
-          // The ingress controller (any namespace when the cluster flavour cannot say which).
-          ...(ctx.ingressControllerNamespaces ? { from: namespacePeers(ctx.ingressControllerNamespaces) } : { from: [{ namespaceSelector: {} }] }),
-          ports: tcp(GRAFANA_PORT),
-        },
-      ],
-      egress: [{ to: [{ podSelector: { matchLabels: ctx.selector(PROMETHEUS_NAME) } }], ports: tcp(PROMETHEUS_PORT) }, DNS_EGRESS],
-    },
-  };
+  const policy = networkPolicy(metadata, { matchLabels: selector }, {
+    ingress: [
+      {
+        // The ingress controller (any namespace when the cluster flavour cannot say which).
+        ...(ctx.ingressControllerNamespaces ? { from: namespacePeers(ctx.ingressControllerNamespaces) } : { from: [{ namespaceSelector: {} }] }),
+        ports: tcp(GRAFANA_PORT),
+      },
+    ],
+    egress: [{ to: [{ podSelector: { matchLabels: ctx.selector(PROMETHEUS_NAME) } }], ports: tcp(PROMETHEUS_PORT) }, DNS_EGRESS],
+  });
   new ApiObject(scope.file('67-monitoring-network-policies.yaml'), 'grafana-netpol', policy);
 }

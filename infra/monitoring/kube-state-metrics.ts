@@ -1,12 +1,10 @@
 import { ApiObject } from 'cdk8s';
-import type { IDeployment } from 'kubernetes-models/apps/v1';
-import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
-import type { IClusterRole, IClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import type { IService, IServiceAccount } from 'kubernetes-models/v1';
+import type { IServiceAccount } from 'kubernetes-models/v1';
 import { containerSecurityContext, podSecurityContext } from '../charts/pod.js';
 import type { SynthContext } from '../context.js';
+import { clusterIpService, networkPolicy, servicePort } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
-import { API_SERVER_EGRESS, DNS_EGRESS, httpProbe, NOBODY_UID, tcp } from './common.js';
+import { addClusterRole, API_SERVER_EGRESS, DNS_EGRESS, httpProbe, NOBODY_UID, singleReplicaDeployment, tcp } from './common.js';
 import { IMAGES, KUBE_STATE_METRICS_NAME, KUBE_STATE_METRICS_PORT, MONITORING_NAMESPACE, PROMETHEUS_NAME } from './names.js';
 
 const TELEMETRY_PORT = 8081;
@@ -25,85 +23,48 @@ export function buildKubeStateMetrics(scope: ManifestScope, ctx: SynthContext): 
   const rbac = scope.file('61-monitoring-rbac.yaml');
   const account: IServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata, automountServiceAccountToken: false };
   new ApiObject(rbac, 'ksm-sa', account);
-  const role: IClusterRole = {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRole',
-    metadata: { name: `qctl-${name}`, labels },
-    rules: [
-      { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
-      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch'] },
-      { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['list', 'watch'] },
-    ],
-  };
-  new ApiObject(rbac, 'ksm-clusterrole', role);
-  const binding: IClusterRoleBinding = {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRoleBinding',
-    metadata: { name: `qctl-${name}`, labels },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `qctl-${name}` },
-    subjects: [{ kind: 'ServiceAccount', name, namespace: MONITORING_NAMESPACE }],
-  };
-  new ApiObject(rbac, 'ksm-clusterrolebinding', binding);
+  addClusterRole(rbac, 'ksm', name, labels, [
+    { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
+    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch'] },
+    { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['list', 'watch'] },
+  ]);
 
   const chart = scope.file('65-kube-state-metrics.yaml');
-  const deployment: IDeployment = {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata,
+  const deployment = singleReplicaDeployment(metadata, selector, {
+    metadata: { labels },
     spec: {
-      replicas: 1,
-      revisionHistoryLimit: 3,
-      selector: { matchLabels: selector },
-      template: {
-        metadata: { labels },
-        spec: {
-          serviceAccountName: name,
-          automountServiceAccountToken: true,
-          enableServiceLinks: false,
-          securityContext: podSecurityContext(NOBODY_UID),
-          containers: [
-            {
-              name,
-              image: IMAGES.kubeStateMetrics,
-              imagePullPolicy: 'IfNotPresent',
-              args: [
-                `--port=${KUBE_STATE_METRICS_PORT}`,
-                `--telemetry-port=${TELEMETRY_PORT}`,
-                '--resources=deployments,horizontalpodautoscalers,pods',
-              ],
-              ports: [
-                { name: 'http-metrics', containerPort: KUBE_STATE_METRICS_PORT, protocol: 'TCP' },
-                { name: 'telemetry', containerPort: TELEMETRY_PORT, protocol: 'TCP' },
-              ],
-              resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } },
-              readinessProbe: httpProbe('/readyz', 'telemetry', 10),
-              livenessProbe: httpProbe('/livez', 'http-metrics', 20),
-              securityContext: containerSecurityContext(NOBODY_UID),
-            },
+      serviceAccountName: name,
+      automountServiceAccountToken: true,
+      enableServiceLinks: false,
+      securityContext: podSecurityContext(NOBODY_UID),
+      containers: [
+        {
+          name,
+          image: IMAGES.kubeStateMetrics,
+          imagePullPolicy: 'IfNotPresent',
+          args: [
+            `--port=${KUBE_STATE_METRICS_PORT}`,
+            `--telemetry-port=${TELEMETRY_PORT}`,
+            '--resources=deployments,horizontalpodautoscalers,pods',
           ],
+          ports: [
+            { name: 'http-metrics', containerPort: KUBE_STATE_METRICS_PORT, protocol: 'TCP' },
+            { name: 'telemetry', containerPort: TELEMETRY_PORT, protocol: 'TCP' },
+          ],
+          resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } },
+          readinessProbe: httpProbe('/readyz', 'telemetry', 10),
+          livenessProbe: httpProbe('/livez', 'http-metrics', 20),
+          securityContext: containerSecurityContext(NOBODY_UID),
         },
-      },
+      ],
     },
-  };
+  });
   new ApiObject(chart, 'ksm-deployment', deployment);
-  const service: IService = {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata,
-    spec: { type: 'ClusterIP', selector, ports: [{ name: 'http-metrics', port: KUBE_STATE_METRICS_PORT, targetPort: 'http-metrics', protocol: 'TCP' }] },
-  };
-  new ApiObject(chart, 'ksm-service', service);
+  new ApiObject(chart, 'ksm-service', clusterIpService(metadata, selector, [servicePort('http-metrics', KUBE_STATE_METRICS_PORT)]));
 
-  const policy: INetworkPolicy = {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata,
-    spec: {
-      podSelector: { matchLabels: selector },
-      policyTypes: ['Ingress', 'Egress'],
-      ingress: [{ from: [{ podSelector: { matchLabels: ctx.selector(PROMETHEUS_NAME) } }], ports: tcp(KUBE_STATE_METRICS_PORT) }],
-      egress: [API_SERVER_EGRESS, DNS_EGRESS],
-    },
-  };
+  const policy = networkPolicy(metadata, { matchLabels: selector }, {
+    ingress: [{ from: [{ podSelector: { matchLabels: ctx.selector(PROMETHEUS_NAME) } }], ports: tcp(KUBE_STATE_METRICS_PORT) }],
+    egress: [API_SERVER_EGRESS, DNS_EGRESS],
+  });
   new ApiObject(scope.file('67-monitoring-network-policies.yaml'), 'ksm-netpol', policy);
 }

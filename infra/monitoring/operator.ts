@@ -1,10 +1,10 @@
 import { ApiObject } from 'cdk8s';
 import type { IPrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
-import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import type { IConfigMap } from 'kubernetes-models/v1';
 import { API_PORT } from '../charts/app-config.js';
 import type { SynthContext } from '../context.js';
+import { networkPolicy } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
 import { buildDashboards, dashboardJson } from '../dashboards/index.js';
 import { buildAlertRules } from './alert-rules.js';
@@ -85,15 +85,10 @@ export function buildOperatorResources(scope: ManifestScope, ctx: SynthContext, 
 
   // The operator's Prometheus scrapes from its own namespace: admit it to the API's metrics port
   // (infra's policy admits networkPolicy.monitoringNamespaces; this one needs no setting).
-  const admit: INetworkPolicy = {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: `${API_NAME}-from-operator-prometheus`, namespace: ctx.namespace, labels: ctx.labels(API_NAME, 'api') },
-    spec: {
-      podSelector: { matchLabels: ctx.selector(API_NAME) },
-      policyTypes: ['Ingress'],
-      ingress: [{ from: namespacePeers([settings.operator.namespace]), ports: tcp(API_PORT) }],
-    },
-  };
+  const admit = networkPolicy(
+    { name: `${API_NAME}-from-operator-prometheus`, namespace: ctx.namespace, labels: ctx.labels(API_NAME, 'api') },
+    { matchLabels: ctx.selector(API_NAME) },
+    { ingress: [{ from: namespacePeers([settings.operator.namespace]), ports: tcp(API_PORT) }] },
+  );
   new ApiObject(chart, 'api-from-operator-netpol', admit);
 }

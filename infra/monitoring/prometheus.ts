@@ -1,15 +1,13 @@
 import { ApiObject } from 'cdk8s';
-import type { IDeployment } from 'kubernetes-models/apps/v1';
-import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
-import type { IClusterRole, IClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import type { IConfigMap, IPersistentVolumeClaim, IService, IServiceAccount } from 'kubernetes-models/v1';
+import type { IConfigMap, IServiceAccount } from 'kubernetes-models/v1';
 import { stringify } from 'yaml';
 import { CONFIG_HASH_ANNOTATION, containerSecurityContext, contentHash, podSecurityContext } from '../charts/pod.js';
 import type { SynthContext } from '../context.js';
 import { PART_OF } from '../labels.js';
+import { clusterIpService, networkPolicy, readWriteOnceClaim, servicePort } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
 import { buildAlertRules } from './alert-rules.js';
-import { API_SERVER_EGRESS, DNS_EGRESS, httpProbe, NOBODY_UID, tcp } from './common.js';
+import { addClusterRole, API_SERVER_EGRESS, DNS_EGRESS, httpProbe, NOBODY_UID, singleReplicaDeployment, tcp } from './common.js';
 import {
   GRAFANA_NAME,
   IMAGES,
@@ -39,21 +37,9 @@ export function buildPrometheus(scope: ManifestScope, ctx: SynthContext, setting
   const rbac = scope.file('61-monitoring-rbac.yaml');
   const account: IServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata, automountServiceAccountToken: false };
   new ApiObject(rbac, 'prometheus-sa', account);
-  const clusterRole: IClusterRole = {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRole',
-    metadata: { name: `qctl-${PROMETHEUS_NAME}`, labels },
-    rules: [{ apiGroups: [''], resources: ['pods', 'services', 'endpoints', 'nodes'], verbs: ['get', 'list', 'watch'] }],
-  };
-  new ApiObject(rbac, 'prometheus-clusterrole', clusterRole);
-  const binding: IClusterRoleBinding = {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRoleBinding',
-    metadata: { name: `qctl-${PROMETHEUS_NAME}`, labels },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole.metadata!.name! },
-    subjects: [{ kind: 'ServiceAccount', name: PROMETHEUS_NAME, namespace: MONITORING_NAMESPACE }],
-  };
-  new ApiObject(rbac, 'prometheus-clusterrolebinding', binding);
+  addClusterRole(rbac, 'prometheus', PROMETHEUS_NAME, labels, [
+    { apiGroups: [''], resources: ['pods', 'services', 'endpoints', 'nodes'], verbs: ['get', 'list', 'watch'] },
+  ]);
 
   const config = scope.file('62-monitoring-config.yaml');
   const configData = { 'prometheus.yml': stringify(buildPrometheusConfig(settings, ctx.cluster.name)) };
@@ -65,110 +51,81 @@ export function buildPrometheus(scope: ManifestScope, ctx: SynthContext, setting
 
   const chart = scope.file('64-prometheus.yaml');
   const storageClassName = settings.storageClassName ?? ctx.storageClassFor(null);
-  const claim: IPersistentVolumeClaim = {
-    apiVersion: 'v1',
-    kind: 'PersistentVolumeClaim',
-    metadata: { ...metadata, name: `${PROMETHEUS_NAME}-data` },
-    spec: {
-      accessModes: ['ReadWriteOnce'],
-      ...(storageClassName ? { storageClassName } : {}),
-      resources: { requests: { storage: settings.storageSize } },
-    },
-  };
+  const claim = readWriteOnceClaim({ ...metadata, name: `${PROMETHEUS_NAME}-data` }, storageClassName, settings.storageSize);
   new ApiObject(chart, 'prometheus-pvc', claim);
 
   const resources =
     ctx.env.name === 'prod'
       ? { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '2Gi' } }
       : { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '500m', memory: '1Gi' } };
-  const deployment: IDeployment = {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
+  const deployment = singleReplicaDeployment(
     metadata,
-    spec: {
-      replicas: 1,
-      revisionHistoryLimit: 3,
-      // One writer on a ReadWriteOnce volume: the old pod must stop before the new one mounts it.
-      strategy: { type: 'Recreate' },
-      selector: { matchLabels: selector },
-      template: {
-        metadata: {
-          labels,
-          // A config or rule change rolls the pod, so nothing depends on a reload sidecar.
-          annotations: { [CONFIG_HASH_ANNOTATION]: contentHash({ configData, rulesData }) },
-        },
-        spec: {
-          serviceAccountName: PROMETHEUS_NAME,
-          // Service discovery talks to the Kubernetes API with this account's token.
-          automountServiceAccountToken: true,
-          enableServiceLinks: false,
-          terminationGracePeriodSeconds: 300,
-          securityContext: podSecurityContext(NOBODY_UID),
-          containers: [
-            {
-              name: PROMETHEUS_NAME,
-              image: IMAGES.prometheus,
-              imagePullPolicy: 'IfNotPresent',
-              args: [
-                '--config.file=/etc/prometheus/prometheus.yml',
-                '--storage.tsdb.path=/prometheus',
-                `--storage.tsdb.retention.time=${settings.retention}`,
-                `--web.listen-address=:${PROMETHEUS_PORT}`,
-                '--web.console.libraries=/usr/share/prometheus/console_libraries',
-                '--web.console.templates=/usr/share/prometheus/consoles',
-              ],
-              ports: [{ name: 'http', containerPort: PROMETHEUS_PORT, protocol: 'TCP' }],
-              resources,
-              // Replaying the WAL after a restart can take minutes on a full TSDB.
-              startupProbe: httpProbe('/-/ready', 'http', 10, 60),
-              readinessProbe: httpProbe('/-/ready', 'http', 10),
-              livenessProbe: httpProbe('/-/healthy', 'http', 20),
-              securityContext: containerSecurityContext(NOBODY_UID),
-              volumeMounts: [
-                { name: 'config', mountPath: '/etc/prometheus', readOnly: true },
-                { name: 'rules', mountPath: RULES_DIR, readOnly: true },
-                { name: 'data', mountPath: '/prometheus' },
-              ],
-            },
-          ],
-          volumes: [
-            { name: 'config', configMap: { name: PROMETHEUS_CONFIG_MAP } },
-            { name: 'rules', configMap: { name: PROMETHEUS_RULES_CONFIG_MAP } },
-            { name: 'data', persistentVolumeClaim: { claimName: claim.metadata!.name! } },
-          ],
-        },
+    selector,
+    {
+      metadata: {
+        labels,
+        // A config or rule change rolls the pod, so nothing depends on a reload sidecar.
+        annotations: { [CONFIG_HASH_ANNOTATION]: contentHash({ configData, rulesData }) },
+      },
+      spec: {
+        serviceAccountName: PROMETHEUS_NAME,
+        // Service discovery talks to the Kubernetes API with this account's token.
+        automountServiceAccountToken: true,
+        enableServiceLinks: false,
+        terminationGracePeriodSeconds: 300,
+        securityContext: podSecurityContext(NOBODY_UID),
+        containers: [
+          {
+            name: PROMETHEUS_NAME,
+            image: IMAGES.prometheus,
+            imagePullPolicy: 'IfNotPresent',
+            args: [
+              '--config.file=/etc/prometheus/prometheus.yml',
+              '--storage.tsdb.path=/prometheus',
+              `--storage.tsdb.retention.time=${settings.retention}`,
+              `--web.listen-address=:${PROMETHEUS_PORT}`,
+              '--web.console.libraries=/usr/share/prometheus/console_libraries',
+              '--web.console.templates=/usr/share/prometheus/consoles',
+            ],
+            ports: [{ name: 'http', containerPort: PROMETHEUS_PORT, protocol: 'TCP' }],
+            resources,
+            // Replaying the WAL after a restart can take minutes on a full TSDB.
+            startupProbe: httpProbe('/-/ready', 'http', 10, 60),
+            readinessProbe: httpProbe('/-/ready', 'http', 10),
+            livenessProbe: httpProbe('/-/healthy', 'http', 20),
+            securityContext: containerSecurityContext(NOBODY_UID),
+            volumeMounts: [
+              { name: 'config', mountPath: '/etc/prometheus', readOnly: true },
+              { name: 'rules', mountPath: RULES_DIR, readOnly: true },
+              { name: 'data', mountPath: '/prometheus' },
+            ],
+          },
+        ],
+        volumes: [
+          { name: 'config', configMap: { name: PROMETHEUS_CONFIG_MAP } },
+          { name: 'rules', configMap: { name: PROMETHEUS_RULES_CONFIG_MAP } },
+          { name: 'data', persistentVolumeClaim: { claimName: claim.metadata!.name! } },
+        ],
       },
     },
-  };
+    // One writer on a ReadWriteOnce volume: the old pod must stop before the new one mounts it.
+    { type: 'Recreate' },
+  );
   new ApiObject(chart, 'prometheus-deployment', deployment);
+  new ApiObject(chart, 'prometheus-service', clusterIpService(metadata, selector, [servicePort('http', PROMETHEUS_PORT)]));
 
-  const service: IService = {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata,
-    spec: { type: 'ClusterIP', selector, ports: [{ name: 'http', port: PROMETHEUS_PORT, targetPort: 'http', protocol: 'TCP' }] },
-  };
-  new ApiObject(chart, 'prometheus-service', service);
-
-  const policy: INetworkPolicy = {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata,
-    spec: {
-      podSelector: { matchLabels: selector },
-      policyTypes: ['Ingress', 'Egress'],
-      ingress: [{ from: [{ podSelector: { matchLabels: ctx.selector(GRAFANA_NAME) } }], ports: tcp(PROMETHEUS_PORT) }],
-      egress: [
-        // Metrics ports of our stack's pods in every quotes namespace.
-        {
-          to: [{ namespaceSelector: { matchLabels: { 'app.kubernetes.io/part-of': PART_OF } } }],
-          ports: tcp(API_PORT, POSTGRES_EXPORTER_PORT, REDIS_EXPORTER_PORT),
-        },
-        { to: [{ podSelector: { matchLabels: ctx.selector(KUBE_STATE_METRICS_NAME) } }], ports: tcp(KUBE_STATE_METRICS_PORT) },
-        API_SERVER_EGRESS,
-        DNS_EGRESS,
-      ],
-    },
-  };
+  const policy = networkPolicy(metadata, { matchLabels: selector }, {
+    ingress: [{ from: [{ podSelector: { matchLabels: ctx.selector(GRAFANA_NAME) } }], ports: tcp(PROMETHEUS_PORT) }],
+    egress: [
+      // Metrics ports of our stack's pods in every quotes namespace.
+      {
+        to: [{ namespaceSelector: { matchLabels: { 'app.kubernetes.io/part-of': PART_OF } } }],
+        ports: tcp(API_PORT, POSTGRES_EXPORTER_PORT, REDIS_EXPORTER_PORT),
+      },
+      { to: [{ podSelector: { matchLabels: ctx.selector(KUBE_STATE_METRICS_NAME) } }], ports: tcp(KUBE_STATE_METRICS_PORT) },
+      API_SERVER_EGRESS,
+      DNS_EGRESS,
+    ],
+  });
   new ApiObject(scope.file('67-monitoring-network-policies.yaml'), 'prometheus-netpol', policy);
 }
