@@ -8,7 +8,7 @@ import { resolveMonitoringSettings } from '../../infra/monitoring/settings.js';
 import { freePort } from '../helpers/ports.js';
 import { startTestPostgres, type EmbeddedPostgres } from '../helpers/postgres.js';
 import { killAndWait, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
-import { startPrometheus, type PrometheusServer } from './prometheus-server.js';
+import { listeningOn, podMetaLabels, startPrometheus, type PrometheusServer } from './prometheus-server.js';
 
 /**
  * The exporters for real: Debian's postgres_exporter and redis_exporter (packages
@@ -29,14 +29,6 @@ const exporters: ChildProcess[] = [];
 
 function template(objects: KubeObject[], name: string): Template {
   return (objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name) as unknown as { spec: { template: Template } }).spec.template;
-}
-
-function metaLabels(t: Template, pod: string, port: number): Record<string, string> {
-  const sanitize = (key: string) => key.replace(/[^a-zA-Z0-9_]/g, '_');
-  const labels: Record<string, string> = { __meta_kubernetes_namespace: NAMESPACE, __meta_kubernetes_pod_name: pod, __meta_kubernetes_pod_phase: 'Running' };
-  for (const [key, value] of Object.entries(t.metadata.labels)) labels[`__meta_kubernetes_pod_label_${sanitize(key)}`] = value;
-  for (const [key, value] of Object.entries(t.metadata.annotations)) labels[`__meta_kubernetes_pod_annotation_${sanitize(key)}`] = key === 'prometheus.io/port' ? String(port) : value;
-  return labels;
 }
 
 /** Starts the exporter binary with the synthesized args (listen address moved to loopback:port) and env names. */
@@ -90,8 +82,8 @@ beforeAll(async () => {
           job_name: podsJob.job_name,
           relabel_configs: podsJob.relabel_configs,
           static_configs: [
-            { targets: [`127.0.0.1:${pgPort}`], labels: metaLabels(pgTemplate, 'postgres-exporter-7b9-abcde', pgPort) },
-            { targets: [`127.0.0.1:${redisPort}`], labels: metaLabels(redisTemplate, 'redis-exporter-5c6-fghij', redisPort) },
+            { targets: [`127.0.0.1:${pgPort}`], labels: podMetaLabels(listeningOn(pgTemplate, pgPort), { namespace: NAMESPACE, pod: 'postgres-exporter-7b9-abcde' }) },
+            { targets: [`127.0.0.1:${redisPort}`], labels: podMetaLabels(listeningOn(redisTemplate, redisPort), { namespace: NAMESPACE, pod: 'redis-exporter-5c6-fghij' }) },
           ],
         },
       ],

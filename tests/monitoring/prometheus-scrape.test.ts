@@ -8,7 +8,7 @@ import { resolveMonitoringSettings } from '../../infra/monitoring/settings.js';
 import { synthesize, type KubeObject } from '../../infra/main.js';
 import { startTestPostgres, type EmbeddedPostgres } from '../helpers/postgres.js';
 import { exposedMetricNames, fixtureMetricNames, metricNames } from './promql-metrics.js';
-import { startPrometheus, type PrometheusServer } from './prometheus-server.js';
+import { listeningOn, podMetaLabels, startPrometheus, type PrometheusServer } from './prometheus-server.js';
 
 /**
  * The proof with real components: a real Prometheus scrapes a real quote API through our
@@ -25,20 +25,6 @@ let database: EmbeddedPostgres;
 let api: RunningService;
 let prometheus: PrometheusServer;
 let exposition = '';
-
-/** The meta labels Kubernetes pod discovery attaches to a target of this pod template. */
-function podMetaLabels(template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> } }, namespace: string, pod: string, phase: string): Record<string, string> {
-  const sanitize = (key: string) => key.replace(/[^a-zA-Z0-9_]/g, '_');
-  const labels: Record<string, string> = {
-    __meta_kubernetes_namespace: namespace,
-    __meta_kubernetes_pod_name: pod,
-    __meta_kubernetes_pod_phase: phase,
-    __meta_kubernetes_pod_container_init: 'false',
-  };
-  for (const [key, value] of Object.entries(template.metadata.labels)) labels[`__meta_kubernetes_pod_label_${sanitize(key)}`] = value;
-  for (const [key, value] of Object.entries(template.metadata.annotations ?? {})) labels[`__meta_kubernetes_pod_annotation_${sanitize(key)}`] = value;
-  return labels;
-}
 
 function apiPodTemplate(objects: KubeObject[]) {
   const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'quote-api') as unknown as {
@@ -64,7 +50,7 @@ beforeAll(async () => {
   const synth = await synthesize({ env: 'dev', config: false });
   const template = apiPodTemplate(synth.objects);
   // The port Kubernetes would put in the annotation is 8080; here the API listens on a free port.
-  const running = { ...template, metadata: { ...template.metadata, annotations: { ...template.metadata.annotations, 'prometheus.io/port': String(api.port) } } };
+  const running = listeningOn(template, api.port);
   const settings = resolveMonitoringSettings({ env: 'dev', cluster: synth.cluster });
   const synthesized = buildPrometheusConfig(settings, synth.cluster);
   const podsJob = synthesized.scrape_configs.find((job) => job.job_name === 'kubernetes-pods')!;
@@ -76,10 +62,10 @@ beforeAll(async () => {
         job_name: podsJob.job_name,
         relabel_configs: podsJob.relabel_configs,
         static_configs: [
-          { targets: [`127.0.0.1:${api.port}`], labels: podMetaLabels(running, NAMESPACE, POD, 'Running') },
+          { targets: [`127.0.0.1:${api.port}`], labels: podMetaLabels(running, { namespace: NAMESPACE, pod: POD }) },
           // Same pod without the scrape annotation, and a finished Job pod: both must be dropped.
-          { targets: [`127.0.0.1:${api.port}`], labels: podMetaLabels({ metadata: { labels: template.metadata.labels } }, NAMESPACE, 'quote-api-unannotated', 'Running') },
-          { targets: [`127.0.0.1:${api.port}`], labels: podMetaLabels(running, NAMESPACE, 'quote-api-migrate-abc12', 'Succeeded') },
+          { targets: [`127.0.0.1:${api.port}`], labels: podMetaLabels({ metadata: { labels: template.metadata.labels } }, { namespace: NAMESPACE, pod: 'quote-api-unannotated' }) },
+          { targets: [`127.0.0.1:${api.port}`], labels: podMetaLabels(running, { namespace: NAMESPACE, pod: 'quote-api-migrate-abc12', phase: 'Succeeded' }) },
         ],
       },
     ],

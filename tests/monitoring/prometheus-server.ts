@@ -75,3 +75,30 @@ export async function startPrometheus(options: { config: unknown; ruleFiles?: Re
     stop,
   };
 }
+
+export interface PodTemplateMeta {
+  metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+}
+
+/**
+ * The meta labels Kubernetes pod discovery attaches to a target of this pod template, so a
+ * static target goes through the synthesized relabelling exactly as a discovered pod would.
+ */
+export function podMetaLabels(template: PodTemplateMeta, target: { namespace: string; pod: string; phase?: string }): Record<string, string> {
+  const sanitize = (key: string) => key.replace(/[^a-zA-Z0-9_]/g, '_');
+  const labels: Record<string, string> = {
+    __meta_kubernetes_namespace: target.namespace,
+    __meta_kubernetes_pod_name: target.pod,
+    __meta_kubernetes_pod_phase: target.phase ?? 'Running',
+    __meta_kubernetes_pod_container_init: 'false',
+  };
+  for (const [key, value] of Object.entries(template.metadata.labels)) labels[`__meta_kubernetes_pod_label_${sanitize(key)}`] = value;
+  for (const [key, value] of Object.entries(template.metadata.annotations ?? {})) labels[`__meta_kubernetes_pod_annotation_${sanitize(key)}`] = value;
+  return labels;
+}
+
+/** A template whose `prometheus.io/port` annotation names `port`: in the tests pods listen on free ports, not 8080. */
+export function listeningOn<T extends PodTemplateMeta>(template: T, port: number): T {
+  return { ...template, metadata: { ...template.metadata, annotations: { ...template.metadata.annotations, 'prometheus.io/port': String(port) } } };
+}
+
