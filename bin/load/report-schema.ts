@@ -91,11 +91,7 @@ export const loadReportSchema = z.object({
     z.object({
       second: z.number().int(),
       targetRate: z.number(),
-      scheduled: z.number().int(),
-      sent: z.number().int(),
-      dropped: z.number().int(),
-      responses: z.number().int(),
-      errors: z.number().int(),
+      ...requests.omit({ cancelled: true }).shape,
       p50: z.number().nullable(),
       p99: z.number().nullable(),
       max: z.number().nullable(),
