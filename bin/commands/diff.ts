@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+import { collect } from '../cli/options.js';
 
 export function register(program: Command): void {
   program

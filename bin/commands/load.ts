@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+import { collect } from '../cli/options.js';
 
 /** `qctl load`: open-loop load at a fixed rate (or a ramp), judged by SLO expressions. */
 export function register(program: Command): void {

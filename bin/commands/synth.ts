@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { collect } from '../cli/options.js';
 import { QctlError, usageError } from '../cli/errors.js';
 import { parseOutputMode, printJson } from '../cli/output.js';
 
@@ -13,8 +14,6 @@ interface SynthCommandOptions {
   out: string;
   output?: string;
 }
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 /** infra/ never imports bin/, so its usage errors become QctlErrors here (exit 2, one line). */
 export function asQctlError(error: unknown): unknown {
