@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { toVectorLiteral } from '../db/pool.js';
+import { normalizeText } from './quote-text.js';
 
 export interface Quote {
   id: number;
@@ -69,7 +70,7 @@ export class QuoteRepository {
    * near-misses by trigram similarity ("Albert Einstien"). Empty when nothing is close.
    */
   async resolveAuthors(typed: string): Promise<string[]> {
-    const needle = typed.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+    const needle = normalizeText(typed);
     const { rows } = await this.pool.query<{ author: string; exact: boolean; contains: boolean; score: number }>(
       `SELECT author, la = $1 AS exact, strpos(la, $1) > 0 AS contains,
               greatest(word_similarity($1, la), similarity($1, la))::float8 AS score
