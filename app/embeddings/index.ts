@@ -14,6 +14,12 @@ interface PinoLikeLog {
   info(obj: object, message: string): void;
 }
 
+/** The part of the service config that chooses and tunes the embedding provider. */
+export type EmbeddingConfig = Pick<
+  AppConfig,
+  'openaiApiKey' | 'openaiBaseUrl' | 'embeddingModel' | 'embeddingTimeoutMs' | 'embeddingMaxRetries'
+>;
+
 export interface EmbeddingProviderOptions {
   metrics?: Pick<AppMetrics, 'embeddingRequests' | 'embeddingDuration'>;
   /** Test hook: shorten the OpenAI retry backoff. */
@@ -27,8 +33,7 @@ export interface EmbeddingProviderOptions {
  * `log` is a pino logger or anything with `info(message)`.
  */
 export function createEmbeddingProvider(
-  config: Pick<AppConfig, 'openaiApiKey' | 'openaiBaseUrl' | 'embeddingModel' | 'embeddingTimeoutMs' | 'embeddingMaxRetries'> &
-    Partial<AppConfig>,
+  config: EmbeddingConfig,
   log?: InfoLog | PinoLikeLog,
   options: EmbeddingProviderOptions = {},
 ): EmbeddingProvider {

@@ -1,18 +1,13 @@
 import pg from 'pg';
-import type { AppConfig, DatabaseConfig } from '../config.js';
+import type { DatabaseConfig } from '../config.js';
 import { migrate } from '../db/migrate.js';
 import type { VectorIndexSettings } from '../db/vector-index.js';
-import { createEmbeddingProvider } from '../embeddings/index.js';
+import { createEmbeddingProvider, type EmbeddingConfig } from '../embeddings/index.js';
 import type { EmbeddingProvider } from '../embeddings/provider.js';
 import { SeedError } from './errors.js';
 import { reembedQuotes, type ReembedProgress, type ReembedSummary } from './reembed.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, seedQuotes, validateTuning, type SeedProgress, type SeedSummary } from './seeder.js';
 import { describeSource, parseSourceSpec, readSource } from './sources.js';
-
-export type EmbeddingSettings = Pick<
-  AppConfig,
-  'openaiApiKey' | 'openaiBaseUrl' | 'embeddingModel' | 'embeddingTimeoutMs' | 'embeddingMaxRetries'
->;
 
 export interface SeedRunSettings {
   database: DatabaseConfig;
@@ -26,7 +21,7 @@ export interface SeedRunSettings {
   fetchRetries?: number;
   /** Per DummyJSON request. */
   fetchTimeoutMs?: number;
-  embedding: EmbeddingSettings;
+  embedding: EmbeddingConfig;
   /** Use this provider instead of building one from `embedding` (qctl dev shares its own). */
   provider?: EmbeddingProvider;
   vectorIndex: VectorIndexSettings;
