@@ -1,11 +1,10 @@
-import { QctlError, usageError } from '../cli/errors.js';
 import { parseOutputMode, printJson } from '../cli/output.js';
 import { readSecrets } from '../secrets/store.js';
 import { findSecretReferences, GENERATED_SECRETS, userSecretObject } from './credentials.js';
 import { readInventory } from './inventory.js';
 import { describeRef, refOf, type KubeObject } from './objects.js';
 import { planPrune } from './plan.js';
-import { openSession, type ClusterFlags } from './session.js';
+import { asUsage, openSession, type ClusterFlags } from './session.js';
 import { differs, yamlDiff } from './text-diff.js';
 
 export type DiffFlags = ClusterFlags & { image?: string; monitoring?: string; set?: string[]; exitCode?: boolean; output?: string };
@@ -28,10 +27,7 @@ export async function runDiff(root: string, flags: DiffFlags): Promise<number> {
   const inventory = await readInventory(kube, namespace);
   const image = flags.image ?? inventory?.image;
   const { synthesize } = await import('../../infra/main.js');
-  const synth = await synthesize({ env, cluster: flavour.name, image, set: flags.set, monitoring: flags.monitoring, cwd: root }).catch((error: unknown) => {
-    if (error instanceof Error && (error as { exitCode?: number }).exitCode === 2 && !(error instanceof QctlError)) throw usageError(error.message);
-    throw error;
-  });
+  const synth = await synthesize({ env, cluster: flavour.name, image, set: flags.set, monitoring: flags.monitoring, cwd: root }).catch(asUsage);
   const objects = [...(synth.objects as KubeObject[]), userSecretObject(env, namespace, (await readSecrets(root, env)) ?? {})];
   const changes: Change[] = [];
   for (const object of objects) {

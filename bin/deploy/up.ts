@@ -1,5 +1,5 @@
 import { formatDuration } from '../cli/duration.js';
-import { QctlError, usageError } from '../cli/errors.js';
+import { usageError } from '../cli/errors.js';
 import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
 import { readSecrets, secretsFile } from '../secrets/store.js';
 import { userSecretObject } from './credentials.js';
@@ -9,7 +9,7 @@ import { buildImage, contentTag, detectBuilder, imageExists, type Builder } from
 import type { KubeObject } from './objects.js';
 import { describePlan, buildPlan } from './plan.js';
 import { Progress } from './progress.js';
-import { openSession, parseTimeout, pollInterval, rememberTarget, resolveFlavour, type ClusterFlags } from './session.js';
+import { asUsage, openSession, parseTimeout, pollInterval, rememberTarget, resolveFlavour, type ClusterFlags } from './session.js';
 import { imagePullHint, imageRef, shipCommands, shipImage } from './ship.js';
 import { accessInfo } from './urls.js';
 
@@ -25,12 +25,6 @@ export type UpFlags = ClusterFlags & {
   set?: string[];
   output?: string;
 };
-
-/** Maps infra/'s usage errors (unknown env, bad --set) to the CLI's. */
-function asUsage(error: unknown): never {
-  if (error instanceof Error && (error as { exitCode?: number }).exitCode === 2 && !(error instanceof QctlError)) throw usageError(error.message);
-  throw error;
-}
 
 /**
  * `qctl up`: validate everything that can be validated before touching the cluster (flags,
