@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { EMBEDDING_DIMENSIONS, EmbeddingUnavailableError, type EmbeddingProvider, type EmbeddingResult } from './provider.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from '../seed/retry.js';
 
 export interface OpenAIEmbedderOptions {
   apiKey: string;
@@ -99,9 +100,8 @@ export class OpenAIEmbedder implements EmbeddingProvider {
   private backoff(attempt: number, error: unknown): number {
     const retryAfter = retryAfterMs(error);
     if (retryAfter !== undefined) return Math.min(retryAfter, this.maxBackoffMs);
-    const exponential = Math.min(this.maxBackoffMs, this.baseBackoffMs * 2 ** attempt);
-    // Full jitter: many pods retrying a rate limit at once should not retry in lockstep.
-    return exponential / 2 + Math.random() * (exponential / 2);
+    // Jittered: many pods retrying a rate limit at once should not retry in lockstep.
+    return backoffDelay(attempt, this.baseBackoffMs, this.maxBackoffMs);
   }
 }
 
