@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { collect } from '../cli/options.js';
-import { QctlError, usageError } from '../cli/errors.js';
+import { usageError } from '../cli/errors.js';
 import { parseOutputMode, printJson } from '../cli/output.js';
 
 interface SynthCommandOptions {
@@ -16,7 +16,7 @@ interface SynthCommandOptions {
 }
 
 /** infra/ never imports bin/, so its usage errors become QctlErrors here (exit 2, one line). */
-export function asQctlError(error: unknown): unknown {
+function asQctlError(error: unknown): unknown {
   if (error instanceof Error && error.name === 'InfraUsageError') return usageError(error.message);
   return error;
 }
@@ -116,5 +116,3 @@ function renderTable(
   const header = `${dir ?? `(not written) ${result.env}`}  env=${result.env} cluster=${result.cluster} image=${result.image} monitoring=${result.monitoring}`;
   return `${header}\n${lines.join('\n')}\n`;
 }
-
-export { QctlError };
