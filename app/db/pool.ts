@@ -17,9 +17,7 @@ export interface PoolOptions {
  */
 export function createPool(database: DatabaseConfig, options: PoolOptions = {}): pg.Pool {
   const pool = new pg.Pool({
-    ...(database.connectionString
-      ? { connectionString: database.connectionString }
-      : { host: database.host, port: database.port, user: database.user, password: database.password, database: database.database }),
+    ...connectionTarget(database),
     max: options.max ?? 10,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
@@ -33,6 +31,13 @@ export function createPool(database: DatabaseConfig, options: PoolOptions = {}):
     options.log?.warn({ err: error.message }, 'idle Postgres connection failed; it will be replaced');
   });
   return pool;
+}
+
+/** Where `pg` connects: the URL when one is configured, else the PG* parts. */
+export function connectionTarget(database: DatabaseConfig): pg.PoolConfig {
+  return database.connectionString
+    ? { connectionString: database.connectionString }
+    : { host: database.host, port: database.port, user: database.user, password: database.password, database: database.database };
 }
 
 /** Serialises a vector for a `vector` query parameter (pgvector's text format). */

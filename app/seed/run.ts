@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import { migrate } from '../db/migrate.js';
+import { connectionTarget } from '../db/pool.js';
 import type { VectorIndexSettings } from '../db/vector-index.js';
 import { createEmbeddingProvider, type EmbeddingConfig } from '../embeddings/index.js';
 import type { EmbeddingProvider } from '../embeddings/provider.js';
@@ -96,9 +97,7 @@ export async function runSeed(settings: SeedRunSettings): Promise<SeedRunResult>
 
 function createSeedPool(database: DatabaseConfig): pg.Pool {
   const pool = new pg.Pool({
-    ...(database.connectionString
-      ? { connectionString: database.connectionString }
-      : { host: database.host, port: database.port, user: database.user, password: database.password, database: database.database }),
+    ...connectionTarget(database),
     // Embedding workers read while the writer writes; more connections buy nothing.
     max: 4,
     connectionTimeoutMillis: 10_000,
