@@ -181,12 +181,13 @@ export function redactedConfig(config: AppConfig): Record<string, unknown> {
   };
 }
 
-function maskUrlPassword(raw: string): string {
+/** The URL with its password masked; `unparseable` when it is not a URL. */
+export function maskUrlPassword(raw: string, unparseable = '***'): string {
   try {
     const url = new URL(raw);
     if (url.password) url.password = '***';
     return url.toString();
   } catch {
-    return '***';
+    return unparseable;
   }
 }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { DatabaseConfig } from '../config.js';
+import { maskUrlPassword, type DatabaseConfig } from '../config.js';
 import { migrate } from '../db/migrate.js';
 import { connectionTarget } from '../db/pool.js';
 import type { VectorIndexSettings } from '../db/vector-index.js';
@@ -123,14 +123,6 @@ async function checkReachable(pool: pg.Pool, settings: SeedRunSettings): Promise
 
 /** The database as a URL without its password, for messages. */
 export function describeDatabase(database: DatabaseConfig): string {
-  if (database.connectionString) {
-    try {
-      const url = new URL(database.connectionString);
-      if (url.password) url.password = '***';
-      return url.toString();
-    } catch {
-      return '(unparseable DATABASE_URL)';
-    }
-  }
+  if (database.connectionString) return maskUrlPassword(database.connectionString, '(unparseable DATABASE_URL)');
   return `postgres://${database.user ? `${database.user}@` : ''}${database.host ?? 'localhost'}:${database.port ?? 5432}/${database.database ?? ''}`;
 }
