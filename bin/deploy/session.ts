@@ -58,8 +58,10 @@ export function pollInterval(): number {
   return Number.isFinite(value) && value > 0 ? value : 2000;
 }
 
+export type ResolvedFlavour = { env: string; flavour: DeployFlavour; context?: string; preferredContext?: string };
+
 /** Validates the flags that need no cluster (exit 2 before any network call). */
-export function resolveFlavour(root: string, flags: ClusterFlags): { env: string; flavour: DeployFlavour; context?: string; preferredContext?: string } {
+export function resolveFlavour(root: string, flags: ClusterFlags): ResolvedFlavour {
   const env = parseEnv(flags.env);
   const remembered = readState(root)[env];
   const flavour = deployFlavour(flags.cluster ?? remembered?.cluster ?? 'microk8s');
@@ -67,8 +69,9 @@ export function resolveFlavour(root: string, flags: ClusterFlags): { env: string
   return { env, flavour, context: flags.context, preferredContext };
 }
 
-export async function openSession(root: string, flags: ClusterFlags): Promise<Session> {
-  const { env, flavour, context, preferredContext } = resolveFlavour(root, flags);
+/** `resolved`: what the caller already got from resolveFlavour, so the flags and state are read once. */
+export async function openSession(root: string, flags: ClusterFlags, resolved: ResolvedFlavour = resolveFlavour(root, flags)): Promise<Session> {
+  const { env, flavour, context, preferredContext } = resolved;
   const target = await resolveKubeTarget({ flavour, context, preferredContext });
   const kube = new Kube(target);
   const serverVersion = await kube.checkReachable(flavour.startHint);

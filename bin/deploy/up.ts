@@ -34,12 +34,13 @@ export type UpFlags = ClusterFlags & {
 export async function runUp(root: string, flags: UpFlags): Promise<number> {
   const mode = parseOutputMode(flags.output);
   const timeoutMs = parseTimeout(flags.timeout);
-  const { flavour } = resolveFlavour(root, flags);
+  const resolved = resolveFlavour(root, flags);
+  const { flavour } = resolved;
   if (flags.image !== undefined && flags.skipBuild) throw usageError('--image and --skip-build both skip the build: pass only one');
   if (flavour.ship === 'registry' && !flags.registry && flags.image === undefined) {
     throw usageError(`--cluster ${flavour.name} needs --registry HOST (a registry the cluster pulls from) or --image REF`);
   }
-  const session = await openSession(root, flags);
+  const session = await openSession(root, flags, resolved);
   const { env, namespace, kube } = session;
   const fromFile = await readSecrets(root, env);
   const userSecrets = fromFile ?? {};
