@@ -47,7 +47,10 @@ export async function* dummyJsonPages(options: DummyJsonOptions = {}): AsyncGene
 async function fetchPage(url: string, options: DummyJsonOptions): Promise<QuotesPage> {
   const maxRetries = options.maxRetries ?? 4;
   let lastProblem = '';
+  // A status that is not worth retrying stops early: the message counts what was really tried.
+  let attempts = 0;
   for (let attempt = 0; attempt <= maxRetries; attempt++) {
+    attempts++;
     let waitMs: number | undefined;
     try {
       const signals = [AbortSignal.timeout(options.timeoutMs ?? 15_000)];
@@ -58,7 +61,10 @@ async function fetchPage(url: string, options: DummyJsonOptions): Promise<Quotes
       lastProblem = `HTTP ${response.status}${body ? ` ${body}` : ''}`;
       if (!isRetryableStatus(response.status)) break;
       waitMs = parseRetryAfter(response.headers.get('retry-after'));
-      if (waitMs !== undefined && waitMs > MAX_RETRY_AFTER_MS) break;
+      if (waitMs !== undefined && waitMs > MAX_RETRY_AFTER_MS) {
+        lastProblem += `; its Retry-After of ${Math.ceil(waitMs / 1000)} s is over the ${MAX_RETRY_AFTER_MS / 1000} s we wait`;
+        break;
+      }
     } catch (error) {
       if (error instanceof SeedError) throw error;
       if (options.signal?.aborted) throw error;
@@ -67,7 +73,7 @@ async function fetchPage(url: string, options: DummyJsonOptions): Promise<Quotes
     if (attempt < maxRetries) await sleep(waitMs ?? backoffDelay(attempt, options.backoffMs ?? 500), options.signal);
   }
   throw new SeedError(
-    `cannot fetch quotes from ${url} (${lastProblem}) after ${maxRetries + 1} attempts: check the network, or seed from a file with --source file:PATH`,
+    `cannot fetch quotes from ${url} (${lastProblem}) after ${attempts} attempt${attempts === 1 ? '' : 's'}: check the network, or seed from a file with --source file:PATH`,
   );
 }
 

@@ -67,7 +67,17 @@ describe('DummyJSON pager', () => {
     const before = api.requests.length;
     const error = await collect(dummyJsonPages({ baseUrl: `${api.url}/nope`, maxRetries: 3, backoffMs: 5 })).catch((e: unknown) => e);
     expect((error as Error).message).toContain('HTTP 404');
+    expect((error as Error).message).toContain(') after 1 attempt: ');
     expect(api.requests.length).toBe(before); // the 404 route is not /quotes, so nothing recorded
+  });
+
+  it('does not wait out a Retry-After over the cap, and says so', async () => {
+    api.requests.length = 0;
+    api.failNext({ status: 429, retryAfter: '3600' });
+    const error = await collect(dummyJsonPages({ baseUrl: api.url, maxRetries: 3, backoffMs: 5 })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SeedError);
+    expect((error as Error).message).toMatch(/\(HTTP 429.*Retry-After of 3600 s is over the 60 s we wait\) after 1 attempt: /);
+    expect(api.requests.map((r) => r.status)).toEqual([429]);
   });
 
   it('reports an unreachable API clearly', async () => {
