@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { collect } from '../cli/options.js';
 
 /** `qctl load`: open-loop load at a fixed rate (or a ramp), judged by SLO expressions. */
@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .option('--watch-hpa', 'with --env: sample the API HPA and ready replicas during the run')
     .option('--hpa-interval <d>', 'how often --watch-hpa samples', '5s')
     .option('--kube-context <name>', 'kubeconfig context for --env (default: the current context)')
-    .addOption(new Option('--output <mode>', 'text or json').default('text'))
+    .option('--output <mode>', 'text or json', 'text')
     .option('--report <file.html>', 'also write a self-contained HTML report with charts')
     .option('--yes', 'confirm a target that is not a local address')
     .action(async (url: string | undefined, options: Record<string, unknown>) => {
