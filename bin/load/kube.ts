@@ -34,5 +34,6 @@ export function kubeErrorMessage(error: unknown): string {
     }
   }
   const text = detail || (e.message ?? String(error)).split('\n')[0]!;
-  return e.code ? `HTTP ${e.code}: ${text}` : text;
+  // Only an API answer has a numeric status; network errors carry string codes such as ECONNREFUSED.
+  return typeof e.code === 'number' ? `HTTP ${e.code}: ${text}` : text;
 }
