@@ -1,10 +1,9 @@
 import type pg from 'pg';
 import { ensureVectorIndex, indexDefinition, VECTOR_INDEX_NAME, type VectorIndexSettings } from '../db/vector-index.js';
 import type { EmbeddingProvider } from '../embeddings/provider.js';
-import { embeddingText } from '../quotes/quote-text.js';
 import { SeedError } from './errors.js';
 import { TaskLimiter } from './limiter.js';
-import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, errorMessage, validateTuning } from './seeder.js';
+import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, embedBatch, validateTuning } from './seeder.js';
 import { toVectorBinary } from './vector-literal.js';
 
 /** New vectors wait here, off the search path, until all of them exist. */
@@ -131,29 +130,14 @@ async function stageMissing(
       if (rows.length === 0) break;
       afterId = rows[rows.length - 1]!.id;
       await limiter.run(async () => {
-        let result;
-        try {
-          result = await provider.embed(
-            rows.map((r) => embeddingText(r.quote, r.author)),
-            { signal: options.signal },
-          );
-        } catch (error) {
-          throw new SeedError(
-            `re-embedding a batch of ${rows.length} quotes with ${provider.model} failed: ${errorMessage(error)}. ` +
-              'Search still uses the previous vectors; run qctl seed --reembed again to continue',
-            'failed',
-            { cause: error },
-          );
-        }
-        summary.embeddingRequests += result.requests;
-        summary.tokens += result.tokens;
-        if (result.vectors.length !== rows.length) {
-          throw new SeedError(`the embeddings service returned ${result.vectors.length} vectors for ${rows.length} inputs`, 'failed');
-        }
+        const vectors = await embedBatch(provider, rows, summary, options.signal, (reason) =>
+          `re-embedding a batch of ${rows.length} quotes with ${provider.model} failed: ${reason}. ` +
+          'Search still uses the previous vectors; run qctl seed --reembed again to continue',
+        );
         // One statement: staged rows of a batch appear together or not at all.
         const params: unknown[] = [provider.model];
         const values = rows.map((r, i) => {
-          params.push(r.id, r.content_hash, toVectorBinary(result.vectors[i]!));
+          params.push(r.id, r.content_hash, toVectorBinary(vectors[i]!));
           const p = params.length - 2;
           return `($${p}::bigint, $${p + 1}, $1, $${p + 2}::vector)`;
         });

@@ -132,26 +132,13 @@ export async function seedQuotes(options: SeedOptions): Promise<SeedSummary> {
 
   const dispatch = async (batch: SeedQuote[]): Promise<void> => {
     await limiter.run(async () => {
-      const texts = batch.map((q) => embeddingText(q.quote, q.author));
-      let result;
-      try {
-        result = await provider.embed(texts, { signal: options.signal });
-      } catch (error) {
-        throw new SeedError(
-          `embedding a batch of ${batch.length} quotes with ${provider.model} failed: ${errorMessage(error)}. ` +
-            'Quotes stored so far are kept; run the seed again to continue',
-          'failed',
-          { cause: error },
-        );
-      }
-      summary.embeddingRequests += result.requests;
-      summary.tokens += result.tokens;
-      if (result.vectors.length !== batch.length) {
-        throw new SeedError(`the embeddings service returned ${result.vectors.length} vectors for ${batch.length} inputs`, 'failed');
-      }
+      const vectors = await embedBatch(provider, batch, summary, options.signal, (reason) =>
+        `embedding a batch of ${batch.length} quotes with ${provider.model} failed: ${reason}. ` +
+        'Quotes stored so far are kept; run the seed again to continue',
+      );
       progress.embedded += batch.length;
       const written = await writer.write(
-        batch.map((q, i) => ({ quote: q.quote, author: q.author, hash: q.hash, vector: result.vectors[i]! })),
+        batch.map((q, i) => ({ quote: q.quote, author: q.author, hash: q.hash, vector: vectors[i]! })),
         provider.model,
       );
       summary.new += written.inserted;
@@ -275,6 +262,31 @@ export function validateTuning(batchSize: number, concurrency: number): void {
   }
 }
 
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/**
+ * Embeds one batch of quotes and adds the requests and tokens it cost to `usage`. A provider
+ * that fails (after its own retries) or answers the wrong number of vectors ends the run
+ * with a 'failed' SeedError; `failure` words the first from the provider's reason.
+ */
+export async function embedBatch(
+  provider: EmbeddingProvider,
+  quotes: readonly { quote: string; author: string }[],
+  usage: { embeddingRequests: number; tokens: number },
+  signal: AbortSignal | undefined,
+  failure: (reason: string) => string,
+): Promise<number[][]> {
+  let result;
+  try {
+    result = await provider.embed(
+      quotes.map((q) => embeddingText(q.quote, q.author)),
+      { signal },
+    );
+  } catch (error) {
+    throw new SeedError(failure(error instanceof Error ? error.message : String(error)), 'failed', { cause: error });
+  }
+  usage.embeddingRequests += result.requests;
+  usage.tokens += result.tokens;
+  if (result.vectors.length !== quotes.length) {
+    throw new SeedError(`the embeddings service returned ${result.vectors.length} vectors for ${quotes.length} inputs`, 'failed');
+  }
+  return result.vectors;
 }
