@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 type EnvFlag = { env?: string; output?: string };
 
 async function env(flags: EnvFlag): Promise<string> {
-  const { parseEnv } = await import('../deploy/session.js');
+  const { parseEnv } = await import('../cli/env.js');
   return parseEnv(flags.env);
 }
 

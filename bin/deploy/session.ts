@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ENVIRONMENT_NAMES, isEnvironmentName } from '../../infra/environments.js';
 import { parseDuration } from '../cli/duration.js';
+import { parseEnv } from '../cli/env.js';
 import { QctlError, usageError } from '../cli/errors.js';
 import { deployFlavour, type DeployFlavour } from './clusters.js';
 import { Kube, resolveKubeTarget } from './kube.js';
@@ -39,12 +39,6 @@ export function rememberTarget(root: string, env: string, cluster: string, conte
 export function asUsage(error: unknown): never {
   if (error instanceof Error && (error as { exitCode?: number }).exitCode === 2 && !(error instanceof QctlError)) throw usageError(error.message);
   throw error;
-}
-
-export function parseEnv(env: string | undefined): string {
-  const name = env ?? 'dev';
-  if (!isEnvironmentName(name)) throw usageError(`unknown environment "${name}": use --env ${ENVIRONMENT_NAMES.join('|')}`);
-  return name;
 }
 
 /** The deadline per object: --timeout, default 5m. */
