@@ -1,4 +1,5 @@
 import { AppsV1Api, AutoscalingV2Api, type KubeConfig } from '@kubernetes/client-node';
+import { usageError } from '../cli/errors.js';
 import { loadKubeConfig, kubeErrorMessage } from './kube.js';
 import type { HpaReport, HpaSample } from './report-schema.js';
 
@@ -41,7 +42,6 @@ export async function createHpaWatcher(env: string, options: { context?: string;
   try {
     await sampleHpa(kc, namespace);
   } catch (error) {
-    const { usageError } = await import('../cli/errors.js');
     throw usageError(
       `--watch-hpa: cannot read HorizontalPodAutoscaler ${namespace}/${API_NAME} or its Deployment (${kubeErrorMessage(error)}); deploy with \`qctl up --env ${env}\` and enable the HPA, or drop --watch-hpa`,
     );
