@@ -1,4 +1,4 @@
-import { AppsV1Api, AutoscalingV2Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, AutoscalingV2Api } from '@kubernetes/client-node';
 import { usageError } from '../cli/errors.js';
 import { loadKubeConfig, kubeErrorMessage } from './kube.js';
 import type { HpaReport, HpaSample } from './report-schema.js';
@@ -11,10 +11,11 @@ export interface HpaWatcher {
   stop(): Promise<HpaReport>;
 }
 
+export type HpaClients = { autoscaling: AutoscalingV2Api; apps: AppsV1Api };
+
 /** One reading: the HPA's view (current/desired/cpu) and the Deployment's ready replicas. */
-export async function sampleHpa(kc: KubeConfig, namespace: string): Promise<Omit<HpaSample, 't'>> {
-  const autoscaling = kc.makeApiClient(AutoscalingV2Api);
-  const apps = kc.makeApiClient(AppsV1Api);
+export async function sampleHpa(clients: HpaClients, namespace: string): Promise<Omit<HpaSample, 't'>> {
+  const { autoscaling, apps } = clients;
   const [hpa, deployment] = await Promise.all([
     autoscaling.readNamespacedHorizontalPodAutoscaler({ name: API_NAME, namespace }),
     apps.readNamespacedDeployment({ name: API_NAME, namespace }),
@@ -38,9 +39,11 @@ export async function sampleHpa(kc: KubeConfig, namespace: string): Promise<Omit
 export async function createHpaWatcher(env: string, options: { context?: string; intervalMs?: number }): Promise<HpaWatcher> {
   const namespace = `quotes-${env}`;
   const kc = loadKubeConfig(options.context);
+  // Made once: the watcher samples every few seconds for the whole run.
+  const clients: HpaClients = { autoscaling: kc.makeApiClient(AutoscalingV2Api), apps: kc.makeApiClient(AppsV1Api) };
   const intervalMs = options.intervalMs ?? 5000;
   try {
-    await sampleHpa(kc, namespace);
+    await sampleHpa(clients, namespace);
   } catch (error) {
     throw usageError(
       `--watch-hpa: cannot read HorizontalPodAutoscaler ${namespace}/${API_NAME} or its Deployment (${kubeErrorMessage(error)}); deploy with \`qctl up --env ${env}\` and enable the HPA, or drop --watch-hpa`,
@@ -54,7 +57,7 @@ export async function createHpaWatcher(env: string, options: { context?: string;
 
   const take = (): Promise<void> => {
     const t = Date.now() - startedAt;
-    pending = sampleHpa(kc, namespace).then(
+    pending = sampleHpa(clients, namespace).then(
       (sample) => {
         samples.push({ t, ...sample });
       },
