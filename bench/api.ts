@@ -22,7 +22,7 @@ import { ensureVectorIndex } from '../app/db/vector-index.js';
 import { LocalEmbedder } from '../app/embeddings/local.js';
 import { contentHash, embeddingText } from '../app/quotes/quote-text.js';
 import { freePort } from '../tests/helpers/ports.js';
-import { loadSharedQuotes, repoPath } from '../tests/helpers/quotes-fixture.js';
+import { loadQuoteFixture, repoPath } from '../tests/helpers/quotes-fixture.js';
 import { startRedisServer } from '../tests/helpers/redis-server.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -131,7 +131,7 @@ async function loadQuotes(databaseUrl: string): Promise<{ count: number; ids: nu
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
   try {
     await migrate(pool);
-    const quotes = loadSharedQuotes();
+    const quotes = loadQuoteFixture();
     const { vectors } = await new LocalEmbedder().embed(quotes.map((q) => embeddingText(q.quote, q.author)));
     // Multi-row inserts in chunks: the bench measures serving, not loading.
     for (let start = 0; start < quotes.length; start += 100) {

@@ -14,7 +14,7 @@ import type { SeedSummary } from '../app/seed/seeder.js';
 import { startEmbeddedPostgres } from '../bin/dev/embedded-postgres.js';
 import { startDevProcess } from '../tests/dev/dev-process.js';
 import { freePort } from '../tests/helpers/ports.js';
-import { SHARED_QUOTES_PATH } from '../tests/helpers/quotes-fixture.js';
+import { QUOTES_PATH } from '../tests/helpers/quotes-fixture.js';
 import { startFakeOpenAI } from '../tests/seed/fake-openai.js';
 
 interface Row {
@@ -31,7 +31,7 @@ async function seedOnce(url: string, embedding: SeedRunSettings['embedding']): P
   const started = performance.now();
   const result = await runSeed({
     database: { connectionString: url },
-    source: `file:${SHARED_QUOTES_PATH}`,
+    source: `file:${QUOTES_PATH}`,
     embedding,
     vectorIndex: { kind: 'hnsw' },
   });
@@ -78,7 +78,7 @@ async function benchDev(): Promise<void> {
   try {
     for (const label of ['qctl dev first start (seeds 1454 quotes)', 'qctl dev second start']) {
       const started = performance.now();
-      const dev = await startDevProcess(['--dev-dir', join(dir, 'dev'), '--port', String(await freePort()), '--quotes', SHARED_QUOTES_PATH]);
+      const dev = await startDevProcess(['--dev-dir', join(dir, 'dev'), '--port', String(await freePort()), '--quotes', QUOTES_PATH]);
       const wallMs = performance.now() - started;
       rows.push({
         case: label,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalEmbedder } from '../../app/embeddings/local.js';
 import { startService, type RunningService } from '../../app/main.js';
 import { startTestPostgres, type EmbeddedPostgres } from '../helpers/postgres.js';
-import { loadSharedQuotes, type FixtureQuote } from '../helpers/quotes-fixture.js';
+import { loadQuoteFixture, type FixtureQuote } from '../helpers/quotes-fixture.js';
 import { capturingLogger, getJson, insertQuotes, testConfig } from './support.js';
 
 const TOKEN = 'test-api-token-0123456789';
@@ -23,7 +23,7 @@ beforeAll(async () => {
   base = service.url;
   // A slice of the shared quotes (unique by content) keeps the file fast; the embedder is the offline one.
   const seen = new Set<string>();
-  fixture = loadSharedQuotes()
+  fixture = loadQuoteFixture()
     .filter((q) => !seen.has(q.quote) && seen.add(q.quote))
     .slice(0, 250);
   await insertQuotes(service.repository, new LocalEmbedder(), fixture);

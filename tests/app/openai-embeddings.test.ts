@@ -7,7 +7,7 @@ import { MemoryCache } from '../../app/cache/memory.js';
 import { startService, type RunningService } from '../../app/main.js';
 import { SearchService } from '../../app/quotes/search-service.js';
 import { startTestPostgres, type EmbeddedPostgres } from '../helpers/postgres.js';
-import { loadSharedQuotes } from '../helpers/quotes-fixture.js';
+import { loadQuoteFixture } from '../helpers/quotes-fixture.js';
 import { FakeOpenAI } from './fake-openai.js';
 import { capturingLogger, getJson, insertQuotes, testConfig } from './support.js';
 
@@ -119,7 +119,7 @@ describe('search through the service when the embeddings server fails', () => {
     );
     await service.databaseReady;
     expect(service.embedder.kind).toBe('openai');
-    await insertQuotes(service.repository, service.embedder, loadSharedQuotes().slice(0, 60));
+    await insertQuotes(service.repository, service.embedder, loadQuoteFixture().slice(0, 60));
   });
   afterAll(async () => {
     await service?.stop();

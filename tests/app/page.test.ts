@@ -4,7 +4,7 @@ import { LocalEmbedder } from '../../app/embeddings/local.js';
 import { startService, type RunningService } from '../../app/main.js';
 import { launchChromium } from '../helpers/browser.js';
 import { startTestPostgres, type EmbeddedPostgres } from '../helpers/postgres.js';
-import { loadSharedQuotes } from '../helpers/quotes-fixture.js';
+import { loadQuoteFixture } from '../helpers/quotes-fixture.js';
 import { insertQuotes, testConfig } from './support.js';
 
 let db: EmbeddedPostgres;
@@ -16,7 +16,7 @@ beforeAll(async () => {
   [db, browser] = await Promise.all([startTestPostgres(), launchChromium()]);
   service = await startService(testConfig(db.url), { migrate: true });
   await service.databaseReady;
-  await insertQuotes(service.repository, new LocalEmbedder(), loadSharedQuotes().slice(0, 120));
+  await insertQuotes(service.repository, new LocalEmbedder(), loadQuoteFixture().slice(0, 120));
   page = await browser.newPage();
 });
 

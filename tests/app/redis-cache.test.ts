@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalEmbedder } from '../../app/embeddings/local.js';
 import { startService, type RunningService } from '../../app/main.js';
 import { startTestPostgres, type EmbeddedPostgres } from '../helpers/postgres.js';
-import { loadSharedQuotes } from '../helpers/quotes-fixture.js';
+import { loadQuoteFixture } from '../helpers/quotes-fixture.js';
 import { killAndWait, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { getJson, insertQuotes, testConfig } from './support.js';
 
@@ -17,7 +17,7 @@ beforeAll(async () => {
   [db, redis] = await Promise.all([startTestPostgres(), startRedisServer()]);
   service = await startService(testConfig(db.url, { REDIS_URL: redis.url, CACHE_TTL_SECONDS: '120' }), { migrate: true });
   await service.databaseReady;
-  await insertQuotes(service.repository, new LocalEmbedder(), loadSharedQuotes().slice(0, 80));
+  await insertQuotes(service.repository, new LocalEmbedder(), loadQuoteFixture().slice(0, 80));
 });
 
 afterAll(async () => {

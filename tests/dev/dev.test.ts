@@ -22,7 +22,7 @@ async function getJson(url: string): Promise<{ status: number; body: unknown }> 
 describe('qctl dev', () => {
   it('serves the seeded API on embedded Postgres and exits 0 on SIGTERM leaving no processes', { timeout: 240_000 }, async () => {
     const port = await freePort();
-    const dev = await startDevProcess(['--ephemeral', '--quotes', '../shared/data/quotes.json', '--port', String(port)]);
+    const dev = await startDevProcess(['--ephemeral', '--quotes', 'data/quotes.json', '--port', String(port)]);
     started.push(dev);
     expect(dev.ready).toMatchObject({
       url: `http://127.0.0.1:${port}`,

@@ -5,7 +5,7 @@ import { executeLoad } from '../../bin/load/run.js';
 import { parseQuotesMix, quotesScenario } from '../../bin/load/scenario.js';
 import { parseSlos } from '../../bin/load/slo.js';
 import { startTestPostgres, type EmbeddedPostgres } from '../helpers/postgres.js';
-import { loadSharedQuotes } from '../helpers/quotes-fixture.js';
+import { loadQuoteFixture } from '../helpers/quotes-fixture.js';
 import { insertQuotes, testConfig } from '../app/support.js';
 
 // The quotes scenario against the real quote API (embedded Postgres, offline embedder): every
@@ -18,7 +18,7 @@ beforeAll(async () => {
   service = await startService(testConfig(db.url), { migrate: true, embedder: new LocalEmbedder() });
   await service.databaseReady;
   const seen = new Set<string>();
-  const quotes = loadSharedQuotes()
+  const quotes = loadQuoteFixture()
     .filter((q) => !seen.has(q.quote) && seen.add(q.quote))
     .slice(0, 60);
   await insertQuotes(service.repository, new LocalEmbedder(), quotes);

@@ -7,7 +7,7 @@ import { contentHash, embeddingText } from '../../app/quotes/quote-text.js';
 import { runQctl } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
 import { startTestPostgres, testPool, type EmbeddedPostgres } from '../helpers/postgres.js';
-import { loadSharedQuotes, repoPath, SHARED_QUOTES_PATH } from '../helpers/quotes-fixture.js';
+import { loadQuoteFixture, repoPath, QUOTES_PATH } from '../helpers/quotes-fixture.js';
 import { startFakeDummyJson, type FakeDummyJson } from './fake-dummyjson.js';
 import { fakeEmbedding, startFakeOpenAI, type FakeOpenAI } from './fake-openai.js';
 
@@ -23,7 +23,7 @@ const count = async (sql: string, params: unknown[] = []) => Number((await pool.
 const lines = (text: unknown) => String(text).split('\n').filter(Boolean);
 
 beforeAll(async () => {
-  [database, openai, dummyjson] = await Promise.all([startTestPostgres(), startFakeOpenAI(), startFakeDummyJson(loadSharedQuotes())]);
+  [database, openai, dummyjson] = await Promise.all([startTestPostgres(), startFakeOpenAI(), startFakeDummyJson(loadQuoteFixture())]);
   pool = testPool(database, 2);
   await migrate(pool);
 });
@@ -38,7 +38,7 @@ beforeEach(async () => {
 
 describe('qctl seed', () => {
   it('resumes after kill -9 midway: no duplicates, no missing embeddings, the same table as a clean run', { timeout: 180_000 }, async () => {
-    const args = ['seed', '--database-url', database.url, '--source', `file:${SHARED_QUOTES_PATH}`, '--batch-size', '50', '--concurrency', '1', '--output', 'json'];
+    const args = ['seed', '--database-url', database.url, '--source', `file:${QUOTES_PATH}`, '--batch-size', '50', '--concurrency', '1', '--output', 'json'];
     openai.delayMs = 150; // slow enough to kill it halfway through 29 batches
     const child = execa('node', [repoPath('bin/qctl.mjs'), ...args], {
       cwd: repoPath(),
@@ -70,7 +70,7 @@ describe('qctl seed', () => {
     expect(openai.requests).toHaveLength(Math.ceil((1423 - afterKill) / 50));
 
     // Exactly the clean-run table: every distinct fixture quote once, each with the API's vector.
-    const expected = new Set(loadSharedQuotes().map((q) => contentHash(q.quote, q.author)));
+    const expected = new Set(loadQuoteFixture().map((q) => contentHash(q.quote, q.author)));
     const { rows } = await pool.query<{ quote: string; author: string; content_hash: string; embedding: string; embedding_model: string }>(
       'SELECT quote, author, content_hash, embedding::text, embedding_model FROM quotes',
     );

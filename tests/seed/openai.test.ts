@@ -5,7 +5,7 @@ import { SeedError } from '../../app/seed/errors.js';
 import { runSeed, type SeedRunSettings } from '../../app/seed/run.js';
 import type { SeedSummary } from '../../app/seed/seeder.js';
 import { startTestPostgres, testPool, type EmbeddedPostgres } from '../helpers/postgres.js';
-import { loadSharedQuotes, SHARED_QUOTES_PATH } from '../helpers/quotes-fixture.js';
+import { loadQuoteFixture, QUOTES_PATH } from '../helpers/quotes-fixture.js';
 import { fakeEmbedding, fakeTokens, startFakeOpenAI, type FakeOpenAI } from './fake-openai.js';
 
 let database: EmbeddedPostgres;
@@ -14,7 +14,7 @@ let openai: FakeOpenAI;
 
 const settings = (overrides: Partial<SeedRunSettings> = {}): SeedRunSettings => ({
   database: { connectionString: database.url },
-  source: `file:${SHARED_QUOTES_PATH}`,
+  source: `file:${QUOTES_PATH}`,
   batchSize: 200,
   concurrency: 1,
   embedding: {
@@ -39,7 +39,7 @@ const count = async (sql: string) => Number((await pool.query<{ n: string }>(sql
 function uniqueTexts(): string[] {
   const seen = new Set<string>();
   const texts: string[] = [];
-  for (const q of loadSharedQuotes()) {
+  for (const q of loadQuoteFixture()) {
     const key = contentHash(q.quote, q.author);
     if (seen.has(key)) continue;
     seen.add(key);

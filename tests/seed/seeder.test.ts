@@ -15,7 +15,7 @@ import { seedQuotes } from '../../app/seed/seeder.js';
 import type { SourcePage } from '../../app/seed/sources.js';
 import { parseSourceSpec, readSource } from '../../app/seed/sources.js';
 import { startTestPostgres, testPool, type EmbeddedPostgres } from '../helpers/postgres.js';
-import { loadSharedQuotes, SHARED_QUOTES_PATH } from '../helpers/quotes-fixture.js';
+import { loadQuoteFixture, QUOTES_PATH } from '../helpers/quotes-fixture.js';
 import { startFakeOpenAI, type FakeOpenAI } from './fake-openai.js';
 
 let database: EmbeddedPostgres;
@@ -23,7 +23,7 @@ let pool: pg.Pool;
 let openai: FakeOpenAI;
 const local = new LocalEmbedder();
 
-const fileSource = () => readSource(parseSourceSpec(`file:${SHARED_QUOTES_PATH}`));
+const fileSource = () => readSource(parseSourceSpec(`file:${QUOTES_PATH}`));
 async function* arraySource(records: unknown[]): AsyncGenerator<SourcePage> {
   yield { records, total: records.length };
 }
@@ -55,7 +55,7 @@ describe('seeding from the shared file', () => {
     expect(await count('SELECT count(*) AS n FROM quotes WHERE embedding IS NULL OR embedding_model <> $1', [local.model])).toBe(0);
     expect(await vectorIndexExists()).toBe(true);
     // Stored hashes are exactly the fixture's distinct content.
-    const expected = new Set(loadSharedQuotes().map((q) => contentHash(q.quote.trim(), q.author.trim())));
+    const expected = new Set(loadQuoteFixture().map((q) => contentHash(q.quote.trim(), q.author.trim())));
     const { rows } = await pool.query<{ content_hash: string }>('SELECT content_hash FROM quotes');
     expect(new Set(rows.map((r) => r.content_hash))).toEqual(expected);
   });
@@ -141,7 +141,7 @@ describe('--reembed', () => {
     const observations: { models: string[]; answered: string[]; partial: number }[] = [];
     let done = false;
     const watcher = (async () => {
-      const quotes = loadSharedQuotes();
+      const quotes = loadQuoteFixture();
       // Observe until the re-embed has finished, then once more.
       for (let tick = 0, last = false; !last; tick++) {
         last = done;

@@ -8,7 +8,7 @@ import { parseRetryAfter } from '../../app/seed/retry.js';
 import { SAMPLE_QUOTES } from '../../app/seed/sample-quotes.js';
 import { parseSourceSpec, readSource } from '../../app/seed/sources.js';
 import { freePort } from '../helpers/ports.js';
-import { loadSharedQuotes, SHARED_QUOTES_PATH } from '../helpers/quotes-fixture.js';
+import { loadQuoteFixture, QUOTES_PATH } from '../helpers/quotes-fixture.js';
 import { startFakeDummyJson, type FakeDummyJson } from './fake-dummyjson.js';
 
 async function collect(pages: AsyncIterable<{ records: unknown[]; total?: number }>) {
@@ -22,7 +22,7 @@ async function collect(pages: AsyncIterable<{ records: unknown[]; total?: number
 }
 
 describe('DummyJSON pager', () => {
-  const quotes = loadSharedQuotes();
+  const quotes = loadQuoteFixture();
   let api: FakeDummyJson;
   beforeAll(async () => {
     api = await startFakeDummyJson(quotes);
@@ -105,7 +105,7 @@ describe('source specs and files', () => {
   });
 
   it('reads the shared file as one page of 1454 records', async () => {
-    const { records } = await collect(readSource(parseSourceSpec(`file:${SHARED_QUOTES_PATH}`)));
+    const { records } = await collect(readSource(parseSourceSpec(`file:${QUOTES_PATH}`)));
     expect(records).toHaveLength(1454);
   });
 
