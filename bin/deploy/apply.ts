@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kube } from './kube.js';
-import { differs } from './text-diff.js';
+import { isApplied } from './live-state.js';
 import { refOf, type KubeObject, type ObjectRef } from './objects.js';
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged' | 'replaced';
@@ -19,14 +19,14 @@ function jobFailed(object: KubeObject): boolean {
 }
 
 /**
- * Server-side applies one object and says whether it changed: a no-op apply leaves the
- * resourceVersion alone, so comparing it before and after is what the API server itself says.
+ * Server-side applies one object unless the live object already has every field we apply
+ * (then no request is sent at all: a real server writes on some no-op applies, see
+ * live-state.ts). `live` is what the caller read (undefined: the object does not exist).
  * A Job's pod template is immutable: when its image or command changed, or the last run
  * failed, the old Job is deleted and a new one created (this is how a new migration runs).
  */
-export async function applyObject(kube: Kube, object: KubeObject, options: { dryRun?: boolean; pollMs?: number } = {}): Promise<ApplyResult> {
+export async function applyObject(kube: Kube, object: KubeObject, live: KubeObject | undefined, options: { dryRun?: boolean; pollMs?: number } = {}): Promise<ApplyResult> {
   const ref = refOf(object);
-  const live = await kube.read(ref);
   if (live && object.kind === 'Job' && (jobFingerprint(live) !== jobFingerprint(object) || jobFailed(live))) {
     if (!options.dryRun) {
       await kube.delete(ref);
@@ -35,11 +35,9 @@ export async function applyObject(kube: Kube, object: KubeObject, options: { dry
     }
     return { ref, action: 'replaced' };
   }
+  if (isApplied(live, object)) return { ref, action: 'unchanged' };
   // Dry run of a new object: its namespace may not exist yet, so the server could not check it anyway.
   if (!live && options.dryRun) return { ref, action: 'created' };
-  const result = await kube.apply(object, { dryRun: options.dryRun });
-  if (!live) return { ref, action: 'created' };
-  // A dry-run response is not persisted, so its resourceVersion says nothing: compare content.
-  if (options.dryRun) return { ref, action: differs(live, result) ? 'configured' : 'unchanged' };
-  return { ref, action: result.metadata.resourceVersion === live.metadata.resourceVersion ? 'unchanged' : 'configured' };
+  await kube.apply(object, { dryRun: options.dryRun });
+  return { ref, action: live ? 'configured' : 'created' };
 }

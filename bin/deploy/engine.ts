@@ -1,13 +1,14 @@
 import { QctlError, usageError } from '../cli/errors.js';
 import { applyObject, type ApplyResult } from './apply.js';
 import { checkGeneratedReferences, ensureGeneratedSecrets, findSecretReferences, type GeneratedSecret } from './credentials.js';
-import { inventoryObject, readInventory } from './inventory.js';
+import { inventoryObject, inventoryRef, parseInventory } from './inventory.js';
+import { compact, isApplied, liveOf, readLiveState, type LiveState } from './live-state.js';
 import type { Kube } from './kube.js';
 import { describeRef, refKey, refOf, type KubeObject, type ObjectRef } from './objects.js';
 import { buildPlan, planPrune, type PlanStep, type PruneDecision } from './plan.js';
 import type { Progress } from './progress.js';
 import { normalizeForDiff } from './text-diff.js';
-import { waitReady, WaitError, type Diagnosis } from './waits.js';
+import { readiness, waitReady, WaitError, type Diagnosis } from './waits.js';
 
 /**
  * The deploy engine proper: given the objects to run (synth output plus the user Secret), it
@@ -52,17 +53,17 @@ export async function preflight(kube: Kube, objects: KubeObject[]): Promise<stri
       .filter((o) => o.kind === 'CustomResourceDefinition')
       .map((o) => `${(o.spec as { group: string }).group}/${(o.spec as { names: { kind: string } }).names.kind}`),
   );
-  const seen = new Set<string>();
+  const firstOfKind = new Map<string, KubeObject>();
   for (const object of objects) {
-    const key = `${object.apiVersion}/${object.kind}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
     const group = object.apiVersion.includes('/') ? object.apiVersion.split('/')[0] : '';
-    if (crdKinds.has(`${group}/${object.kind}`)) continue;
-    if (!(await kube.served(object.apiVersion, object.kind))) {
-      const hint = group === 'monitoring.coreos.com' ? 'install kube-prometheus-stack or deploy with --monitoring self' : 'install the API (CRD) it needs or drop the object';
-      throw usageError(`the cluster does not serve ${object.kind} (${object.apiVersion}), needed by ${describeRef(refOf(object))}: ${hint}`);
-    }
+    if (!crdKinds.has(`${group}/${object.kind}`) && !firstOfKind.has(`${object.apiVersion}/${object.kind}`)) firstOfKind.set(`${object.apiVersion}/${object.kind}`, object);
+  }
+  // Discovery is per API group: ask for every kind at once rather than one after another.
+  const served = await Promise.all([...firstOfKind.values()].map((o) => kube.served(o.apiVersion, o.kind)));
+  const missing = [...firstOfKind.values()].find((_, i) => !served[i]);
+  if (missing) {
+    const hint = missing.apiVersion.startsWith('monitoring.coreos.com/') ? 'install kube-prometheus-stack or deploy with --monitoring self' : 'install the API (CRD) it needs or drop the object';
+    throw usageError(`the cluster does not serve ${missing.kind} (${missing.apiVersion}), needed by ${describeRef(refOf(missing))}: ${hint}`);
   }
   checkGeneratedReferences(findSecretReferences(objects));
   return ingressWarnings(kube, objects);
@@ -82,8 +83,10 @@ async function ingressWarnings(kube: Kube, objects: KubeObject[]): Promise<strin
     );
 }
 
-export async function deploy(kube: Kube, objects: KubeObject[], options: EngineOptions, progress: Progress): Promise<EngineResult> {
-  const previous = await readInventory(kube, options.namespace);
+export async function deploy(kube: Kube, synthesized: KubeObject[], options: EngineOptions, progress: Progress): Promise<EngineResult> {
+  const objects = synthesized.map(compact);
+  const inventoryLive = await kube.read(inventoryRef(options.namespace));
+  const previous = inventoryLive && parseInventory(inventoryLive);
   const firstInstall = previous === undefined;
   const steps = buildPlan(objects, { firstInstall });
   const result: EngineResult = {
@@ -100,6 +103,7 @@ export async function deploy(kube: Kube, objects: KubeObject[], options: EngineO
     warnings.forEach(log);
     return warnings;
   });
+  const live = await readLiveState(kube, objects);
   const applied: ObjectRef[] = [];
   // A skipped seed Job is still wanted: it must not be pruned.
   const desired = objects.map(refOf);
@@ -114,7 +118,7 @@ export async function deploy(kube: Kube, objects: KubeObject[], options: EngineO
           });
           for (const g of result.generated) log(`Secret ${g.namespace}/${g.name}: ${options.dryRun && g.action !== 'reused' ? `would be ${g.action}` : g.action} (generated)`);
         }
-        await runStep(kube, step, options, result, applied, log);
+        await runStep(kube, step, live, options, result, applied, log);
       });
     }
     if (!firstInstall) {
@@ -132,7 +136,8 @@ export async function deploy(kube: Kube, objects: KubeObject[], options: EngineO
           .filter((p) => p.action === 'kept')
           .map((p) => previous?.objects.find((r) => r.kind === p.kind && r.name === p.name && r.namespace === p.namespace))
           .filter((r): r is ObjectRef => r !== undefined);
-        await kube.apply(inventoryObject(options.env, options.namespace, { objects: [...desired, ...kept], image: options.image, cluster: options.cluster }));
+        const inventory = compact(inventoryObject(options.env, options.namespace, { objects: [...desired, ...kept], image: options.image, cluster: options.cluster }));
+        if (!isApplied(inventoryLive, inventory)) await kube.apply(inventory);
       }
     });
     result.ok = true;
@@ -148,31 +153,49 @@ export async function deploy(kube: Kube, objects: KubeObject[], options: EngineO
   return result;
 }
 
-async function runStep(kube: Kube, step: PlanStep, options: EngineOptions, result: EngineResult, applied: ObjectRef[], log: (line: string) => void): Promise<void> {
-  const previousDeployments = new Map<string, KubeObject>();
-  for (const object of step.objects) {
-    if (step.phase === 'api' && object.kind === 'Deployment' && options.rollbackOnFailure) {
-      const live = await kube.read(refOf(object));
-      if (live) previousDeployments.set(refKey(refOf(object)), live);
-    }
-    const applyResult = await applyObject(kube, object, { dryRun: options.dryRun, pollMs: options.pollMs });
+/** How many applies of one phase are in flight at once (objects of a phase do not depend on each other). */
+const APPLY_CONCURRENCY = 8;
+
+async function runStep(kube: Kube, step: PlanStep, live: LiveState, options: EngineOptions, result: EngineResult, applied: ObjectRef[], log: (line: string) => void): Promise<void> {
+  const outcomes = await mapConcurrent(step.objects, APPLY_CONCURRENCY, (object) => applyObject(kube, object, liveOf(live, refOf(object)), { dryRun: options.dryRun, pollMs: options.pollMs }));
+  for (const applyResult of outcomes) {
     result.objects.push(outcome(applyResult.ref, applyResult.action));
     if (!options.dryRun) applied.push(applyResult.ref);
     log(`${describeRef(applyResult.ref)}: ${options.dryRun ? `would be ${applyResult.action}` : applyResult.action}`);
   }
   if (options.dryRun) return;
+  const actions = new Map(outcomes.map((o) => [refKey(o.ref), o.action]));
   for (const ref of step.waitFor) {
+    const before = liveOf(live, ref);
+    // Untouched and already ready: nothing to wait for.
+    if (actions.get(refKey(ref)) === 'unchanged' && before && readiness(before).ready) {
+      log(`${describeRef(ref)}: ready (unchanged)`);
+      continue;
+    }
     try {
       await waitReady(kube, ref, { timeoutMs: options.timeoutMs, pollMs: options.pollMs, imageHint: options.imageHint, onProgress: log });
       log(`${describeRef(ref)}: ready`);
     } catch (error) {
-      const before = previousDeployments.get(refKey(ref));
-      if (error instanceof WaitError && before) {
+      if (error instanceof WaitError && before && options.rollbackOnFailure && step.phase === 'api' && ref.kind === 'Deployment') {
         result.rolledBack = await rollback(kube, before, options, log);
       }
       throw error;
     }
   }
+}
+
+/** Runs `fn` over `items` with at most `limit` at a time; results in input order. */
+async function mapConcurrent<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 /**

@@ -15,7 +15,11 @@ export function inventoryRef(namespace: string): ObjectRef {
 
 export async function readInventory(kube: Kube, namespace: string): Promise<Inventory | undefined> {
   const object = await kube.read(inventoryRef(namespace));
-  if (!object) return undefined;
+  return object && parseInventory(object);
+}
+
+/** The inventory recorded in its ConfigMap (an unreadable list counts as empty). */
+export function parseInventory(object: KubeObject): Inventory {
   const data = (object.data ?? {}) as Record<string, string>;
   let objects: ObjectRef[] = [];
   try {

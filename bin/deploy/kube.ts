@@ -214,7 +214,9 @@ export class Kube {
     try {
       const result = await this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, selectors.field, selectors.label);
       const list = toWire<{ items?: KubeObject[] }>(result, (result as Typed).apiVersion ?? apiVersion, (result as Typed).kind ?? `${kind}List`);
-      return list.items ?? [];
+      // A real server sends kind and apiVersion on the list only, never on its items; every
+      // caller (status, prune, waits) reads them, so they are put back here, in one place.
+      return (list.items ?? []).map((item) => ({ ...item, apiVersion, kind }));
     } catch (error) {
       if (isNotFound(error)) return [];
       throw new QctlError(`cannot list ${kind}${namespace ? ` in ${namespace}` : ''}: ${apiErrorMessage(error)}`, 1);

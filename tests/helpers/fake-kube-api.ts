@@ -6,14 +6,30 @@ import { stringify as toYaml } from 'yaml';
 
 /**
  * A local HTTP server on 127.0.0.1 speaking the subset of the Kubernetes API that qctl uses:
- * discovery, GET/LIST (label and field selectors), server-side apply PATCH (records fieldManager,
- * force and dryRun), merge PATCH, POST, DELETE, status subresources, pod logs and events.
+ * discovery, GET/LIST (label and field selectors), server-side apply PATCH (fieldManager, force,
+ * dryRun), merge PATCH (also on /scale), POST, DELETE, status subresources, pod logs and events.
  *
  * It is a generic object store: tests put any object in, script what happens after an apply
- * (`react`), and read back every request (`requests`). Apply semantics are simplified to a
- * single manager: the applied configuration replaces the previous one, server-owned metadata and
- * status are kept, and resourceVersion only changes when the content changed (like a real
- * apiserver, where a no-op apply does not bump it).
+ * (`react`), and read back every request (`requests`). Its answers follow what a real
+ * kube-apiserver sent to qctl (tests/fixtures/k8s-recordings/, checked by
+ * tests/deploy/fake-kube-contract.test.ts):
+ *   - list items carry no kind/apiVersion, only the list does;
+ *   - server-side apply answers 201 for a new object and 200 for an existing one; the applied
+ *     fields are merged into the live object per field manager (fields owned by another manager
+ *     stay; a field another manager owns with a different value is a 409 Conflict unless force);
+ *   - empty lists and empty string maps are not stored, yet an apply that sends them again is a
+ *     write: resourceVersion moves, and generation too when the spec "changed" that way;
+ *   - a StatefulSet with volumeClaimTemplates is written on every apply (resourceVersion moves,
+ *     generation stays), as the real server does;
+ *   - generation exists only for kinds outside the core and RBAC groups;
+ *   - errors are `Status` objects (reason, details.causes, code); an unserved API group answers
+ *     404 text/plain like the real mux; a Service without ports is 422 Invalid;
+ *   - dry-run answers are not persisted; deleting answers the object for core kinds, a Status for
+ *     the others, 404 when already gone;
+ *   - pod logs are text/plain.
+ * With `kubelet: true` it also plays the recordings' stand-in kubelet: workloads get pods
+ * (Running/Ready, Job pods Succeeded) carrying the template labels; with `nodes: 0` pods stay
+ * Pending with a FailedScheduling Warning event, like a cluster without a node.
  */
 
 export type KubeObject = {
@@ -86,7 +102,13 @@ export type FakeKubeApiOptions = {
   autoReady?: boolean;
   /** Server version reported on /version. */
   gitVersion?: string;
+  /** Play the stand-in kubelet: create pods for applied workloads (see the class comment). */
+  kubelet?: boolean;
+  /** With `kubelet`: 0 means no schedulable node, so pods stay Pending. Default 1. */
+  nodes?: number;
 };
+
+type ManagerEntry = { manager: string; operation: 'Apply' | 'Update'; apiVersion: string; time: string; subresource?: string; paths: Map<string, string[]> };
 
 export class FakeKubeApi {
   readonly requests: RecordedRequest[] = [];
@@ -95,6 +117,7 @@ export class FakeKubeApi {
   private readonly objects = new Map<string, KubeObject>();
   private readonly logs = new Map<string, { current: string; previous?: string }>();
   private readonly reactions: { match: { kind: string; name?: string; namespace?: string }; react: Reaction }[] = [];
+  private readonly owners = new Map<string, ManagerEntry[]>();
   private server?: Server;
   private revision = 1;
   private uidCounter = 0;
@@ -152,9 +175,10 @@ export class FakeKubeApi {
   put(object: KubeObject): KubeObject {
     const stored = structuredClone(object);
     const previous = this.objects.get(this.keyOf(stored));
+    stored.metadata.creationTimestamp ??= (previous?.metadata.creationTimestamp as string | undefined) ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     stored.metadata.uid ??= (previous?.metadata.uid as string | undefined) ?? `uid-${++this.uidCounter}`;
     stored.metadata.creationTimestamp ??= (previous?.metadata.creationTimestamp as string | undefined) ?? new Date().toISOString();
-    stored.metadata.generation ??= (previous?.metadata.generation as number | undefined) ?? 1;
+    if (hasGeneration(this.kindInfo(stored.kind))) stored.metadata.generation ??= (previous?.metadata.generation as number | undefined) ?? 1;
     stored.metadata.resourceVersion = String(++this.revision);
     this.objects.set(this.keyOf(stored), stored);
     return stored;
@@ -219,15 +243,19 @@ export class FakeKubeApi {
     }
     const method = req.method ?? 'GET';
     this.requests.push({ method, path: url.pathname, query, contentType, body });
+    // Without ?fieldManager the server names the manager after the client's user agent (kubectl/v1.31 -> kubectl).
+    const manager = query.fieldManager ?? (req.headers['user-agent'] ?? 'unknown').split('/')[0]!;
 
     const path = url.pathname.replace(/\/+$/, '');
-    if (path === '/version') return this.send(res, 200, { major: '1', minor: '31', gitVersion: this.options.gitVersion ?? 'v1.31.0-fake' });
-    if (path === '/api') return this.send(res, 200, { kind: 'APIVersions', versions: ['v1'] });
+    if (path === '/version') return this.send(res, 200, this.version());
+    if (path === '/api') return this.send(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }] });
     if (path === '/apis') return this.send(res, 200, this.apiGroups());
 
     const parsed = this.parsePath(path);
-    if (!parsed) return this.send(res, 404, status(404, 'NotFound', `the server could not find the requested resource (${path})`));
+    // The real server's mux answers unknown paths (an API group nobody serves) in plain text.
+    if (!parsed) return this.sendText(res, 404, '404 page not found\n');
     if ('discovery' in parsed) return this.send(res, 200, this.resourceList(parsed.group, parsed.version));
+    if ('unknownResource' in parsed) return this.send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
     const { resource, namespace, name, subresource } = parsed;
 
     if (subresource === 'log') return this.sendLog(res, namespace!, name!, query);
@@ -236,18 +264,25 @@ export class FakeKubeApi {
         if (name === undefined) return this.send(res, 200, this.listResponse(resource, namespace, query));
         return this.sendObject(res, this.objects.get(objectKey(resource, namespace, name)), resource, name);
       case 'PATCH':
-        return this.patch(res, resource, namespace, name!, subresource, contentType, body, query);
+        if (subresource === 'scale') return this.scale(res, resource, namespace, name!, body, manager);
+        return this.patch(res, resource, namespace, name!, subresource, contentType, body, query, manager);
       case 'POST':
-        return this.create(res, resource, namespace, body as KubeObject, query);
+        return this.create(res, resource, namespace, body as KubeObject, query, manager);
       case 'PUT': {
-        if (subresource === 'status') return this.patch(res, resource, namespace, name!, subresource, 'application/merge-patch+json', body, query);
-        return this.create(res, resource, namespace, body as KubeObject, query, true);
+        if (subresource === 'status') return this.patch(res, resource, namespace, name!, subresource, 'application/merge-patch+json', body, query, manager);
+        return this.create(res, resource, namespace, body as KubeObject, query, manager, true);
       }
       case 'DELETE':
         return this.delete(res, resource, namespace, name!, query);
       default:
         return this.send(res, 405, status(405, 'MethodNotAllowed', method));
     }
+  }
+
+  private version(): Record<string, string> {
+    const gitVersion = this.options.gitVersion ?? 'v1.31.0-fake';
+    const [major = '1', minor = '31'] = gitVersion.replace(/^v/, '').split('.');
+    return { major, minor, gitVersion, gitCommit: '0000000000000000000000000000000000000000', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.22.0', compiler: 'gc', platform: 'linux/amd64' };
   }
 
   private patch(
@@ -259,6 +294,7 @@ export class FakeKubeApi {
     contentType: string | undefined,
     body: unknown,
     query: Record<string, string>,
+    manager: string,
   ): void {
     const key = objectKey(resource, namespace, name);
     const existing = this.objects.get(key);
@@ -268,16 +304,17 @@ export class FakeKubeApi {
       const merged = mergePatch(structuredClone(existing), body) as KubeObject;
       if (dryRun) return this.send(res, 200, merged);
       if (JSON.stringify(merged) !== JSON.stringify(existing)) {
-        if (subresource !== 'status' && JSON.stringify(merged.spec) !== JSON.stringify(existing.spec)) {
+        if (subresource !== 'status' && hasGeneration(resource) && JSON.stringify(merged.spec) !== JSON.stringify(existing.spec)) {
           merged.metadata.generation = ((existing.metadata.generation as number | undefined) ?? 1) + 1;
         }
+        if (subresource !== 'status') this.recordUpdate(key, manager, merged.apiVersion, body, subresource);
         merged.metadata.resourceVersion = String(++this.revision);
-        this.objects.set(key, merged);
+        this.store(key, merged);
       }
-      return this.send(res, 200, merged);
+      return this.send(res, 200, this.objects.get(key) ?? merged);
     }
     if (contentType !== 'application/apply-patch+yaml') {
-      return this.send(res, 415, status(415, 'UnsupportedMediaType', `unsupported patch type ${contentType ?? '(none)'}`));
+      return this.send(res, 415, status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`));
     }
     if (!query.fieldManager) {
       return this.send(res, 422, status(422, 'Invalid', 'PATCH request for server-side apply requires fieldManager'));
@@ -287,33 +324,74 @@ export class FakeKubeApi {
       return this.send(res, 400, status(400, 'BadRequest', `body ${applied?.kind}/${applied?.metadata?.name} does not match the URL`));
     }
     if (resource.namespaced && applied.metadata.namespace && applied.metadata.namespace !== namespace) {
-      return this.send(res, 400, status(400, 'BadRequest', 'the namespace of the object does not match the namespace on the request'));
+      return this.send(res, 400, status(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request'));
     }
     if (resource.namespaced && namespace && !this.objects.has(objectKey(this.kindInfo('Namespace'), undefined, namespace))) {
-      return this.send(res, 404, status(404, 'NotFound', `namespaces "${namespace}" not found`));
+      return this.send(res, 404, status(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' }));
     }
-    const next = structuredClone(applied);
+    const invalid = validate(applied);
+    if (invalid) return this.send(res, 422, invalid);
+
+    const owners = this.owners.get(key) ?? [];
+    const appliedPaths = leafPaths(strip(applied));
+    const conflicts = existing ? findConflicts(owners, manager, appliedPaths, existing, applied) : [];
+    if (conflicts.length > 0 && query.force !== 'true') return this.send(res, 409, conflictStatus(conflicts, applied.apiVersion));
+
+    // The live object without the fields this manager applied last time and no longer applies.
+    const base = existing ? (structuredClone(existing) as KubeObject) : ({ apiVersion: applied.apiVersion, kind: applied.kind, metadata: { name } } as KubeObject);
+    const mine = owners.find((o) => o.manager === manager && o.operation === 'Apply');
+    for (const [pathKey, segments] of mine?.paths ?? []) {
+      if (appliedPaths.has(pathKey) || owners.some((o) => o !== mine && o.paths.has(pathKey))) continue;
+      removePath(base, segments);
+    }
+    const next = deepMerge(base, strip(applied)) as KubeObject;
+    next.apiVersion = applied.apiVersion;
     if (resource.namespaced) next.metadata.namespace = namespace;
-    for (const field of SERVER_METADATA) delete next.metadata[field];
-    const unchanged = existing !== undefined && JSON.stringify(canonical(contentOf(existing))) === JSON.stringify(canonical(contentOf(next)));
-    if (unchanged) return this.send(res, 200, existing);
-    const generation = existing
-      ? JSON.stringify(canonical(existing.spec ?? null)) === JSON.stringify(canonical(next.spec ?? null))
-        ? (existing.metadata.generation as number)
-        : ((existing.metadata.generation as number | undefined) ?? 1) + 1
-      : 1;
-    next.metadata.uid = (existing?.metadata.uid as string | undefined) ?? `uid-${++this.uidCounter}`;
-    next.metadata.creationTimestamp = (existing?.metadata.creationTimestamp as string | undefined) ?? new Date().toISOString();
-    next.metadata.generation = generation;
-    next.metadata.resourceVersion = String(dryRun ? this.revision + 1 : ++this.revision);
-    next.metadata.managedFields = [
-      { manager: query.fieldManager, operation: 'Apply', apiVersion: applied.apiVersion, time: new Date().toISOString() },
-    ];
-    if (existing?.status !== undefined) next.status = structuredClone(existing.status);
-    if (dryRun) return this.send(res, existing ? 200 : 201, next);
-    this.objects.set(key, next);
-    this.afterApply(next);
+    // Compared before empty lists/maps are dropped: sending `ingress: []` again is a change to
+    // the real server too (it then stores nothing), so the write happens every time.
+    const sameContent = existing !== undefined && JSON.stringify(canonical(contentOf(existing))) === JSON.stringify(canonical(contentOf(next)));
+    const alwaysWrites = resource.kind === 'StatefulSet' && ((applied.spec as { volumeClaimTemplates?: unknown[] } | undefined)?.volumeClaimTemplates?.length ?? 0) > 0;
+    if (existing && sameContent && !alwaysWrites && !dryRun) {
+      this.recordApply(key, manager, applied.apiVersion, appliedPaths, conflicts, false);
+      return this.send(res, 200, existing);
+    }
+    const specChanged = JSON.stringify(canonical(existing?.spec ?? null)) !== JSON.stringify(canonical(next.spec ?? null));
+    if (!existing) this.initialize(next, resource);
+    else if (hasGeneration(resource) && specChanged) next.metadata.generation = ((existing.metadata.generation as number | undefined) ?? 1) + 1;
+    const stored = dropEmpty(next) as KubeObject;
+    if (dryRun) {
+      if (existing) stored.metadata.resourceVersion = existing.metadata.resourceVersion;
+      stored.metadata.managedFields = managedFields([...owners.filter((o) => o.manager !== manager), entry(manager, 'Apply', applied.apiVersion, appliedPaths)]);
+      return this.send(res, existing ? 200 : 201, stored);
+    }
+    stored.metadata.resourceVersion = String(++this.revision);
+    this.store(key, stored);
+    this.recordApply(key, manager, applied.apiVersion, appliedPaths, conflicts, true);
+    this.afterApply(stored, !existing);
     return this.send(res, existing ? 200 : 201, this.objects.get(key));
+  }
+
+  /** kubectl scale: a merge patch of spec.replicas through the scale subresource, answered with a Scale. */
+  private scale(res: ServerResponse, resource: ResourceKind, namespace: string | undefined, name: string, body: unknown, manager: string): void {
+    const key = objectKey(resource, namespace, name);
+    const existing = this.objects.get(key);
+    if (!existing) return this.send(res, 404, notFound(resource, name));
+    const replicas = (body as { spec?: { replicas?: number } } | undefined)?.spec?.replicas;
+    if (typeof replicas === 'number') {
+      (existing.spec as Record<string, unknown>).replicas = replicas;
+      existing.metadata.generation = ((existing.metadata.generation as number | undefined) ?? 1) + 1;
+      existing.metadata.resourceVersion = String(++this.revision);
+      this.recordUpdate(key, manager, existing.apiVersion, { spec: { replicas } }, 'scale');
+      this.store(key, existing);
+    }
+    const selector = podSelectorOf(existing);
+    return this.send(res, 200, {
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      metadata: { name, namespace, uid: existing.metadata.uid, resourceVersion: existing.metadata.resourceVersion, creationTimestamp: existing.metadata.creationTimestamp },
+      spec: { replicas: (existing.spec as { replicas?: number }).replicas ?? 1 },
+      status: { replicas: ((existing.status ?? {}) as { replicas?: number }).replicas ?? 0, selector },
+    });
   }
 
   private create(
@@ -322,34 +400,127 @@ export class FakeKubeApi {
     namespace: string | undefined,
     body: KubeObject,
     query: Record<string, string>,
+    manager: string,
     replace = false,
   ): void {
     const key = objectKey(resource, namespace, body.metadata.name);
-    if (!replace && this.objects.has(key)) {
-      return this.send(res, 409, status(409, 'AlreadyExists', `${resource.plural} "${body.metadata.name}" already exists`));
+    const existing = this.objects.get(key);
+    if (!replace && existing) {
+      return this.send(res, 409, status(409, 'AlreadyExists', `${resource.plural}${resource.group ? `.${resource.group}` : ''} "${body.metadata.name}" already exists`, detailsOf(resource, body.metadata.name)));
     }
-    const object = structuredClone(body);
+    const invalid = validate(body);
+    if (invalid) return this.send(res, 422, invalid);
+    const object = dropEmpty(structuredClone(body)) as KubeObject;
     if (resource.namespaced) object.metadata.namespace = namespace;
-    if (query.dryRun !== undefined) return this.send(res, 201, object);
+    if (!existing) this.initialize(object, resource);
+    if (query.dryRun !== undefined) return this.send(res, existing ? 200 : 201, object);
     const stored = this.put(object);
-    this.afterApply(stored);
-    return this.send(res, 201, stored);
+    this.recordUpdate(key, manager, body.apiVersion, strip(body), undefined);
+    this.afterApply(stored, !existing);
+    return this.send(res, existing ? 200 : 201, this.objects.get(key));
   }
 
   private delete(res: ServerResponse, resource: ResourceKind, namespace: string | undefined, name: string, query: Record<string, string>): void {
     const key = objectKey(resource, namespace, name);
     const existing = this.objects.get(key);
     if (!existing) return this.send(res, 404, notFound(resource, name));
-    if (query.dryRun !== undefined) return this.send(res, 200, status(200, 'Success', 'dry run'));
+    const gone = structuredClone(existing);
+    const finalized = resource.kind === 'Namespace' || resource.kind === 'PersistentVolumeClaim';
+    if (finalized) {
+      gone.metadata.deletionTimestamp = new Date().toISOString();
+      gone.metadata.deletionGracePeriodSeconds = 0;
+      if (resource.kind === 'Namespace') gone.status = { phase: 'Terminating' };
+    }
+    if (query.dryRun !== undefined) return this.send(res, 200, resource.group ? deletedStatus(resource, existing) : gone);
     this.objects.delete(key);
+    this.owners.delete(key);
     // Deleting a namespace deletes everything in it, PVCs (and their data) included.
     if (resource.kind === 'Namespace') {
-      for (const [k, o] of this.objects) if (o.metadata.namespace === name) this.objects.delete(k);
+      for (const [k, o] of this.objects) {
+        if (o.metadata.namespace === name) {
+          this.objects.delete(k);
+          this.owners.delete(k);
+        }
+      }
     }
-    return this.send(res, 200, { kind: 'Status', apiVersion: 'v1', status: 'Success', details: { name, kind: resource.plural } });
+    // Core kinds answer with the deleted object (finalized ones marked Terminating), the API groups with a Status.
+    return this.send(res, 200, resource.group ? deletedStatus(resource, existing) : gone);
   }
 
-  private afterApply(object: KubeObject): void {
+  /** What the API server and its controllers add to a new object. */
+  private initialize(object: KubeObject, resource: ResourceKind): void {
+    object.metadata.uid = `uid-${++this.uidCounter}`;
+    object.metadata.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    if (hasGeneration(resource)) object.metadata.generation = 1;
+    const spec = (object.spec ?? {}) as Record<string, unknown>;
+    switch (resource.kind) {
+      case 'Namespace':
+        object.metadata.labels = { ...(object.metadata.labels ?? {}), 'kubernetes.io/metadata.name': object.metadata.name };
+        object.spec = { ...spec, finalizers: ['kubernetes'] };
+        object.status = { phase: 'Active' };
+        break;
+      case 'Service':
+      case 'Ingress':
+        object.status = { loadBalancer: {} };
+        break;
+      case 'PersistentVolumeClaim':
+        object.metadata.finalizers = ['kubernetes.io/pvc-protection'];
+        object.status = { phase: 'Pending' };
+        break;
+      case 'Deployment':
+      case 'StatefulSet':
+      case 'DaemonSet':
+        object.status = {};
+        break;
+      case 'Job': {
+        // The Job controller selects its pods by the Job's uid.
+        const uid = object.metadata.uid as string;
+        object.metadata.annotations = { ...(object.metadata.annotations ?? {}), 'batch.kubernetes.io/job-tracking': '' };
+        const template = (spec.template ?? {}) as { metadata?: { labels?: Record<string, string> } };
+        template.metadata = { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), 'controller-uid': uid, 'job-name': object.metadata.name } };
+        object.spec = { ...spec, template, selector: { matchLabels: { 'controller-uid': uid } } };
+        object.status = {};
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private store(key: string, object: KubeObject): void {
+    object.metadata.managedFields = managedFields(this.owners.get(key) ?? []);
+    this.objects.set(key, object);
+  }
+
+  private recordApply(key: string, manager: string, apiVersion: string, paths: Map<string, string[]>, taken: Conflict[], stamp: boolean): void {
+    const owners = (this.owners.get(key) ?? []).filter((o) => !(o.manager === manager && o.operation === 'Apply'));
+    for (const conflict of taken) for (const o of owners) if (o.manager === conflict.manager) o.paths.delete(conflict.pathKey);
+    const previous = this.owners.get(key)?.find((o) => o.manager === manager && o.operation === 'Apply');
+    const mine = entry(manager, 'Apply', apiVersion, paths);
+    if (!stamp && previous) mine.time = previous.time;
+    this.owners.set(key, [...owners.filter((o) => o.paths.size > 0), mine]);
+    const object = this.objects.get(key);
+    if (object) object.metadata.managedFields = managedFields(this.owners.get(key)!);
+  }
+
+  private recordUpdate(key: string, manager: string, apiVersion: string, patch: unknown, subresource: string | undefined): void {
+    const paths = leafPaths(patch);
+    const owners = this.owners.get(key) ?? [];
+    // Whoever changes a field through an update takes it over from the others.
+    for (const o of owners) if (o.manager !== manager) for (const p of paths.keys()) o.paths.delete(p);
+    let mine = owners.find((o) => o.manager === manager && o.operation === 'Update' && o.subresource === subresource);
+    if (!mine) {
+      mine = entry(manager, 'Update', apiVersion, new Map());
+      if (subresource) mine.subresource = subresource;
+      owners.push(mine);
+    }
+    for (const [k, v] of paths) mine.paths.set(k, v);
+    mine.time = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    this.owners.set(key, owners.filter((o) => o.paths.size > 0));
+  }
+
+  private afterApply(object: KubeObject, created: boolean): void {
+    if (object.kind === 'CustomResourceDefinition') this.registerCrd(object);
     const reactions = this.reactions.filter(
       (r) =>
         r.match.kind === object.kind &&
@@ -360,8 +531,36 @@ export class FakeKubeApi {
       for (const r of reactions) r.react(object, this);
       return;
     }
-    if (this.autoReady) object.status = readyStatus(object) ?? object.status;
-    if (object.kind === 'CustomResourceDefinition') this.registerCrd(object);
+    const scheduled = (this.options.nodes ?? 1) > 0;
+    if (this.options.kubelet && WORKLOAD_KINDS.has(object.kind)) this.runPods(object, scheduled);
+    if (this.autoReady && (scheduled || !WORKLOAD_KINDS.has(object.kind))) {
+      object.status = readyStatus(object) ?? object.status;
+      if (object.kind === 'Deployment') {
+        object.metadata.annotations = { ...(object.metadata.annotations ?? {}), 'deployment.kubernetes.io/revision': String(object.metadata.generation ?? 1) };
+      }
+    }
+    if (created && object.kind === 'PersistentVolumeClaim' && !this.autoReady) object.status = { phase: 'Pending' };
+  }
+
+  /** The stand-in kubelet: one pod per replica, Running and Ready (Job pods Succeeded), or Pending without a node. */
+  private runPods(workload: KubeObject, scheduled: boolean): void {
+    const namespace = workload.metadata.namespace!;
+    const replicas = workload.kind === 'Job' ? 1 : (((workload.spec ?? {}) as { replicas?: number }).replicas ?? 1);
+    for (const pod of this.list('Pod', namespace)) {
+      if ((pod.metadata.ownerReferences as { uid: string }[] | undefined)?.some((o) => o.uid === workload.metadata.uid)) this.remove('Pod', namespace, pod.metadata.name);
+    }
+    for (let i = 0; i < replicas; i++) {
+      const name = workload.kind === 'StatefulSet' ? `${workload.metadata.name}-${i}` : `${workload.metadata.name}-${String(workload.metadata.generation ?? 1)}x${i}`;
+      const phase = !scheduled ? 'Pending' : workload.kind === 'Job' ? 'Succeeded' : 'Running';
+      const conditions = scheduled
+        ? [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: workload.kind === 'Job' ? 'False' : 'True' }]
+        : [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: 'no nodes available to schedule pods' }];
+      const pod = podFor(workload, name, { phase, conditions, ...(workload.kind === 'Job' && scheduled ? { terminated: { exitCode: 0, reason: 'Completed' } } : {}) });
+      pod.metadata.ownerReferences = [{ apiVersion: workload.apiVersion, kind: workload.kind, name: workload.metadata.name, uid: workload.metadata.uid, controller: true }];
+      if (!scheduled) pod.status = { phase: 'Pending', conditions };
+      const stored = this.put(pod);
+      if (!scheduled) this.put(warningEvent(stored, 'FailedScheduling', 'no nodes available to schedule pods', `${name}.failedscheduling`));
+    }
   }
 
   private registerCrd(crd: KubeObject): void {
@@ -376,13 +575,16 @@ export class FakeKubeApi {
     const pod = this.objects.get(objectKey(this.kindInfo('Pod'), namespace, name));
     if (!pod) return this.send(res, 404, notFound(this.kindInfo('Pod')!, name));
     const entry = this.logs.get(`${namespace}/${name}`);
+    if (query.previous === 'true' && entry?.previous === undefined) {
+      const container = query.container ?? ((pod.spec as { containers?: { name: string }[] } | undefined)?.containers ?? [])[0]?.name ?? '';
+      return this.send(res, 400, status(400, 'BadRequest', `previous terminated container "${container}" in pod "${name}" not found`));
+    }
     let text = (query.previous === 'true' ? entry?.previous : entry?.current) ?? '';
     if (query.tailLines) {
       const lines = text.replace(/\n$/, '').split('\n');
       text = lines.slice(-Number(query.tailLines)).join('\n') + (text ? '\n' : '');
     }
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    res.end(text);
+    this.sendText(res, 200, text);
   }
 
   private listResponse(resource: ResourceKind, namespace: string | undefined, query: Record<string, string>): unknown {
@@ -397,10 +599,11 @@ export class FakeKubeApi {
         fieldMatch(o),
     );
     return {
-      apiVersion: resource.group ? `${resource.group}/${resource.version}` : resource.version,
       kind: `${resource.kind}List`,
+      apiVersion: resource.group ? `${resource.group}/${resource.version}` : resource.version,
       metadata: { resourceVersion: String(this.revision) },
-      items,
+      // A real server sends kind and apiVersion on the list only, never on its items.
+      items: items.map(({ kind: _kind, apiVersion: _apiVersion, ...rest }) => rest),
     };
   }
 
@@ -423,21 +626,25 @@ export class FakeKubeApi {
       .filter((k) => k.group === group && k.version === version)
       .flatMap((k) => {
         const verbs = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
-        const base = { name: k.plural, singularName: k.kind.toLowerCase(), namespaced: k.namespaced, kind: k.kind, verbs };
+        const base = { name: k.plural, singularName: '', namespaced: k.namespaced, kind: k.kind, verbs };
         const extra = [];
         if (['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'HorizontalPodAutoscaler'].includes(k.kind)) {
           extra.push({ ...base, name: `${k.plural}/status`, verbs: ['get', 'patch', 'update'] });
         }
+        if (['Deployment', 'StatefulSet', 'ReplicaSet'].includes(k.kind)) {
+          extra.push({ ...base, name: `${k.plural}/scale`, kind: 'Scale', verbs: ['get', 'patch', 'update'] });
+        }
         if (k.kind === 'Pod') extra.push({ ...base, name: 'pods/log', kind: 'Pod', verbs: ['get'] });
         return [base, ...extra];
       });
-    return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
+    return { kind: 'APIResourceList', groupVersion: group ? `${group}/${version}` : version, resources };
   }
 
   private parsePath(
     path: string,
   ):
     | { discovery: true; group: string; version: string }
+    | { unknownResource: true }
     | { resource: ResourceKind; namespace?: string; name?: string; subresource?: string }
     | undefined {
     const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
@@ -455,16 +662,15 @@ export class FakeKubeApi {
     } else {
       return undefined;
     }
-    if (rest.length === 0) {
-      return this.kinds.some((k) => k.group === group && k.version === version) ? { discovery: true, group, version } : undefined;
-    }
+    if (!this.kinds.some((k) => k.group === group && k.version === version)) return undefined;
+    if (rest.length === 0) return { discovery: true, group, version };
     let namespace: string | undefined;
     if (rest[0] === 'namespaces' && rest.length >= 3) {
       namespace = rest[1];
       rest = rest.slice(2);
     }
     const resource = this.kinds.find((k) => k.group === group && k.version === version && k.plural === rest[0]);
-    if (!resource) return undefined;
+    if (!resource) return { unknownResource: true };
     return { resource, namespace: resource.namespaced ? namespace : undefined, name: rest[1], subresource: rest[2] };
   }
 
@@ -487,6 +693,11 @@ export class FakeKubeApi {
   private send(res: ServerResponse, code: number, body: unknown): void {
     res.writeHead(code, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
+  }
+
+  private sendText(res: ServerResponse, code: number, text: string): void {
+    res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(text);
   }
 }
 
@@ -646,12 +857,153 @@ function parseFieldSelector(selector: string | undefined): (object: KubeObject) 
   return (object) => checks.every((check) => check(object));
 }
 
-function status(code: number, reason: string, message: string): unknown {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+type StatusDetails = { name?: string; group?: string; kind?: string; uid?: string; causes?: { reason: string; message: string; field: string }[] };
+
+function status(code: number, reason: string, message: string, details?: StatusDetails): unknown {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code };
+}
+
+function detailsOf(resource: ResourceKind, name: string): StatusDetails {
+  return { name, ...(resource.group ? { group: resource.group } : {}), kind: resource.plural };
 }
 
 function notFound(resource: ResourceKind, name: string): unknown {
-  return status(404, 'NotFound', `${resource.plural}${resource.group ? `.${resource.group}` : ''} "${name}" not found`);
+  return status(404, 'NotFound', `${resource.plural}${resource.group ? `.${resource.group}` : ''} "${name}" not found`, detailsOf(resource, name));
+}
+
+function deletedStatus(resource: ResourceKind, object: KubeObject): unknown {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { ...detailsOf(resource, object.metadata.name), uid: object.metadata.uid } };
+}
+
+/** Kinds whose objects carry metadata.generation (the core and RBAC groups have none). */
+function hasGeneration(resource: ResourceKind): boolean {
+  return !['', 'rbac.authorization.k8s.io', 'storage.k8s.io'].includes(resource.group);
+}
+
+const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job']);
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** The validation failures qctl has met on a real server: a bad name, a Service without ports. */
+function validate(object: KubeObject): unknown {
+  const causes: NonNullable<StatusDetails['causes']> = [];
+  const name = object.metadata?.name ?? '';
+  if (!DNS_SUBDOMAIN.test(name) || name.length > 253) {
+    causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`, field: 'metadata.name' });
+  }
+  const spec = (object.spec ?? {}) as { ports?: unknown[]; clusterIP?: string; type?: string };
+  if (object.kind === 'Service' && !(spec.ports?.length) && spec.clusterIP !== 'None' && spec.type !== 'ExternalName') {
+    causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.ports' });
+  }
+  if (causes.length === 0) return undefined;
+  const summary = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
+  return status(422, 'Invalid', `${object.kind} "${name}" is invalid: ${causes.length > 1 ? `[${summary}]` : summary}`, { name, kind: object.kind, causes });
+}
+
+/** What a manager's applied configuration says, without identity and server-owned metadata. */
+function strip(object: unknown): Record<string, unknown> {
+  const copy = structuredClone((object ?? {}) as Record<string, unknown>);
+  delete copy.apiVersion;
+  delete copy.kind;
+  delete copy.status;
+  const metadata = { ...((copy.metadata ?? {}) as Record<string, unknown>) };
+  for (const field of [...SERVER_METADATA, 'name', 'namespace']) delete metadata[field];
+  copy.metadata = metadata;
+  return copy;
+}
+
+/** Field paths a configuration sets: maps are walked, lists and scalars are leaves (as atomic lists are). */
+function leafPaths(value: unknown, prefix: string[] = [], out = new Map<string, string[]>()): Map<string, string[]> {
+  if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0) {
+    for (const [k, v] of Object.entries(value)) if (v !== undefined && v !== null) leafPaths(v, [...prefix, k], out);
+  } else if (prefix.length > 0) {
+    out.set(`.${prefix.join('.')}`, prefix);
+  }
+  return out;
+}
+
+function valueAt(object: unknown, path: string[]): unknown {
+  return path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), object);
+}
+
+function removePath(object: unknown, path: string[]): void {
+  const parent = valueAt(object, path.slice(0, -1));
+  if (parent && typeof parent === 'object' && !Array.isArray(parent)) delete (parent as Record<string, unknown>)[path[path.length - 1]!];
+}
+
+function deepMerge(target: unknown, patch: unknown): unknown {
+  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return structuredClone(patch);
+  const result = (target && typeof target === 'object' && !Array.isArray(target) ? target : {}) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined || value === null) continue;
+    result[key] = deepMerge(result[key], value);
+  }
+  return result;
+}
+
+/** Go maps whose empty value the server omits (`omitempty`); empty structs such as podSelector: {} stay. */
+const MAP_FIELDS = new Set(['data', 'binaryData', 'stringData', 'labels', 'annotations', 'matchLabels', 'nodeSelector', 'limits', 'requests']);
+
+/** The object as the server stores it: without empty lists and empty string maps. */
+function dropEmpty(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((v) => dropEmpty(v));
+  if (!value || typeof value !== 'object') return value;
+  const result: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const cleaned = dropEmpty(v);
+    if (Array.isArray(cleaned) && cleaned.length === 0) continue;
+    if (MAP_FIELDS.has(k) && cleaned && typeof cleaned === 'object' && Object.keys(cleaned).length === 0) continue;
+    result[k] = cleaned;
+  }
+  return result;
+}
+
+type Conflict = { manager: string; subresource?: string; apiVersion: string; pathKey: string };
+
+/** Fields another manager owns that this apply would set to a different value. */
+function findConflicts(owners: ManagerEntry[], manager: string, applied: Map<string, string[]>, live: KubeObject, body: KubeObject): Conflict[] {
+  const conflicts: Conflict[] = [];
+  for (const owner of owners) {
+    if (owner.manager === manager) continue;
+    for (const [pathKey, segments] of applied) {
+      if (!owner.paths.has(pathKey)) continue;
+      if (JSON.stringify(valueAt(live, segments)) === JSON.stringify(valueAt(body, segments))) continue;
+      conflicts.push({ manager: owner.manager, subresource: owner.subresource, apiVersion: owner.apiVersion, pathKey });
+    }
+  }
+  return conflicts;
+}
+
+function conflictStatus(conflicts: Conflict[], apiVersion: string): unknown {
+  const who = (c: Conflict) => `conflict with "${c.manager}"${c.subresource ? ` with subresource "${c.subresource}"` : ''} using ${c.apiVersion || apiVersion}`;
+  const message =
+    conflicts.length === 1
+      ? `Apply failed with 1 conflict: ${who(conflicts[0]!)}: ${conflicts[0]!.pathKey}`
+      : `Apply failed with ${conflicts.length} conflicts: ${conflicts.map((c) => `${who(c)}: ${c.pathKey}`).join('\n')}`;
+  return status(409, 'Conflict', message, { causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: who(c), field: c.pathKey })) });
+}
+
+function entry(manager: string, operation: ManagerEntry['operation'], apiVersion: string, paths: Map<string, string[]>): ManagerEntry {
+  return { manager, operation, apiVersion, time: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), paths: new Map(paths) };
+}
+
+/** metadata.managedFields as the server shows it (FieldsV1: `f:<field>` per map key, lists as leaves). */
+function managedFields(owners: ManagerEntry[]): unknown[] {
+  return owners.map((o) => {
+    const fields: Record<string, unknown> = {};
+    for (const segments of o.paths.values()) {
+      let node = fields;
+      for (const segment of segments) node = (node[`f:${segment}`] ??= {}) as Record<string, unknown>;
+    }
+    return { manager: o.manager, operation: o.operation, apiVersion: o.apiVersion, time: o.time, fieldsType: 'FieldsV1', fieldsV1: fields, ...(o.subresource ? { subresource: o.subresource } : {}) };
+  });
+}
+
+function podSelectorOf(object: KubeObject): string {
+  const labels = (object.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels ?? {};
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
