@@ -179,6 +179,10 @@ export class FakeKubeApi {
     stored.metadata.uid ??= (previous?.metadata.uid as string | undefined) ?? `uid-${++this.uidCounter}`;
     stored.metadata.creationTimestamp ??= (previous?.metadata.creationTimestamp as string | undefined) ?? new Date().toISOString();
     if (hasGeneration(this.kindInfo(stored.kind))) stored.metadata.generation ??= (previous?.metadata.generation as number | undefined) ?? 1;
+    // Whatever wrote it (a controller, the kubelet, a test) is recorded as an Update manager, as on a real server.
+    stored.metadata.managedFields ??= (previous?.metadata.managedFields as unknown[] | undefined) ?? [
+      { manager: 'kube-controller-manager', operation: 'Update', apiVersion: stored.apiVersion, time: stored.metadata.creationTimestamp, fieldsType: 'FieldsV1', fieldsV1: {} },
+    ];
     stored.metadata.resourceVersion = String(++this.revision);
     this.objects.set(this.keyOf(stored), stored);
     return stored;
@@ -367,8 +371,10 @@ export class FakeKubeApi {
     stored.metadata.resourceVersion = String(++this.revision);
     this.store(key, stored);
     this.recordApply(key, manager, applied.apiVersion, appliedPaths, conflicts, true);
+    // The answer is the object as written; controllers (afterApply) act on it afterwards.
+    const answer = structuredClone(this.objects.get(key));
     this.afterApply(stored, !existing);
-    return this.send(res, existing ? 200 : 201, this.objects.get(key));
+    return this.send(res, existing ? 200 : 201, answer);
   }
 
   /** kubectl scale: a merge patch of spec.replicas through the scale subresource, answered with a Scale. */
@@ -425,13 +431,16 @@ export class FakeKubeApi {
     const existing = this.objects.get(key);
     if (!existing) return this.send(res, 404, notFound(resource, name));
     const gone = structuredClone(existing);
-    const finalized = resource.kind === 'Namespace' || resource.kind === 'PersistentVolumeClaim';
-    if (finalized) {
-      gone.metadata.deletionTimestamp = new Date().toISOString();
-      gone.metadata.deletionGracePeriodSeconds = 0;
-      if (resource.kind === 'Namespace') gone.status = { phase: 'Terminating' };
+    if (resource.kind === 'Namespace') {
+      gone.metadata.deletionTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      gone.status = { phase: 'Terminating' };
     }
-    if (query.dryRun !== undefined) return this.send(res, 200, resource.group ? deletedStatus(resource, existing) : gone);
+    if (resource.kind === 'PersistentVolumeClaim') {
+      gone.metadata.deletionTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      gone.metadata.deletionGracePeriodSeconds = 0;
+    }
+    const answer = RETURNS_DELETED_OBJECT.has(resource.kind) ? gone : deletedStatus(resource, existing);
+    if (query.dryRun !== undefined) return this.send(res, 200, answer);
     this.objects.delete(key);
     this.owners.delete(key);
     // Deleting a namespace deletes everything in it, PVCs (and their data) included.
@@ -443,8 +452,7 @@ export class FakeKubeApi {
         }
       }
     }
-    // Core kinds answer with the deleted object (finalized ones marked Terminating), the API groups with a Status.
-    return this.send(res, 200, resource.group ? deletedStatus(resource, existing) : gone);
+    return this.send(res, 200, answer);
   }
 
   /** What the API server and its controllers add to a new object. */
@@ -539,7 +547,10 @@ export class FakeKubeApi {
         object.metadata.annotations = { ...(object.metadata.annotations ?? {}), 'deployment.kubernetes.io/revision': String(object.metadata.generation ?? 1) };
       }
     }
-    if (created && object.kind === 'PersistentVolumeClaim' && !this.autoReady) object.status = { phase: 'Pending' };
+    if (object.kind === 'PersistentVolumeClaim') {
+      if (this.autoReady) bindClaim(object);
+      else if (created) object.status = { phase: 'Pending' };
+    }
   }
 
   /** The stand-in kubelet: one pod per replica, Running and Ready (Job pods Succeeded), or Pending without a node. */
@@ -549,8 +560,18 @@ export class FakeKubeApi {
     for (const pod of this.list('Pod', namespace)) {
       if ((pod.metadata.ownerReferences as { uid: string }[] | undefined)?.some((o) => o.uid === workload.metadata.uid)) this.remove('Pod', namespace, pod.metadata.name);
     }
+    const claims = workload.kind === 'StatefulSet' ? ((workload.spec as { volumeClaimTemplates?: KubeObject[] }).volumeClaimTemplates ?? []) : [];
     for (let i = 0; i < replicas; i++) {
       const name = workload.kind === 'StatefulSet' ? `${workload.metadata.name}-${i}` : `${workload.metadata.name}-${String(workload.metadata.generation ?? 1)}x${i}`;
+      for (const template of claims) {
+        const claimName = `${template.metadata.name}-${name}`;
+        if (this.get('PersistentVolumeClaim', namespace, claimName)) continue;
+        const claim = this.put({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: claimName, namespace, labels: { ...(template.metadata.labels ?? {}) }, finalizers: ['kubernetes.io/pvc-protection'] }, spec: structuredClone(template.spec), status: { phase: 'Pending' } });
+        if (scheduled) bindClaim(claim);
+      }
+      if (!this.get('Event', namespace, `${workload.metadata.name}.create-${name}`)) {
+        this.put(controllerEvent(workload, 'Normal', 'SuccessfulCreate', `create Pod ${name} in ${workload.kind} ${workload.metadata.name} successful`, `${workload.metadata.name}.create-${name}`));
+      }
       const phase = !scheduled ? 'Pending' : workload.kind === 'Job' ? 'Succeeded' : 'Running';
       const conditions = scheduled
         ? [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: workload.kind === 'Job' ? 'False' : 'True' }]
@@ -559,7 +580,11 @@ export class FakeKubeApi {
       pod.metadata.ownerReferences = [{ apiVersion: workload.apiVersion, kind: workload.kind, name: workload.metadata.name, uid: workload.metadata.uid, controller: true }];
       if (!scheduled) pod.status = { phase: 'Pending', conditions };
       const stored = this.put(pod);
-      if (!scheduled) this.put(warningEvent(stored, 'FailedScheduling', 'no nodes available to schedule pods', `${name}.failedscheduling`));
+      this.put(
+        scheduled
+          ? schedulerEvent(stored, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to node-1`, `${name}.scheduled`)
+          : schedulerEvent(stored, 'Warning', 'FailedScheduling', 'no nodes available to schedule pods', `${name}.failedscheduling`),
+      );
     }
   }
 
@@ -637,7 +662,8 @@ export class FakeKubeApi {
         if (k.kind === 'Pod') extra.push({ ...base, name: 'pods/log', kind: 'Pod', verbs: ['get'] });
         return [base, ...extra];
       });
-    return { kind: 'APIResourceList', groupVersion: group ? `${group}/${version}` : version, resources };
+    // The core group's list carries no apiVersion, the named groups' lists do (as a real server sends them).
+    return { kind: 'APIResourceList', ...(group ? { apiVersion: 'v1' } : {}), groupVersion: group ? `${group}/${version}` : version, resources };
   }
 
   private parsePath(
@@ -764,19 +790,61 @@ export function podFor(
   };
 }
 
-/** A Warning event about `object`. */
+/** A Warning event about `object`, shaped like the kubelet's and controllers' core/v1 events. */
 export function warningEvent(object: KubeObject, reason: string, message: string, name = `${object.metadata.name}.${reason.toLowerCase()}`): KubeObject {
+  return controllerEvent(object, 'Warning', reason, message, name);
+}
+
+function involved(object: KubeObject): Record<string, unknown> {
+  return { kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name, uid: object.metadata.uid, apiVersion: object.apiVersion };
+}
+
+/** A core/v1 event as controllers and the kubelet write it (count, first/last timestamps, source). */
+export function controllerEvent(object: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, name: string): KubeObject {
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   return {
     apiVersion: 'v1',
     kind: 'Event',
     metadata: { name, namespace: object.metadata.namespace },
-    involvedObject: { kind: object.kind, name: object.metadata.name, namespace: object.metadata.namespace },
-    type: 'Warning',
+    involvedObject: involved(object),
     reason,
     message,
-    lastTimestamp: new Date().toISOString(),
+    source: { component: `${object.kind.toLowerCase()}-controller` },
+    firstTimestamp: now,
+    lastTimestamp: now,
     count: 1,
+    type,
+    eventTime: null,
+    reportingComponent: '',
+    reportingInstance: '',
   };
+}
+
+/** An event as the scheduler writes it through events.k8s.io: eventTime and action, no count or timestamps. */
+export function schedulerEvent(object: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, name: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name, namespace: object.metadata.namespace },
+    involvedObject: involved(object),
+    reason,
+    message,
+    source: {},
+    firstTimestamp: null,
+    lastTimestamp: null,
+    type,
+    eventTime: new Date().toISOString().replace('Z', '000Z'),
+    action: 'Scheduling',
+    reportingComponent: 'default-scheduler',
+    reportingInstance: 'default-scheduler-node-1',
+  };
+}
+
+/** What the PV controller does once a claim is bound. */
+function bindClaim(claim: KubeObject): void {
+  claim.metadata.annotations = { ...(claim.metadata.annotations ?? {}), 'pv.kubernetes.io/bind-completed': 'yes', 'pv.kubernetes.io/bound-by-controller': 'yes' };
+  const storage = ((claim.spec ?? {}) as { resources?: { requests?: { storage?: string } } }).resources?.requests?.storage;
+  claim.status = { phase: 'Bound', accessModes: ['ReadWriteOnce'], ...(storage ? { capacity: { storage } } : {}) };
 }
 
 // ---- helpers ------------------------------------------------------------------------------
@@ -881,6 +949,9 @@ function hasGeneration(resource: ResourceKind): boolean {
 }
 
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job']);
+
+/** Kinds whose DELETE answers with the object itself (finalized ones marked for deletion); the others answer a Status. */
+const RETURNS_DELETED_OBJECT = new Set(['Namespace', 'PersistentVolumeClaim', 'ServiceAccount', 'Service', 'Pod']);
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
