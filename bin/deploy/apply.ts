@@ -18,6 +18,11 @@ function jobFailed(object: KubeObject): boolean {
   return conditions.some((c) => c.type === 'Failed' && c.status === 'True');
 }
 
+/** A Job's pod template cannot change: a new image or command, or a failed last run, means delete and create. */
+export function jobNeedsReplace(live: KubeObject, object: KubeObject): boolean {
+  return object.kind === 'Job' && (jobFingerprint(live) !== jobFingerprint(object) || jobFailed(live));
+}
+
 /**
  * Server-side applies one object unless the live object already has every field we apply
  * (then no request is sent at all: a real server writes on some no-op applies, see
@@ -27,7 +32,7 @@ function jobFailed(object: KubeObject): boolean {
  */
 export async function applyObject(kube: Kube, object: KubeObject, live: KubeObject | undefined, options: { dryRun?: boolean; pollMs?: number } = {}): Promise<ApplyResult> {
   const ref = refOf(object);
-  if (live && object.kind === 'Job' && (jobFingerprint(live) !== jobFingerprint(object) || jobFailed(live))) {
+  if (live && jobNeedsReplace(live, object)) {
     if (!options.dryRun) {
       await kube.delete(ref);
       for (let i = 0; i < 600 && (await kube.read(ref)); i++) await sleep(options.pollMs ?? 500);

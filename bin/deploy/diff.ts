@@ -2,47 +2,52 @@ import { parseOutputMode, printJson } from '../cli/output.js';
 import { readSecrets } from '../secrets/store.js';
 import { findSecretReferences, GENERATED_SECRETS, userSecretObject } from './credentials.js';
 import { readInventory } from './inventory.js';
+import { jobNeedsReplace } from './apply.js';
+import { compact, isApplied, liveOf, readLiveState } from './live-state.js';
 import { describeRef, refOf, type KubeObject } from './objects.js';
 import { planPrune } from './plan.js';
-import { asUsage, openSession, type ClusterFlags } from './session.js';
-import { differs, yamlDiff } from './text-diff.js';
+import { asUsage, openSession, resolveFlavour, type ClusterFlags } from './session.js';
+import { yamlDiff } from './text-diff.js';
 
 export type DiffFlags = ClusterFlags & { image?: string; monitoring?: string; set?: string[]; exitCode?: boolean; output?: string };
 
 type Change = { object: string; change: 'create' | 'update' | 'replace' | 'prune' | 'keep'; diff: string[] };
 
-function containerImages(object: KubeObject): string {
-  const spec = object.spec as { template?: { spec?: { containers?: { image?: string; command?: string[]; args?: string[] }[] } } } | undefined;
-  return JSON.stringify((spec?.template?.spec?.containers ?? []).map((c) => [c.image, c.command ?? null, c.args ?? null]));
-}
-
 /**
- * `qctl diff`: what `up` would change, object by object, using the API server's own dry run
- * (so defaults, admission and field ownership are the cluster's, not a guess).
+ * `qctl diff`: what `up` would change, object by object. "Would change" is decided exactly as
+ * `up` decides it (the applied fields against the live object, see live-state.ts), so
+ * `diff --exit-code` and `up` always agree; the lines shown come from the API server's own
+ * dry run (defaults, admission and field ownership are the cluster's, not a guess).
+ * Flags, --set and the secrets are checked before the cluster is contacted.
  */
 export async function runDiff(root: string, flags: DiffFlags): Promise<number> {
   const mode = parseOutputMode(flags.output);
-  const session = await openSession(root, flags);
-  const { kube, env, namespace, flavour } = session;
-  const inventory = await readInventory(kube, namespace);
-  const image = flags.image ?? inventory?.image;
+  const resolved = resolveFlavour(root, flags);
+  const { env, flavour } = resolved;
+  const namespace = `quotes-${env}`;
   const { synthesize } = await import('../../infra/main.js');
-  const synth = await synthesize({ env, cluster: flavour.name, image, set: flags.set, monitoring: flags.monitoring, cwd: root }).catch(asUsage);
-  const objects = [...(synth.objects as KubeObject[]), userSecretObject(env, namespace, (await readSecrets(root, env)) ?? {})];
+  const synthFor = (image: string | undefined) => synthesize({ env, cluster: flavour.name, image, set: flags.set, monitoring: flags.monitoring, cwd: root }).catch(asUsage);
+  let synth = await synthFor(flags.image);
+  const userSecret = userSecretObject(env, namespace, (await readSecrets(root, env)) ?? {});
+
+  const { kube } = await openSession(root, flags, resolved);
+  const inventory = await readInventory(kube, namespace);
+  // Without --image, compare with the image that is deployed, not the environment's default.
+  if (flags.image === undefined && inventory?.image && inventory.image !== synth.image) synth = await synthFor(inventory.image);
+  const objects = [...(synth.objects as KubeObject[]), userSecret].map(compact);
+  const live = await readLiveState(kube, objects);
   const changes: Change[] = [];
   for (const object of objects) {
     const ref = refOf(object);
-    const live = await kube.read(ref);
-    if (!live) {
+    const current = liveOf(live, ref);
+    if (!current) {
       changes.push({ object: describeRef(ref), change: 'create', diff: yamlDiff(undefined, object, object.kind) });
-      continue;
+    } else if (object.kind === 'Job') {
+      if (jobNeedsReplace(current, object)) changes.push({ object: describeRef(ref), change: 'replace', diff: yamlDiff(current, object, 'Job') });
+    } else if (!isApplied(current, object)) {
+      const dryRun = await kube.apply(object, { dryRun: true });
+      changes.push({ object: describeRef(ref), change: 'update', diff: yamlDiff(current, dryRun, object.kind) });
     }
-    if (object.kind === 'Job') {
-      if (containerImages(live) !== containerImages(object)) changes.push({ object: describeRef(ref), change: 'replace', diff: yamlDiff(live, object, 'Job') });
-      continue;
-    }
-    const dryRun = await kube.apply(object, { dryRun: true });
-    if (differs(live, dryRun)) changes.push({ object: describeRef(ref), change: 'update', diff: yamlDiff(live, dryRun, object.kind) });
   }
   const refs = findSecretReferences(objects);
   for (const name of Object.keys(GENERATED_SECRETS)) {

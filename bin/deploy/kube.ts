@@ -9,6 +9,14 @@ import { QctlError, usageError } from '../cli/errors.js';
 import type { DeployFlavour } from './clusters.js';
 import { describeRef, FIELD_MANAGER, type KubeObject, type ObjectRef } from './objects.js';
 
+/** No cluster to talk to (no kubeconfig, `microk8s config` failed, API unreachable): exit 2, but a dry run can go on offline. */
+export class NoClusterError extends QctlError {
+  constructor(message: string) {
+    super(message, 2);
+    this.name = 'NoClusterError';
+  }
+}
+
 /** Where the kubeconfig came from, for messages. */
 export type KubeTarget = { kc: KubeConfig; context: string; server: string; source: string };
 
@@ -67,18 +75,15 @@ export async function resolveKubeTarget(options: ResolveOptions): Promise<KubeTa
     return target(kc, path);
   }
   if (flavour.name === 'microk8s') return microk8sConfig();
-  throw usageError(
-    names.length
-      ? `no kubeconfig context for ${flavour.name} in ${path} (it has: ${names.join(', ')}): pass --context NAME`
-      : `no kubeconfig found at ${path}: start the cluster (${flavour.startHint}) or set KUBECONFIG`,
-  );
+  if (names.length) throw usageError(`no kubeconfig context for ${flavour.name} in ${path} (it has: ${names.join(', ')}): pass --context NAME`);
+  throw new NoClusterError(`no kubeconfig found at ${path}: start the cluster (${flavour.startHint}) or set KUBECONFIG`);
 }
 
 async function microk8sConfig(): Promise<KubeTarget> {
   const result = await execa('microk8s', ['config'], { reject: false });
   if (result.failed || result.exitCode !== 0) {
     const reason = result.code === 'ENOENT' ? 'microk8s is not installed (sudo snap install microk8s --classic)' : String(result.stderr || result.message || 'unknown error').split('\n')[0];
-    throw usageError(`no microk8s context in kubeconfig and \`microk8s config\` failed: ${reason}`);
+    throw new NoClusterError(`no microk8s context in kubeconfig and \`microk8s config\` failed: ${reason}`);
   }
   const kc = new KubeConfig();
   kc.loadFromString(result.stdout);
@@ -167,7 +172,7 @@ export class Kube {
       return version.gitVersion;
     } catch (error) {
       const reason = error instanceof ApiException ? apiErrorMessage(error) : connectionReason(error);
-      throw usageError(
+      throw new NoClusterError(
         `cannot reach the Kubernetes API at ${this.target.server} (context ${this.target.context}): ${reason}; start the cluster (${startHint}) or pick another --context`,
       );
     }

@@ -43,7 +43,10 @@ export function asUsage(error: unknown): never {
 
 /** The deadline per object: --timeout, default 5m. */
 export function parseTimeout(value: string | undefined): number {
-  return parseDuration(value ?? '5m', '--timeout');
+  const ms = parseDuration(value ?? '5m', '--timeout');
+  // A bare 0 parses as a number of seconds; a deadline of nothing would fail every wait.
+  if (ms <= 0) throw usageError(`invalid --timeout "${value}": it must be greater than zero, e.g. 90s or 5m`);
+  return ms;
 }
 
 /** Poll interval of waits; QCTL_POLL_MS lets tests (and impatient people) shorten it. */

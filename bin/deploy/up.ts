@@ -5,12 +5,14 @@ import { readSecrets, secretsFile } from '../secrets/store.js';
 import { userSecretObject } from './credentials.js';
 import { deploy, type EngineResult } from './engine.js';
 import { readInventory } from './inventory.js';
+import { NoClusterError } from './kube.js';
 import { buildImage, contentTag, detectBuilder, imageExists, type Builder } from './image.js';
-import type { KubeObject } from './objects.js';
+import type { DeployFlavour } from './clusters.js';
+import { describeRef, refOf, type KubeObject } from './objects.js';
 import { describePlan, buildPlan } from './plan.js';
 import { Progress } from './progress.js';
-import { asUsage, openSession, parseTimeout, pollInterval, rememberTarget, resolveFlavour, type ClusterFlags } from './session.js';
-import { imagePullHint, imageRef, shipCommands, shipImage } from './ship.js';
+import { asUsage, openSession, parseTimeout, pollInterval, rememberTarget, resolveFlavour, type ClusterFlags, type Session } from './session.js';
+import { imagePullHint, imageRef, shipCommands, shipImage, type ShipOptions } from './ship.js';
 import { accessInfo } from './urls.js';
 
 export type UpFlags = ClusterFlags & {
@@ -27,21 +29,21 @@ export type UpFlags = ClusterFlags & {
 };
 
 /**
- * `qctl up`: validate everything that can be validated before touching the cluster (flags,
- * kube context, API reachable, secrets decrypt, manifests synthesize, a builder exists), then
- * build, ship, apply in order with waits, prune, and print where the stack is reachable.
+ * `qctl up`: validate everything that can be validated without a cluster first (flags,
+ * secrets decrypt, manifests synthesize with --set/--image/--monitoring, a builder exists),
+ * then reach the cluster, build, ship, apply in order with waits, prune, and print where the
+ * stack is reachable. `--dry-run` with no reachable cluster prints the plan offline.
  */
 export async function runUp(root: string, flags: UpFlags): Promise<number> {
   const mode = parseOutputMode(flags.output);
   const timeoutMs = parseTimeout(flags.timeout);
   const resolved = resolveFlavour(root, flags);
-  const { flavour } = resolved;
+  const { env, flavour } = resolved;
+  const namespace = `quotes-${env}`;
   if (flags.image !== undefined && flags.skipBuild) throw usageError('--image and --skip-build both skip the build: pass only one');
   if (flavour.ship === 'registry' && !flags.registry && flags.image === undefined) {
     throw usageError(`--cluster ${flavour.name} needs --registry HOST (a registry the cluster pulls from) or --image REF`);
   }
-  const session = await openSession(root, flags, resolved);
-  const { env, namespace, kube } = session;
   const fromFile = await readSecrets(root, env);
   const userSecrets = fromFile ?? {};
   const hasSecretsFile = fromFile !== undefined;
@@ -58,6 +60,18 @@ export async function runUp(root: string, flags: UpFlags): Promise<number> {
   const synth = await synthesize({ env, cluster: flavour.name, image: ref, set: flags.set, monitoring: flags.monitoring, cwd: root }).catch(asUsage);
   const objects: KubeObject[] = [...(synth.objects as KubeObject[]), userSecretObject(env, namespace, userSecrets)];
 
+  let session: Session;
+  try {
+    session = await openSession(root, flags, resolved);
+  } catch (error) {
+    // A dry run needs no cluster to show what would happen: print the plan offline.
+    if (flags.dryRun && error instanceof NoClusterError) {
+      return printOfflinePlan({ mode, env, namespace, flavour, ref, objects, build, builder: detectBuilder() ?? 'docker', flags, reason: error.message });
+    }
+    throw error;
+  }
+  const { kube } = session;
+
   const progress = new Progress(mode, isNonInteractive());
   progress.info(`qctl up: env ${env} -> context ${kube.target.context} (${flavour.name}, Kubernetes ${session.serverVersion}), image ${ref}`);
   if (!hasSecretsFile) progress.info(`note: no ${secretsFile(env)}: quote-api-secrets is created empty (qctl secrets init to add OPENAI_API_KEY, API_TOKEN)`);
@@ -67,10 +81,7 @@ export async function runUp(root: string, flags: UpFlags): Promise<number> {
   if (build) {
     const chosen = builder ?? detectBuilder() ?? 'docker';
     if (flags.dryRun) {
-      buildLines.push(`would run: ${chosen} build -t ${ref} -f Dockerfile .`);
-      for (const step of shipCommands(ref, { flavour, builder: chosen, registry: flags.registry, context: kube.target.context })) {
-        buildLines.push(`would run: ${step.command} ${step.args.join(' ')}`);
-      }
+      buildLines.push(...buildCommands(ref, { flavour, builder: chosen, registry: flags.registry, context: kube.target.context }));
       for (const line of buildLines) progress.info(line);
     } else {
       let built = false;
@@ -137,6 +148,78 @@ export async function runUp(root: string, flags: UpFlags): Promise<number> {
   }
   if (!result.ok && mode === 'text' && result.error) process.stderr.write(`qctl: ${result.error.message}\n`);
   return result.ok ? 0 : 1;
+}
+
+function buildCommands(ref: string, options: ShipOptions): string[] {
+  return [`${options.builder} build -t ${ref} -f Dockerfile .`, ...shipCommands(ref, options).map((step) => `${step.command} ${step.args.join(' ')}`)].map((c) => `would run: ${c}`);
+}
+
+/** Every container image the objects run (init containers included), in order of appearance. */
+function imagesOf(objects: KubeObject[]): string[] {
+  type PodSpec = { containers?: { image?: string }[]; initContainers?: { image?: string }[] };
+  const images = objects.flatMap((o) => {
+    const spec = (o.spec ?? {}) as { template?: { spec?: PodSpec }; jobTemplate?: { spec?: { template?: { spec?: PodSpec } } } };
+    const pod = spec.template?.spec ?? spec.jobTemplate?.spec?.template?.spec;
+    return [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])].map((c) => c.image).filter((i): i is string => !!i);
+  });
+  return [...new Set(images)];
+}
+
+/** What only the cluster can tell, so an offline dry run leaves it out. */
+const NEEDS_CLUSTER = [
+  'whether this is a first install (the seed Job runs only then)',
+  'which objects would be created, changed or left unchanged (server-side dry run)',
+  'what would be pruned, and which generated credentials would be created',
+  'whether the cluster serves every kind and has the IngressClass',
+];
+
+function printOfflinePlan(input: {
+  mode: 'text' | 'json';
+  env: string;
+  namespace: string;
+  flavour: DeployFlavour;
+  ref: string;
+  objects: KubeObject[];
+  build: boolean;
+  builder: Builder;
+  flags: UpFlags;
+  reason: string;
+}): number {
+  const { mode, env, namespace, flavour, ref, objects, flags } = input;
+  // The seed Job is shown: without the cluster there is no telling whether this is a first install.
+  const steps = buildPlan(objects, { firstInstall: true });
+  const context = flags.context ?? `(the ${flavour.name} context)`;
+  const build = input.build ? buildCommands(ref, { flavour, builder: input.builder, registry: flags.registry, context }) : [];
+  const images = imagesOf(objects);
+  if (mode === 'json') {
+    printJson({
+      ok: true,
+      dryRun: true,
+      offline: true,
+      reason: input.reason,
+      env,
+      namespace,
+      cluster: flavour.name,
+      image: ref,
+      images,
+      build,
+      plan: steps.map((s) => ({ step: s.title, objects: s.objects.map((o) => describeRef(refOf(o))), waitFor: s.waitFor.map(describeRef) })),
+      needsCluster: NEEDS_CLUSTER,
+    });
+    return 0;
+  }
+  const out = (line = '') => process.stdout.write(`${line}\n`);
+  out(`qctl up --dry-run: env ${env} (${flavour.name}), image ${ref}: offline plan, no cluster reached`);
+  out(`  (${input.reason})`);
+  for (const line of build) out(line);
+  out('images:');
+  for (const image of images) out(`  ${image}`);
+  out('plan:');
+  for (const line of describePlan(steps)) out(`  ${line}`);
+  out('needs a cluster (run again when it is reachable):');
+  for (const line of NEEDS_CLUSTER) out(`  - ${line}`);
+  out(`dry run: nothing was changed. ${objects.length} objects in ${steps.length} steps`);
+  return 0;
 }
 
 function summarize(result: EngineResult) {

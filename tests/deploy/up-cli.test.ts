@@ -49,9 +49,12 @@ describe('qctl up (real CLI, fake cluster and fake docker/microk8s)', () => {
     const password = (harness.api.get('Secret', 'quotes-dev', 'postgres-credentials')!.data as Record<string, string>).password;
     harness.bins.clearCalls();
     harness.bins.add('docker', {}); // the image now exists: `docker image inspect` succeeds
+    harness.api.requests.length = 0;
 
     const second = await harness.run(['up', '--cluster', 'microk8s', '--output', 'json']);
     expect(second.exitCode).toBe(0);
+    // A no-op up writes nothing at all (the fake, like a real server, would count a re-sent empty list as a write).
+    expect(harness.api.mutations()).toEqual([]);
     const summary = JSON.parse(String(second.stdout)) as UpSummary;
     expect(summary.image).toBe(firstSummary.image);
     const isSeedJob = (o: { kind: string; name: string }) => o.kind === 'Job' && /seed/.test(o.name);
@@ -63,6 +66,13 @@ describe('qctl up (real CLI, fake cluster and fake docker/microk8s)', () => {
     expect((harness.api.get('Secret', 'quotes-dev', 'postgres-credentials')!.data as Record<string, string>).password).toBe(password);
     // No rebuild for a tag that already exists, no re-push of what the cluster already runs.
     expect(harness.bins.calls('docker').map((c) => c.args[0])).toEqual(['image']);
+    // `diff --exit-code` agrees, and the text output says why nothing happened.
+    const diff = await harness.run(['diff', '--exit-code']);
+    expect(diff.exitCode, String(diff.stdout)).toBe(0);
+    const third = await harness.run(['up', '--cluster', 'microk8s']);
+    expect(third.stdout).toMatch(/ok Quote API/);
+    expect(third.stdout).toMatch(/Deployment quotes-dev\/quote-api: ready \(unchanged\)/);
+    expect(third.stdout).toMatch(/\d+ unchanged, 1 skipped in /);
   });
 
   it('imports with `microk8s ctr image import` when the registry addon is off', async () => {
