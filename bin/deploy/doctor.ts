@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { parseOutputMode, printJson } from '../cli/output.js';
 import { findIdentity } from '../secrets/age.js';
 import { readSecrets, secretsFile } from '../secrets/store.js';
 import type { DeployFlavour } from './clusters.js';
-import { detectBuilder, onPath } from './image.js';
+import { detectBuilder, onPath, type Builder } from './image.js';
 import { Kube, resolveKubeTarget } from './kube.js';
 import { parseMicrok8sAddons, REQUIRED_MICROK8S_ADDONS } from './microk8s.js';
 import { resolveFlavour, type ClusterFlags } from './session.js';
@@ -40,17 +41,48 @@ function metricsFix(flavour: DeployFlavour): string {
   return 'kubectl apply -f https://github.com/kubernetes-sigs/metrics-server/releases/latest/download/components.yaml';
 }
 
+/** How to bring each builder's engine up when its client is installed but nothing answers. */
+const DAEMON_FIX: Record<Builder, string> = {
+  docker: 'start the Docker daemon (Docker Desktop, or sudo systemctl start docker), then check `docker info` works',
+  podman: 'podman machine start (macOS/Windows), or check `podman info` on Linux',
+  nerdctl: 'start containerd (sudo systemctl start containerd), then check `nerdctl info` works',
+};
+
+/**
+ * The builder `up` would use, and whether its engine answers: a client on PATH whose daemon
+ * is down (or whose socket we may not use) fails the build later, so it fails here.
+ */
+async function builderCheck(): Promise<Check> {
+  const builder = detectBuilder();
+  if (!builder) {
+    return { name: 'container builder', ok: false, detail: 'none of docker, podman, nerdctl is on PATH', fix: 'install docker, podman or nerdctl (or deploy a prebuilt image with qctl up --image REF)' };
+  }
+  const info = await execa(builder, ['info'], { reject: false, timeout: 15_000 });
+  if (info.exitCode === 0) return { name: 'container builder', ok: true, detail: `${builder} (${onPath(builder)}), engine answers` };
+  const reason = String(info.stderr || info.stdout || info.message || '').trim().split('\n').find((l) => l.trim()) ?? `exit ${info.exitCode}`;
+  const fix = /permission denied/i.test(reason)
+    ? `let your user reach the ${builder} socket (sudo usermod -aG docker $USER, then log in again)`
+    : DAEMON_FIX[builder];
+  return { name: 'container builder', ok: false, detail: `${builder} is installed but \`${builder} info\` failed: ${reason.trim()}`, fix };
+}
+
+/** The API check's message split into what failed and the fix that matches it. */
+function detailAndFix(message: string, flavour: DeployFlavour): { detail: string; fix: string } {
+  // `microk8s config` failing because microk8s is not installed is fixed by installing it, not by starting it.
+  if (/microk8s is not installed/.test(message)) return { detail: message.replace(/ \(sudo snap install[^)]*\)/, ''), fix: CLI_INSTALL.microk8s! };
+  const split = message.lastIndexOf('; ');
+  if (split > 0) return { detail: message.slice(0, split), fix: message.slice(split + 2) };
+  const colon = message.lastIndexOf(': ');
+  if (colon > 0 && /pass --context|set KUBECONFIG|pick one/.test(message.slice(colon))) return { detail: message.slice(0, colon), fix: message.slice(colon + 2) };
+  return { detail: message, fix: `start the cluster (${flavour.startHint})` };
+}
+
 export async function runDoctor(root: string, flags: ClusterFlags & { output?: string }): Promise<number> {
   const mode = parseOutputMode(flags.output);
   const { env, flavour, context, preferredContext } = resolveFlavour(root, flags);
   const checks: Check[] = [];
 
-  const builder = detectBuilder();
-  checks.push(
-    builder
-      ? { name: 'container builder', ok: true, detail: `${builder} (${onPath(builder)})` }
-      : { name: 'container builder', ok: false, detail: 'none of docker, podman, nerdctl is on PATH', fix: 'install docker, podman or nerdctl (or deploy a prebuilt image with qctl up --image REF)' },
-  );
+  checks.push(await builderCheck());
   if (flavour.cli) {
     const path = onPath(flavour.cli);
     checks.push(path ? { name: `${flavour.name} CLI`, ok: true, detail: path } : { name: `${flavour.name} CLI`, ok: false, detail: `${flavour.cli} is not on PATH`, fix: CLI_INSTALL[flavour.cli] });
@@ -58,7 +90,11 @@ export async function runDoctor(root: string, flags: ClusterFlags & { output?: s
   if (flavour.name === 'microk8s' && onPath('microk8s')) {
     const addons = await parseMicrok8sAddons();
     if (!addons) {
-      checks.push({ name: 'microk8s running', ok: false, detail: '`microk8s status` failed', fix: 'microk8s start' });
+      const status = await execa('microk8s', ['status'], { reject: false });
+      const reason = String(status.stderr || status.stdout || '').trim().split('\n')[0] ?? '';
+      // Not being in the microk8s group looks like "not running" unless the message is read.
+      const fix = /permission/i.test(reason) ? 'sudo usermod -a -G microk8s $USER, then log in again (or newgrp microk8s)' : 'microk8s start';
+      checks.push({ name: 'microk8s running', ok: false, detail: `\`microk8s status\` failed${reason ? `: ${reason}` : ''}`, fix });
     } else {
       for (const addon of REQUIRED_MICROK8S_ADDONS) {
         const state = addons.get(addon) ?? 'missing';
@@ -75,9 +111,7 @@ export async function runDoctor(root: string, flags: ClusterFlags & { output?: s
     checks.push({ name: 'Kubernetes API', ok: true, detail: `context ${target.context} at ${target.server} (${version})` });
   } catch (error) {
     kube = undefined;
-    const message = (error as Error).message;
-    const [detail, fix] = message.includes(': ') && message.lastIndexOf('; ') > 0 ? [message.slice(0, message.lastIndexOf('; ')), message.slice(message.lastIndexOf('; ') + 2)] : [message, undefined];
-    checks.push({ name: 'Kubernetes API', ok: false, detail, fix: fix ?? `start the cluster (${flavour.startHint})` });
+    checks.push({ name: 'Kubernetes API', ok: false, ...detailAndFix((error as Error).message, flavour) });
   }
   if (kube) {
     const classes = (await kube.list('networking.k8s.io/v1', 'IngressClass')).map((c) => c.metadata.name);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { microk8sStatusYaml } from '../helpers/fake-bin.js';
@@ -58,5 +58,36 @@ describe('qctl doctor', () => {
     expect(result.exitCode, String(result.stderr)).toBe(0);
     expect(harness.bins.calls('microk8s').map((c) => c.args)).toContainEqual(['config']);
     expect(JSON.parse(String(result.stdout))).toMatchObject({ namespace: 'quotes-dev', context: 'microk8s' });
+  });
+
+  it('fails when the docker client is on PATH but no daemon answers, with the fix for that', async () => {
+    harness.bins.add('docker', { when: { info: { exitCode: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n' } } });
+    const result = await harness.run(['doctor', '--output', 'json']);
+    expect(result.exitCode).toBe(1);
+    const report = JSON.parse(String(result.stdout)) as Doctor;
+    expect(report.checks.find((c) => c.name === 'container builder')).toEqual({
+      name: 'container builder',
+      ok: false,
+      detail: expect.stringContaining('docker is installed but `docker info` failed: Cannot connect to the Docker daemon'),
+      fix: expect.stringContaining('start the Docker daemon'),
+    });
+    expect(harness.bins.calls('docker').map((c) => c.args)).toContainEqual(['info']);
+  });
+
+  it('a docker socket we may not use is fixed by group membership, not by starting docker', async () => {
+    harness.bins.add('docker', { when: { info: { exitCode: 1, stderr: 'permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock\n' } } });
+    const report = JSON.parse(String((await harness.run(['doctor', '--output', 'json'])).stdout)) as Doctor;
+    expect(report.checks.find((c) => c.name === 'container builder')?.fix).toMatch(/usermod -aG docker/);
+    harness.bins.add('docker', {});
+  });
+
+  it('microk8s not installed is paired with its install command, never with "microk8s start"', async () => {
+    rmSync(join(harness.bins.dir, 'microk8s'));
+    const result = await harness.run(['doctor', '--cluster', 'microk8s', '--output', 'json'], { env: { KUBECONFIG: join(harness.home, 'no-such-kubeconfig') } });
+    harness.bins.add('microk8s', { when: { 'status --format yaml': { stdout: microk8sStatusYaml(['dns', 'hostpath-storage', 'registry', 'ingress', 'metrics-server']) } } });
+    const report = JSON.parse(String(result.stdout)) as Doctor;
+    const api = report.checks.find((c) => c.name === 'Kubernetes API')!;
+    expect(api).toMatchObject({ ok: false, detail: expect.stringContaining('microk8s is not installed'), fix: 'sudo snap install microk8s --classic' });
+    for (const check of report.checks.filter((c) => /not installed|not on PATH/.test(c.detail))) expect(check.fix).not.toMatch(/microk8s start/);
   });
 });
