@@ -4,7 +4,11 @@ import type { Environment } from './environments.js';
 import type { ImageRef } from './image.js';
 import { selectorLabels, standardLabels, type Labels } from './labels.js';
 
-export const MONITORING_NAMESPACE = 'monitoring';
+/**
+ * The self-hosted monitoring stack of an environment lives in `monitoring-<env>`, so that
+ * several environments on one cluster each have their own (see docs/deploy.md).
+ */
+export const monitoringNamespaceFor = (env: string): string => `monitoring-${env}`;
 
 /**
  * Everything a chart-building function needs, resolved once per environment: the settings
@@ -20,6 +24,7 @@ export interface SynthContext {
   /** `quotes-<env>`. */
   namespace: string;
   monitoring: MonitoringMode;
+  /** `monitoring-<env>`: where the self-hosted monitoring stack of this environment runs. */
   monitoringNamespace: string;
   ingressClassName: string;
   /** Namespaces of the ingress controller, or null for "any namespace" (generic clusters). */
@@ -46,7 +51,7 @@ export function createSynthContext(input: {
     imagePullPolicy: env.image.pullPolicy ?? cluster.imagePullPolicy,
     namespace: env.namespace,
     monitoring,
-    monitoringNamespace: MONITORING_NAMESPACE,
+    monitoringNamespace: monitoringNamespaceFor(env.name),
     ingressClassName: env.ingress.className ?? cluster.ingressClassName,
     ingressControllerNamespaces: env.networkPolicy.ingressControllerNamespaces ?? cluster.ingressControllerNamespaces,
     storageClassFor: (setting) => setting ?? cluster.storageClassName,

@@ -62,7 +62,11 @@ export function singleReplicaStatefulSet(
   };
 }
 
-/** A NetworkPolicy for the pods matching `podSelector`; policyTypes follow the rule lists given. */
+/**
+ * A NetworkPolicy for the pods matching `podSelector`; policyTypes follow the rule lists given
+ * (an empty list denies that direction). Empty lists are not written out: the API server does
+ * not store them, so sending them would make every apply a change.
+ */
 export function networkPolicy(metadata: ObjectMeta, podSelector: LabelSelector, rules: NetworkPolicyRules): INetworkPolicy {
   const policyTypes: Array<'Ingress' | 'Egress'> = [];
   if (rules.ingress) policyTypes.push('Ingress');
@@ -74,8 +78,8 @@ export function networkPolicy(metadata: ObjectMeta, podSelector: LabelSelector, 
     spec: {
       podSelector,
       policyTypes,
-      ...(rules.ingress ? { ingress: rules.ingress } : {}),
-      ...(rules.egress ? { egress: rules.egress } : {}),
+      ...(rules.ingress?.length ? { ingress: rules.ingress } : {}),
+      ...(rules.egress?.length ? { egress: rules.egress } : {}),
     },
   };
 }

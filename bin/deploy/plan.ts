@@ -35,7 +35,7 @@ export function phaseOf(object: KubeObject): Phase {
   }
   if (RBAC_KINDS.has(kind)) return 'rbac';
   if (CONFIG_KINDS.has(kind)) return 'config';
-  if (MONITORING_KINDS.has(kind) || object.metadata.namespace === 'monitoring' || MONITORING_COMPONENT.test(component) || /-exporter$/.test(name)) return 'monitoring';
+  if (MONITORING_KINDS.has(kind) || /^monitoring(-|$)/.test(object.metadata.namespace ?? '') || MONITORING_COMPONENT.test(component) || /-exporter$/.test(name)) return 'monitoring';
   if (DATA_NAME.test(component) || DATA_NAME.test(name)) return 'data';
   return 'api';
 }

@@ -32,7 +32,8 @@ export function buildNetworkPolicies(scope: ManifestScope, ctx: SynthContext): v
   const api = pods(API_NAME);
   const migrate = pods(`${API_NAME}-migrate`);
   const seed = pods(`${API_NAME}-seed`);
-  const monitoring = namespacesPeer(env.networkPolicy.monitoringNamespaces);
+  // The environment's own monitoring namespace (self mode), plus the configured ones (kube-prometheus-stack's).
+  const monitoring = namespacesPeer([...(ctx.monitoring === 'self' ? [ctx.monitoringNamespace] : []), ...env.networkPolicy.monitoringNamespaces]);
   const outside = env.networkPolicy.egressPorts.map(tcp);
   const dbPort = tcp(env.postgres.port);
 

@@ -4,7 +4,7 @@ import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { IClusterRole, IClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import type { IPodTemplateSpec, IProbe } from 'kubernetes-models/v1';
 import type { Labels } from '../labels.js';
-import { MONITORING_NAMESPACE } from './names.js';
+import type { SynthContext } from '../context.js';
 
 /** Building blocks shared by the monitoring objects. */
 
@@ -19,9 +19,13 @@ export const PROMETHEUS_SCRAPE_ANNOTATIONS = (port: number): Record<string, stri
   'prometheus.io/path': '/metrics',
 });
 
-/** ClusterRole `qctl-<name>` with `rules`, bound to the ServiceAccount `name` of the monitoring namespace. */
-export function addClusterRole(chart: Chart, id: string, name: string, labels: Labels, rules: NonNullable<IClusterRole['rules']>): void {
-  const roleName = `qctl-${name}`;
+/**
+ * ClusterRole `qctl-<name>-<env>` with `rules`, bound to the ServiceAccount `name` of the
+ * environment's monitoring namespace (cluster-scoped names carry the env, so environments
+ * sharing a cluster do not overwrite each other's).
+ */
+export function addClusterRole(chart: Chart, ctx: SynthContext, id: string, name: string, labels: Labels, rules: NonNullable<IClusterRole['rules']>): void {
+  const roleName = `qctl-${name}-${ctx.env.name}`;
   const role: IClusterRole = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: roleName, labels }, rules };
   new ApiObject(chart, `${id}-clusterrole`, role);
   const binding: IClusterRoleBinding = {
@@ -29,7 +33,7 @@ export function addClusterRole(chart: Chart, id: string, name: string, labels: L
     kind: 'ClusterRoleBinding',
     metadata: { name: roleName, labels },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleName },
-    subjects: [{ kind: 'ServiceAccount', name, namespace: MONITORING_NAMESPACE }],
+    subjects: [{ kind: 'ServiceAccount', name, namespace: ctx.monitoringNamespace }],
   };
   new ApiObject(chart, `${id}-clusterrolebinding`, binding);
 }

@@ -9,7 +9,7 @@ import type { ManifestScope } from '../scope.js';
 import { SECRETS } from '../secrets.js';
 import { buildDashboards, dashboardJson } from '../dashboards/index.js';
 import { DNS_EGRESS, GRAFANA_UID, httpProbe, namespacePeers, singleReplicaDeployment, tcp } from './common.js';
-import { GRAFANA_NAME, GRAFANA_PORT, IMAGES, MONITORING_NAMESPACE, PROMETHEUS_DATASOURCE_UID, PROMETHEUS_NAME, PROMETHEUS_PORT } from './names.js';
+import { GRAFANA_NAME, GRAFANA_PORT, IMAGES, PROMETHEUS_DATASOURCE_UID, PROMETHEUS_NAME, PROMETHEUS_PORT } from './names.js';
 import type { MonitoringSettings } from './settings.js';
 
 /** Keys of the `grafana-admin` Secret that `qctl up` generates once (never synthesized with data). */
@@ -25,7 +25,7 @@ export function grafanaHost(ctx: SynthContext, settings: MonitoringSettings): st
 }
 
 /** Datasource provisioning: our Prometheus, uid `prometheus` (what the dashboards' variable defaults to). */
-export function grafanaDatasources(): unknown {
+export function grafanaDatasources(monitoringNamespace: string): unknown {
   return {
     apiVersion: 1,
     datasources: [
@@ -34,7 +34,7 @@ export function grafanaDatasources(): unknown {
         type: 'prometheus',
         uid: PROMETHEUS_DATASOURCE_UID,
         access: 'proxy',
-        url: `http://${PROMETHEUS_NAME}.${MONITORING_NAMESPACE}.svc:${PROMETHEUS_PORT}`,
+        url: `http://${PROMETHEUS_NAME}.${monitoringNamespace}.svc:${PROMETHEUS_PORT}`,
         isDefault: true,
         editable: false,
       },
@@ -49,13 +49,13 @@ export function grafanaDatasources(): unknown {
 export function buildGrafana(scope: ManifestScope, ctx: SynthContext, settings: MonitoringSettings): void {
   const labels = ctx.labels(GRAFANA_NAME, 'monitoring');
   const selector = ctx.selector(GRAFANA_NAME);
-  const metadata = { name: GRAFANA_NAME, namespace: MONITORING_NAMESPACE, labels };
+  const metadata = { name: GRAFANA_NAME, namespace: ctx.monitoringNamespace, labels };
 
   const account: IServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata, automountServiceAccountToken: false };
   new ApiObject(scope.file('61-monitoring-rbac.yaml'), 'grafana-sa', account);
 
   const config = scope.file('62-monitoring-config.yaml');
-  const datasources = { 'datasources.yaml': stringify(grafanaDatasources()) };
+  const datasources = { 'datasources.yaml': stringify(grafanaDatasources(ctx.monitoringNamespace)) };
   const provider = {
     'dashboards.yaml': stringify({
       apiVersion: 1,

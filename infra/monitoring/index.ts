@@ -6,7 +6,6 @@ import type { ManifestScope } from '../scope.js';
 import { buildExporters } from './exporters.js';
 import { buildGrafana } from './grafana.js';
 import { buildKubeStateMetrics } from './kube-state-metrics.js';
-import { MONITORING_NAMESPACE } from './names.js';
 import { buildOperatorResources } from './operator.js';
 import { buildPrometheus } from './prometheus.js';
 import { resolveMonitoringSettings, type MonitoringSettings } from './settings.js';
@@ -16,7 +15,7 @@ export type { MonitoringSettings } from './settings.js';
 
 /**
  * The monitoring stack of one environment, by ctx.monitoring:
- *   self      our Prometheus + kube-state-metrics + Grafana in `monitoring`, exporters beside the databases
+ *   self      our Prometheus + kube-state-metrics + Grafana in `monitoring-<env>`, exporters beside the databases
  *   operator  exporters + ServiceMonitors, PrometheusRule and dashboard ConfigMaps for kube-prometheus-stack
  *   none      nothing
  * ctx.env.monitoring (qctl.config.ts / --set) is validated in every mode, so a typo in a
@@ -31,7 +30,7 @@ export function buildMonitoring(scope: ManifestScope, ctx: SynthContext): void {
     return;
   }
   buildMonitoringNamespace(scope, ctx);
-  buildExporters(scope, ctx, [MONITORING_NAMESPACE, ...ctx.env.networkPolicy.monitoringNamespaces]);
+  buildExporters(scope, ctx, [ctx.monitoringNamespace, ...ctx.env.networkPolicy.monitoringNamespaces]);
   buildPrometheus(scope, ctx, settings);
   buildKubeStateMetrics(scope, ctx);
   buildGrafana(scope, ctx, settings);
@@ -47,9 +46,9 @@ function buildMonitoringNamespace(scope: ManifestScope, ctx: SynthContext): void
     apiVersion: 'v1',
     kind: 'Namespace',
     metadata: {
-      name: MONITORING_NAMESPACE,
+      name: ctx.monitoringNamespace,
       labels: {
-        ...ctx.labels(MONITORING_NAMESPACE, 'monitoring'),
+        ...ctx.labels(ctx.monitoringNamespace, 'monitoring'),
         'pod-security.kubernetes.io/enforce': 'restricted',
         'pod-security.kubernetes.io/enforce-version': 'latest',
       },
@@ -60,7 +59,7 @@ function buildMonitoringNamespace(scope: ManifestScope, ctx: SynthContext): void
   const denyAll: INetworkPolicy = {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
-    metadata: { name: 'default-deny', namespace: MONITORING_NAMESPACE, labels: ctx.labels('default-deny', 'monitoring') },
+    metadata: { name: 'default-deny', namespace: ctx.monitoringNamespace, labels: ctx.labels('default-deny', 'monitoring') },
     spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
   };
   new ApiObject(scope.file('67-monitoring-network-policies.yaml'), 'monitoring-default-deny', denyAll);

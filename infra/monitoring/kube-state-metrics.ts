@@ -5,7 +5,7 @@ import type { SynthContext } from '../context.js';
 import { clusterIpService, networkPolicy, servicePort } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
 import { addClusterRole, API_SERVER_EGRESS, DNS_EGRESS, httpProbe, NOBODY_UID, singleReplicaDeployment, tcp } from './common.js';
-import { IMAGES, KUBE_STATE_METRICS_NAME, KUBE_STATE_METRICS_PORT, MONITORING_NAMESPACE, PROMETHEUS_NAME } from './names.js';
+import { IMAGES, KUBE_STATE_METRICS_NAME, KUBE_STATE_METRICS_PORT, PROMETHEUS_NAME } from './names.js';
 
 const TELEMETRY_PORT = 8081;
 
@@ -18,12 +18,12 @@ export function buildKubeStateMetrics(scope: ManifestScope, ctx: SynthContext): 
   const name = KUBE_STATE_METRICS_NAME;
   const labels = ctx.labels(name, 'monitoring');
   const selector = ctx.selector(name);
-  const metadata = { name, namespace: MONITORING_NAMESPACE, labels };
+  const metadata = { name, namespace: ctx.monitoringNamespace, labels };
 
   const rbac = scope.file('61-monitoring-rbac.yaml');
   const account: IServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata, automountServiceAccountToken: false };
   new ApiObject(rbac, 'ksm-sa', account);
-  addClusterRole(rbac, 'ksm', name, labels, [
+  addClusterRole(rbac, ctx, 'ksm', name, labels, [
     { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
     { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch'] },
     { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['list', 'watch'] },
@@ -46,6 +46,8 @@ export function buildKubeStateMetrics(scope: ManifestScope, ctx: SynthContext): 
             `--port=${KUBE_STATE_METRICS_PORT}`,
             `--telemetry-port=${TELEMETRY_PORT}`,
             '--resources=deployments,horizontalpodautoscalers,pods',
+            // Only this environment: another one on the same cluster has its own.
+            `--namespaces=${ctx.namespace},${ctx.monitoringNamespace}`,
           ],
           ports: [
             { name: 'http-metrics', containerPort: KUBE_STATE_METRICS_PORT, protocol: 'TCP' },

@@ -2,7 +2,7 @@
  * Stable names, ports and pinned images of the monitoring stack. Dashboards, alert rules,
  * NetworkPolicies and tests all read these, so a rename happens in one place.
  */
-export const MONITORING_NAMESPACE = 'monitoring';
+/** The namespace of the self-hosted stack is per environment: SynthContext.monitoringNamespace (monitoring-<env>). */
 export const PART_OF = 'quotes';
 export const MANAGED_BY = 'qctl';
 

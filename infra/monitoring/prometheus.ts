@@ -13,7 +13,6 @@ import {
   IMAGES,
   KUBE_STATE_METRICS_NAME,
   KUBE_STATE_METRICS_PORT,
-  MONITORING_NAMESPACE,
   POSTGRES_EXPORTER_PORT,
   PROMETHEUS_NAME,
   PROMETHEUS_PORT,
@@ -28,21 +27,21 @@ export const PROMETHEUS_CONFIG_MAP = 'prometheus-config';
 export const PROMETHEUS_RULES_CONFIG_MAP = 'prometheus-rules';
 export const RULES_FILE_NAME = 'quotes.rules.yaml';
 
-/** Prometheus in the `monitoring` namespace: RBAC for discovery, config + rules, TSDB on a PVC. */
+/** Prometheus in `monitoring-<env>`, scraping its environment: RBAC for discovery, config + rules, TSDB on a PVC. */
 export function buildPrometheus(scope: ManifestScope, ctx: SynthContext, settings: MonitoringSettings): void {
   const labels = ctx.labels(PROMETHEUS_NAME, COMPONENT);
   const selector = ctx.selector(PROMETHEUS_NAME);
-  const metadata = { name: PROMETHEUS_NAME, namespace: MONITORING_NAMESPACE, labels };
+  const metadata = { name: PROMETHEUS_NAME, namespace: ctx.monitoringNamespace, labels };
 
   const rbac = scope.file('61-monitoring-rbac.yaml');
   const account: IServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata, automountServiceAccountToken: false };
   new ApiObject(rbac, 'prometheus-sa', account);
-  addClusterRole(rbac, 'prometheus', PROMETHEUS_NAME, labels, [
+  addClusterRole(rbac, ctx, 'prometheus', PROMETHEUS_NAME, labels, [
     { apiGroups: [''], resources: ['pods', 'services', 'endpoints', 'nodes'], verbs: ['get', 'list', 'watch'] },
   ]);
 
   const config = scope.file('62-monitoring-config.yaml');
-  const configData = { 'prometheus.yml': stringify(buildPrometheusConfig(settings, ctx.cluster.name)) };
+  const configData = { 'prometheus.yml': stringify(buildPrometheusConfig(settings, ctx.cluster.name, { app: ctx.namespace, monitoring: ctx.monitoringNamespace })) };
   const rulesData = { [RULES_FILE_NAME]: stringify(buildAlertRules(settings.alerts)) };
   const configMap: IConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { ...metadata, name: PROMETHEUS_CONFIG_MAP }, data: configData };
   new ApiObject(config, 'prometheus-config', configMap);
@@ -117,9 +116,9 @@ export function buildPrometheus(scope: ManifestScope, ctx: SynthContext, setting
   const policy = networkPolicy(metadata, { matchLabels: selector }, {
     ingress: [{ from: [{ podSelector: { matchLabels: ctx.selector(GRAFANA_NAME) } }], ports: tcp(PROMETHEUS_PORT) }],
     egress: [
-      // Metrics ports of our stack's pods in every quotes namespace.
+      // Metrics ports of our stack's pods in this environment's namespace.
       {
-        to: [{ namespaceSelector: { matchLabels: { 'app.kubernetes.io/part-of': PART_OF } } }],
+        to: [{ namespaceSelector: { matchLabels: { 'app.kubernetes.io/part-of': PART_OF, 'kubernetes.io/metadata.name': ctx.namespace } } }],
         ports: tcp(API_PORT, POSTGRES_EXPORTER_PORT, REDIS_EXPORTER_PORT),
       },
       { to: [{ podSelector: { matchLabels: ctx.selector(KUBE_STATE_METRICS_NAME) } }], ports: tcp(KUBE_STATE_METRICS_PORT) },

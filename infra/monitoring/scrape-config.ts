@@ -1,4 +1,4 @@
-import { KUBE_STATE_METRICS_NAME, MONITORING_NAMESPACE, PART_OF, PROMETHEUS_PORT } from './names.js';
+import { KUBE_STATE_METRICS_NAME, PART_OF, PROMETHEUS_PORT } from './names.js';
 import type { MonitoringSettings } from './settings.js';
 
 /** The subset of prometheus.yml we generate, typed so a typo is a compile error. */
@@ -60,7 +60,16 @@ export function podScrapeRelabelling(): RelabelConfig[] {
   ];
 }
 
-export function buildPrometheusConfig(settings: Pick<MonitoringSettings, 'scrapeInterval' | 'evaluationInterval'>, cluster?: string): PrometheusConfig {
+/**
+ * `namespaces`: the environment's app and monitoring namespaces; pods are discovered in those
+ * only, so two environments on one cluster do not scrape each other. Without it, everywhere.
+ */
+export function buildPrometheusConfig(
+  settings: Pick<MonitoringSettings, 'scrapeInterval' | 'evaluationInterval'>,
+  cluster?: string,
+  namespaces: { app: string; monitoring: string } = { app: '', monitoring: 'monitoring' },
+): PrometheusConfig {
+  const scoped = namespaces.app ? { namespaces: { names: [namespaces.app, namespaces.monitoring] } } : {};
   return {
     global: {
       scrape_interval: settings.scrapeInterval,
@@ -69,14 +78,14 @@ export function buildPrometheusConfig(settings: Pick<MonitoringSettings, 'scrape
     },
     rule_files: [`${RULES_DIR}/*.yaml`],
     scrape_configs: [
-      { job_name: 'prometheus', static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`], labels: { app: 'prometheus', namespace: MONITORING_NAMESPACE } }] },
-      { job_name: 'kubernetes-pods', kubernetes_sd_configs: [{ role: 'pod' }], relabel_configs: podScrapeRelabelling() },
+      { job_name: 'prometheus', static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`], labels: { app: 'prometheus', namespace: namespaces.monitoring } }] },
+      { job_name: 'kubernetes-pods', kubernetes_sd_configs: [{ role: 'pod', ...scoped }], relabel_configs: podScrapeRelabelling() },
       {
         // kube-state-metrics reports about other objects: its `namespace`/`pod` labels name
         // those objects, so they must win over the scrape target's (honor_labels).
         job_name: KUBE_STATE_METRICS_NAME,
         honor_labels: true,
-        kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: [MONITORING_NAMESPACE] } }],
+        kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: [namespaces.monitoring] } }],
         relabel_configs: [
           { source_labels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name'], regex: KUBE_STATE_METRICS_NAME, action: 'keep' },
           { source_labels: ['__meta_kubernetes_pod_container_port_name'], regex: 'http-metrics', action: 'keep' },

@@ -99,7 +99,7 @@ describe('qctl status / diff / down after up', () => {
     expect(deletes.some((p) => p.includes('/persistentvolumeclaims/'))).toBe(false);
     expect(deletes.some((p) => p.includes('/namespaces/quotes-dev') && p.split('/').length === 5)).toBe(false);
     expect(harness.api.get('Deployment', 'quotes-dev', 'quote-api')).toBeUndefined();
-    expect(harness.api.get('PersistentVolumeClaim', 'monitoring', 'prometheus-data')).toBeDefined();
+    expect(harness.api.get('PersistentVolumeClaim', 'monitoring-dev', 'prometheus-data')).toBeDefined();
     expect(harness.api.get('Secret', 'quotes-dev', 'postgres-credentials')).toBeDefined();
     const summary = JSON.parse(String(result.stdout)) as { objects: { kind: string; name: string; action: string }[] };
     expect(summary.objects).toContainEqual(expect.objectContaining({ kind: 'PersistentVolumeClaim', name: 'prometheus-data', action: 'kept' }));
@@ -108,9 +108,9 @@ describe('qctl status / diff / down after up', () => {
   it('down --yes --prune-data deletes the data, the namespaces and the generated credentials', async () => {
     const result = await harness.run(['down', '--yes', '--prune-data']);
     expect(result.exitCode).toBe(0);
-    expect(harness.api.get('PersistentVolumeClaim', 'monitoring', 'prometheus-data')).toBeUndefined();
+    expect(harness.api.get('PersistentVolumeClaim', 'monitoring-dev', 'prometheus-data')).toBeUndefined();
     expect(harness.api.get('Namespace', undefined, 'quotes-dev')).toBeUndefined();
     expect(harness.api.get('Secret', 'quotes-dev', 'postgres-credentials')).toBeUndefined();
-    expect(harness.api.get('Secret', 'monitoring', 'grafana-admin')).toBeUndefined();
+    expect(harness.api.get('Secret', 'monitoring-dev', 'grafana-admin')).toBeUndefined();
   });
 });

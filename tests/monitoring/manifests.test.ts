@@ -54,9 +54,9 @@ describe('self mode', () => {
     }
     const pods = podSpecs(objects);
     expect(pods.map(({ object }) => `${object.metadata.namespace}/${object.metadata.name}`).sort()).toEqual([
-      'monitoring/grafana',
-      'monitoring/kube-state-metrics',
-      'monitoring/prometheus',
+      'monitoring-prod/grafana',
+      'monitoring-prod/kube-state-metrics',
+      'monitoring-prod/prometheus',
       'quotes-prod/postgres-exporter',
       'quotes-prod/redis-exporter',
     ]);
@@ -99,10 +99,14 @@ describe('self mode', () => {
 
   it('gives Prometheus read-only discovery RBAC and a config promtool accepts', async () => {
     const objects = monitoringObjects(await synthesize({ env: 'staging', config: false }));
-    expect(find(objects, 'ClusterRole', 'qctl-prometheus').rules).toEqual([{ apiGroups: [''], resources: ['pods', 'services', 'endpoints', 'nodes'], verbs: ['get', 'list', 'watch'] }]);
-    expect(find(objects, 'ClusterRoleBinding', 'qctl-prometheus').subjects).toEqual([{ kind: 'ServiceAccount', name: 'prometheus', namespace: 'monitoring' }]);
+    // Cluster-scoped names carry the environment: several environments can share a cluster.
+    expect(find(objects, 'ClusterRole', 'qctl-prometheus-staging').rules).toEqual([{ apiGroups: [''], resources: ['pods', 'services', 'endpoints', 'nodes'], verbs: ['get', 'list', 'watch'] }]);
+    expect(find(objects, 'ClusterRoleBinding', 'qctl-prometheus-staging').subjects).toEqual([{ kind: 'ServiceAccount', name: 'prometheus', namespace: 'monitoring-staging' }]);
     const config = parse(find(objects, 'ConfigMap', 'prometheus-config').data['prometheus.yml']);
-    expect(config.scrape_configs.find((job: Json) => job.job_name === 'kubernetes-pods').kubernetes_sd_configs).toEqual([{ role: 'pod' }]);
+    // Each environment's Prometheus discovers pods in its own namespaces only.
+    expect(config.scrape_configs.find((job: Json) => job.job_name === 'kubernetes-pods').kubernetes_sd_configs).toEqual([
+      { role: 'pod', namespaces: { names: ['quotes-staging', 'monitoring-staging'] } },
+    ]);
     const rules = find(objects, 'ConfigMap', 'prometheus-rules').data['quotes.rules.yaml'] as string;
     const checkedConfig = promtool(['check', 'config', 'prometheus.yml'], {
       'prometheus.yml': { ...withFileDiscovery(config, 'targets.json'), rule_files: ['quotes.rules.yaml'] },
@@ -128,7 +132,7 @@ describe('self mode', () => {
     expect(env.GF_SECURITY_ADMIN_USER.valueFrom.secretKeyRef.name).toBe('grafana-admin');
     expect(env.GF_AUTH_ANONYMOUS_ENABLED.value).toBe('false');
     const datasources = parse(find(objects, 'ConfigMap', 'grafana-datasources').data['datasources.yaml']);
-    expect(datasources.datasources).toEqual([expect.objectContaining({ type: 'prometheus', uid: 'prometheus', url: 'http://prometheus.monitoring.svc:9090' })]);
+    expect(datasources.datasources).toEqual([expect.objectContaining({ type: 'prometheus', uid: 'prometheus', url: 'http://prometheus.monitoring-dev.svc:9090' })]);
     const dashboards = find(objects, 'ConfigMap', 'grafana-dashboards').data as Record<string, string>;
     expect(dashboards).toEqual(Object.fromEntries(buildDashboards().map((f) => [f.fileName, dashboardJson(f.dashboard)])));
     expect(find(objects, 'Ingress', 'grafana').spec.rules[0].host).toBe('grafana.quotes.127.0.0.1.nip.io');
@@ -138,10 +142,10 @@ describe('self mode', () => {
 
   it('opens only the paths the stack needs', async () => {
     const objects = monitoringObjects(await synthesize({ env: 'prod', config: false }));
-    expect(find(objects, 'NetworkPolicy', 'default-deny', 'monitoring').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    expect(find(objects, 'NetworkPolicy', 'default-deny', 'monitoring-prod').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     const exporter = find(objects, 'NetworkPolicy', 'postgres-exporter', 'quotes-prod').spec;
     expect(exporter.ingress).toEqual([
-      { from: [{ namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['monitoring'] }] } }], ports: [{ protocol: 'TCP', port: 9187 }] },
+      { from: [{ namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['monitoring', 'monitoring-prod'] }] } }], ports: [{ protocol: 'TCP', port: 9187 }] },
     ]);
     expect(exporter.egress[0]).toEqual({ to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'postgres', 'app.kubernetes.io/instance': 'quotes-prod' } } }], ports: [{ protocol: 'TCP', port: 5432 }] });
     expect(find(objects, 'NetworkPolicy', 'postgres-from-postgres-exporter', 'quotes-prod').spec.ingress[0].from).toEqual([
