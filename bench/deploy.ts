@@ -114,6 +114,29 @@ async function benchNoopUp(env: string): Promise<string[]> {
   }
 }
 
+/** Wall time of a fresh process (median of RUNS), for the start-up share of a no-op `up`. */
+async function processMs(args: string[], env: Record<string, string> = {}): Promise<number> {
+  const { execa } = await import('execa');
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const started = performance.now();
+    await execa('node', args, { env: { ...process.env, ...env } });
+    times.push(performance.now() - started);
+  }
+  return median(times);
+}
+
+async function startupBreakdown(): Promise<string[][]> {
+  const importMs = (module: string) => processMs(['--input-type=module', '-e', `await import(${JSON.stringify(module)})`]);
+  const rows: [string, number][] = [
+    ['node -e 0', await processMs(['-e', '0'])],
+    [`qctl --version (${CLI_MODE})`, await processMs(['bin/qctl.mjs', '--version'], { QCTL_FROM_SOURCE: CLI_MODE === 'source' ? '1' : '0' })],
+    ['import @kubernetes/client-node', await importMs('@kubernetes/client-node')],
+  ];
+  if (CLI_MODE === 'build') rows.push(['import infra/main (cdk8s, cdk8s-plus, dashboards)', await importMs(`${process.cwd()}/build/infra/main.js`)]);
+  return rows.map(([what, ms]) => [what, ms.toFixed(0)]);
+}
+
 const rows: Row[] = [];
 for (const env of ['dev', 'prod']) rows.push(...(await benchEngine(env)));
 console.log('deploy engine (in-process) against the fake API\n');
@@ -125,4 +148,6 @@ console.log(`\nno-op \`qctl up\` (whole process, ${CLI_MODE === 'build' ? 'compi
 const noop: string[][] = [];
 for (const env of ['dev', 'prod']) noop.push(await benchNoopUp(env));
 print(['env', 'objects', 'qctl up ms', 'requests', 'SSA sequence ms', 'requests', 'ratio'], noop);
+console.log('\nwhere a no-op `up` spends its time outside the engine: start-up (process wall time, median)\n');
+print(['what', 'ms'], await startupBreakdown());
 console.log('\nfake API on 127.0.0.1 (no cluster). A no-op re-run sends no write at all: it lists the live objects (one request per kind and namespace) and compares them with what it would apply.');
