@@ -86,12 +86,24 @@ export function liveOf(live: LiveState, ref: ObjectRef): KubeObject | undefined 
  * of one GET per object in sequence: a no-op `up` then costs a handful of requests.
  */
 export async function readLiveState(kube: Kube, objects: KubeObject[]): Promise<LiveState> {
-  const groups = new Map<string, { apiVersion: string; kind: string; namespace?: string }>();
+  const groups = new Map<string, { apiVersion: string; kind: string; namespace?: string; members: KubeObject[] }>();
   for (const object of objects) {
     const namespace = isClusterScoped(object.kind) ? undefined : object.metadata.namespace;
-    groups.set(`${object.apiVersion}/${object.kind}/${namespace ?? ''}`, { apiVersion: object.apiVersion, kind: object.kind, namespace });
+    const key = `${object.apiVersion}/${object.kind}/${namespace ?? ''}`;
+    const group = groups.get(key) ?? { apiVersion: object.apiVersion, kind: object.kind, namespace, members: [] };
+    group.members.push(object);
+    groups.set(key, group);
   }
-  const lists = await Promise.all([...groups.values()].map((g) => kube.list(g.apiVersion, g.kind, g.namespace)));
+  const lists = await Promise.all(
+    [...groups.values()].map((g) =>
+      // Someone allowed to get and apply these objects may still not be allowed to list them all
+      // (cluster-wide kinds on a shared cluster): then read them one by one.
+      kube.list(g.apiVersion, g.kind, g.namespace).catch(async () => {
+        const read = await Promise.all(g.members.map((o) => kube.read(refOf(o))));
+        return read.filter((o): o is KubeObject => o !== undefined);
+      }),
+    ),
+  );
   const live: LiveState = new Map();
   for (const item of lists.flat()) live.set(refKey(refOf(item)), item);
   return live;

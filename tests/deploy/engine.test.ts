@@ -277,4 +277,17 @@ describe('deploy engine against a fake Kubernetes API', () => {
     expect(changed.sort()).toEqual(['ConfigMap/quote-api-config', 'ServiceAccount/quote-api']);
     expect(api.get('ServiceAccount', SAMPLE_NAMESPACE, 'quote-api')!.metadata.labels).not.toHaveProperty('example.com/extra');
   });
+
+  it('reads objects one by one where it may not list them (RBAC), and still writes nothing on a re-run', async () => {
+    const synth = await synthesize({ env: 'dev', cluster: 'microk8s', image: '127.0.0.1:32000/quote-api:abc', config: false });
+    const objects = synth.objects as KubeObject[];
+    expect((await run(objects, { env: 'dev', namespace: synth.namespace })).ok).toBe(true);
+    api.forbid('list', 'ClusterRole');
+    api.forbid('list', 'Namespace');
+    api.requests.length = 0;
+    const again = await run(objects, { env: 'dev', namespace: synth.namespace });
+    expect(again.error).toBeUndefined();
+    expect(api.mutations()).toEqual([]);
+    expect(api.requests.some((r) => r.method === 'GET' && r.path === '/apis/rbac.authorization.k8s.io/v1/clusterroles/qctl-prometheus-dev')).toBe(true);
+  });
 });

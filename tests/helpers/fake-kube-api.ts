@@ -118,6 +118,7 @@ export class FakeKubeApi {
   private readonly logs = new Map<string, { current: string; previous?: string }>();
   private readonly reactions: { match: { kind: string; name?: string; namespace?: string }; react: Reaction }[] = [];
   private readonly owners = new Map<string, ManagerEntry[]>();
+  private readonly forbidden = new Set<string>();
   private server?: Server;
   private revision = 1;
   private uidCounter = 0;
@@ -221,6 +222,11 @@ export class FakeKubeApi {
     this.reactions.push({ match, react });
   }
 
+  /** Answers 403 Forbidden, as RBAC would, to `verb` (get, list, patch, delete, ...) on `kind`. */
+  forbid(verb: string, kind: string): void {
+    this.forbidden.add(`${verb}/${kind}`);
+  }
+
   /** Requests that change state (dry-run requests and reads excluded). */
   mutations(): RecordedRequest[] {
     return this.requests.filter((r) => r.method !== 'GET' && r.query.dryRun === undefined);
@@ -262,6 +268,12 @@ export class FakeKubeApi {
     if ('unknownResource' in parsed) return this.send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
     const { resource, namespace, name, subresource } = parsed;
 
+    const verb = method === 'GET' ? (name === undefined ? 'list' : 'get') : method.toLowerCase();
+    if (this.forbidden.has(`${verb}/${resource.kind}`)) {
+      const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
+      const what = `${resource.plural}${resource.group ? `.${resource.group}` : ''}${name ? ` "${name}"` : ''}`;
+      return this.send(res, 403, status(403, 'Forbidden', `${what} is forbidden: User "qctl-test" cannot ${verb} resource "${resource.plural}" in API group "${resource.group}" ${scope}`, detailsOf(resource, name ?? '')));
+    }
     if (subresource === 'log') return this.sendLog(res, namespace!, name!, query);
     switch (method) {
       case 'GET':
