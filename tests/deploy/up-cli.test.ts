@@ -73,7 +73,8 @@ describe('qctl up (real CLI, fake cluster and fake docker/microk8s)', () => {
     expect(third.stdout).toMatch(/ok Quote API/);
     expect(third.stdout).toMatch(/Deployment quotes-dev\/quote-api: ready \(unchanged\)/);
     expect(third.stdout).toMatch(/\d+ unchanged, 1 skipped in /);
-  });
+    // Five CLI runs: more time than the default on a loaded machine.
+  }, 180_000);
 
   it('imports with `microk8s ctr image import` when the registry addon is off', async () => {
     harness = await DeployHarness.create({ registryAddon: false });
