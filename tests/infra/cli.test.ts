@@ -93,6 +93,22 @@ describe('qctl synth', () => {
     expect(readFileSync(file, 'utf8')).toBe('keep me\n');
   });
 
+  it.each([
+    [['--env', 'dev', '--set', 'api.resources.requests.memory=1Gi', '--set', 'api.resources.limits.memory=256Mi'], 'Deployment quotes-dev/quote-api: spec.template.spec.containers[0].resources.requests.memory: container "quote-api" requests memory 1Gi, above its limit 256Mi'],
+    [['--env', 'prod', '--set', 'postgres.resources.requests.cpu=2', '--set', 'postgres.resources.limits.cpu=500m'], 'StatefulSet quotes-prod/postgres: spec.template.spec.containers[0].resources.requests.cpu: container "postgres" requests cpu 2, above its limit 500m'],
+  ])('%j fails validation like the API server would (exit 1, nothing written or printed)', async (args, finding) => {
+    const out = join(tmp, `limits-${args[1]}`);
+    const [files, stream] = await Promise.all([runQctl(['synth', ...args, '--out', out]), runQctl(['synth', ...args, '--out', '-'], { cwd: tmp })]);
+    expect(files.exitCode).toBe(1);
+    expect(files.stdout).toContain(finding);
+    expect(files.stdout).toMatch(/validation: 1 error\(s\)/);
+    expect(existsSync(out)).toBe(false);
+    expect(stream.exitCode).toBe(1);
+    expect(stream.stdout).toBe('');
+    expect(stream.stderr).toContain(finding);
+    expect(stream.stderr).toMatch(/qctl: validation failed: nothing was printed; fix the errors above\n$/);
+  });
+
   it('reads qctl.config.ts from the working directory and reports its errors', async () => {
     const project = join(tmp, 'project');
     mkdirSync(project);
