@@ -21,7 +21,6 @@ describe('parseDuration', () => {
     ['30s', 30_000],
     ['5m', 300_000],
     ['1h30m', 5_400_000],
-    ['2', 2000],
     ['1.5s', 1500],
   ])('%s -> %d ms', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
@@ -29,5 +28,9 @@ describe('parseDuration', () => {
 
   it.each(['', 'abc', '5 minutes', '10x', '0s', '-1s'])('rejects %j with a message naming the fix', (text) => {
     expect(() => parseDuration(text, '--timeout')).toThrow(/invalid --timeout .*e\.g\. 500ms, 30s, 5m/);
+  });
+
+  it.each(['5', '2.5'])('refuses the bare number %j, naming both readings', (text) => {
+    expect(() => parseDuration(text, '--duration')).toThrow(`invalid --duration "${text}": add a unit, e.g. ${text}s for seconds or ${text}m for minutes (units: ms, s, m, h)`);
   });
 });
