@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../../bin/cli/duration.js';
+import { FIRST_COMMANDS } from '../../bin/cli/usage.js';
 import { runQctl } from '../helpers/cli.js';
 
 describe('qctl entry point', () => {
@@ -7,6 +8,18 @@ describe('qctl entry point', () => {
     const result = await runQctl(['--help']);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('Usage: qctl');
+  });
+
+  it('without arguments prints a short usage: the five first commands and where the rest is', async () => {
+    const [bare, help] = await Promise.all([runQctl([]), runQctl(['--help'])]);
+    expect(bare.exitCode).toBe(0);
+    const lines = String(bare.stdout).trimEnd().split('\n');
+    expect(lines.length).toBeLessThanOrEqual(10);
+    expect(lines[0]).toBe('Usage: qctl <command> [options]');
+    expect(lines.filter((l) => /^  qctl \w+  /.test(l)).map((l) => l.split(/\s+/)[2])).toEqual(['dev', 'seed', 'synth', 'up', 'load']);
+    expect(lines.at(-1)).toBe('qctl --help lists every command; qctl <command> --help lists its options.');
+    // Every command it names exists.
+    for (const [name] of FIRST_COMMANDS) expect(String(help.stdout)).toMatch(new RegExp(`^  ${name} `, 'm'));
   });
 
   it('rejects an unknown command with exit 2', async () => {
