@@ -8,7 +8,7 @@ export function register(program: Command): void {
     .description(
       'Open-loop load check: send requests on a fixed schedule, measure latency from the scheduled send time, judge by --slo (exit 0 pass, 1 breached, 2 bad usage).',
     )
-    .argument('[url]', 'target URL (default: the --env ingress, else http://127.0.0.1:8080, what `qctl dev` serves)')
+    .argument('[url]', 'target URL (default: the --env ingress, else http://127.0.0.1:$PORT or :8080, what `qctl dev` serves)')
     .option('--env <name>', 'target an environment: its ingress URL, or a port-forward qctl opens and closes')
     .option('--rate <n>', 'requests per second', '50')
     .option('--duration <d>', 'how long to send (each ramp step, unless the ramp gives its own)', '30s')

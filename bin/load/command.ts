@@ -98,7 +98,8 @@ async function resolveTarget(url: string | undefined, options: LoadCommandOption
     const { resolveEnvironmentTarget } = await import('./env-target.js');
     return resolveEnvironmentTarget(options.env, { context: options.context, portForward: options.portForward });
   }
-  return { url: new URL('http://127.0.0.1:8080/'), own: true, close: async () => undefined };
+  // Where `qctl dev` serves: it listens on $PORT too when no --port is given.
+  return { url: new URL(`http://127.0.0.1:${process.env.PORT?.trim() || '8080'}/`), own: true, close: async () => undefined };
 }
 
 async function buildScenario(url: URL | null, explicitUrl: boolean, options: LoadCommandOptions, timeoutMs: number): Promise<Scenario> {
