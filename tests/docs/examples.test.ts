@@ -55,7 +55,8 @@ const EXPECT: Record<string, Expectation> = {
   'qctl validate dist/prod': { stdout: /0 error\(s\)/ },
   // The SLO verdict depends on how busy the machine is; the run itself must work and report.
   'qctl load --rate 200 --duration 30s --slo "p99<250ms,p50<50ms,errors<0.1%,rate>=0.99"': { exit: [0, 1], stdout: /^verdict\s+(PASS|FAIL)$/m },
-  'qctl load http://127.0.0.1:8080 --scenario targets.txt --rate 20 --duration 10s': { stdout: /^status\s+200: \d+, 201: 1$/m },
+  // Every line of the targets file answered 2xx (the POST is a duplicate after the warm-up sent it once).
+  'qctl load http://127.0.0.1:8080 --scenario targets.txt --rate 20 --duration 10s': { stdout: /^requests .* 0 errors \(0\.00%\)\n[\s\S]*^status\s+200: \d+$/m },
   // After `qctl down --yes` there is everything to create again.
   'qctl diff --exit-code': { exit: 1, stdout: /\(create\)/ },
   'qctl diff --env prod --image ghcr.io/acme/quote-api:1.5.0 --exit-code --output json': { exit: 1, stdout: /"image": "ghcr\.io\/acme\/quote-api:1\.5\.0"/ },
@@ -155,7 +156,8 @@ function startServer(command: string, cwd: string, environment: Record<string, s
 }
 
 beforeAll(async () => {
-  const quotes = loadQuoteFixture().slice(0, 60);
+  // A few quotes keep every first-start seed (and its vector index build) short.
+  const quotes = loadQuoteFixture().slice(0, 24);
   const [harness, openai, dummyJson, redis, postgres, apiPort] = await Promise.all([
     DeployHarness.create({ contexts: ['microk8s', 'kind-kind', 'prod-eu'] }),
     startFakeOpenAI(),
