@@ -21,9 +21,11 @@ import { commandKey, extractDocs, withoutComment, type DocCommand } from './exam
  * Dockerfile, the docs' files and a quotes.json) and run in the order the docs show them.
  *
  * When the docs change:
- * - a new command runs with the default expectation (exit 0, no stack trace, some output);
+ * - a new qctl command runs with the default expectation (exit 0, no stack trace, some output);
  *   if it should fail or cannot run here, add it to EXPECT or NOT_RUN under its key (the
  *   line without its comment and without `npx `, as the failure message prints it);
+ * - a new line that does not run qctl (npm, sudo, curl, ...) fails the first test until it is
+ *   listed: in NOT_RUN with the reason, or in EXPECT to run it;
  * - a changed or removed command leaves a stale entry behind, and the first test names it.
  */
 
@@ -101,6 +103,8 @@ const { commands, files } = extractDocs(REPO_ROOT);
 const keyOf = (command: DocCommand) => commandKey(command.text).replace(/\s*&$/, '');
 const byKey = new Map<string, DocCommand[]>();
 for (const command of commands) byKey.set(keyOf(command), [...(byKey.get(keyOf(command)) ?? []), command]);
+/** Only qctl command lines run by default; anything else (npm, sudo, curl, ...) must be listed, so no doc edit can make this test run an arbitrary command. */
+const runsQctl = (key: string) => /(^|[\s|&;(])qctl(\s|$)/.test(key);
 const isDevServer = (key: string) => /(^|\s)qctl dev(\s|$)/.test(key) && !/--help/.test(key);
 const isBackground = (command: DocCommand) => /&\s*$/.test(withoutComment(command.text));
 
@@ -211,6 +215,8 @@ describe('docs examples', () => {
     expect(stale, 'entries for commands no doc shows any more').toEqual([]);
     const bothWays = Object.keys(EXPECT).filter((key) => key in NOT_RUN);
     expect(bothWays).toEqual([]);
+    const unlisted = [...byKey.keys()].filter((key) => !runsQctl(key) && !(key in NOT_RUN) && !(key in EXPECT));
+    expect(unlisted, 'commands other than qctl: add each to NOT_RUN (with the reason) or to EXPECT (to run it)').toEqual([]);
   });
 
   const done = new Set<string>();
@@ -221,7 +227,7 @@ describe('docs examples', () => {
     let startsBackground = false;
     for (const command of block) {
       const key = keyOf(command);
-      if (key in NOT_RUN || done.has(key)) continue;
+      if (key in NOT_RUN || done.has(key) || (!runsQctl(key) && !(key in EXPECT))) continue;
       done.add(key);
       const where = byKey.get(key)!.map((p) => p.where).join(', ');
       const expected = EXPECT[key] ?? {};
