@@ -131,6 +131,11 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
         .send({ error: 'embeddings_unavailable', message: `search is unavailable right now: ${error.message}` });
     }
     const status = (error as FastifyError).statusCode;
+    if ((error as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      const sent = request.headers['content-type'];
+      const what = sent ? `content type "${sent}"` : 'a body without a content type';
+      return reply.code(415).send({ error: 'unsupported_media_type', message: `this API takes JSON bodies only, not ${what}: send the header content-type: application/json` });
+    }
     if (status && status >= 400 && status < 500) {
       return reply.code(status).send({ error: fastifyCode(error as FastifyError), message: error.message });
     }

@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from './scope.js';
 import type { ValidationIssue } from './validation/issue.js';
+import { podSpecRules } from './validation/pod-values.js';
 import { crossObjectRules } from './validation/rules.js';
 import { checkSchema } from './validation/schema.js';
+import { objectValueRules } from './validation/values.js';
 
 export { formatIssue, type Severity, type ValidationIssue } from './validation/issue.js';
 
@@ -15,7 +17,8 @@ export interface ValidateOptions {
 
 /**
  * Validates objects the way the API server would (kubernetes-models schemas, strict unknown
- * fields) plus qctl's cross-object rules. Errors fail `qctl synth`/`validate`; warnings do not.
+ * fields, the value rules of names, labels, ports, resources, probes, selectors) plus qctl's
+ * cross-object rules. Errors fail `qctl synth`/`validate`; warnings do not.
  */
 export function validateObjects(objects: KubeObject[], options: ValidateOptions = {}): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
@@ -36,7 +39,8 @@ export function validateObjects(objects: KubeObject[], options: ValidateOptions 
     for (const raw of checkSchema(object)) issues.push({ severity: raw.severity ?? 'error', ...identify(index), ...withoutSeverity(raw) });
   });
   const valid = objects.map((o, index) => ({ o, index })).filter(({ o }) => o !== null && typeof o === 'object' && !Array.isArray(o));
-  for (const finding of crossObjectRules(valid.map(({ o }) => o))) {
+  const checked = valid.map(({ o }) => o);
+  for (const finding of [...crossObjectRules(checked), ...podSpecRules(checked), ...objectValueRules(checked)]) {
     const { index, ...raw } = finding;
     issues.push({ severity: raw.severity ?? 'error', ...identify(valid[index]!.index), ...withoutSeverity(raw) });
   }

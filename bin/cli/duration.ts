@@ -3,12 +3,15 @@ import { usageError } from './errors.js';
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /**
- * Parses durations such as `500ms`, `30s`, `5m`, `1h30m` or a bare number of seconds.
- * `flag` names the option in the error message.
+ * Parses durations such as `500ms`, `30s`, `5m` or `1h30m`. A bare number is refused: `5`
+ * reads as seconds to some and minutes to others, and a guess would silently run a load test
+ * or a wait for the wrong length. `flag` names the option in the error message.
  */
 export function parseDuration(text: string, flag = 'duration'): number {
   const trimmed = text.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  if (/^\d+(\.\d+)?$/.test(trimmed)) {
+    throw usageError(`invalid ${flag} "${text}": add a unit, e.g. ${trimmed}s for seconds or ${trimmed}m for minutes (units: ms, s, m, h)`);
+  }
   const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
   const consumed = parts.map((p) => p[0]).join('');
   if (parts.length === 0 || consumed !== trimmed) {

@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { collect } from '../cli/options.js';
 import { usageError } from '../cli/errors.js';
@@ -32,7 +33,7 @@ export function register(program: Command): void {
     .option('--set <key=value>', 'override a setting, e.g. api.replicas=2 (repeatable)', collect, [])
     .option('--monitoring <mode>', 'self | operator | none (default: qctl.config.ts monitoring, else self)')
     .option('--config <path>', 'config file (default: ./qctl.config.ts when present)')
-    .option('--out <dir>', 'output directory', 'dist')
+    .option('--out <dir>', 'output directory (files go to <dir>/<env>/), or - for one YAML stream on stdout', 'dist')
     .option('--output <mode>', 'text or json', 'text')
     .addHelpText(
       'after',
@@ -42,12 +43,16 @@ Examples:
   qctl synth --all --cluster kind --output json
   qctl synth --env staging --set api.replicas=2 --set ingress.host=quotes.example.com
   qctl synth --env prod --image 127.0.0.1:32000/quote-api:git-3f2a1bc
+  qctl synth --env dev --out - | kubectl apply -f -
 
 Exit codes: 0 written and valid, 1 validation failed (nothing written), 2 bad usage.`,
     )
     .action(async (options: SynthCommandOptions) => {
       const mode = parseOutputMode(options.output);
       if (options.all && options.env) throw usageError('--env and --all exclude each other: pick one environment or all of them');
+      const toStdout = options.out === '-';
+      if (toStdout) checkStreamFlags(options, mode);
+      else checkOutDir(options.out);
       const [{ ENVIRONMENT_NAMES }, main, validate] = await Promise.all([
         import('../../infra/environments.js'),
         import('../../infra/main.js'),
@@ -66,6 +71,24 @@ Exit codes: 0 written and valid, 1 validation failed (nothing written), 2 bad us
         );
         const reports = results.map((result) => ({ result, issues: validate.validateFiles(result.files) }));
         const failed = reports.some(({ issues }) => validate.hasErrors(issues));
+        if (toStdout) {
+          const [{ result, issues }] = reports as [(typeof reports)[number]];
+          // stdout carries only the YAML stream (for `| kubectl apply -f -`); the rest goes to stderr.
+          for (const issue of issues) process.stderr.write(`  ${validate.formatIssue(issue)}\n`);
+          process.stderr.write(`${summaryLine(result, issues)}\n`);
+          if (failed) {
+            process.stderr.write('qctl: validation failed: nothing was printed; fix the errors above\n');
+            process.exitCode = 1;
+          } else {
+            const { toYaml } = await import('../../infra/yaml.js');
+            // `qctl synth --out - | head` closes the pipe early: that is the reader's choice, not an error.
+            process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+              if (error.code !== 'EPIPE') throw error;
+            });
+            process.stdout.write(result.files.map((file) => file.objects.map((object) => `---\n# Source: ${file.name}\n${toYaml(object)}`).join('')).join(''));
+          }
+          return;
+        }
         const written = failed ? [] : reports.map(({ result }) => main.writeSynthOutput(result, options.out));
 
         if (mode === 'json') {
@@ -89,10 +112,7 @@ Exit codes: 0 written and valid, 1 validation failed (nothing written), 2 bad us
           reports.forEach(({ result, issues }, i) => {
             process.stdout.write(renderTable(result, written[i]?.dir));
             for (const issue of issues) process.stdout.write(`  ${validate.formatIssue(issue)}\n`);
-            const errors = issues.filter((x) => x.severity === 'error').length;
-            process.stdout.write(
-              `${result.objects.length} objects in ${result.files.length} files; validation: ${errors} error(s), ${issues.length - errors} warning(s)\n\n`,
-            );
+            process.stdout.write(`${summaryLine(result, issues)}\n\n`);
           });
           if (failed) process.stderr.write('qctl: validation failed: nothing was written; fix the errors above\n');
         }
@@ -116,3 +136,27 @@ function renderTable(
   const header = `${dir ?? `(not written) ${result.env}`}  env=${result.env} cluster=${result.cluster} image=${result.image} monitoring=${result.monitoring}`;
   return `${header}\n${lines.join('\n')}\n`;
 }
+
+/**
+ * `--out -` prints one environment. The environments share the objects of namespace
+ * `monitoring` (same names, different content), so one stream of all three would make
+ * `kubectl apply -f -` overwrite them with whichever came last.
+ */
+function checkStreamFlags(options: SynthCommandOptions, mode: 'text' | 'json'): void {
+  if (options.all) {
+    throw usageError('--out - prints one environment (the environments share the monitoring objects): use --env ENV --out -, once per environment, or --all --out DIR');
+  }
+  if (mode === 'json') throw usageError('--out - puts the YAML on stdout, where --output json would go too: drop --output json, or write files with --out DIR');
+}
+
+function checkOutDir(out: string): void {
+  if (existsSync(out) && !statSync(out).isDirectory()) {
+    throw usageError(`--out ${out} is a file, not a directory: pass a directory (files go to ${out}/<env>/) or --out - for standard output`);
+  }
+}
+
+function summaryLine(result: { env: string; objects: unknown[]; files: unknown[] }, issues: Array<{ severity: string }>): string {
+  const errors = issues.filter((x) => x.severity === 'error').length;
+  return `${result.objects.length} objects in ${result.files.length} files; validation: ${errors} error(s), ${issues.length - errors} warning(s)`;
+}
+

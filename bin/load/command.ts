@@ -28,7 +28,7 @@ export interface LoadCommandOptions {
   watchHpa?: boolean;
   hpaInterval: string;
   portForward?: boolean;
-  kubeContext?: string;
+  context?: string;
   output: string;
   report?: string;
   yes?: boolean;
@@ -96,9 +96,10 @@ async function resolveTarget(url: string | undefined, options: LoadCommandOption
   }
   if (options.env !== undefined) {
     const { resolveEnvironmentTarget } = await import('./env-target.js');
-    return resolveEnvironmentTarget(options.env, { context: options.kubeContext, portForward: options.portForward });
+    return resolveEnvironmentTarget(options.env, { context: options.context, portForward: options.portForward });
   }
-  return { url: new URL('http://127.0.0.1:8080/'), own: true, close: async () => undefined };
+  // Where `qctl dev` serves: it listens on $PORT too when no --port is given.
+  return { url: new URL(`http://127.0.0.1:${process.env.PORT?.trim() || '8080'}/`), own: true, close: async () => undefined };
 }
 
 async function buildScenario(url: URL | null, explicitUrl: boolean, options: LoadCommandOptions, timeoutMs: number): Promise<Scenario> {
@@ -169,7 +170,7 @@ export async function runLoadCommand(url: string | undefined, options: LoadComma
     assertTargetsAllowed(scenario.origins, options.yes === true || ownTarget);
     if (options.watchHpa) {
       const { createHpaWatcher } = await import('./hpa.js');
-      hooks.watcher = await createHpaWatcher(options.env!, { context: options.kubeContext, intervalMs: hpaIntervalMs });
+      hooks.watcher = await createHpaWatcher(options.env!, { context: options.context, intervalMs: hpaIntervalMs });
     }
     hooks = { ...hooks, signal: controller.signal };
     if (interactive && output === 'text') hooks.onProgress = (line) => process.stderr.write(`\r\x1b[2K${line}`);

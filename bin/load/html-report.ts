@@ -1,7 +1,7 @@
 import { formatDuration } from '../cli/duration.js';
 import { formatSloValue } from './slo.js';
 import type { LoadReport } from './report-schema.js';
-import { formatBytes } from './text-report.js';
+import { bytesSummary, kneeSummary, rateSummary } from './text-report.js';
 
 interface Series {
   name: string;
@@ -154,7 +154,7 @@ export function renderHtmlReport(report: LoadReport): string {
   const summaryRows: string[][] = [
     ['target', report.target.description],
     ['run', `${formatDuration(report.elapsedMs)}${report.interrupted ? ' (interrupted: partial results)' : ''}`],
-    ['rate', `target ${report.targetRate.toFixed(1)} req/s, achieved ${report.achievedRate.toFixed(1)} req/s (${report.rateRatio.toFixed(3)})`],
+    ['rate', rateSummary(report)],
     [
       'requests',
       `${report.requests.scheduled} scheduled, ${report.requests.sent} sent, ${report.requests.dropped} dropped, ${report.requests.responses} responses, ${report.requests.errors} errors`,
@@ -162,7 +162,7 @@ export function renderHtmlReport(report: LoadReport): string {
     ['latency', l ? `p50 ${msText(l.p50)} · p90 ${msText(l.p90)} · p99 ${msText(l.p99)} · p99.9 ${msText(l.p999)} · max ${msText(l.max)}` : 'no responses'],
     ['status codes', Object.entries(report.statusCodes).map(([c, n]) => `${c}: ${n}`).join(', ') || 'none'],
     ['errors', Object.entries(report.errorsByKind).map(([k, n]) => `${k}: ${n}`).join(', ') || 'none'],
-    ['bytes', `received ${formatBytes(report.bytes.received)}, sent ${formatBytes(report.bytes.sent)}`],
+    ['bytes', bytesSummary(report)],
   ];
   const sloTable = report.slo.results.length
     ? tableHtml(
@@ -171,7 +171,7 @@ export function renderHtmlReport(report: LoadReport): string {
       )
     : '<p>No SLO given.</p>';
   const rampTable = report.ramp
-    ? `<h2>Ramp</h2><p>${report.ramp.knee === null ? 'No step met the SLO.' : `Knee: <strong>${report.ramp.knee} req/s</strong>, the highest rate that met the SLO.`}</p>${tableHtml(
+    ? `<h2>Ramp</h2><p>Knee: ${escapeHtml(kneeSummary(report.ramp))}.</p>${tableHtml(
         ['rate', 'achieved', 'p50', 'p99', 'errors', 'dropped', 'SLO'],
         report.ramp.steps.map((s) => [
           `${s.rate}/s`,

@@ -1,7 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { usageError } from '../cli/errors.js';
 
-/** The user's kubeconfig ($KUBECONFIG or ~/.kube/config), optionally switched to --kube-context. */
+/** The user's kubeconfig ($KUBECONFIG or ~/.kube/config), optionally switched to --context. */
 export function loadKubeConfig(context?: string): KubeConfig {
   const kc = new KubeConfig();
   try {
@@ -12,7 +12,7 @@ export function loadKubeConfig(context?: string): KubeConfig {
   const names = kc.getContexts().map((c) => c.name);
   if (context !== undefined) {
     if (!names.includes(context)) {
-      throw usageError(`context "${context}" is not in the kubeconfig${names.length ? ` (it has: ${names.join(', ')})` : ''}: pick one with --kube-context`);
+      throw usageError(`context "${context}" is not in the kubeconfig${names.length ? ` (it has: ${names.join(', ')})` : ''}: pick one with --context`);
     }
     kc.setCurrentContext(context);
   }

@@ -98,7 +98,16 @@ export const loadReportSchema = z.object({
     }),
   ),
   slo: z.object({ passed: z.boolean(), results: z.array(sloResultSchema) }),
-  ramp: z.object({ steps: z.array(stepSchema), knee: z.number().nullable(), stoppedEarly: z.boolean() }).nullable(),
+  ramp: z
+    .object({
+      steps: z.array(stepSchema),
+      /** The highest rate that met the SLO when a higher step then breached it; null when no step breached (or the first did). */
+      knee: z.number().nullable(),
+      /** The highest rate that met the SLO (null: the first step breached). */
+      highestPassed: z.number().nullable(),
+      stoppedEarly: z.boolean(),
+    })
+    .nullable(),
   hpa: z
     .object({ namespace: z.string(), name: z.string(), samples: z.array(hpaSampleSchema), error: z.string().nullable() })
     .nullable(),

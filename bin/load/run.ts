@@ -165,14 +165,18 @@ export async function executeLoad(plan: LoadPlan, hooks: RunHooks = {}): Promise
     }
   }
 
-  let knee: number | null = null;
+  let highestPassed: number | null = null;
   for (const step of steps) {
     if (!step.passed) break;
-    knee = step.rate;
+    highestPassed = step.rate;
   }
-  const kneeStep = plan.ramp ? (steps.find((s) => s.rate === knee) ?? steps[0]) : undefined;
-  const sloResults = plan.ramp ? (kneeStep?.slo ?? []) : evaluateSlos(plan.slos, subject);
-  const sloPassed = plan.ramp ? knee !== null : sloResults.every((r) => r.passed);
+  // A knee is where the service bends: a passing step followed by a breach. A ramp that never
+  // breached found no knee, only a floor for it.
+  const breached = steps.some((s) => !s.passed);
+  const knee = breached ? highestPassed : null;
+  const judgedStep = plan.ramp ? (steps.find((s) => s.rate === highestPassed) ?? steps[0]) : undefined;
+  const sloResults = plan.ramp ? (judgedStep?.slo ?? []) : evaluateSlos(plan.slos, subject);
+  const sloPassed = plan.ramp ? highestPassed !== null : sloResults.every((r) => r.passed);
 
   return {
     version: 1,
@@ -201,7 +205,7 @@ export async function executeLoad(plan: LoadPlan, hooks: RunHooks = {}): Promise
     bytes: { received: overall.bytesIn, sent: overall.bytesOut },
     series,
     slo: { passed: sloPassed, results: sloResults },
-    ramp: plan.ramp ? { steps, knee, stoppedEarly } : null,
+    ramp: plan.ramp ? { steps, knee, highestPassed, stoppedEarly } : null,
     hpa,
     verdict: sloPassed ? 'pass' : 'fail',
   };

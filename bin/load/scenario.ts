@@ -187,8 +187,10 @@ export async function targetsFileScenario(file: string, base: URL | undefined): 
   const lines = text.split(/\r?\n/);
   lines.forEach((rawLine, index) => {
     const n = index + 1;
-    const line = rawLine.trim();
-    if (line === '' || line.startsWith('#')) return;
+    const trimmed = rawLine.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) return;
+    // JSON lines are taken whole; on other lines a "#" after whitespace starts a comment.
+    const line = trimmed.startsWith('{') ? trimmed : trimmed.replace(/\s+#.*$/, '');
     if (line.startsWith('{')) {
       let entry: { method?: unknown; url?: unknown; headers?: unknown; body?: unknown };
       try {
@@ -215,8 +217,12 @@ export async function targetsFileScenario(file: string, base: URL | undefined): 
       return;
     }
     const parts = line.split(/\s+/);
-    const [method, raw] = parts.length >= 2 ? [parseMethod(parts[0]!, where(n)), parts[1]!] : (['GET', parts[0]!] as const);
     if (parts.length > 2) throw usageError(`${where(n)}: expected "METHOD URL", got "${line}"`);
+    const [method, raw] = parts.length === 2 ? [parseMethod(parts[0]!, where(n)), parts[1]!] : (['GET', parts[0]!] as const);
+    // A stray word (e.g. "FROB") would otherwise become GET /FROB and be sent.
+    if (!raw.startsWith('/') && !/^https?:\/\//i.test(raw)) {
+      throw usageError(`${where(n)}: "${line}" is not a request: write "METHOD /path", "METHOD http://host/path", a header "Name: value", a JSON line or a # comment`);
+    }
     const url = resolve(raw, n);
     specs.push({ ...splitUrl(url), method, label: `${method} ${url.pathname}` });
   });

@@ -18,6 +18,38 @@ function table(headers: string[], rows: string[][]): string {
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
+/**
+ * A ramp's whole-run "target" is only the average of its steps' rates, which nobody asked
+ * for: a ramp is summarised by its steps, a constant run by its one target.
+ */
+export function rateSummary(report: LoadReport): string {
+  const achieved = `achieved ${report.achievedRate.toFixed(1)} req/s`;
+  const ramp = report.config.ramp;
+  if (!ramp || !report.ramp) return `target ${report.targetRate.toFixed(1)} req/s, ${achieved} (${report.rateRatio.toFixed(3)})`;
+  const planned = Math.floor(Math.abs(ramp.end - ramp.start) / ramp.step) + 1;
+  return `ramp ${ramp.start}→${ramp.end} req/s, step ${ramp.step} every ${formatDuration(ramp.stepDurationMs)} (${report.ramp.steps.length} of ${planned} steps run); ${achieved} on average (${report.rateRatio.toFixed(3)} of the schedule)`;
+}
+
+/** Only bodies are counted: a GET run has none to send, so "sent 0 B" would say nothing. */
+export function bytesSummary(report: LoadReport): string {
+  const received = `received ${formatBytes(report.bytes.received)} of response bodies`;
+  return report.bytes.sent > 0 ? `${received}, sent ${formatBytes(report.bytes.sent)} of request bodies` : received;
+}
+
+export function kneeSummary(ramp: NonNullable<LoadReport['ramp']>): string {
+  if (ramp.highestPassed === null) return 'none: the first step already breached the SLO';
+  if (ramp.knee === null) {
+    return `none found: every step up to ${ramp.highestPassed} req/s met the SLO (ramp higher to find where the service bends)`;
+  }
+  const breach = ramp.steps.find((s) => !s.passed);
+  return `${ramp.knee} req/s is the highest rate that met the SLO${breach ? `; ${breach.rate} req/s breached it${ramp.stoppedEarly ? ' and the ramp stopped there' : ''}` : ''}`;
+}
+
+function sloStepLabel(ramp: NonNullable<LoadReport['ramp']>): string {
+  if (ramp.highestPassed === null) return 'first step';
+  return ramp.knee === null ? `highest step, ${ramp.highestPassed} req/s` : `at the knee, ${ramp.knee} req/s`;
+}
+
 /** The report for people: what ran, how fast, how it answered, and the verdict. */
 export function formatTextReport(report: LoadReport): string {
   const out: string[] = [];
@@ -26,7 +58,7 @@ export function formatTextReport(report: LoadReport): string {
   out.push(
     `run        ${formatDuration(report.elapsedMs)}${report.interrupted ? ' (interrupted by Ctrl-C: partial results)' : ''}, max in-flight ${report.config.maxInflight} (send grace ${formatDuration(report.config.sendGraceMs)}), timeout ${formatDuration(report.config.timeoutMs)}`,
   );
-  out.push(`rate       target ${report.targetRate.toFixed(1)} req/s, achieved ${report.achievedRate.toFixed(1)} req/s (${report.rateRatio.toFixed(3)})`);
+  out.push(`rate       ${rateSummary(report)}`);
   out.push(
     `requests   ${r.scheduled} scheduled, ${r.sent} sent, ${r.dropped} dropped (${pct(report.dropRate)}), ${r.responses} responses, ${r.errors} errors (${pct(report.errorRate)})${r.cancelled ? `, ${r.cancelled} cancelled` : ''}`,
   );
@@ -43,7 +75,7 @@ export function formatTextReport(report: LoadReport): string {
   if (r.sent > 0 && r.responses === 0 && report.errorsByKind.connection_refused === r.sent) {
     out.push(`hint       nothing is listening at ${report.target.url ?? 'the target'}: start the service (e.g. \`qctl dev\`) or check the URL`);
   }
-  out.push(`bytes      received ${formatBytes(report.bytes.received)}, sent ${formatBytes(report.bytes.sent)}`);
+  out.push(`bytes      ${bytesSummary(report)}`);
 
   if (report.ramp) {
     out.push('', 'ramp');
@@ -62,11 +94,7 @@ export function formatTextReport(report: LoadReport): string {
         ]),
       ),
     );
-    out.push(
-      report.ramp.knee === null
-        ? 'knee       none: the first step already breached the SLO'
-        : `knee       ${report.ramp.knee} req/s is the highest rate that met the SLO${report.ramp.stoppedEarly ? ' (ramp stopped at the first breach)' : ''}`,
-    );
+    out.push(`knee       ${kneeSummary(report.ramp)}`);
   }
 
   if (report.hpa) {
@@ -94,7 +122,7 @@ export function formatTextReport(report: LoadReport): string {
   }
 
   if (report.slo.results.length) {
-    out.push('', report.ramp ? `SLO (at the knee${report.ramp.knee === null ? ': first step' : ` ${report.ramp.knee} req/s`})` : 'SLO');
+    out.push('', report.ramp ? `SLO (${sloStepLabel(report.ramp)})` : 'SLO');
     out.push(
       table(
         ['expression', 'measured', 'result'],

@@ -20,7 +20,7 @@ const CRD_MODEL_PACKAGES: Record<string, string> = {
 };
 
 /** Groups kubernetes-models ships schemas for: an unknown kind there is a typo, elsewhere a CRD. */
-function isBuiltInGroup(apiVersion: string): boolean {
+export function isBuiltInGroup(apiVersion: string): boolean {
   const group = apiVersion.includes('/') ? apiVersion.split('/')[0]! : '';
   return group === '' || !group.includes('.') || group.endsWith('.k8s.io');
 }
@@ -170,6 +170,11 @@ function describeSchemaErrors(errors: AjvError[]): RawIssue[] {
   }
   return [...byPath.entries()].map(([path, list]) => {
     // int-or-string fields fail both branches of a oneOf: say it once.
+    // A quantity fails its number branch and its string format: the format is what to fix.
+    const format = list.find((e) => e.keyword === 'format');
+    if (format) {
+      return { rule: 'schema', path, message: `must be a valid ${String(format.params.format)}`, fix: `use a valid ${String(format.params.format)} value (e.g. 250m or 512Mi for quantities)` };
+    }
     const intOrString = list.some((e) => e.keyword === 'oneOf') || (list.some((e) => e.params.type === 'string') && list.some((e) => e.params.type === 'integer'));
     const messages = [...new Set(list.filter((e) => e.keyword !== 'oneOf').map((e) => e.message ?? e.keyword))];
     const first = list[0]!;
@@ -178,7 +183,6 @@ function describeSchemaErrors(errors: AjvError[]): RawIssue[] {
     else if (first.keyword === 'required') fix = `add the required field ${String(first.params.missingProperty)}`;
     else if (first.keyword === 'type') fix = `make it ${String(first.params.type)}`;
     else if (first.keyword === 'enum') fix = `use one of ${(first.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-    else if (first.keyword === 'format') fix = `use a valid ${String(first.params.format)} value (e.g. 250m or 512Mi for quantities)`;
     else fix = 'correct the value to match the Kubernetes API schema';
     const message = intOrString ? 'must be an integer or a string' : messages.join('; ');
     return { rule: 'schema', path, message, fix };

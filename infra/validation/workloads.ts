@@ -20,9 +20,15 @@ export interface ContainerLike {
 export interface PodSpecLike {
   containers?: ContainerLike[];
   initContainers?: ContainerLike[];
+  volumes?: Array<{ name?: string }>;
 }
 
 type Json = Record<string, any>;
+
+/** Where the pod spec's fields live inside the object, e.g. "spec.template.spec." ("spec." for a bare Pod). */
+export function podSpecPath(template: PodTemplateRef): string {
+  return `${template.path ? `${template.path}.` : ''}spec.`;
+}
 
 /** The pod template of a workload object, if it has one. */
 export function podTemplateOf(object: KubeObject): PodTemplateRef | null {

@@ -238,6 +238,10 @@ describe('POST /quotes', () => {
     const wrongType = await getJson(`${base}/quotes`, { method: 'POST', headers: { 'content-type': 'text/plain', authorization: `Bearer ${TOKEN}` }, body: 'hello' });
     expect(wrongType.status).toBe(415);
     expect(wrongType.body.error).toBe('unsupported_media_type');
+    expect(wrongType.body.message).toBe('this API takes JSON bodies only, not content type "text/plain": send the header content-type: application/json');
+    const noType = await getJson(`${base}/quotes`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: new Uint8Array(Buffer.from('{"quote":"q","author":"A"}')) });
+    expect(noType.status).toBe(415);
+    expect(noType.body.message).toMatch(/not a body without a content type: send the header content-type: application\/json$/);
     const notAnObject = await post(['quote', 'author']);
     expect(notAnObject.status).toBe(400);
     expect(notAnObject.body.message).toMatch(/body must be a JSON object/);

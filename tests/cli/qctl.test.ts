@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../../bin/cli/duration.js';
+import { FIRST_COMMANDS } from '../../bin/cli/usage.js';
 import { runQctl } from '../helpers/cli.js';
 
 describe('qctl entry point', () => {
@@ -7,6 +8,18 @@ describe('qctl entry point', () => {
     const result = await runQctl(['--help']);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('Usage: qctl');
+  });
+
+  it('without arguments prints a short usage: the five first commands and where the rest is', async () => {
+    const [bare, help] = await Promise.all([runQctl([]), runQctl(['--help'])]);
+    expect(bare.exitCode).toBe(0);
+    const lines = String(bare.stdout).trimEnd().split('\n');
+    expect(lines.length).toBeLessThanOrEqual(10);
+    expect(lines[0]).toBe('Usage: qctl <command> [options]');
+    expect(lines.filter((l) => /^  qctl \w+  /.test(l)).map((l) => l.split(/\s+/)[2])).toEqual(['dev', 'seed', 'synth', 'up', 'load']);
+    expect(lines.at(-1)).toBe('qctl --help lists every command; qctl <command> --help lists its options.');
+    // Every command it names exists.
+    for (const [name] of FIRST_COMMANDS) expect(String(help.stdout)).toMatch(new RegExp(`^  ${name} `, 'm'));
   });
 
   it('rejects an unknown command with exit 2', async () => {
@@ -21,7 +34,6 @@ describe('parseDuration', () => {
     ['30s', 30_000],
     ['5m', 300_000],
     ['1h30m', 5_400_000],
-    ['2', 2000],
     ['1.5s', 1500],
   ])('%s -> %d ms', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
@@ -29,5 +41,9 @@ describe('parseDuration', () => {
 
   it.each(['', 'abc', '5 minutes', '10x', '0s', '-1s'])('rejects %j with a message naming the fix', (text) => {
     expect(() => parseDuration(text, '--timeout')).toThrow(/invalid --timeout .*e\.g\. 500ms, 30s, 5m/);
+  });
+
+  it.each(['5', '2.5'])('refuses the bare number %j, naming both readings', (text) => {
+    expect(() => parseDuration(text, '--duration')).toThrow(`invalid --duration "${text}": add a unit, e.g. ${text}s for seconds or ${text}m for minutes (units: ms, s, m, h)`);
   });
 });

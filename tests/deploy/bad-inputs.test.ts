@@ -76,8 +76,8 @@ describe('qctl up: bad input is one clear line, exit 2, nothing applied', () => 
   it('generic cluster without --registry', () => expectUsageError(['up', '--cluster', 'generic'], /--cluster generic needs --registry HOST/));
 
   it('no container builder on PATH', async () => {
-    harness.bins.add('docker', { exitCode: 0 });
-    const pathWithoutDocker = harness.bins.path().replace(`${harness.bins.dir}:`, '');
-    await expectUsageError(['up'], /no container builder found: install docker, podman or nerdctl, or pass --image REF/, { PATH: pathWithoutDocker });
+    // Only node and git on PATH: neither the fake docker nor a real docker/podman/nerdctl that
+    // this machine may have in /usr/bin or /usr/local/bin.
+    await expectUsageError(['up'], /no container builder found: install docker, podman or nerdctl, or pass --image REF/, { PATH: harness.bins.toolsOnlyPath(['node', 'git']) });
   });
 });

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
@@ -79,9 +79,33 @@ process.exitCode = chosen.exitCode ?? 0;
     return parts.join(delimiter);
   }
 
+  /**
+   * A PATH holding nothing but the named real tools (symlinked from the current PATH; `node` is
+   * the running one), for tests that must not see whatever else this machine happens to have
+   * installed (a docker client in /usr/bin, podman, ...). The fakes are left out too.
+   */
+  toolsOnlyPath(tools: string[] = ['node', 'git']): string {
+    const toolsDir = join(this.dir, 'tools-only');
+    rmSync(toolsDir, { recursive: true, force: true });
+    mkdirSync(toolsDir);
+    for (const tool of tools) {
+      const real = tool === 'node' ? process.execPath : whichOnPath(tool);
+      if (!real) throw new Error(`toolsOnlyPath: ${tool} is not on this machine's PATH`);
+      symlinkSync(real, join(toolsDir, tool));
+    }
+    return toolsDir;
+  }
+
   cleanup(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+function whichOnPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir && existsSync(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
 }
 
 /** `microk8s status --format yaml` output with the given addons enabled. */

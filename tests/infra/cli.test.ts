@@ -55,6 +55,60 @@ describe('qctl synth', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('--out - prints every object as one YAML stream on stdout (the same objects as the files), notes on stderr', async () => {
+    const cwd = join(tmp, 'stream');
+    mkdirSync(cwd);
+    const args = ['synth', '--env', 'dev', '--image', IMAGE, '--monitoring', 'none', '--config', repoPath('qctl.config.ts')];
+    const [stream, files] = await Promise.all([runQctl([...args, '--out', '-'], { cwd }), runQctl([...args, '--out', join(tmp, 'stream-files')])]);
+    expect(stream.exitCode).toBe(0);
+    expect(stream.stderr).toMatch(/^\d+ objects in \d+ files; validation: 0 error\(s\), 0 warning\(s\)\n$/);
+    expect(readdirSync(cwd)).toEqual([]);
+    const { parseAllDocuments } = await import('yaml');
+    const streamed = parseAllDocuments(stream.stdout).map((d) => d.toJS());
+    const dir = join(tmp, 'stream-files', 'dev');
+    const written = readdirSync(dir).flatMap((name) => parseAllDocuments(readFileSync(join(dir, name), 'utf8')).map((d) => d.toJS()));
+    expect(streamed.length).toBeGreaterThan(20);
+    expect(streamed).toEqual(written);
+    expect(stream.stdout).toMatch(/^---\n# Source: 00-namespace\.yaml\napiVersion: v1\nkind: Namespace\n/);
+  });
+
+  it.each([
+    [['--all'], /^qctl: --out - prints one environment .*: use --env ENV --out -/],
+    [['--env', 'dev', '--output', 'json'], /^qctl: --out - puts the YAML on stdout, where --output json would go too: drop --output json/],
+  ])('--out - with %j is a one-line usage error', async (args, message) => {
+    const result = await runQctl(['synth', ...args, '--out', '-'], { cwd: tmp });
+    expect(result.exitCode).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(join(tmp, '-'))).toBe(false);
+  });
+
+  it('--out onto an existing file is a one-line usage error that leaves the file alone', async () => {
+    const file = join(tmp, 'notes.txt');
+    writeFileSync(file, 'keep me\n');
+    const result = await runQctl(['synth', '--env', 'dev', '--out', file]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe(`qctl: --out ${file} is a file, not a directory: pass a directory (files go to ${file}/<env>/) or --out - for standard output\n`);
+    expect(readFileSync(file, 'utf8')).toBe('keep me\n');
+  });
+
+  it.each([
+    [['--env', 'dev', '--set', 'api.resources.requests.memory=1Gi', '--set', 'api.resources.limits.memory=256Mi'], 'Deployment quotes-dev/quote-api: spec.template.spec.containers[0].resources.requests.memory: container "quote-api" requests memory 1Gi, above its limit 256Mi'],
+    [['--env', 'prod', '--set', 'postgres.resources.requests.cpu=2', '--set', 'postgres.resources.limits.cpu=500m'], 'StatefulSet quotes-prod/postgres: spec.template.spec.containers[0].resources.requests.cpu: container "postgres" requests cpu 2, above its limit 500m'],
+  ])('%j fails validation like the API server would (exit 1, nothing written or printed)', async (args, finding) => {
+    const out = join(tmp, `limits-${args[1]}`);
+    const [files, stream] = await Promise.all([runQctl(['synth', ...args, '--out', out]), runQctl(['synth', ...args, '--out', '-'], { cwd: tmp })]);
+    expect(files.exitCode).toBe(1);
+    expect(files.stdout).toContain(finding);
+    expect(files.stdout).toMatch(/validation: 1 error\(s\)/);
+    expect(existsSync(out)).toBe(false);
+    expect(stream.exitCode).toBe(1);
+    expect(stream.stdout).toBe('');
+    expect(stream.stderr).toContain(finding);
+    expect(stream.stderr).toMatch(/qctl: validation failed: nothing was printed; fix the errors above\n$/);
+  });
+
   it('reads qctl.config.ts from the working directory and reports its errors', async () => {
     const project = join(tmp, 'project');
     mkdirSync(project);

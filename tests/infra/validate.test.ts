@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthesize, type KubeObject } from '../../infra/main.js';
 import { formatIssue, readManifests, validateFiles, validateObjects, type ValidationIssue } from '../../infra/validate.js';
+import { dns1035Label, dns1123Subdomain, labelValue, parseQuantity, portName, qualifiedName } from '../../infra/validation/syntax.js';
 
 type Json = Record<string, any>;
 let good: KubeObject[];
@@ -170,6 +171,158 @@ describe('each rule fires on a deliberately broken object', () => {
       o.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'quotes-prod' }, data: {} });
     }));
     expect(issues.map((i) => i.rule).sort()).toEqual(['duplicate-object', 'explicit-namespace', 'metadata-name']);
+  });
+});
+
+describe('value rules the API server enforces and the schemas do not carry', () => {
+  const container = (o: Json[]) => api(o).spec.template.spec.containers[0];
+  const rulesOf = (objects: KubeObject[]) => errorsOf(objects).map((i) => `${i.rule} ${i.kind} ${i.path}`);
+
+  it('requests-within-limits: memory and cpu, containers and init containers; equal is fine', () => {
+    const issue = expectOnly(errorsOf(broken((o) => {
+      container(o).resources.requests.memory = '1Gi';
+      container(o).resources.limits.memory = '256Mi';
+    })), { rule: 'requests-within-limits', kind: 'Deployment', path: 'spec.template.spec.containers[0].resources.requests.memory' });
+    expect(issue.message).toBe('container "quote-api" requests memory 1Gi, above its limit 256Mi (the API server rejects this)');
+    expect(issue.fix).toBe('lower resources.requests.memory to at most 256Mi, or raise resources.limits.memory');
+    expect(rulesOf(broken((o) => {
+      const init = structuredClone(container(o));
+      init.name = 'wait';
+      init.resources = { requests: { cpu: '1.5', memory: '64Mi' }, limits: { cpu: '500m', memory: '64Mi' } };
+      api(o).spec.template.spec.initContainers = [init];
+    }))).toEqual(['requests-within-limits Deployment spec.template.spec.initContainers[0].resources.requests.cpu']);
+    expect(errorsOf(broken((o) => {
+      container(o).resources.requests = { cpu: '0.5', memory: '268435456' };
+      container(o).resources.limits = { cpu: '500m', memory: '256Mi' };
+    }))).toEqual([]);
+  });
+
+  it('resource-values: a negative quantity; schema: a malformed one says "quantity"', () => {
+    expect(rulesOf(broken((o) => { container(o).resources.requests.cpu = '-100m'; }))).toEqual(['resource-values Deployment spec.template.spec.containers[0].resources.requests.cpu']);
+    const [bad] = errorsOf(broken((o) => { container(o).resources.limits.memory = '256MB'; }));
+    expect(bad).toMatchObject({ rule: 'schema', message: 'must be a valid quantity' });
+  });
+
+  it('port-number: container, Service, probe and NetworkPolicy ports outside 1-65535', () => {
+    expect(rulesOf(broken((o) => {
+      container(o).ports[0].containerPort = 70000;
+      find(o, 'Service', 'quote-api').spec.ports[0].port = 0;
+      container(o).livenessProbe.httpGet.port = 65536;
+      find(o, 'NetworkPolicy', 'quote-api-egress').spec.egress.at(-1).ports[0] = { protocol: 'TCP', port: 443, endPort: 80 };
+    })).sort()).toEqual([
+      'port-number Deployment spec.template.spec.containers[0].livenessProbe.httpGet.port',
+      'port-number Deployment spec.template.spec.containers[0].ports[0].containerPort',
+      'port-number NetworkPolicy spec.egress[2].ports[0].endPort',
+      'port-number Service spec.ports[0].port',
+    ]);
+  });
+
+  it('port-name: invalid and duplicate container port names, unnamed ports of a multi-port Service', () => {
+    expect(rulesOf(broken((o) => {
+      container(o).ports.push({ name: 'http', containerPort: 9090 }, { name: 'Metrics_Port', containerPort: 9091 });
+      find(o, 'Service', 'postgres').spec.ports.push({ port: 5433, targetPort: 5432 });
+    })).sort()).toEqual([
+      'port-name Deployment spec.template.spec.containers[0].ports[1].name',
+      'port-name Deployment spec.template.spec.containers[0].ports[2].name',
+      'port-name Service spec.ports[1].name',
+    ]);
+  });
+
+  it('probe-values: periods and thresholds below 1, liveness successThreshold above 1, two handlers', () => {
+    expect(rulesOf(broken((o) => {
+      container(o).readinessProbe.periodSeconds = 0;
+      container(o).livenessProbe.failureThreshold = 0;
+      container(o).livenessProbe.successThreshold = 2;
+      container(o).startupProbe.tcpSocket = { port: 8080 };
+    }))).toEqual([
+      'probe-values Deployment spec.template.spec.containers[0].readinessProbe.periodSeconds',
+      'probe-values Deployment spec.template.spec.containers[0].livenessProbe.failureThreshold',
+      'probe-values Deployment spec.template.spec.containers[0].livenessProbe.successThreshold',
+      'probe-values Deployment spec.template.spec.containers[0].startupProbe',
+    ]);
+  });
+
+  it('container-name and volume-mount: duplicate container names, mounts of undefined volumes (volumeClaimTemplates count)', () => {
+    expect(rulesOf(broken((o) => {
+      api(o).spec.template.spec.initContainers = [{ ...structuredClone(container(o)), startupProbe: undefined, livenessProbe: undefined, readinessProbe: undefined }];
+      container(o).volumeMounts.push({ name: 'cache', mountPath: '/cache' });
+    }))).toEqual([
+      'container-name Deployment spec.template.spec.containers[0].name',
+      'volume-mount Deployment spec.template.spec.containers[0].volumeMounts[1].name',
+    ]);
+    const postgres = find(good as Json[], 'StatefulSet', 'postgres');
+    expect(postgres.spec.template.spec.volumes.map((v: Json) => v.name)).not.toContain(postgres.spec.volumeClaimTemplates[0].metadata.name);
+  });
+
+  it('workload-selector: a Deployment whose selector misses its template labels', () => {
+    expectOnly(errorsOf(broken((o) => {
+      api(o).spec.selector.matchLabels['app.kubernetes.io/instance'] = 'quotes-staging';
+    })), { rule: 'workload-selector', kind: 'Deployment', path: 'spec.selector' });
+  });
+
+  it('hpa-replicas: minReplicas 0, maxReplicas below minReplicas', () => {
+    expect(rulesOf(broken((o) => { find(o, 'HorizontalPodAutoscaler', 'quote-api').spec.minReplicas = 0; }))).toEqual(['hpa-replicas HorizontalPodAutoscaler spec.minReplicas']);
+    expect(rulesOf(broken((o) => { find(o, 'HorizontalPodAutoscaler', 'quote-api').spec.minReplicas = 11; }))).toEqual(['hpa-replicas HorizontalPodAutoscaler spec.maxReplicas']);
+  });
+
+  it('pdb-values: both fields set, maxUnavailable 0, minAvailable of every replica (the HPA floor)', () => {
+    const pdb = (o: Json[]) => find(o, 'PodDisruptionBudget', 'quote-api');
+    expect(rulesOf(broken((o) => { pdb(o).spec.minAvailable = 1; }))).toEqual(['pdb-values PodDisruptionBudget spec']);
+    expect(rulesOf(broken((o) => { pdb(o).spec.maxUnavailable = 0; }))).toEqual(['pdb-values PodDisruptionBudget spec.maxUnavailable']);
+    const floor = expectOnly(errorsOf(broken((o) => { delete pdb(o).spec.maxUnavailable; pdb(o).spec.minAvailable = 3; })), { rule: 'pdb-values', path: 'spec.minAvailable' });
+    expect(floor.message).toBe('minAvailable 3 leaves no pod of the 3 replica(s) of Deployment quote-api evictable, so draining its nodes waits forever');
+    expect(errorsOf(broken((o) => { delete pdb(o).spec.maxUnavailable; pdb(o).spec.minAvailable = 2; }))).toEqual([]);
+  });
+
+  it('object-name and label-syntax: names, namespaces, label keys and values, annotation keys', () => {
+    expect(rulesOf(broken((o) => {
+      find(o, 'ConfigMap', 'quote-api-config').metadata.name = 'Quote_Config';
+      find(o, 'Service', 'redis').metadata.name = '1redis';
+      api(o).metadata.labels['version'] = 'v1.0 beta';
+      api(o).spec.template.metadata.labels['x'.repeat(64)] = 'a';
+      api(o).spec.template.metadata.annotations['bad key'] = 'x';
+    }))).toEqual(expect.arrayContaining([
+      'object-name ConfigMap metadata.name',
+      'object-name Service metadata.name',
+      'label-syntax Deployment metadata.labels["version"]',
+      'label-syntax Deployment spec.template.metadata.labels',
+      'label-syntax Deployment spec.template.metadata.annotations',
+    ]));
+  });
+
+  it('rollout-strategy and ingress-values: a rollout that cannot progress, a bad host and path', () => {
+    expect(rulesOf(broken((o) => {
+      api(o).spec.strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: '0%' } };
+      const rule = find(o, 'Ingress', 'quote-api').spec.rules[0];
+      rule.host = '10.0.0.1';
+      rule.http.paths[0].path = 'quotes';
+    }))).toEqual(['rollout-strategy Deployment spec.strategy.rollingUpdate', 'ingress-values Ingress spec.rules[0].host', 'ingress-values Ingress spec.rules[0].http.paths[0].path']);
+  });
+});
+
+describe('value syntaxes', () => {
+  it('parses quantities like the API server', () => {
+    expect(parseQuantity('250m')).toBeCloseTo(0.25);
+    expect(parseQuantity('1.5')).toBe(1.5);
+    expect(parseQuantity('512Mi')).toBe(512 * 2 ** 20);
+    expect(parseQuantity('1G')).toBe(1e9);
+    expect(parseQuantity('2e3')).toBe(2000);
+    expect(parseQuantity(4)).toBe(4);
+    for (const bad of ['256MB', '1.2.3', 'Mi', '', ' 1', '1 Gi']) expect(parseQuantity(bad), bad).toBeNull();
+  });
+
+  it('checks names, label keys and values, port names', () => {
+    expect(dns1123Subdomain('quote-api.v2')).toBeNull();
+    expect(dns1123Subdomain('-bad')).not.toBeNull();
+    expect(dns1035Label('9lives')).not.toBeNull();
+    expect(qualifiedName('app.kubernetes.io/name')).toBeNull();
+    expect(qualifiedName('a/b/c')).not.toBeNull();
+    expect(qualifiedName('Example.com/x')).toMatch(/prefix/);
+    expect(labelValue('')).toBeNull();
+    expect(labelValue('x'.repeat(64))).toMatch(/at most 63/);
+    expect(portName('http')).toBeNull();
+    expect(portName('8080')).toMatch(/letter/);
+    expect(portName('a--b')).toMatch(/--/);
   });
 });
 

@@ -65,6 +65,20 @@ describe('--env targets', () => {
     expect(result.stderr).toMatch(/unknown environment "qa": use one of dev, staging, prod/);
   });
 
+  it('takes --context like every other command (--kube-context still works, with a deprecation note)', async () => {
+    const env = { KUBECONFIG: kubeconfig };
+    const args = ['load', '--env', 'dev', '--port-forward', '--rate', '1', '--duration', '1s'];
+    const [current, old] = await Promise.all([runQctl([...args, '--context', 'kind-dev'], { env }), runQctl([...args, '--kube-context', 'kind-dev'], { env })]);
+    const wrongContext = 'qctl: context "kind-dev" is not in the kubeconfig (it has: microk8s): pick one with --context\n';
+    expect(current.exitCode).toBe(2);
+    expect(current.stderr).toBe(wrongContext);
+    expect(old.exitCode).toBe(2);
+    expect(old.stderr).toBe(`qctl load: --kube-context is deprecated; use --context\n${wrongContext}`);
+    const help = await runQctl(['load', '--help']);
+    expect(help.stdout).toMatch(/--context <name>/);
+    expect(help.stdout).not.toContain('--kube-context');
+  });
+
   it('says plainly when a port-forward has no ready API pod', async () => {
     const result = await runQctl(['load', '--env', 'dev', '--port-forward', '--rate', '1', '--duration', '1s'], {
       env: { KUBECONFIG: kubeconfig },

@@ -71,7 +71,10 @@ describe('HTML report', () => {
     expect(box!.height).toBeGreaterThan(100);
 
     const body = await page.textContent('body');
-    expect(body).toContain('Knee: 80 req/s');
+    // Every step passed: no knee was found, and the summary shows the ramp, not an average "target".
+    expect(body).toContain('Knee: none found: every step up to 80 req/s met the SLO');
+    expect(body).toContain('ramp 40→80 req/s, step 40 every 1.5s (2 of 2 steps run)');
+    expect(body).not.toMatch(/target \d/);
     expect(body).toContain('p99<500ms');
     // The full JSON report travels with the page.
     const embedded = await page.$eval('#qctl-load-report', (el) => JSON.parse(el.textContent ?? 'null'));

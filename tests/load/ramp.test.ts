@@ -39,6 +39,7 @@ describe('ramp', () => {
     expect(steps.map((s) => s.rate)).toEqual([50, 100, 150, 200]);
     expect(steps.map((s) => s.passed)).toEqual([true, true, true, false]);
     expect(report.ramp!.knee).toBe(150);
+    expect(report.ramp!.highestPassed).toBe(150);
     expect(report.ramp!.stoppedEarly).toBe(true);
     // The failing step failed on latency, and its measured p95 shows the 200 ms degradation.
     const breach = steps[3]!.slo.find((s) => s.name === 'p95')!;
@@ -56,7 +57,33 @@ describe('ramp', () => {
     expect(new Set(report.series.map((s) => s.targetRate))).toEqual(new Set([50, 100, 150, 200]));
 
     const text = formatTextReport(report);
-    expect(text).toMatch(/knee\s+150 req\/s is the highest rate that met the SLO/);
+    expect(text).toMatch(/^knee\s+150 req\/s is the highest rate that met the SLO; 200 req\/s breached it and the ramp stopped there$/m);
     expect(text).toMatch(/200\/s.*FAIL \(p95\)/);
+    expect(text).toMatch(/^rate\s+ramp 50→300 req\/s, step 50 every 1\.5s \(4 of 6 steps run\); achieved \d+\.\d req\/s on average/m);
+    expect(text).toMatch(/^SLO \(at the knee, 150 req\/s\)$/m);
+  });
+
+  it('reports no knee when no step breached, and no "sent 0 B" for bodiless GETs', async () => {
+    const url = `${target.url}/`;
+    const report = await executeLoad({
+      targetUrl: url,
+      scenario: singleUrlScenario(new URL(url), 'GET'),
+      rate: 0,
+      durationMs: 0,
+      ramp: { start: 40, end: 80, step: 40, stepDurationMs: 1000 },
+      maxInflight: 100,
+      timeoutMs: 2000,
+      slos: parseSlos('p95<100ms,errors<1%'),
+    });
+    expect(report.ramp!.steps.map((s) => s.passed)).toEqual([true, true]);
+    expect(report.ramp!.knee).toBeNull();
+    expect(report.ramp!.highestPassed).toBe(80);
+    expect(report.verdict).toBe('pass');
+    const text = formatTextReport(report);
+    expect(text).toMatch(/^knee\s+none found: every step up to 80 req\/s met the SLO \(ramp higher to find where the service bends\)$/m);
+    expect(text).toMatch(/^SLO \(highest step, 80 req\/s\)$/m);
+    expect(text).not.toMatch(/target \d/);
+    expect(report.bytes.sent).toBe(0);
+    expect(text).toMatch(/^bytes\s+received \d+(\.\d)? (B|KiB) of response bodies$/m);
   });
 });
