@@ -27,7 +27,7 @@ describe('start-up without a database', () => {
   it('answers /readyz 503 (and data routes 503) until Postgres appears, then 200', async () => {
     const port = await freePort();
     const service = await startService(testConfig(`postgres://postgres:postgres@127.0.0.1:${port}/postgres`), { migrate: true });
-    let db: EmbeddedPostgres | undefined;
+    let db: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
     try {
       expect((await getJson(`${service.url}/healthz`)).status).toBe(200);
       const unready = await getJson(`${service.url}/readyz`);
