@@ -1,4 +1,4 @@
-import { loadConfig, ConfigError } from '../config.js';
+import { loadConfig, ConfigError, vectorIndexSettings } from '../config.js';
 import { SeedError } from './errors.js';
 import { createProgressPrinter, formatReembedSummary, formatSeedSummary } from './progress.js';
 import { runSeed, type SeedRunSettings } from './run.js';
@@ -25,7 +25,7 @@ export function seedSettingsFromEnv(env: NodeJS.ProcessEnv | Record<string, stri
     concurrency: parseCount(env.SEED_CONCURRENCY, 'SEED_CONCURRENCY', DEFAULT_CONCURRENCY),
     dummyJsonUrl: env.SEED_DUMMYJSON_URL?.trim() || undefined,
     embedding: config,
-    vectorIndex: { kind: config.vectorIndex, lists: config.ivfflatLists },
+    vectorIndex: vectorIndexSettings(config),
     databaseHint: 'check DATABASE_URL (or PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE)',
   };
 }
