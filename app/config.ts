@@ -119,7 +119,7 @@ const envSchema = z.object({
   POSTGRES_MEMORY_LIMIT_MB: int(64, 16_777_216, 0),
   INDEX_BUILD_WORKERS: int(0, 64, 2),
   SEARCH_EF_SEARCH: int(1, 1000, DEFAULT_SEARCH_EF_SEARCH),
-  SEARCH_PROBES: int(1, 100_000, DEFAULT_SEARCH_PROBES),
+  SEARCH_PROBES: int(1, 32_768, DEFAULT_SEARCH_PROBES),
   API_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, {
     message: 'must be at least 16 characters (generate one with `openssl rand -hex 24`)',
   }),

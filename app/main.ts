@@ -63,7 +63,7 @@ export async function startService(config: AppConfig, options: StartOptions = {}
   if (!config.redisUrl) log.info('cache: REDIS_URL is not set, using an in-process LRU cache');
   const embedder =
     options.embedder ?? createEmbeddingProvider(config, log, { metrics, baseBackoffMs: options.embeddingBackoffMs });
-  const repository = new QuoteRepository(pool);
+  const repository = new QuoteRepository(pool, { efSearch: config.searchEfSearch, probes: config.searchProbes });
   // With Redis, hot results also stay a few seconds in the process: a hit then costs no round trip.
   const local = config.redisUrl && config.cacheLocalTtlSeconds > 0 ? new MemoryCache(5_000) : undefined;
   const search = new SearchService({

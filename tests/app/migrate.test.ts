@@ -1,27 +1,9 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, MigrationError } from '../../app/db/migrate.js';
-import { toVectorLiteral } from '../../app/db/pool.js';
 import { ensureVectorIndex, VECTOR_INDEX_NAME, type VectorIndexKind } from '../../app/db/vector-index.js';
 import { startTestPostgres, testPool, type TestPostgres } from '../helpers/postgres.js';
-
-/** Deterministic unit-ish vectors, so index builds have real work to do. */
-function pseudoVector(seed: number): number[] {
-  let state = seed * 2654435761 + 1;
-  return Array.from({ length: 1536 }, () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state / 2147483648 - 0.5;
-  });
-}
-
-async function insertRows(pool: pg.Pool, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    await pool.query(
-      `INSERT INTO quotes (quote, author, content_hash, embedding, embedding_model) VALUES ($1, 'Someone', $1, $2::vector, 'm')`,
-      [`quote ${i}`, toVectorLiteral(pseudoVector(i))],
-    );
-  }
-}
+import { insertPseudoQuotes } from '../helpers/vectors.js';
 
 const indexDef = async (pool: pg.Pool) =>
   (await pool.query<{ indexdef: string }>('SELECT indexdef FROM pg_indexes WHERE indexname = $1', [VECTOR_INDEX_NAME])).rows[0]?.indexdef;
@@ -71,7 +53,7 @@ describe('concurrent migrations while the index kind changes', () => {
     database = await startTestPostgres();
     setup = testPool(database, 1);
     await migrate(setup, { vectorIndex: { kind: 'hnsw' } });
-    await insertRows(setup, 300);
+    await insertPseudoQuotes(setup, 0, 300);
   });
   afterAll(async () => {
     await setup?.end();
