@@ -78,7 +78,8 @@ async function startPglite(options: TestPostgresOptions): Promise<TestPostgres> 
   };
 }
 
-async function startServerDatabase(serverUrl: string, options: TestPostgresOptions): Promise<TestPostgres> {
+/** A fresh database on the server at `serverUrl` (a superuser URL on this machine), owned by a fresh role; dropped by stop(). */
+export async function startServerDatabase(serverUrl: string, options: TestPostgresOptions = {}): Promise<TestPostgres> {
   const superuser = new URL(serverUrl);
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(superuser.hostname)) {
     throw new Error(`${TEST_DATABASE_URL_VARIABLE} must point at a server on this machine (127.0.0.1), got ${superuser.hostname}`);
