@@ -168,6 +168,9 @@ async function swap(pool: pg.Pool, index: VectorIndexSettings, rebuildIndex: boo
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    // Not while a migrate or seed builds the index (released at COMMIT). Taken before the
+    // table lock, in the order they take them, so the two can never deadlock.
+    if (rebuildIndex) await takeMigrationLockForTransaction(client);
     await client.query('LOCK TABLE quotes IN SHARE ROW EXCLUSIVE MODE');
     const { rows } = await client.query<{ missing: string }>(
       `SELECT count(*) AS missing FROM quotes q
@@ -179,8 +182,6 @@ async function swap(pool: pg.Pool, index: VectorIndexSettings, rebuildIndex: boo
       return undefined;
     }
     if (rebuildIndex) {
-      // Not while a migrate or seed builds the index; released at COMMIT.
-      await takeMigrationLockForTransaction(client);
       if (index.build) await client.query(buildSettingsSql(index.build, 'SET LOCAL'));
       await client.query(`DROP INDEX IF EXISTS ${VECTOR_INDEX_NAME}`);
     }
