@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { maskUrlPassword, type DatabaseConfig } from '../config.js';
-import { migrate } from '../db/migrate.js';
+import { migrate, MigrationError } from '../db/migrate.js';
 import { connectionTarget } from '../db/pool.js';
 import type { VectorIndexSettings } from '../db/vector-index.js';
 import { createEmbeddingProvider, type EmbeddingConfig } from '../embeddings/index.js';
@@ -54,7 +54,10 @@ export async function runSeed(settings: SeedRunSettings): Promise<SeedRunResult>
   const pool = createSeedPool(settings.database);
   try {
     await checkReachable(pool, settings);
-    await migrate(pool);
+    await migrate(pool).catch((error: unknown) => {
+      // One line naming the fix (a missing extension privilege, an edited migration), not a stack.
+      throw error instanceof MigrationError ? new SeedError(error.message, 'failed', { cause: error }) : error;
+    });
     const provider =
       settings.provider ?? createEmbeddingProvider(settings.embedding, undefined, { batchSize: Math.min(batchSize, 2048) });
     if (settings.reembed) {

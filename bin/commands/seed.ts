@@ -47,7 +47,7 @@ async function seedAction(options: SeedCommandOptions): Promise<void> {
   const batchSize = parsePositiveInt(options.batchSize, '--batch-size');
   const concurrency = parsePositiveInt(options.concurrency, '--concurrency');
 
-  const [{ loadConfig, ConfigError }, { runSeed }, { SeedError }, progress, { parseSourceSpec }] = await Promise.all([
+  const [{ loadConfig, ConfigError, vectorIndexSettings }, { runSeed }, { SeedError }, progress, { parseSourceSpec }] = await Promise.all([
     import('../../app/config.js'),
     import('../../app/seed/run.js'),
     import('../../app/seed/errors.js'),
@@ -88,7 +88,7 @@ async function seedAction(options: SeedCommandOptions): Promise<void> {
       concurrency,
       dummyJsonUrl: options.dummyjsonUrl,
       embedding: config,
-      vectorIndex: { kind: config.vectorIndex, lists: config.ivfflatLists },
+      vectorIndex: vectorIndexSettings(config),
       signal: abort.signal,
       onSeedProgress: (p) => printer.seed(p),
       onReembedProgress: (p) => printer.reembed(p),

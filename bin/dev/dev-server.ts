@@ -51,7 +51,7 @@ export async function startDev(options: DevOptions): Promise<DevService> {
   await assertPortFree(options.host, options.port);
   await assertPortFree('127.0.0.1', options.dbPort, '--db-port');
 
-  const [{ loadConfig, ConfigError, startService }, { migrate }, { runSeed }, { SeedError }, progress, { createLogger }] = await Promise.all([
+  const [{ loadConfig, ConfigError, startService, vectorIndexSettings }, { migrate }, { runSeed }, { SeedError }, progress, { createLogger }] = await Promise.all([
     import('../../app/main.js'),
     import('../../app/db/migrate.js'),
     import('../../app/seed/run.js'),
@@ -111,7 +111,7 @@ export async function startDev(options: DevOptions): Promise<DevService> {
           fetchRetries: 1,
           fetchTimeoutMs: 5_000,
           embedding: config,
-          vectorIndex: { kind: config.vectorIndex, lists: config.ivfflatLists },
+          vectorIndex: vectorIndexSettings(config),
           onSeedProgress: (p) => printer.seed(p),
           signal: options.signal,
         });
