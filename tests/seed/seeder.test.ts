@@ -98,10 +98,10 @@ describe('record validation during a seed', () => {
     expect(summary).toMatchObject({ fetched: 8, new: 2, skipped: 1, invalid: 5 });
     expect(summary.invalidRecords).toEqual([
       { index: 1, reason: 'missing quote' },
-      { index: 2, reason: 'empty quote' },
-      { index: 3, reason: 'quote is 2001 characters, over the 2000 limit' },
+      { index: 2, reason: 'quote must not be empty' },
+      { index: 3, reason: 'quote must be at most 2000 characters' },
       { index: 4, reason: 'not an object with quote and author' },
-      { index: 5, reason: 'empty author' },
+      { index: 5, reason: 'author must not be empty' },
     ]);
     expect(await count('SELECT count(*) AS n FROM quotes')).toBe(2);
   });
