@@ -8,15 +8,17 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
  */
 export function parseDuration(text: string, flag = 'duration'): number {
   const trimmed = text.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const positive = (ms: number): number => {
+    if (ms <= 0) throw usageError(`invalid ${flag} "${text}": it must be greater than zero, e.g. 500ms, 30s, 5m`);
+    return Math.round(ms);
+  };
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return positive(Number(trimmed) * 1000);
   const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
   const consumed = parts.map((p) => p[0]).join('');
   if (parts.length === 0 || consumed !== trimmed) {
     throw usageError(`invalid ${flag} "${text}": use a number with a unit, e.g. 500ms, 30s, 5m or 1h`);
   }
-  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * UNIT_MS[p[2]!]!, 0);
-  if (ms <= 0) throw usageError(`invalid ${flag} "${text}": it must be greater than zero, e.g. 500ms, 30s, 5m`);
-  return Math.round(ms);
+  return positive(parts.reduce((sum, p) => sum + Number(p[1]) * UNIT_MS[p[2]!]!, 0));
 }
 
 export function formatDuration(ms: number): string {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runQctl } from '../helpers/cli.js';
+import { repoPath } from '../helpers/quotes-fixture.js';
 import { freePort } from '../helpers/ports.js';
 import { commandOf, descendants, isAlive, startDevProcess, type DevProcess } from './dev-process.js';
 
@@ -84,7 +85,7 @@ describe('qctl dev', () => {
     }
   });
 
-  it('falls back to the built-in sample offline, keeps data across restarts, and qctl seed targets it', { timeout: 240_000 }, async () => {
+  it('offline, falls back to the bundled data/quotes.json, keeps data across restarts, and qctl seed targets it', { timeout: 240_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'qctl-dev-'));
     const devDir = join(dir, 'dev');
     const offline = `http://127.0.0.1:${await freePort()}`; // nothing listens: like being offline
@@ -93,25 +94,25 @@ describe('qctl dev', () => {
       const first = await startDevProcess(['--dev-dir', devDir, '--port', String(await freePort()), '--dummyjson-url', offline], env);
       started.push(first);
       expect(first.ready.dataDir).toBe(join(devDir, 'pgdata'));
-      expect(first.ready.seeded).toMatchObject({ fallback: true, source: 'the built-in sample' });
-      expect(first.stderr()).toMatch(/warning: cannot fetch quotes from .*; loaded the small built-in sample instead\. For the full set, run `qctl seed`/);
-      const sampleSize = first.ready.seeded!.new;
+      expect(first.ready.seeded).toMatchObject({ new: 1423, fallback: true, source: `file ${repoPath('data/quotes.json')}` });
+      expect(first.stderr()).toMatch(/warning: cannot fetch quotes from .*; loaded the bundled data\/quotes\.json instead\. Run `qctl seed` when online/);
 
       // `qctl seed` with no database URL loads into the running dev database.
-      const seeded = await runQctl(['seed', '--dev-dir', devDir, '--source', 'sample', '--output', 'json'], { env: { ...env, DATABASE_URL: undefined } });
+      const seeded = await runQctl(['seed', '--dev-dir', devDir, '--source', 'file:data/quotes.json', '--output', 'json'], { env: { ...env, DATABASE_URL: undefined } });
       expect(seeded.exitCode).toBe(0);
-      expect(JSON.parse(String(seeded.stdout))).toMatchObject({ new: 0, skipped: sampleSize });
+      expect(JSON.parse(String(seeded.stdout))).toMatchObject({ new: 0, skipped: 1454 });
 
       first.child.kill('SIGINT'); // Ctrl-C
       expect((await first.child).exitCode).toBe(0);
       expect(existsSync(join(devDir, 'state.json'))).toBe(false);
 
-      const second = await startDevProcess(['--dev-dir', devDir, '--port', String(await freePort()), '--dummyjson-url', offline], env);
+      const second = await startDevProcess(['--dev-dir', devDir, '--port', String(await freePort())], env);
       started.push(second);
       expect(second.ready.seeded).toBeNull();
-      const page = await getJson(`${second.ready.url}/quotes?limit=100`);
-      expect(page.status).toBe(200);
-      expect(JSON.stringify(page.body)).toContain('Simplify, simplify.');
+      // The README's own example finds an answer.
+      const search = await getJson(`${second.ready.url}/quotes?author=${encodeURIComponent('Albert Einstein')}`);
+      expect(search.status).toBe(200);
+      expect((search.body as { items: unknown[] }).items.length).toBeGreaterThan(0);
       second.child.kill('SIGTERM');
       expect((await second.child).exitCode).toBe(0);
     } finally {
