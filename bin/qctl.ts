@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { QctlError } from './cli/errors.js';
+import { exitQuietlyOnClosedPipe } from './cli/output.js';
 
 /**
  * Each command lives in bin/commands/<name>.ts and exports `register(program)`.
@@ -22,6 +23,7 @@ export async function buildProgram(): Promise<Command> {
 }
 
 export async function main(argv: string[] = process.argv): Promise<number> {
+  exitQuietlyOnClosedPipe();
   const program = await buildProgram();
   try {
     await program.parseAsync(argv);

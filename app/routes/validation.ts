@@ -41,7 +41,7 @@ export function parseQuery<S extends z.ZodObject>(schema: S, query: unknown): z.
   for (const [key, value] of Object.entries(input)) {
     if (!allowed.includes(key)) {
       throw badRequest(
-        `unknown query parameter "${key}"${allowed.length ? `: allowed are ${allowed.join(', ')}` : ': this route takes none'}`,
+        `unknown query parameter "${key.length > 40 ? `${key.slice(0, 40)}...` : key}"${allowed.length ? `: allowed are ${allowed.join(', ')}` : ': this route takes none'}`,
         'unknown_parameter',
       );
     }
@@ -59,7 +59,9 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.out
 
 /** A route parameter id: a positive integer that fits a bigint, digits only. */
 export function parseId(raw: string): number {
-  if (!/^[1-9]\d{0,14}$/.test(raw)) throw badRequest(`id must be a positive whole number, got "${raw.slice(0, 40)}"`);
+  if (!/^[1-9]\d{0,14}$/.test(raw)) {
+    throw badRequest(`id must be a positive whole number, got "${raw.length > 40 ? `${raw.slice(0, 40)}..." (${raw.length} characters)` : `${raw}"`}`);
+  }
   return Number(raw);
 }
 
