@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { link, mkdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { usageError } from '../cli/errors.js';
 
 /** Where `qctl dev` keeps its database, relative to the working directory (git-ignored). */
@@ -46,7 +46,7 @@ export function devPaths(dir = DEFAULT_DEV_DIR, cwd = process.cwd()): DevPaths {
 export async function ensureDevDir(paths: DevPaths): Promise<void> {
   const fix = 'pass a directory you can write to, e.g. --dev-dir .qctl/dev';
   try {
-    await mkdir(paths.dir, { recursive: true });
+    await makeDirectories(paths.dir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     if (code === 'EEXIST' || code === 'ENOTDIR') throw usageError(`--dev-dir ${paths.dir}: a file is in the way (${code}); ${fix}`);
@@ -61,6 +61,24 @@ export async function ensureDevDir(paths: DevPaths): Promise<void> {
   } catch (error) {
     throw usageError(`--dev-dir ${paths.dir}: cannot write there (${(error as NodeJS.ErrnoException).code ?? 'error'}); ${fix}`);
   }
+}
+
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdir never returns under some special
+ * file systems (e.g. /proc), where this fails with a plain error instead.
+ */
+async function makeDirectories(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let current = dir; !existsSync(current); current = dirname(current)) {
+    missing.unshift(current);
+    if (dirname(current) === current) break;
+  }
+  for (const path of missing) {
+    await mkdir(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST' || !statSync(path).isDirectory()) throw error;
+    });
+  }
+  if (!statSync(dir).isDirectory()) throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR' });
 }
 
 export interface DevLock {
