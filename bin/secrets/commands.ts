@@ -7,7 +7,7 @@ import { QctlError, usageError } from '../cli/errors.js';
 import { parseOutputMode, printJson } from '../cli/output.js';
 import { decryptText, defaultIdentityPath, encryptText, findIdentity, readRecipients, recipientOf, requireIdentity, RECIPIENTS_FILE } from './age.js';
 import { formatEnv, isValidKey, parseEnv, type EnvEntries } from './envfile.js';
-import { readSecrets, secretsFile, writeSecrets } from './store.js';
+import { readSecrets, secretsFile, storedRecipientCount, writeSecrets } from './store.js';
 
 /** `qctl secrets init|set|unset|list|edit|import`: the age-encrypted env files in secrets/. */
 
@@ -204,7 +204,9 @@ export async function secretsEdit(root: string, env: string): Promise<number> {
         throw new QctlError(`${error.message}; ${file} left unchanged, your edits are kept encrypted in ${rejectedFile(env)}: run qctl secrets edit --env ${env} again to fix them`, 2);
       }
       if (resumed) rmSync(rejectedPath, { force: true });
-      if (formatEnv(edited) === original) {
+      // Unchanged content for unchanged recipients: rewriting would only churn git (age output
+      // differs on every encryption). A new recipient still gets the file re-encrypted.
+      if (formatEnv(edited) === original && storedRecipientCount(root, env) === readRecipients(root).length) {
         process.stdout.write(`no changes: ${file} left as it was\n`);
         return 0;
       }
