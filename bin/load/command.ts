@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, writeFile } from 'node:fs/promises';
+import { access, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseDuration } from '../cli/duration.js';
 import { QctlError, usageError } from '../cli/errors.js';
@@ -97,6 +97,8 @@ async function assertReportWritable(file: string): Promise<void> {
   } catch {
     throw usageError(`--report ${file}: the folder ${dirname(resolve(file))} does not exist or is not writable; create it or choose another path`);
   }
+  const existing = await stat(file).catch(() => undefined);
+  if (existing && !existing.isFile()) throw usageError(`--report ${file}: a directory (or other non-file) is in the way; choose another file name`);
 }
 
 async function resolveTarget(url: string | undefined, options: LoadCommandOptions): Promise<ResolvedTarget> {

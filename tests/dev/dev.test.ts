@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +67,36 @@ describe('qctl dev', () => {
       const again = await runQctl(args, { env });
       expect(JSON.parse(String(again.stdout))).toMatchObject({ new: 0, embeddingRequests: 0 });
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops cleanly when the process that started it goes away (a killed npx or terminal)', { timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'qctl-dev-parent-'));
+    const quotes = join(dir, 'one.json');
+    await writeFile(quotes, JSON.stringify([{ quote: 'Be here now.', author: 'Ram Dass' }]));
+    const port = await freePort();
+    // A shell plays the parent (npx, a terminal): it starts qctl dev, then is killed outright.
+    const parent = execa('sh', ['-c', `node ${repoPath('bin/qctl.mjs')} dev --ephemeral --quotes ${quotes} --port ${port} & echo $!; wait`], {
+      env: { QCTL_FROM_SOURCE: '1', CI: 'true', DATABASE_URL: undefined, OPENAI_API_KEY: undefined, REDIS_URL: undefined },
+      reject: false,
+      buffer: false,
+    });
+    try {
+      const devPid = await new Promise<number>((resolve) => parent.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+      let ready = false;
+      for (let i = 0; i < 600 && !ready; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+      }
+      expect(ready).toBe(true);
+      parent.kill('SIGKILL');
+      await parent;
+      for (let i = 0; i < 100 && isAlive(devPid); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(isAlive(devPid)).toBe(false);
+      expect(await fetch(`http://127.0.0.1:${port}/readyz`).then(() => 'answered', () => 'closed')).toBe('closed');
+    } finally {
+      if (parent.exitCode === null) parent.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });
     }
   });
