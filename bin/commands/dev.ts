@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { usageError } from '../cli/errors.js';
+import { parseHttpUrl } from '../cli/url.js';
 import { isNonInteractive, parseOutputMode } from '../cli/output.js';
 
 interface DevCommandOptions {
@@ -47,6 +48,7 @@ async function devAction(options: DevCommandOptions): Promise<void> {
   const port = parsePort(options.port ?? process.env.PORT ?? '8080', '--port');
   const dbPort = parsePort(options.dbPort, '--db-port', true);
   const interactive = !isNonInteractive(process.stderr);
+  if (options.dummyjsonUrl !== undefined) parseHttpUrl(options.dummyjsonUrl, '--dummyjson-url', 'https://dummyjson.com');
   const { startDev } = await import('../dev/dev-server.js');
 
   // A signal during start-up waits for start-up to finish, then stops cleanly.

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { QctlError, usageError } from '../cli/errors.js';
+import { parseHttpUrl } from '../cli/url.js';
 import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
 
 interface SeedCommandOptions {
@@ -51,6 +52,7 @@ async function seedAction(options: SeedCommandOptions): Promise<void> {
     throw usageError(`--reembed recomputes the stored quotes and reads no source: drop --source ${options.source}, or load it first with qctl seed --source ${options.source}`);
   }
   const source = options.source ?? 'dummyjson';
+  if (options.dummyjsonUrl !== undefined) parseHttpUrl(options.dummyjsonUrl, '--dummyjson-url', 'https://dummyjson.com');
 
   const [{ loadConfig, ConfigError }, { runSeed }, { SeedError }, progress, { parseSourceSpec, preloadSource }] = await Promise.all([
     import('../../app/config.js'),

@@ -68,6 +68,7 @@ const cases: Record<string, Case[]> = {
     { args: ['dev', '--dev-dir', aFile], message: /--dev-dir .*a-file: a file is in the way \(ENOTDIR\); pass a directory you can write to/ },
     { args: ['dev', '--dev-dir', '/proc/qctl-no/dev'], message: /--dev-dir \/proc\/qctl-no\/dev: cannot create it \(ENOENT\)/ },
     { args: ['dev', '--output', 'yaml'], message: /unknown --output "yaml": use text or json/ },
+    { args: ['dev', '--dev-dir', devDir, '--dummyjson-url', 'notaurl'], message: /invalid --dummyjson-url "notaurl": give an http:\/\/ or https:\/\/ URL/, creates: devDir },
   ],
   seed: [
     { args: ['seed', '--dev-dir', seedDir, '--source', 'file:/missing.json'], message: /cannot read quotes file \/missing\.json \(ENOENT\)/, creates: seedDir },
@@ -77,6 +78,8 @@ const cases: Record<string, Case[]> = {
     { args: ['seed', '--dev-dir', seedDir, '--reembed', '--source', 'sample'], message: /--reembed recomputes the stored quotes and reads no source: drop --source sample/, creates: seedDir },
     { args: ['seed', '--dev-dir', seedDir, '--batch-size', '0'], message: /invalid --batch-size "0"/, creates: seedDir },
     { args: ['seed', '--dev-dir', aFile, '--source', 'sample'], message: /a file is in the way/ },
+    { args: ['seed', '--dev-dir', seedDir, '--dummyjson-url', 'ftp://x'], message: /invalid --dummyjson-url "ftp:\/\/x"/, creates: seedDir },
+    { args: ['seed', '--database-url', 'notaurl', '--source', 'sample'], message: /DATABASE_URL: must be a Postgres URL/ },
     { args: ['seed', '--database-url', 'postgres://app@127.0.0.1:1/quotes', '--source', 'sample'], message: /cannot reach the database at postgres:\/\/app@127\.0\.0\.1:1\/quotes \(ECONNREFUSED\)/ },
   ],
   validate: [
