@@ -54,12 +54,13 @@ async function seedAction(options: SeedCommandOptions): Promise<void> {
   const source = options.source ?? 'dummyjson';
   if (options.dummyjsonUrl !== undefined) parseHttpUrl(options.dummyjsonUrl, '--dummyjson-url', 'https://dummyjson.com');
 
-  const [{ loadConfig, ConfigError }, { runSeed }, { SeedError }, progress, { parseSourceSpec, preloadSource }] = await Promise.all([
+  const [{ loadConfig, ConfigError }, { runSeed }, { SeedError }, progress, { parseSourceSpec, preloadSource }, { validateTuning }] = await Promise.all([
     import('../../app/config.js'),
     import('../../app/seed/run.js'),
     import('../../app/seed/errors.js'),
     import('../../app/seed/progress.js'),
     import('../../app/seed/sources.js'),
+    import('../../app/seed/seeder.js'),
   ]);
 
   const explicitUrl = options.databaseUrl ?? (process.env.DATABASE_URL?.trim() || undefined);
@@ -68,6 +69,7 @@ async function seedAction(options: SeedCommandOptions): Promise<void> {
   let prepared;
   try {
     config = loadConfig(env);
+    validateTuning(batchSize, concurrency);
     // A missing or malformed file (or stdin) fails now, before any database is opened.
     if (!options.reembed) prepared = await preloadSource(parseSourceSpec(source));
   } catch (error) {

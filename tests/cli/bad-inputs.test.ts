@@ -77,6 +77,7 @@ const cases: Record<string, Case[]> = {
     { args: ['seed', '--dev-dir', seedDir, '--source', '-'], input: '{"quotes": 3}', message: /standard input must hold a JSON array/, creates: seedDir },
     { args: ['seed', '--dev-dir', seedDir, '--reembed', '--source', 'sample'], message: /--reembed recomputes the stored quotes and reads no source: drop --source sample/, creates: seedDir },
     { args: ['seed', '--dev-dir', seedDir, '--batch-size', '0'], message: /invalid --batch-size "0"/, creates: seedDir },
+    { args: ['seed', '--dev-dir', seedDir, '--concurrency', '1000'], message: /concurrency 1000 is out of range: use 1\.\.64/, creates: seedDir },
     { args: ['seed', '--dev-dir', aFile, '--source', 'sample'], message: /a file is in the way/ },
     { args: ['seed', '--dev-dir', seedDir, '--dummyjson-url', 'ftp://x'], message: /invalid --dummyjson-url "ftp:\/\/x"/, creates: seedDir },
     { args: ['seed', '--database-url', 'notaurl', '--source', 'sample'], message: /DATABASE_URL: must be a Postgres URL/ },
