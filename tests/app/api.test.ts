@@ -258,6 +258,11 @@ describe('POST /quotes', () => {
   it('refuses bad bodies with 400s', async () => {
     expect((await post({ quote: '', author: 'A' })).body.message).toMatch(/quote must not be empty/);
     expect((await post({ quote: 'q'.repeat(2001), author: 'A' })).body.message).toMatch(/quote must be at most 2000/);
+    // A lone surrogate is refused, not stored as U+FFFD; 2000 emoji are 2000 characters, not 4000.
+    const lone = await post(undefined, TOKEN, Buffer.from('{"quote":"half \\ud800 a pair","author":"A"}'));
+    expect(lone.status).toBe(400);
+    expect(lone.body.message).toMatch(/quote must be valid Unicode/);
+    expect((await post({ quote: '😀'.repeat(2001), author: 'A' })).body.message).toMatch(/quote must be at most 2000/);
     expect((await post({ quote: 'fine', author: 'A', extra: 1 })).status).toBe(400);
     expect((await post({ quote: 42, author: 'A' })).body.message).toMatch(/quote must be text/);
     expect((await post({ author: 'A' })).body.message).toMatch(/quote is required/);
