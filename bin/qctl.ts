@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { QctlError } from './cli/errors.js';
+import { exitQuietlyOnClosedPipe } from './cli/output.js';
 import { shortUsage } from './cli/usage.js';
 
 /**
@@ -23,6 +24,7 @@ export async function buildProgram(): Promise<Command> {
 }
 
 export async function main(argv: string[] = process.argv): Promise<number> {
+  exitQuietlyOnClosedPipe();
   if (argv.length <= 2) {
     process.stdout.write(shortUsage());
     return 0;

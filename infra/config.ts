@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { CLUSTER_NAMES, type ClusterName } from './clusters.js';
@@ -69,12 +69,17 @@ export async function loadConfigFile(path?: string, cwd = process.cwd()): Promis
     file = CONFIG_FILE_NAMES.map((name) => resolve(cwd, name)).find((candidate) => existsSync(candidate));
     if (!file) return null;
   }
-  const source = file.slice(resolve(cwd).length + 1) || file;
+  // Relative to the working directory when inside it, else the whole absolute path.
+  const rel = relative(resolve(cwd), file);
+  const source = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
   let module: { default?: unknown };
   try {
     module = await importConfigModule(file);
   } catch (error) {
-    throw new InfraUsageError(`${source} failed to load: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    // The compiler's message often starts "Transform failed with 1 error:" and says what on the
+    // next line: keep every line, joined into one.
+    const message = error instanceof Error ? error.message : String(error);
+    throw new InfraUsageError(`${source} failed to load: ${message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ')}`);
   }
   // tsImport of a CommonJS-looking module can nest the default export once more.
   let value = module.default;
@@ -102,6 +107,8 @@ async function importConfigModule(file: string): Promise<{ default?: unknown }> 
   }
 }
 
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 type SchemaNode = z.ZodType & { def: Record<string, unknown> & { type: string } };
 
 /**
@@ -116,6 +123,12 @@ export function parseSetArguments(pairs: string[]): Array<{ source: string; valu
     const key = pair.slice(0, eq).trim();
     const raw = pair.slice(eq + 1);
     const parts = key.split('.');
+    // Setting names only: an empty segment or an Object.prototype name (__proto__, constructor)
+    // would otherwise walk off the schema or pollute the override object.
+    const badPart = parts.find((part) => !/^[A-Za-z0-9][\w-]*$/.test(part) || FORBIDDEN_KEYS.has(part));
+    if (badPart !== undefined) {
+      throw new InfraUsageError(`invalid --set "${pair}": "${badPart}" is not a setting name; use a dotted path of setting names, e.g. --set api.replicas=2`);
+    }
     let node = environmentSettingsSchema as unknown as SchemaNode;
     let freeForm = false;
     for (let i = 0; i < parts.length; i += 1) {
@@ -125,7 +138,7 @@ export function parseSetArguments(pairs: string[]): Array<{ source: string; valu
         break;
       }
       const shape = node.def.type === 'object' ? (node as unknown as { shape: Record<string, SchemaNode> }).shape : undefined;
-      const next = shape?.[part];
+      const next = shape && Object.hasOwn(shape, part) ? shape[part] : undefined;
       if (!next) {
         const prefix = parts.slice(0, i).join('.');
         const valid = shape ? Object.keys(shape).map((k) => (prefix ? `${prefix}.${k}` : k)) : [];

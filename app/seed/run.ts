@@ -8,12 +8,14 @@ import type { EmbeddingProvider } from '../embeddings/provider.js';
 import { SeedError } from './errors.js';
 import { reembedQuotes, type ReembedProgress, type ReembedSummary } from './reembed.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, seedQuotes, validateTuning, type SeedProgress, type SeedSummary } from './seeder.js';
-import { describeSource, parseSourceSpec, readSource } from './sources.js';
+import { describeSource, parseSourceSpec, preloadSource, readSource, type SourcePage } from './sources.js';
 
 export interface SeedRunSettings {
   database: DatabaseConfig;
   /** `dummyjson` | `file:PATH` | `-` | `sample`. */
   source: string;
+  /** The source's pages, already read by preloadSource (qctl checks its inputs before opening a database). */
+  prepared?: AsyncIterable<SourcePage>;
   reembed?: boolean;
   batchSize?: number;
   concurrency?: number;
@@ -50,6 +52,17 @@ export async function runSeed(settings: SeedRunSettings): Promise<SeedRunResult>
   const batchSize = settings.batchSize ?? DEFAULT_BATCH_SIZE;
   const concurrency = settings.concurrency ?? DEFAULT_CONCURRENCY;
   validateTuning(batchSize, concurrency);
+  const dummyJson = {
+    baseUrl: settings.dummyJsonUrl,
+    maxRetries: settings.fetchRetries,
+    timeoutMs: settings.fetchTimeoutMs,
+    signal: settings.signal,
+  };
+  // A missing or malformed file fails here, before the database is touched.
+  const sourceOptions = { cwd: settings.cwd, stdin: settings.stdin, dummyJson };
+  const source = spec
+    ? (settings.prepared ?? (await preloadSource(spec, sourceOptions)) ?? readSource(spec, sourceOptions))
+    : undefined;
 
   const pool = createSeedPool(settings.database);
   try {
@@ -75,16 +88,7 @@ export async function runSeed(settings: SeedRunSettings): Promise<SeedRunResult>
     const summary = await seedQuotes({
       pool,
       provider,
-      source: readSource(spec!, {
-        cwd: settings.cwd,
-        stdin: settings.stdin,
-        dummyJson: {
-          baseUrl: settings.dummyJsonUrl,
-          maxRetries: settings.fetchRetries,
-          timeoutMs: settings.fetchTimeoutMs,
-          signal: settings.signal,
-        },
-      }),
+      source: source!,
       sourceName: describeSource(spec!, { dummyJsonUrl: settings.dummyJsonUrl }),
       batchSize,
       concurrency,

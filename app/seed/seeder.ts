@@ -135,6 +135,8 @@ export async function seedQuotes(options: SeedOptions): Promise<SeedSummary> {
 
   const dispatch = async (batch: SeedQuote[]): Promise<void> => {
     await limiter.run(async () => {
+      // Ctrl-C stops between batches: what is stored stays, nothing new starts.
+      options.signal?.throwIfAborted();
       const vectors = await embedBatch(provider, batch, summary, options.signal, (reason) =>
         `embedding a batch of ${batch.length} quotes with ${provider.model} failed: ${reason}. ` +
         'Quotes stored so far are kept; run the seed again to continue',
