@@ -23,7 +23,6 @@ export function apiConfigData(ctx: SynthContext): Record<string, string> {
   const { app, api, postgres } = ctx.env;
   const data: Record<string, string> = {
     PORT: String(API_PORT),
-    HOST: '0.0.0.0',
     PGHOST: postgresHost(ctx),
     PGPORT: String(postgres.port),
     PGDATABASE: postgres.database,
