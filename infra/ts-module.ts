@@ -1,4 +1,6 @@
-import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
 
 /**
@@ -22,7 +24,7 @@ export async function importTypeScript(file: string): Promise<Record<string, unk
       target: 'node20',
       write: false,
       logLevel: 'silent',
-      plugins: [packagesByAbsoluteUrl],
+      plugins: [compiledTwins, packagesByAbsoluteUrl],
       // The module runs from a data: URL; code that locates files from itself still sees its own path.
       define: { 'import.meta.url': JSON.stringify(url) },
     });
@@ -36,7 +38,35 @@ export async function importTypeScript(file: string): Promise<Record<string, unk
   return (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as Record<string, unknown>;
 }
 
-const INNER = Symbol('packagesByAbsoluteUrl');
+const INNER = Symbol('inner resolve');
+
+/**
+ * Running compiled (this file is build/infra/ts-module.js), the qctl sources a config imports
+ * (qctl.config.ts imports infra/config.ts) are already loaded as their compiled twins: import
+ * those rather than bundle second copies (a second settings schema, a second zod setup).
+ */
+const here = dirname(fileURLToPath(import.meta.url));
+const compiledRoot = import.meta.url.endsWith('.js') ? dirname(here) : undefined;
+const sourceRoot = compiledRoot && findUp(compiledRoot, (dir) => existsSync(join(dir, 'infra', 'ts-module.ts')));
+
+function findUp(start: string, found: (dir: string) => boolean): string | undefined {
+  for (let dir = start; dir !== dirname(dir); dir = dirname(dir)) if (found(dir)) return dir;
+  return undefined;
+}
+
+const compiledTwins: Plugin = {
+  name: 'compiled-twins',
+  setup(build) {
+    if (!compiledRoot || !sourceRoot) return;
+    build.onResolve({ filter: /^\./ }, async (args) => {
+      if (args.pluginData === INNER) return undefined;
+      const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: INNER });
+      if (resolved.errors.length > 0 || !resolved.path.startsWith(`${sourceRoot}${sep}`) || !resolved.path.endsWith('.ts')) return undefined;
+      const twin = join(compiledRoot, relative(sourceRoot, resolved.path)).replace(/\.ts$/, '.js');
+      return existsSync(twin) ? { path: pathToFileURL(twin).href, external: true } : undefined;
+    });
+  },
+};
 
 /** A data: module cannot resolve bare specifiers: each package import becomes its resolved file URL. */
 const packagesByAbsoluteUrl: Plugin = {
