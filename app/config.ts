@@ -4,6 +4,7 @@ import type { VectorIndexKind, VectorIndexSettings } from './db/vector-index.js'
 /** Everything the service reads from its environment, validated once at start-up. */
 export interface AppConfig {
   port: number;
+  /** Listen address; default `::`, dual-stack (IPv4 and IPv6), falling back to 0.0.0.0 where IPv6 is off. */
   host: string;
   database: DatabaseConfig;
   /** Unset: an in-process LRU cache serves instead of Redis. */
@@ -60,6 +61,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** Every address, IPv6 and IPv4 (Node listens on `::` with ipv6Only false). */
+export const DUAL_STACK_HOST = '::';
+
 const optionalString = z
   .string()
   .optional()
@@ -100,7 +104,7 @@ export const DEFAULT_SEARCH_PROBES = 10;
 
 const envSchema = z.object({
   PORT: int(0, 65535, 8080),
-  HOST: optionalString.transform((v) => v ?? '0.0.0.0'),
+  HOST: optionalString.transform((v) => v ?? DUAL_STACK_HOST),
   DATABASE_URL: httpUrl('Postgres', ['postgres:', 'postgresql:']),
   PGHOST: optionalString,
   PGPORT: int(1, 65535, 5432),

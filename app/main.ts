@@ -6,7 +6,7 @@ import type pg from 'pg';
 import type { Cache } from './cache/cache.js';
 import { MemoryCache } from './cache/memory.js';
 import { RedisCache } from './cache/redis.js';
-import { ConfigError, loadConfig, redactedConfig, vectorIndexSettings, type AppConfig } from './config.js';
+import { ConfigError, DUAL_STACK_HOST, loadConfig, redactedConfig, vectorIndexSettings, type AppConfig } from './config.js';
 import { latestMigrationVersion, migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { waitForDatabase } from './db/wait.js';
@@ -81,7 +81,7 @@ export async function startService(config: AppConfig, options: StartOptions = {}
 
   const app = await buildServer({ config, repository, search, embedder, cache, metrics, readiness }, log);
   try {
-    await app.listen({ port: config.port, host: config.host });
+    await listen(app, config, log);
   } catch (error) {
     await Promise.allSettled([pool.end(), cache.close()]);
     throw error;
@@ -128,6 +128,20 @@ export async function startService(config: AppConfig, options: StartOptions = {}
     })());
 
   return { url, port, stop, databaseReady, app, pool, metrics, embedder, repository, readiness };
+}
+
+/** Codes for "this host has no IPv6" (kernel without it, or disabled). */
+const NO_IPV6 = new Set(['EAFNOSUPPORT', 'EADDRNOTAVAIL', 'EPROTONOSUPPORT']);
+
+/** Listens on config.host; the dual-stack default falls back to IPv4 only where IPv6 is unavailable. */
+async function listen(app: FastifyInstance, config: AppConfig, log: Logger): Promise<void> {
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    if (config.host !== DUAL_STACK_HOST || !NO_IPV6.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    log.warn({ err: (error as Error).message }, 'IPv6 is unavailable here; listening on 0.0.0.0 (IPv4 only)');
+    await app.listen({ port: config.port, host: '0.0.0.0' });
+  }
 }
 
 async function prepareDatabase(pool: pg.Pool, config: AppConfig, log: Logger, signal: AbortSignal, runMigrations: boolean): Promise<void> {

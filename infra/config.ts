@@ -7,6 +7,7 @@ import { ENVIRONMENT_NAMES, type EnvironmentName, type EnvironmentSettings } fro
 import { InfraUsageError } from './errors.js';
 import type { DeepPartial } from './merge.js';
 import { environmentSettingsSchema } from './settings-schema.js';
+import { importTypeScript } from './ts-module.js';
 
 export const MONITORING_MODES = ['self', 'operator', 'none'] as const;
 export type MonitoringMode = (typeof MONITORING_MODES)[number];
@@ -93,17 +94,15 @@ export async function loadConfigFile(path?: string, cwd = process.cwd()): Promis
 /**
  * Imports a config module. Under tsx (qctl from source) a plain import handles TypeScript
  * already; a second tsx instance would cost a few hundred ms. The compiled CLI on Node 20
- * cannot import .ts, so it falls back to tsx's tsImport.
+ * cannot import .ts, so it falls back to importTypeScript (esbuild, no loader hooks).
  */
 async function importConfigModule(file: string): Promise<{ default?: unknown }> {
-  const url = pathToFileURL(file).href;
   try {
-    return (await import(url)) as { default?: unknown };
+    return (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (error) {
-    // Outside an ESM package, or without tsx loaded: let tsImport decide (its error is the one reported).
+    // Outside an ESM package, or without tsx loaded: let esbuild decide (its error is the one reported).
     if (!/\.m?ts$/.test(file)) throw error;
-    const { tsImport } = await import('tsx/esm/api');
-    return (await tsImport(url, import.meta.url)) as { default?: unknown };
+    return (await importTypeScript(file)) as { default?: unknown };
   }
 }
 

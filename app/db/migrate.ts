@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type pg from 'pg';
+import { appAsset } from '../assets.js';
 import { ensureVectorIndex, type IndexOutcome, type VectorIndexSettings } from './vector-index.js';
 
-export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+export const MIGRATIONS_DIR = appAsset('db', 'migrations');
 
 // Any constant works, as long as every pod uses the same one.
 const MIGRATION_LOCK_KEY = 7_351_902_214;

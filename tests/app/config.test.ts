@@ -5,7 +5,7 @@ describe('loadConfig', () => {
   it('applies the documented defaults to an empty environment', () => {
     const config = loadConfig({});
     expect(config.port).toBe(8080);
-    expect(config.host).toBe('0.0.0.0');
+    expect(config.host).toBe('::');
     expect(config.embeddingModel).toBe('text-embedding-3-small');
     expect(config.vectorIndex).toBe('hnsw');
     expect(config.ivfflatLists).toBe(100);
