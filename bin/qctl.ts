@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { QctlError } from './cli/errors.js';
+import { exitWithError } from './cli/errors.js';
 import { exitQuietlyOnClosedPipe } from './cli/output.js';
 import { shortUsage } from './cli/usage.js';
 
@@ -44,17 +44,10 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   const program = await buildProgram(argv.slice(2));
   try {
     await program.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    return 0;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      // commander already printed its message (or the help/version text).
-      return error.exitCode === 0 ? 0 : 2;
-    }
-    if (error instanceof QctlError) {
-      process.stderr.write(`qctl: ${error.message}\n`);
-      return error.exitCode;
-    }
-    process.stderr.write(`qctl: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    return 1;
+    // commander already printed its message (or the help/version text).
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    return exitWithError(error);
   }
 }

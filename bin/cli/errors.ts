@@ -1,14 +1,73 @@
+import { SeedError } from '../../app/seed/errors.js';
+import { InfraUsageError } from '../../infra/errors.js';
+
 /**
- * An error the user can act on: one line that names the problem and the fix.
- * `exitCode` 2 means bad usage or an unreachable prerequisite; 1 means the job ran and failed.
+ * Every way a qctl command ends other than success is one of these, thrown up to `main()`,
+ * which is the only place that prints an error and picks the exit code (see `exitWithError`).
+ * A message is one line that names the problem and the fix.
  */
 export class QctlError extends Error {
   readonly exitCode: number;
-  constructor(message: string, exitCode = 2) {
+  constructor(message: string, exitCode: number) {
     super(message);
     this.name = 'QctlError';
     this.exitCode = exitCode;
   }
 }
 
-export const usageError = (message: string): QctlError => new QctlError(message, 2);
+/** Bad usage or an unreachable prerequisite: nothing ran. Exit 2. */
+export class UsageError extends QctlError {
+  constructor(message: string) {
+    super(message, 2);
+    this.name = 'UsageError';
+  }
+}
+
+/** The job ran and failed (a build, an apply, a wait, a validation). Exit 1. */
+export class JobError extends QctlError {
+  constructor(message: string) {
+    super(message, 1);
+    this.name = 'JobError';
+  }
+}
+
+/**
+ * The command has already said why it failed (validation issues, a breached SLO, what `diff`
+ * would change): exit with `code` and print nothing more. As changesets' ExitError.
+ */
+export class ExitError extends QctlError {
+  constructor(code: number) {
+    super('', code);
+    this.name = 'ExitError';
+  }
+}
+
+export const usageError = (message: string): UsageError => new UsageError(message);
+
+/** For commands that report a result code: 0 returns, anything else ends the command through main(). */
+export function exitWith(code: number): void {
+  if (code !== 0) throw new ExitError(code);
+}
+
+/**
+ * The one error-to-exit mapping: prints what the user needs and returns the exit code.
+ * infra/ and app/ cannot import bin/, so their errors are recognised here: InfraUsageError
+ * exits 2, SeedError by its kind (usage 2, failed 1). Anything else
+ * is a bug in qctl: one line asking for a report, the stack only with QCTL_DEBUG=1.
+ */
+export function exitWithError(error: unknown, stderr: { write(text: string): unknown } = process.stderr, env: NodeJS.ProcessEnv = process.env): number {
+  if (error instanceof QctlError) {
+    if (error.message !== '') stderr.write(`qctl: ${error.message}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof InfraUsageError || error instanceof SeedError) {
+    stderr.write(`qctl: ${error.message}\n`);
+    return error instanceof SeedError && error.kind === 'failed' ? 1 : 2;
+  }
+  const debug = env.QCTL_DEBUG === '1';
+  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  stderr.write(`qctl: internal error: ${message}\n`);
+  if (debug && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
+  stderr.write(`This is a bug in qctl: please report it with the command you ran${debug ? ' and the stack trace above' : ' (QCTL_DEBUG=1 shows the stack trace)'}.\n`);
+  return 1;
+}

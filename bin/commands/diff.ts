@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { exitWith } from '../cli/errors.js';
 import { collect } from '../cli/options.js';
 
 export function register(program: Command): void {
@@ -16,6 +17,6 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExamples:\n  qctl diff --env staging\n  qctl diff --env prod --exit-code --output json')
     .action(async (flags) => {
       const { runDiff } = await import('../deploy/diff.js');
-      process.exitCode = await runDiff(process.cwd(), flags);
+      exitWith(await runDiff(process.cwd(), flags));
     });
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { exitWith } from '../cli/errors.js';
 
 export function register(program: Command): void {
   program
@@ -11,6 +12,6 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExamples:\n  qctl doctor\n  qctl doctor --cluster kind --output json')
     .action(async (flags) => {
       const { runDoctor } = await import('../deploy/doctor.js');
-      process.exitCode = await runDoctor(process.cwd(), flags);
+      exitWith(await runDoctor(process.cwd(), flags));
     });
 }

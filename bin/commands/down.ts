@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { exitWith } from '../cli/errors.js';
 
 export function register(program: Command): void {
   program
@@ -13,6 +14,6 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExamples:\n  qctl down --env dev\n  qctl down --env staging --yes --prune-data')
     .action(async (flags) => {
       const { runDown } = await import('../deploy/down.js');
-      process.exitCode = await runDown(process.cwd(), flags);
+      exitWith(await runDown(process.cwd(), flags));
     });
 }

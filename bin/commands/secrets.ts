@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { exitWith } from '../cli/errors.js';
 
 type EnvFlag = { env?: string; output?: string; allowEmpty?: boolean };
 
@@ -30,7 +31,7 @@ Examples:
     .option('--env <env>', 'dev | staging | prod', 'dev')
     .option('--output <mode>', 'text or json', 'text')
     .action(async (flags: EnvFlag) => {
-      process.exitCode = await (await lazy()).secretsInit(process.cwd(), await env(flags), flags.output);
+      exitWith(await (await lazy()).secretsInit(process.cwd(), await env(flags), flags.output));
     });
   secrets
     .command('set <key> [value]')
@@ -38,14 +39,14 @@ Examples:
     .option('--env <env>', 'dev | staging | prod', 'dev')
     .option('--allow-empty', 'store an empty value (refused otherwise: an unset variable piped in is a mistake)')
     .action(async (key: string, value: string | undefined, flags: EnvFlag) => {
-      process.exitCode = await (await lazy()).secretsSet(process.cwd(), await env(flags), key, value, flags.allowEmpty === true);
+      exitWith(await (await lazy()).secretsSet(process.cwd(), await env(flags), key, value, flags.allowEmpty === true));
     });
   secrets
     .command('unset <key>')
     .description('remove a key')
     .option('--env <env>', 'dev | staging | prod', 'dev')
     .action(async (key: string, flags: EnvFlag) => {
-      process.exitCode = await (await lazy()).secretsUnset(process.cwd(), await env(flags), key);
+      exitWith(await (await lazy()).secretsUnset(process.cwd(), await env(flags), key));
     });
   secrets
     .command('list')
@@ -53,20 +54,20 @@ Examples:
     .option('--env <env>', 'dev | staging | prod', 'dev')
     .option('--output <mode>', 'text or json', 'text')
     .action(async (flags: EnvFlag) => {
-      process.exitCode = await (await lazy()).secretsList(process.cwd(), await env(flags), flags.output);
+      exitWith(await (await lazy()).secretsList(process.cwd(), await env(flags), flags.output));
     });
   secrets
     .command('edit')
     .description('decrypt into $VISUAL/$EDITOR (a private temp file, removed on every exit), validate, re-encrypt if changed')
     .option('--env <env>', 'dev | staging | prod', 'dev')
     .action(async (flags: EnvFlag) => {
-      process.exitCode = await (await lazy()).secretsEdit(process.cwd(), await env(flags));
+      exitWith(await (await lazy()).secretsEdit(process.cwd(), await env(flags)));
     });
   secrets
     .command('import <file>')
     .description('import a plain .env file once (keys merge over existing ones); delete the plain file afterwards')
     .option('--env <env>', 'dev | staging | prod', 'dev')
     .action(async (file: string, flags: EnvFlag) => {
-      process.exitCode = await (await lazy()).secretsImport(process.cwd(), await env(flags), file);
+      exitWith(await (await lazy()).secretsImport(process.cwd(), await env(flags), file));
     });
 }

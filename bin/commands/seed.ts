@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { QctlError, usageError } from '../cli/errors.js';
+import { JobError, usageError } from '../cli/errors.js';
 import { parseHttpUrl } from '../cli/url.js';
 import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
 
@@ -114,8 +114,7 @@ async function seedAction(options: SeedCommandOptions): Promise<void> {
     }
   } catch (error) {
     printer.finish();
-    if (abort.signal.aborted) throw new QctlError('interrupted: quotes stored so far are kept; run qctl seed again to continue', 1);
-    if (error instanceof SeedError) throw new QctlError(error.message, error.kind === 'usage' ? 2 : 1);
+    if (abort.signal.aborted) throw new JobError('interrupted: quotes stored so far are kept; run qctl seed again to continue');
     throw error;
   } finally {
     process.off('SIGINT', onSignal);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { exitWith } from '../cli/errors.js';
 
 export function register(program: Command): void {
   program
@@ -11,6 +12,6 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExamples:\n  qctl status\n  qctl status --env prod --output json')
     .action(async (flags) => {
       const { runStatus } = await import('../deploy/status.js');
-      process.exitCode = await runStatus(process.cwd(), flags);
+      exitWith(await runStatus(process.cwd(), flags));
     });
 }

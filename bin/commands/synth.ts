@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { collect } from '../cli/options.js';
-import { usageError } from '../cli/errors.js';
+import { ExitError, JobError, usageError } from '../cli/errors.js';
 import { parseOutputMode, printJson } from '../cli/output.js';
 
 interface SynthCommandOptions {
@@ -14,12 +14,6 @@ interface SynthCommandOptions {
   config?: string;
   out: string;
   output?: string;
-}
-
-/** infra/ never imports bin/, so its usage errors become QctlErrors here (exit 2, one line). */
-function asQctlError(error: unknown): unknown {
-  if (error instanceof Error && error.name === 'InfraUsageError') return usageError(error.message);
-  return error;
 }
 
 export function register(program: Command): void {
@@ -58,68 +52,59 @@ Exit codes: 0 written and valid, 1 validation failed (nothing written), 2 bad us
         import('../../infra/main.js'),
         import('../../infra/validate.js'),
       ]);
-      try {
-        const envs = options.all ? [...ENVIRONMENT_NAMES] : [options.env ?? 'dev'];
-        const { config, source } = await main.resolveConfig(options.config, process.cwd());
-        // Everything is built and validated before anything is written: nothing half-applied.
-        const results = envs.map((env) =>
-          main.synthesizeWithConfig(
-            { env, cluster: options.cluster, image: options.image, set: options.set, monitoring: options.monitoring },
-            config,
-            source,
-          ),
-        );
-        const reports = results.map((result) => ({ result, issues: validate.validateFiles(result.files) }));
-        const failed = reports.some(({ issues }) => validate.hasErrors(issues));
-        if (toStdout) {
-          const [{ result, issues }] = reports as [(typeof reports)[number]];
-          // stdout carries only the YAML stream (for `| kubectl apply -f -`); the rest goes to stderr.
-          for (const issue of issues) process.stderr.write(`  ${validate.formatIssue(issue)}\n`);
-          process.stderr.write(`${summaryLine(result, issues)}\n`);
-          if (failed) {
-            process.stderr.write('qctl: validation failed: nothing was printed; fix the errors above\n');
-            process.exitCode = 1;
-          } else {
-            const { toYaml } = await import('../../infra/yaml.js');
-            // `qctl synth --out - | head` closes the pipe early: that is the reader's choice, not an error.
-            process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-              if (error.code !== 'EPIPE') throw error;
-            });
-            process.stdout.write(result.files.map((file) => file.objects.map((object) => `---\n# Source: ${file.name}\n${toYaml(object)}`).join('')).join(''));
-          }
-          return;
-        }
-        const written = failed ? [] : reports.map(({ result }) => main.writeSynthOutput(result, options.out));
-
-        if (mode === 'json') {
-          printJson({
-            ok: !failed,
-            environments: reports.map(({ result, issues }, i) => ({
-              env: result.env,
-              namespace: result.namespace,
-              cluster: result.cluster,
-              image: result.image,
-              monitoring: result.monitoring,
-              dir: written[i]?.dir ?? null,
-              files: result.files.map((file) => ({
-                name: file.name,
-                objects: file.objects.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace ?? null, name: o.metadata.name })),
-              })),
-              issues,
-            })),
-          });
-        } else {
-          reports.forEach(({ result, issues }, i) => {
-            process.stdout.write(renderTable(result, written[i]?.dir));
-            for (const issue of issues) process.stdout.write(`  ${validate.formatIssue(issue)}\n`);
-            process.stdout.write(`${summaryLine(result, issues)}\n\n`);
-          });
-          if (failed) process.stderr.write('qctl: validation failed: nothing was written; fix the errors above\n');
-        }
-        if (failed) process.exitCode = 1;
-      } catch (error) {
-        throw asQctlError(error);
+      const envs = options.all ? [...ENVIRONMENT_NAMES] : [options.env ?? 'dev'];
+      const { config, source } = await main.resolveConfig(options.config, process.cwd());
+      // Everything is built and validated before anything is written: nothing half-applied.
+      const results = envs.map((env) =>
+        main.synthesizeWithConfig(
+          { env, cluster: options.cluster, image: options.image, set: options.set, monitoring: options.monitoring },
+          config,
+          source,
+        ),
+      );
+      const reports = results.map((result) => ({ result, issues: validate.validateFiles(result.files) }));
+      const failed = reports.some(({ issues }) => validate.hasErrors(issues));
+      if (toStdout) {
+        const [{ result, issues }] = reports as [(typeof reports)[number]];
+        // stdout carries only the YAML stream (for `| kubectl apply -f -`); the rest goes to stderr.
+        for (const issue of issues) process.stderr.write(`  ${validate.formatIssue(issue)}\n`);
+        process.stderr.write(`${summaryLine(result, issues)}\n`);
+        if (failed) throw new JobError('validation failed: nothing was printed; fix the errors above');
+        const { toYaml } = await import('../../infra/yaml.js');
+        // `qctl synth --out - | head` closes the pipe early: that is the reader's choice, not an error.
+        process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'EPIPE') throw error;
+        });
+        process.stdout.write(result.files.map((file) => file.objects.map((object) => `---\n# Source: ${file.name}\n${toYaml(object)}`).join('')).join(''));
+        return;
       }
+      const written = failed ? [] : reports.map(({ result }) => main.writeSynthOutput(result, options.out));
+
+      if (mode === 'json') {
+        printJson({
+          ok: !failed,
+          environments: reports.map(({ result, issues }, i) => ({
+            env: result.env,
+            namespace: result.namespace,
+            cluster: result.cluster,
+            image: result.image,
+            monitoring: result.monitoring,
+            dir: written[i]?.dir ?? null,
+            files: result.files.map((file) => ({
+              name: file.name,
+              objects: file.objects.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace ?? null, name: o.metadata.name })),
+            })),
+            issues,
+          })),
+        });
+      } else {
+        reports.forEach(({ result, issues }, i) => {
+          process.stdout.write(renderTable(result, written[i]?.dir));
+          for (const issue of issues) process.stdout.write(`  ${validate.formatIssue(issue)}\n`);
+          process.stdout.write(`${summaryLine(result, issues)}\n\n`);
+        });
+      }
+      if (failed) throw mode === 'json' ? new ExitError(1) : new JobError('validation failed: nothing was written; fix the errors above');
     });
 }
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { exitWith } from '../cli/errors.js';
 import { collect } from '../cli/options.js';
 
 export function register(program: Command): void {
@@ -29,6 +30,6 @@ Examples:
     )
     .action(async (flags) => {
       const { runUp } = await import('../deploy/up.js');
-      process.exitCode = await runUp(process.cwd(), flags);
+      exitWith(await runUp(process.cwd(), flags));
     });
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { usageError } from '../cli/errors.js';
+import { ExitError, usageError } from '../cli/errors.js';
 import { parseOutputMode, printJson } from '../cli/output.js';
 
 export function register(program: Command): void {
@@ -31,7 +31,6 @@ Exit codes: 0 valid (warnings allowed), 1 errors found, 2 bad usage.`,
         try {
           read = readManifests(path);
         } catch (error) {
-          if (error instanceof Error && error.name === 'InfraUsageError') throw usageError(error.message);
           const code = (error as NodeJS.ErrnoException).code;
           if (code) throw usageError(`cannot read ${path} (${code}): pass YAML files or directories you can read`);
           throw error;
@@ -49,6 +48,6 @@ Exit codes: 0 valid (warnings allowed), 1 errors found, 2 bad usage.`,
         const errors = issues.filter((x) => x.severity === 'error').length;
         process.stdout.write(`${objectCount} objects in ${files.length} files: ${errors} error(s), ${issues.length - errors} warning(s)\n`);
       }
-      if (failed) process.exitCode = 1;
+      if (failed) throw new ExitError(1);
     });
 }

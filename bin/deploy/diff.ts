@@ -6,7 +6,7 @@ import { jobNeedsReplace } from './apply.js';
 import { compact, isApplied, liveOf, readLiveState } from './live-state.js';
 import { describeRef, refOf, type KubeObject } from './objects.js';
 import { planPrune } from './plan.js';
-import { asUsage, openSession, resolveFlavour, type ClusterFlags } from './session.js';
+import { openSession, resolveFlavour, type ClusterFlags } from './session.js';
 import { yamlDiff } from './text-diff.js';
 
 export type DiffFlags = ClusterFlags & { image?: string; monitoring?: string; set?: string[]; exitCode?: boolean; output?: string };
@@ -26,7 +26,7 @@ export async function runDiff(root: string, flags: DiffFlags): Promise<number> {
   const { env, flavour } = resolved;
   const namespace = `quotes-${env}`;
   const { synthesize } = await import('../../infra/main.js');
-  const synthFor = (image: string | undefined) => synthesize({ env, cluster: flavour.name, image, set: flags.set, monitoring: flags.monitoring, cwd: root }).catch(asUsage);
+  const synthFor = (image: string | undefined) => synthesize({ env, cluster: flavour.name, image, set: flags.set, monitoring: flags.monitoring, cwd: root });
   let synth = await synthFor(flags.image);
   const userSecret = userSecretObject(env, namespace, (await readSecrets(root, env)) ?? {});
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
-import { QctlError, usageError } from '../cli/errors.js';
+import { JobError, usageError } from '../cli/errors.js';
 
 /**
  * Image tags and builds. Tags are content-addressed: the git commit, plus a hash of the
@@ -57,7 +57,7 @@ export async function buildImage(builder: Builder, ref: string, root: string, on
   const result = await child;
   if (result.exitCode !== 0) {
     const tail = String(result.all ?? '').trim().split('\n').slice(-10).join('\n  ');
-    throw new QctlError(`${builder} build failed (exit ${result.exitCode}):\n  ${tail}`, 1);
+    throw new JobError(`${builder} build failed (exit ${result.exitCode}):\n  ${tail}`);
   }
 }
 

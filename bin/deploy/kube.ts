@@ -5,14 +5,14 @@ import { ApiException, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy
 // Not re-exported by the package index; needed to convert between wire JSON and the client's models.
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { execa } from 'execa';
-import { QctlError, usageError } from '../cli/errors.js';
+import { JobError, UsageError, usageError } from '../cli/errors.js';
 import type { DeployFlavour } from './clusters.js';
 import { describeRef, FIELD_MANAGER, type KubeObject, type ObjectRef } from './objects.js';
 
 /** No cluster to talk to (no kubeconfig, `microk8s config` failed, API unreachable): exit 2, but a dry run can go on offline. */
-export class NoClusterError extends QctlError {
+export class NoClusterError extends UsageError {
   constructor(message: string) {
-    super(message, 2);
+    super(message);
     this.name = 'NoClusterError';
   }
 }
@@ -194,7 +194,7 @@ export class Kube {
       return toWire<KubeObject>(object, (object as Typed).apiVersion ?? ref.apiVersion, (object as Typed).kind ?? ref.kind);
     } catch (error) {
       if (isNotFound(error)) return undefined;
-      throw new QctlError(`cannot read ${describeRef(ref)}: ${apiErrorMessage(error)}`, 1);
+      throw new JobError(`cannot read ${describeRef(ref)}: ${apiErrorMessage(error)}`);
     }
   }
 
@@ -211,7 +211,7 @@ export class Kube {
       );
       return toWire<KubeObject>(result, (result as Typed).apiVersion ?? object.apiVersion, (result as Typed).kind ?? object.kind);
     } catch (error) {
-      throw new QctlError(`apply ${describeRef({ ...object.metadata, apiVersion: object.apiVersion, kind: object.kind })} failed: ${apiErrorMessage(error)}`, 1);
+      throw new JobError(`apply ${describeRef({ ...object.metadata, apiVersion: object.apiVersion, kind: object.kind })} failed: ${apiErrorMessage(error)}`);
     }
   }
 
@@ -224,7 +224,7 @@ export class Kube {
       return (list.items ?? []).map((item) => ({ ...item, apiVersion, kind }));
     } catch (error) {
       if (isNotFound(error)) return [];
-      throw new QctlError(`cannot list ${kind}${namespace ? ` in ${namespace}` : ''}: ${apiErrorMessage(error)}`, 1);
+      throw new JobError(`cannot list ${kind}${namespace ? ` in ${namespace}` : ''}: ${apiErrorMessage(error)}`);
     }
   }
 
@@ -242,7 +242,7 @@ export class Kube {
       return true;
     } catch (error) {
       if (isNotFound(error)) return false;
-      throw new QctlError(`delete ${describeRef(ref)} failed: ${apiErrorMessage(error)}`, 1);
+      throw new JobError(`delete ${describeRef(ref)} failed: ${apiErrorMessage(error)}`);
     }
   }
 

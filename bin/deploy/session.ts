@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDuration } from '../cli/duration.js';
 import { parseEnv } from '../cli/env.js';
-import { QctlError, usageError } from '../cli/errors.js';
+import { usageError } from '../cli/errors.js';
 import { deployFlavour, type DeployFlavour } from './clusters.js';
 import { Kube, resolveKubeTarget } from './kube.js';
 
@@ -33,12 +33,6 @@ export function rememberTarget(root: string, env: string, cluster: string, conte
   state[env] = { cluster, context };
   mkdirSync(join(root, '.qctl'), { recursive: true });
   writeFileSync(statePath(root), `${JSON.stringify(state, null, 2)}\n`);
-}
-
-/** Maps infra/'s usage errors (unknown env, bad --set) to the CLI's. */
-export function asUsage(error: unknown): never {
-  if (error instanceof Error && (error as { exitCode?: number }).exitCode === 2 && !(error instanceof QctlError)) throw usageError(error.message);
-  throw error;
 }
 
 /** The deadline per object: --timeout, default 5m. */

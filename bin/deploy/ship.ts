@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { QctlError, usageError } from '../cli/errors.js';
+import { JobError, usageError } from '../cli/errors.js';
 import type { DeployFlavour } from './clusters.js';
 import { IMAGE_NAME, type Builder } from './image.js';
 
@@ -44,7 +44,7 @@ async function run(command: string, args: string[], what: string): Promise<void>
   const result = await execa(command, args, { reject: false, all: true });
   if (result.exitCode !== 0) {
     const reason = result.code === 'ENOENT' ? `${command} is not installed` : String(result.all ?? result.message).trim().split('\n').slice(-5).join('\n  ');
-    throw new QctlError(`${what} failed (\`${command} ${args.join(' ')}\`):\n  ${reason}`, 1);
+    throw new JobError(`${what} failed (\`${command} ${args.join(' ')}\`):\n  ${reason}`);
   }
 }
 

@@ -11,7 +11,7 @@ import type { DeployFlavour } from './clusters.js';
 import { describeRef, refOf, type KubeObject } from './objects.js';
 import { describePlan, buildPlan } from './plan.js';
 import { Progress } from './progress.js';
-import { asUsage, openSession, parseTimeout, pollInterval, rememberTarget, resolveFlavour, type ClusterFlags, type Session } from './session.js';
+import { openSession, parseTimeout, pollInterval, rememberTarget, resolveFlavour, type ClusterFlags, type Session } from './session.js';
 import { imagePullHint, imageRef, shipCommands, shipImage, type ShipOptions } from './ship.js';
 import { accessInfo } from './urls.js';
 
@@ -57,7 +57,7 @@ export async function runUp(root: string, flags: UpFlags): Promise<number> {
   const ref = flags.image ?? imageRef(flavour, await contentTag(root), flags.registry);
 
   const { synthesize } = await import('../../infra/main.js');
-  const synth = await synthesize({ env, cluster: flavour.name, image: ref, set: flags.set, monitoring: flags.monitoring, cwd: root }).catch(asUsage);
+  const synth = await synthesize({ env, cluster: flavour.name, image: ref, set: flags.set, monitoring: flags.monitoring, cwd: root });
   const objects: KubeObject[] = [...(synth.objects as KubeObject[]), userSecretObject(env, namespace, userSecrets)];
 
   let session: Session;

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from '../cli/duration.js';
-import { QctlError } from '../cli/errors.js';
+import { JobError } from '../cli/errors.js';
 import type { Kube } from './kube.js';
 import { describeRef, type KubeObject, type ObjectRef } from './objects.js';
 
@@ -20,9 +20,9 @@ export type WaitOptions = {
 
 export type Diagnosis = { object: string; reason: string; details: string[] };
 
-export class WaitError extends QctlError {
+export class WaitError extends JobError {
   constructor(readonly diagnosis: Diagnosis) {
-    super([`${diagnosis.object} failed: ${diagnosis.reason}`, ...diagnosis.details.map((d) => `  ${d}`)].join('\n'), 1);
+    super([`${diagnosis.object} failed: ${diagnosis.reason}`, ...diagnosis.details.map((d) => `  ${d}`)].join('\n'));
     this.name = 'WaitError';
   }
 }

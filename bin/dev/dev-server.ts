@@ -1,7 +1,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import pg from 'pg';
-import { QctlError, usageError } from '../cli/errors.js';
+import { usageError } from '../cli/errors.js';
 import { acquireDevLock, describeHolder, devPaths, staleLockHint, type DevLock, type DevPaths } from './dev-state.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import { assertPortFree, portInUse } from './port-check.js';
@@ -81,11 +81,8 @@ export async function startDev(options: DevOptions): Promise<DevService> {
   }
 
   // Inputs are checked before anything starts: a missing --quotes file fails in milliseconds.
-  const asUsage = (error: unknown): never => {
-    throw error instanceof SeedError ? new QctlError(error.message, error.kind === 'usage' ? 2 : 1) : error;
-  };
   const quotesFromFlag = options.quotesFile
-    ? await sources.preloadSource({ kind: 'file', path: options.quotesFile }, { fileFlag: '--quotes ./quotes.json' }).catch(asUsage)
+    ? await sources.preloadSource({ kind: 'file', path: options.quotesFile }, { fileFlag: '--quotes ./quotes.json' })
     : undefined;
 
   const paths: DevPaths | undefined = options.ephemeral ? undefined : devPaths(options.devDir);
@@ -147,7 +144,7 @@ export async function startDev(options: DevOptions): Promise<DevService> {
       } catch (error) {
         printer.finish();
         if (options.signal?.aborted) throw error;
-        if (!(error instanceof SeedError) || plan.source !== 'dummyjson') asUsage(error);
+        if (!(error instanceof SeedError) || plan.source !== 'dummyjson') throw error;
         const fallback = bundled ? `file:${bundled}` : 'sample';
         options.warn(
           `warning: ${(error as Error).message.split(': check the network')[0]}; loaded ${bundled ? `the bundled ${displayPath(bundled)} instead` : 'the small built-in sample instead'}. ` +

@@ -1,4 +1,4 @@
-import { QctlError } from '../cli/errors.js';
+import { usageError } from '../cli/errors.js';
 import { acquireDevLock, describeHolder, devPaths, ensureDevDir, readLiveDevState, staleLockHint, type DevPaths, type DevState } from './dev-state.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 
@@ -55,11 +55,11 @@ export async function openLocalDevDatabase(dir?: string): Promise<LocalDatabase>
  */
 async function devServing(paths: DevPaths, holder: DevState, started: number): Promise<DevState | undefined> {
   if (holder.owner !== 'dev') {
-    throw new QctlError(`${describeHolder(paths, holder)}: wait for it to finish, then run again (${staleLockHint(paths, holder)})`);
+    throw usageError(`${describeHolder(paths, holder)}: wait for it to finish, then run again (${staleLockHint(paths, holder)})`);
   }
   if (holder.databaseUrl) return holder;
   if (Date.now() - started > DEV_STARTING_WAIT_MS) {
-    throw new QctlError(`${describeHolder(paths, holder)} and it has not opened its database yet: wait until it is ready, then run again`);
+    throw usageError(`${describeHolder(paths, holder)} and it has not opened its database yet: wait until it is ready, then run again`);
   }
   await new Promise((r) => setTimeout(r, 250));
   const live = await readLiveDevState(paths);

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { access, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseDuration } from '../cli/duration.js';
-import { QctlError, usageError } from '../cli/errors.js';
+import { ExitError, usageError } from '../cli/errors.js';
 import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
 import { formatTextReport } from './text-report.js';
 import { renderHtmlReport } from './html-report.js';
@@ -204,14 +204,15 @@ export async function runLoadCommand(url: string | undefined, options: LoadComma
       process.stdout.write(formatTextReport(report));
       if (options.report !== undefined) process.stdout.write(`report     ${options.report}\n`);
     }
-    if (report.verdict === 'fail') process.exitCode = 1;
     if (options.report !== undefined) {
       try {
         await writeFile(options.report, renderHtmlReport(report));
       } catch (error) {
-        throw new QctlError(`cannot write --report ${options.report}: ${(error as Error).message}`, 2);
+        throw usageError(`cannot write --report ${options.report}: ${(error as Error).message}`);
       }
     }
+    // The report above already says which SLO was breached.
+    if (report.verdict === 'fail') throw new ExitError(1);
   } finally {
     process.off('SIGINT', onSigint);
     await target.close();

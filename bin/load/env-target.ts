@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { CoreV1Api, PortForward } from '@kubernetes/client-node';
-import { QctlError, usageError } from '../cli/errors.js';
+import { usageError } from '../cli/errors.js';
 import { loadConfigFile } from '../../infra/config.js';
 import { getEnvironment, type Environment } from '../../infra/environments.js';
 import { API_NAME } from './hpa.js';
@@ -13,20 +13,14 @@ export interface EnvironmentTarget {
   close(): Promise<void>;
 }
 
-/** The environment's settings with qctl.config.ts applied, infra errors mapped to usage errors. */
+/** The environment's settings with qctl.config.ts applied. */
 export async function loadEnvironment(name: string): Promise<Environment> {
-  try {
-    const file = await loadConfigFile();
-    const layers = [];
-    if (file?.config.defaults) layers.push({ source: `${file.source} defaults`, values: file.config.defaults });
-    const own = file?.config.environments?.[name as keyof NonNullable<typeof file.config.environments>];
-    if (file && own) layers.push({ source: `${file.source} environments.${name}`, values: own });
-    return getEnvironment(name, layers);
-  } catch (error) {
-    const e = error as { exitCode?: number; message?: string };
-    if (typeof e.exitCode === 'number') throw new QctlError(e.message ?? String(error), e.exitCode);
-    throw error;
-  }
+  const file = await loadConfigFile();
+  const layers = [];
+  if (file?.config.defaults) layers.push({ source: `${file.source} defaults`, values: file.config.defaults });
+  const own = file?.config.environments?.[name as keyof NonNullable<typeof file.config.environments>];
+  if (file && own) layers.push({ source: `${file.source} environments.${name}`, values: own });
+  return getEnvironment(name, layers);
 }
 
 /** The ingress URL of an environment, or null when it has no ingress. */

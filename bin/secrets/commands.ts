@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { execa } from 'execa';
-import { QctlError, usageError } from '../cli/errors.js';
+import { JobError, QctlError, usageError } from '../cli/errors.js';
 import { parseOutputMode, printJson } from '../cli/output.js';
 import { decryptText, defaultIdentityPath, encryptText, findIdentity, readRecipients, recipientOf, requireIdentity, RECIPIENTS_FILE } from './age.js';
 import { formatEnv, isValidKey, parseEnv, type EnvEntries } from './envfile.js';
@@ -201,7 +201,7 @@ export async function secretsEdit(root: string, env: string): Promise<number> {
         }
         // Nothing is lost and nothing stays in plaintext: the edits are kept encrypted.
         writeFileSync(rejectedPath, await encryptText(text, readRecipients(root)));
-        throw new QctlError(`${error.message}; ${file} left unchanged, your edits are kept encrypted in ${rejectedFile(env)}: run qctl secrets edit --env ${env} again to fix them`, 2);
+        throw usageError(`${error.message}; ${file} left unchanged, your edits are kept encrypted in ${rejectedFile(env)}: run qctl secrets edit --env ${env} again to fix them`);
       }
       if (resumed) rmSync(rejectedPath, { force: true });
       // Unchanged content for unchanged recipients: rewriting would only churn git (age output
@@ -232,5 +232,5 @@ async function runEditor(editor: string, path: string, file: string): Promise<vo
         : `no editor: VISUAL and EDITOR are not set and vi is not installed; set one, e.g. export EDITOR=nano; ${file} left unchanged`,
     );
   }
-  if (result.exitCode !== 0) throw new QctlError(`${editor} exited with ${result.exitCode ?? result.signal}: ${file} left unchanged`, 1);
+  if (result.exitCode !== 0) throw new JobError(`${editor} exited with ${result.exitCode ?? result.signal}: ${file} left unchanged`);
 }
