@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError } from '@commander-js/extra-typings';
 import { exitWithError } from './cli/errors.js';
 import { exitQuietlyOnClosedPipe } from './cli/output.js';
 import { shortUsage } from './cli/usage.js';

@@ -1,21 +1,11 @@
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { usageError } from '../cli/errors.js';
+import { outputOption } from '../cli/options.js';
 import { parseHttpUrl } from '../cli/url.js';
 import { isNonInteractive, parseOutputMode } from '../cli/output.js';
 
-interface DevCommandOptions {
-  port?: string;
-  host: string;
-  ephemeral?: boolean;
-  quotes?: string;
-  devDir: string;
-  dbPort: string;
-  dummyjsonUrl?: string;
-  output?: string;
-}
-
-export function register(program: Command): void {
-  program
+function declare(program: Command) {
+  return program
     .command('dev')
     .description('Run the quote API locally on embedded Postgres (PGlite + pgvector); no Docker, no cluster.')
     .option('--port <port>', 'HTTP port of the API (default: $PORT or 8080)')
@@ -25,7 +15,7 @@ export function register(program: Command): void {
     .option('--dev-dir <dir>', 'where the persistent dev database lives', '.qctl/dev')
     .option('--db-port <port>', 'port of the embedded Postgres server (0: any free port)', '0')
     .option('--dummyjson-url <url>', 'first-start seed from this DummyJSON API instead of the bundled data/quotes.json')
-    .option('--output <mode>', 'text, or json: one JSON line with the URLs once ready', 'text')
+    .addOption(outputOption())
     .addHelpText(
       'after',
       `
@@ -35,15 +25,19 @@ Examples:
 
 First start seeds the 1423 quotes shipped in data/quotes.json (DummyJSON's list), offline.
 In-memory cache unless REDIS_URL is set; offline local embedder unless OPENAI_API_KEY is set.
+--output json prints one JSON line with the URLs once ready.
 One process at a time owns the dev directory (a lock file names it). Ctrl-C, SIGTERM or the
 exit of the process that started it stops everything and flushes the database.`,
-    )
-    .action(async (options: DevCommandOptions) => {
-      await devAction(options);
-    });
+    );
 }
 
-async function devAction(options: DevCommandOptions): Promise<void> {
+type DevOptions = ReturnType<ReturnType<typeof declare>['opts']>;
+
+export function register(program: Command): void {
+  declare(program).action(devAction);
+}
+
+async function devAction(options: DevOptions): Promise<void> {
   const output = parseOutputMode(options.output);
   const port = parsePort(options.port ?? process.env.PORT ?? '8080', '--port');
   const dbPort = parsePort(options.dbPort, '--db-port', true);

@@ -1,22 +1,27 @@
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { exitWith } from '../cli/errors.js';
-import { collect } from '../cli/options.js';
+import { clusterOption, contextOption, envOption, monitoringOption, outputOption, setOption } from '../cli/options.js';
 
-export function register(program: Command): void {
-  program
+function declare(program: Command) {
+  return program
     .command('diff')
     .description('Server-side dry-run of every object against the cluster: what qctl up would change (and prune).')
-    .option('--env <env>', 'dev | staging | prod', 'dev')
-    .option('--cluster <flavour>', 'cluster flavour (default: the one the last up used)')
-    .option('--context <name>', 'kubeconfig context (default: the one the last up used)')
+    .addOption(envOption())
+    .addOption(clusterOption())
+    .addOption(contextOption())
     .option('--image <ref>', 'image to compare with (default: the one currently deployed)')
-    .option('--monitoring <mode>', 'self | operator | none')
-    .option('--set <key=value>', 'override an environment setting (repeatable)', collect)
+    .addOption(monitoringOption())
+    .addOption(setOption())
     .option('--exit-code', 'exit 1 when something would change (for CI)')
-    .option('--output <mode>', 'text or json', 'text')
-    .addHelpText('after', '\nExamples:\n  qctl diff --env staging\n  qctl diff --env prod --exit-code --output json')
-    .action(async (flags) => {
-      const { runDiff } = await import('../deploy/diff.js');
-      exitWith(await runDiff(process.cwd(), flags));
-    });
+    .addOption(outputOption())
+    .addHelpText('after', '\nExamples:\n  qctl diff --env staging\n  qctl diff --env prod --exit-code --output json');
+}
+
+export type DiffOptions = ReturnType<ReturnType<typeof declare>['opts']>;
+
+export function register(program: Command): void {
+  declare(program).action(async (options) => {
+    const { runDiff } = await import('../deploy/diff.js');
+    exitWith(await runDiff(process.cwd(), options));
+  });
 }

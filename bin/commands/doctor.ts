@@ -1,17 +1,23 @@
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { exitWith } from '../cli/errors.js';
+import { clusterOption, contextOption, envOption, outputOption } from '../cli/options.js';
 
-export function register(program: Command): void {
-  program
+function declare(program: Command) {
+  return program
     .command('doctor')
     .description('Check the prerequisites of qctl up (builder, cluster CLI, context, addons, ingress, age key) and print the fix for each gap.')
-    .option('--cluster <flavour>', 'microk8s | kind | minikube | k3d | docker-desktop | generic (default: the last one used, else microk8s)')
-    .option('--env <env>', 'dev | staging | prod', 'dev')
-    .option('--context <name>', 'kubeconfig context to check')
-    .option('--output <mode>', 'text or json', 'text')
-    .addHelpText('after', '\nExamples:\n  qctl doctor\n  qctl doctor --cluster kind --output json')
-    .action(async (flags) => {
-      const { runDoctor } = await import('../deploy/doctor.js');
-      exitWith(await runDoctor(process.cwd(), flags));
-    });
+    .addOption(clusterOption())
+    .addOption(envOption())
+    .addOption(contextOption())
+    .addOption(outputOption())
+    .addHelpText('after', '\nExamples:\n  qctl doctor\n  qctl doctor --cluster kind --output json');
+}
+
+export type DoctorOptions = ReturnType<ReturnType<typeof declare>['opts']>;
+
+export function register(program: Command): void {
+  declare(program).action(async (options) => {
+    const { runDoctor } = await import('../deploy/doctor.js');
+    exitWith(await runDoctor(process.cwd(), options));
+  });
 }

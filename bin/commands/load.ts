@@ -1,15 +1,15 @@
-import { Option, type Command } from 'commander';
-import { collect } from '../cli/options.js';
+import { Option, type Command } from '@commander-js/extra-typings';
+import { collect, contextOption, outputOption, targetEnvOption } from '../cli/options.js';
 
 /** `qctl load`: open-loop load at a fixed rate (or a ramp), judged by SLO expressions. */
-export function register(program: Command): void {
-  program
+function declare(program: Command) {
+  return program
     .command('load')
     .description(
       'Open-loop load check: send requests on a fixed schedule, measure latency from the scheduled send time, judge by --slo (exit 0 pass, 1 breached, 2 bad usage).',
     )
     .argument('[url]', 'target URL (default: the --env ingress, else http://127.0.0.1:$PORT or :8080, what `qctl dev` serves)')
-    .option('--env <name>', 'target an environment: its ingress URL, or a port-forward qctl opens and closes')
+    .addOption(targetEnvOption())
     .option('--rate <n>', 'requests per second', '50')
     .option('--duration <d>', 'how long to send (each ramp step, unless the ramp gives its own)', '30s')
     .option('--scenario <quotes|FILE>', 'quotes (list/get/authors/search mix) or a targets file; default: quotes without a URL, else GET the URL')
@@ -25,16 +25,20 @@ export function register(program: Command): void {
     .option('--port-forward', 'with --env: reach the API through a port-forward instead of the ingress')
     .option('--watch-hpa', 'with --env: sample the API HPA and ready replicas during the run')
     .option('--hpa-interval <d>', 'how often --watch-hpa samples', '5s')
-    .option('--context <name>', 'kubeconfig context for --env (default: the current context)')
+    .addOption(contextOption())
     // The old name, kept so existing scripts keep working; every other command says --context.
     .addOption(new Option('--kube-context <name>').hideHelp())
-    .option('--output <mode>', 'text or json', 'text')
+    .addOption(outputOption())
     .option('--report <file.html>', 'also write a self-contained HTML report with charts')
-    .option('--yes', 'confirm a target that is not a local address')
-    .action(async (url: string | undefined, options: Record<string, unknown>) => {
-      const { runLoadCommand } = await import('../load/command.js');
-      const { kubeContext, ...rest } = options;
-      if (kubeContext !== undefined) process.stderr.write('qctl load: --kube-context is deprecated; use --context\n');
-      await runLoadCommand(url, { ...rest, context: options.context ?? kubeContext } as never);
-    });
+    .option('--yes', 'confirm a target that is not a local address');
+}
+
+export type LoadOptions = Omit<ReturnType<ReturnType<typeof declare>['opts']>, 'kubeContext'>;
+
+export function register(program: Command): void {
+  declare(program).action(async (url, { kubeContext, ...options }) => {
+    const { runLoadCommand } = await import('../load/command.js');
+    if (kubeContext !== undefined) process.stderr.write('qctl load: --kube-context is deprecated; use --context\n');
+    await runLoadCommand(url, { ...options, context: options.context ?? kubeContext });
+  });
 }

@@ -1,9 +1,8 @@
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { exitWith } from '../cli/errors.js';
+import { envOption, outputOption } from '../cli/options.js';
 
-type EnvFlag = { env?: string; output?: string; allowEmpty?: boolean };
-
-async function env(flags: EnvFlag): Promise<string> {
+async function env(flags: { env: string }): Promise<string> {
   const { parseEnv } = await import('../cli/env.js');
   return parseEnv(flags.env);
 }
@@ -28,46 +27,46 @@ Examples:
   secrets
     .command('init')
     .description('create your age identity (if none), add your recipient to secrets/recipients.txt, create the env file')
-    .option('--env <env>', 'dev | staging | prod', 'dev')
-    .option('--output <mode>', 'text or json', 'text')
-    .action(async (flags: EnvFlag) => {
+    .addOption(envOption())
+    .addOption(outputOption())
+    .action(async (flags) => {
       exitWith(await (await lazy()).secretsInit(process.cwd(), await env(flags), flags.output));
     });
   secrets
     .command('set <key> [value]')
     .description('set a key (the value from the argument, else stdin, else a prompt)')
-    .option('--env <env>', 'dev | staging | prod', 'dev')
+    .addOption(envOption())
     .option('--allow-empty', 'store an empty value (refused otherwise: an unset variable piped in is a mistake)')
-    .action(async (key: string, value: string | undefined, flags: EnvFlag) => {
+    .action(async (key, value, flags) => {
       exitWith(await (await lazy()).secretsSet(process.cwd(), await env(flags), key, value, flags.allowEmpty === true));
     });
   secrets
     .command('unset <key>')
     .description('remove a key')
-    .option('--env <env>', 'dev | staging | prod', 'dev')
-    .action(async (key: string, flags: EnvFlag) => {
+    .addOption(envOption())
+    .action(async (key, flags) => {
       exitWith(await (await lazy()).secretsUnset(process.cwd(), await env(flags), key));
     });
   secrets
     .command('list')
     .description('list the keys (never the values)')
-    .option('--env <env>', 'dev | staging | prod', 'dev')
-    .option('--output <mode>', 'text or json', 'text')
-    .action(async (flags: EnvFlag) => {
+    .addOption(envOption())
+    .addOption(outputOption())
+    .action(async (flags) => {
       exitWith(await (await lazy()).secretsList(process.cwd(), await env(flags), flags.output));
     });
   secrets
     .command('edit')
     .description('decrypt into $VISUAL/$EDITOR (a private temp file, removed on every exit), validate, re-encrypt if changed')
-    .option('--env <env>', 'dev | staging | prod', 'dev')
-    .action(async (flags: EnvFlag) => {
+    .addOption(envOption())
+    .action(async (flags) => {
       exitWith(await (await lazy()).secretsEdit(process.cwd(), await env(flags)));
     });
   secrets
     .command('import <file>')
     .description('import a plain .env file once (keys merge over existing ones); delete the plain file afterwards')
-    .option('--env <env>', 'dev | staging | prod', 'dev')
-    .action(async (file: string, flags: EnvFlag) => {
+    .addOption(envOption())
+    .action(async (file, flags) => {
       exitWith(await (await lazy()).secretsImport(process.cwd(), await env(flags), file));
     });
 }

@@ -1,21 +1,11 @@
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { JobError, usageError } from '../cli/errors.js';
+import { outputOption } from '../cli/options.js';
 import { parseHttpUrl } from '../cli/url.js';
 import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
 
-interface SeedCommandOptions {
-  source?: string;
-  databaseUrl?: string;
-  batchSize: string;
-  concurrency: string;
-  reembed?: boolean;
-  dummyjsonUrl?: string;
-  devDir?: string;
-  output?: string;
-}
-
-export function register(program: Command): void {
-  program
+function declare(program: Command) {
+  return program
     .command('seed')
     .description('Load quotes and their embeddings into the database; idempotent (a re-run inserts nothing and embeds nothing).')
     .option('--source <source>', 'dummyjson | file:PATH | - (stdin) | sample (default: dummyjson)')
@@ -25,7 +15,7 @@ export function register(program: Command): void {
     .option('--reembed', 'recompute every stored embedding with the configured model, swapping them in atomically')
     .option('--dummyjson-url <url>', 'base URL of the DummyJSON API (default https://dummyjson.com)')
     .option('--dev-dir <dir>', 'the qctl dev data directory used when no database URL is given', '.qctl/dev')
-    .option('--output <mode>', 'text or json', 'text')
+    .addOption(outputOption())
     .addHelpText(
       'after',
       `
@@ -37,13 +27,16 @@ Examples:
 
 Embeddings: OpenAI when OPENAI_API_KEY is set (OPENAI_BASE_URL, EMBEDDING_MODEL, EMBEDDING_MAX_RETRIES),
 otherwise the offline local embedder.`,
-    )
-    .action(async (options: SeedCommandOptions) => {
-      await seedAction(options);
-    });
+    );
 }
 
-async function seedAction(options: SeedCommandOptions): Promise<void> {
+type SeedOptions = ReturnType<ReturnType<typeof declare>['opts']>;
+
+export function register(program: Command): void {
+  declare(program).action(seedAction);
+}
+
+async function seedAction(options: SeedOptions): Promise<void> {
   const output = parseOutputMode(options.output);
   const batchSize = parsePositiveInt(options.batchSize, '--batch-size');
   const concurrency = parsePositiveInt(options.concurrency, '--concurrency');

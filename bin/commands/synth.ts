@@ -1,34 +1,22 @@
 import { existsSync, statSync } from 'node:fs';
-import type { Command } from 'commander';
-import { collect } from '../cli/options.js';
+import type { Command } from '@commander-js/extra-typings';
+import { clusterOption, envOption, monitoringOption, outputOption, setOption } from '../cli/options.js';
 import { ExitError, JobError, usageError } from '../cli/errors.js';
 import { parseOutputMode, printJson } from '../cli/output.js';
 
-interface SynthCommandOptions {
-  env?: string;
-  all?: boolean;
-  cluster?: string;
-  image?: string;
-  set: string[];
-  monitoring?: string;
-  config?: string;
-  out: string;
-  output?: string;
-}
-
-export function register(program: Command): void {
-  program
+function declare(program: Command) {
+  return program
     .command('synth')
     .description('Synthesize and validate every Kubernetes object of an environment into dist/<env>/ (ordered YAML files).')
-    .option('--env <env>', 'dev | staging | prod (default dev)')
+    .addOption(envOption())
     .option('--all', 'every environment')
-    .option('--cluster <flavour>', 'microk8s | kind | minikube | k3d | docker-desktop | generic (default: qctl.config.ts cluster, else microk8s)')
+    .addOption(clusterOption('qctl.config.ts cluster, else microk8s'))
     .option('--image <ref>', 'API image, pinned to a tag or digest (default: the environment image settings)')
-    .option('--set <key=value>', 'override a setting, e.g. api.replicas=2 (repeatable)', collect, [])
-    .option('--monitoring <mode>', 'self | operator | none (default: qctl.config.ts monitoring, else self)')
+    .addOption(setOption())
+    .addOption(monitoringOption())
     .option('--config <path>', 'config file (default: ./qctl.config.ts when present)')
     .option('--out <dir>', 'output directory (files go to <dir>/<env>/), or - for one YAML stream on stdout', 'dist')
-    .option('--output <mode>', 'text or json', 'text')
+    .addOption(outputOption())
     .addHelpText(
       'after',
       `
@@ -40,72 +28,78 @@ Examples:
   qctl synth --env dev --out - | kubectl apply -f -
 
 Exit codes: 0 written and valid, 1 validation failed (nothing written), 2 bad usage.`,
-    )
-    .action(async (options: SynthCommandOptions) => {
-      const mode = parseOutputMode(options.output);
-      if (options.all && options.env) throw usageError('--env and --all exclude each other: pick one environment or all of them');
-      const toStdout = options.out === '-';
-      if (toStdout) checkStreamFlags(options, mode);
-      else checkOutDir(options.out);
-      const [{ ENVIRONMENT_NAMES }, main, validate] = await Promise.all([
-        import('../../infra/environments.js'),
-        import('../../infra/main.js'),
-        import('../../infra/validate.js'),
-      ]);
-      const envs = options.all ? [...ENVIRONMENT_NAMES] : [options.env ?? 'dev'];
-      const { config, source } = await main.resolveConfig(options.config, process.cwd());
-      // Everything is built and validated before anything is written: nothing half-applied.
-      const results = envs.map((env) =>
-        main.synthesizeWithConfig(
-          { env, cluster: options.cluster, image: options.image, set: options.set, monitoring: options.monitoring },
-          config,
-          source,
-        ),
-      );
-      const reports = results.map((result) => ({ result, issues: validate.validateFiles(result.files) }));
-      const failed = reports.some(({ issues }) => validate.hasErrors(issues));
-      if (toStdout) {
-        const [{ result, issues }] = reports as [(typeof reports)[number]];
-        // stdout carries only the YAML stream (for `| kubectl apply -f -`); the rest goes to stderr.
-        for (const issue of issues) process.stderr.write(`  ${validate.formatIssue(issue)}\n`);
-        process.stderr.write(`${summaryLine(result, issues)}\n`);
-        if (failed) throw new JobError('validation failed: nothing was printed; fix the errors above');
-        const { toYaml } = await import('../../infra/yaml.js');
-        // `qctl synth --out - | head` closes the pipe early: that is the reader's choice, not an error.
-        process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-          if (error.code !== 'EPIPE') throw error;
-        });
-        process.stdout.write(result.files.map((file) => file.objects.map((object) => `---\n# Source: ${file.name}\n${toYaml(object)}`).join('')).join(''));
-        return;
-      }
-      const written = failed ? [] : reports.map(({ result }) => main.writeSynthOutput(result, options.out));
+    );
+}
 
-      if (mode === 'json') {
-        printJson({
-          ok: !failed,
-          environments: reports.map(({ result, issues }, i) => ({
-            env: result.env,
-            namespace: result.namespace,
-            cluster: result.cluster,
-            image: result.image,
-            monitoring: result.monitoring,
-            dir: written[i]?.dir ?? null,
-            files: result.files.map((file) => ({
-              name: file.name,
-              objects: file.objects.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace ?? null, name: o.metadata.name })),
-            })),
-            issues,
+type SynthOptions = ReturnType<ReturnType<typeof declare>['opts']>;
+
+export function register(program: Command): void {
+  declare(program).action(async (options, command) => {
+    const mode = parseOutputMode(options.output);
+    const envGiven = command.getOptionValueSource('env') !== 'default';
+    if (options.all && envGiven) throw usageError('--env and --all exclude each other: pick one environment or all of them');
+    const toStdout = options.out === '-';
+    if (toStdout) checkStreamFlags(options, mode);
+    else checkOutDir(options.out);
+    const [{ ENVIRONMENT_NAMES }, main, validate] = await Promise.all([
+      import('../../infra/environments.js'),
+      import('../../infra/main.js'),
+      import('../../infra/validate.js'),
+    ]);
+    const envs = options.all ? [...ENVIRONMENT_NAMES] : [options.env];
+    const { config, source } = await main.resolveConfig(options.config, process.cwd());
+    // Everything is built and validated before anything is written: nothing half-applied.
+    const results = envs.map((env) =>
+      main.synthesizeWithConfig(
+        { env, cluster: options.cluster, image: options.image, set: options.set, monitoring: options.monitoring },
+        config,
+        source,
+      ),
+    );
+    const reports = results.map((result) => ({ result, issues: validate.validateFiles(result.files) }));
+    const failed = reports.some(({ issues }) => validate.hasErrors(issues));
+    if (toStdout) {
+      const [{ result, issues }] = reports as [(typeof reports)[number]];
+      // stdout carries only the YAML stream (for `| kubectl apply -f -`); the rest goes to stderr.
+      for (const issue of issues) process.stderr.write(`  ${validate.formatIssue(issue)}\n`);
+      process.stderr.write(`${summaryLine(result, issues)}\n`);
+      if (failed) throw new JobError('validation failed: nothing was printed; fix the errors above');
+      const { toYaml } = await import('../../infra/yaml.js');
+      // `qctl synth --out - | head` closes the pipe early: that is the reader's choice, not an error.
+      process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EPIPE') throw error;
+      });
+      process.stdout.write(result.files.map((file) => file.objects.map((object) => `---\n# Source: ${file.name}\n${toYaml(object)}`).join('')).join(''));
+      return;
+    }
+    const written = failed ? [] : reports.map(({ result }) => main.writeSynthOutput(result, options.out));
+
+    if (mode === 'json') {
+      printJson({
+        ok: !failed,
+        environments: reports.map(({ result, issues }, i) => ({
+          env: result.env,
+          namespace: result.namespace,
+          cluster: result.cluster,
+          image: result.image,
+          monitoring: result.monitoring,
+          dir: written[i]?.dir ?? null,
+          files: result.files.map((file) => ({
+            name: file.name,
+            objects: file.objects.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace ?? null, name: o.metadata.name })),
           })),
-        });
-      } else {
-        reports.forEach(({ result, issues }, i) => {
-          process.stdout.write(renderTable(result, written[i]?.dir));
-          for (const issue of issues) process.stdout.write(`  ${validate.formatIssue(issue)}\n`);
-          process.stdout.write(`${summaryLine(result, issues)}\n\n`);
-        });
-      }
-      if (failed) throw mode === 'json' ? new ExitError(1) : new JobError('validation failed: nothing was written; fix the errors above');
-    });
+          issues,
+        })),
+      });
+    } else {
+      reports.forEach(({ result, issues }, i) => {
+        process.stdout.write(renderTable(result, written[i]?.dir));
+        for (const issue of issues) process.stdout.write(`  ${validate.formatIssue(issue)}\n`);
+        process.stdout.write(`${summaryLine(result, issues)}\n\n`);
+      });
+    }
+    if (failed) throw mode === 'json' ? new ExitError(1) : new JobError('validation failed: nothing was written; fix the errors above');
+  });
 }
 
 function renderTable(
@@ -127,7 +121,7 @@ function renderTable(
  * `monitoring` (same names, different content), so one stream of all three would make
  * `kubectl apply -f -` overwrite them with whichever came last.
  */
-function checkStreamFlags(options: SynthCommandOptions, mode: 'text' | 'json'): void {
+function checkStreamFlags(options: SynthOptions, mode: 'text' | 'json'): void {
   if (options.all) {
     throw usageError('--out - prints one environment (the environments share the monitoring objects): use --env ENV --out -, once per environment, or --all --out DIR');
   }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { ExitError, usageError } from '../cli/errors.js';
+import { outputOption } from '../cli/options.js';
 import { parseOutputMode, printJson } from '../cli/output.js';
 
 export function register(program: Command): void {
@@ -8,7 +9,7 @@ export function register(program: Command): void {
     .command('validate')
     .description('Validate Kubernetes YAML (a file or a directory, recursively): schemas, unknown fields and cross-object rules.')
     .argument('<paths...>', 'YAML files or directories, e.g. dist/prod')
-    .option('--output <mode>', 'text or json', 'text')
+    .addOption(outputOption())
     .addHelpText(
       'after',
       `
@@ -19,7 +20,7 @@ Examples:
 Objects from all paths are checked together (a Service and its Deployment may live in different files).
 Exit codes: 0 valid (warnings allowed), 1 errors found, 2 bad usage.`,
     )
-    .action(async (paths: string[], options: { output?: string }) => {
+    .action(async (paths, options) => {
       const mode = parseOutputMode(options.output);
       const missing = paths.find((path) => !existsSync(path));
       if (missing) throw usageError(`${missing} does not exist: pass a YAML file or a directory such as dist/prod`);

@@ -6,10 +6,10 @@ import { jobNeedsReplace } from './apply.js';
 import { compact, isApplied, liveOf, readLiveState } from './live-state.js';
 import { describeRef, refOf, type KubeObject } from './objects.js';
 import { planPrune } from './plan.js';
-import { openSession, resolveFlavour, type ClusterFlags } from './session.js';
+import { openSession, resolveFlavour } from './session.js';
 import { yamlDiff } from './text-diff.js';
 
-export type DiffFlags = ClusterFlags & { image?: string; monitoring?: string; set?: string[]; exitCode?: boolean; output?: string };
+import type { DiffOptions } from '../commands/diff.js';
 
 type Change = { object: string; change: 'create' | 'update' | 'replace' | 'prune' | 'keep'; diff: string[] };
 
@@ -20,7 +20,7 @@ type Change = { object: string; change: 'create' | 'update' | 'replace' | 'prune
  * dry run (defaults, admission and field ownership are the cluster's, not a guess).
  * Flags, --set and the secrets are checked before the cluster is contacted.
  */
-export async function runDiff(root: string, flags: DiffFlags): Promise<number> {
+export async function runDiff(root: string, flags: DiffOptions): Promise<number> {
   const mode = parseOutputMode(flags.output);
   const resolved = resolveFlavour(root, flags);
   const { env, flavour } = resolved;

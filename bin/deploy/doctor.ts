@@ -8,7 +8,8 @@ import type { DeployFlavour } from './clusters.js';
 import { detectBuilder, onPath, type Builder } from './image.js';
 import { Kube, resolveKubeTarget } from './kube.js';
 import { parseMicrok8sAddons, REQUIRED_MICROK8S_ADDONS } from './microk8s.js';
-import { resolveFlavour, type ClusterFlags } from './session.js';
+import { resolveFlavour } from './session.js';
+import type { DoctorOptions } from '../commands/doctor.js';
 
 export type Check = { name: string; ok: boolean; detail: string; fix?: string };
 
@@ -77,7 +78,7 @@ function detailAndFix(message: string, flavour: DeployFlavour): { detail: string
   return { detail: message, fix: `start the cluster (${flavour.startHint})` };
 }
 
-export async function runDoctor(root: string, flags: ClusterFlags & { output?: string }): Promise<number> {
+export async function runDoctor(root: string, flags: DoctorOptions): Promise<number> {
   const mode = parseOutputMode(flags.output);
   const { env, flavour, context, preferredContext } = resolveFlavour(root, flags);
   const checks: Check[] = [];

@@ -4,9 +4,9 @@ import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
 import { inventoryObject, inventoryRef, readInventory } from './inventory.js';
 import { describeRef, GENERATED_LABEL, type ObjectRef } from './objects.js';
 import { DATA_KINDS, teardownOrder } from './plan.js';
-import { openSession, type ClusterFlags } from './session.js';
+import { openSession } from './session.js';
 
-export type DownFlags = ClusterFlags & { yes?: boolean; pruneData?: boolean; output?: string };
+import type { DownOptions } from '../commands/down.js';
 
 type Outcome = { kind: string; namespace?: string; name: string; action: 'deleted' | 'kept' | 'already gone'; reason?: string };
 
@@ -24,7 +24,7 @@ async function confirm(question: string): Promise<boolean> {
  * keeps what holds data (PVCs, the namespaces that contain them) and the generated credentials
  * that open that data, so a later `up` finds the database as it was.
  */
-export async function runDown(root: string, flags: DownFlags): Promise<number> {
+export async function runDown(root: string, flags: DownOptions): Promise<number> {
   const mode = parseOutputMode(flags.output);
   const session = await openSession(root, flags);
   const { kube, env, namespace } = session;

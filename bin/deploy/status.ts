@@ -2,7 +2,8 @@ import { parseOutputMode, printJson } from '../cli/output.js';
 import type { Kube } from './kube.js';
 import { ENV_LABEL, type KubeObject } from './objects.js';
 import { readiness } from './waits.js';
-import { openSession, type ClusterFlags } from './session.js';
+import { openSession } from './session.js';
+import type { StatusOptions } from '../commands/status.js';
 
 export type StatusReport = {
   env: string;
@@ -119,7 +120,7 @@ export function formatStatus(report: StatusReport): string[] {
   return lines;
 }
 
-export async function runStatus(root: string, flags: ClusterFlags & { output?: string }): Promise<number> {
+export async function runStatus(root: string, flags: StatusOptions): Promise<number> {
   const mode = parseOutputMode(flags.output);
   const session = await openSession(root, flags);
   const report = await collectStatus(session.kube, session.env, session.namespace);

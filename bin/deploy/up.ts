@@ -11,22 +11,11 @@ import type { DeployFlavour } from './clusters.js';
 import { describeRef, refOf, type KubeObject } from './objects.js';
 import { describePlan, buildPlan } from './plan.js';
 import { Progress } from './progress.js';
-import { openSession, parseTimeout, pollInterval, rememberTarget, resolveFlavour, type ClusterFlags, type Session } from './session.js';
+import { openSession, parseTimeout, pollInterval, rememberTarget, resolveFlavour, type Session } from './session.js';
 import { imagePullHint, imageRef, shipCommands, shipImage, type ShipOptions } from './ship.js';
 import { accessInfo } from './urls.js';
+import type { UpOptions } from '../commands/up.js';
 
-export type UpFlags = ClusterFlags & {
-  registry?: string;
-  image?: string;
-  skipBuild?: boolean;
-  timeout?: string;
-  rollbackOnFailure?: boolean;
-  dryRun?: boolean;
-  pruneData?: boolean;
-  monitoring?: string;
-  set?: string[];
-  output?: string;
-};
 
 /**
  * `qctl up`: validate everything that can be validated without a cluster first (flags,
@@ -34,7 +23,7 @@ export type UpFlags = ClusterFlags & {
  * then reach the cluster, build, ship, apply in order with waits, prune, and print where the
  * stack is reachable. `--dry-run` with no reachable cluster prints the plan offline.
  */
-export async function runUp(root: string, flags: UpFlags): Promise<number> {
+export async function runUp(root: string, flags: UpOptions): Promise<number> {
   const mode = parseOutputMode(flags.output);
   const timeoutMs = parseTimeout(flags.timeout);
   const resolved = resolveFlavour(root, flags);
@@ -182,7 +171,7 @@ function printOfflinePlan(input: {
   objects: KubeObject[];
   build: boolean;
   builder: Builder;
-  flags: UpFlags;
+  flags: UpOptions;
   reason: string;
 }): number {
   const { mode, env, namespace, flavour, ref, objects, flags } = input;

@@ -10,29 +10,8 @@ import { executeLoad, type Ramp, type RunHooks } from './run.js';
 import { parseSlos, type Slo } from './slo.js';
 import { parseHeaders, parseMethod, parseQuotesMix, quotesScenario, singleUrlScenario, targetsFileScenario, type Scenario } from './scenario.js';
 import { assertTargetsAllowed, parseTargetUrl } from './target.js';
+import type { LoadOptions } from '../commands/load.js';
 
-export interface LoadCommandOptions {
-  env?: string;
-  rate: string;
-  duration: string;
-  scenario?: string;
-  mix?: string;
-  method: string;
-  header: string[];
-  body?: string;
-  maxInflight: string;
-  timeout: string;
-  sendGrace: string;
-  slo?: string;
-  ramp?: string;
-  watchHpa?: boolean;
-  hpaInterval: string;
-  portForward?: boolean;
-  context?: string;
-  output: string;
-  report?: string;
-  yes?: boolean;
-}
 
 /** Knee criteria when --ramp is given without --slo: nothing failed and the schedule was kept. */
 export const DEFAULT_RAMP_SLO = 'errors<1%,dropped<1%,rate>=0.99';
@@ -101,7 +80,7 @@ async function assertReportWritable(file: string): Promise<void> {
   if (existing && !existing.isFile()) throw usageError(`--report ${file}: a directory (or other non-file) is in the way; choose another file name`);
 }
 
-async function resolveTarget(url: string | undefined, options: LoadCommandOptions): Promise<ResolvedTarget> {
+async function resolveTarget(url: string | undefined, options: LoadOptions): Promise<ResolvedTarget> {
   if (url !== undefined) {
     if (options.env !== undefined) {
       // The URL is the target; the environment still has to exist (it is used by --watch-hpa).
@@ -118,7 +97,7 @@ async function resolveTarget(url: string | undefined, options: LoadCommandOption
   return { url: new URL(`http://127.0.0.1:${process.env.PORT?.trim() || '8080'}/`), own: true, close: async () => undefined };
 }
 
-async function buildScenario(url: URL | null, explicitUrl: boolean, options: LoadCommandOptions, timeoutMs: number): Promise<Scenario> {
+async function buildScenario(url: URL | null, explicitUrl: boolean, options: LoadOptions, timeoutMs: number): Promise<Scenario> {
   const headers = parseHeaders(options.header);
   const scenario = options.scenario ?? (explicitUrl ? undefined : 'quotes');
   if (scenario !== 'quotes' && options.mix !== undefined) throw usageError('--mix applies to --scenario quotes only');
@@ -150,7 +129,7 @@ async function buildScenario(url: URL | null, explicitUrl: boolean, options: Loa
   return fileScenario;
 }
 
-export async function runLoadCommand(url: string | undefined, options: LoadCommandOptions): Promise<void> {
+export async function runLoadCommand(url: string | undefined, options: LoadOptions): Promise<void> {
   // Parse every option before anything is sent: bad input must not half-run a load test.
   const output = parseOutputMode(options.output);
   const durationMs = parseDuration(options.duration, '--duration');
