@@ -14,7 +14,7 @@ import { synthesize } from '../infra/main.js';
 import { deployFlavour } from '../bin/deploy/clusters.js';
 import { userSecretObject } from '../bin/deploy/credentials.js';
 import { deploy } from '../bin/deploy/engine.js';
-import { Kube, resolveKubeTarget } from '../bin/deploy/kube.js';
+import { Kube, resolveKubeTarget } from '../bin/kube/client.js';
 import { compact } from '../bin/deploy/live-state.js';
 import type { KubeObject } from '../bin/deploy/objects.js';
 import { Progress } from '../bin/deploy/progress.js';

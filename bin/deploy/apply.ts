@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kube } from './kube.js';
+import type { Kube } from '../kube/client.js';
 import { isApplied } from './live-state.js';
 import { refOf, type KubeObject, type ObjectRef } from './objects.js';
 

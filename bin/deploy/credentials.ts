@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { API_NAME } from '../../infra/monitoring/names.js';
 import { SECRETS } from '../../infra/secrets.js';
 import { usageError } from '../cli/errors.js';
-import type { Kube } from './kube.js';
+import type { Kube } from '../kube/client.js';
 import { ENV_LABEL, GENERATED_LABEL, type KubeObject } from './objects.js';
 
 /**
@@ -157,7 +158,7 @@ export function userSecretObject(env: string, namespace: string, entries: Record
       name: 'quote-api-secrets',
       namespace,
       labels: {
-        'app.kubernetes.io/name': 'quote-api',
+        'app.kubernetes.io/name': API_NAME,
         'app.kubernetes.io/component': 'api',
         'app.kubernetes.io/part-of': 'quotes',
         'app.kubernetes.io/managed-by': 'qctl',

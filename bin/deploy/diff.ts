@@ -1,3 +1,4 @@
+import { namespaceFor } from '../../infra/environments.js';
 import { parseOutputMode, printJson } from '../cli/output.js';
 import { readSecrets } from '../secrets/store.js';
 import { findSecretReferences, GENERATED_SECRETS, userSecretObject } from './credentials.js';
@@ -24,7 +25,7 @@ export async function runDiff(root: string, flags: DiffOptions): Promise<number>
   const mode = parseOutputMode(flags.output);
   const resolved = resolveFlavour(root, flags);
   const { env, flavour } = resolved;
-  const namespace = `quotes-${env}`;
+  const namespace = namespaceFor(env);
   const { synthesize } = await import('../../infra/main.js');
   const synthFor = (image: string | undefined) => synthesize({ env, cluster: flavour.name, image, set: flags.set, monitoring: flags.monitoring, cwd: root });
   let synth = await synthFor(flags.image);

@@ -6,7 +6,7 @@ import { findIdentity } from '../secrets/age.js';
 import { readSecrets, secretsFile } from '../secrets/store.js';
 import type { DeployFlavour } from './clusters.js';
 import { detectBuilder, onPath, type Builder } from './image.js';
-import { Kube, resolveKubeTarget } from './kube.js';
+import { Kube, resolveKubeTarget } from '../kube/client.js';
 import { parseMicrok8sAddons, REQUIRED_MICROK8S_ADDONS } from './microk8s.js';
 import { resolveFlavour } from './session.js';
 import type { DoctorOptions } from '../commands/doctor.js';

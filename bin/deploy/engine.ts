@@ -3,7 +3,7 @@ import { applyObject, type ApplyResult } from './apply.js';
 import { checkGeneratedReferences, ensureGeneratedSecrets, findSecretReferences, type GeneratedSecret } from './credentials.js';
 import { inventoryObject, inventoryRef, parseInventory } from './inventory.js';
 import { compact, isApplied, liveOf, readLiveState, type LiveState } from './live-state.js';
-import type { Kube } from './kube.js';
+import type { Kube } from '../kube/client.js';
 import { describeRef, refKey, refOf, type KubeObject, type ObjectRef } from './objects.js';
 import { buildPlan, planPrune, type PlanStep, type PruneDecision } from './plan.js';
 import type { Progress } from './progress.js';

@@ -1,4 +1,4 @@
-import type { Kube } from './kube.js';
+import type { Kube } from '../kube/client.js';
 import { FIELD_MANAGER, isClusterScoped, refKey, refOf, type KubeObject, type ObjectRef } from './objects.js';
 
 /**

@@ -4,7 +4,8 @@ import { parseDuration } from '../cli/duration.js';
 import { parseEnv } from '../cli/env.js';
 import { usageError } from '../cli/errors.js';
 import { deployFlavour, type DeployFlavour } from './clusters.js';
-import { Kube, resolveKubeTarget } from './kube.js';
+import { namespaceFor, type EnvironmentName } from '../../infra/environments.js';
+import { Kube, loadKubeTarget, resolveKubeTarget } from '../kube/client.js';
 
 /**
  * What every cluster command shares: the environment, the cluster flavour, the kube context
@@ -49,7 +50,7 @@ export function pollInterval(): number {
   return Number.isFinite(value) && value > 0 ? value : 2000;
 }
 
-export type ResolvedFlavour = { env: string; flavour: DeployFlavour; context?: string; preferredContext?: string };
+export type ResolvedFlavour = { env: EnvironmentName; flavour: DeployFlavour; context?: string; preferredContext?: string };
 
 /** Validates the flags that need no cluster (exit 2 before any network call). */
 export function resolveFlavour(root: string, flags: ClusterFlags): ResolvedFlavour {
@@ -60,11 +61,19 @@ export function resolveFlavour(root: string, flags: ClusterFlags): ResolvedFlavo
   return { env, flavour, context: flags.context, preferredContext };
 }
 
+/**
+ * The client of `qctl load --env`: --context, else the context the last `up` used for the
+ * environment (as status, diff and down), else the kubeconfig's current context.
+ */
+export function openLoadClient(root: string, env: string, context?: string): Kube {
+  return new Kube(loadKubeTarget({ context, preferredContext: readState(root)[env]?.context }));
+}
+
 /** `resolved`: what the caller already got from resolveFlavour, so the flags and state are read once. */
 export async function openSession(root: string, flags: ClusterFlags, resolved: ResolvedFlavour = resolveFlavour(root, flags)): Promise<Session> {
   const { env, flavour, context, preferredContext } = resolved;
   const target = await resolveKubeTarget({ flavour, context, preferredContext });
   const kube = new Kube(target);
   const serverVersion = await kube.checkReachable(flavour.startHint);
-  return { env, namespace: `quotes-${env}`, flavour, kube, serverVersion };
+  return { env, namespace: namespaceFor(env), flavour, kube, serverVersion };
 }

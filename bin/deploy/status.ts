@@ -1,5 +1,5 @@
 import { parseOutputMode, printJson } from '../cli/output.js';
-import type { Kube } from './kube.js';
+import type { Kube } from '../kube/client.js';
 import { ENV_LABEL, type KubeObject } from './objects.js';
 import { readiness } from './waits.js';
 import { openSession } from './session.js';

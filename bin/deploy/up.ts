@@ -1,11 +1,12 @@
 import { formatDuration } from '../cli/duration.js';
+import { namespaceFor } from '../../infra/environments.js';
 import { usageError } from '../cli/errors.js';
 import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
 import { readSecrets, secretsFile } from '../secrets/store.js';
 import { userSecretObject } from './credentials.js';
 import { deploy, type EngineResult } from './engine.js';
 import { readInventory } from './inventory.js';
-import { NoClusterError } from './kube.js';
+import { NoClusterError } from '../kube/client.js';
 import { buildImage, contentTag, detectBuilder, imageExists, type Builder } from './image.js';
 import type { DeployFlavour } from './clusters.js';
 import { describeRef, refOf, type KubeObject } from './objects.js';
@@ -28,7 +29,7 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
   const timeoutMs = parseTimeout(flags.timeout);
   const resolved = resolveFlavour(root, flags);
   const { env, flavour } = resolved;
-  const namespace = `quotes-${env}`;
+  const namespace = namespaceFor(env);
   if (flags.image !== undefined && flags.skipBuild) throw usageError('--image and --skip-build both skip the build: pass only one');
   if (flavour.ship === 'registry' && !flags.registry && flags.image === undefined) {
     throw usageError(`--cluster ${flavour.name} needs --registry HOST (a registry the cluster pulls from) or --image REF`);

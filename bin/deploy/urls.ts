@@ -1,3 +1,4 @@
+import { API_NAME, GRAFANA_NAME, GRAFANA_PORT, PROMETHEUS_NAME, PROMETHEUS_PORT } from '../../infra/monitoring/names.js';
 import type { KubeObject } from './objects.js';
 
 /**
@@ -6,7 +7,7 @@ import type { KubeObject } from './objects.js';
  */
 export type AccessInfo = { urls: { name: string; url: string }[]; portForward: { name: string; url: string; command: string }[] };
 
-const FORWARDED: Record<string, number> = { 'quote-api': 8080, grafana: 3000, prometheus: 9090 };
+const FORWARDED: Record<string, number> = { [API_NAME]: 8080, [GRAFANA_NAME]: GRAFANA_PORT, [PROMETHEUS_NAME]: PROMETHEUS_PORT };
 
 export function accessInfo(objects: KubeObject[], cluster: string): AccessInfo {
   const urls: AccessInfo['urls'] = [];

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from '../cli/duration.js';
 import { JobError } from '../cli/errors.js';
-import type { Kube } from './kube.js';
+import type { Kube } from '../kube/client.js';
 import { describeRef, type KubeObject, type ObjectRef } from './objects.js';
 
 /**

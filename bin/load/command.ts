@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { access, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseDuration } from '../cli/duration.js';
+import { parseEnv } from '../cli/env.js';
 import { ExitError, usageError } from '../cli/errors.js';
 import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
 import { formatTextReport } from './text-report.js';
@@ -165,7 +166,7 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
     assertTargetsAllowed(scenario.origins, options.yes === true || ownTarget);
     if (options.watchHpa) {
       const { createHpaWatcher } = await import('./hpa.js');
-      hooks.watcher = await createHpaWatcher(options.env!, { context: options.context, intervalMs: hpaIntervalMs });
+      hooks.watcher = await createHpaWatcher(parseEnv(options.env), { context: options.context, intervalMs: hpaIntervalMs });
     }
     hooks = { ...hooks, signal: controller.signal };
     if (interactive && output === 'text') hooks.onProgress = (line) => process.stderr.write(`\r\x1b[2K${line}`);

@@ -1,10 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { CoreV1Api, PortForward } from '@kubernetes/client-node';
-import { usageError } from '../cli/errors.js';
 import { loadConfigFile } from '../../infra/config.js';
 import { getEnvironment, type Environment } from '../../infra/environments.js';
-import { API_NAME } from './hpa.js';
-import { kubeErrorMessage, loadKubeConfig } from './kube.js';
+import { API_NAME } from '../../infra/monitoring/names.js';
+import { usageError } from '../cli/errors.js';
 
 export interface EnvironmentTarget {
   url: URL;
@@ -38,23 +36,25 @@ export async function resolveEnvironmentTarget(name: string, options: { context?
   const environment = await loadEnvironment(name);
   const url = options.portForward ? null : ingressUrl(environment);
   if (url) return { url, own: true, close: async () => undefined };
-  return openPortForward(environment.namespace, options.context);
+  return openPortForward(environment, options.context);
 }
 
-async function openPortForward(namespace: string, context?: string): Promise<EnvironmentTarget> {
-  const kc = loadKubeConfig(context);
-  const core = kc.makeApiClient(CoreV1Api);
+async function openPortForward(environment: Environment, context?: string): Promise<EnvironmentTarget> {
+  const { namespace } = environment;
+  // Loaded only here: the Kubernetes client costs about a second of start-up that the ingress path does not need.
+  const [{ openLoadClient }, { apiErrorMessage }] = await Promise.all([import('../deploy/session.js'), import('../kube/client.js')]);
+  const kube = openLoadClient(process.cwd(), environment.name, context);
   let podName: string | undefined;
   try {
-    const pods = await core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/name=${API_NAME}` });
+    const pods = await kube.core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/name=${API_NAME}` });
     podName = pods.items.find(
       (p) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
     )?.metadata?.name;
   } catch (error) {
-    throw usageError(`cannot list the API pods in ${namespace} (${kubeErrorMessage(error)}): check the cluster, or give the URL explicitly`);
+    throw usageError(`cannot list the API pods in ${namespace} (${apiErrorMessage(error)}): check the cluster, or give the URL explicitly`);
   }
   if (!podName) throw usageError(`no ready ${API_NAME} pod in ${namespace} to port-forward to: run \`qctl status\`, or give the URL explicitly`);
-  const forward = new PortForward(kc, true);
+  const forward = kube.portForward();
   const sockets = new Set<Socket>();
   const webSockets = new Set<{ close(): void }>();
   // One WebSocket per forwarded TCP connection; each is closed with its connection, and all with the forward.

@@ -1,21 +1,18 @@
-import { AppsV1Api, AutoscalingV2Api } from '@kubernetes/client-node';
+import { namespaceFor, type EnvironmentName } from '../../infra/environments.js';
+import { API_NAME } from '../../infra/monitoring/names.js';
 import { usageError } from '../cli/errors.js';
-import { loadKubeConfig, kubeErrorMessage } from './kube.js';
+import { openLoadClient } from '../deploy/session.js';
+import { apiErrorMessage, type Kube } from '../kube/client.js';
 import type { HpaReport, HpaSample } from './report-schema.js';
-
-/** The API's autoscaler and Deployment share one name in every environment (see DESIGN.md). */
-export const API_NAME = 'quote-api';
 
 export interface HpaWatcher {
   start(startedAt: number): void;
   stop(): Promise<HpaReport>;
 }
 
-export type HpaClients = { autoscaling: AutoscalingV2Api; apps: AppsV1Api };
-
-/** One reading: the HPA's view (current/desired/cpu) and the Deployment's ready replicas. */
-export async function sampleHpa(clients: HpaClients, namespace: string): Promise<Omit<HpaSample, 't'>> {
-  const { autoscaling, apps } = clients;
+/** One reading: the HPA's view (current/desired/cpu) and the Deployment's ready replicas (both named API_NAME). */
+export async function sampleHpa(kube: Kube, namespace: string): Promise<Omit<HpaSample, 't'>> {
+  const { autoscaling, apps } = kube;
   const [hpa, deployment] = await Promise.all([
     autoscaling.readNamespacedHorizontalPodAutoscaler({ name: API_NAME, namespace }),
     apps.readNamespacedDeployment({ name: API_NAME, namespace }),
@@ -36,17 +33,16 @@ export async function sampleHpa(clients: HpaClients, namespace: string): Promise
  * load starts, so a missing HPA or an unreachable cluster is a usage error up front, not a
  * surprise after a long run; later failures are kept in the report and sampling carries on.
  */
-export async function createHpaWatcher(env: string, options: { context?: string; intervalMs?: number }): Promise<HpaWatcher> {
-  const namespace = `quotes-${env}`;
-  const kc = loadKubeConfig(options.context);
+export async function createHpaWatcher(env: EnvironmentName, options: { context?: string; intervalMs?: number }): Promise<HpaWatcher> {
+  const namespace = namespaceFor(env);
   // Made once: the watcher samples every few seconds for the whole run.
-  const clients: HpaClients = { autoscaling: kc.makeApiClient(AutoscalingV2Api), apps: kc.makeApiClient(AppsV1Api) };
+  const kube = openLoadClient(process.cwd(), env, options.context);
   const intervalMs = options.intervalMs ?? 5000;
   try {
-    await sampleHpa(clients, namespace);
+    await sampleHpa(kube, namespace);
   } catch (error) {
     throw usageError(
-      `--watch-hpa: cannot read HorizontalPodAutoscaler ${namespace}/${API_NAME} or its Deployment (${kubeErrorMessage(error)}); deploy with \`qctl up --env ${env}\` and enable the HPA, or drop --watch-hpa`,
+      `--watch-hpa: cannot read HorizontalPodAutoscaler ${namespace}/${API_NAME} or its Deployment (${apiErrorMessage(error)}); deploy with \`qctl up --env ${env}\` and enable the HPA, or drop --watch-hpa`,
     );
   }
   const samples: HpaSample[] = [];
@@ -57,12 +53,12 @@ export async function createHpaWatcher(env: string, options: { context?: string;
 
   const take = (): Promise<void> => {
     const t = Date.now() - startedAt;
-    pending = sampleHpa(clients, namespace).then(
+    pending = sampleHpa(kube, namespace).then(
       (sample) => {
         samples.push({ t, ...sample });
       },
       (error: unknown) => {
-        lastError = kubeErrorMessage(error);
+        lastError = apiErrorMessage(error);
       },
     );
     return pending;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SeedError } from '../../app/seed/errors.js';
 import { ExitError, exitWith, exitWithError, JobError, UsageError } from '../../bin/cli/errors.js';
-import { NoClusterError } from '../../bin/deploy/kube.js';
+import { NoClusterError } from '../../bin/kube/client.js';
 import { InfraUsageError } from '../../infra/errors.js';
 
 function run(error: unknown, env: NodeJS.ProcessEnv = {}): { code: number; stderr: string } {

@@ -1,6 +1,6 @@
 import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { kubeErrorMessage } from '../../bin/load/kube.js';
+import { apiErrorMessage as kubeErrorMessage } from '../../bin/kube/client.js';
 
 describe('kubeErrorMessage', () => {
   it('prefixes the HTTP status and uses the API message of an API answer', () => {

@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ApiException, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, VersionApi } from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, AutoscalingV2Api, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, PortForward, VersionApi } from '@kubernetes/client-node';
 // Not re-exported by the package index; needed to convert between wire JSON and the client's models.
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { execa } from 'execa';
 import { JobError, UsageError, usageError } from '../cli/errors.js';
-import type { DeployFlavour } from './clusters.js';
-import { describeRef, FIELD_MANAGER, type KubeObject, type ObjectRef } from './objects.js';
+import type { DeployFlavour } from '../deploy/clusters.js';
+import { describeRef, FIELD_MANAGER, type KubeObject, type ObjectRef } from '../deploy/objects.js';
 
 /** No cluster to talk to (no kubeconfig, `microk8s config` failed, API unreachable): exit 2, but a dry run can go on offline. */
 export class NoClusterError extends UsageError {
@@ -90,6 +90,33 @@ async function microk8sConfig(): Promise<KubeTarget> {
   return target(kc, '`microk8s config`');
 }
 
+/**
+ * The kubeconfig of `qctl load --env` ($KUBECONFIG, merged, or ~/.kube/config): `--context` when
+ * given (it must exist); else the context the last `up` used for the environment, when it
+ * still exists; else the current context. Load has no cluster flavour to match contexts by.
+ */
+export function loadKubeTarget(options: { context?: string; preferredContext?: string } = {}): KubeTarget {
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromDefault();
+  } catch (error) {
+    throw usageError(`cannot read the kubeconfig: ${(error as Error).message.split('\n')[0]}; fix it or point KUBECONFIG at another file`);
+  }
+  const names = kc.getContexts().map((c) => c.name);
+  if (options.context !== undefined) {
+    if (!names.includes(options.context)) {
+      throw usageError(`context "${options.context}" is not in the kubeconfig${names.length ? ` (it has: ${names.join(', ')})` : ''}: pick one with --context`);
+    }
+    kc.setCurrentContext(options.context);
+  } else if (options.preferredContext !== undefined && names.includes(options.preferredContext)) {
+    kc.setCurrentContext(options.preferredContext);
+  }
+  if (!kc.getCurrentCluster()) {
+    throw usageError('no Kubernetes cluster in the kubeconfig: set KUBECONFIG, or run `qctl up` first');
+  }
+  return target(kc, 'the kubeconfig');
+}
+
 function target(kc: KubeConfig, source: string): KubeTarget {
   return { kc, context: kc.getCurrentContext(), server: kc.getCurrentCluster()?.server ?? '(no server)', source };
 }
@@ -153,16 +180,26 @@ class ObjectApi extends KubernetesObjectApi {
 }
 
 /**
- * The calls the deploy engine makes, through @kubernetes/client-node. Every mutating call goes
- * through here, so `--dry-run` and tests can reason about them in one place.
+ * The one Kubernetes client of qctl (deploy, status, diff, down, load), over
+ * @kubernetes/client-node. Every mutating call goes through here, so `--dry-run` and tests
+ * can reason about them in one place.
  */
 export class Kube {
   readonly objects: ObjectApi;
   readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  readonly autoscaling: AutoscalingV2Api;
 
   constructor(readonly target: KubeTarget) {
     this.objects = ObjectApi.fromConfig(target.kc);
     this.core = target.kc.makeApiClient(CoreV1Api);
+    this.apps = target.kc.makeApiClient(AppsV1Api);
+    this.autoscaling = target.kc.makeApiClient(AutoscalingV2Api);
+  }
+
+  /** Forwards connections to pod ports over WebSockets (as kubectl port-forward). */
+  portForward(): PortForward {
+    return new PortForward(this.target.kc, true);
   }
 
   /** Fails with one line when the API server cannot be reached or refuses us. */
