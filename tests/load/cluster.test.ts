@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingressUrl, loadEnvironment } from '../../bin/load/env-target.js';
@@ -144,5 +147,45 @@ describe('--watch-hpa', () => {
     expect(text.stdout).toMatch(/autoscaling \(HPA quotes-dev\/quote-api\)/);
     expect(text.stdout).toMatch(/time\s+target\s+sent\/s\s+p99\s+replicas\s+desired\s+ready\s+cpu/);
     expect(text.stdout).toMatch(/20\/s\s+\d+\s+\S+\s+3\s+3\s+2\s+95%/);
+  });
+});
+
+describe('kube context', () => {
+  it('uses the context qctl up remembered for the environment over the current one; --context still wins', async () => {
+    putApi();
+    // The current context points at nothing; the one `up` used points at the cluster.
+    const dir = mkdtempSync(join(tmpdir(), 'qctl-load-context-'));
+    const config = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        { name: 'nowhere', cluster: { server: 'http://127.0.0.1:1', 'insecure-skip-tls-verify': true } },
+        { name: 'fake', cluster: { server: kube.url, 'insecure-skip-tls-verify': true } },
+      ],
+      users: [{ name: 'user', user: { token: 'token' } }],
+      contexts: [
+        { name: 'elsewhere', context: { cluster: 'nowhere', user: 'user' } },
+        { name: 'kind-quotes', context: { cluster: 'fake', user: 'user' } },
+      ],
+      'current-context': 'elsewhere',
+    };
+    const configPath = join(dir, 'kubeconfig');
+    writeFileSync(configPath, JSON.stringify(config));
+    const project = join(dir, 'project');
+    mkdirSync(join(project, '.qctl'), { recursive: true });
+    const args = ['load', `${target.url}/`, '--env', 'dev', '--watch-hpa', '--rate', '10', '--duration', '1s', '--output', 'json'];
+    const env = { KUBECONFIG: configPath };
+
+    const forgotten = await runQctl(args, { env, cwd: project });
+    expect(forgotten.exitCode).toBe(2);
+    expect(forgotten.stderr).toMatch(/--watch-hpa: cannot read HorizontalPodAutoscaler quotes-dev\/quote-api/);
+
+    writeFileSync(join(project, '.qctl', 'deploy.json'), JSON.stringify({ dev: { cluster: 'kind', context: 'kind-quotes' } }));
+    const remembered = await runQctl(args, { env, cwd: project });
+    expect(remembered.exitCode, String(remembered.stderr)).toBe(0);
+    expect(loadReportSchema.parse(JSON.parse(String(remembered.stdout))).hpa?.samples[0]).toMatchObject({ currentReplicas: 1, readyReplicas: 1 });
+
+    const explicit = await runQctl([...args, '--context', 'elsewhere'], { env, cwd: project });
+    expect(explicit.exitCode).toBe(2);
   });
 });
