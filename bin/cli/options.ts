@@ -28,3 +28,6 @@ export const setOption = () =>
   new Option('--set <key=value>', 'override an environment setting, e.g. api.replicas=2 (repeatable)').argParser(collect).default([] as string[]);
 
 export const monitoringOption = () => new Option('--monitoring <mode>', 'self | operator | none (default: qctl.config.ts monitoring, else self)');
+
+/** The parsed options of a command, typed from the function that declares it: `OptionsOf<typeof declare>`. */
+export type OptionsOf<Declare extends (...args: never[]) => { opts(): unknown }> = ReturnType<ReturnType<Declare>['opts']>;

@@ -1,6 +1,6 @@
 import type { Command } from '@commander-js/extra-typings';
 import { usageError } from '../cli/errors.js';
-import { outputOption } from '../cli/options.js';
+import { outputOption, type OptionsOf } from '../cli/options.js';
 import { parseHttpUrl } from '../cli/url.js';
 import { isNonInteractive, parseOutputMode } from '../cli/output.js';
 
@@ -31,7 +31,7 @@ exit of the process that started it stops everything and flushes the database.`,
     );
 }
 
-type DevOptions = ReturnType<ReturnType<typeof declare>['opts']>;
+type DevOptions = OptionsOf<typeof declare>;
 
 export function register(program: Command): void {
   declare(program).action(devAction);

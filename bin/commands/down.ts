@@ -1,6 +1,6 @@
 import type { Command } from '@commander-js/extra-typings';
 import { exitWith } from '../cli/errors.js';
-import { clusterOption, contextOption, envOption, outputOption } from '../cli/options.js';
+import { clusterOption, contextOption, envOption, outputOption, type OptionsOf } from '../cli/options.js';
 
 function declare(program: Command) {
   return program
@@ -15,7 +15,7 @@ function declare(program: Command) {
     .addHelpText('after', '\nExamples:\n  qctl down --env dev\n  qctl down --env staging --yes --prune-data');
 }
 
-export type DownOptions = ReturnType<ReturnType<typeof declare>['opts']>;
+export type DownOptions = OptionsOf<typeof declare>;
 
 export function register(program: Command): void {
   declare(program).action(async (options) => {

@@ -1,6 +1,6 @@
 import type { Command } from '@commander-js/extra-typings';
 import { JobError, usageError } from '../cli/errors.js';
-import { outputOption } from '../cli/options.js';
+import { outputOption, type OptionsOf } from '../cli/options.js';
 import { parseHttpUrl } from '../cli/url.js';
 import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
 
@@ -30,7 +30,7 @@ otherwise the offline local embedder.`,
     );
 }
 
-type SeedOptions = ReturnType<ReturnType<typeof declare>['opts']>;
+type SeedOptions = OptionsOf<typeof declare>;
 
 export function register(program: Command): void {
   declare(program).action(seedAction);

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from '@commander-js/extra-typings';
-import { clusterOption, envOption, monitoringOption, outputOption, setOption } from '../cli/options.js';
+import { clusterOption, envOption, monitoringOption, outputOption, setOption, type OptionsOf } from '../cli/options.js';
 import { ExitError, JobError, usageError } from '../cli/errors.js';
 import { parseOutputMode, printJson } from '../cli/output.js';
 
@@ -31,7 +31,7 @@ Exit codes: 0 written and valid, 1 validation failed (nothing written), 2 bad us
     );
 }
 
-type SynthOptions = ReturnType<ReturnType<typeof declare>['opts']>;
+type SynthOptions = OptionsOf<typeof declare>;
 
 export function register(program: Command): void {
   declare(program).action(async (options, command) => {

@@ -1,6 +1,6 @@
 import type { Command } from '@commander-js/extra-typings';
 import { exitWith } from '../cli/errors.js';
-import { clusterOption, contextOption, envOption, monitoringOption, outputOption, setOption } from '../cli/options.js';
+import { clusterOption, contextOption, envOption, monitoringOption, outputOption, setOption, type OptionsOf } from '../cli/options.js';
 
 function declare(program: Command) {
   return program
@@ -30,7 +30,7 @@ Examples:
     );
 }
 
-export type UpOptions = ReturnType<ReturnType<typeof declare>['opts']>;
+export type UpOptions = OptionsOf<typeof declare>;
 
 export function register(program: Command): void {
   declare(program).action(async (options) => {
