@@ -5,38 +5,28 @@
 # The code supports Node >= 20; the image runs the current LTS (22).
 ARG NODE_IMAGE=node:22-bookworm-slim
 
-# 1. All dependencies, from the lock file only (cached until package*.json change).
-FROM ${NODE_IMAGE} AS deps
+# 1. Build: one `npm ci` from the lock file (cached until package*.json change), then
+#    `npm run bundle`: app/main.ts and its runtime dependencies in one file, with the SQL
+#    migrations and page files, in build/image (see scripts/bundle-app.mjs).
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-
-# 2. Compile TypeScript (npm run build -> build/, with the SQL and page files tsc does not emit).
-FROM deps AS build
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
 COPY app ./app
-COPY infra ./infra
-COPY bin ./bin
 COPY scripts ./scripts
-RUN npm run build
+RUN npm run bundle
 
-# 3. Production dependencies only.
-FROM ${NODE_IMAGE} AS prod-deps
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-
-# 4. Runtime: root-owned, read-only friendly files; runs as the unprivileged `node` user (uid 1000).
-#    Nothing is written outside /tmp, so `readOnlyRootFilesystem: true` with an emptyDir on /tmp works.
+# 2. Runtime: the bundle only (no node_modules, no CLI, no source maps), root-owned and
+#    read-only friendly; runs as the unprivileged `node` user (uid 1000). Nothing is written
+#    outside /tmp, so `readOnlyRootFilesystem: true` with an emptyDir on /tmp works.
+#    HOST defaults to `::` (IPv4 and IPv6); set HOST to narrow it.
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     PORT=8080 \
-    HOST=0.0.0.0 \
     NPM_CONFIG_UPDATE_NOTIFIER=false
 WORKDIR /app
-COPY --from=prod-deps /app/node_modules ./node_modules
-COPY --from=build /app/build ./build
-COPY package.json ./
+COPY --from=build /app/build/image ./
 USER 1000:1000
 EXPOSE 8080
 ENTRYPOINT ["node", "build/app/main.js"]

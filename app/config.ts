@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import type { VectorIndexKind } from './db/vector-index.js';
+import type { VectorIndexKind, VectorIndexSettings } from './db/vector-index.js';
 
 /** Everything the service reads from its environment, validated once at start-up. */
 export interface AppConfig {
   port: number;
+  /** Listen address; default `::`, dual-stack (IPv4 and IPv6), falling back to 0.0.0.0 where IPv6 is off. */
   host: string;
   database: DatabaseConfig;
   /** Unset: an in-process LRU cache serves instead of Redis. */
@@ -16,6 +17,16 @@ export interface AppConfig {
   embeddingMaxRetries: number;
   vectorIndex: VectorIndexKind;
   ivfflatLists: number;
+  /** maintenance_work_mem (MB) asked for the session that builds the vector index. */
+  indexBuildMemoryMb: number;
+  /** The Postgres pod's memory limit (MB) when known: the build memory is capped at a quarter of it. */
+  postgresMemoryLimitMb?: number;
+  /** max_parallel_maintenance_workers for the index build. */
+  indexBuildWorkers: number;
+  /** hnsw.ef_search per query: candidates the HNSW scan keeps (recall vs latency). */
+  searchEfSearch: number;
+  /** ivfflat.probes per query: lists an IVFFlat scan visits (recall vs latency). */
+  searchProbes: number;
   /** Bearer token for POST /quotes; unset disables writes. */
   apiToken?: string;
   /** Exact origins allowed by CORS; `*` allows any origin. Empty: same-origin only. */
@@ -50,6 +61,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** Every address, IPv6 and IPv4 (Node listens on `::` with ipv6Only false). */
+export const DUAL_STACK_HOST = '::';
+
 const optionalString = z
   .string()
   .optional()
@@ -82,9 +96,15 @@ const httpUrl = (what: string, protocols: string[]) =>
     { message: `must be a ${what} URL (${protocols.map((p) => `${p}//`).join(' or ')}...)` },
   );
 
+/** 1 GB holds the HNSW graph of ~150k 1536-dimension quotes: the build runs in memory. */
+export const DEFAULT_INDEX_BUILD_MEMORY_MB = 1024;
+// Chosen from the recall/latency table in docs/app.md (bench/search.ts).
+export const DEFAULT_SEARCH_EF_SEARCH = 100;
+export const DEFAULT_SEARCH_PROBES = 10;
+
 const envSchema = z.object({
   PORT: int(0, 65535, 8080),
-  HOST: optionalString.transform((v) => v ?? '0.0.0.0'),
+  HOST: optionalString.transform((v) => v ?? DUAL_STACK_HOST),
   DATABASE_URL: httpUrl('Postgres', ['postgres:', 'postgresql:']),
   PGHOST: optionalString,
   PGPORT: int(1, 65535, 5432),
@@ -99,6 +119,11 @@ const envSchema = z.object({
   EMBEDDING_MAX_RETRIES: int(0, 10, 3),
   VECTOR_INDEX: optionalString.pipe(z.enum(['hnsw', 'ivfflat'], { message: 'must be "hnsw" or "ivfflat"' }).optional()).transform((v) => v ?? 'hnsw'),
   IVFFLAT_LISTS: int(1, 100_000, 100),
+  INDEX_BUILD_MEMORY_MB: int(16, 1_048_576, DEFAULT_INDEX_BUILD_MEMORY_MB),
+  POSTGRES_MEMORY_LIMIT_MB: int(64, 16_777_216, 0),
+  INDEX_BUILD_WORKERS: int(0, 64, 2),
+  SEARCH_EF_SEARCH: int(1, 1000, DEFAULT_SEARCH_EF_SEARCH),
+  SEARCH_PROBES: int(1, 32_768, DEFAULT_SEARCH_PROBES),
   API_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, {
     message: 'must be at least 16 characters (generate one with `openssl rand -hex 24`)',
   }),
@@ -141,6 +166,11 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     embeddingMaxRetries: e.EMBEDDING_MAX_RETRIES,
     vectorIndex: e.VECTOR_INDEX as VectorIndexKind,
     ivfflatLists: e.IVFFLAT_LISTS,
+    indexBuildMemoryMb: e.INDEX_BUILD_MEMORY_MB,
+    postgresMemoryLimitMb: e.POSTGRES_MEMORY_LIMIT_MB || undefined,
+    indexBuildWorkers: e.INDEX_BUILD_WORKERS,
+    searchEfSearch: e.SEARCH_EF_SEARCH,
+    searchProbes: e.SEARCH_PROBES,
     apiToken: e.API_TOKEN,
     corsOrigins,
     logLevel: e.LOG_LEVEL as LogLevel,
@@ -148,6 +178,22 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     cacheLocalTtlSeconds: e.CACHE_LOCAL_TTL_SECONDS,
     dbPoolMax: e.DB_POOL_MAX,
     shutdownDrainSeconds: e.SHUTDOWN_DRAIN_SECONDS,
+  };
+}
+
+/**
+ * The vector index as configured, with its build tuning: the memory asked for, but at most
+ * a quarter of the Postgres pod's memory limit (shared buffers, connections and, for a
+ * parallel build, the graph in shared memory need the rest).
+ */
+export function vectorIndexSettings(
+  config: Pick<AppConfig, 'vectorIndex' | 'ivfflatLists' | 'indexBuildMemoryMb' | 'postgresMemoryLimitMb' | 'indexBuildWorkers'>,
+): VectorIndexSettings {
+  const ceiling = config.postgresMemoryLimitMb ? Math.max(16, Math.floor(config.postgresMemoryLimitMb / 4)) : Infinity;
+  return {
+    kind: config.vectorIndex,
+    lists: config.ivfflatLists,
+    build: { memoryMb: Math.min(config.indexBuildMemoryMb, ceiling), parallelWorkers: config.indexBuildWorkers },
   };
 }
 

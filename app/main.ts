@@ -6,10 +6,9 @@ import type pg from 'pg';
 import type { Cache } from './cache/cache.js';
 import { MemoryCache } from './cache/memory.js';
 import { RedisCache } from './cache/redis.js';
-import { ConfigError, loadConfig, redactedConfig, type AppConfig } from './config.js';
+import { ConfigError, DUAL_STACK_HOST, loadConfig, redactedConfig, vectorIndexSettings, type AppConfig } from './config.js';
 import { latestMigrationVersion, migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
-import { ensureVectorIndex } from './db/vector-index.js';
 import { waitForDatabase } from './db/wait.js';
 import { createEmbeddingProvider } from './embeddings/index.js';
 import type { EmbeddingProvider } from './embeddings/provider.js';
@@ -20,7 +19,7 @@ import { SearchService } from './quotes/search-service.js';
 import { Readiness } from './readiness.js';
 import { buildServer } from './server.js';
 
-export { ConfigError, loadConfig } from './config.js';
+export { ConfigError, loadConfig, vectorIndexSettings } from './config.js';
 export type { AppConfig } from './config.js';
 
 /** How long in-flight requests may run after SIGTERM (below Kubernetes' default 30 s grace period). */
@@ -64,7 +63,7 @@ export async function startService(config: AppConfig, options: StartOptions = {}
   if (!config.redisUrl) log.info('cache: REDIS_URL is not set, using an in-process LRU cache');
   const embedder =
     options.embedder ?? createEmbeddingProvider(config, log, { metrics, baseBackoffMs: options.embeddingBackoffMs });
-  const repository = new QuoteRepository(pool);
+  const repository = new QuoteRepository(pool, { efSearch: config.searchEfSearch, probes: config.searchProbes });
   // With Redis, hot results also stay a few seconds in the process: a hit then costs no round trip.
   const local = config.redisUrl && config.cacheLocalTtlSeconds > 0 ? new MemoryCache(5_000) : undefined;
   const search = new SearchService({
@@ -82,7 +81,7 @@ export async function startService(config: AppConfig, options: StartOptions = {}
 
   const app = await buildServer({ config, repository, search, embedder, cache, metrics, readiness }, log);
   try {
-    await app.listen({ port: config.port, host: config.host });
+    await listen(app, config, log);
   } catch (error) {
     await Promise.allSettled([pool.end(), cache.close()]);
     throw error;
@@ -131,6 +130,20 @@ export async function startService(config: AppConfig, options: StartOptions = {}
   return { url, port, stop, databaseReady, app, pool, metrics, embedder, repository, readiness };
 }
 
+/** Codes for "this host has no IPv6" (kernel without it, or disabled). */
+const NO_IPV6 = new Set(['EAFNOSUPPORT', 'EADDRNOTAVAIL', 'EPROTONOSUPPORT']);
+
+/** Listens on config.host; the dual-stack default falls back to IPv4 only where IPv6 is unavailable. */
+async function listen(app: FastifyInstance, config: AppConfig, log: Logger): Promise<void> {
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    if (config.host !== DUAL_STACK_HOST || !NO_IPV6.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    log.warn({ err: (error as Error).message }, 'IPv6 is unavailable here; listening on 0.0.0.0 (IPv4 only)');
+    await app.listen({ port: config.port, host: '0.0.0.0' });
+  }
+}
+
 async function prepareDatabase(pool: pg.Pool, config: AppConfig, log: Logger, signal: AbortSignal, runMigrations: boolean): Promise<void> {
   await waitForDatabase(pool, {
     signal,
@@ -141,9 +154,17 @@ async function prepareDatabase(pool: pg.Pool, config: AppConfig, log: Logger, si
 }
 
 async function migrateAndIndex(pool: pg.Pool, config: AppConfig, log: Logger): Promise<void> {
-  const result = await migrate(pool, { log: (line) => log.info(line) });
-  const index = await ensureVectorIndex(pool, { kind: config.vectorIndex, lists: config.ivfflatLists });
-  log.info({ applied: result.applied, alreadyApplied: result.alreadyApplied, vectorIndex: `${config.vectorIndex} (${index})` }, 'migrations done');
+  const result = await migrate(pool, { log: (line) => log.info(line), vectorIndex: vectorIndexSettings(config) });
+  const index = result.vectorIndex!;
+  log.info(
+    {
+      applied: result.applied,
+      alreadyApplied: result.alreadyApplied,
+      vectorIndex: `${config.vectorIndex} (${index.action})`,
+      indexBuildMs: index.buildMs,
+    },
+    'migrations done',
+  );
 }
 
 // ---------------------------------------------------------------------------------------

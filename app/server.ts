@@ -32,10 +32,26 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     bodyLimit: 64 * 1024,
+    // Every route parameter reaches its handler, which names it in a short 400 (fastify's default
+    // of 100 answers a long id with an error echoing the whole path). No route uses a regex
+    // parameter, the backtracking risk this limit guards against; Node caps the request line at 16 KB.
+    maxParamLength: 16 * 1024,
+    // Errors Node's HTTP parser raises (431 oversized headers, 400 malformed requests) answer
+    // in the API's own {error, message} shape instead of fastify's.
+    clientErrorHandler: (error, socket) => {
+      const tooLarge = (error as { code?: string }).code === 'HPE_HEADER_OVERFLOW';
+      const [status, reason, body] = tooLarge
+        ? [431, 'Request Header Fields Too Large', { error: 'headers_too_large', message: 'the request headers are too large (over 16 KB): send fewer or smaller headers, e.g. cookies or tokens' }]
+        : [400, 'Bad Request', { error: 'bad_request', message: 'the request is not valid HTTP' }];
+      if (socket.writable) {
+        const json = JSON.stringify(body);
+        socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(json)}\r\n\r\n${json}`);
+      } else socket.destroy(error);
+    },
     // find-my-way failures (e.g. a path with invalid percent-encoding) answer in our JSON shape.
     frameworkErrors: (error, request, reply) => {
       void request;
-      void (reply as FastifyReply).code(400).send({ error: 'bad_request', message: `bad request: ${error.message}` });
+      void (reply as FastifyReply).code(400).send({ error: 'bad_request', message: `bad request: ${clip(error.message, 200)}` });
     },
   });
 
@@ -148,7 +164,8 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
   });
 
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}` });
+    // The path is echoed so the caller sees the typo, but never at length.
+    reply.code(404).send({ error: 'not_found', message: `no route for ${request.method} ${clip(request.url.split('?')[0]!)}` });
   });
 
   registerHealthRoutes(app, ctx);
@@ -157,6 +174,11 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
   registerAuthorRoutes(app, ctx);
   registerPageRoutes(app);
   return app;
+}
+
+/** Text from the request, shortened for an error message. */
+export function clip(text: string, max = 80): string {
+  return text.length > max ? `${text.slice(0, max)}... (${text.length} characters)` : text;
 }
 
 function fastifyCode(error: FastifyError): string {

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { QctlError } from './cli/errors.js';
+import { exitQuietlyOnClosedPipe } from './cli/output.js';
 import { shortUsage } from './cli/usage.js';
 
 /**
@@ -7,27 +8,40 @@ import { shortUsage } from './cli/usage.js';
  * Command modules import their heavy dependencies lazily inside the action, so
  * `qctl --help` and every command start fast.
  */
-const COMMANDS: string[] = ['seed', 'load', 'dev', 'synth', 'validate', 'up', 'down', 'status', 'diff', 'doctor', 'secrets'];
+export const COMMANDS: string[] = ['seed', 'load', 'dev', 'synth', 'validate', 'up', 'down', 'status', 'diff', 'doctor', 'secrets'];
 
-export async function buildProgram(): Promise<Command> {
+/**
+ * The command modules a command line needs: `qctl synth ...` only synth's, `qctl --version`
+ * none; anything else (no command, `help`, an unknown name, options first) every one, so the
+ * root help and commander's "did you mean" see them all.
+ */
+export function commandsToRegister(args: string[]): string[] {
+  if (args.length > 0 && args.every((arg) => arg === '--version' || arg === '-V')) return [];
+  const [first] = args;
+  return first !== undefined && COMMANDS.includes(first) ? [first] : COMMANDS;
+}
+
+/** The program with the commands `args` (the arguments after `qctl`) needs; all of them by default. */
+export async function buildProgram(args: string[] = []): Promise<Command> {
   const program = new Command('qctl')
     .description('Ship the quote API to Kubernetes: run it locally, synthesize manifests, deploy, seed and load-check.')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const name of COMMANDS) {
-    const module = (await import(`./commands/${name}.js`)) as { register(program: Command): void };
-    module.register(program);
-  }
+  const names = commandsToRegister(args);
+  // Loaded together: module loading overlaps instead of running one file after another.
+  const modules = await Promise.all(names.map(async (name) => (await import(`./commands/${name}.js`)) as { register(program: Command): void }));
+  for (const module of modules) module.register(program);
   return program;
 }
 
 export async function main(argv: string[] = process.argv): Promise<number> {
+  exitQuietlyOnClosedPipe();
   if (argv.length <= 2) {
     process.stdout.write(shortUsage());
     return 0;
   }
-  const program = await buildProgram();
+  const program = await buildProgram(argv.slice(2));
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { CLUSTER_NAMES, type ClusterName } from './clusters.js';
@@ -7,6 +7,7 @@ import { ENVIRONMENT_NAMES, type EnvironmentName, type EnvironmentSettings } fro
 import { InfraUsageError } from './errors.js';
 import type { DeepPartial } from './merge.js';
 import { environmentSettingsSchema } from './settings-schema.js';
+import { importTypeScript } from './ts-module.js';
 
 export const MONITORING_MODES = ['self', 'operator', 'none'] as const;
 export type MonitoringMode = (typeof MONITORING_MODES)[number];
@@ -69,12 +70,17 @@ export async function loadConfigFile(path?: string, cwd = process.cwd()): Promis
     file = CONFIG_FILE_NAMES.map((name) => resolve(cwd, name)).find((candidate) => existsSync(candidate));
     if (!file) return null;
   }
-  const source = file.slice(resolve(cwd).length + 1) || file;
+  // Relative to the working directory when inside it, else the whole absolute path.
+  const rel = relative(resolve(cwd), file);
+  const source = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
   let module: { default?: unknown };
   try {
     module = await importConfigModule(file);
   } catch (error) {
-    throw new InfraUsageError(`${source} failed to load: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    // The compiler's message often starts "Transform failed with 1 error:" and says what on the
+    // next line: keep every line, joined into one.
+    const message = error instanceof Error ? error.message : String(error);
+    throw new InfraUsageError(`${source} failed to load: ${message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ')}`);
   }
   // tsImport of a CommonJS-looking module can nest the default export once more.
   let value = module.default;
@@ -88,19 +94,19 @@ export async function loadConfigFile(path?: string, cwd = process.cwd()): Promis
 /**
  * Imports a config module. Under tsx (qctl from source) a plain import handles TypeScript
  * already; a second tsx instance would cost a few hundred ms. The compiled CLI on Node 20
- * cannot import .ts, so it falls back to tsx's tsImport.
+ * cannot import .ts, so it falls back to importTypeScript (esbuild, no loader hooks).
  */
 async function importConfigModule(file: string): Promise<{ default?: unknown }> {
-  const url = pathToFileURL(file).href;
   try {
-    return (await import(url)) as { default?: unknown };
+    return (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (error) {
-    // Outside an ESM package, or without tsx loaded: let tsImport decide (its error is the one reported).
+    // Outside an ESM package, or without tsx loaded: let esbuild decide (its error is the one reported).
     if (!/\.m?ts$/.test(file)) throw error;
-    const { tsImport } = await import('tsx/esm/api');
-    return (await tsImport(url, import.meta.url)) as { default?: unknown };
+    return (await importTypeScript(file)) as { default?: unknown };
   }
 }
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 type SchemaNode = z.ZodType & { def: Record<string, unknown> & { type: string } };
 
@@ -116,6 +122,12 @@ export function parseSetArguments(pairs: string[]): Array<{ source: string; valu
     const key = pair.slice(0, eq).trim();
     const raw = pair.slice(eq + 1);
     const parts = key.split('.');
+    // Setting names only: an empty segment or an Object.prototype name (__proto__, constructor)
+    // would otherwise walk off the schema or pollute the override object.
+    const badPart = parts.find((part) => !/^[A-Za-z0-9][\w-]*$/.test(part) || FORBIDDEN_KEYS.has(part));
+    if (badPart !== undefined) {
+      throw new InfraUsageError(`invalid --set "${pair}": "${badPart}" is not a setting name; use a dotted path of setting names, e.g. --set api.replicas=2`);
+    }
     let node = environmentSettingsSchema as unknown as SchemaNode;
     let freeForm = false;
     for (let i = 0; i < parts.length; i += 1) {
@@ -125,7 +137,7 @@ export function parseSetArguments(pairs: string[]): Array<{ source: string; valu
         break;
       }
       const shape = node.def.type === 'object' ? (node as unknown as { shape: Record<string, SchemaNode> }).shape : undefined;
-      const next = shape?.[part];
+      const next = shape && Object.hasOwn(shape, part) ? shape[part] : undefined;
       if (!next) {
         const prefix = parts.slice(0, i).join('.');
         const valid = shape ? Object.keys(shape).map((k) => (prefix ? `${prefix}.${k}` : k)) : [];

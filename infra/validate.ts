@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { InfraUsageError } from './errors.js';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from './scope.js';
@@ -68,6 +69,9 @@ export function hasErrors(issues: ValidationIssue[]): boolean {
  * Reads a YAML file or every *.yaml/*.yml file under a directory (sorted, recursive).
  * YAML syntax errors become issues rather than exceptions, so one bad file does not hide others.
  */
+/** Largest YAML file `qctl validate` reads. */
+export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+
 export function readManifests(path: string): { files: Array<{ name: string; objects: KubeObject[] }>; issues: ValidationIssue[] } {
   const stat = statSync(path);
   const paths = stat.isDirectory() ? listYaml(path) : [path];
@@ -76,6 +80,12 @@ export function readManifests(path: string): { files: Array<{ name: string; obje
   for (const file of paths) {
     // Named as the user can find them: the given path, or the given directory joined with the file.
     const name = file;
+    // A FIFO or device would hang or exhaust memory; a manifest is never this large.
+    const info = statSync(file);
+    if (!info.isFile()) throw new InfraUsageError(`${file} is not a regular file: pass YAML files or directories, e.g. dist/prod`);
+    if (info.size > MAX_MANIFEST_BYTES) {
+      throw new InfraUsageError(`${file} is ${Math.round(info.size / 1048576)} MiB, over the ${MAX_MANIFEST_BYTES / 1048576} MiB limit for a manifest file: split it`);
+    }
     const documents = parseAllDocuments(readFileSync(file, 'utf8'));
     const objects: KubeObject[] = [];
     documents.forEach((document, i) => {
@@ -83,7 +93,14 @@ export function readManifests(path: string): { files: Array<{ name: string; obje
         issues.push({ severity: 'error', rule: 'yaml', file: name, kind: '(document)', name: `#${i + 1}`, path: '', message: document.errors[0]!.message.split('\n')[0]!, fix: 'fix the YAML syntax' });
         return;
       }
-      const value = document.toJS() as unknown;
+      let value: unknown;
+      try {
+        value = document.toJS();
+      } catch (error) {
+        // e.g. an alias bomb ("Excessive alias count"): refused by the parser, reported like a syntax error.
+        issues.push({ severity: 'error', rule: 'yaml', file: name, kind: '(document)', name: `#${i + 1}`, path: '', message: (error as Error).message.split('\n')[0]!, fix: 'fix the YAML (aliases must not expand without bound)' });
+        return;
+      }
       if (value === null || value === undefined) return;
       // `kubectl get -o yaml` output wraps objects in a v1 List: check its items.
       const list = value as { kind?: unknown; items?: unknown };

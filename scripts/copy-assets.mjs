@@ -1,18 +1,27 @@
 // tsc emits only JavaScript; the app also reads SQL migrations and the search page at run time.
 // Copies every non-TypeScript file under app/ into the build output (default build/), so
 // build/ runs on its own: in the image, and for `npx qctl` after `npm run build`.
+// scripts/bundle-app.mjs imports copyAppAssets for the image's single-file bundle.
 import { cpSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const outDir = resolve(root, process.argv[2] ?? 'build');
 
-let copied = 0;
-for (const entry of readdirSync(join(root, 'app'), { recursive: true, withFileTypes: true })) {
-  if (!entry.isFile() || entry.name.endsWith('.ts')) continue;
-  const source = join(entry.parentPath, entry.name);
-  cpSync(source, join(outDir, relative(root, source)));
-  copied += 1;
+/** Copies app/**\/*(non-.ts) to outDir/app/..., keeping their paths; returns how many. */
+export function copyAppAssets(outDir) {
+  let copied = 0;
+  for (const entry of readdirSync(join(root, 'app'), { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || entry.name.endsWith('.ts')) continue;
+    const source = join(entry.parentPath, entry.name);
+    cpSync(source, join(outDir, relative(root, source)));
+    copied += 1;
+  }
+  return copied;
 }
-console.log(`copied ${copied} app asset files into ${relative(root, outDir) || '.'}`);
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const outDir = resolve(root, process.argv[2] ?? 'build');
+  const copied = copyAppAssets(outDir);
+  console.log(`copied ${copied} app asset files into ${relative(root, outDir) || '.'}`);
+}

@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { EMBEDDING_DIMENSIONS, EmbeddingUnavailableError, type EmbeddingProvider, type EmbeddingResult } from './provider.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '../seed/retry.js';
@@ -30,7 +30,8 @@ export class OpenAIEmbedder implements EmbeddingProvider {
   readonly kind = 'openai' as const;
   readonly model: string;
   readonly dimensions = EMBEDDING_DIMENSIONS;
-  private readonly client: OpenAI;
+  private readonly clientOptions: ConstructorParameters<typeof OpenAI>[0];
+  private client?: OpenAI;
   private readonly maxRetries: number;
   private readonly baseBackoffMs: number;
   private readonly maxBackoffMs: number;
@@ -44,12 +45,16 @@ export class OpenAIEmbedder implements EmbeddingProvider {
     this.maxBackoffMs = options.maxBackoffMs ?? 8_000;
     this.batchSize = Math.max(1, Math.min(2048, options.batchSize ?? 256));
     this.onAttempt = options.onAttempt;
-    this.client = new OpenAI({
-      apiKey: options.apiKey,
-      baseURL: options.baseURL,
-      timeout: options.timeoutMs ?? 10_000,
-      maxRetries: 0,
-    });
+    this.clientOptions = { apiKey: options.apiKey, baseURL: options.baseURL, timeout: options.timeoutMs ?? 10_000, maxRetries: 0 };
+  }
+
+  /** The SDK loads on the first request, not at start-up: it is a large import the ready path does not need. */
+  private async sdkClient(): Promise<OpenAI> {
+    if (!this.client) {
+      SDK ??= (await import('openai')).default;
+      this.client = new SDK(this.clientOptions);
+    }
+    return this.client;
   }
 
   async embed(texts: string[], options: { signal?: AbortSignal } = {}): Promise<EmbeddingResult> {
@@ -65,12 +70,13 @@ export class OpenAIEmbedder implements EmbeddingProvider {
   }
 
   private async embedBatch(input: string[], signal?: AbortSignal): Promise<EmbeddingResult> {
+    const client = await this.sdkClient();
     let requests = 0;
     for (let attempt = 0; ; attempt++) {
       requests++;
       const started = performance.now();
       try {
-        const response = await this.client.embeddings.create({ model: this.model, input }, { signal });
+        const response = await client.embeddings.create({ model: this.model, input }, { signal });
         this.onAttempt?.('success', (performance.now() - started) / 1000);
         const vectors = [...response.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
         if (vectors.length !== input.length) {
@@ -105,7 +111,11 @@ export class OpenAIEmbedder implements EmbeddingProvider {
   }
 }
 
+/** The SDK's class, set by the first sdkClient(); the error helpers below only run after a request. */
+let SDK: typeof OpenAI | undefined;
+
 function isRetryable(error: unknown): boolean {
+  const OpenAI = SDK!;
   if (error instanceof OpenAI.APIConnectionError) return true; // includes timeouts
   if (error instanceof OpenAI.APIError) {
     const status = error.status ?? 0;
@@ -115,6 +125,7 @@ function isRetryable(error: unknown): boolean {
 }
 
 function retryAfterMs(error: unknown): number | undefined {
+  const OpenAI = SDK!;
   if (!(error instanceof OpenAI.APIError) || !error.headers) return undefined;
   const headers = error.headers as Headers;
   const ms = Number(headers.get?.('retry-after-ms'));
@@ -125,6 +136,7 @@ function retryAfterMs(error: unknown): number | undefined {
 }
 
 function describe(error: unknown, requests: number, retryable: boolean): string {
+  const OpenAI = SDK!;
   const after = retryable ? ` after ${requests} attempt${requests === 1 ? '' : 's'}` : '';
   if (error instanceof OpenAI.APIConnectionTimeoutError) return `embeddings server timed out${after}`;
   if (error instanceof OpenAI.APIConnectionError) return `embeddings server unreachable${after}: ${error.message}`;

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { DEFAULT_SEARCH_EF_SEARCH, DEFAULT_SEARCH_PROBES } from '../config.js';
 import { toVectorLiteral } from '../db/pool.js';
 import { normalizeText } from './quote-text.js';
 
@@ -33,9 +34,66 @@ const SIMILARITY_MIN = 0.3;
 // Near-miss matches within this distance of the best are returned together.
 const FUZZY_TIE_MARGIN = 0.05;
 
+/** How hard an approximate index scan looks: more finds more of the true nearest, slower. */
+export interface SearchEffort {
+  /** hnsw.ef_search: candidates an HNSW scan keeps (pgvector's default 40). */
+  efSearch: number;
+  /** ivfflat.probes: lists an IVFFlat scan visits (pgvector's default 1). */
+  probes: number;
+}
+
+export const DEFAULT_SEARCH_EFFORT: SearchEffort = { efSearch: DEFAULT_SEARCH_EF_SEARCH, probes: DEFAULT_SEARCH_PROBES };
+
+// The approximate scan returns this many more rows than asked, so quotes tied at the cut
+// are ranked by id too rather than by whichever the index met first.
+const TIE_MARGIN = 5;
+// The score as the API shows it; ranking by it then id keeps equal-looking scores in id order.
+const SCORE = 'round((1 - distance)::numeric, 4)::float8';
+
+/**
+ * The SET LOCAL statements for one search. An HNSW scan returns at most ef_search rows, so
+ * it is raised to what the query asks for when the setting is lower.
+ */
+export function effortSql(effort: SearchEffort, limit: number, iterative: boolean): string {
+  const efSearch = Math.min(1000, Math.max(Math.floor(effort.efSearch), limit + TIE_MARGIN));
+  const probes = Math.max(1, Math.floor(effort.probes));
+  const statements = [`SET LOCAL hnsw.ef_search = ${efSearch}`, `SET LOCAL ivfflat.probes = ${probes}`];
+  if (iterative) statements.push('SET LOCAL hnsw.iterative_scan = relaxed_order', 'SET LOCAL ivfflat.iterative_scan = relaxed_order');
+  return statements.join('; ');
+}
+
+/** pgvector 0.8.0 added hnsw.iterative_scan and ivfflat.iterative_scan. */
+export function supportsIterativeScans(version: string | null): boolean {
+  const [major = 0, minor = 0] = (version ?? '0').split('.').map((n) => Number.parseInt(n, 10));
+  return major > 0 || minor >= 8;
+}
+
+/** An author's quotes ranked exactly (no index): complete, and cheap for one author's rows. */
+async function exactAuthorSearch(client: pg.PoolClient, vector: string, model: string, limit: number, authors: string[]): Promise<ScoredQuote[]> {
+  const { rows } = await client.query<ScoredQuote>(
+    `WITH candidates AS MATERIALIZED (
+       SELECT id, quote, author, embedding <=> $1::vector AS distance
+         FROM quotes
+        WHERE lower(author) = ANY($4::text[]) AND embedding IS NOT NULL AND embedding_model = $2
+     )
+     SELECT id::float8 AS id, quote, author, ${SCORE} AS score
+       FROM candidates ORDER BY score DESC, id LIMIT $3`,
+    [vector, model, limit, authors],
+  );
+  return rows;
+}
+
 /** All SQL for quotes lives here; every value is a bound parameter. */
 export class QuoteRepository {
-  constructor(private readonly pool: pg.Pool) {}
+  private readonly effort: SearchEffort;
+  private iterativeSupport?: Promise<boolean>;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    effort: Partial<SearchEffort> = {},
+  ) {
+    this.effort = { ...DEFAULT_SEARCH_EFFORT, ...effort };
+  }
 
   async getById(id: number): Promise<Quote | undefined> {
     const { rows } = await this.pool.query<Quote>('SELECT id::float8 AS id, quote, author FROM quotes WHERE id = $1', [id]);
@@ -110,35 +168,57 @@ export class QuoteRepository {
   }
 
   /**
-   * Nearest quotes by cosine distance among vectors of `model` only. Unfiltered searches use
-   * the vector index (approximate). With an author filter the candidates are that author's
-   * rows, ranked exactly: an approximate index scan filtered afterwards could return fewer
-   * rows than asked for, or none, when the author's quotes are not among its first candidates.
+   * Nearest quotes by cosine distance among vectors of `model` only, in one transaction whose
+   * SET LOCAL gives the index scan its effort (hnsw.ef_search, ivfflat.probes). Ranked by
+   * score as the API shows it (rounded to 4 places), then id: the order is the same on every
+   * backend and every run, even where two distances differ only in their last bits.
+   * With an author filter the index scan is iterative (pgvector >= 0.8), so it keeps reading
+   * until enough of that author's quotes are found; when it still comes back short (it stops
+   * after hnsw.max_scan_tuples) or the server cannot scan iteratively, the author's rows are
+   * ranked exactly instead.
    */
   async search(options: { vector: number[]; model: string; limit: number; authors?: string[] }): Promise<ScoredQuote[]> {
     const vector = toVectorLiteral(options.vector);
-    if (options.authors) {
-      const { rows } = await this.pool.query<ScoredQuote>(
-        `WITH candidates AS MATERIALIZED (
-           SELECT id, quote, author, embedding <=> $1::vector AS distance
-             FROM quotes
-            WHERE lower(author) = ANY($4::text[]) AND embedding IS NOT NULL AND embedding_model = $2
-         )
-         SELECT id::float8 AS id, quote, author, (1 - distance)::float8 AS score
-           FROM candidates ORDER BY distance, id LIMIT $3`,
-        [vector, options.model, options.limit, options.authors.map((a) => a.toLowerCase())],
-      );
-      return rows;
+    const authors = options.authors?.map((a) => a.toLowerCase());
+    const client = await this.pool.connect();
+    try {
+      const iterative = authors ? await this.iterativeScans(client) : false;
+      if (authors && !iterative) return await exactAuthorSearch(client, vector, options.model, options.limit, authors);
+      await client.query(`BEGIN; ${effortSql(this.effort, options.limit, iterative)}`);
+      try {
+        const { rows } = await client.query<ScoredQuote>(
+          `SELECT id::float8 AS id, quote, author, ${SCORE} AS score FROM (
+             SELECT id, quote, author, embedding <=> $1::vector AS distance
+               FROM quotes
+              WHERE embedding IS NOT NULL AND embedding_model = $2 ${authors ? 'AND lower(author) = ANY($4::text[])' : ''}
+              ORDER BY embedding <=> $1::vector
+              LIMIT $3::int + ${TIE_MARGIN}
+           ) nearest
+           ORDER BY score DESC, id LIMIT $3`,
+          authors ? [vector, options.model, options.limit, authors] : [vector, options.model, options.limit],
+        );
+        await client.query('COMMIT');
+        if (authors && rows.length < options.limit) return await exactAuthorSearch(client, vector, options.model, options.limit, authors);
+        return rows;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      client.release();
     }
-    const { rows } = await this.pool.query<ScoredQuote>(
-      `SELECT id::float8 AS id, quote, author, (1 - (embedding <=> $1::vector))::float8 AS score
-         FROM quotes
-        WHERE embedding IS NOT NULL AND embedding_model = $2
-        ORDER BY embedding <=> $1::vector
-        LIMIT $3`,
-      [vector, options.model, options.limit],
-    );
-    return rows;
+  }
+
+  /** Whether the server's pgvector scans its indexes iteratively (0.8.0 and later); asked once. */
+  private iterativeScans(client: pg.PoolClient): Promise<boolean> {
+    this.iterativeSupport ??= client
+      .query<{ version: string | null }>("SELECT extversion AS version FROM pg_extension WHERE extname = 'vector'")
+      .then(({ rows }) => supportsIterativeScans(rows[0]?.version ?? null))
+      .catch((error: unknown) => {
+        this.iterativeSupport = undefined; // ask again next time
+        throw error;
+      });
+    return this.iterativeSupport;
   }
 
   /** How many stored vectors each model made (for the model-mismatch check). */

@@ -1,9 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-
-const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'page');
+import { appAsset } from '../assets.js';
 
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -17,7 +14,7 @@ const CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-u
 /** The search page: three static files, read once at start-up. */
 export function registerPageRoutes(app: FastifyInstance): void {
   for (const [url, asset] of Object.entries(ASSETS)) {
-    const body = readFileSync(join(PAGE_DIR, asset.file));
+    const body = readFileSync(appAsset('page', asset.file));
     app.get(url, async (_request, reply) =>
       reply
         .type(asset.type)

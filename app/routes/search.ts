@@ -6,7 +6,10 @@ import { intParam, parseQuery, text } from './validation.js';
 export const MAX_QUERY_LENGTH = 500;
 
 const searchQuery = z.object({
-  q: text('q', MAX_QUERY_LENGTH),
+  // Punctuation alone (q=!!!) has nothing to match on: a clear 400, not arbitrary results.
+  q: text('q', MAX_QUERY_LENGTH).refine((q) => /[\p{L}\p{N}]/u.test(q), {
+    message: 'q has no words to search for: give at least one letter or digit, e.g. q=courage',
+  }),
   limit: intParam('limit', 1, 50, 10),
   author: text('author', 200).optional(),
 });

@@ -1,17 +1,20 @@
 import { z } from 'zod';
 import { badRequest } from '../errors.js';
+import { textProblem } from '../quotes/text-rules.js';
 
-// C0/C1 controls (NUL breaks Postgres text, the rest are never meant); tab/newline are allowed in bodies.
-const CONTROL_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
-
-/** Free text: trimmed, non-empty, bounded, no control characters. */
+/** Free text: trimmed, non-empty, bounded in characters, no control characters or lone surrogates. */
 export const text = (name: string, max: number) =>
   z
     .string({ error: (issue) => (issue.input === undefined ? `${name} is required` : `${name} must be text`) })
-    .transform((v) => v.trim())
-    .refine((v) => v.length > 0, { message: `${name} must not be empty` })
-    .refine((v) => v.length <= max, { message: `${name} must be at most ${max} characters` })
-    .refine((v) => !CONTROL_CHARS.test(v), { message: `${name} must not contain control characters` });
+    .transform((v, ctx) => {
+      const trimmed = v.trim();
+      const problem = textProblem(trimmed, name, max);
+      if (problem) {
+        ctx.addIssue({ code: 'custom', message: problem });
+        return z.NEVER;
+      }
+      return trimmed;
+    });
 
 /** A query-string integer in [min, max]; digits only, so "1;DROP" or "1e3" is refused. */
 export const intParam = (name: string, min: number, max: number, fallback: number) =>
@@ -38,7 +41,7 @@ export function parseQuery<S extends z.ZodObject>(schema: S, query: unknown): z.
   for (const [key, value] of Object.entries(input)) {
     if (!allowed.includes(key)) {
       throw badRequest(
-        `unknown query parameter "${key}"${allowed.length ? `: allowed are ${allowed.join(', ')}` : ': this route takes none'}`,
+        `unknown query parameter "${key.length > 40 ? `${key.slice(0, 40)}...` : key}"${allowed.length ? `: allowed are ${allowed.join(', ')}` : ': this route takes none'}`,
         'unknown_parameter',
       );
     }
@@ -56,7 +59,9 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.out
 
 /** A route parameter id: a positive integer that fits a bigint, digits only. */
 export function parseId(raw: string): number {
-  if (!/^[1-9]\d{0,14}$/.test(raw)) throw badRequest(`id must be a positive whole number, got "${raw.slice(0, 40)}"`);
+  if (!/^[1-9]\d{0,14}$/.test(raw)) {
+    throw badRequest(`id must be a positive whole number, got "${raw.length > 40 ? `${raw.slice(0, 40)}..." (${raw.length} characters)` : `${raw}"`}`);
+  }
   return Number(raw);
 }
 

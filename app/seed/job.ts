@@ -1,4 +1,4 @@
-import { loadConfig, ConfigError } from '../config.js';
+import { loadConfig, ConfigError, vectorIndexSettings } from '../config.js';
 import { SeedError } from './errors.js';
 import { createProgressPrinter, formatReembedSummary, formatSeedSummary } from './progress.js';
 import { runSeed, type SeedRunSettings } from './run.js';
@@ -7,8 +7,9 @@ import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY } from './seeder.js';
 /**
  * Seed settings from the environment, for the container image's `seed` command (the
  * in-cluster seed Job). The app's own variables (DATABASE_URL or PG*, OPENAI_API_KEY,
- * OPENAI_BASE_URL, EMBEDDING_MODEL, EMBEDDING_MAX_RETRIES, VECTOR_INDEX, IVFFLAT_LISTS)
- * mean what they mean for the API, plus:
+ * OPENAI_BASE_URL, EMBEDDING_MODEL, EMBEDDING_MAX_RETRIES, VECTOR_INDEX, IVFFLAT_LISTS,
+ * INDEX_BUILD_MEMORY_MB, INDEX_BUILD_WORKERS, POSTGRES_MEMORY_LIMIT_MB) mean what they mean
+ * for the API, plus:
  *   SEED_SOURCE        dummyjson (default) | file:PATH | - | sample
  *   SEED_BATCH_SIZE    inputs per embedding request, 1..2048 (default 256)
  *   SEED_CONCURRENCY   embedding requests in flight (default 4)
@@ -25,7 +26,7 @@ export function seedSettingsFromEnv(env: NodeJS.ProcessEnv | Record<string, stri
     concurrency: parseCount(env.SEED_CONCURRENCY, 'SEED_CONCURRENCY', DEFAULT_CONCURRENCY),
     dummyJsonUrl: env.SEED_DUMMYJSON_URL?.trim() || undefined,
     embedding: config,
-    vectorIndex: { kind: config.vectorIndex, lists: config.ivfflatLists },
+    vectorIndex: vectorIndexSettings(config),
     databaseHint: 'check DATABASE_URL (or PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE)',
   };
 }

@@ -1,4 +1,5 @@
 import { contentHash } from '../quotes/quote-text.js';
+import { textProblem } from '../quotes/text-rules.js';
 
 /** Limits of the `quotes` table (its CHECK constraints): a longer record would fail the whole batch insert. */
 export const MAX_QUOTE_LENGTH = 2000;
@@ -20,7 +21,7 @@ export interface InvalidRecord {
 export type RecordCheck = { ok: true; quote: SeedQuote } | { ok: false; invalid: InvalidRecord };
 
 /**
- * Checks one raw source record. Extra fields (DummyJSON's `id`) are ignored; text is trimmed
+ * Checks one raw source record: bad ones are listed by index and skipped, the rest stored. Extra fields (DummyJSON's `id`) are ignored; text is trimmed
  * but otherwise stored as given, so the page shows the quote the way the source wrote it.
  */
 export function checkRecord(raw: unknown, index: number): RecordCheck {
@@ -31,9 +32,8 @@ export function checkRecord(raw: unknown, index: number): RecordCheck {
   if (typeof record.author !== 'string') return fail('missing author');
   const quote = record.quote.trim();
   const author = record.author.trim();
-  if (quote === '') return fail('empty quote');
-  if (author === '') return fail('empty author');
-  if (quote.length > MAX_QUOTE_LENGTH) return fail(`quote is ${quote.length} characters, over the ${MAX_QUOTE_LENGTH} limit`);
-  if (author.length > MAX_AUTHOR_LENGTH) return fail(`author is ${author.length} characters, over the ${MAX_AUTHOR_LENGTH} limit`);
+  // The same rules as POST /quotes: a record the API would refuse is skipped, never stored altered.
+  const problem = textProblem(quote, 'quote', MAX_QUOTE_LENGTH) ?? textProblem(author, 'author', MAX_AUTHOR_LENGTH);
+  if (problem) return fail(problem);
   return { ok: true, quote: { index, quote, author, hash: contentHash(quote, author) } };
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { ensureVectorIndex, indexDefinition, VECTOR_INDEX_NAME, type VectorIndexSettings } from '../db/vector-index.js';
+import { takeMigrationLockForTransaction, withIndexLock } from '../db/migrate.js';
+import { buildSettingsSql, ensureVectorIndex, indexDefinition, VECTOR_INDEX_NAME, type VectorIndexSettings } from '../db/vector-index.js';
 import type { EmbeddingProvider } from '../embeddings/provider.js';
 import { SeedError } from './errors.js';
 import { TaskLimiter } from './limiter.js';
@@ -99,7 +100,7 @@ export async function reembedQuotes(options: ReembedOptions): Promise<ReembedSum
     }
     progress.phase = 'embedding';
   }
-  await ensureVectorIndex(pool, options.vectorIndex ?? { kind: 'hnsw' });
+  await withIndexLock(pool, (client) => ensureVectorIndex(client, options.vectorIndex ?? { kind: 'hnsw' }));
   summary.elapsedMs = Math.round(performance.now() - started);
   progress.phase = 'done';
   report();
@@ -167,6 +168,9 @@ async function swap(pool: pg.Pool, index: VectorIndexSettings, rebuildIndex: boo
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    // Not while a migrate or seed builds the index (released at COMMIT). Taken before the
+    // table lock, in the order they take them, so the two can never deadlock.
+    if (rebuildIndex) await takeMigrationLockForTransaction(client);
     await client.query('LOCK TABLE quotes IN SHARE ROW EXCLUSIVE MODE');
     const { rows } = await client.query<{ missing: string }>(
       `SELECT count(*) AS missing FROM quotes q
@@ -177,7 +181,10 @@ async function swap(pool: pg.Pool, index: VectorIndexSettings, rebuildIndex: boo
       await client.query('ROLLBACK');
       return undefined;
     }
-    if (rebuildIndex) await client.query(`DROP INDEX IF EXISTS ${VECTOR_INDEX_NAME}`);
+    if (rebuildIndex) {
+      if (index.build) await client.query(buildSettingsSql(index.build, 'SET LOCAL'));
+      await client.query(`DROP INDEX IF EXISTS ${VECTOR_INDEX_NAME}`);
+    }
     const updated = await client.query(
       `UPDATE quotes q SET embedding = s.embedding, embedding_model = s.model
        FROM ${REEMBED_STAGING_TABLE} s WHERE s.id = q.id AND s.content_hash = q.content_hash`,

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { maskUrlPassword, type DatabaseConfig } from '../config.js';
-import { migrate } from '../db/migrate.js';
+import { migrate, MigrationError } from '../db/migrate.js';
 import { connectionTarget } from '../db/pool.js';
 import type { VectorIndexSettings } from '../db/vector-index.js';
 import { createEmbeddingProvider, type EmbeddingConfig } from '../embeddings/index.js';
@@ -8,12 +8,14 @@ import type { EmbeddingProvider } from '../embeddings/provider.js';
 import { SeedError } from './errors.js';
 import { reembedQuotes, type ReembedProgress, type ReembedSummary } from './reembed.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, seedQuotes, validateTuning, type SeedProgress, type SeedSummary } from './seeder.js';
-import { describeSource, parseSourceSpec, readSource } from './sources.js';
+import { describeSource, parseSourceSpec, preloadSource, readSource, type SourcePage } from './sources.js';
 
 export interface SeedRunSettings {
   database: DatabaseConfig;
   /** `dummyjson` | `file:PATH` | `-` | `sample`. */
   source: string;
+  /** The source's pages, already read by preloadSource (qctl checks its inputs before opening a database). */
+  prepared?: AsyncIterable<SourcePage>;
   reembed?: boolean;
   batchSize?: number;
   concurrency?: number;
@@ -50,11 +52,25 @@ export async function runSeed(settings: SeedRunSettings): Promise<SeedRunResult>
   const batchSize = settings.batchSize ?? DEFAULT_BATCH_SIZE;
   const concurrency = settings.concurrency ?? DEFAULT_CONCURRENCY;
   validateTuning(batchSize, concurrency);
+  const dummyJson = {
+    baseUrl: settings.dummyJsonUrl,
+    maxRetries: settings.fetchRetries,
+    timeoutMs: settings.fetchTimeoutMs,
+    signal: settings.signal,
+  };
+  // A missing or malformed file fails here, before the database is touched.
+  const sourceOptions = { cwd: settings.cwd, stdin: settings.stdin, dummyJson };
+  const source = spec
+    ? (settings.prepared ?? (await preloadSource(spec, sourceOptions)) ?? readSource(spec, sourceOptions))
+    : undefined;
 
   const pool = createSeedPool(settings.database);
   try {
     await checkReachable(pool, settings);
-    await migrate(pool);
+    await migrate(pool).catch((error: unknown) => {
+      // One line naming the fix (a missing extension privilege, an edited migration), not a stack.
+      throw error instanceof MigrationError ? new SeedError(error.message, 'failed', { cause: error }) : error;
+    });
     const provider =
       settings.provider ?? createEmbeddingProvider(settings.embedding, undefined, { batchSize: Math.min(batchSize, 2048) });
     if (settings.reembed) {
@@ -72,16 +88,7 @@ export async function runSeed(settings: SeedRunSettings): Promise<SeedRunResult>
     const summary = await seedQuotes({
       pool,
       provider,
-      source: readSource(spec!, {
-        cwd: settings.cwd,
-        stdin: settings.stdin,
-        dummyJson: {
-          baseUrl: settings.dummyJsonUrl,
-          maxRetries: settings.fetchRetries,
-          timeoutMs: settings.fetchTimeoutMs,
-          signal: settings.signal,
-        },
-      }),
+      source: source!,
       sourceName: describeSource(spec!, { dummyJsonUrl: settings.dummyJsonUrl }),
       batchSize,
       concurrency,

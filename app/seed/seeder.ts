@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withIndexLock } from '../db/migrate.js';
 import { dropVectorIndex, ensureVectorIndex, type VectorIndexSettings } from '../db/vector-index.js';
 import type { EmbeddingProvider } from '../embeddings/provider.js';
 import { embeddingText } from '../quotes/quote-text.js';
@@ -80,6 +81,7 @@ export async function seedQuotes(options: SeedOptions): Promise<SeedSummary> {
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   validateTuning(batchSize, concurrency);
   const { pool, provider } = options;
+  const indexSettings = options.vectorIndex ?? { kind: 'hnsw' };
 
   const summary: SeedSummary = {
     source: options.sourceName,
@@ -121,7 +123,8 @@ export async function seedQuotes(options: SeedOptions): Promise<SeedSummary> {
     if (indexDecided) return;
     indexDecided = true;
     if (storedRows < INDEX_DROP_MAX_ROWS && arriving > storedRows) {
-      await dropVectorIndex(pool);
+      // Under the migration lock: never while another process builds the index.
+      await withIndexLock(pool, (client) => dropVectorIndex(client));
       indexDropped = true;
     }
   };
@@ -132,6 +135,8 @@ export async function seedQuotes(options: SeedOptions): Promise<SeedSummary> {
 
   const dispatch = async (batch: SeedQuote[]): Promise<void> => {
     await limiter.run(async () => {
+      // Ctrl-C stops between batches: what is stored stays, nothing new starts.
+      options.signal?.throwIfAborted();
       const vectors = await embedBatch(provider, batch, summary, options.signal, (reason) =>
         `embedding a batch of ${batch.length} quotes with ${provider.model} failed: ${reason}. ` +
         'Quotes stored so far are kept; run the seed again to continue',
@@ -207,7 +212,7 @@ export async function seedQuotes(options: SeedOptions): Promise<SeedSummary> {
     // best effort, since the database itself may be what failed.
     if (indexDropped) {
       await limiter.idle().catch(() => undefined);
-      await ensureVectorIndex(pool, options.vectorIndex ?? { kind: 'hnsw' }).catch(() => undefined);
+      await withIndexLock(pool, (client) => ensureVectorIndex(client, indexSettings)).catch(() => undefined);
     }
     throw error;
   } finally {
@@ -218,9 +223,9 @@ export async function seedQuotes(options: SeedOptions): Promise<SeedSummary> {
 
   progress.phase = 'indexing';
   report();
-  const indexStarted = performance.now();
-  summary.vectorIndex = await ensureVectorIndex(pool, options.vectorIndex ?? { kind: 'hnsw' });
-  summary.indexElapsedMs = Math.round(performance.now() - indexStarted);
+  const index = await withIndexLock(pool, (client) => ensureVectorIndex(client, indexSettings));
+  summary.vectorIndex = index.action;
+  summary.indexElapsedMs = index.buildMs;
   summary.elapsedMs = Math.round(performance.now() - started);
   progress.phase = 'done';
   report();

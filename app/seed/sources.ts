@@ -1,5 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { dummyJsonPages, DUMMYJSON_BASE_URL, type DummyJsonOptions } from './dummyjson.js';
 import { SeedError } from './errors.js';
 import { SAMPLE_QUOTES } from './sample-quotes.js';
@@ -45,12 +47,31 @@ export function describeSource(spec: SourceSpec, options: { dummyJsonUrl?: strin
   }
 }
 
+/** Past this size a quotes file is refused before it is read (the whole file is parsed in memory). */
+export const MAX_SOURCE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The full DummyJSON quote list shipped with qctl (data/quotes.json, MIT, see data/README.md),
+ * found from here in the sources and in build/; undefined in an install without it.
+ */
+export function bundledQuotesFile(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 4; up++) {
+    const candidate = join(dir, 'data', 'quotes.json');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return undefined;
+}
+
 export interface OpenSourceOptions {
   dummyJson?: DummyJsonOptions;
   /** Where relative file paths start; defaults to the working directory. */
   cwd?: string;
   /** Read instead of process.stdin (tests, embedding in other programs). */
   stdin?: NodeJS.ReadableStream;
+  /** How the caller names a file source in its fix, e.g. "--quotes ./quotes.json" (default: --source file:./quotes.json). */
+  fileFlag?: string;
 }
 
 /** The records of a source, page by page. Files and stdin are one page. */
@@ -63,15 +84,7 @@ export async function* readSource(spec: SourceSpec, options: OpenSourceOptions =
       yield { records: SAMPLE_QUOTES.map((q) => ({ ...q })), total: SAMPLE_QUOTES.length };
       return;
     case 'file': {
-      const path = resolve(options.cwd ?? process.cwd(), spec.path);
-      let text: string;
-      try {
-        text = await readFile(path, 'utf8');
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code ?? String(error);
-        throw new SeedError(`cannot read quotes file ${path} (${code}): pass an existing JSON file, e.g. --source file:./quotes.json`);
-      }
-      const records = parseQuotesJson(text, `quotes file ${path}`);
+      const records = await readQuotesFile(resolve(options.cwd ?? process.cwd(), spec.path), options.fileFlag);
       yield { records, total: records.length };
       return;
     }
@@ -82,6 +95,42 @@ export async function* readSource(spec: SourceSpec, options: OpenSourceOptions =
       return;
     }
   }
+}
+
+/**
+ * Reads and parses a quotes file, refusing what is not a regular file or is too large before
+ * reading it (a FIFO or /dev/zero would otherwise hang or exhaust memory).
+ */
+export async function readQuotesFile(path: string, flag = '--source file:./quotes.json'): Promise<unknown[]> {
+  const fix = `pass an existing JSON file, e.g. ${flag}`;
+  let text: string;
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new SeedError(`quotes file ${path} is not a regular file: ${fix}`);
+    if (info.size > MAX_SOURCE_BYTES) {
+      throw new SeedError(`quotes file ${path} is ${Math.round(info.size / 1048576)} MiB, over the ${MAX_SOURCE_BYTES / 1048576} MiB limit: split it and seed the parts one after another`);
+    }
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if (error instanceof SeedError) throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new SeedError(`cannot read quotes file ${path} (${code}): ${fix}`);
+  }
+  return parseQuotesJson(text, `quotes file ${path}`);
+}
+
+/**
+ * Reads a file or stdin source up front, so a missing or malformed input fails before any
+ * database is opened; the result is what runSeed then reads. DummyJSON and the sample are
+ * read lazily: undefined for them.
+ */
+export async function preloadSource(spec: SourceSpec, options: OpenSourceOptions = {}): Promise<AsyncIterable<SourcePage> | undefined> {
+  if (spec.kind !== 'file' && spec.kind !== 'stdin') return undefined;
+  const pages: SourcePage[] = [];
+  for await (const page of readSource(spec, options)) pages.push(page);
+  return (async function* () {
+    yield* pages;
+  })();
 }
 
 /** A JSON array of {quote, author}, or DummyJSON's own answer shape {quotes: [...]}. */
@@ -101,6 +150,14 @@ export function parseQuotesJson(text: string, what: string): unknown[] {
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  let size = 0;
+  for await (const chunk of stream) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += buffer.length;
+    if (size > MAX_SOURCE_BYTES) {
+      throw new SeedError(`standard input is over the ${MAX_SOURCE_BYTES / 1048576} MiB limit: split it and seed the parts one after another`);
+    }
+    chunks.push(buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }

@@ -9,7 +9,12 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
  */
 export function parseDuration(text: string, flag = 'duration'): number {
   const trimmed = text.trim();
+  const positive = (ms: number): number => {
+    if (ms <= 0) throw usageError(`invalid ${flag} "${text}": it must be greater than zero, e.g. 500ms, 30s, 5m`);
+    return Math.round(ms);
+  };
   if (/^\d+(\.\d+)?$/.test(trimmed)) {
+    positive(Number(trimmed));
     throw usageError(`invalid ${flag} "${text}": add a unit, e.g. ${trimmed}s for seconds or ${trimmed}m for minutes (units: ms, s, m, h)`);
   }
   const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
@@ -17,9 +22,7 @@ export function parseDuration(text: string, flag = 'duration'): number {
   if (parts.length === 0 || consumed !== trimmed) {
     throw usageError(`invalid ${flag} "${text}": use a number with a unit, e.g. 500ms, 30s, 5m or 1h`);
   }
-  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * UNIT_MS[p[2]!]!, 0);
-  if (ms <= 0) throw usageError(`invalid ${flag} "${text}": it must be greater than zero, e.g. 500ms, 30s, 5m`);
-  return Math.round(ms);
+  return positive(parts.reduce((sum, p) => sum + Number(p[1]) * UNIT_MS[p[2]!]!, 0));
 }
 
 export function formatDuration(ms: number): string {

@@ -17,3 +17,16 @@ export function isNonInteractive(stream: NodeJS.WriteStream = process.stdout): b
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/**
+ * `qctl ... | head -1`: once the reader has gone, further output has nowhere to go. Exit quietly
+ * instead of printing an EPIPE stack trace.
+ */
+export function exitQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
+}

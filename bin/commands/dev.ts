@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { usageError } from '../cli/errors.js';
+import { parseHttpUrl } from '../cli/url.js';
 import { isNonInteractive, parseOutputMode } from '../cli/output.js';
 
 interface DevCommandOptions {
@@ -20,10 +21,10 @@ export function register(program: Command): void {
     .option('--port <port>', 'HTTP port of the API (default: $PORT or 8080)')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--ephemeral', 'throwaway in-memory database instead of .qctl/dev/')
-    .option('--quotes <file>', 'seed from this JSON file (array of {quote, author}) instead of DummyJSON on first start')
+    .option('--quotes <file>', 'first-start seed from this JSON file (array of {quote, author}) instead of the bundled data/quotes.json')
     .option('--dev-dir <dir>', 'where the persistent dev database lives', '.qctl/dev')
     .option('--db-port <port>', 'port of the embedded Postgres server (0: any free port)', '0')
-    .option('--dummyjson-url <url>', 'base URL of the DummyJSON API for the first-start seed')
+    .option('--dummyjson-url <url>', 'first-start seed from this DummyJSON API instead of the bundled data/quotes.json')
     .option('--output <mode>', 'text, or json: one JSON line with the URLs once ready', 'text')
     .addHelpText(
       'after',
@@ -32,8 +33,10 @@ Examples:
   qctl dev                                  # persistent data in .qctl/dev/, seeded on first start
   qctl dev --ephemeral --quotes ./quotes.json --port 8081
 
+First start seeds the 1423 quotes shipped in data/quotes.json (DummyJSON's list), offline.
 In-memory cache unless REDIS_URL is set; offline local embedder unless OPENAI_API_KEY is set.
-Ctrl-C (or SIGTERM) stops everything and flushes the database.`,
+One process at a time owns the dev directory (a lock file names it). Ctrl-C, SIGTERM or the
+exit of the process that started it stops everything and flushes the database.`,
     )
     .action(async (options: DevCommandOptions) => {
       await devAction(options);
@@ -45,23 +48,32 @@ async function devAction(options: DevCommandOptions): Promise<void> {
   const port = parsePort(options.port ?? process.env.PORT ?? '8080', '--port');
   const dbPort = parsePort(options.dbPort, '--db-port', true);
   const interactive = !isNonInteractive(process.stderr);
+  if (options.dummyjsonUrl !== undefined) parseHttpUrl(options.dummyjsonUrl, '--dummyjson-url', 'https://dummyjson.com');
   const { startDev } = await import('../dev/dev-server.js');
 
   // A signal during start-up waits for start-up to finish, then stops cleanly.
   let stopRequested = false;
   let wake: (() => void) | undefined;
   const startup = new AbortController();
+  let ready = false;
   const onSignal = (): void => {
     if (stopRequested) {
       process.stderr.write('qctl dev: second signal, exiting now\n');
       process.exit(1);
     }
     stopRequested = true;
+    // Said at once: a first-start seed can take a while to wind down its current batch.
+    if (!ready) process.stderr.write('\nqctl dev: stopping (Ctrl-C again to exit at once); an interrupted first-start seed resumes on the next start\n');
     startup.abort(new Error('stopped during start-up'));
     wake?.();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  const stopWatchingParent = watchParent(() => {
+    process.stderr.write('qctl dev: the process that started it has exited\n');
+    onSignal();
+  });
   try {
     const dev = await startDev({
       signal: startup.signal,
@@ -77,6 +89,7 @@ async function devAction(options: DevCommandOptions): Promise<void> {
       info: (line) => process.stderr.write(`${line}\n`),
       warn: (line) => process.stderr.write(`${line}\n`),
     });
+    ready = true;
     if (output === 'json') {
       process.stdout.write(
         `${JSON.stringify({
@@ -114,11 +127,34 @@ async function devAction(options: DevCommandOptions): Promise<void> {
     if (!stopRequested) throw error;
     process.stderr.write('qctl dev: stopped during start-up\n');
   } finally {
+    stopWatchingParent();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   }
   // Nothing should linger after a clean stop; if a socket does, it must not keep us alive.
   setTimeout(() => process.exit(process.exitCode ?? 0), 3_000).unref();
+}
+
+/**
+ * Calls `onGone` once when the parent process exits (a closed terminal, a killed `npx`, a test
+ * runner that died): a dev server nobody can stop any more must not keep the port and the
+ * dev directory. A parent that is init (already a daemon) is not watched.
+ */
+function watchParent(onGone: () => void): () => void {
+  const parent = process.ppid;
+  if (parent <= 1) return () => undefined;
+  const timer = setInterval(() => {
+    try {
+      process.kill(parent, 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EPERM') return;
+      clearInterval(timer);
+      onGone();
+    }
+  }, 1_000);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 function parsePort(value: string, flag: string, allowZero = false): number {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 
-type EnvFlag = { env?: string; output?: string };
+type EnvFlag = { env?: string; output?: string; allowEmpty?: boolean };
 
 async function env(flags: EnvFlag): Promise<string> {
   const { parseEnv } = await import('../cli/env.js');
@@ -36,8 +36,9 @@ Examples:
     .command('set <key> [value]')
     .description('set a key (the value from the argument, else stdin, else a prompt)')
     .option('--env <env>', 'dev | staging | prod', 'dev')
+    .option('--allow-empty', 'store an empty value (refused otherwise: an unset variable piped in is a mistake)')
     .action(async (key: string, value: string | undefined, flags: EnvFlag) => {
-      process.exitCode = await (await lazy()).secretsSet(process.cwd(), await env(flags), key, value);
+      process.exitCode = await (await lazy()).secretsSet(process.cwd(), await env(flags), key, value, flags.allowEmpty === true);
     });
   secrets
     .command('unset <key>')
@@ -56,7 +57,7 @@ Examples:
     });
   secrets
     .command('edit')
-    .description('decrypt into $VISUAL/$EDITOR, validate, re-encrypt for every recipient')
+    .description('decrypt into $VISUAL/$EDITOR (a private temp file, removed on every exit), validate, re-encrypt if changed')
     .option('--env <env>', 'dev | staging | prod', 'dev')
     .action(async (flags: EnvFlag) => {
       process.exitCode = await (await lazy()).secretsEdit(process.cwd(), await env(flags));

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { QctlError, usageError } from '../cli/errors.js';
+import { parseHttpUrl } from '../cli/url.js';
 import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
 
 interface SeedCommandOptions {
-  source: string;
+  source?: string;
   databaseUrl?: string;
   batchSize: string;
   concurrency: string;
@@ -17,7 +18,7 @@ export function register(program: Command): void {
   program
     .command('seed')
     .description('Load quotes and their embeddings into the database; idempotent (a re-run inserts nothing and embeds nothing).')
-    .option('--source <source>', 'dummyjson | file:PATH | - (stdin) | sample', 'dummyjson')
+    .option('--source <source>', 'dummyjson | file:PATH | - (stdin) | sample (default: dummyjson)')
     .option('--database-url <url>', 'target database (default: $DATABASE_URL, else the local qctl dev database)')
     .option('--batch-size <n>', 'quotes per embedding request, 1..2048', '256')
     .option('--concurrency <n>', 'embedding requests in flight at once', '4')
@@ -47,20 +48,30 @@ async function seedAction(options: SeedCommandOptions): Promise<void> {
   const batchSize = parsePositiveInt(options.batchSize, '--batch-size');
   const concurrency = parsePositiveInt(options.concurrency, '--concurrency');
 
-  const [{ loadConfig, ConfigError }, { runSeed }, { SeedError }, progress, { parseSourceSpec }] = await Promise.all([
+  if (options.reembed && options.source !== undefined) {
+    throw usageError(`--reembed recomputes the stored quotes and reads no source: drop --source ${options.source}, or load it first with qctl seed --source ${options.source}`);
+  }
+  const source = options.source ?? 'dummyjson';
+  if (options.dummyjsonUrl !== undefined) parseHttpUrl(options.dummyjsonUrl, '--dummyjson-url', 'https://dummyjson.com');
+
+  const [{ loadConfig, ConfigError, vectorIndexSettings }, { runSeed }, { SeedError }, progress, { parseSourceSpec, preloadSource }, { validateTuning }] = await Promise.all([
     import('../../app/config.js'),
     import('../../app/seed/run.js'),
     import('../../app/seed/errors.js'),
     import('../../app/seed/progress.js'),
     import('../../app/seed/sources.js'),
+    import('../../app/seed/seeder.js'),
   ]);
 
   const explicitUrl = options.databaseUrl ?? (process.env.DATABASE_URL?.trim() || undefined);
   const env = { ...process.env, ...(explicitUrl ? { DATABASE_URL: explicitUrl } : {}) };
   let config;
+  let prepared;
   try {
     config = loadConfig(env);
-    if (!options.reembed) parseSourceSpec(options.source);
+    validateTuning(batchSize, concurrency);
+    // A missing or malformed file (or stdin) fails now, before any database is opened.
+    if (!options.reembed) prepared = await preloadSource(parseSourceSpec(source));
   } catch (error) {
     if (error instanceof ConfigError) throw usageError(error.message.replace(/\n\s*/g, ' '));
     if (error instanceof SeedError) throw usageError(error.message);
@@ -82,13 +93,14 @@ async function seedAction(options: SeedCommandOptions): Promise<void> {
       database: local ? { connectionString: local.url } : config.database,
       databaseLabel: local?.label,
       databaseHint: 'start it, or pass --database-url (or set DATABASE_URL)',
-      source: options.source,
+      source,
+      prepared,
       reembed: options.reembed ?? false,
       batchSize,
       concurrency,
       dummyJsonUrl: options.dummyjsonUrl,
       embedding: config,
-      vectorIndex: { kind: config.vectorIndex, lists: config.ivfflatLists },
+      vectorIndex: vectorIndexSettings(config),
       signal: abort.signal,
       onSeedProgress: (p) => printer.seed(p),
       onReembedProgress: (p) => printer.reembed(p),

@@ -27,7 +27,15 @@ Exit codes: 0 valid (warnings allowed), 1 errors found, 2 bad usage.`,
       const files: Array<{ name: string; objects: Parameters<typeof validateFiles>[0][number]['objects'] }> = [];
       const issues = [];
       for (const path of paths) {
-        const read = readManifests(path);
+        let read;
+        try {
+          read = readManifests(path);
+        } catch (error) {
+          if (error instanceof Error && error.name === 'InfraUsageError') throw usageError(error.message);
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code) throw usageError(`cannot read ${path} (${code}): pass YAML files or directories you can read`);
+          throw error;
+        }
         files.push(...read.files);
         issues.push(...read.issues);
       }

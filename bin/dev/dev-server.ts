@@ -1,20 +1,24 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { relative } from 'node:path';
 import pg from 'pg';
 import { QctlError, usageError } from '../cli/errors.js';
-import { devPaths, readLiveDevState, removeDevState, writeDevState, type DevPaths } from './dev-state.js';
+import { acquireDevLock, describeHolder, devPaths, staleLockHint, type DevLock, type DevPaths } from './dev-state.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import { assertPortFree, portInUse } from './port-check.js';
 import type { SeedSummary } from '../../app/seed/seeder.js';
+import type { SourcePage } from '../../app/seed/sources.js';
 
 export interface DevOptions {
   port: number;
   host: string;
   /** In-memory database, gone on exit. */
   ephemeral: boolean;
-  /** Seed from this JSON file instead of DummyJSON on first start. */
+  /** Seed from this JSON file on first start instead of the bundled data/quotes.json. */
   quotesFile?: string;
   devDir?: string;
   /** Port of the embedded Postgres server; 0 picks a free one. */
   dbPort: number;
+  /** Seed from this DummyJSON API on first start instead of the bundled file. */
   dummyJsonUrl?: string;
   env: NodeJS.ProcessEnv;
   /** Progress and notices for people (stderr). */
@@ -51,13 +55,14 @@ export async function startDev(options: DevOptions): Promise<DevService> {
   await assertPortFree(options.host, options.port);
   await assertPortFree('127.0.0.1', options.dbPort, '--db-port');
 
-  const [{ loadConfig, ConfigError, startService }, { migrate }, { runSeed }, { SeedError }, progress, { createLogger }] = await Promise.all([
+  const [{ loadConfig, ConfigError, startService, vectorIndexSettings }, { migrate }, { runSeed }, { SeedError }, progress, { createLogger }, sources] = await Promise.all([
     import('../../app/main.js'),
     import('../../app/db/migrate.js'),
     import('../../app/seed/run.js'),
     import('../../app/seed/errors.js'),
     import('../../app/seed/progress.js'),
     import('../../app/observability/logger.js'),
+    import('../../app/seed/sources.js'),
   ]);
 
   let config;
@@ -75,66 +80,85 @@ export async function startDev(options: DevOptions): Promise<DevService> {
     throw error;
   }
 
-  const paths: DevPaths | undefined = options.ephemeral ? undefined : devPaths(options.devDir);
-  if (paths) {
-    const live = await readLiveDevState(paths);
-    if (live) {
-      throw usageError(
-        `the dev database in ${paths.dir} is in use by qctl ${live.owner} (pid ${live.pid}${live.apiUrl ? `, ${live.apiUrl}` : ''}): stop it first, or run a throwaway one with --ephemeral`,
-      );
-    }
-  }
+  // Inputs are checked before anything starts: a missing --quotes file fails in milliseconds.
+  const asUsage = (error: unknown): never => {
+    throw error instanceof SeedError ? new QctlError(error.message, error.kind === 'usage' ? 2 : 1) : error;
+  };
+  const quotesFromFlag = options.quotesFile
+    ? await sources.preloadSource({ kind: 'file', path: options.quotesFile }, { fileFlag: '--quotes ./quotes.json' }).catch(asUsage)
+    : undefined;
 
-  options.info(paths ? `starting embedded Postgres (data in ${paths.dataDir})` : 'starting embedded Postgres (ephemeral, in memory)');
-  const database: EmbeddedPostgres = await startEmbeddedPostgres({ dataDir: paths?.dataDir, port: options.dbPort });
-  const cleanups: (() => Promise<unknown>)[] = [() => database.stop()];
+  const paths: DevPaths | undefined = options.ephemeral ? undefined : devPaths(options.devDir);
+  let lock: DevLock | undefined;
+  if (paths) {
+    const attempt = await acquireDevLock(paths, 'dev');
+    if ('holder' in attempt) {
+      const holder = attempt.holder;
+      const fix = holder.owner === 'dev' ? `stop it first (kill ${holder.pid})` : 'wait for it to finish';
+      throw usageError(`${describeHolder(paths, holder)}: ${fix}, or run a throwaway one with --ephemeral (${staleLockHint(paths, holder)})`);
+    }
+    lock = attempt.lock;
+  }
+  const cleanups: (() => Promise<unknown>)[] = [];
   const cleanup = async (): Promise<void> => {
     for (const step of cleanups.reverse().splice(0)) await step().catch(() => undefined);
   };
+  if (lock) cleanups.push(() => lock.release());
+
   try {
-    if (paths) {
-      await writeDevState(paths, { pid: process.pid, owner: 'dev', databaseUrl: database.url, startedAt: new Date().toISOString() });
-      cleanups.unshift(() => removeDevState(paths));
-    }
+    options.info(paths ? `starting embedded Postgres (data in ${paths.dataDir})` : 'starting embedded Postgres (ephemeral, in memory)');
+    const database: EmbeddedPostgres = await startEmbeddedPostgres({ dataDir: paths?.dataDir, port: options.dbPort });
+    cleanups.push(() => database.stop());
+    await lock?.update({ databaseUrl: database.url });
     const databaseConfig = { connectionString: database.url };
 
     const empty = await migrateAndCheckEmpty(database.url, migrate);
+    // A first-start seed that was killed left this marker: resume it (the seed is idempotent).
+    const interrupted = paths ? await readFirstSeedMarker(paths) : undefined;
     let seed: DevService['seed'];
-    if (empty) {
+    if (empty || interrupted) {
       const printer = progress.createProgressPrinter(process.stderr, options.interactive);
-      const seedOnce = (source: string) =>
+      const seedOnce = (source: string, prepared?: AsyncIterable<SourcePage>) =>
         runSeed({
           database: databaseConfig,
           source,
+          prepared,
           dummyJsonUrl: options.dummyJsonUrl,
-          // Offline is common on a laptop: fail over to the sample quickly.
+          // Offline is common on a laptop: fail over to the bundled file quickly.
           fetchRetries: 1,
           fetchTimeoutMs: 5_000,
           embedding: config,
-          vectorIndex: { kind: config.vectorIndex, lists: config.ivfflatLists },
+          vectorIndex: vectorIndexSettings(config),
           onSeedProgress: (p) => printer.seed(p),
           signal: options.signal,
         });
-      const source = options.quotesFile ? `file:${options.quotesFile}` : 'dummyjson';
-      options.info(`first start: seeding quotes from ${options.quotesFile ?? 'DummyJSON'}`);
+      const bundled = sources.bundledQuotesFile();
+      const plan = firstSeedPlan(options, bundled, interrupted?.source);
+      if (paths) await writeFirstSeedMarker(paths, plan.source);
+      options.info(
+        interrupted
+          ? `resuming the first-start seed that was interrupted: quotes from ${plan.label} (already stored quotes are skipped)`
+          : `first start: seeding quotes from ${plan.label}`,
+      );
       try {
-        const result = await seedOnce(source);
+        const result = await seedOnce(plan.source, plan.source === `file:${options.quotesFile}` ? quotesFromFlag : undefined);
         printer.finish();
         if (result.mode === 'seed') seed = { ...result.summary, fallback: false };
       } catch (error) {
         printer.finish();
         if (options.signal?.aborted) throw error;
-        if (!(error instanceof SeedError) || options.quotesFile) {
-          throw error instanceof SeedError ? new QctlError(error.message, error.kind === 'usage' ? 2 : 1) : error;
-        }
+        if (!(error instanceof SeedError) || plan.source !== 'dummyjson') asUsage(error);
+        const fallback = bundled ? `file:${bundled}` : 'sample';
         options.warn(
-          `warning: ${error.message.split(': check the network')[0]}; loaded the small built-in sample instead. ` +
-            'For the full set, run `qctl seed` when online, or `qctl seed --source file:quotes.json`',
+          `warning: ${(error as Error).message.split(': check the network')[0]}; loaded ${bundled ? `the bundled ${displayPath(bundled)} instead` : 'the small built-in sample instead'}. ` +
+            'Run `qctl seed` when online to add what DummyJSON has beyond it',
         );
-        const result = await seedOnce('sample');
+        if (paths) await writeFirstSeedMarker(paths, fallback);
+        const result = await seedOnce(fallback);
         printer.finish();
         if (result.mode === 'seed') seed = { ...result.summary, fallback: true };
       }
+      if (paths) await rm(paths.firstSeedFile, { force: true });
       if (seed) options.info(progress.formatSeedSummary(seed)[0]!);
     }
 
@@ -146,15 +170,7 @@ export async function startDev(options: DevOptions): Promise<DevService> {
     });
     cleanups.push(() => service.stop());
     await service.databaseReady;
-    if (paths) {
-      await writeDevState(paths, {
-        pid: process.pid,
-        owner: 'dev',
-        databaseUrl: database.url,
-        apiUrl: service.url,
-        startedAt: new Date().toISOString(),
-      });
-    }
+    await lock?.update({ apiUrl: service.url });
 
     let stopping: Promise<void> | undefined;
     return {
@@ -174,6 +190,39 @@ export async function startDev(options: DevOptions): Promise<DevService> {
     await cleanup();
     throw error;
   }
+}
+
+/**
+ * Where the first-start seed reads from: --quotes, else --dummyjson-url, else the quotes
+ * shipped in data/quotes.json (the same DummyJSON list, offline and in seconds), else DummyJSON.
+ * An interrupted first seed resumes from the source it started with unless --quotes says otherwise.
+ */
+function firstSeedPlan(options: DevOptions, bundled: string | undefined, resumeFrom: string | undefined): { source: string; label: string } {
+  const source = options.quotesFile
+    ? `file:${options.quotesFile}`
+    : (resumeFrom ?? (options.dummyJsonUrl || !bundled ? 'dummyjson' : `file:${bundled}`));
+  if (source === 'dummyjson') return { source, label: `DummyJSON (${options.dummyJsonUrl ?? 'https://dummyjson.com'})` };
+  if (source === 'sample') return { source, label: 'the built-in sample' };
+  const file = source.slice('file:'.length);
+  return { source, label: file === bundled ? `${displayPath(file)} (DummyJSON's quote list, shipped with qctl)` : file };
+}
+
+function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') ? rel : file;
+}
+
+async function readFirstSeedMarker(paths: DevPaths): Promise<{ source: string } | undefined> {
+  try {
+    const marker = JSON.parse(await readFile(paths.firstSeedFile, 'utf8')) as { source?: unknown };
+    return typeof marker.source === 'string' ? { source: marker.source } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeFirstSeedMarker(paths: DevPaths, source: string): Promise<void> {
+  await writeFile(paths.firstSeedFile, `${JSON.stringify({ source, startedAt: new Date().toISOString() })}\n`);
 }
 
 async function migrateAndCheckEmpty(url: string, migrate: (pool: pg.Pool) => Promise<unknown>): Promise<boolean> {

@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { QctlError } from '../cli/errors.js';
 
 export interface EmbeddedPostgresOptions {
   /** Directory that persists the data; omit for an in-memory database. */
@@ -33,10 +34,22 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   const host = options.host ?? '127.0.0.1';
   // PGlite creates the data directory itself, but not its parents (.qctl/dev/pgdata on a fresh checkout).
   if (options.dataDir) await mkdir(dirname(options.dataDir), { recursive: true });
-  const db = await PGlite.create({
-    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-    extensions: { vector, pg_trgm },
-  });
+  let db: PGlite;
+  try {
+    db = await PGlite.create({
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      extensions: { vector, pg_trgm },
+    });
+  } catch (error) {
+    if (!options.dataDir) throw error;
+    // PGlite reports a damaged or foreign data directory as a WASM abort; say what to do instead.
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new QctlError(
+      `cannot open the database in ${options.dataDir} (${reason.split('\n')[0]}): it is damaged or not a PGlite data directory; ` +
+        `move it aside (mv ${options.dataDir} ${options.dataDir}.broken) and run again to start with a fresh one`,
+      1,
+    );
+  }
   const server = new PGLiteSocketServer({
     db,
     host,

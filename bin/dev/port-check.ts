@@ -6,13 +6,14 @@ import { usageError } from '../cli/errors.js';
  * port and the flag that changes it.
  */
 export async function assertPortFree(host: string, port: number, flag = '--port'): Promise<void> {
-  if (port === 0) return;
   await new Promise<void>((resolve, reject) => {
     const server = createServer();
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') reject(portInUse(port, flag));
       else if (error.code === 'EACCES') reject(usageError(`port ${port} needs privileges on this machine: pick another with ${flag}, e.g. ${flag} 8081`));
-      else reject(error);
+      else if (['ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'EAI_NONAME', 'EINVAL'].includes(error.code ?? '')) {
+        reject(usageError(`cannot listen on ${host} (${error.code}): use an address of this machine, e.g. --host 127.0.0.1 (or 0.0.0.0 for every interface)`));
+      } else reject(error);
     });
     server.listen(port, host, () => server.close(() => resolve()));
   });

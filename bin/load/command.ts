@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, writeFile } from 'node:fs/promises';
+import { access, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseDuration } from '../cli/duration.js';
 import { QctlError, usageError } from '../cli/errors.js';
@@ -36,6 +36,18 @@ export interface LoadCommandOptions {
 
 /** Knee criteria when --ramp is given without --slo: nothing failed and the schedule was kept. */
 export const DEFAULT_RAMP_SLO = 'errors<1%,dropped<1%,rate>=0.99';
+/**
+ * Judged whenever --slo has no errors term, so a run whose requests failed never passes
+ * (fast connection errors would otherwise meet any latency SLO). An explicit errors term,
+ * e.g. --slo "errors<=100%", replaces it.
+ */
+export const DEFAULT_ERROR_GATE = 'errors<1%';
+
+export function withErrorGate(slos: Slo[]): Slo[] {
+  if (slos.some((slo) => slo.metric.kind === 'errors')) return slos;
+  const gate = parseSlos(DEFAULT_ERROR_GATE)[0]!;
+  return [...slos, { ...gate, expression: `${DEFAULT_ERROR_GATE} (default gate)` }];
+}
 const MAX_RATE = 100_000;
 
 function parsePositive(text: string, flag: string, example: string, integer = false): number {
@@ -62,6 +74,8 @@ export function parseRamp(text: string, defaultStepMs: number): Ramp {
     return Number(p);
   }) as [number, number, number];
   if (Math.max(start, end) > MAX_RATE) throw usageError(`invalid --ramp "${text}": rates go up to ${MAX_RATE} req/s`);
+  // A ramp looks for the rate where the service breaks: it climbs, so it stops at the first breach.
+  if (end < start) throw usageError(`invalid --ramp "${text}": a ramp climbs; put the lower rate first, e.g. --ramp ${end}:${start}:${step}`);
   const stepDurationMs = parts[3] !== undefined ? parseDuration(parts[3], '--ramp step duration') : defaultStepMs;
   const steps = Math.floor(Math.abs(end - start) / step) + 1;
   if (steps > 100) throw usageError(`invalid --ramp "${text}": ${steps} steps; use a larger step (at most 100 steps)`);
@@ -83,6 +97,8 @@ async function assertReportWritable(file: string): Promise<void> {
   } catch {
     throw usageError(`--report ${file}: the folder ${dirname(resolve(file))} does not exist or is not writable; create it or choose another path`);
   }
+  const existing = await stat(file).catch(() => undefined);
+  if (existing && !existing.isFile()) throw usageError(`--report ${file}: a directory (or other non-file) is in the way; choose another file name`);
 }
 
 async function resolveTarget(url: string | undefined, options: LoadCommandOptions): Promise<ResolvedTarget> {
@@ -143,7 +159,7 @@ export async function runLoadCommand(url: string | undefined, options: LoadComma
   const rate = parseRate(options.rate);
   const maxInflight = parsePositive(options.maxInflight, '--max-inflight', '1000', true);
   const ramp = options.ramp !== undefined ? parseRamp(options.ramp, durationMs) : undefined;
-  const slos: Slo[] = options.slo !== undefined ? parseSlos(options.slo) : ramp ? parseSlos(DEFAULT_RAMP_SLO) : [];
+  const slos: Slo[] = withErrorGate(options.slo !== undefined ? parseSlos(options.slo) : ramp ? parseSlos(DEFAULT_RAMP_SLO) : []);
   if (options.report !== undefined) await assertReportWritable(options.report);
   const hpaIntervalMs = parseDuration(options.hpaInterval, '--hpa-interval');
   if (options.portForward && options.env === undefined) throw usageError('--port-forward needs --env, e.g. --env dev --port-forward');

@@ -47,13 +47,31 @@ export function parseMethod(text: string, where: string): Dispatcher.HttpMethod 
   return method as Dispatcher.HttpMethod;
 }
 
+// RFC 9110 token characters for a field name; a value may not hold CR, LF, NUL or other controls
+// (a CR/LF would split the request: header injection).
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE_FORBIDDEN = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+/** Checks one header; `where` names the flag or file line in the message. */
+export function checkHeader(name: string, value: string, where: string): void {
+  if (!HEADER_NAME.test(name)) {
+    throw usageError(`${where}: "${name.slice(0, 60)}" is not a valid header name; use letters, digits and -, e.g. "Authorization: Bearer TOKEN"`);
+  }
+  if (HEADER_VALUE_FORBIDDEN.test(value)) {
+    throw usageError(`${where}: the value of ${name} contains a line break or control character; give a single-line value`);
+  }
+}
+
 export function parseHeaders(lines: string[]): Record<string, string> | undefined {
   if (lines.length === 0) return undefined;
   const headers: Record<string, string> = {};
   for (const line of lines) {
     const colon = line.indexOf(':');
     if (colon <= 0) throw usageError(`invalid --header "${line}": write "Name: value", e.g. "Authorization: Bearer TOKEN"`);
-    headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    checkHeader(name, value, 'invalid --header');
+    headers[name] = value;
   }
   return headers;
 }
@@ -205,6 +223,7 @@ export async function targetsFileScenario(file: string, base: URL | undefined): 
         entry.headers && typeof entry.headers === 'object'
           ? Object.fromEntries(Object.entries(entry.headers as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), String(v)]))
           : undefined;
+      for (const [name, value] of Object.entries(headers ?? {})) checkHeader(name, value, where(n));
       const body = entry.body === undefined ? undefined : typeof entry.body === 'string' ? entry.body : JSON.stringify(entry.body);
       specs.push({ ...splitUrl(url), method, headers, body, label: `${method} ${url.pathname}` });
       return;

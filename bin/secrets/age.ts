@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Decrypter, Encrypter, armor, identityToRecipient } from 'age-encryption';
@@ -32,6 +32,7 @@ export function findIdentity(): Identity | undefined {
   if (fromEnv) {
     if (fromEnv.startsWith('AGE-SECRET-KEY-')) return { key: fromEnv, source: 'QCTL_AGE_KEY' };
     if (existsSync(fromEnv)) {
+      if (!statSync(fromEnv).isFile()) throw usageError(`QCTL_AGE_KEY points at ${fromEnv}, which is not a file: point it at an age key file or set it to the key itself`);
       const key = keyFromText(readFileSync(fromEnv, 'utf8'));
       if (!key) throw usageError(`QCTL_AGE_KEY points at ${fromEnv}, which holds no AGE-SECRET-KEY line: point it at an age key file`);
       return { key, source: fromEnv };
@@ -40,6 +41,7 @@ export function findIdentity(): Identity | undefined {
   }
   const path = defaultIdentityPath();
   if (!existsSync(path)) return undefined;
+  if (!statSync(path).isFile()) throw usageError(`${path} is not a file: restore the age key file there or set QCTL_AGE_KEY`);
   const key = keyFromText(readFileSync(path, 'utf8'));
   if (!key) throw usageError(`${path} holds no AGE-SECRET-KEY line: restore the key file or set QCTL_AGE_KEY`);
   return { key, source: path };

@@ -1,13 +1,13 @@
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { execa } from 'execa';
 import { QctlError, usageError } from '../cli/errors.js';
 import { parseOutputMode, printJson } from '../cli/output.js';
-import { defaultIdentityPath, findIdentity, readRecipients, recipientOf, RECIPIENTS_FILE } from './age.js';
+import { decryptText, defaultIdentityPath, encryptText, findIdentity, readRecipients, recipientOf, requireIdentity, RECIPIENTS_FILE } from './age.js';
 import { formatEnv, isValidKey, parseEnv, type EnvEntries } from './envfile.js';
-import { readSecrets, secretsFile, writeSecrets } from './store.js';
+import { readSecrets, secretsFile, storedRecipientCount, writeSecrets } from './store.js';
 
 /** `qctl secrets init|set|unset|list|edit|import`: the age-encrypted env files in secrets/. */
 
@@ -67,7 +67,7 @@ async function current(root: string, env: string): Promise<EnvEntries> {
   return (await readSecrets(root, env)) ?? {};
 }
 
-export async function secretsSet(root: string, env: string, key: string, value: string | undefined): Promise<number> {
+export async function secretsSet(root: string, env: string, key: string, value: string | undefined, allowEmpty = false): Promise<number> {
   checkKey(key);
   let secret = value;
   if (secret === undefined) {
@@ -79,6 +79,10 @@ export async function secretsSet(root: string, env: string, key: string, value: 
     } else {
       secret = await readStdin();
     }
+  }
+  // An unset shell variable piped in (printf %s "$UNSET" | qctl secrets set KEY) must not wipe a secret.
+  if (secret === '' && !allowEmpty) {
+    throw usageError(`the value for ${key} is empty (nothing on stdin, or an unset variable?): pass a value, or --allow-empty to store an empty one`);
   }
   const entries = await current(root, env);
   const existed = key in entries;
@@ -112,6 +116,7 @@ export async function secretsList(root: string, env: string, output?: string): P
 /** Imports a plain .env once (merging over existing keys); the plain file should then be deleted. */
 export async function secretsImport(root: string, env: string, path: string): Promise<number> {
   if (!existsSync(path)) throw usageError(`cannot import ${path}: no such file`);
+  if (!statSync(path).isFile()) throw usageError(`cannot import ${path}: not a regular file; give the path of a .env file`);
   const imported = parseEnv(readFileSync(path, 'utf8'), path);
   const entries = { ...(await current(root, env)), ...imported };
   const file = await writeSecrets(root, env, entries);
@@ -119,20 +124,113 @@ export async function secretsImport(root: string, env: string, path: string): Pr
   return 0;
 }
 
+/**
+ * Where the plaintext lives while the editor runs: RAM-backed /dev/shm when the machine has it,
+ * so nothing secret reaches a disk even for a moment; else the temp directory.
+ */
+function editDirectory(): string {
+  try {
+    if (statSync('/dev/shm').isDirectory()) return mkdtempSync(join('/dev/shm', 'qctl-secrets-'));
+  } catch {
+    // no /dev/shm (macOS, Windows): the temp directory, still 0700 and removed on every exit
+  }
+  return mkdtempSync(join(tmpdir(), 'qctl-secrets-'));
+}
+
+/** Rejected edits, kept encrypted next to the file so a failed validation loses nothing. */
+function rejectedFile(env: string): string {
+  return `${secretsFile(env)}.rejected`;
+}
+
+async function askYesNo(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = (await rl.question(question)).trim().toLowerCase();
+    return answer === '' || answer === 'y' || answer === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
 export async function secretsEdit(root: string, env: string): Promise<number> {
   const entries = await current(root, env);
-  const dir = mkdtempSync(join(tmpdir(), 'qctl-secrets-'));
+  const file = secretsFile(env);
+  const rejectedPath = join(root, rejectedFile(env));
+  // Edits refused last time (non-interactive) come back instead of the stored values.
+  const resumed = existsSync(rejectedPath);
+  const original = formatEnv(entries);
+  const startText = resumed ? await decryptText(readFileSync(rejectedPath, 'utf8'), requireIdentity(rejectedFile(env)), rejectedFile(env)) : original;
+  if (resumed) process.stderr.write(`resuming your rejected edits from ${rejectedFile(env)}\n`);
+
+  const dir = editDirectory();
   const path = join(dir, `${env}.env`);
+  const removeTemp = (): void => rmSync(dir, { recursive: true, force: true });
+  // A closed terminal or a kill: the plaintext goes first, then we exit. Ctrl-C is different:
+  // it reaches the editor too, which decides (vi ignores it); when the editor ends, nothing is saved.
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signal === 'SIGINT') {
+      interrupted = true;
+      return;
+    }
+    removeTemp();
+    process.stderr.write(`\nqctl secrets edit: ${signal}; nothing saved, the decrypted copy is removed\n`);
+    process.exit(128 + (signal === 'SIGHUP' ? 1 : 15));
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, onSignal);
+  process.on('exit', removeTemp);
   try {
-    writeFileSync(path, formatEnv(entries), { mode: 0o600 });
+    writeFileSync(path, startText, { mode: 0o600 });
     const editor = process.env.VISUAL || process.env.EDITOR || 'vi';
-    const result = await execa(editor, [path], { stdio: 'inherit', reject: false, shell: /\s/.test(editor) });
-    if (result.exitCode !== 0) throw new QctlError(`${editor} exited with ${result.exitCode}: ${secretsFile(env)} left unchanged`, 1);
-    const edited = parseEnv(readFileSync(path, 'utf8'), `${secretsFile(env)} (edited)`);
-    const file = await writeSecrets(root, env, edited);
-    process.stdout.write(`saved ${Object.keys(edited).length} keys to ${file}, encrypted for ${readRecipients(root).length} recipient(s)\n`);
-    return 0;
+    for (;;) {
+      await runEditor(editor, path, file).catch((error: unknown) => {
+        throw interrupted ? new QctlError(`interrupted: nothing saved, ${file} left unchanged`, 130) : error;
+      });
+      if (interrupted) throw new QctlError(`interrupted: nothing saved, ${file} left unchanged`, 130);
+      const text = readFileSync(path, 'utf8');
+      let edited: EnvEntries;
+      try {
+        edited = parseEnv(text, `${file} (edited)`);
+      } catch (error) {
+        if (!(error instanceof QctlError)) throw error;
+        if (process.stdin.isTTY && process.stderr.isTTY) {
+          process.stderr.write(`qctl: ${error.message}\n`);
+          if (await askYesNo('Re-open the editor to fix it? [Y/n] ')) continue;
+        }
+        // Nothing is lost and nothing stays in plaintext: the edits are kept encrypted.
+        writeFileSync(rejectedPath, await encryptText(text, readRecipients(root)));
+        throw new QctlError(`${error.message}; ${file} left unchanged, your edits are kept encrypted in ${rejectedFile(env)}: run qctl secrets edit --env ${env} again to fix them`, 2);
+      }
+      if (resumed) rmSync(rejectedPath, { force: true });
+      // Unchanged content for unchanged recipients: rewriting would only churn git (age output
+      // differs on every encryption). A new recipient still gets the file re-encrypted.
+      if (formatEnv(edited) === original && storedRecipientCount(root, env) === readRecipients(root).length) {
+        process.stdout.write(`no changes: ${file} left as it was\n`);
+        return 0;
+      }
+      const written = await writeSecrets(root, env, edited);
+      process.stdout.write(`saved ${Object.keys(edited).length} keys to ${written}, encrypted for ${readRecipients(root).length} recipient(s)\n`);
+      return 0;
+    }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    for (const signal of signals) process.off(signal, onSignal);
+    process.off('exit', removeTemp);
+    removeTemp();
   }
+}
+
+async function runEditor(editor: string, path: string, file: string): Promise<void> {
+  const result = await execa(editor, [path], { stdio: 'inherit', reject: false, shell: /\s/.test(editor) });
+  const missing = (result as { code?: string }).code === 'ENOENT' || (result.exitCode === 127 && /\s/.test(editor));
+  if (missing) {
+    const which = process.env.VISUAL ? 'VISUAL' : process.env.EDITOR ? 'EDITOR' : undefined;
+    throw usageError(
+      which
+        ? `${which} is "${editor}", which cannot be run: set ${which} to an installed editor, e.g. export EDITOR=nano; ${file} left unchanged`
+        : `no editor: VISUAL and EDITOR are not set and vi is not installed; set one, e.g. export EDITOR=nano; ${file} left unchanged`,
+    );
+  }
+  if (result.exitCode !== 0) throw new QctlError(`${editor} exited with ${result.exitCode ?? result.signal}: ${file} left unchanged`, 1);
 }

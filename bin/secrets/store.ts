@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { armor } from 'age-encryption';
 import { decryptText, encryptText, readRecipients, requireIdentity } from './age.js';
 import { formatEnv, parseEnv, type EnvEntries } from './envfile.js';
 
@@ -27,4 +28,20 @@ export async function writeSecrets(root: string, env: string, entries: EnvEntrie
   writeFileSync(`${path}.tmp`, encrypted);
   renameSync(`${path}.tmp`, path);
   return relative;
+}
+
+/**
+ * How many recipients the stored file is encrypted for (its header has one stanza each), or
+ * undefined when that cannot be read. Lets `secrets edit` skip a rewrite only when neither the
+ * content nor the recipients changed.
+ */
+export function storedRecipientCount(root: string, env: string): number | undefined {
+  try {
+    const text = readFileSync(join(root, secretsFile(env)), 'utf8');
+    const bytes = text.trimStart().startsWith('-----BEGIN AGE ENCRYPTED FILE-----') ? armor.decode(text) : new TextEncoder().encode(text);
+    const header = new TextDecoder().decode(bytes.subarray(0, 64 * 1024)).split('\n---')[0]!;
+    return header.split('\n').filter((line) => line.startsWith('-> X25519 ')).length;
+  } catch {
+    return undefined;
+  }
 }

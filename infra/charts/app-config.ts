@@ -1,4 +1,4 @@
-import { kplus } from '../kplus.js';
+import { ApiObject } from 'cdk8s';
 import type { SynthContext } from '../context.js';
 import type { ManifestScope } from '../scope.js';
 
@@ -23,7 +23,6 @@ export function apiConfigData(ctx: SynthContext): Record<string, string> {
   const { app, api, postgres } = ctx.env;
   const data: Record<string, string> = {
     PORT: String(API_PORT),
-    HOST: '0.0.0.0',
     PGHOST: postgresHost(ctx),
     PGPORT: String(postgres.port),
     PGDATABASE: postgres.database,
@@ -41,8 +40,11 @@ export function apiConfigData(ctx: SynthContext): Record<string, string> {
 
 export function buildAppConfig(scope: ManifestScope, ctx: SynthContext): void {
   const chart = scope.file('10-config.yaml');
-  new kplus.ConfigMap(chart, 'api-config', {
+  new ApiObject(chart, 'api-config', {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
     metadata: { name: API_CONFIG_MAP, namespace: ctx.namespace, labels: ctx.labels('quote-api', 'api') },
+    immutable: false,
     data: apiConfigData(ctx),
   });
 }

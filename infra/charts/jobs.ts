@@ -5,7 +5,7 @@ import { imageNameSuffix } from '../image.js';
 import type { ManifestScope } from '../scope.js';
 import { apiEnvFrom, apiSecretEnv } from './api-env.js';
 import { SERVICE_ACCOUNTS } from './namespace.js';
-import { APP_UID, containerSecurityContext, podSecurityContext, resourceRequirements } from './pod.js';
+import { APP_UID, containerSecurityContext, podSecurityContext, quantityToMebibytes, resourceRequirements } from './pod.js';
 import { API_NAME, APP_COMMAND } from './quote-api.js';
 
 export type JobKind = 'migrate' | 'seed';
@@ -56,6 +56,7 @@ function appJob(ctx: SynthContext, kind: JobKind): IJob {
               env: [
                 ...apiSecretEnv(ctx, { redis: kind === 'seed' }),
                 ...(kind === 'seed' ? [{ name: 'SEED_SOURCE', value: jobs.seedSource }] : []),
+                ...postgresMemoryEnv(ctx),
               ],
               resources: resourceRequirements(jobs.resources),
               securityContext: containerSecurityContext(APP_UID),
@@ -67,4 +68,14 @@ function appJob(ctx: SynthContext, kind: JobKind): IJob {
       },
     },
   };
+}
+
+/**
+ * Both Jobs build the vector index: they cap its maintenance_work_mem at a quarter of the
+ * in-cluster Postgres pod's memory limit (unknown for an external database).
+ */
+function postgresMemoryEnv(ctx: SynthContext): { name: string; value: string }[] {
+  const { postgres } = ctx.env;
+  if (postgres.mode !== 'internal') return [];
+  return [{ name: 'POSTGRES_MEMORY_LIMIT_MB', value: String(quantityToMebibytes(postgres.resources.limits.memory)) }];
 }

@@ -42,6 +42,17 @@ export function resourceRequirements(resources: {
   };
 }
 
+const QUANTITY_BYTES: Record<string, number> = {
+  '': 1, m: 0.001, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40,
+};
+
+/** A memory quantity ("512Mi", "2Gi", "1G") in MiB, rounded down; the schema has checked its form. */
+export function quantityToMebibytes(quantity: string): number {
+  const match = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(quantity);
+  if (!match) throw new Error(`"${quantity}" is not a Kubernetes quantity`);
+  return Math.floor((Number(match[1]) * QUANTITY_BYTES[match[2] ?? '']!) / 2 ** 20);
+}
+
 /** A short content hash, put on pod templates so a config change rolls the pods. */
 export function contentHash(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);

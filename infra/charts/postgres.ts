@@ -4,7 +4,7 @@ import { addStatefulSetServices, readWriteOnceClaim, servicePort, singleReplicaS
 import { SECRETS } from '../secrets.js';
 import type { ManifestScope } from '../scope.js';
 import { SERVICE_ACCOUNTS } from './namespace.js';
-import { containerSecurityContext, podSecurityContext, resourceRequirements } from './pod.js';
+import { containerSecurityContext, podSecurityContext, quantityToMebibytes, resourceRequirements } from './pod.js';
 
 export const POSTGRES_NAME = 'postgres';
 /** uid/gid of the `postgres` user in the official (and pgvector) image. */
@@ -77,12 +77,17 @@ export function buildPostgres(scope: ManifestScope, ctx: SynthContext): void {
               { name: 'data', mountPath: '/var/lib/postgresql/data' },
               { name: 'run', mountPath: '/var/run/postgresql' },
               { name: 'tmp', mountPath: '/tmp' },
+              { name: 'shm', mountPath: '/dev/shm' },
             ],
           },
         ],
         volumes: [
           { name: 'run', emptyDir: { sizeLimit: '16Mi' } },
           { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
+          // A parallel index build keeps its whole graph (maintenance_work_mem, up to a quarter
+          // of the memory limit: see the Jobs' POSTGRES_MEMORY_LIMIT_MB) in shared memory; the
+          // runtime's default /dev/shm of 64 MB would fail it.
+          { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: `${Math.max(64, Math.floor(quantityToMebibytes(postgres.resources.limits.memory) / 4))}Mi` } },
         ],
       },
     },

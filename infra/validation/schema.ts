@@ -1,8 +1,72 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { KubeObject } from '../scope.js';
 import type { RawIssue } from './issue.js';
 
 const require = createRequire(import.meta.url);
+
+/**
+ * Objects that passed the schema check before, by content hash, kept between runs in
+ * $QCTL_CACHE_DIR (default $XDG_CACHE_HOME/qctl or ~/.cache/qctl). Loading the schema models
+ * is most of the validation's cost (hundreds of generated modules), and `qctl synth` mostly
+ * re-checks objects that did not change. The file name carries a hash of this module and the
+ * schema package versions, so a new validator or new schemas start from an empty record.
+ * Only clean results are kept: an object with any issue is checked again every time.
+ */
+class PassedSchemaRecord {
+  private passed?: Set<string>;
+  private added = false;
+  private file = '';
+
+  has(key: string): boolean {
+    return this.load().has(key);
+  }
+
+  add(key: string): void {
+    this.load().add(key);
+    if (!this.added) process.once('exit', () => this.save());
+    this.added = true;
+  }
+
+  private load(): Set<string> {
+    if (!this.passed) {
+      const dir = process.env.QCTL_CACHE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'qctl');
+      this.file = join(dir, `schema-passed-${validatorStamp()}.json`);
+      try {
+        this.passed = new Set(JSON.parse(readFileSync(this.file, 'utf8')) as string[]);
+      } catch {
+        this.passed = new Set();
+      }
+    }
+    return this.passed;
+  }
+
+  /** Best effort (a read-only home just means no cache); write-then-rename so readers never see half a file. */
+  private save(): void {
+    try {
+      mkdirSync(dirname(this.file), { recursive: true });
+      const temp = `${this.file}.${process.pid}`;
+      writeFileSync(temp, JSON.stringify([...this.passed!]));
+      renameSync(temp, this.file);
+    } catch {
+      // no cache this time
+    }
+  }
+}
+
+function validatorStamp(): string {
+  const hash = createHash('sha256').update(readFileSync(fileURLToPath(import.meta.url)));
+  for (const pkg of ['kubernetes-models', ...Object.values(CRD_MODEL_PACKAGES)]) {
+    hash.update(`${pkg}@${(require(`${pkg}/package.json`) as { version: string }).version}`);
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+const passedBefore = new PassedSchemaRecord();
 
 interface AjvError {
   instancePath: string;
@@ -56,6 +120,14 @@ function loadModel(apiVersion: string, kind: string): ModelClass | null {
  * whose schema has properties, is a field the schema does not define.
  */
 export function checkSchema(object: KubeObject): RawIssue[] {
+  const key = createHash('sha256').update(JSON.stringify(object) ?? 'undefined').digest('base64url');
+  if (passedBefore.has(key)) return [];
+  const issues = checkSchemaNow(object);
+  if (issues.length === 0) passedBefore.add(key);
+  return issues;
+}
+
+function checkSchemaNow(object: KubeObject): RawIssue[] {
   const apiVersion = typeof object?.apiVersion === 'string' ? object.apiVersion : '';
   const kind = typeof object?.kind === 'string' ? object.kind : '';
   const model = loadModel(apiVersion, kind);

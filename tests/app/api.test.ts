@@ -169,6 +169,9 @@ describe('bad input is a 400 with a JSON message, never a 500', () => {
     ['unknown parameter on /authors', '/authors?page=2', /unknown query parameter "page"/],
     ['repeated parameter', '/quotes/search?q=a&q=b', /more than once/],
     ['forged cursor', '/quotes?cursor=abc', /cursor is not one this API issued/],
+    ['punctuation only', '/quotes/search?q=!!!', /q has no words to search for/],
+    ['lone surrogate (CESU-style) refused, not replaced', '/quotes/search?q=%ED%A0%80', /invalid UTF-8/],
+    ['C1 control character', '/quotes/search?q=a%C2%85b', /control characters/],
   ];
   for (const [name, path, message] of cases) {
     it(name, async () => {
@@ -179,6 +182,35 @@ describe('bad input is a 400 with a JSON message, never a 500', () => {
       expect(body.message).toMatch(message);
     });
   }
+
+  it('an oversized id names the parameter without echoing it back', async () => {
+    const { status, body } = await getJson(`${base}/quotes/${'9'.repeat(10_000)}`);
+    expect(status).toBe(400);
+    expect(body.message).toMatch(/^id must be a positive whole number, got "9{40}\.\.\." \(10000 characters\)$/);
+    const unknown = await getJson(`${base}/quotes/search?q=love&${'k'.repeat(5_000)}=1`);
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.message.length).toBeLessThan(200);
+    const route = await getJson(`${base}/nope/${'x'.repeat(10_000)}`);
+    expect(route.status).toBe(404);
+    expect(route.body.message.length).toBeLessThan(200);
+  });
+
+  it('oversized headers: 431 in the documented {error, message} shape', async () => {
+    const { request } = await import('node:http');
+    const url = new URL(base);
+    const answer = await new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, path: '/quotes', headers: { 'x-big': 'a'.repeat(20_000) } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, type: String(res.headers['content-type']), body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(answer.status).toBe(431);
+    expect(answer.type).toMatch(/application\/json/);
+    expect(JSON.parse(answer.body)).toEqual({ error: 'headers_too_large', message: expect.stringMatching(/headers are too large/) });
+  });
 
   it('answers unknown routes with a JSON 404', async () => {
     const { status, body } = await getJson(`${base}/nope/42`);
@@ -226,6 +258,11 @@ describe('POST /quotes', () => {
   it('refuses bad bodies with 400s', async () => {
     expect((await post({ quote: '', author: 'A' })).body.message).toMatch(/quote must not be empty/);
     expect((await post({ quote: 'q'.repeat(2001), author: 'A' })).body.message).toMatch(/quote must be at most 2000/);
+    // A lone surrogate is refused, not stored as U+FFFD; 2000 emoji are 2000 characters, not 4000.
+    const lone = await post(undefined, TOKEN, Buffer.from('{"quote":"half \\ud800 a pair","author":"A"}'));
+    expect(lone.status).toBe(400);
+    expect(lone.body.message).toMatch(/quote must be valid Unicode/);
+    expect((await post({ quote: '😀'.repeat(2001), author: 'A' })).body.message).toMatch(/quote must be at most 2000/);
     expect((await post({ quote: 'fine', author: 'A', extra: 1 })).status).toBe(400);
     expect((await post({ quote: 42, author: 'A' })).body.message).toMatch(/quote must be text/);
     expect((await post({ author: 'A' })).body.message).toMatch(/quote is required/);

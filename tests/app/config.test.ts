@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redactedConfig } from '../../app/config.js';
+import { ConfigError, loadConfig, redactedConfig, vectorIndexSettings } from '../../app/config.js';
 
 describe('loadConfig', () => {
   it('applies the documented defaults to an empty environment', () => {
     const config = loadConfig({});
     expect(config.port).toBe(8080);
-    expect(config.host).toBe('0.0.0.0');
+    expect(config.host).toBe('::');
     expect(config.embeddingModel).toBe('text-embedding-3-small');
     expect(config.vectorIndex).toBe('hnsw');
     expect(config.ivfflatLists).toBe(100);
@@ -91,5 +91,33 @@ describe('loadConfig', () => {
     const text = JSON.stringify(redactedConfig(config));
     for (const secret of ['db-secret', 'redis-secret', 'sk-very-secret', 'token-secret-0123456789']) expect(text).not.toContain(secret);
     expect(text).toContain('db/quotes');
+  });
+});
+
+describe('vector index and search effort settings', () => {
+  it('defaults: 1 GB and 2 workers for the index build, ef_search 100, probes 10', () => {
+    const config = loadConfig({});
+    expect(vectorIndexSettings(config)).toEqual({ kind: 'hnsw', lists: 100, build: { memoryMb: 1024, parallelWorkers: 2 } });
+    expect([config.searchEfSearch, config.searchProbes]).toEqual([100, 10]);
+  });
+
+  it('caps the build memory at a quarter of the Postgres pod memory limit', () => {
+    expect(vectorIndexSettings(loadConfig({ POSTGRES_MEMORY_LIMIT_MB: '2048' })).build).toEqual({ memoryMb: 512, parallelWorkers: 2 });
+    expect(vectorIndexSettings(loadConfig({ POSTGRES_MEMORY_LIMIT_MB: '8192', INDEX_BUILD_MEMORY_MB: '256', INDEX_BUILD_WORKERS: '0' })).build).toEqual({
+      memoryMb: 256,
+      parallelWorkers: 0,
+    });
+  });
+
+  it('rejects out-of-range values, naming each variable', () => {
+    const error = (() => {
+      try {
+        loadConfig({ INDEX_BUILD_MEMORY_MB: '4', SEARCH_EF_SEARCH: '0', SEARCH_PROBES: 'many' });
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.issues.map((i) => i.split(':')[0])).toEqual(['INDEX_BUILD_MEMORY_MB', 'SEARCH_EF_SEARCH', 'SEARCH_PROBES']);
   });
 });

@@ -27,7 +27,7 @@ describe('start-up without a database', () => {
   it('answers /readyz 503 (and data routes 503) until Postgres appears, then 200', async () => {
     const port = await freePort();
     const service = await startService(testConfig(`postgres://postgres:postgres@127.0.0.1:${port}/postgres`), { migrate: true });
-    let db: EmbeddedPostgres | undefined;
+    let db: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
     try {
       expect((await getJson(`${service.url}/healthz`)).status).toBe(200);
       const unready = await getJson(`${service.url}/readyz`);
@@ -91,7 +91,9 @@ describe('with a database', () => {
     const result = await entry(['migrate'], { ...baseEnv(), DATABASE_URL: db.url, VECTOR_INDEX: 'ivfflat', IVFFLAT_LISTS: '7' });
     expect(result.exitCode, result.stderr).toBe(0);
     const logs = result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    expect(logs.find((l) => l.msg === 'migrations done')).toMatchObject({ vectorIndex: 'ivfflat (created)' });
+    const done = logs.find((l) => l.msg === 'migrations done');
+    expect(done).toMatchObject({ vectorIndex: 'ivfflat (created)' });
+    expect(done.indexBuildMs).toBeGreaterThan(0);
     const pool = testPool(db, 1);
     try {
       const { rows } = await pool.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'quotes_embedding_idx'");

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../../bin/cli/duration.js';
 import { FIRST_COMMANDS } from '../../bin/cli/usage.js';
+import { COMMANDS, commandsToRegister } from '../../bin/qctl.js';
 import { runQctl } from '../helpers/cli.js';
 
 describe('qctl entry point', () => {
@@ -25,6 +26,30 @@ describe('qctl entry point', () => {
   it('rejects an unknown command with exit 2', async () => {
     const result = await runQctl(['definitely-not-a-command']);
     expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("unknown command 'definitely-not-a-command'");
+  });
+
+  it('prints the version, and a command help names that command', async () => {
+    const version = await runQctl(['--version']);
+    expect(version.exitCode).toBe(0);
+    expect(String(version.stdout).trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const help = await runQctl(['synth', '--help']);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain('Usage: qctl synth [options]');
+  });
+});
+
+describe('command registration (only what the command line needs is imported)', () => {
+  it('registers just the named command, none for --version, all otherwise', () => {
+    expect(commandsToRegister(['synth', '--all'])).toEqual(['synth']);
+    expect(commandsToRegister(['--version'])).toEqual([]);
+    for (const args of [[], ['--help'], ['help', 'synth'], ['synt'], ['--help', 'synth']]) expect(commandsToRegister(args), args.join(' ')).toEqual(COMMANDS);
+  });
+
+  it('the root help lists every command, in the registry order', async () => {
+    const help = await runQctl(['--help']);
+    const listed = [...String(help.stdout).matchAll(/^  ([a-z]+)\b/gm)].map((m) => m[1]).filter((name) => name !== 'help');
+    expect(listed).toEqual(COMMANDS);
   });
 });
 

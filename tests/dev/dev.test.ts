@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runQctl } from '../helpers/cli.js';
+import { repoPath } from '../helpers/quotes-fixture.js';
 import { freePort } from '../helpers/ports.js';
 import { commandOf, descendants, isAlive, startDevProcess, type DevProcess } from './dev-process.js';
 
@@ -69,6 +71,36 @@ describe('qctl dev', () => {
     }
   });
 
+  it('stops cleanly when the process that started it goes away (a killed npx or terminal)', { timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'qctl-dev-parent-'));
+    const quotes = join(dir, 'one.json');
+    await writeFile(quotes, JSON.stringify([{ quote: 'Be here now.', author: 'Ram Dass' }]));
+    const port = await freePort();
+    // A shell plays the parent (npx, a terminal): it starts qctl dev, then is killed outright.
+    const parent = execa('sh', ['-c', `node ${repoPath('bin/qctl.mjs')} dev --ephemeral --quotes ${quotes} --port ${port} & echo $!; wait`], {
+      env: { QCTL_FROM_SOURCE: '1', CI: 'true', DATABASE_URL: undefined, OPENAI_API_KEY: undefined, REDIS_URL: undefined },
+      reject: false,
+      buffer: false,
+    });
+    try {
+      const devPid = await new Promise<number>((resolve) => parent.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+      let ready = false;
+      for (let i = 0; i < 600 && !ready; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+      }
+      expect(ready).toBe(true);
+      parent.kill('SIGKILL');
+      await parent;
+      for (let i = 0; i < 100 && isAlive(devPid); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(isAlive(devPid)).toBe(false);
+      expect(await fetch(`http://127.0.0.1:${port}/readyz`).then(() => 'answered', () => 'closed')).toBe('closed');
+    } finally {
+      if (parent.exitCode === null) parent.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('names the busy port and the --port flag, exit 2', async () => {
     const port = await freePort();
     const blocker: Server = createServer();
@@ -84,7 +116,7 @@ describe('qctl dev', () => {
     }
   });
 
-  it('falls back to the built-in sample offline, keeps data across restarts, and qctl seed targets it', { timeout: 240_000 }, async () => {
+  it('offline, falls back to the bundled data/quotes.json, keeps data across restarts, and qctl seed targets it', { timeout: 240_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'qctl-dev-'));
     const devDir = join(dir, 'dev');
     const offline = `http://127.0.0.1:${await freePort()}`; // nothing listens: like being offline
@@ -93,25 +125,25 @@ describe('qctl dev', () => {
       const first = await startDevProcess(['--dev-dir', devDir, '--port', String(await freePort()), '--dummyjson-url', offline], env);
       started.push(first);
       expect(first.ready.dataDir).toBe(join(devDir, 'pgdata'));
-      expect(first.ready.seeded).toMatchObject({ fallback: true, source: 'the built-in sample' });
-      expect(first.stderr()).toMatch(/warning: cannot fetch quotes from .*; loaded the small built-in sample instead\. For the full set, run `qctl seed`/);
-      const sampleSize = first.ready.seeded!.new;
+      expect(first.ready.seeded).toMatchObject({ new: 1423, fallback: true, source: `file ${repoPath('data/quotes.json')}` });
+      expect(first.stderr()).toMatch(/warning: cannot fetch quotes from .*; loaded the bundled data\/quotes\.json instead\. Run `qctl seed` when online/);
 
       // `qctl seed` with no database URL loads into the running dev database.
-      const seeded = await runQctl(['seed', '--dev-dir', devDir, '--source', 'sample', '--output', 'json'], { env: { ...env, DATABASE_URL: undefined } });
+      const seeded = await runQctl(['seed', '--dev-dir', devDir, '--source', 'file:data/quotes.json', '--output', 'json'], { env: { ...env, DATABASE_URL: undefined } });
       expect(seeded.exitCode).toBe(0);
-      expect(JSON.parse(String(seeded.stdout))).toMatchObject({ new: 0, skipped: sampleSize });
+      expect(JSON.parse(String(seeded.stdout))).toMatchObject({ new: 0, skipped: 1454 });
 
       first.child.kill('SIGINT'); // Ctrl-C
       expect((await first.child).exitCode).toBe(0);
       expect(existsSync(join(devDir, 'state.json'))).toBe(false);
 
-      const second = await startDevProcess(['--dev-dir', devDir, '--port', String(await freePort()), '--dummyjson-url', offline], env);
+      const second = await startDevProcess(['--dev-dir', devDir, '--port', String(await freePort())], env);
       started.push(second);
       expect(second.ready.seeded).toBeNull();
-      const page = await getJson(`${second.ready.url}/quotes?limit=100`);
-      expect(page.status).toBe(200);
-      expect(JSON.stringify(page.body)).toContain('Simplify, simplify.');
+      // The README's own example finds an answer.
+      const search = await getJson(`${second.ready.url}/quotes?author=${encodeURIComponent('Albert Einstein')}`);
+      expect(search.status).toBe(200);
+      expect((search.body as { items: unknown[] }).items.length).toBeGreaterThan(0);
       second.child.kill('SIGTERM');
       expect((await second.child).exitCode).toBe(0);
     } finally {

@@ -32,29 +32,39 @@ function interpolate(value: string, env: Record<string, string>): string {
 const referencedVariables = (text: string) => [...text.matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]!);
 
 describe('Dockerfile', () => {
+  const instructions = dockerfile.split('\n').filter((line) => !line.startsWith('#')).join('\n');
   const stages = [...dockerfile.matchAll(/^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/gim)].map((m) => ({ image: m[1]!, name: m[2] }));
   const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
 
   it('is multi-stage and runs the current Node LTS, as a non-root numeric user', () => {
-    expect(stages.map((s) => s.name)).toEqual(['deps', 'build', 'prod-deps', 'runtime']);
+    expect(stages.map((s) => s.name)).toEqual(['build', 'runtime']);
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:22-/m);
     expect(runtime).toMatch(/^USER 1000:1000$/m);
-    // Production dependencies only in the runtime image.
-    expect(dockerfile).toMatch(/npm ci --omit=dev/);
-    expect(runtime).toMatch(/COPY --from=prod-deps \/app\/node_modules/);
-    expect(runtime).not.toMatch(/COPY --from=(deps|build) \/app\/node_modules/);
+  });
+
+  it('installs once in the build stage and ships only the bundle artefact', () => {
+    expect([...instructions.matchAll(/npm ci\b/g)]).toHaveLength(1);
+    expect(instructions).not.toMatch(/npm cache clean/);
+    // The runtime stage copies the artefact of `npm run bundle` and nothing else: no node_modules, CLI or sources.
+    expect([...runtime.matchAll(/^COPY .*$/gm)].map((m) => m[0])).toEqual(['COPY --from=build /app/build/image ./']);
+    expect(runtime).not.toMatch(/^RUN /m);
+    const bundleScript = readFileSync(repoPath('scripts/bundle-app.mjs'), 'utf8');
+    expect(bundleScript).toContain("'build/image'");
   });
 
   it('uses only commands, files and scripts that exist', () => {
     const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { scripts: Record<string, string> };
-    for (const [, script] of dockerfile.matchAll(/npm run (\S+)/g)) expect(pkg.scripts[script!], `npm run ${script}`).toBeDefined();
+    for (const [, script] of instructions.matchAll(/npm run (\S+)/g)) expect(pkg.scripts[script!], `npm run ${script}`).toBeDefined();
+    expect(pkg.scripts.bundle).toBe('node scripts/bundle-app.mjs');
     expect(existsSync(repoPath('package-lock.json'))).toBe(true);
+    const ignored = readFileSync(repoPath('.dockerignore'), 'utf8').split('\n');
     for (const [, source] of dockerfile.matchAll(/^COPY (?!--from)(\S+(?: \S+)*) \S+$/gm)) {
-      for (const path of source!.split(' ')) expect(existsSync(repoPath(path)), path).toBe(true);
+      for (const path of source!.split(' ')) {
+        expect(existsSync(repoPath(path)), path).toBe(true);
+        expect(ignored, `${path} is in .dockerignore`).not.toContain(path);
+      }
     }
-    // tsc -p tsconfig.build.json compiles app/main.ts to build/app/main.js, the entry point.
-    const build = JSON.parse(readFileSync(repoPath('tsconfig.build.json'), 'utf8')) as { include: string[] };
-    expect(build.include).toContain('app');
+    // scripts/bundle-app.mjs writes app/main.ts to build/app/main.js inside the artefact, the entry point.
     expect(existsSync(repoPath('app/main.ts'))).toBe(true);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "build\/app\/main\.js"\]$/m);
     const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
@@ -64,7 +74,6 @@ describe('Dockerfile', () => {
   it('npm run build copies every non-TypeScript file the app reads at runtime (tsc emits only .js)', async () => {
     const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { scripts: Record<string, string> };
     expect(pkg.scripts.build).toContain('node scripts/copy-assets.mjs');
-    expect(dockerfile).toMatch(/^COPY scripts \.\/scripts$/m);
     const out = mkdtempSync(join(tmpdir(), 'qctl-assets-'));
     try {
       await execa('node', [repoPath('scripts/copy-assets.mjs'), out]);

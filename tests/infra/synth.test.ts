@@ -102,6 +102,8 @@ describe('objects', () => {
 
     const config = byKind(result.objects, 'ConfigMap', 'quote-api-config')[0]!.data;
     expect(config).toMatchObject({ PORT: '8080', PGHOST: 'postgres.quotes-dev.svc.cluster.local', PGDATABASE: 'quotes', LOG_LEVEL: 'debug', EMBEDDING_MODEL: 'text-embedding-3-small', VECTOR_INDEX: 'hnsw' });
+    // No HOST: the app's dual-stack default (::) serves IPv4, IPv6 and dual-stack clusters alike.
+    expect(config).not.toHaveProperty('HOST');
     for (const [kind, command] of [['migrate', 'migrate'], ['seed', 'seed']]) {
       const job = byKind(result.objects, 'Job', `quote-api-${kind}-git-3f2a1bc`)[0]!;
       expect(job.spec.template.spec.containers[0].args).toEqual([command]);

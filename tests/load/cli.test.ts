@@ -60,12 +60,30 @@ describe('qctl load (real CLI)', () => {
     [['--watch-hpa'], /--watch-hpa needs --env/],
     [['--scenario', 'no-such-file.txt'], /cannot read the file/],
     [['--mix', 'list=1'], /--mix applies to --scenario quotes only/],
+    [['--timeout', '0'], /invalid --timeout "0": it must be greater than zero/],
+    [['--duration', '0'], /invalid --duration "0": it must be greater than zero/],
+    [['--header', 'X-Test: a\r\nInjected: yes'], /invalid --header: the value of x-test contains a line break or control character/],
+    [['--header', 'Bad Name: x'], /"bad name" is not a valid header name/],
+    [['--ramp', '500:50:50'], /invalid --ramp "500:50:50": a ramp climbs; put the lower rate first, e.g. --ramp 50:500:50/],
   ])('exits 2 for bad usage %j without sending anything', async (extra, message) => {
     const before = (await target.stats()).count;
     const result = await runQctl(['load', `${target.url}/`, '--duration', '1s', ...extra]);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(message);
     expect((await target.stats()).count).toBe(before);
+  });
+
+  it('a run whose requests failed never passes: without --slo the default error gate fails it', async () => {
+    const { freePort } = await import('../helpers/ports.js');
+    const nothing = `http://127.0.0.1:${await freePort()}/`;
+    const result = await runQctl(['load', nothing, '--rate', '20', '--duration', '1s', '--output', 'json']);
+    expect(result.exitCode).toBe(1);
+    const report = loadReportSchema.parse(JSON.parse(String(result.stdout)));
+    expect(report.verdict).toBe('fail');
+    expect(report.slo.results).toEqual([expect.objectContaining({ expression: 'errors<1% (default gate)', measured: 1, passed: false })]);
+    // An explicit errors term replaces the gate: the run is judged only by what was asked.
+    const lenient = await runQctl(['load', nothing, '--rate', '20', '--duration', '1s', '--slo', 'errors<=100%']);
+    expect(lenient.exitCode).toBe(0);
   });
 
   it('refuses a non-local URL without --yes', async () => {

@@ -62,9 +62,9 @@ beforeAll(async () => {
   const redisTemplate = template(synth.objects, 'redis-exporter');
   const [pgPort, redisPort] = [await freePort(), await freePort()];
   startExporter('prometheus-postgres-exporter', pgTemplate.spec.containers[0], pgPort, {
-    DATA_SOURCE_URI: `127.0.0.1:${database.port}/postgres?sslmode=disable`,
-    DATA_SOURCE_USER: 'postgres',
-    DATA_SOURCE_PASS: 'postgres',
+    DATA_SOURCE_URI: `${database.host}:${database.port}${new URL(database.url).pathname}?sslmode=disable`,
+    DATA_SOURCE_USER: database.user,
+    DATA_SOURCE_PASS: database.password,
   });
   startExporter('prometheus-redis-exporter', redisTemplate.spec.containers[0], redisPort, {
     REDIS_ADDR: `redis://127.0.0.1:${redis.port}`,

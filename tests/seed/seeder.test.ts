@@ -93,15 +93,20 @@ describe('record validation during a seed', () => {
       { quote: 'No author here.', author: '   ' },
       { quote: 'Fortune  favours the prepared mind.', author: 'louis pasteur' },
       { quote: 'Simplicity is the ultimate sophistication.', author: 'Anonymous', id: 99 },
+      // What Postgres refuses (NUL) or would silently alter (a lone surrogate) is skipped, not fatal.
+      { quote: 'A NUL \u0000 inside', author: 'Nobody' },
+      { quote: 'A lone \ud83d surrogate', author: 'Nobody' },
     ];
     const summary = await seedQuotes({ pool, source: arraySource(records), sourceName: 'array', provider: local });
-    expect(summary).toMatchObject({ fetched: 8, new: 2, skipped: 1, invalid: 5 });
+    expect(summary).toMatchObject({ fetched: 10, new: 2, skipped: 1, invalid: 7 });
     expect(summary.invalidRecords).toEqual([
       { index: 1, reason: 'missing quote' },
-      { index: 2, reason: 'empty quote' },
-      { index: 3, reason: 'quote is 2001 characters, over the 2000 limit' },
+      { index: 2, reason: 'quote must not be empty' },
+      { index: 3, reason: 'quote must be at most 2000 characters' },
       { index: 4, reason: 'not an object with quote and author' },
-      { index: 5, reason: 'empty author' },
+      { index: 5, reason: 'author must not be empty' },
+      { index: 8, reason: 'quote must not contain control characters (found U+0000)' },
+      { index: 9, reason: 'quote must be valid Unicode (it holds a lone UTF-16 surrogate)' },
     ]);
     expect(await count('SELECT count(*) AS n FROM quotes')).toBe(2);
   });

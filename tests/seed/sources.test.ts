@@ -135,14 +135,25 @@ describe('record validation', () => {
   it.each([
     [{ author: 'A' }, 'missing quote'],
     [{ quote: 'Q' }, 'missing author'],
-    [{ quote: '   ', author: 'A' }, 'empty quote'],
-    [{ quote: 'Q', author: '' }, 'empty author'],
-    [{ quote: 'x'.repeat(2001), author: 'A' }, 'quote is 2001 characters, over the 2000 limit'],
-    [{ quote: 'Q', author: 'y'.repeat(201) }, 'author is 201 characters, over the 200 limit'],
+    [{ quote: '   ', author: 'A' }, 'quote must not be empty'],
+    [{ quote: 'Q', author: '' }, 'author must not be empty'],
+    [{ quote: 'x'.repeat(2001), author: 'A' }, 'quote must be at most 2000 characters'],
+    [{ quote: 'Q', author: 'y'.repeat(201) }, 'author must be at most 200 characters'],
     ['just text', 'not an object with quote and author'],
     [null, 'not an object with quote and author'],
+    [{ quote: 'a\u0000b', author: 'A' }, 'quote must not contain control characters (found U+0000)'],
+    [{ quote: 'bell\u0007', author: 'A' }, 'quote must not contain control characters (found U+0007)'],
+    [{ quote: 'Q', author: 'C1 \u0085 char' }, 'author must not contain control characters (found U+0085)'],
+    [{ quote: 'lone \ud800 surrogate', author: 'A' }, 'quote must be valid Unicode (it holds a lone UTF-16 surrogate)'],
+    [{ quote: 'Q', author: 'trailing \udc00' }, 'author must be valid Unicode (it holds a lone UTF-16 surrogate)'],
   ])('rejects %j: %s', (raw, reason) => {
     expect(checkRecord(raw, 7)).toEqual({ ok: false, invalid: { index: 7, reason } });
+  });
+
+  it('counts length in characters, not UTF-16 units: 2000 emoji fit, 2001 do not', () => {
+    expect(checkRecord({ quote: '😀'.repeat(2000), author: 'A' }, 0).ok).toBe(true);
+    expect(checkRecord({ quote: '😀'.repeat(2001), author: 'A' }, 0)).toMatchObject({ ok: false, invalid: { reason: 'quote must be at most 2000 characters' } });
+    expect(checkRecord({ quote: 'tabs\tand\nnewlines are text', author: 'A' }, 0).ok).toBe(true);
   });
 
   it('trims text, ignores extra fields and keys by content', () => {

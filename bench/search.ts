@@ -1,0 +1,229 @@
+/**
+ * `npm run bench:search`: search recall and latency against the search effort, at 10k and
+ * 100k quotes, on embedded PGlite and (with QCTL_BENCH_DATABASE_URL, a superuser URL of a
+ * PostgreSQL + pgvector server on 127.0.0.1) on a real server, in a scratch database it drops.
+ *
+ * Rows: the 1423 unique quotes of data/quotes.json, then synthetic ones made deterministically
+ * from them (the first half of one quote joined to the second half of another, an author from
+ * a third), embedded with the local embedder. Queries: 100 four-word phrases cut from quotes.
+ * For each index kind and effort value every query goes through QuoteRepository.search (the
+ * API's code path, SET LOCAL in a transaction) once to warm up and once measured; recall@10
+ * is the share of the exact top 10 (every row ranked, no index) it returns.
+ *
+ * Settings: BENCH_SIZES (default "10000,100000"), BENCH_PGLITE_MAX_ROWS (default 10000: larger
+ * sizes run on the server only; PGlite is single-threaded WebAssembly), BENCH_QUERIES (100),
+ * BENCH_INDEX_MEMORY_MB (1024), BENCH_KINDS ("hnsw,ivfflat").
+ */
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import pg from 'pg';
+import { migrate, withIndexLock } from '../app/db/migrate.js';
+import { toVectorLiteral } from '../app/db/pool.js';
+import { ensureVectorIndex, type VectorIndexKind } from '../app/db/vector-index.js';
+import { LocalEmbedder } from '../app/embeddings/local.js';
+import { contentHash, embeddingText } from '../app/quotes/quote-text.js';
+import { effortSql, QuoteRepository } from '../app/quotes/repository.js';
+import { QuoteWriter } from '../app/seed/writer.js';
+import { startEmbeddedPostgres } from '../bin/dev/embedded-postgres.js';
+import { startServerDatabase } from '../tests/helpers/postgres.js';
+import { QUOTES_PATH } from '../tests/helpers/quotes-fixture.js';
+
+const sizes = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map((s) => Number(s.trim()));
+const pgliteMaxRows = Number(process.env.BENCH_PGLITE_MAX_ROWS ?? 10_000);
+const queryCount = Number(process.env.BENCH_QUERIES ?? 100);
+const indexMemoryMb = Number(process.env.BENCH_INDEX_MEMORY_MB ?? 1024);
+const kinds = (process.env.BENCH_KINDS ?? 'hnsw,ivfflat').split(',').map((k) => k.trim()) as VectorIndexKind[];
+const EFFORTS: Record<VectorIndexKind, number[]> = { hnsw: [40, 64, 100, 200, 400], ivfflat: [1, 5, 10, 20, 40] };
+const LIMIT = 10;
+
+const embedder = new LocalEmbedder();
+const source = uniqueQuotes();
+
+interface Quote {
+  quote: string;
+  author: string;
+}
+
+function uniqueQuotes(): Quote[] {
+  const seen = new Set<string>();
+  const out: Quote[] = [];
+  for (const q of JSON.parse(readFileSync(QUOTES_PATH, 'utf8')) as Quote[]) {
+    const quote = q.quote.trim();
+    const author = q.author.trim();
+    const hash = contentHash(quote, author);
+    if (seen.has(hash)) continue;
+    seen.add(hash);
+    out.push({ quote, author });
+  }
+  return out;
+}
+
+/** Row i of the benchmark table: a real quote first, then deterministic blends of two. */
+function syntheticQuote(i: number): Quote {
+  const n = source.length;
+  if (i < n) return source[i]!;
+  const a = source[i % n]!.quote.split(/\s+/);
+  const b = source[(i * 7 + Math.floor(i / n)) % n]!.quote.split(/\s+/);
+  const quote = [...a.slice(0, Math.ceil(a.length / 2)), ...b.slice(Math.floor(b.length / 2))].join(' ');
+  return { quote: `${quote} (${i})`, author: source[(i * 13) % n]!.author };
+}
+
+function queryPhrase(i: number): string {
+  const words = source[(i * 37 + 11) % source.length]!.quote.split(/\s+/);
+  const start = (i * 3) % Math.max(1, words.length - 4);
+  return words.slice(start, start + 4).join(' ');
+}
+
+async function load(pool: pg.Pool, rows: number): Promise<number> {
+  const started = performance.now();
+  await migrate(pool);
+  const writer = await QuoteWriter.open(pool);
+  try {
+    for (let start = 0; start < rows; start += 1000) {
+      const batch = Array.from({ length: Math.min(1000, rows - start) }, (_, k) => syntheticQuote(start + k));
+      const { vectors } = await embedder.embed(batch.map((q) => embeddingText(q.quote, q.author)));
+      await writer.write(
+        batch.map((q, k) => ({ quote: q.quote, author: q.author, hash: contentHash(q.quote, q.author), vector: vectors[k]! })),
+        embedder.model,
+      );
+    }
+  } finally {
+    writer.release();
+  }
+  await pool.query('ANALYZE quotes');
+  return performance.now() - started;
+}
+
+async function exactTopIds(pool: pg.Pool, vectors: number[][]): Promise<number[][]> {
+  const client = await pool.connect();
+  try {
+    await client.query('SET enable_indexscan = off; SET enable_bitmapscan = off');
+    const truth: number[][] = [];
+    for (const vector of vectors) {
+      const { rows } = await client.query<{ id: number }>(
+        `SELECT id::float8 AS id FROM quotes WHERE embedding_model = $2
+          ORDER BY round((1 - (embedding <=> $1::vector))::numeric, 4) DESC, id LIMIT ${LIMIT}`,
+        [toVectorLiteral(vector), embedder.model],
+      );
+      truth.push(rows.map((r) => r.id));
+    }
+    return truth;
+  } finally {
+    await client.query('RESET enable_indexscan; RESET enable_bitmapscan');
+    client.release();
+  }
+}
+
+/** What the planner does with the search's query at this effort (the same SQL shape as the repository's). */
+async function planOf(pool: pg.Pool, effort: { efSearch: number; probes: number }, vector: number[]): Promise<'index' | 'full scan'> {
+  const client = await pool.connect();
+  try {
+    await client.query(`BEGIN; ${effortSql(effort, LIMIT, false)}`);
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN SELECT id FROM quotes WHERE embedding IS NOT NULL AND embedding_model = $2 ORDER BY embedding <=> $1::vector LIMIT ${LIMIT + 5}`,
+      [toVectorLiteral(vector), embedder.model],
+    );
+    return rows.some((r) => r['QUERY PLAN'].includes('quotes_embedding_idx')) ? 'index' : 'full scan';
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
+  }
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+
+interface Result {
+  backend: string;
+  rows: number;
+  kind: VectorIndexKind;
+  build: string;
+  effort: string;
+  /** Whether the planner used the vector index for the query (else it ranked every row). */
+  plan: 'index' | 'full scan';
+  recall: number;
+  p50: number;
+  p99: number;
+}
+
+async function measure(backend: string, url: string, rows: number, results: Result[]): Promise<void> {
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  try {
+    const loadMs = await load(pool, rows);
+    console.error(`${backend} ${rows}: loaded in ${(loadMs / 1000).toFixed(1)} s`);
+    const { vectors } = await embedder.embed(Array.from({ length: queryCount }, (_, i) => queryPhrase(i)));
+    const exactStarted = performance.now();
+    const truth = await exactTopIds(pool, vectors);
+    console.error(`${backend} ${rows}: exact top 10 of ${queryCount} queries in ${((performance.now() - exactStarted) / 1000).toFixed(1)} s`);
+    for (const kind of kinds) {
+      const index = await withIndexLock(pool, (client) =>
+        ensureVectorIndex(client, { kind, lists: Math.max(1, Math.round(rows / 1000)), build: { memoryMb: indexMemoryMb, parallelWorkers: 2 } }),
+      );
+      const build = `${(index.buildMs / 1000).toFixed(1)} s`;
+      console.error(`${backend} ${rows}: ${kind} built in ${build}`);
+      for (const effort of EFFORTS[kind]) {
+        const repository = new QuoteRepository(pool, kind === 'hnsw' ? { efSearch: effort } : { probes: effort });
+        const search = (vector: number[]) => repository.search({ vector, model: embedder.model, limit: LIMIT });
+        for (const vector of vectors) await search(vector); // warm-up
+        const latencies: number[] = [];
+        let hits = 0;
+        for (const [i, vector] of vectors.entries()) {
+          const started = performance.now();
+          const found = await search(vector);
+          latencies.push(performance.now() - started);
+          hits += found.filter((r) => truth[i]!.includes(r.id)).length;
+        }
+        latencies.sort((a, b) => a - b);
+        const plan = await planOf(pool, kind === 'hnsw' ? { efSearch: effort, probes: 1 } : { efSearch: 40, probes: effort }, vectors[0]!);
+        results.push({
+          backend,
+          rows,
+          kind,
+          build,
+          effort: `${kind === 'hnsw' ? 'ef_search' : 'probes'} ${effort}`,
+          plan,
+          recall: hits / (queryCount * LIMIT),
+          p50: percentile(latencies, 50),
+          p99: percentile(latencies, 99),
+        });
+        const last = results[results.length - 1]!;
+        console.error(`  ${last.effort} (${last.plan}): recall ${last.recall.toFixed(3)}, p50 ${last.p50.toFixed(2)} ms, p99 ${last.p99.toFixed(2)} ms`);
+      }
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
+async function main(): Promise<void> {
+  const results: Result[] = [];
+  const serverUrl = process.env.QCTL_BENCH_DATABASE_URL;
+  for (const rows of sizes) {
+    if (rows <= pgliteMaxRows) {
+      const embedded = await startEmbeddedPostgres();
+      try {
+        await measure('PGlite', embedded.url, rows, results);
+      } finally {
+        await embedded.stop();
+      }
+    } else {
+      console.error(`PGlite ${rows}: skipped (BENCH_PGLITE_MAX_ROWS=${pgliteMaxRows})`);
+    }
+    if (serverUrl) {
+      const database = await startServerDatabase(serverUrl);
+      try {
+        const [version] = await database.admin<{ v: string }>("SELECT current_setting('server_version') AS v");
+        await measure(`PostgreSQL ${version!.v.split(' ')[0]}`, database.url, rows, results);
+      } finally {
+        await database.stop();
+      }
+    }
+  }
+  console.log(`\nsearch recall@${LIMIT} and latency (${queryCount} queries, local embedder; ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(2)})\n`);
+  console.log('| backend | rows | index (build) | effort | plan | recall@10 | p50 ms | p99 ms |');
+  console.log('| --- | ---: | --- | --- | --- | ---: | ---: | ---: |');
+  for (const r of results) {
+    console.log(`| ${r.backend} | ${r.rows} | ${r.kind} (${r.build}) | ${r.effort} | ${r.plan} | ${r.recall.toFixed(3)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`);
+  }
+}
+
+await main();

@@ -1,0 +1,82 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Plugin } from 'esbuild';
+
+/**
+ * Imports a TypeScript module (qctl.config.ts) without registering a loader: esbuild bundles
+ * the file and its relative imports into one ES module, packages stay imports by absolute
+ * file URL, and the result is imported from a data: URL. tsx's tsImport would do the same
+ * job but registers Node 20 loader hooks on a worker thread, after which every later import
+ * of the process (cdk8s, the schema models) pays a round trip to it: that cost `qctl synth`
+ * from the compiled CLI about half a second.
+ */
+export async function importTypeScript(file: string): Promise<Record<string, unknown>> {
+  const { build } = await import('esbuild');
+  const url = pathToFileURL(file).href;
+  let code: string;
+  try {
+    const result = await build({
+      entryPoints: [file],
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      write: false,
+      logLevel: 'silent',
+      plugins: [compiledTwins, packagesByAbsoluteUrl],
+      // The module runs from a data: URL; code that locates files from itself still sees its own path.
+      define: { 'import.meta.url': JSON.stringify(url) },
+    });
+    code = result.outputFiles[0]!.text;
+  } catch (error) {
+    const first = (error as { errors?: Array<{ text: string; location?: { file: string; line: number; column: number } | null }> }).errors?.[0];
+    if (!first) throw error;
+    const where = first.location ? `${first.location.file}:${first.location.line}:${first.location.column}: ` : '';
+    throw new Error(`${where}${first.text}`, { cause: error });
+  }
+  return (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as Record<string, unknown>;
+}
+
+const INNER = Symbol('inner resolve');
+
+/**
+ * Running compiled (this file is build/infra/ts-module.js), the qctl sources a config imports
+ * (qctl.config.ts imports infra/config.ts) are already loaded as their compiled twins: import
+ * those rather than bundle second copies (a second settings schema, a second zod setup).
+ */
+const here = dirname(fileURLToPath(import.meta.url));
+const compiledRoot = import.meta.url.endsWith('.js') ? dirname(here) : undefined;
+const sourceRoot = compiledRoot && findUp(compiledRoot, (dir) => existsSync(join(dir, 'infra', 'ts-module.ts')));
+
+function findUp(start: string, found: (dir: string) => boolean): string | undefined {
+  for (let dir = start; dir !== dirname(dir); dir = dirname(dir)) if (found(dir)) return dir;
+  return undefined;
+}
+
+const compiledTwins: Plugin = {
+  name: 'compiled-twins',
+  setup(build) {
+    if (!compiledRoot || !sourceRoot) return;
+    build.onResolve({ filter: /^\./ }, async (args) => {
+      if (args.pluginData === INNER) return undefined;
+      const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: INNER });
+      if (resolved.errors.length > 0 || !resolved.path.startsWith(`${sourceRoot}${sep}`) || !resolved.path.endsWith('.ts')) return undefined;
+      const twin = join(compiledRoot, relative(sourceRoot, resolved.path)).replace(/\.ts$/, '.js');
+      return existsSync(twin) ? { path: pathToFileURL(twin).href, external: true } : undefined;
+    });
+  },
+};
+
+/** A data: module cannot resolve bare specifiers: each package import becomes its resolved file URL. */
+const packagesByAbsoluteUrl: Plugin = {
+  name: 'packages-by-absolute-url',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.pluginData === INNER || args.path.startsWith('node:')) return undefined;
+      const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: INNER });
+      if (resolved.errors.length > 0) return { errors: resolved.errors };
+      return { path: resolved.external ? resolved.path : pathToFileURL(resolved.path).href, external: true };
+    });
+  },
+};

@@ -1,0 +1,146 @@
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../../app/db/migrate.js';
+import { toVectorLiteral } from '../../app/db/pool.js';
+import { ensureVectorIndex } from '../../app/db/vector-index.js';
+import { QuoteRepository, supportsIterativeScans } from '../../app/quotes/repository.js';
+import { startTestPostgres, testPool, type TestPostgres } from '../helpers/postgres.js';
+import { insertPseudoQuotes, pseudoVector } from '../helpers/vectors.js';
+
+let database: TestPostgres;
+let pool: pg.Pool;
+
+// 600 quotes: "Popular Author" wrote every third one, "Rare Author" three, "Someone" the rest.
+const ROWS = 600;
+const authorOf = (i: number) => (i % 3 === 0 ? 'Popular Author' : i === 1 || i === 4 || i === 7 ? 'Rare Author' : 'Someone');
+const queries = [1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008].map(pseudoVector);
+
+/** Ground truth: every row's distance, sorted, with no index involved. */
+async function exactIds(vector: number[], limit: number, author?: string): Promise<number[]> {
+  const { rows } = await pool.query<{ id: number }>(
+    `SELECT id::float8 AS id FROM (SELECT id, embedding <=> $1::vector AS d FROM quotes
+      WHERE embedding_model = 'm' ${author ? 'AND lower(author) = $3' : ''} OFFSET 0) t
+      ORDER BY round((1 - d)::numeric, 4) DESC, id LIMIT $2`,
+    author ? [toVectorLiteral(vector), limit, author.toLowerCase()] : [toVectorLiteral(vector), limit],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** 600 rows are few enough for the planner to prefer reading them all: this pool uses the indexes. */
+function indexScanPool(): pg.Pool {
+  const indexed = testPool(database, 1);
+  indexed.on('connect', (client) => void client.query('SET enable_seqscan = off'));
+  return indexed;
+}
+
+async function endIndexScanPool(indexed: pg.Pool): Promise<void> {
+  await indexed.query('RESET enable_seqscan'); // PGlite: one session for every connection
+  await indexed.end();
+}
+
+beforeAll(async () => {
+  database = await startTestPostgres();
+  pool = testPool(database, 2);
+  await migrate(pool);
+  await insertPseudoQuotes(pool, 0, ROWS, authorOf);
+});
+afterAll(async () => {
+  await pool?.end();
+  await database?.stop();
+});
+
+describe('search order', () => {
+  it('ranks equal scores by id, the same on every run', async () => {
+    await ensureVectorIndex(pool, { kind: 'hnsw' });
+    // Five quotes with one and the same vector, inserted in an order unlike their ids.
+    const twin = toVectorLiteral(pseudoVector(5000));
+    for (const id of [9005, 9001, 9004, 9002, 9003]) {
+      await pool.query(
+        `INSERT INTO quotes (id, quote, author, content_hash, embedding, embedding_model) VALUES ($1, $2, 'Twin', $2, $3::vector, 'm')`,
+        [id, `twin ${id}`, twin],
+      );
+    }
+    const repository = new QuoteRepository(pool);
+    for (let run = 0; run < 3; run++) {
+      const rows = await repository.search({ vector: pseudoVector(5000), model: 'm', limit: 5 });
+      expect(rows.map((r) => r.id)).toEqual([9001, 9002, 9003, 9004, 9005]);
+      expect(new Set(rows.map((r) => r.score))).toEqual(new Set([1]));
+    }
+    const filtered = await repository.search({ vector: pseudoVector(5000), model: 'm', limit: 3, authors: ['Twin'] });
+    expect(filtered.map((r) => r.id)).toEqual([9001, 9002, 9003]);
+    await pool.query("DELETE FROM quotes WHERE author = 'Twin'");
+  });
+});
+
+describe('search effort', () => {
+  it('IVFFlat probes: all lists find the exact nearest, one list misses some', async () => {
+    await ensureVectorIndex(pool, { kind: 'ivfflat', lists: 20 });
+    const indexed = indexScanPool();
+    try {
+      const everyList = new QuoteRepository(indexed, { probes: 20 });
+      const oneList = new QuoteRepository(indexed, { probes: 1 });
+      let found = 0;
+      for (const vector of queries) {
+        const truth = await exactIds(vector, 10);
+        expect((await everyList.search({ vector, model: 'm', limit: 10 })).map((r) => r.id)).toEqual(truth);
+        const approximate = (await oneList.search({ vector, model: 'm', limit: 10 })).map((r) => r.id);
+        found += approximate.filter((id) => truth.includes(id)).length;
+      }
+      expect(found).toBeLessThan(queries.length * 10);
+    } finally {
+      await endIndexScanPool(indexed);
+    }
+  });
+
+  it('HNSW returns as many rows as asked even when ef_search is set below the limit', async () => {
+    await ensureVectorIndex(pool, { kind: 'hnsw' });
+    const rows = await new QuoteRepository(pool, { efSearch: 10 }).search({ vector: queries[0]!, model: 'm', limit: 50 });
+    expect(rows).toHaveLength(50);
+  });
+
+  it('sets the effort for its own transaction only', async () => {
+    const single = testPool(database, 1);
+    try {
+      await single.query("SELECT '[1]'::vector"); // loads pgvector into the session, defining its settings
+      const before = (await single.query<{ v: string }>('SHOW hnsw.ef_search')).rows[0]!.v;
+      await new QuoteRepository(single, { efSearch: 321, probes: 7 }).search({ vector: queries[1]!, model: 'm', limit: 5 });
+      expect((await single.query<{ v: string }>('SHOW hnsw.ef_search')).rows[0]!.v).toBe(before);
+      expect((await single.query<{ v: string }>('SHOW ivfflat.probes')).rows[0]!.v).not.toBe('7');
+    } finally {
+      await single.end();
+    }
+  });
+});
+
+describe('author-filtered search', () => {
+  for (const kind of ['hnsw', 'ivfflat'] as const) {
+    it(`${kind}: never returns fewer than asked, for a prolific and for a rare author`, async () => {
+      await ensureVectorIndex(pool, { kind, lists: 20 });
+      const indexed = indexScanPool();
+      // Low effort: a post-filtered plain index scan would come back short.
+      const repository = new QuoteRepository(indexed, { efSearch: 10, probes: 1 });
+      try {
+        for (const vector of queries.slice(0, 4)) {
+          const popular = await repository.search({ vector, model: 'm', limit: 10, authors: ['popular author'] });
+          expect(popular).toHaveLength(10);
+          expect(popular.every((r) => r.author === 'Popular Author')).toBe(true);
+          const scores = popular.map((r) => r.score);
+          expect(scores).toEqual([...scores].sort((a, b) => b - a));
+          const rare = await repository.search({ vector, model: 'm', limit: 10, authors: ['rare author'] });
+          expect(rare.map((r) => r.id)).toEqual(await exactIds(vector, 10, 'rare author'));
+        }
+      } finally {
+        await endIndexScanPool(indexed);
+      }
+    });
+  }
+
+  it('knows which pgvector versions scan iteratively (0.8.0 on)', () => {
+    expect([supportsIterativeScans('0.7.4'), supportsIterativeScans('0.8.0'), supportsIterativeScans('0.8.7'), supportsIterativeScans(null)]).toEqual([
+      false,
+      true,
+      true,
+      false,
+    ]);
+  });
+});
