@@ -13,6 +13,7 @@ import {
 import { createSynthContext, type SynthContext } from './context.js';
 import { assertEnvironmentName, ENVIRONMENT_NAMES, getEnvironment, type EnvironmentName } from './environments.js';
 import { InfraUsageError } from './errors.js';
+import { ignoredSettings } from './ignored-settings.js';
 import { imageFromSettings, parseImageRef } from './image.js';
 import { ManifestScope, type KubeObject } from './scope.js';
 import { toYamlDocuments } from './yaml.js';
@@ -84,6 +85,8 @@ export interface SynthResult {
   /** All objects in apply order (file order, then order within the file). */
   objects: KubeObject[];
   context: SynthContext;
+  /** Settings the user set that have no effect given the others, one line each (callers warn on stderr). */
+  ignored: string[];
 }
 
 /** Resolves a `config` option to a config object (loading qctl.config.ts when asked). */
@@ -131,6 +134,7 @@ export function synthesizeWithConfig(options: Omit<SynthesizeOptions, 'config'>,
     files,
     objects: files.flatMap((file) => file.objects),
     context: ctx,
+    ignored: ignoredSettings(envName, env, layers),
   };
 }
 

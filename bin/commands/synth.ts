@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { collect } from '../cli/options.js';
 import { usageError } from '../cli/errors.js';
-import { parseOutputMode, printJson } from '../cli/output.js';
+import { parseOutputMode, printJson, warnIgnoredSettings } from '../cli/output.js';
 
 interface SynthCommandOptions {
   env?: string;
@@ -69,6 +69,7 @@ Exit codes: 0 written and valid, 1 validation failed (nothing written), 2 bad us
             source,
           ),
         );
+        for (const result of results) warnIgnoredSettings(result.ignored);
         const reports = results.map((result) => ({ result, issues: validate.validateFiles(result.files) }));
         const failed = reports.some(({ issues }) => validate.hasErrors(issues));
         if (toStdout) {
