@@ -17,13 +17,14 @@ import { ignoredSettings } from './ignored-settings.js';
 import { imageFromSettings, parseImageRef } from './image.js';
 import { ManifestScope, type KubeObject } from './scope.js';
 import { toYamlDocuments } from './yaml.js';
-import { buildAppConfig } from './charts/app-config.js';
-import { buildNamespace, buildServiceAccounts } from './charts/namespace.js';
-import { buildJobs } from './charts/jobs.js';
+import { appConfigPropsFrom, buildAppConfig } from './charts/app-config.js';
+import { buildNamespace, buildServiceAccounts, serviceAccountsPropsFrom } from './charts/namespace.js';
+import { stackPropsFrom } from './charts/props.js';
+import { buildJobs, jobsPropsFrom } from './charts/jobs.js';
 import { buildNetworkPolicies } from './charts/network-policies.js';
-import { buildPostgres } from './charts/postgres.js';
+import { buildPostgres, postgresPropsFrom } from './charts/postgres.js';
 import { buildQuoteApi } from './charts/quote-api.js';
-import { buildRedis } from './charts/redis.js';
+import { buildRedis, redisPropsFrom } from './charts/redis.js';
 import { buildMonitoring } from './monitoring/index.js';
 
 export type { KubeObject } from './scope.js';
@@ -43,13 +44,13 @@ export const DEFAULT_MONITORING: MonitoringMode = 'self';
  * ctx.env.monitoring carries that stack's own (unvalidated) settings from qctl.config.ts/--set.
  */
 export function buildStacks(scope: ManifestScope, ctx: SynthContext): void {
-  buildNamespace(scope, ctx);
-  buildServiceAccounts(scope, ctx);
-  buildAppConfig(scope, ctx);
+  buildNamespace(scope, stackPropsFrom(ctx));
+  buildServiceAccounts(scope, serviceAccountsPropsFrom(ctx));
+  buildAppConfig(scope, appConfigPropsFrom(ctx));
   buildNetworkPolicies(scope, ctx);
-  buildPostgres(scope, ctx);
-  buildRedis(scope, ctx);
-  buildJobs(scope, ctx);
+  buildPostgres(scope, postgresPropsFrom(ctx));
+  buildRedis(scope, redisPropsFrom(ctx));
+  buildJobs(scope, jobsPropsFrom(ctx));
   buildQuoteApi(scope, ctx);
   buildMonitoring(scope, ctx);
 }

@@ -8,7 +8,7 @@ import type { SynthContext } from '../context.js';
 import { clusterIpService, servicePort } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
 import { apiEnvFrom, apiSecretEnv } from './api-env.js';
-import { API_PORT, apiConfigData } from './app-config.js';
+import { API_PORT, apiConfigData, appConfigPropsFrom } from './app-config.js';
 import { SERVICE_ACCOUNTS } from './namespace.js';
 import {
   APP_UID,
@@ -59,7 +59,7 @@ export function buildQuoteApi(scope: ManifestScope, ctx: SynthContext): void {
             'prometheus.io/scrape': 'true',
             'prometheus.io/port': String(API_PORT),
             'prometheus.io/path': '/metrics',
-            [CONFIG_HASH_ANNOTATION]: contentHash(apiConfigData(ctx)),
+            [CONFIG_HASH_ANNOTATION]: contentHash(apiConfigData(appConfigPropsFrom(ctx))),
           },
         },
         spec: {
@@ -79,7 +79,7 @@ export function buildQuoteApi(scope: ManifestScope, ctx: SynthContext): void {
               args: ['serve'],
               ports: [{ name: 'http', containerPort: API_PORT, protocol: 'TCP' }],
               envFrom: apiEnvFrom(),
-              env: apiSecretEnv(ctx, { redis: true }),
+              env: apiSecretEnv(ctx.namespace, { redis: ctx.env.redis.enabled }),
               resources: resourceRequirements(api.resources),
               startupProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2, failureThreshold: 30, timeoutSeconds: 2 },
               readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 },
