@@ -32,6 +32,7 @@ import { commandKey, extractDocs, withoutComment, type DocCommand } from './exam
 /** Commands that cannot run on a CI machine, with the reason. */
 const NOT_RUN: Record<string, string> = {
   'npm test': 'the whole test suite, which includes this test',
+  'npm run dev': 'the npm script for `qctl dev` (node bin/qctl.mjs dev), which the qctl dev examples start and check',
   'sudo snap install microk8s --classic': 'installs software on the host (needs the internet and root)',
   'microk8s enable dns hostpath-storage registry ingress metrics-server': 'changes a real microk8s cluster; the fake microk8s would accept anything and prove nothing',
   'open http://quotes.127.0.0.1.nip.io/': 'opens a browser on a deployed cluster',
