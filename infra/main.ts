@@ -21,9 +21,9 @@ import { appConfigPropsFrom, buildAppConfig } from './charts/app-config.js';
 import { buildNamespace, buildServiceAccounts, serviceAccountsPropsFrom } from './charts/namespace.js';
 import { stackPropsFrom } from './charts/props.js';
 import { buildJobs, jobsPropsFrom } from './charts/jobs.js';
-import { buildNetworkPolicies } from './charts/network-policies.js';
+import { buildNetworkPolicies, networkPoliciesPropsFrom } from './charts/network-policies.js';
 import { buildPostgres, postgresPropsFrom } from './charts/postgres.js';
-import { buildQuoteApi } from './charts/quote-api.js';
+import { buildQuoteApi, quoteApiPropsFrom } from './charts/quote-api.js';
 import { buildRedis, redisPropsFrom } from './charts/redis.js';
 import { buildMonitoring } from './monitoring/index.js';
 
@@ -47,11 +47,11 @@ export function buildStacks(scope: ManifestScope, ctx: SynthContext): void {
   buildNamespace(scope, stackPropsFrom(ctx));
   buildServiceAccounts(scope, serviceAccountsPropsFrom(ctx));
   buildAppConfig(scope, appConfigPropsFrom(ctx));
-  buildNetworkPolicies(scope, ctx);
+  buildNetworkPolicies(scope, networkPoliciesPropsFrom(ctx));
   buildPostgres(scope, postgresPropsFrom(ctx));
   buildRedis(scope, redisPropsFrom(ctx));
   buildJobs(scope, jobsPropsFrom(ctx));
-  buildQuoteApi(scope, ctx);
+  buildQuoteApi(scope, quoteApiPropsFrom(ctx));
   buildMonitoring(scope, ctx);
 }
 
