@@ -35,13 +35,15 @@ export const DEFAULT_CLUSTER: ClusterName = 'microk8s';
 export const DEFAULT_MONITORING: MonitoringMode = 'self';
 
 /**
- * Every stack of one environment, in one place. A stack is a function
- * `(scope: ManifestScope, ctx: SynthContext) => void` that adds its objects to the files it
- * names (see scope.ts for the file-number scheme).
+ * Every stack of one environment, in one place. A chart builder is a function
+ * `(scope: ManifestScope, props) => void` with its own small typed props (defaults documented
+ * on each field); it adds its objects to the files it names, whose prefix is their deploy
+ * phase (see phases.ts). Its `…PropsFrom(ctx)` maps the resolved environment onto the props.
  *
- * EXTENSION POINT: adding a stack is one call here with the same scope and context, e.g.
- *   buildMonitoring(scope, ctx);   // infra/monitoring: reads ctx.monitoring (self|operator|none)
- * ctx.env.monitoring carries that stack's own (unvalidated) settings from qctl.config.ts/--set.
+ * EXTENSION POINT: adding a stack is one call here, e.g.
+ *   buildMinio(scope, { ...stackPropsFrom(ctx) });
+ * buildMonitoring picks its builders by ctx.monitoring (self|operator|none); ctx.env.monitoring
+ * carries that stack's own (unvalidated) settings from qctl.config.ts/--set.
  */
 export function buildStacks(scope: ManifestScope, ctx: SynthContext): void {
   buildNamespace(scope, stackPropsFrom(ctx));
