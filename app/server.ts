@@ -35,7 +35,7 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
     // Every route parameter reaches its handler, which names it in a short 400 (fastify's default
     // of 100 answers a long id with an error echoing the whole path). No route uses a regex
     // parameter, the backtracking risk this limit guards against; Node caps the request line at 16 KB.
-    maxParamLength: 16 * 1024,
+    routerOptions: { maxParamLength: 16 * 1024 },
     // Errors Node's HTTP parser raises (431 oversized headers, 400 malformed requests) answer
     // in the API's own {error, message} shape instead of fastify's.
     clientErrorHandler: (error, socket) => {

@@ -60,8 +60,10 @@ export function yamlDiff(live: KubeObject | undefined, next: KubeObject, kind: s
   let i = 0;
   let j = 0;
   while (i < n || j < m) {
-    if (i < n && j < m && a[i] === b[j]) out.push({ sign: ' ', line: a[i++]! }), j++;
-    else if (j < m && (i >= n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) out.push({ sign: '+', line: b[j++]! });
+    if (i < n && j < m && a[i] === b[j]) {
+      out.push({ sign: ' ', line: a[i++]! });
+      j++;
+    } else if (j < m && (i >= n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) out.push({ sign: '+', line: b[j++]! });
     else out.push({ sign: '-', line: a[i++]! });
   }
   // Keep two lines of context around each change.

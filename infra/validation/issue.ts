@@ -1,3 +1,7 @@
+/** Manifest JSON as the rules walk it: any object, any field (the schemas have checked the shapes). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rules read arbitrary, already schema-checked manifests
+export type Json = Record<string, any>;
+
 export type Severity = 'error' | 'warning';
 
 /** One finding, naming the file, the object, the field and what to do. */

@@ -1,9 +1,9 @@
 import type { KubeObject } from '../scope.js';
+import type { Json } from './issue.js';
 import type { RuleFinding } from './rules.js';
 import { dns1123Label, parseQuantity, portName, portNumber } from './syntax.js';
 import { podSpecPath, podTemplateOf } from './workloads.js';
 
-type Json = Record<string, any>;
 type Add = (rule: string, path: string, message: string, fix: string) => void;
 
 /**

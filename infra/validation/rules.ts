@@ -1,8 +1,7 @@
 import type { KubeObject } from '../scope.js';
-import type { RawIssue } from './issue.js';
+import type { Json, RawIssue } from './issue.js';
 import { mapSelectorMatches, podTemplateOf, selectorMatches, type ContainerLike, type PodTemplateRef } from './workloads.js';
 
-type Json = Record<string, any>;
 export interface RuleFinding extends RawIssue {
   index: number;
 }

@@ -1,10 +1,10 @@
 import type { KubeObject } from '../scope.js';
+import type { Json } from './issue.js';
 import type { RuleFinding } from './rules.js';
 import { isBuiltInGroup } from './schema.js';
 import { dns1035Label, dns1123Label, dns1123Subdomain, labelValue, pathSegmentName, portName, portNumber, qualifiedName } from './syntax.js';
 import { podTemplateOf, selectorMatches, type LabelSelectorLike } from './workloads.js';
 
-type Json = Record<string, any>;
 type Add = (index: number, rule: string, path: string, message: string, fix: string) => void;
 
 const RBAC_KINDS = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);

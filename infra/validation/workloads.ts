@@ -1,4 +1,5 @@
 import type { KubeObject } from '../scope.js';
+import type { Json } from './issue.js';
 
 export interface PodTemplateRef {
   object: KubeObject;
@@ -23,7 +24,6 @@ export interface PodSpecLike {
   volumes?: Array<{ name?: string }>;
 }
 
-type Json = Record<string, any>;
 
 /** Where the pod spec's fields live inside the object, e.g. "spec.template.spec." ("spec." for a bare Pod). */
 export function podSpecPath(template: PodTemplateRef): string {

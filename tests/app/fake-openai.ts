@@ -30,7 +30,8 @@ export class FakeOpenAI {
   async start(): Promise<this> {
     const port = await freePort();
     const local = new LocalEmbedder();
-    this.server = createServer(async (req, res) => {
+    this.server = createServer((req, res) => {
+      void (async () => {
       const body = JSON.parse(await readBody(req)) as SeenRequest['body'];
       this.requests.push({ path: req.url ?? '', authorization: req.headers.authorization, body });
       if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
@@ -50,6 +51,7 @@ export class FakeOpenAI {
       }));
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ object: 'list', data, model: body.model, usage: { prompt_tokens: inputs.length * 3, total_tokens: inputs.length * 3 } }));
+      })();
     });
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${port}/v1`;

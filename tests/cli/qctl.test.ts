@@ -17,7 +17,7 @@ describe('qctl entry point', () => {
     const lines = String(bare.stdout).trimEnd().split('\n');
     expect(lines.length).toBeLessThanOrEqual(10);
     expect(lines[0]).toBe('Usage: qctl <command> [options]');
-    expect(lines.filter((l) => /^  qctl \w+  /.test(l)).map((l) => l.split(/\s+/)[2])).toEqual(['dev', 'seed', 'synth', 'up', 'load']);
+    expect(lines.filter((l) => /^ {2}qctl \w+ {2}/.test(l)).map((l) => l.split(/\s+/)[2])).toEqual(['dev', 'seed', 'synth', 'up', 'load']);
     expect(lines.at(-1)).toBe('qctl --help lists every command; qctl <command> --help lists its options.');
     // Every command it names exists.
     for (const [name] of FIRST_COMMANDS) expect(String(help.stdout)).toMatch(new RegExp(`^  ${name} `, 'm'));
@@ -48,7 +48,7 @@ describe('command registration (only what the command line needs is imported)', 
 
   it('the root help lists every command, in the registry order', async () => {
     const help = await runQctl(['--help']);
-    const listed = [...String(help.stdout).matchAll(/^  ([a-z]+)\b/gm)].map((m) => m[1]).filter((name) => name !== 'help');
+    const listed = [...String(help.stdout).matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1]).filter((name) => name !== 'help');
     expect(listed).toEqual(COMMANDS);
   });
 });

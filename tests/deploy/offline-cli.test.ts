@@ -55,7 +55,7 @@ describe('qctl up --dry-run without a cluster', () => {
     expect(out).toMatch(/would run: docker push 127\.0\.0\.1:32000\/quote-api:/);
     expect(out).toMatch(/1\. Namespaces and CRDs\n\s+Namespace quotes-dev/);
     expect(out).toMatch(/Quote API \(wait: Deployment quote-api\)/);
-    expect(out).toMatch(/images:\n(  \S+\n)*  127\.0\.0\.1:32000\/quote-api:/);
+    expect(out).toMatch(/images:\n( {2}\S+\n)* {2}127\.0\.0\.1:32000\/quote-api:/);
     expect(out).toMatch(/needs a cluster/);
     expect(harness.bins.calls('docker').filter((c) => c.args[0] === 'build' || c.args[0] === 'push')).toEqual([]);
   });

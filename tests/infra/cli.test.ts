@@ -69,7 +69,7 @@ describe('qctl synth', () => {
     const cwd = join(tmp, 'stream');
     mkdirSync(cwd);
     const args = ['synth', '--env', 'dev', '--image', IMAGE, '--monitoring', 'none', '--config', repoPath('qctl.config.ts')];
-    const [stream, files] = await Promise.all([runQctl([...args, '--out', '-'], { cwd }), runQctl([...args, '--out', join(tmp, 'stream-files')])]);
+    const [stream] = await Promise.all([runQctl([...args, '--out', '-'], { cwd }), runQctl([...args, '--out', join(tmp, 'stream-files')])]);
     expect(stream.exitCode).toBe(0);
     expect(stream.stderr).toMatch(/^\d+ objects in \d+ files; validation: 0 error\(s\), 0 warning\(s\)\n$/);
     expect(readdirSync(cwd)).toEqual([]);
