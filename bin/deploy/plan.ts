@@ -36,7 +36,10 @@ export function phaseOf(object: KubeObject): Phase {
   return stamped;
 }
 
-/** Kinds qctl waits for after applying them, and what "ready" means is in waits.ts. */
+/**
+ * Waits follow from the object, not its name: after each phase, every object of these kinds
+ * in it (CronJobs are not waited for). What "ready" means is in waits.ts.
+ */
 export const WAITED_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job']);
 
 export type PlanStep = { phase: Phase; title: string; objects: KubeObject[]; waitFor: ObjectRef[] };
