@@ -2,30 +2,28 @@ import { defineConfig } from './infra/config.js';
 
 /**
  * qctl.config.ts: your changes to the built-in environments (infra/environments.ts), read by
- * `qctl synth`, `qctl up` and `cdk8s synth`. Everything is optional and typed; an unknown key
- * or a value of the wrong type stops synth with a message naming it. `--set key=value` on the
- * command line wins over this file. See docs/manifests.md for every setting.
+ * `qctl synth`, `qctl up`, `qctl diff` and `cdk8s synth`. It ships empty on purpose: the
+ * defaults live in infra/environments.ts alone, so editing them there takes effect. Every key
+ * is optional and typed; an unknown key or a value of the wrong type stops synth with a
+ * message naming it, and a setting that does nothing (e.g. api.replicas while the HPA is on)
+ * is reported as a warning. `--set key=value` wins over this file. Layers apply in order:
+ * infra/environments.ts → defaults → environments.<env> → --set. See docs/manifests.md.
  *
- * The values below restate the defaults, so this example changes nothing: edit them.
+ * Example (uncomment and edit):
+ *
+ *   cluster: 'kind',                                   // default for --cluster (else microk8s)
+ *   monitoring: 'operator',                            // default for --monitoring (else self)
+ *   defaults: {                                        // every environment
+ *     image: { registry: '127.0.0.1:32000' },
+ *     networkPolicy: { monitoringNamespaces: ['observability'] },
+ *   },
+ *   environments: {
+ *     staging: { api: { replicas: 2 } },
+ *     prod: {
+ *       api: { hpa: { minReplicas: 4, maxReplicas: 20 } },   // prod scales with an HPA
+ *       ingress: { host: 'quotes.example.com', tlsSecretName: 'quotes-tls' },
+ *       postgres: { mode: 'external', externalHost: 'db.internal.example.com' },
+ *     },
+ *   },
  */
-export default defineConfig({
-  cluster: 'microk8s',
-  monitoring: 'self',
-  // Applied to every environment first.
-  defaults: {
-    app: { embeddingModel: 'text-embedding-3-small' },
-    // image: { registry: '127.0.0.1:32000' },            // prefix for the API image
-    // networkPolicy: { monitoringNamespaces: ['observability'] },  // microk8s observability addon
-  },
-  environments: {
-    dev: {
-      api: { replicas: 1, logLevel: 'debug' },
-      ingress: { host: 'quotes.127.0.0.1.nip.io' },
-    },
-    prod: {
-      api: { hpa: { enabled: true, minReplicas: 3, maxReplicas: 10 } },
-      // postgres: { mode: 'external', externalHost: 'db.internal.example.com' },
-      // ingress: { host: 'quotes.example.com', tlsSecretName: 'quotes-tls', className: 'nginx' },
-    },
-  },
-});
+export default defineConfig({});

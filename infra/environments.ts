@@ -16,7 +16,7 @@ export interface Environment extends EnvironmentSettings {
 
 export const DEFAULT_HOST = 'quotes.127.0.0.1.nip.io';
 
-const COMMON: EnvironmentSettings = {
+export const BASE_SETTINGS: EnvironmentSettings = {
   api: {
     replicas: 1,
     resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
@@ -72,7 +72,7 @@ const COMMON: EnvironmentSettings = {
   monitoring: {},
 };
 
-/** What each environment changes from COMMON. */
+/** What each environment changes from BASE_SETTINGS. */
 const ENVIRONMENT_DEFAULTS: Record<EnvironmentName, DeepPartial<EnvironmentSettings>> = {
   dev: {
     api: { replicas: 1, logLevel: 'debug' },
@@ -124,7 +124,7 @@ export function assertEnvironmentName(name: string): EnvironmentName {
 
 /** The built-in settings of an environment, before any qctl.config.ts or --set override. */
 export function defaultSettings(name: EnvironmentName): EnvironmentSettings {
-  return deepMerge(structuredClone(COMMON), ENVIRONMENT_DEFAULTS[name]) as EnvironmentSettings;
+  return deepMerge(structuredClone(BASE_SETTINGS), ENVIRONMENT_DEFAULTS[name]) as EnvironmentSettings;
 }
 
 /**
@@ -168,7 +168,7 @@ export function namespaceFor(env: EnvironmentName): string {
 }
 
 function validKeysAt(path: string): string[] {
-  let value: unknown = COMMON;
+  let value: unknown = BASE_SETTINGS;
   for (const part of path ? path.split('.') : []) value = (value as Record<string, unknown>)[part];
   return value && typeof value === 'object' ? Object.keys(value) : [];
 }

@@ -13,16 +13,18 @@ import {
 import { createSynthContext, type SynthContext } from './context.js';
 import { assertEnvironmentName, ENVIRONMENT_NAMES, getEnvironment, type EnvironmentName } from './environments.js';
 import { InfraUsageError } from './errors.js';
+import { ignoredSettings } from './ignored-settings.js';
 import { imageFromSettings, parseImageRef } from './image.js';
 import { ManifestScope, type KubeObject } from './scope.js';
 import { toYamlDocuments } from './yaml.js';
-import { buildAppConfig } from './charts/app-config.js';
-import { buildNamespace, buildServiceAccounts } from './charts/namespace.js';
-import { buildJobs } from './charts/jobs.js';
-import { buildNetworkPolicies } from './charts/network-policies.js';
-import { buildPostgres } from './charts/postgres.js';
-import { buildQuoteApi } from './charts/quote-api.js';
-import { buildRedis } from './charts/redis.js';
+import { appConfigPropsFrom, buildAppConfig } from './charts/app-config.js';
+import { buildNamespace, buildServiceAccounts, serviceAccountsPropsFrom } from './charts/namespace.js';
+import { stackPropsFrom } from './charts/props.js';
+import { buildJobs, jobsPropsFrom } from './charts/jobs.js';
+import { buildNetworkPolicies, networkPoliciesPropsFrom } from './charts/network-policies.js';
+import { buildPostgres, postgresPropsFrom } from './charts/postgres.js';
+import { buildQuoteApi, quoteApiPropsFrom } from './charts/quote-api.js';
+import { buildRedis, redisPropsFrom } from './charts/redis.js';
 import { buildMonitoring } from './monitoring/index.js';
 
 export type { KubeObject } from './scope.js';
@@ -33,23 +35,25 @@ export const DEFAULT_CLUSTER: ClusterName = 'microk8s';
 export const DEFAULT_MONITORING: MonitoringMode = 'self';
 
 /**
- * Every stack of one environment, in one place. A stack is a function
- * `(scope: ManifestScope, ctx: SynthContext) => void` that adds its objects to the files it
- * names (see scope.ts for the file-number scheme).
+ * Every stack of one environment, in one place. A chart builder is a function
+ * `(scope: ManifestScope, props) => void` with its own small typed props (defaults documented
+ * on each field); it adds its objects to the files it names, whose prefix is their deploy
+ * phase (see phases.ts). Its `…PropsFrom(ctx)` maps the resolved environment onto the props.
  *
- * EXTENSION POINT: adding a stack is one call here with the same scope and context, e.g.
- *   buildMonitoring(scope, ctx);   // infra/monitoring: reads ctx.monitoring (self|operator|none)
- * ctx.env.monitoring carries that stack's own (unvalidated) settings from qctl.config.ts/--set.
+ * EXTENSION POINT: adding a stack is one call here, e.g.
+ *   buildMinio(scope, { ...stackPropsFrom(ctx) });
+ * buildMonitoring picks its builders by ctx.monitoring (self|operator|none); ctx.env.monitoring
+ * carries that stack's own (unvalidated) settings from qctl.config.ts/--set.
  */
 export function buildStacks(scope: ManifestScope, ctx: SynthContext): void {
-  buildNamespace(scope, ctx);
-  buildServiceAccounts(scope, ctx);
-  buildAppConfig(scope, ctx);
-  buildNetworkPolicies(scope, ctx);
-  buildPostgres(scope, ctx);
-  buildRedis(scope, ctx);
-  buildJobs(scope, ctx);
-  buildQuoteApi(scope, ctx);
+  buildNamespace(scope, stackPropsFrom(ctx));
+  buildServiceAccounts(scope, serviceAccountsPropsFrom(ctx));
+  buildAppConfig(scope, appConfigPropsFrom(ctx));
+  buildNetworkPolicies(scope, networkPoliciesPropsFrom(ctx));
+  buildPostgres(scope, postgresPropsFrom(ctx));
+  buildRedis(scope, redisPropsFrom(ctx));
+  buildJobs(scope, jobsPropsFrom(ctx));
+  buildQuoteApi(scope, quoteApiPropsFrom(ctx));
   buildMonitoring(scope, ctx);
 }
 
@@ -84,6 +88,8 @@ export interface SynthResult {
   /** All objects in apply order (file order, then order within the file). */
   objects: KubeObject[];
   context: SynthContext;
+  /** Settings the user set that have no effect given the others, one line each (callers warn on stderr). */
+  ignored: string[];
 }
 
 /** Resolves a `config` option to a config object (loading qctl.config.ts when asked). */
@@ -131,6 +137,7 @@ export function synthesizeWithConfig(options: Omit<SynthesizeOptions, 'config'>,
     files,
     objects: files.flatMap((file) => file.objects),
     context: ctx,
+    ignored: ignoredSettings(envName, env, layers),
   };
 }
 

@@ -8,7 +8,8 @@ import { InfraUsageError } from '../../infra/errors.js';
  */
 export class QctlError extends Error {
   readonly exitCode: number;
-  constructor(message: string, exitCode: number) {
+  /** Prefer the subclasses below; a bare QctlError is a usage error unless told otherwise. */
+  constructor(message: string, exitCode = 2) {
     super(message);
     this.name = 'QctlError';
     this.exitCode = exitCode;

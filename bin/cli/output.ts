@@ -30,3 +30,8 @@ export function exitQuietlyOnClosedPipe(): void {
     });
   }
 }
+
+/** Settings that were set but do nothing (infra's SynthResult.ignored): one warning line each, on stderr. */
+export function warnIgnoredSettings(lines: readonly string[]): void {
+  for (const line of lines) process.stderr.write(`qctl: warning: ${line}\n`);
+}

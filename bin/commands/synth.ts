@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import type { Command } from '@commander-js/extra-typings';
 import { clusterOption, envOption, monitoringOption, outputOption, setOption, type OptionsOf } from '../cli/options.js';
 import { ExitError, JobError, usageError } from '../cli/errors.js';
-import { parseOutputMode, printJson } from '../cli/output.js';
+import { parseOutputMode, printJson, warnIgnoredSettings } from '../cli/output.js';
 
 function declare(program: Command) {
   return program
@@ -56,6 +56,7 @@ export function register(program: Command): void {
         source,
       ),
     );
+    for (const result of results) warnIgnoredSettings(result.ignored);
     const reports = results.map((result) => ({ result, issues: validate.validateFiles(result.files) }));
     const failed = reports.some(({ issues }) => validate.hasErrors(issues));
     if (toStdout) {

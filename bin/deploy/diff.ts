@@ -1,5 +1,5 @@
 import { namespaceFor } from '../../infra/environments.js';
-import { parseOutputMode, printJson } from '../cli/output.js';
+import { parseOutputMode, printJson, warnIgnoredSettings } from '../cli/output.js';
 import { readSecrets } from '../secrets/store.js';
 import { findSecretReferences, GENERATED_SECRETS, userSecretObject } from './credentials.js';
 import { readInventory } from './inventory.js';
@@ -29,6 +29,7 @@ export async function runDiff(root: string, flags: DiffOptions): Promise<number>
   const { synthesize } = await import('../../infra/main.js');
   const synthFor = (image: string | undefined) => synthesize({ env, cluster: flavour.name, image, set: flags.set, monitoring: flags.monitoring, cwd: root });
   let synth = await synthFor(flags.image);
+  warnIgnoredSettings(synth.ignored);
   const userSecret = userSecretObject(env, namespace, (await readSecrets(root, env)) ?? {});
 
   const { kube } = await openSession(root, flags, resolved);

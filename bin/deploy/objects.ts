@@ -44,11 +44,3 @@ export function refKey(ref: ObjectRef): string {
   const group = ref.apiVersion.includes('/') ? ref.apiVersion.split('/')[0] : '';
   return `${group}/${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
 }
-
-export function labelsOf(object: KubeObject): Record<string, string> {
-  return object.metadata.labels ?? {};
-}
-
-export function componentOf(object: KubeObject): string {
-  return labelsOf(object)['app.kubernetes.io/component'] ?? '';
-}

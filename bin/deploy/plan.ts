@@ -1,11 +1,13 @@
-import { componentOf, describeRef, refKey, refOf, type KubeObject, type ObjectRef } from './objects.js';
+import { isPhase, PHASE_ANNOTATION, PHASES, phaseOfKind, type Phase } from '../../infra/phases.js';
+import { QctlError } from '../cli/errors.js';
+import { describeRef, refKey, refOf, type KubeObject, type ObjectRef } from './objects.js';
 
 /**
  * The apply plan: which phase each object belongs to, in which order the phases run, and what
- * to wait for between them. Pure code: tests check it without a cluster.
+ * to wait for between them. Pure code: tests check it without a cluster. The phases and each
+ * object's place in them are infra's (infra/phases.ts); this module only reads them.
  */
-export const PHASES = ['namespaces', 'rbac', 'config', 'data', 'migrate', 'api', 'monitoring', 'seed'] as const;
-export type Phase = (typeof PHASES)[number];
+export { PHASES, type Phase };
 
 export const PHASE_TITLES: Record<Phase, string> = {
   namespaces: 'Namespaces and CRDs',
@@ -18,29 +20,26 @@ export const PHASE_TITLES: Record<Phase, string> = {
   seed: 'Seed (first install)',
 };
 
-const RBAC_KINDS = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']);
-const CONFIG_KINDS = new Set(['ConfigMap', 'Secret', 'NetworkPolicy', 'LimitRange', 'ResourceQuota', 'PriorityClass', 'StorageClass']);
-const MONITORING_KINDS = new Set(['ServiceMonitor', 'PodMonitor', 'PrometheusRule']);
-const MONITORING_COMPONENT = /prometheus|grafana|monitoring|exporter|alertmanager|dashboard|^metrics$/;
-const DATA_NAME = /^(postgres|redis)(-|$)/;
-
+/**
+ * The phase infra stamped on the object (`qctl.dev/phase`). An object without one (YAML from
+ * elsewhere, an older dist/) is placed by its kind alone (infra/phases.ts phaseOfKind), never
+ * in the first-install-only seed phase.
+ */
 export function phaseOf(object: KubeObject): Phase {
-  const { kind } = object;
-  const component = componentOf(object);
-  const name = object.metadata.name;
-  if (kind === 'Namespace' || kind === 'CustomResourceDefinition') return 'namespaces';
-  if (kind === 'Job' || kind === 'CronJob') {
-    if (/seed/.test(component) || /seed/.test(name)) return 'seed';
-    if (/migrat/.test(component) || /migrat/.test(name)) return 'migrate';
+  const stamped = object.metadata.annotations?.[PHASE_ANNOTATION];
+  if (stamped === undefined) return phaseOfKind(object.kind);
+  if (!isPhase(stamped)) {
+    throw new QctlError(
+      `${describeRef(refOf(object))}: unknown ${PHASE_ANNOTATION} "${stamped}": use one of ${PHASES.join(', ')} (objects from qctl synth carry a valid one; re-run it)`,
+    );
   }
-  if (RBAC_KINDS.has(kind)) return 'rbac';
-  if (CONFIG_KINDS.has(kind)) return 'config';
-  if (MONITORING_KINDS.has(kind) || /^monitoring(-|$)/.test(object.metadata.namespace ?? '') || MONITORING_COMPONENT.test(component) || /-exporter$/.test(name)) return 'monitoring';
-  if (DATA_NAME.test(component) || DATA_NAME.test(name)) return 'data';
-  return 'api';
+  return stamped;
 }
 
-/** Kinds qctl waits for after applying them, and what "ready" means is in waits.ts. */
+/**
+ * Waits follow from the object, not its name: after each phase, every object of these kinds
+ * in it (CronJobs are not waited for). What "ready" means is in waits.ts.
+ */
 export const WAITED_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job']);
 
 export type PlanStep = { phase: Phase; title: string; objects: KubeObject[]; waitFor: ObjectRef[] };
@@ -80,10 +79,9 @@ export const DATA_KINDS = new Set(['PersistentVolumeClaim', 'PersistentVolume', 
 export function planPrune(previous: ObjectRef[], desired: ObjectRef[], options: { pruneData: boolean }): PruneDecision[] {
   const wanted = new Set(desired.map(refKey));
   const gone = previous.filter((ref) => !wanted.has(refKey(ref)));
-  const order = (ref: ObjectRef) => PHASES.indexOf(phaseOf({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } }));
   return gone
     .map((ref, index) => ({ ref, index }))
-    .sort((a, b) => order(b.ref) - order(a.ref) || b.index - a.index)
+    .sort((a, b) => refOrder(b.ref) - refOrder(a.ref) || b.index - a.index)
     .map(({ ref }) =>
       DATA_KINDS.has(ref.kind) && !options.pruneData
         ? { ref, action: 'keep' as const, reason: `kept: ${ref.kind} holds data (pass --prune-data to delete it)` }
@@ -91,12 +89,20 @@ export function planPrune(previous: ObjectRef[], desired: ObjectRef[], options: 
     );
 }
 
+/**
+ * Inventory refs carry no annotations: order them by kind (phaseOfKind). They are recorded in
+ * synth order, which follows the file prefixes, so reverse index order within a kind's phase
+ * still takes the API down before the databases.
+ */
+function refOrder(ref: ObjectRef): number {
+  return PHASES.indexOf(phaseOfKind(ref.kind));
+}
+
 /** Reverse apply order, for `qctl down`. */
 export function teardownOrder(refs: ObjectRef[]): ObjectRef[] {
-  const order = (ref: ObjectRef) => PHASES.indexOf(phaseOf({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } }));
   return refs
     .map((ref, index) => ({ ref, index }))
-    .sort((a, b) => order(b.ref) - order(a.ref) || b.index - a.index)
+    .sort((a, b) => refOrder(b.ref) - refOrder(a.ref) || b.index - a.index)
     .map(({ ref }) => ref);
 }
 

@@ -1,7 +1,7 @@
 import { formatDuration } from '../cli/duration.js';
 import { namespaceFor } from '../../infra/environments.js';
 import { usageError } from '../cli/errors.js';
-import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
+import { isNonInteractive, parseOutputMode, printJson, warnIgnoredSettings } from '../cli/output.js';
 import { readSecrets, secretsFile } from '../secrets/store.js';
 import { userSecretObject } from './credentials.js';
 import { deploy, type EngineResult } from './engine.js';
@@ -48,6 +48,7 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
 
   const { synthesize } = await import('../../infra/main.js');
   const synth = await synthesize({ env, cluster: flavour.name, image: ref, set: flags.set, monitoring: flags.monitoring, cwd: root });
+  warnIgnoredSettings(synth.ignored);
   const objects: KubeObject[] = [...(synth.objects as KubeObject[]), userSecretObject(env, namespace, userSecrets)];
 
   let session: Session;

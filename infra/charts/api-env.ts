@@ -1,5 +1,4 @@
 import type { IEnvFromSource, IEnvVar } from 'kubernetes-models/v1';
-import type { SynthContext } from '../context.js';
 import { SECRETS } from '../secrets.js';
 import { API_CONFIG_MAP, redisHost } from './app-config.js';
 
@@ -13,17 +12,18 @@ export function apiEnvFrom(): IEnvFromSource[] {
 
 /**
  * Credentials as Secret references. REDIS_URL is composed by the kubelet through `$(VAR)`
- * expansion, so the password never passes through a ConfigMap.
+ * expansion, so the password never passes through a ConfigMap. `redis`: the pod uses the
+ * cache and Redis runs.
  */
-export function apiSecretEnv(ctx: SynthContext, { redis }: { redis: boolean }): IEnvVar[] {
+export function apiSecretEnv(namespace: string, { redis }: { redis: boolean }): IEnvVar[] {
   const env: IEnvVar[] = [
     { name: 'PGUSER', valueFrom: { secretKeyRef: { name: SECRETS.postgres.name, key: SECRETS.postgres.keys.username } } },
     { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: SECRETS.postgres.name, key: SECRETS.postgres.keys.password } } },
   ];
-  if (redis && ctx.env.redis.enabled) {
+  if (redis) {
     env.push(
       { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: SECRETS.redis.name, key: SECRETS.redis.keys.password } } },
-      { name: 'REDIS_URL', value: `redis://:$(REDIS_PASSWORD)@${redisHost(ctx)}:6379/0` },
+      { name: 'REDIS_URL', value: `redis://:$(REDIS_PASSWORD)@${redisHost(namespace)}:6379/0` },
     );
   }
   return env;

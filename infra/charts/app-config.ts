@@ -1,36 +1,63 @@
 import { ApiObject } from 'cdk8s';
 import type { SynthContext } from '../context.js';
+import { BASE_SETTINGS, type EnvironmentSettings } from '../environments.js';
 import type { ManifestScope } from '../scope.js';
+import { labelsFor, stackPropsFrom, type StackProps } from './props.js';
 
 export const API_CONFIG_MAP = 'quote-api-config';
 export const API_PORT = 8080;
 
-export function postgresHost(ctx: SynthContext): string {
-  return ctx.env.postgres.mode === 'external'
-    ? ctx.env.postgres.externalHost!
-    : `postgres.${ctx.namespace}.svc.cluster.local`;
+type AppSettings = EnvironmentSettings['app'];
+
+export interface AppConfigProps extends StackProps {
+  /** Postgres host name. @default `postgres.<namespace>.svc.cluster.local` (the in-cluster database) */
+  postgresHost?: string;
+  /** @default 5432 */
+  postgresPort?: number;
+  /** @default 'quotes' */
+  database?: string;
+  /** @default 'info' */
+  logLevel?: EnvironmentSettings['api']['logLevel'];
+  /** Embeddings, vector index, cache and CORS settings. @default the `app` base settings of infra/environments.ts */
+  app?: Partial<AppSettings>;
 }
 
-export function redisHost(ctx: SynthContext): string {
-  return `redis.${ctx.namespace}.svc.cluster.local`;
+export function appConfigPropsFrom(ctx: SynthContext): AppConfigProps {
+  const { postgres, api, app } = ctx.env;
+  return {
+    ...stackPropsFrom(ctx),
+    postgresHost: postgres.mode === 'external' ? postgres.externalHost! : inClusterHost('postgres', ctx.namespace),
+    postgresPort: postgres.port,
+    database: postgres.database,
+    logLevel: api.logLevel,
+    app,
+  };
+}
+
+export function inClusterHost(service: string, namespace: string): string {
+  return `${service}.${namespace}.svc.cluster.local`;
+}
+
+export function redisHost(namespace: string): string {
+  return inClusterHost('redis', namespace);
 }
 
 /**
  * Non-secret app configuration (the variable names app/config.ts reads). Credentials come
  * from Secret references on the containers, never from here.
  */
-export function apiConfigData(ctx: SynthContext): Record<string, string> {
-  const { app, api, postgres } = ctx.env;
+export function apiConfigData(props: AppConfigProps): Record<string, string> {
+  const app = { ...BASE_SETTINGS.app, ...props.app };
   const data: Record<string, string> = {
     PORT: String(API_PORT),
-    PGHOST: postgresHost(ctx),
-    PGPORT: String(postgres.port),
-    PGDATABASE: postgres.database,
+    PGHOST: props.postgresHost ?? inClusterHost('postgres', props.namespace),
+    PGPORT: String(props.postgresPort ?? BASE_SETTINGS.postgres.port),
+    PGDATABASE: props.database ?? BASE_SETTINGS.postgres.database,
     EMBEDDING_MODEL: app.embeddingModel,
     VECTOR_INDEX: app.vectorIndex,
     IVFFLAT_LISTS: String(app.ivfflatLists),
     CACHE_TTL_SECONDS: String(app.cacheTtlSeconds),
-    LOG_LEVEL: api.logLevel,
+    LOG_LEVEL: props.logLevel ?? BASE_SETTINGS.api.logLevel,
     NODE_ENV: 'production',
   };
   if (app.corsOrigins.length > 0) data.CORS_ORIGINS = app.corsOrigins.join(',');
@@ -38,13 +65,13 @@ export function apiConfigData(ctx: SynthContext): Record<string, string> {
   return data;
 }
 
-export function buildAppConfig(scope: ManifestScope, ctx: SynthContext): void {
+export function buildAppConfig(scope: ManifestScope, props: AppConfigProps): void {
   const chart = scope.file('10-config.yaml');
   new ApiObject(chart, 'api-config', {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name: API_CONFIG_MAP, namespace: ctx.namespace, labels: ctx.labels('quote-api', 'api') },
+    metadata: { name: API_CONFIG_MAP, namespace: props.namespace, labels: labelsFor(props, 'quote-api', 'api') },
     immutable: false,
-    data: apiConfigData(ctx),
+    data: apiConfigData(props),
   });
 }

@@ -1,37 +1,65 @@
 import { ApiObject } from 'cdk8s';
 import type { IJob } from 'kubernetes-models/batch/v1';
+import type { ImagePullPolicy } from '../clusters.js';
 import type { SynthContext } from '../context.js';
-import { imageNameSuffix } from '../image.js';
+import { BASE_SETTINGS, type EnvironmentSettings } from '../environments.js';
+import { imageNameSuffix, type ImageRef } from '../image.js';
 import type { ManifestScope } from '../scope.js';
 import { apiEnvFrom, apiSecretEnv } from './api-env.js';
 import { SERVICE_ACCOUNTS } from './namespace.js';
 import { APP_UID, containerSecurityContext, podSecurityContext, quantityToMebibytes, resourceRequirements } from './pod.js';
+import { labelsFor, stackPropsFrom, type StackProps } from './props.js';
 import { API_NAME, APP_COMMAND } from './quote-api.js';
 
 export type JobKind = 'migrate' | 'seed';
+
+export interface JobsProps extends StackProps {
+  /** The API image: the Jobs run its `migrate` and `seed` commands, and their names carry its tag. */
+  image: ImageRef;
+  /** @default 'IfNotPresent' */
+  imagePullPolicy?: ImagePullPolicy;
+  /** Whether Redis runs: the seed Job then fills its embedding cache. @default true */
+  redis?: boolean;
+  /** Memory limit of the in-cluster Postgres (caps index builds); unset for an external database. @default unset */
+  postgresMemoryLimit?: string;
+  /** TTL, retries, deadline, resources, seed source. @default the `jobs` base settings of infra/environments.ts (ttl 1 day, 3 retries, 15 min, seed from dummyjson) */
+  jobs?: Partial<EnvironmentSettings['jobs']>;
+}
+
+export function jobsPropsFrom(ctx: SynthContext): JobsProps {
+  const { postgres, redis, jobs } = ctx.env;
+  return {
+    ...stackPropsFrom(ctx),
+    image: ctx.image,
+    imagePullPolicy: ctx.imagePullPolicy,
+    redis: redis.enabled,
+    ...(postgres.mode === 'internal' ? { postgresMemoryLimit: postgres.resources.limits.memory } : {}),
+    jobs,
+  };
+}
 
 /**
  * Job names carry the image tag: a Job's pod template is immutable, and a new image must
  * run its migrations again as a new Job. Same image -> same name -> re-applying is a no-op.
  */
-export function jobName(ctx: SynthContext, kind: JobKind): string {
-  return `${API_NAME}-${kind}-${imageNameSuffix(ctx.image)}`;
+export function jobName(image: ImageRef, kind: JobKind): string {
+  return `${API_NAME}-${kind}-${imageNameSuffix(image)}`;
 }
 
 /** The migration Job (30-, applied and awaited before the API rolls out) and the seed Job (90-, first install). */
-export function buildJobs(scope: ManifestScope, ctx: SynthContext): void {
-  new ApiObject(scope.file('30-migrate-job.yaml'), 'migrate', appJob(ctx, 'migrate'));
-  new ApiObject(scope.file('90-seed-job.yaml'), 'seed', appJob(ctx, 'seed'));
+export function buildJobs(scope: ManifestScope, props: JobsProps): void {
+  new ApiObject(scope.file('30-migrate-job.yaml'), 'migrate', appJob(props, 'migrate'));
+  new ApiObject(scope.file('90-seed-job.yaml'), 'seed', appJob(props, 'seed'));
 }
 
-function appJob(ctx: SynthContext, kind: JobKind): IJob {
-  const { jobs } = ctx.env;
+function appJob(props: JobsProps, kind: JobKind): IJob {
+  const jobs = { ...BASE_SETTINGS.jobs, ...props.jobs };
   const component = kind === 'migrate' ? 'migration' : 'seed';
-  const labels = ctx.labels(`${API_NAME}-${kind}`, component);
+  const labels = labelsFor(props, `${API_NAME}-${kind}`, component);
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name: jobName(ctx, kind), namespace: ctx.namespace, labels },
+    metadata: { name: jobName(props.image, kind), namespace: props.namespace, labels },
     spec: {
       backoffLimit: jobs.backoffLimit,
       activeDeadlineSeconds: jobs.activeDeadlineSeconds,
@@ -47,16 +75,16 @@ function appJob(ctx: SynthContext, kind: JobKind): IJob {
           containers: [
             {
               name: kind,
-              image: ctx.image.ref,
-              imagePullPolicy: ctx.imagePullPolicy,
+              image: props.image.ref,
+              imagePullPolicy: props.imagePullPolicy ?? 'IfNotPresent',
               command: APP_COMMAND,
               args: [kind],
               envFrom: apiEnvFrom(),
               // The seed job fills the embedding cache too; migrations need only the database.
               env: [
-                ...apiSecretEnv(ctx, { redis: kind === 'seed' }),
+                ...apiSecretEnv(props.namespace, { redis: kind === 'seed' && (props.redis ?? true) }),
                 ...(kind === 'seed' ? [{ name: 'SEED_SOURCE', value: jobs.seedSource }] : []),
-                ...postgresMemoryEnv(ctx),
+                ...postgresMemoryEnv(props.postgresMemoryLimit),
               ],
               resources: resourceRequirements(jobs.resources),
               securityContext: containerSecurityContext(APP_UID),
@@ -74,8 +102,7 @@ function appJob(ctx: SynthContext, kind: JobKind): IJob {
  * Both Jobs build the vector index: they cap its maintenance_work_mem at a quarter of the
  * in-cluster Postgres pod's memory limit (unknown for an external database).
  */
-function postgresMemoryEnv(ctx: SynthContext): { name: string; value: string }[] {
-  const { postgres } = ctx.env;
-  if (postgres.mode !== 'internal') return [];
-  return [{ name: 'POSTGRES_MEMORY_LIMIT_MB', value: String(quantityToMebibytes(postgres.resources.limits.memory)) }];
+function postgresMemoryEnv(limit: string | undefined): { name: string; value: string }[] {
+  if (limit === undefined) return [];
+  return [{ name: 'POSTGRES_MEMORY_LIMIT_MB', value: String(quantityToMebibytes(limit)) }];
 }

@@ -1,10 +1,12 @@
 import { ApiObject } from 'cdk8s';
 import type { INetworkPolicyEgressRule, INetworkPolicyPeer, INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1';
 import type { SynthContext } from '../context.js';
+import { BASE_SETTINGS } from '../environments.js';
 import { networkPolicy, type LabelSelector, type NetworkPolicyRules } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
 import { API_PORT } from './app-config.js';
 import { POSTGRES_NAME } from './postgres.js';
+import { labelsFor, selectorFor, stackPropsFrom, type StackProps } from './props.js';
 import { API_NAME } from './quote-api.js';
 import { REDIS_NAME, REDIS_PORT } from './redis.js';
 
@@ -16,6 +18,35 @@ function namespacesPeer(names: string[]): INetworkPolicyPeer {
 }
 const tcp = (port: number | string): INetworkPolicyPort => ({ protocol: 'TCP', port });
 
+export interface NetworkPoliciesProps extends StackProps {
+  /** Postgres runs in the namespace; false (external database) allows its port to any address. @default true */
+  internalDatabase?: boolean;
+  /** @default 5432 */
+  postgresPort?: number;
+  /** Redis runs in the namespace. @default true */
+  redis?: boolean;
+  /** Namespaces whose Prometheus may scrape metrics ports and whose exporters may reach the databases. @default ['monitoring'] */
+  monitoringNamespaces?: string[];
+  /** Namespaces of the ingress controller; null lets any namespace reach the API's http port only. @default null */
+  ingressControllerNamespaces?: string[] | null;
+  /** TCP ports the API and the seed Job may reach anywhere (the embeddings API, DummyJSON). @default [443] */
+  egressPorts?: number[];
+}
+
+export function networkPoliciesPropsFrom(ctx: SynthContext): NetworkPoliciesProps {
+  const { env } = ctx;
+  return {
+    ...stackPropsFrom(ctx),
+    internalDatabase: env.postgres.mode === 'internal',
+    postgresPort: env.postgres.port,
+    redis: env.redis.enabled,
+    // The environment's own monitoring namespace (self mode), plus the configured ones (kube-prometheus-stack's).
+    monitoringNamespaces: [...(ctx.monitoring === 'self' ? [ctx.monitoringNamespace] : []), ...env.networkPolicy.monitoringNamespaces],
+    ingressControllerNamespaces: ctx.ingressControllerNamespaces,
+    egressPorts: env.networkPolicy.egressPorts,
+  };
+}
+
 /**
  * Default deny for the app namespace, then one policy per path the stack needs:
  *   ingress controller -> API http; API -> Postgres, Redis, DNS, embeddings API (egressPorts);
@@ -23,22 +54,21 @@ const tcp = (port: number | string): INetworkPolicyPort => ({ protocol: 'TCP', p
  *   monitoring namespaces -> metrics ports (API http, any container port named `metrics`)
  *   and the Postgres/Redis ports (for exporters running there).
  */
-export function buildNetworkPolicies(scope: ManifestScope, ctx: SynthContext): void {
+export function buildNetworkPolicies(scope: ManifestScope, props: NetworkPoliciesProps): void {
   const chart = scope.file('15-network-policies.yaml');
-  const { env } = ctx;
-  const internalDb = env.postgres.mode === 'internal';
-  const redis = env.redis.enabled;
-  const pods = (name: string): INetworkPolicyPeer => ({ podSelector: { matchLabels: ctx.selector(name) } });
+  const base = BASE_SETTINGS.networkPolicy;
+  const internalDb = props.internalDatabase ?? true;
+  const redis = props.redis ?? true;
+  const pods = (name: string): INetworkPolicyPeer => ({ podSelector: { matchLabels: selectorFor(props, name) } });
   const api = pods(API_NAME);
   const migrate = pods(`${API_NAME}-migrate`);
   const seed = pods(`${API_NAME}-seed`);
-  // The environment's own monitoring namespace (self mode), plus the configured ones (kube-prometheus-stack's).
-  const monitoring = namespacesPeer([...(ctx.monitoring === 'self' ? [ctx.monitoringNamespace] : []), ...env.networkPolicy.monitoringNamespaces]);
-  const outside = env.networkPolicy.egressPorts.map(tcp);
-  const dbPort = tcp(env.postgres.port);
+  const monitoring = namespacesPeer(props.monitoringNamespaces ?? base.monitoringNamespaces);
+  const outside = (props.egressPorts ?? base.egressPorts).map(tcp);
+  const dbPort = tcp(props.postgresPort ?? BASE_SETTINGS.postgres.port);
 
   const add = (name: string, podSelector: LabelSelector, rules: NetworkPolicyRules): void => {
-    new ApiObject(chart, name, networkPolicy({ name, namespace: ctx.namespace, labels: ctx.labels(name, 'network-policy') }, podSelector, rules));
+    new ApiObject(chart, name, networkPolicy({ name, namespace: props.namespace, labels: labelsFor(props, name, 'network-policy') }, podSelector, rules));
   };
 
   add('default-deny', {}, { ingress: [], egress: [] });
@@ -46,7 +76,7 @@ export function buildNetworkPolicies(scope: ManifestScope, ctx: SynthContext): v
     egress: [{ to: [namespacesPeer(['kube-system'])], ports: [{ protocol: 'UDP', port: 53 }, tcp(53)] }],
   });
 
-  const controllers = ctx.ingressControllerNamespaces;
+  const controllers = props.ingressControllerNamespaces === undefined ? base.ingressControllerNamespaces : props.ingressControllerNamespaces;
   add('quote-api-ingress', api.podSelector!, {
     // null: the controller's namespace is unknown (generic cluster), so any namespace may reach http only.
     ingress: [{ from: [controllers ? namespacesPeer(controllers) : { namespaceSelector: {} }], ports: [tcp('http')] }],

@@ -1,30 +1,56 @@
 import { ApiObject } from 'cdk8s';
 import type { SynthContext } from '../context.js';
+import { BASE_SETTINGS } from '../environments.js';
 import { addStatefulSetServices, readWriteOnceClaim, servicePort, singleReplicaStatefulSet } from '../objects.js';
 import { SECRETS } from '../secrets.js';
 import type { ManifestScope } from '../scope.js';
 import { SERVICE_ACCOUNTS } from './namespace.js';
 import { containerSecurityContext, podSecurityContext, quantityToMebibytes, resourceRequirements } from './pod.js';
+import { labelsFor, selectorFor, stackPropsFrom, type ResourceSettings, type StackProps } from './props.js';
 
 export const POSTGRES_NAME = 'postgres';
 /** uid/gid of the `postgres` user in the official (and pgvector) image. */
 export const POSTGRES_UID = 999;
+
+export interface PostgresProps extends StackProps {
+  /** Pinned Postgres image with pgvector. @default 'pgvector/pgvector:0.8.0-pg17' */
+  image?: string;
+  /** @default 5432 */
+  port?: number;
+  /** Database created on first boot. @default 'quotes' */
+  database?: string;
+  /** Size of the data volume. @default '1Gi' */
+  storageSize?: string;
+  /** Storage class of the data volume; null is the cluster's default class. @default null */
+  storageClassName?: string | null;
+  /** @default requests 100m/256Mi, limits 1/512Mi */
+  resources?: ResourceSettings;
+}
+
+/** The props of the in-cluster database, or undefined when `postgres.mode` is external (nothing is emitted). */
+export function postgresPropsFrom(ctx: SynthContext): PostgresProps | undefined {
+  const { postgres } = ctx.env;
+  if (postgres.mode !== 'internal') return undefined;
+  const { image, port, database, storageSize, resources } = postgres;
+  return { ...stackPropsFrom(ctx), image, port, database, storageSize, resources, storageClassName: ctx.storageClassFor(postgres.storageClassName) };
+}
 
 /**
  * Postgres with pgvector as a StatefulSet with a volumeClaimTemplate. Runs as the image's
  * postgres user directly (no root entrypoint step), with a read-only root filesystem: the
  * data directory lives on the PVC, the socket and temp files on emptyDirs. Schema changes are
  * the migration Job's job, never docker-entrypoint-initdb.d (it runs only on first boot).
- * In `external` mode nothing is emitted: the API's PGHOST points at the managed database.
+ * In `external` mode there are no props and nothing is emitted: the API's PGHOST points at
+ * the managed database.
  */
-export function buildPostgres(scope: ManifestScope, ctx: SynthContext): void {
-  const { postgres } = ctx.env;
-  if (postgres.mode !== 'internal') return;
+export function buildPostgres(scope: ManifestScope, props: PostgresProps | undefined): void {
+  if (!props) return;
+  const postgres = { ...BASE_SETTINGS.postgres, ...props };
   const chart = scope.file('20-postgres.yaml');
-  const labels = ctx.labels(POSTGRES_NAME, 'database');
-  const selector = ctx.selector(POSTGRES_NAME);
-  const metadata = { name: POSTGRES_NAME, namespace: ctx.namespace, labels };
-  const storageClassName = ctx.storageClassFor(postgres.storageClassName);
+  const labels = labelsFor(props, POSTGRES_NAME, 'database');
+  const selector = selectorFor(props, POSTGRES_NAME);
+  const metadata = { name: POSTGRES_NAME, namespace: props.namespace, labels };
+  const storageClassName = postgres.storageClassName;
 
   const serviceName = addStatefulSetServices(chart, metadata, selector, [servicePort('postgres', postgres.port)]);
 

@@ -4,11 +4,16 @@ import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { IAffinity, ITopologySpreadConstraint } from 'kubernetes-models/v1';
 import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import type { ImagePullPolicy } from '../clusters.js';
 import type { SynthContext } from '../context.js';
+import { BASE_SETTINGS, type EnvironmentSettings } from '../environments.js';
+import type { ImageRef } from '../image.js';
 import { clusterIpService, servicePort } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
 import { apiEnvFrom, apiSecretEnv } from './api-env.js';
-import { API_PORT, apiConfigData } from './app-config.js';
+import { API_PORT, apiConfigData, appConfigPropsFrom } from './app-config.js';
+import { POSTGRES_NAME } from './postgres.js';
+import { selectorFor, labelsFor, stackPropsFrom, type StackProps } from './props.js';
 import { SERVICE_ACCOUNTS } from './namespace.js';
 import {
   APP_UID,
@@ -24,9 +29,45 @@ export const API_COMPONENT = 'api';
 /** The image's entry point; the Dockerfile puts the compiled app at /app/build. */
 export const APP_COMMAND = ['node', 'build/app/main.js'];
 
+type ApiSettings = Omit<EnvironmentSettings['api'], 'logLevel' | 'postgresAffinity'>;
+
+export interface QuoteApiProps extends StackProps {
+  /** The API image. */
+  image: ImageRef;
+  /** @default 'IfNotPresent' */
+  imagePullPolicy?: ImagePullPolicy;
+  /** Hash of the app ConfigMap's data, on the pod template so that a config change rolls the pods. */
+  configHash: string;
+  /** Redis runs: the API gets REDIS_URL. @default true */
+  redis?: boolean;
+  /** Prefer nodes that run the in-cluster Postgres. @default false */
+  postgresAffinity?: boolean;
+  /** Class of the Ingress. @default 'nginx' */
+  ingressClassName?: string;
+  /** Replicas, resources, HPA, spread, shutdown timing. @default the `api` base settings of infra/environments.ts (1 replica, no HPA, spread preferred) */
+  api?: Partial<ApiSettings>;
+  /** Whether to write an Ingress, its host and TLS Secret. @default enabled, host quotes.127.0.0.1.nip.io, no TLS */
+  ingress?: Partial<Omit<EnvironmentSettings['ingress'], 'className'>>;
+}
+
+export function quoteApiPropsFrom(ctx: SynthContext): QuoteApiProps {
+  const { logLevel: _logLevel, postgresAffinity, ...api } = ctx.env.api;
+  const { className: _className, ...ingress } = ctx.env.ingress;
+  return {
+    ...stackPropsFrom(ctx),
+    image: ctx.image,
+    imagePullPolicy: ctx.imagePullPolicy,
+    configHash: contentHash(apiConfigData(appConfigPropsFrom(ctx))),
+    redis: ctx.env.redis.enabled,
+    postgresAffinity: postgresAffinity && ctx.env.postgres.mode === 'internal',
+    ingressClassName: ctx.ingressClassName,
+    api,
+    ingress,
+  };
+}
+
 /** Replicas that are guaranteed to exist: the HPA floor when it runs, else the fixed count. */
-export function guaranteedReplicas(ctx: SynthContext): number {
-  const { api } = ctx.env;
+export function guaranteedReplicas(api: Pick<ApiSettings, 'replicas' | 'hpa'>): number {
   return api.hpa.enabled ? api.hpa.minReplicas : api.replicas;
 }
 
@@ -35,12 +76,13 @@ export function guaranteedReplicas(ctx: SynthContext): number {
  * validate.ts checks against): cdk8s-plus' Deployment/Service would add defaults (security
  * context, pull policy Always, generated port names) that we would only have to undo.
  */
-export function buildQuoteApi(scope: ManifestScope, ctx: SynthContext): void {
+export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void {
   const chart = scope.file('40-quote-api.yaml');
-  const { api, ingress } = ctx.env;
-  const labels = ctx.labels(API_NAME, API_COMPONENT);
-  const selector = ctx.selector(API_NAME);
-  const metadata = { name: API_NAME, namespace: ctx.namespace, labels };
+  const api = { ...BASE_SETTINGS.api, ...props.api };
+  const ingress = { ...BASE_SETTINGS.ingress, ...props.ingress };
+  const labels = labelsFor(props, API_NAME, API_COMPONENT);
+  const selector = selectorFor(props, API_NAME);
+  const metadata = { name: API_NAME, namespace: props.namespace, labels };
 
   const deployment: IDeployment = {
     apiVersion: 'apps/v1',
@@ -59,7 +101,7 @@ export function buildQuoteApi(scope: ManifestScope, ctx: SynthContext): void {
             'prometheus.io/scrape': 'true',
             'prometheus.io/port': String(API_PORT),
             'prometheus.io/path': '/metrics',
-            [CONFIG_HASH_ANNOTATION]: contentHash(apiConfigData(ctx)),
+            [CONFIG_HASH_ANNOTATION]: props.configHash,
           },
         },
         spec: {
@@ -69,17 +111,17 @@ export function buildQuoteApi(scope: ManifestScope, ctx: SynthContext): void {
           enableServiceLinks: false,
           terminationGracePeriodSeconds: api.terminationGracePeriodSeconds,
           securityContext: podSecurityContext(APP_UID),
-          ...placement(ctx),
+          ...placement(props, api.spread),
           containers: [
             {
               name: API_NAME,
-              image: ctx.image.ref,
-              imagePullPolicy: ctx.imagePullPolicy,
+              image: props.image.ref,
+              imagePullPolicy: props.imagePullPolicy ?? 'IfNotPresent',
               command: APP_COMMAND,
               args: ['serve'],
               ports: [{ name: 'http', containerPort: API_PORT, protocol: 'TCP' }],
               envFrom: apiEnvFrom(),
-              env: apiSecretEnv(ctx, { redis: true }),
+              env: apiSecretEnv(props.namespace, { redis: props.redis ?? true }),
               resources: resourceRequirements(api.resources),
               startupProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2, failureThreshold: 30, timeoutSeconds: 2 },
               readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 },
@@ -108,7 +150,7 @@ export function buildQuoteApi(scope: ManifestScope, ctx: SynthContext): void {
       // No controller-specific annotations: plain routing works on ingress-nginx, Traefik and microk8s alike.
       metadata,
       spec: {
-        ingressClassName: ctx.ingressClassName,
+        ingressClassName: props.ingressClassName ?? 'nginx',
         ...(ingress.tlsSecretName ? { tls: [{ hosts: [ingress.host], secretName: ingress.tlsSecretName }] } : {}),
         rules: [
           {
@@ -152,7 +194,7 @@ export function buildQuoteApi(scope: ManifestScope, ctx: SynthContext): void {
     new ApiObject(chart, 'hpa', autoscaler);
   }
 
-  if (guaranteedReplicas(ctx) > 1) {
+  if (guaranteedReplicas(api) > 1) {
     const pdb: IPodDisruptionBudget = {
       apiVersion: 'policy/v1',
       kind: 'PodDisruptionBudget',
@@ -164,9 +206,8 @@ export function buildQuoteApi(scope: ManifestScope, ctx: SynthContext): void {
 }
 
 /** Spread replicas over nodes, and optionally prefer nodes that run Postgres. */
-function placement(ctx: SynthContext): { topologySpreadConstraints?: ITopologySpreadConstraint[]; affinity?: IAffinity } {
-  const { spread, postgresAffinity } = ctx.env.api;
-  const selector = { matchLabels: ctx.selector(API_NAME) };
+function placement(props: QuoteApiProps, spread: ApiSettings['spread']): { topologySpreadConstraints?: ITopologySpreadConstraint[]; affinity?: IAffinity } {
+  const selector = { matchLabels: selectorFor(props, API_NAME) };
   const result: { topologySpreadConstraints?: ITopologySpreadConstraint[]; affinity?: IAffinity } = {};
   const affinity: IAffinity = {};
   if (spread !== 'none') {
@@ -185,10 +226,10 @@ function placement(ctx: SynthContext): { topologySpreadConstraints?: ITopologySp
       ],
     };
   }
-  if (postgresAffinity && ctx.env.postgres.mode === 'internal') {
+  if (props.postgresAffinity) {
     affinity.podAffinity = {
       preferredDuringSchedulingIgnoredDuringExecution: [
-        { weight: 50, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: ctx.selector('postgres') } } },
+        { weight: 50, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selectorFor(props, POSTGRES_NAME) } } },
       ],
     };
   }

@@ -4,9 +4,24 @@ import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { IClusterRole, IClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import type { IPodTemplateSpec, IProbe } from 'kubernetes-models/v1';
 import type { Labels } from '../labels.js';
-import type { SynthContext } from '../context.js';
+import { monitoringNamespaceFor, type SynthContext } from '../context.js';
+import { stackPropsFrom, type StackProps } from '../charts/props.js';
 
 /** Building blocks shared by the monitoring objects. */
+
+/** Where the monitoring builders put things: `namespace` is the app's, the stack's own objects go to `monitoringNamespace`. */
+export interface MonitoringStackProps extends StackProps {
+  /** Namespace of the self-hosted stack (Prometheus, Grafana, kube-state-metrics). @default `monitoring-<env>` */
+  monitoringNamespace?: string;
+}
+
+export function monitoringStackPropsFrom(ctx: SynthContext): Required<MonitoringStackProps> {
+  return { ...stackPropsFrom(ctx), monitoringNamespace: ctx.monitoringNamespace };
+}
+
+export function monitoringNamespaceOf(props: MonitoringStackProps): string {
+  return props.monitoringNamespace ?? monitoringNamespaceFor(props.env);
+}
 
 /** uid of `nobody`, which the Prometheus, exporter and kube-state-metrics images run as. */
 export const NOBODY_UID = 65534;
@@ -24,8 +39,8 @@ export const PROMETHEUS_SCRAPE_ANNOTATIONS = (port: number): Record<string, stri
  * environment's monitoring namespace (cluster-scoped names carry the env, so environments
  * sharing a cluster do not overwrite each other's).
  */
-export function addClusterRole(chart: Chart, ctx: SynthContext, id: string, name: string, labels: Labels, rules: NonNullable<IClusterRole['rules']>): void {
-  const roleName = `qctl-${name}-${ctx.env.name}`;
+export function addClusterRole(chart: Chart, props: MonitoringStackProps, id: string, name: string, labels: Labels, rules: NonNullable<IClusterRole['rules']>): void {
+  const roleName = `qctl-${name}-${props.env}`;
   const role: IClusterRole = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: roleName, labels }, rules };
   new ApiObject(chart, `${id}-clusterrole`, role);
   const binding: IClusterRoleBinding = {
@@ -33,7 +48,7 @@ export function addClusterRole(chart: Chart, ctx: SynthContext, id: string, name
     kind: 'ClusterRoleBinding',
     metadata: { name: roleName, labels },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleName },
-    subjects: [{ kind: 'ServiceAccount', name, namespace: ctx.monitoringNamespace }],
+    subjects: [{ kind: 'ServiceAccount', name, namespace: monitoringNamespaceOf(props) }],
   };
   new ApiObject(chart, `${id}-clusterrolebinding`, binding);
 }

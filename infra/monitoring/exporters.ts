@@ -5,6 +5,8 @@ import { containerSecurityContext, podSecurityContext } from '../charts/pod.js';
 import { POSTGRES_NAME } from '../charts/postgres.js';
 import { REDIS_NAME, REDIS_PORT } from '../charts/redis.js';
 import type { SynthContext } from '../context.js';
+import { BASE_SETTINGS } from '../environments.js';
+import { labelsFor, selectorFor, stackPropsFrom, type StackProps } from '../charts/props.js';
 import { clusterIpService, networkPolicy, servicePort } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
 import { SECRETS } from '../secrets.js';
@@ -24,19 +26,45 @@ interface ExporterSpec {
   target: { selector: Record<string, string> | null; port: number };
 }
 
+export interface ExportersProps extends StackProps {
+  /** Namespaces whose Prometheus may scrape the exporters. */
+  scrapedFrom: readonly string[];
+  /** Host of an external database; null watches the in-cluster `postgres`. @default null */
+  postgresExternalHost?: string | null;
+  /** @default 5432 */
+  postgresPort?: number;
+  /** @default 'quotes' */
+  database?: string;
+  /** Redis runs (its exporter too). @default true */
+  redis?: boolean;
+}
+
+export function exportersPropsFrom(ctx: SynthContext, scrapedFrom: readonly string[]): ExportersProps {
+  const { postgres, redis } = ctx.env;
+  return {
+    ...stackPropsFrom(ctx),
+    scrapedFrom,
+    postgresExternalHost: postgres.mode === 'internal' ? null : postgres.externalHost,
+    postgresPort: postgres.port,
+    database: postgres.database,
+    redis: redis.enabled,
+  };
+}
+
 /**
  * postgres_exporter and redis_exporter as small Deployments next to the database they watch
  * (in the app namespace, where the credentials Secrets live), each with its own
- * NetworkPolicies: Prometheus in `monitoringNamespaces` may scrape it, it may reach its
+ * NetworkPolicies: Prometheus in `scrapedFrom` may scrape it, it may reach its
  * database, and the database admits it. Emitted in `self` and `operator` modes.
  */
-export function buildExporters(scope: ManifestScope, ctx: SynthContext, monitoringNamespaces: readonly string[]): void {
+export function buildExporters(scope: ManifestScope, props: ExportersProps): void {
   const chart = scope.file(EXPORTERS_FILE);
-  const { postgres, redis } = ctx.env;
+  const port = props.postgresPort ?? BASE_SETTINGS.postgres.port;
+  const database = props.database ?? BASE_SETTINGS.postgres.database;
   const secret = (name: string, key: string): IEnvVar['valueFrom'] => ({ secretKeyRef: { name, key } });
 
-  const internalPostgres = postgres.mode === 'internal';
-  const host = internalPostgres ? POSTGRES_NAME : postgres.externalHost!;
+  const internalPostgres = !props.postgresExternalHost;
+  const host = props.postgresExternalHost || POSTGRES_NAME;
   const exporters: ExporterSpec[] = [
     {
       name: POSTGRES_EXPORTER_NAME,
@@ -45,14 +73,14 @@ export function buildExporters(scope: ManifestScope, ctx: SynthContext, monitori
       args: [`--web.listen-address=:${POSTGRES_EXPORTER_PORT}`],
       env: [
         // In-cluster traffic stays inside the NetworkPolicy'd namespace; a managed database gets TLS.
-        { name: 'DATA_SOURCE_URI', value: `${host}:${postgres.port}/${postgres.database}?sslmode=${internalPostgres ? 'disable' : 'require'}` },
+        { name: 'DATA_SOURCE_URI', value: `${host}:${port}/${database}?sslmode=${internalPostgres ? 'disable' : 'require'}` },
         { name: 'DATA_SOURCE_USER', valueFrom: secret(SECRETS.postgres.name, SECRETS.postgres.keys.username) },
         { name: 'DATA_SOURCE_PASS', valueFrom: secret(SECRETS.postgres.name, SECRETS.postgres.keys.password) },
       ],
-      target: { selector: internalPostgres ? ctx.selector(POSTGRES_NAME) : null, port: postgres.port },
+      target: { selector: internalPostgres ? selectorFor(props, POSTGRES_NAME) : null, port },
     },
   ];
-  if (redis.enabled) {
+  if (props.redis ?? true) {
     exporters.push({
       name: REDIS_EXPORTER_NAME,
       image: IMAGES.redisExporter,
@@ -63,16 +91,16 @@ export function buildExporters(scope: ManifestScope, ctx: SynthContext, monitori
         { name: 'REDIS_ADDR', value: `redis://${REDIS_NAME}:${REDIS_PORT}` },
         { name: 'REDIS_PASSWORD', valueFrom: secret(SECRETS.redis.name, SECRETS.redis.keys.password) },
       ],
-      target: { selector: ctx.selector(REDIS_NAME), port: REDIS_PORT },
+      target: { selector: selectorFor(props, REDIS_NAME), port: REDIS_PORT },
     });
   }
-  for (const exporter of exporters) addExporter(chart, ctx, exporter, monitoringNamespaces);
+  for (const exporter of exporters) addExporter(chart, props, exporter);
 }
 
-function addExporter(chart: Chart, ctx: SynthContext, spec: ExporterSpec, monitoringNamespaces: readonly string[]): void {
-  const labels = ctx.labels(spec.name, COMPONENT);
-  const selector = ctx.selector(spec.name);
-  const metadata = { name: spec.name, namespace: ctx.namespace, labels };
+function addExporter(chart: Chart, props: ExportersProps, spec: ExporterSpec): void {
+  const labels = labelsFor(props, spec.name, COMPONENT);
+  const selector = selectorFor(props, spec.name);
+  const metadata = { name: spec.name, namespace: props.namespace, labels };
 
   const account: IServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata, automountServiceAccountToken: false };
   new ApiObject(chart, `${spec.name}-sa`, account);
@@ -108,7 +136,7 @@ function addExporter(chart: Chart, ctx: SynthContext, spec: ExporterSpec, monito
     ? { to: [{ podSelector: { matchLabels: spec.target.selector } }], ports: tcp(spec.target.port) }
     : { ports: tcp(spec.target.port) };
   const policy = networkPolicy(metadata, { matchLabels: selector }, {
-    ingress: [{ from: namespacePeers(monitoringNamespaces), ports: tcp(spec.port) }],
+    ingress: [{ from: namespacePeers(props.scrapedFrom), ports: tcp(spec.port) }],
     egress: [egressToTarget, DNS_EGRESS],
   });
   new ApiObject(chart, `${spec.name}-netpol`, policy);
@@ -116,7 +144,7 @@ function addExporter(chart: Chart, ctx: SynthContext, spec: ExporterSpec, monito
   if (spec.target.selector) {
     // NetworkPolicies add up: this admits the exporter next to whatever the database's own policy allows.
     const admit = networkPolicy(
-      { name: `${spec.target.selector['app.kubernetes.io/name']}-from-${spec.name}`, namespace: ctx.namespace, labels },
+      { name: `${spec.target.selector['app.kubernetes.io/name']}-from-${spec.name}`, namespace: props.namespace, labels },
       { matchLabels: spec.target.selector },
       { ingress: [{ from: [{ podSelector: { matchLabels: selector } }], ports: tcp(spec.target.port) }] },
     );

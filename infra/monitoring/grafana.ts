@@ -4,11 +4,23 @@ import type { IConfigMap, IServiceAccount } from 'kubernetes-models/v1';
 import { stringify } from 'yaml';
 import { CONFIG_HASH_ANNOTATION, containerSecurityContext, contentHash, podSecurityContext } from '../charts/pod.js';
 import type { SynthContext } from '../context.js';
+import { DEFAULT_HOST } from '../environments.js';
+import { labelsFor, selectorFor } from '../charts/props.js';
 import { clusterIpService, networkPolicy, servicePort } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
 import { SECRETS } from '../secrets.js';
 import { buildDashboards, dashboardJson } from '../dashboards/index.js';
-import { DNS_EGRESS, GRAFANA_UID, httpProbe, namespacePeers, singleReplicaDeployment, tcp } from './common.js';
+import {
+  DNS_EGRESS,
+  GRAFANA_UID,
+  httpProbe,
+  monitoringNamespaceOf,
+  monitoringStackPropsFrom,
+  namespacePeers,
+  singleReplicaDeployment,
+  tcp,
+  type MonitoringStackProps,
+} from './common.js';
 import { GRAFANA_NAME, GRAFANA_PORT, IMAGES, PROMETHEUS_DATASOURCE_UID, PROMETHEUS_NAME, PROMETHEUS_PORT } from './names.js';
 import type { MonitoringSettings } from './settings.js';
 
@@ -20,8 +32,32 @@ export const GRAFANA_DASHBOARD_PROVIDER_CONFIG_MAP = 'grafana-dashboard-provider
 export const GRAFANA_DASHBOARDS_CONFIG_MAP = 'grafana-dashboards';
 const DASHBOARDS_DIR = '/var/lib/grafana-dashboards';
 
-export function grafanaHost(ctx: SynthContext, settings: MonitoringSettings): string {
-  return settings.grafana.host ?? `grafana.${ctx.env.ingress.host}`;
+export interface GrafanaProps extends MonitoringStackProps {
+  /** Whether to write an Ingress for Grafana, and its host. @default ingress on, host `grafana.<apiHost>` */
+  grafana?: MonitoringSettings['grafana'];
+  /** The API's host, the base of Grafana's default host. @default 'quotes.127.0.0.1.nip.io' */
+  apiHost?: string;
+  /** The environment writes Ingresses at all (`ingress.enabled`). @default true */
+  ingressEnabled?: boolean;
+  /** @default 'nginx' */
+  ingressClassName?: string;
+  /** Namespaces of the ingress controller; null lets any namespace reach Grafana's port. @default null */
+  ingressControllerNamespaces?: string[] | null;
+}
+
+export function grafanaPropsFrom(ctx: SynthContext, settings: MonitoringSettings): GrafanaProps {
+  return {
+    ...monitoringStackPropsFrom(ctx),
+    grafana: settings.grafana,
+    apiHost: ctx.env.ingress.host,
+    ingressEnabled: ctx.env.ingress.enabled,
+    ingressClassName: ctx.ingressClassName,
+    ingressControllerNamespaces: ctx.ingressControllerNamespaces,
+  };
+}
+
+export function grafanaHost(props: Pick<GrafanaProps, 'grafana' | 'apiHost'>): string {
+  return props.grafana?.host ?? `grafana.${props.apiHost ?? DEFAULT_HOST}`;
 }
 
 /** Datasource provisioning: our Prometheus, uid `prometheus` (what the dashboards' variable defaults to). */
@@ -46,16 +82,17 @@ export function grafanaDatasources(monitoringNamespace: string): unknown {
  * Grafana with a provisioned Prometheus datasource and our dashboards from ConfigMaps. The admin
  * password comes from the generated `grafana-admin` Secret: there is no default password.
  */
-export function buildGrafana(scope: ManifestScope, ctx: SynthContext, settings: MonitoringSettings): void {
-  const labels = ctx.labels(GRAFANA_NAME, 'monitoring');
-  const selector = ctx.selector(GRAFANA_NAME);
-  const metadata = { name: GRAFANA_NAME, namespace: ctx.monitoringNamespace, labels };
+export function buildGrafana(scope: ManifestScope, props: GrafanaProps): void {
+  const monitoringNamespace = monitoringNamespaceOf(props);
+  const labels = labelsFor(props, GRAFANA_NAME, 'monitoring');
+  const selector = selectorFor(props, GRAFANA_NAME);
+  const metadata = { name: GRAFANA_NAME, namespace: monitoringNamespace, labels };
 
   const account: IServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata, automountServiceAccountToken: false };
   new ApiObject(scope.file('61-monitoring-rbac.yaml'), 'grafana-sa', account);
 
   const config = scope.file('62-monitoring-config.yaml');
-  const datasources = { 'datasources.yaml': stringify(grafanaDatasources(ctx.monitoringNamespace)) };
+  const datasources = { 'datasources.yaml': stringify(grafanaDatasources(monitoringNamespace)) };
   const provider = {
     'dashboards.yaml': stringify({
       apiVersion: 1,
@@ -83,8 +120,8 @@ export function buildGrafana(scope: ManifestScope, ctx: SynthContext, settings: 
     new ApiObject(config, name, map);
   }
 
-  const host = grafanaHost(ctx, settings);
-  const withIngress = settings.grafana.ingress && ctx.env.ingress.enabled;
+  const host = grafanaHost(props);
+  const withIngress = (props.grafana?.ingress ?? true) && (props.ingressEnabled ?? true);
   const adminSecret = (key: string) => ({ secretKeyRef: { name: SECRETS.grafana.name, key } });
   const chart = scope.file('66-grafana.yaml');
   const deployment = singleReplicaDeployment(metadata, selector, {
@@ -147,7 +184,7 @@ export function buildGrafana(scope: ManifestScope, ctx: SynthContext, settings: 
       kind: 'Ingress',
       metadata,
       spec: {
-        ingressClassName: ctx.ingressClassName,
+        ingressClassName: props.ingressClassName ?? 'nginx',
         rules: [
           { host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: GRAFANA_NAME, port: { name: 'http' } } } }] } },
         ],
@@ -160,11 +197,11 @@ export function buildGrafana(scope: ManifestScope, ctx: SynthContext, settings: 
     ingress: [
       {
         // The ingress controller (any namespace when the cluster flavour cannot say which).
-        ...(ctx.ingressControllerNamespaces ? { from: namespacePeers(ctx.ingressControllerNamespaces) } : { from: [{ namespaceSelector: {} }] }),
+        ...(props.ingressControllerNamespaces ? { from: namespacePeers(props.ingressControllerNamespaces) } : { from: [{ namespaceSelector: {} }] }),
         ports: tcp(GRAFANA_PORT),
       },
     ],
-    egress: [{ to: [{ podSelector: { matchLabels: ctx.selector(PROMETHEUS_NAME) } }], ports: tcp(PROMETHEUS_PORT) }, DNS_EGRESS],
+    egress: [{ to: [{ podSelector: { matchLabels: selectorFor(props, PROMETHEUS_NAME) } }], ports: tcp(PROMETHEUS_PORT) }, DNS_EGRESS],
   });
   new ApiObject(scope.file('67-monitoring-network-policies.yaml'), 'grafana-netpol', policy);
 }

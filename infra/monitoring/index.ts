@@ -3,11 +3,13 @@ import type { INamespace } from 'kubernetes-models/v1';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import type { SynthContext } from '../context.js';
 import type { ManifestScope } from '../scope.js';
-import { buildExporters } from './exporters.js';
-import { buildGrafana } from './grafana.js';
+import { buildExporters, exportersPropsFrom } from './exporters.js';
+import { buildGrafana, grafanaPropsFrom } from './grafana.js';
 import { buildKubeStateMetrics } from './kube-state-metrics.js';
-import { buildOperatorResources } from './operator.js';
-import { buildPrometheus } from './prometheus.js';
+import { buildOperatorResources, operatorPropsFrom } from './operator.js';
+import { monitoringNamespaceOf, monitoringStackPropsFrom, type MonitoringStackProps } from './common.js';
+import { labelsFor } from '../charts/props.js';
+import { buildPrometheus, prometheusPropsFrom } from './prometheus.js';
 import { resolveMonitoringSettings, type MonitoringSettings } from './settings.js';
 
 export { resolveMonitoringSettings } from './settings.js';
@@ -25,30 +27,31 @@ export function buildMonitoring(scope: ManifestScope, ctx: SynthContext): void {
   const settings = monitoringSettings(ctx);
   if (ctx.monitoring === 'none') return;
   if (ctx.monitoring === 'operator') {
-    buildExporters(scope, ctx, [...ctx.env.networkPolicy.monitoringNamespaces, settings.operator.namespace]);
-    buildOperatorResources(scope, ctx, settings);
+    buildExporters(scope, exportersPropsFrom(ctx, [...ctx.env.networkPolicy.monitoringNamespaces, settings.operator.namespace]));
+    buildOperatorResources(scope, operatorPropsFrom(ctx, settings));
     return;
   }
-  buildMonitoringNamespace(scope, ctx);
-  buildExporters(scope, ctx, [ctx.monitoringNamespace, ...ctx.env.networkPolicy.monitoringNamespaces]);
-  buildPrometheus(scope, ctx, settings);
-  buildKubeStateMetrics(scope, ctx);
-  buildGrafana(scope, ctx, settings);
+  buildMonitoringNamespace(scope, monitoringStackPropsFrom(ctx));
+  buildExporters(scope, exportersPropsFrom(ctx, [ctx.monitoringNamespace, ...ctx.env.networkPolicy.monitoringNamespaces]));
+  buildPrometheus(scope, prometheusPropsFrom(ctx, settings));
+  buildKubeStateMetrics(scope, monitoringStackPropsFrom(ctx));
+  buildGrafana(scope, grafanaPropsFrom(ctx, settings));
 }
 
 export function monitoringSettings(ctx: SynthContext): MonitoringSettings {
   return resolveMonitoringSettings({ env: ctx.env.name, cluster: ctx.cluster.name, config: ctx.env.monitoring });
 }
 
-function buildMonitoringNamespace(scope: ManifestScope, ctx: SynthContext): void {
+export function buildMonitoringNamespace(scope: ManifestScope, props: MonitoringStackProps): void {
+  const monitoringNamespace = monitoringNamespaceOf(props);
   const chart = scope.file('60-monitoring-namespace.yaml');
   const namespace: INamespace = {
     apiVersion: 'v1',
     kind: 'Namespace',
     metadata: {
-      name: ctx.monitoringNamespace,
+      name: monitoringNamespace,
       labels: {
-        ...ctx.labels(ctx.monitoringNamespace, 'monitoring'),
+        ...labelsFor(props, monitoringNamespace, 'monitoring'),
         'pod-security.kubernetes.io/enforce': 'restricted',
         'pod-security.kubernetes.io/enforce-version': 'latest',
       },
@@ -59,7 +62,7 @@ function buildMonitoringNamespace(scope: ManifestScope, ctx: SynthContext): void
   const denyAll: INetworkPolicy = {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
-    metadata: { name: 'default-deny', namespace: ctx.monitoringNamespace, labels: ctx.labels('default-deny', 'monitoring') },
+    metadata: { name: 'default-deny', namespace: monitoringNamespace, labels: labelsFor(props, 'default-deny', 'monitoring') },
     spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
   };
   new ApiObject(scope.file('67-monitoring-network-policies.yaml'), 'monitoring-default-deny', denyAll);

@@ -1,10 +1,20 @@
 import { ApiObject } from 'cdk8s';
 import type { IServiceAccount } from 'kubernetes-models/v1';
 import { containerSecurityContext, podSecurityContext } from '../charts/pod.js';
-import type { SynthContext } from '../context.js';
+import { labelsFor, selectorFor } from '../charts/props.js';
 import { clusterIpService, networkPolicy, servicePort } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
-import { addClusterRole, API_SERVER_EGRESS, DNS_EGRESS, httpProbe, NOBODY_UID, singleReplicaDeployment, tcp } from './common.js';
+import {
+  addClusterRole,
+  API_SERVER_EGRESS,
+  DNS_EGRESS,
+  httpProbe,
+  monitoringNamespaceOf,
+  NOBODY_UID,
+  singleReplicaDeployment,
+  tcp,
+  type MonitoringStackProps,
+} from './common.js';
 import { IMAGES, KUBE_STATE_METRICS_NAME, KUBE_STATE_METRICS_PORT, PROMETHEUS_NAME } from './names.js';
 
 const TELEMETRY_PORT = 8081;
@@ -14,16 +24,17 @@ const TELEMETRY_PORT = 8081;
  * HPAs, pods): replicas vs HPA desired/max, available replicas, container restarts.
  * kube-prometheus-stack ships its own, so operator mode does not emit this.
  */
-export function buildKubeStateMetrics(scope: ManifestScope, ctx: SynthContext): void {
+export function buildKubeStateMetrics(scope: ManifestScope, props: MonitoringStackProps): void {
   const name = KUBE_STATE_METRICS_NAME;
-  const labels = ctx.labels(name, 'monitoring');
-  const selector = ctx.selector(name);
-  const metadata = { name, namespace: ctx.monitoringNamespace, labels };
+  const monitoringNamespace = monitoringNamespaceOf(props);
+  const labels = labelsFor(props, name, 'monitoring');
+  const selector = selectorFor(props, name);
+  const metadata = { name, namespace: monitoringNamespace, labels };
 
   const rbac = scope.file('61-monitoring-rbac.yaml');
   const account: IServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata, automountServiceAccountToken: false };
   new ApiObject(rbac, 'ksm-sa', account);
-  addClusterRole(rbac, ctx, 'ksm', name, labels, [
+  addClusterRole(rbac, props, 'ksm', name, labels, [
     { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
     { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch'] },
     { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['list', 'watch'] },
@@ -47,7 +58,7 @@ export function buildKubeStateMetrics(scope: ManifestScope, ctx: SynthContext): 
             `--telemetry-port=${TELEMETRY_PORT}`,
             '--resources=deployments,horizontalpodautoscalers,pods',
             // Only this environment: another one on the same cluster has its own.
-            `--namespaces=${ctx.namespace},${ctx.monitoringNamespace}`,
+            `--namespaces=${props.namespace},${monitoringNamespace}`,
           ],
           ports: [
             { name: 'http-metrics', containerPort: KUBE_STATE_METRICS_PORT, protocol: 'TCP' },
@@ -65,7 +76,7 @@ export function buildKubeStateMetrics(scope: ManifestScope, ctx: SynthContext): 
   new ApiObject(chart, 'ksm-service', clusterIpService(metadata, selector, [servicePort('http-metrics', KUBE_STATE_METRICS_PORT)]));
 
   const policy = networkPolicy(metadata, { matchLabels: selector }, {
-    ingress: [{ from: [{ podSelector: { matchLabels: ctx.selector(PROMETHEUS_NAME) } }], ports: tcp(KUBE_STATE_METRICS_PORT) }],
+    ingress: [{ from: [{ podSelector: { matchLabels: selectorFor(props, PROMETHEUS_NAME) } }], ports: tcp(KUBE_STATE_METRICS_PORT) }],
     egress: [API_SERVER_EGRESS, DNS_EGRESS],
   });
   new ApiObject(scope.file('67-monitoring-network-policies.yaml'), 'ksm-netpol', policy);

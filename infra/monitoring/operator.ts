@@ -4,6 +4,7 @@ import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/mon
 import type { IConfigMap } from 'kubernetes-models/v1';
 import { API_PORT } from '../charts/app-config.js';
 import type { SynthContext } from '../context.js';
+import { labelsFor, selectorFor, stackPropsFrom, type StackProps } from '../charts/props.js';
 import { networkPolicy } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
 import { buildDashboards, dashboardJson } from '../dashboards/index.js';
@@ -16,6 +17,17 @@ export const OPERATOR_FILE = '68-monitoring-operator.yaml';
 /** kube-prometheus-stack's Grafana sidecar loads ConfigMaps with this label (value "1"). */
 export const GRAFANA_DASHBOARD_LABEL = 'grafana_dashboard';
 
+export interface OperatorProps extends StackProps {
+  /** kube-prometheus-stack's release label and namespace, the scrape interval and the alert thresholds. */
+  settings: Pick<MonitoringSettings, 'operator' | 'scrapeInterval' | 'alerts'>;
+  /** Redis runs (a ServiceMonitor for its exporter). @default true */
+  redis?: boolean;
+}
+
+export function operatorPropsFrom(ctx: SynthContext, settings: MonitoringSettings): OperatorProps {
+  return { ...stackPropsFrom(ctx), settings, redis: ctx.env.redis.enabled };
+}
+
 /**
  * `--monitoring operator`: for clusters that run kube-prometheus-stack (or microk8s'
  * `observability` addon, which installs it). Instead of our own Prometheus and Grafana:
@@ -23,7 +35,8 @@ export const GRAFANA_DASHBOARD_LABEL = 'grafana_dashboard';
  * the dashboards as ConfigMaps for Grafana's sidecar. The operator only picks up objects
  * carrying its `release` label; without it nothing is scraped and nothing says why.
  */
-export function buildOperatorResources(scope: ManifestScope, ctx: SynthContext, settings: MonitoringSettings): void {
+export function buildOperatorResources(scope: ManifestScope, props: OperatorProps): void {
+  const { settings, namespace } = props;
   const chart = scope.file(OPERATOR_FILE);
   const release = { release: settings.operator.release };
 
@@ -31,15 +44,15 @@ export function buildOperatorResources(scope: ManifestScope, ctx: SynthContext, 
     { name: API_NAME, port: 'http', component: 'api' },
     { name: POSTGRES_EXPORTER_NAME, port: 'metrics', component: 'metrics' },
   ];
-  if (ctx.env.redis.enabled) targets.push({ name: REDIS_EXPORTER_NAME, port: 'metrics', component: 'metrics' });
+  if (props.redis ?? true) targets.push({ name: REDIS_EXPORTER_NAME, port: 'metrics', component: 'metrics' });
   for (const target of targets) {
     const monitor: IServiceMonitor = {
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'ServiceMonitor',
-      metadata: { name: target.name, namespace: ctx.namespace, labels: { ...ctx.labels(target.name, target.component), ...release } },
+      metadata: { name: target.name, namespace: namespace, labels: { ...labelsFor(props, target.name, target.component), ...release } },
       spec: {
-        selector: { matchLabels: ctx.selector(target.name) },
-        namespaceSelector: { matchNames: [ctx.namespace] },
+        selector: { matchLabels: selectorFor(props, target.name) },
+        namespaceSelector: { matchNames: [namespace] },
         endpoints: [
           {
             port: target.port,
@@ -61,7 +74,7 @@ export function buildOperatorResources(scope: ManifestScope, ctx: SynthContext, 
   const rule: IPrometheusRule = {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',
-    metadata: { name: 'quotes-alerts', namespace: ctx.namespace, labels: { ...ctx.labels('quotes-alerts', 'monitoring'), ...release } },
+    metadata: { name: 'quotes-alerts', namespace: namespace, labels: { ...labelsFor(props, 'quotes-alerts', 'monitoring'), ...release } },
     spec: buildAlertRules(settings.alerts) as IPrometheusRule['spec'],
   };
   new ApiObject(chart, 'prometheusrule', rule);
@@ -74,7 +87,7 @@ export function buildOperatorResources(scope: ManifestScope, ctx: SynthContext, 
       metadata: {
         name,
         namespace: settings.operator.namespace,
-        labels: { ...ctx.labels(name, 'dashboard'), [GRAFANA_DASHBOARD_LABEL]: '1' },
+        labels: { ...labelsFor(props, name, 'dashboard'), [GRAFANA_DASHBOARD_LABEL]: '1' },
         // The sidecar puts dashboards in this folder when folderAnnotation is configured.
         annotations: { grafana_folder: 'Quotes' },
       },
@@ -86,8 +99,8 @@ export function buildOperatorResources(scope: ManifestScope, ctx: SynthContext, 
   // The operator's Prometheus scrapes from its own namespace: admit it to the API's metrics port
   // (infra's policy admits networkPolicy.monitoringNamespaces; this one needs no setting).
   const admit = networkPolicy(
-    { name: `${API_NAME}-from-operator-prometheus`, namespace: ctx.namespace, labels: ctx.labels(API_NAME, 'api') },
-    { matchLabels: ctx.selector(API_NAME) },
+    { name: `${API_NAME}-from-operator-prometheus`, namespace: namespace, labels: labelsFor(props, API_NAME, 'api') },
+    { matchLabels: selectorFor(props, API_NAME) },
     { ingress: [{ from: namespacePeers([settings.operator.namespace]), ports: tcp(API_PORT) }] },
   );
   new ApiObject(chart, 'api-from-operator-netpol', admit);

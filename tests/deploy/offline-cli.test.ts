@@ -60,6 +60,15 @@ describe('qctl up --dry-run without a cluster', () => {
     expect(harness.bins.calls('docker').filter((c) => c.args[0] === 'build' || c.args[0] === 'push')).toEqual([]);
   });
 
+  it('up and diff warn once on stderr about a setting that does nothing', async () => {
+    const warning = 'qctl: warning: api.replicas (--set api.replicas=4) is ignored for environment prod';
+    const up = await offline(['up', '--dry-run', '--env', 'prod', '--set', 'api.replicas=4']);
+    expect(up.exitCode).toBe(0);
+    expect(String(up.stderr).split('\n').filter((line) => line.startsWith(warning))).toHaveLength(1);
+    const diff = await offline(['diff', '--env', 'prod', '--set', 'api.replicas=4']);
+    expect(String(diff.stderr).split('\n').filter((line) => line.startsWith(warning))).toHaveLength(1);
+  });
+
   it('--output json gives the same plan as a document', async () => {
     const result = await offline(['up', '--dry-run', '--output', 'json', '--image', 'registry.example/quote-api:1.2.3']);
     expect(result.exitCode).toBe(0);

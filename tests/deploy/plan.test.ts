@@ -1,5 +1,8 @@
+import { ApiObject } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { synthesize } from '../../infra/main.js';
+import { buildStacks, synthesize } from '../../infra/main.js';
+import { PHASE_ANNOTATION, PHASES } from '../../infra/phases.js';
+import { ManifestScope } from '../../infra/scope.js';
 import { deployFlavour } from '../../bin/deploy/clusters.js';
 import { imageRef, shipCommands } from '../../bin/deploy/ship.js';
 import { checkGeneratedReferences, findSecretReferences, GENERATED_SECRETS } from '../../bin/deploy/credentials.js';
@@ -79,17 +82,91 @@ describe('prune and teardown', () => {
     expect(teardownOrder(previous).map((r) => r.kind)).toEqual(['Service', 'Deployment', 'PersistentVolumeClaim', 'ConfigMap', 'Namespace']);
   });
 
-  it('classifies by kind, labels and name', () => {
-    const o = (kind: string, name: string, component = '', namespace = 'quotes-dev'): KubeObject => ({
-      apiVersion: 'v1',
-      kind,
-      metadata: { name, namespace, labels: { 'app.kubernetes.io/component': component } },
-    });
+  it('orders inventory refs (which carry no phase) by kind', () => {
+    const refs = [ref('Namespace', 'quotes-dev'), ref('StatefulSet', 'postgres', 'quotes-dev'), ref('Service', 'quote-api', 'quotes-dev')];
+    expect(teardownOrder(refs).map((r) => r.name)).toEqual(['quote-api', 'postgres', 'quotes-dev']);
+  });
+});
+
+describe('phases come from infra', () => {
+  const o = (kind: string, name: string, annotations?: Record<string, string>): KubeObject => ({
+    apiVersion: 'v1',
+    kind,
+    metadata: { name, namespace: 'quotes-dev', ...(annotations ? { annotations } : {}) },
+  });
+
+  it('every synthesized object carries the phase infra placed it in', async () => {
+    for (const monitoring of ['self', 'operator']) {
+      const result = await synthesize({ env: 'prod', monitoring, config: false });
+      for (const file of result.files) {
+        for (const object of file.objects) expect(PHASES, `${object.kind}/${object.metadata.name}`).toContain(object.metadata.annotations?.[PHASE_ANNOTATION]);
+      }
+    }
+  });
+
+  it('reads the annotation, whatever the name says', () => {
+    expect(phaseOf(o('StatefulSet', 'postgres', { [PHASE_ANNOTATION]: 'api' }))).toBe('api');
+    expect(phaseOf(o('Job', 'seed-everything', { [PHASE_ANNOTATION]: 'migrate' }))).toBe('migrate');
+  });
+
+  it('places objects without the annotation by kind only, never in the seed phase', () => {
     expect(phaseOf(o('CustomResourceDefinition', 'x'))).toBe('namespaces');
-    expect(phaseOf(o('Job', 'quote-api-migrate-1', 'migration'))).toBe('migrate');
-    expect(phaseOf(o('Job', 'quote-api-seed-1', 'seed'))).toBe('seed');
+    expect(phaseOf(o('RoleBinding', 'x'))).toBe('rbac');
+    expect(phaseOf(o('NetworkPolicy', 'x'))).toBe('config');
     expect(phaseOf(o('ServiceMonitor', 'quote-api'))).toBe('monitoring');
-    expect(phaseOf(o('HorizontalPodAutoscaler', 'quote-api', 'api'))).toBe('api');
+    expect(phaseOf(o('Job', 'quote-api-seed-1'))).toBe('api');
+    expect(phaseOf(o('StatefulSet', 'postgres'))).toBe('api');
+  });
+
+  it('refuses an unknown phase, naming the object and the valid ones', () => {
+    expect(() => phaseOf(o('Deployment', 'x', { [PHASE_ANNOTATION]: 'later' }))).toThrow(
+      /Deployment quotes-dev\/x: unknown qctl.dev\/phase "later": use one of namespaces, rbac, config, data, migrate, api, monitoring, seed/,
+    );
+  });
+
+  it('puts a new workload of each kind where infra places it, and skips only the seed phase on later runs', async () => {
+    const result = await synthesize({ env: 'dev', cluster: 'microk8s', image: '127.0.0.1:32000/quote-api:abc', config: false });
+    const scope = new ManifestScope();
+    buildStacks(scope, result.context);
+    const pod = { containers: [{ name: 'main', image: 'busybox:1.36' }], restartPolicy: 'Never' };
+    const meta = (name: string) => ({ name, namespace: result.namespace });
+    const template = { metadata: { labels: { app: 'x' } }, spec: { ...pod, restartPolicy: 'Always' } };
+    const spec = { selector: { matchLabels: { app: 'x' } }, template };
+    new ApiObject(scope.file('22-minio.yaml'), 'minio', { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: meta('minio'), spec: { ...spec, serviceName: 'minio' } });
+    new ApiObject(scope.file('22-minio.yaml'), 'minio-config', { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('minio-config'), data: {} });
+    new ApiObject(scope.file('31-backfill-job.yaml'), 'backfill', { apiVersion: 'batch/v1', kind: 'Job', metadata: meta('backfill'), spec: { template: { spec: pod } } });
+    new ApiObject(scope.file('45-reseed-nightly.yaml'), 'reseed', {
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: meta('reseed-nightly'),
+      spec: { schedule: '0 3 * * *', jobTemplate: { spec: { template: { spec: pod } } } },
+    });
+    new ApiObject(scope.file('46-worker.yaml'), 'worker', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta('seed-worker'), spec });
+    new ApiObject(scope.file('64-node-exporter.yaml'), 'node-exporter', { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: meta('node-exporter'), spec });
+    new ApiObject(scope.file('95-seed-extra.yaml'), 'seed-extra', { apiVersion: 'batch/v1', kind: 'Job', metadata: meta('extra'), spec: { template: { spec: pod } } });
+    const objects = scope.toFiles().flatMap((file) => file.objects);
+
+    const later = buildPlan(objects, { firstInstall: false });
+    const placed = (kind: string, name: string) => later.find((s) => s.objects.some((x) => x.kind === kind && x.metadata.name === name));
+    expect(placed('StatefulSet', 'minio')?.phase).toBe('data');
+    expect(placed('ConfigMap', 'minio-config')?.phase).toBe('config');
+    expect(placed('Job', 'backfill')?.phase).toBe('migrate');
+    expect(placed('CronJob', 'reseed-nightly')?.phase).toBe('api');
+    expect(placed('Deployment', 'seed-worker')?.phase).toBe('api');
+    expect(placed('DaemonSet', 'node-exporter')?.phase).toBe('monitoring');
+    expect(placed('Job', 'extra')).toBeUndefined();
+    expect(placed('Job', result.objects.find((x) => x.kind === 'Job' && /seed/.test(x.metadata.name))!.metadata.name)).toBeUndefined();
+
+    // Waits follow the kind within each phase: workloads and Jobs, not CronJobs.
+    const waits = (phase: string) => later.find((s) => s.phase === phase)!.waitFor.map((r) => `${r.kind}/${r.name}`);
+    expect(waits('data')).toEqual(['StatefulSet/postgres', 'StatefulSet/minio', 'StatefulSet/redis']);
+    expect(waits('migrate')).toContain('Job/backfill');
+    expect(waits('api')).toEqual(['Deployment/quote-api', 'Deployment/seed-worker']);
+    expect(waits('monitoring')).toContain('DaemonSet/node-exporter');
+
+    const first = buildPlan(objects, { firstInstall: true });
+    expect(first.at(-1)!.phase).toBe('seed');
+    expect(first.at(-1)!.waitFor.map((r) => r.name)).toContain('extra');
   });
 });
 

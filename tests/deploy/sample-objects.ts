@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../bin/deploy/objects.js';
+import { PHASE_ANNOTATION, type Phase } from '../../infra/phases.js';
 
 /**
  * A small stack shaped like the synth output (same names, labels and secret references), for
@@ -50,32 +51,41 @@ function job(name: string, component: string, image: string, args: string[]): Ku
   };
 }
 
+/** The deploy phase, as infra stamps it on every synthesized object. */
+function inPhase(phase: Phase, object: KubeObject): KubeObject {
+  object.metadata.annotations = { ...object.metadata.annotations, [PHASE_ANNOTATION]: phase };
+  return object;
+}
+
 const secretEnv = (name: string, key: string) => ({ name: key, valueFrom: { secretKeyRef: { name, key } } });
 
 export function sampleObjects(image = '127.0.0.1:32000/quote-api:abc123'): KubeObject[] {
   return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: labels('quotes', 'namespace') } },
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'monitoring', labels: labels('monitoring', 'namespace') } },
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'quote-api', namespace: NS, labels: labels('quote-api', 'api') } },
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'quote-api-config', namespace: NS, labels: labels('quote-api', 'api') }, data: { LOG_LEVEL: 'info' } },
-    workload('StatefulSet', 'postgres', 'postgres', 'pgvector/pgvector:pg17', { env: [secretEnv('postgres-credentials', 'password')] }),
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'postgres', namespace: NS, labels: labels('postgres', 'postgres') }, spec: { ports: [{ name: 'postgres', port: 5432 }] } },
-    workload('StatefulSet', 'redis', 'redis', 'redis:7', { env: [secretEnv('redis-credentials', 'password')] }),
-    job('quote-api-migrate', 'migrate', image, ['migrate']),
-    workload('Deployment', 'quote-api', 'api', image, {
-      replicas: 2,
-      env: [secretEnv('postgres-credentials', 'password'), secretEnv('redis-credentials', 'password')],
-      envFrom: [{ secretRef: { name: 'quote-api-secrets', optional: true } }],
-    }),
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'quote-api', namespace: NS, labels: labels('quote-api', 'api') }, spec: { ports: [{ name: 'http', port: 80 }] } },
-    {
+    inPhase('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: labels('quotes', 'namespace') } }),
+    inPhase('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'monitoring', labels: labels('monitoring', 'namespace') } }),
+    inPhase('rbac', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'quote-api', namespace: NS, labels: labels('quote-api', 'api') } }),
+    inPhase('config', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'quote-api-config', namespace: NS, labels: labels('quote-api', 'api') }, data: { LOG_LEVEL: 'info' } }),
+    inPhase('data', workload('StatefulSet', 'postgres', 'postgres', 'pgvector/pgvector:pg17', { env: [secretEnv('postgres-credentials', 'password')] })),
+    inPhase('data', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'postgres', namespace: NS, labels: labels('postgres', 'postgres') }, spec: { ports: [{ name: 'postgres', port: 5432 }] } }),
+    inPhase('data', workload('StatefulSet', 'redis', 'redis', 'redis:7', { env: [secretEnv('redis-credentials', 'password')] })),
+    inPhase('migrate', job('quote-api-migrate', 'migrate', image, ['migrate'])),
+    inPhase(
+      'api',
+      workload('Deployment', 'quote-api', 'api', image, {
+        replicas: 2,
+        env: [secretEnv('postgres-credentials', 'password'), secretEnv('redis-credentials', 'password')],
+        envFrom: [{ secretRef: { name: 'quote-api-secrets', optional: true } }],
+      }),
+    ),
+    inPhase('api', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'quote-api', namespace: NS, labels: labels('quote-api', 'api') }, spec: { ports: [{ name: 'http', port: 80 }] } }),
+    inPhase('monitoring', {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
       metadata: { name: 'prometheus-data', namespace: 'monitoring', labels: labels('prometheus', 'prometheus') },
       spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
-    },
-    workload('Deployment', 'grafana', 'grafana', 'grafana/grafana:11', { namespace: 'monitoring', env: [secretEnv('grafana-admin', 'admin-password')] }),
-    job('quote-api-seed', 'seed', image, ['seed']),
+    }),
+    inPhase('monitoring', workload('Deployment', 'grafana', 'grafana', 'grafana/grafana:11', { namespace: 'monitoring', env: [secretEnv('grafana-admin', 'admin-password')] })),
+    inPhase('seed', job('quote-api-seed', 'seed', image, ['seed'])),
   ];
 }
 

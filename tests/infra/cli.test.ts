@@ -55,6 +55,16 @@ describe('qctl synth', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('warns once on stderr about a setting that does nothing, and still writes', async () => {
+    const out = join(tmp, 'ignored');
+    const result = await runQctl(['synth', '--env', 'prod', '--image', IMAGE, '--monitoring', 'none', '--set', 'api.replicas=4', '--out', out]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toBe(
+      'qctl: warning: api.replicas (--set api.replicas=4) is ignored for environment prod: api.hpa.enabled is true, so the HPA sets the replica count: change api.hpa.minReplicas/maxReplicas, or set api.hpa.enabled=false\n',
+    );
+    expect(readdirSync(join(out, 'prod'))).toContain('40-quote-api.yaml');
+  });
+
   it('--out - prints every object as one YAML stream on stdout (the same objects as the files), notes on stderr', async () => {
     const cwd = join(tmp, 'stream');
     mkdirSync(cwd);

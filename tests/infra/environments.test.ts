@@ -3,6 +3,8 @@ import { CLUSTER_NAMES, getClusterFlavour } from '../../infra/clusters.js';
 import { checkConfig, parseSetArguments } from '../../infra/config.js';
 import { ENVIRONMENT_NAMES, getEnvironment } from '../../infra/environments.js';
 import { imageNameSuffix, parseImageRef } from '../../infra/image.js';
+import { resolveConfig, synthesize } from '../../infra/main.js';
+import { repoPath } from '../helpers/quotes-fixture.js';
 
 describe('environments', () => {
   it('dev is one small replica with debug logs; staging single; prod >= 3 with HPA', () => {
@@ -112,6 +114,39 @@ describe('qctl.config.ts shape', () => {
     expect(() => checkConfig({ clusters: 'kind' }, 'qctl.config.ts')).toThrow(/qctl\.config\.ts: unknown key "clusters"/);
     expect(() => checkConfig({ cluster: 'eks' }, 'qctl.config.ts')).toThrow(/qctl\.config\.ts: cluster/);
     expect(() => checkConfig({ environments: { qa: {} } }, 'qctl.config.ts')).toThrow(/environments/);
+  });
+});
+
+describe('defaults in one place', () => {
+  it('the shipped qctl.config.ts sets nothing, so infra/environments.ts alone decides', async () => {
+    const { config } = await resolveConfig(repoPath('qctl.config.ts'));
+    expect(config).toEqual({});
+  });
+
+  it('warns about a setting that does nothing, naming where it was set and what to change instead', async () => {
+    const prod = await synthesize({ env: 'prod', config: { environments: { prod: { api: { replicas: 4 } } } }, monitoring: 'none' });
+    expect(prod.ignored).toEqual([
+      'api.replicas (config environments.prod) is ignored for environment prod: api.hpa.enabled is true, so the HPA sets the replica count: change api.hpa.minReplicas/maxReplicas, or set api.hpa.enabled=false',
+    ]);
+    const dev = await synthesize({
+      env: 'dev',
+      config: false,
+      monitoring: 'none',
+      set: ['api.hpa.maxReplicas=5', 'postgres.mode=external', 'postgres.externalHost=db.example.com', 'postgres.storageSize=9Gi', 'redis.enabled=false', 'redis.image=redis:7.4'],
+    });
+    expect(dev.ignored.map((line) => line.split(' is ignored')[0])).toEqual([
+      'api.hpa.maxReplicas (--set api.hpa.maxReplicas=5)',
+      'postgres.storageSize (--set postgres.storageSize=9Gi)',
+      'redis.image (--set redis.image=redis:7.4)',
+    ]);
+  });
+
+  it('stays quiet about the built-in values and about settings that take effect', async () => {
+    for (const env of ENVIRONMENT_NAMES) expect((await synthesize({ env, config: false, monitoring: 'none' })).ignored).toEqual([]);
+    const staging = await synthesize({ env: 'staging', config: false, monitoring: 'none', set: ['api.replicas=2', 'api.hpa.enabled=true', 'api.hpa.minReplicas=2'] });
+    expect(staging.ignored.map((line) => line.split(' ')[0])).toEqual(['api.replicas']);
+    const prod = await synthesize({ env: 'prod', config: false, monitoring: 'none', set: ['api.hpa.minReplicas=4'] });
+    expect(prod.ignored).toEqual([]);
   });
 });
 

@@ -155,8 +155,8 @@ describe('objects', () => {
     expect([pull(generic), ingressClass(generic), storage(generic)]).toEqual(['Always', 'nginx', undefined]);
     const overridden = await on('microk8s', ['ingress.className=nginx', 'image.pullPolicy=Always', 'postgres.storageClassName=fast']);
     expect([pull(overridden), ingressClass(overridden), storage(overridden)]).toEqual(['Always', 'nginx', 'fast']);
-    // No controller-specific annotations for basic routing.
-    expect(byKind(microk8s, 'Ingress')[0]!.metadata.annotations).toBeUndefined();
+    // No controller-specific annotations for basic routing: only qctl's deploy phase.
+    expect(byKind(microk8s, 'Ingress')[0]!.metadata.annotations).toEqual({ 'qctl.dev/phase': 'api' });
   });
 
   it('ingress host per environment, optional TLS', async () => {
