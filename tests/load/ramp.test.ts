@@ -7,8 +7,8 @@ import { startTarget, type Target } from './fixtures/target.js';
 
 let target: Target;
 beforeAll(async () => {
-  // Fast up to 175 requests in any one second, 200 ms per answer beyond that: the knee is known.
-  target = await startTarget({ DEGRADE_ABOVE: '175', DEGRADE_DELAY_MS: '200' });
+  // Fast up to 175 requests in any one second, 500 ms per answer beyond that: the knee is known, and the SLO (p95 < 250 ms) leaves a busy CI machine room below it.
+  target = await startTarget({ DEGRADE_ABOVE: '175', DEGRADE_DELAY_MS: '500' });
 });
 afterAll(async () => {
   await target.stop();
@@ -31,7 +31,7 @@ describe('ramp', () => {
       ramp: { start: 50, end: 300, step: 50, stepDurationMs: 1500 },
       maxInflight: 1000,
       timeoutMs: 2000,
-      slos: parseSlos('p95<100ms,errors<1%'),
+      slos: parseSlos('p95<250ms,errors<1%'),
     });
 
     expect(report.ramp).not.toBeNull();
@@ -41,10 +41,10 @@ describe('ramp', () => {
     expect(report.ramp!.knee).toBe(150);
     expect(report.ramp!.highestPassed).toBe(150);
     expect(report.ramp!.stoppedEarly).toBe(true);
-    // The failing step failed on latency, and its measured p95 shows the 200 ms degradation.
+    // The failing step failed on latency, and its measured p95 shows the 500 ms degradation.
     const breach = steps[3]!.slo.find((s) => s.name === 'p95')!;
     expect(breach.passed).toBe(false);
-    expect(breach.measured!).toBeGreaterThan(150);
+    expect(breach.measured!).toBeGreaterThan(400);
     // Each step kept its own schedule.
     for (const step of steps) {
       expect(step.requests.scheduled).toBe(Math.round(step.rate * 1.5));
@@ -73,7 +73,7 @@ describe('ramp', () => {
       ramp: { start: 40, end: 80, step: 40, stepDurationMs: 1000 },
       maxInflight: 100,
       timeoutMs: 2000,
-      slos: parseSlos('p95<100ms,errors<1%'),
+      slos: parseSlos('p95<250ms,errors<1%'),
     });
     expect(report.ramp!.steps.map((s) => s.passed)).toEqual([true, true]);
     expect(report.ramp!.knee).toBeNull();
