@@ -55,7 +55,9 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export class ConfigError extends Error {
   readonly issues: string[];
   constructor(issues: string[]) {
-    super(`invalid configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    super(
+      `invalid configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${issues.map((i) => `  - ${i}`).join('\n')}`,
+    );
     this.name = 'ConfigError';
     this.issues = issues;
   }
@@ -117,7 +119,9 @@ const envSchema = z.object({
   EMBEDDING_MODEL: optionalString.transform((v) => v ?? 'text-embedding-3-small'),
   EMBEDDING_TIMEOUT_MS: int(100, 600_000, 10_000),
   EMBEDDING_MAX_RETRIES: int(0, 10, 3),
-  VECTOR_INDEX: optionalString.pipe(z.enum(['hnsw', 'ivfflat'], { message: 'must be "hnsw" or "ivfflat"' }).optional()).transform((v) => v ?? 'hnsw'),
+  VECTOR_INDEX: optionalString
+    .pipe(z.enum(['hnsw', 'ivfflat'], { message: 'must be "hnsw" or "ivfflat"' }).optional())
+    .transform((v) => v ?? 'hnsw'),
   IVFFLAT_LISTS: int(1, 100_000, 100),
   INDEX_BUILD_MEMORY_MB: int(16, 1_048_576, DEFAULT_INDEX_BUILD_MEMORY_MB),
   POSTGRES_MEMORY_LIMIT_MB: int(64, 16_777_216, 0),
@@ -129,7 +133,13 @@ const envSchema = z.object({
   }),
   CORS_ORIGINS: optionalString,
   LOG_LEVEL: optionalString
-    .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'must be one of fatal, error, warn, info, debug, trace, silent' }).optional())
+    .pipe(
+      z
+        .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+          message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+        })
+        .optional(),
+    )
     .transform((v) => v ?? 'info'),
   CACHE_TTL_SECONDS: int(1, 7 * 24 * 3600, 300),
   CACHE_LOCAL_TTL_SECONDS: int(0, 3600, 10),
@@ -199,7 +209,10 @@ export function vectorIndexSettings(
 
 function parseOrigins(raw: string | undefined, issues: string[]): string[] {
   if (!raw || !raw.trim()) return [];
-  const origins = raw.split(',').map((o) => o.trim()).filter(Boolean);
+  const origins = raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   for (const origin of origins) {
     if (origin === '*') continue;
     let ok = false;

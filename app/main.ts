@@ -61,8 +61,7 @@ export async function startService(config: AppConfig, options: StartOptions = {}
   const metrics = createMetrics({ pool: () => pool });
   const cache: Cache = config.redisUrl ? new RedisCache(config.redisUrl, { log }) : new MemoryCache();
   if (!config.redisUrl) log.info('cache: REDIS_URL is not set, using an in-process LRU cache');
-  const embedder =
-    options.embedder ?? createEmbeddingProvider(config, log, { metrics, baseBackoffMs: options.embeddingBackoffMs });
+  const embedder = options.embedder ?? createEmbeddingProvider(config, log, { metrics, baseBackoffMs: options.embeddingBackoffMs });
   const repository = new QuoteRepository(pool, { efSearch: config.searchEfSearch, probes: config.searchProbes });
   // With Redis, hot results also stay a few seconds in the process: a hit then costs no round trip.
   const local = config.redisUrl && config.cacheLocalTtlSeconds > 0 ? new MemoryCache(5_000) : undefined;
@@ -147,7 +146,8 @@ async function listen(app: FastifyInstance, config: AppConfig, log: Logger): Pro
 async function prepareDatabase(pool: pg.Pool, config: AppConfig, log: Logger, signal: AbortSignal, runMigrations: boolean): Promise<void> {
   await waitForDatabase(pool, {
     signal,
-    onRetry: (attempt, delayMs, error) => log.warn({ attempt, retryInMs: delayMs, err: error.message }, 'database not reachable yet; retrying'),
+    onRetry: (attempt, delayMs, error) =>
+      log.warn({ attempt, retryInMs: delayMs, err: error.message }, 'database not reachable yet; retrying'),
   });
   if (runMigrations) await migrateAndIndex(pool, config, log);
   log.info('database reachable');
@@ -181,7 +181,10 @@ export const COMMANDS: Record<string, EntryCommand> = {
   serve: { describe: 'run the HTTP API until SIGTERM', run: () => serveCommand() },
   migrate: { describe: 'apply database migrations and ensure the vector index, then exit', run: () => migrateCommand() },
   // Settings from SEED_* and the app's variables; see app/seed/job.ts and docs/seed-and-dev.md.
-  seed: { describe: 'load quotes and embeddings (idempotent), then exit', run: async () => (await import('./seed/job.js')).runSeedJob(process.env) },
+  seed: {
+    describe: 'load quotes and embeddings (idempotent), then exit',
+    run: async () => (await import('./seed/job.js')).runSeedJob(process.env),
+  },
 };
 
 export async function runEntry(argv: string[]): Promise<number> {
@@ -237,7 +240,8 @@ async function migrateCommand(): Promise<number> {
   try {
     await waitForDatabase(pool, {
       timeoutMs: 120_000,
-      onRetry: (attempt, delayMs, error) => log.warn({ attempt, retryInMs: delayMs, err: error.message }, 'database not reachable yet; retrying'),
+      onRetry: (attempt, delayMs, error) =>
+        log.warn({ attempt, retryInMs: delayMs, err: error.message }, 'database not reachable yet; retrying'),
     });
     await migrateAndIndex(pool, config, log);
     return 0;

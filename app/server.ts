@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { EmbeddingUnavailableError } from './embeddings/provider.js';
 import { HttpError } from './errors.js';
 import type { Logger } from './observability/logger.js';
@@ -41,11 +48,20 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
     clientErrorHandler: (error, socket) => {
       const tooLarge = (error as { code?: string }).code === 'HPE_HEADER_OVERFLOW';
       const [status, reason, body] = tooLarge
-        ? [431, 'Request Header Fields Too Large', { error: 'headers_too_large', message: 'the request headers are too large (over 16 KB): send fewer or smaller headers, e.g. cookies or tokens' }]
+        ? [
+            431,
+            'Request Header Fields Too Large',
+            {
+              error: 'headers_too_large',
+              message: 'the request headers are too large (over 16 KB): send fewer or smaller headers, e.g. cookies or tokens',
+            },
+          ]
         : [400, 'Bad Request', { error: 'bad_request', message: 'the request is not valid HTTP' }];
       if (socket.writable) {
         const json = JSON.stringify(body);
-        socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(json)}\r\n\r\n${json}`);
+        socket.end(
+          `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(json)}\r\n\r\n${json}`,
+        );
       } else socket.destroy(error);
     },
     // find-my-way failures (e.g. a path with invalid percent-encoding) answer in our JSON shape.
@@ -81,7 +97,13 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
       try {
         decodeURIComponent(url);
       } catch {
-        done(new HttpError(400, 'bad_encoding', 'the URL contains invalid percent-encoding or invalid UTF-8: encode text as UTF-8 and percent-encode it'));
+        done(
+          new HttpError(
+            400,
+            'bad_encoding',
+            'the URL contains invalid percent-encoding or invalid UTF-8: encode text as UTF-8 and percent-encode it',
+          ),
+        );
         return;
       }
     }
@@ -92,14 +114,20 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
     const route = request.routeOptions.url ?? 'unmatched';
     if (!record(request, reply.statusCode)) return done();
     if (logRequests && (!QUIET_ROUTES.has(route) || reply.statusCode >= 400)) {
-      request.log.info({ method: request.method, route, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+      request.log.info(
+        { method: request.method, route, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+        'request',
+      );
     }
     done();
   });
 
   app.addHook('onRequestAbort', (request, done) => {
     if (record(request, 499) && logRequests) {
-      request.log.info({ method: request.method, route: request.routeOptions.url ?? 'unmatched', url: request.url, status: 499 }, 'client closed the request');
+      request.log.info(
+        { method: request.method, route: request.routeOptions.url ?? 'unmatched', url: request.url, status: 499 },
+        'client closed the request',
+      );
     }
     done();
   });
@@ -150,14 +178,20 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
     if ((error as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       const sent = request.headers['content-type'];
       const what = sent ? `content type "${sent}"` : 'a body without a content type';
-      return reply.code(415).send({ error: 'unsupported_media_type', message: `this API takes JSON bodies only, not ${what}: send the header content-type: application/json` });
+      return reply.code(415).send({
+        error: 'unsupported_media_type',
+        message: `this API takes JSON bodies only, not ${what}: send the header content-type: application/json`,
+      });
     }
     if (status && status >= 400 && status < 500) {
       return reply.code(status).send({ error: fastifyCode(error as FastifyError), message: error.message });
     }
     if (isDatabaseUnavailable(error)) {
       request.log.error({ err: error.message }, 'database unavailable');
-      return reply.code(503).header('retry-after', '5').send({ error: 'database_unavailable', message: 'the database is unavailable; try again shortly' });
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ error: 'database_unavailable', message: 'the database is unavailable; try again shortly' });
     }
     request.log.error({ err: error }, 'unhandled error');
     return reply.code(500).send({ error: 'internal', message: `internal error (request id ${request.id})` });
@@ -199,8 +233,9 @@ function fastifyCode(error: FastifyError): string {
 function isDatabaseUnavailable(error: Error): boolean {
   const code = (error as { code?: string }).code ?? '';
   return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P03', '53300', '08006', '08001', '08003'].includes(code) ||
-    /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/i.test(error.message)
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P03', '53300', '08006', '08001', '08003'].includes(
+      code,
+    ) || /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/i.test(error.message)
   );
 }
 

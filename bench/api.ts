@@ -29,7 +29,18 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const UNCACHED_RATE = 100;
-const CACHED_QUERIES = ['love', 'courage and fear', 'the meaning of life', 'imagination knowledge', 'hard work success', 'patience', 'friendship', 'wisdom of silence', 'ocean heart', 'time is money'];
+const CACHED_QUERIES = [
+  'love',
+  'courage and fear',
+  'the meaning of life',
+  'imagination knowledge',
+  'hard work success',
+  'patience',
+  'friendship',
+  'wisdom of silence',
+  'ocean heart',
+  'time is money',
+];
 
 const children: ChildProcess[] = [];
 const cleanups: (() => Promise<void>)[] = [];
@@ -108,9 +119,27 @@ async function main(): Promise<void> {
     const cpu = (pick: (r: (typeof rounds)[number]) => WrkRun) => `${Math.min(...rounds.map((r) => pick(r).cpuUs)).toFixed(0)} µs`;
     const rows: [string, string, string, string, string][] = [
       ['bare fastify constant JSON', `${fmt(baseline)} req/s`, '1.00×', cpu((r) => r.bare), `median of ${ROUNDS} rounds`],
-      ['cached search (in-process cache)', `${fmt(cachedRps)} req/s`, `${cachedRatio.toFixed(2)}×`, cpu((r) => r.cached), `target ≥ 0.50× ${cachedRatio >= 0.5 ? 'MET' : 'MISSED'}`],
-      ['cached search, Redis cache', `${fmt(cachedRedisRps)} req/s`, `${cachedRedisRatio.toFixed(2)}×`, cpu((r) => r.cachedRedis), 'Redis + in-process tier (CACHE_LOCAL_TTL_SECONDS=10), multi-replica setup'],
-      ['GET /quotes/:id', `${fmt(byIdRps)} req/s`, `${byIdRatio.toFixed(2)}×`, cpu((r) => r.byId), 'one PGlite query each (single-backend WASM Postgres)'],
+      [
+        'cached search (in-process cache)',
+        `${fmt(cachedRps)} req/s`,
+        `${cachedRatio.toFixed(2)}×`,
+        cpu((r) => r.cached),
+        `target ≥ 0.50× ${cachedRatio >= 0.5 ? 'MET' : 'MISSED'}`,
+      ],
+      [
+        'cached search, Redis cache',
+        `${fmt(cachedRedisRps)} req/s`,
+        `${cachedRedisRatio.toFixed(2)}×`,
+        cpu((r) => r.cachedRedis),
+        'Redis + in-process tier (CACHE_LOCAL_TTL_SECONDS=10), multi-replica setup',
+      ],
+      [
+        'GET /quotes/:id',
+        `${fmt(byIdRps)} req/s`,
+        `${byIdRatio.toFixed(2)}×`,
+        cpu((r) => r.byId),
+        'one PGlite query each (single-backend WASM Postgres)',
+      ],
       [
         `uncached search @ ${UNCACHED_RATE} req/s`,
         `p50 ${uncached.p50.toFixed(1)} ms, p99 ${uncached.p99.toFixed(1)} ms`,
@@ -119,7 +148,11 @@ async function main(): Promise<void> {
         `target p99 ≤ 50 ms ${uncached.p99 <= 50 ? 'MET' : 'MISSED'}; ${uncached.ok}/${uncached.sent} ok, achieved ${uncached.achieved.toFixed(0)} req/s, max ${uncached.max.toFixed(1)} ms`,
       ],
     ];
-    console.log(`load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores`);
+    console.log(
+      `load average during the run: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on ${cpus().length} cores`,
+    );
     printTable(['measurement', 'result', 'ratio', 'API CPU/req (min)', 'notes'], rows);
   } finally {
     await rm(scripts, { recursive: true, force: true });
@@ -197,7 +230,24 @@ function luaRotating(paths: string[]): string {
  */
 async function openLoop(base: string, rate: number, seconds: number, tag = 'm') {
   const http = new HttpPool(base, { connections: 64, pipelining: 1 });
-  const words = ['courage', 'love', 'time', 'life', 'truth', 'fear', 'work', 'heart', 'friend', 'mind', 'peace', 'dream', 'knowledge', 'power', 'freedom', 'hope'];
+  const words = [
+    'courage',
+    'love',
+    'time',
+    'life',
+    'truth',
+    'fear',
+    'work',
+    'heart',
+    'friend',
+    'mind',
+    'peace',
+    'dream',
+    'knowledge',
+    'power',
+    'freedom',
+    'hope',
+  ];
   const total = rate * seconds;
   const latencies: number[] = [];
   let ok = 0;

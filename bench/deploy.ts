@@ -33,7 +33,9 @@ function buildIsFresh(): boolean {
   if (!existsSync(compiled)) return false;
   const builtAt = statSync(compiled).mtimeMs;
   return ['app', 'infra', 'bin'].every((dir) =>
-    readdirSync(dir, { recursive: true, withFileTypes: true }).every((e) => !e.isFile() || !e.name.endsWith('.ts') || statSync(`${e.parentPath}/${e.name}`).mtimeMs <= builtAt),
+    readdirSync(dir, { recursive: true, withFileTypes: true }).every(
+      (e) => !e.isFile() || !e.name.endsWith('.ts') || statSync(`${e.parentPath}/${e.name}`).mtimeMs <= builtAt,
+    ),
   );
 }
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -52,13 +54,26 @@ async function benchEngine(env: string): Promise<Row[]> {
     const synth = await synthesize({ env, cluster: 'microk8s', image: '127.0.0.1:32000/quote-api:bench', config: false });
     const objects = [...(synth.objects as KubeObject[]), userSecretObject(env, synth.namespace, {})];
     const rows: Row[] = [];
-    for (const [run, dryRun] of [['first install', false], ['no-op re-run', false], ['dry run', true]] as const) {
+    for (const [run, dryRun] of [
+      ['first install', false],
+      ['no-op re-run', false],
+      ['dry run', true],
+    ] as const) {
       api.requests.length = 0;
       const started = performance.now();
       const result = await deploy(
         kube,
         objects,
-        { env, namespace: synth.namespace, timeoutMs: 10_000, pollMs: 10, imageHint: '', dryRun, pruneData: false, rollbackOnFailure: false },
+        {
+          env,
+          namespace: synth.namespace,
+          timeoutMs: 10_000,
+          pollMs: 10,
+          imageHint: '',
+          dryRun,
+          pruneData: false,
+          rollbackOnFailure: false,
+        },
         new Progress('json', true),
       );
       if (!result.ok) throw new Error(`${env} ${run} failed: ${result.error?.message}`);
@@ -90,7 +105,9 @@ async function benchNoopUp(env: string): Promise<string[]> {
     for (let i = 0; i < RUNS; i++) {
       harness.api.requests.length = 0;
       const started = performance.now();
-      const again = await harness.run(['up', '--env', env, '--image', image], { env: { QCTL_FROM_SOURCE: CLI_MODE === 'source' ? '1' : '0' } });
+      const again = await harness.run(['up', '--env', env, '--image', image], {
+        env: { QCTL_FROM_SOURCE: CLI_MODE === 'source' ? '1' : '0' },
+      });
       upTimes.push(performance.now() - started);
       if (again.exitCode !== 0 || harness.api.mutations().length > 0) throw new Error(`no-op up was not a no-op: ${String(again.stdout)}`);
       requests = harness.api.requests.length;
@@ -108,7 +125,15 @@ async function benchNoopUp(env: string): Promise<string[]> {
     }
     const up = median(upTimes);
     const apply = median(applyTimes);
-    return [env, String(objects.length), up.toFixed(0), String(requests), apply.toFixed(0), String(objects.length), (up / apply).toFixed(2)];
+    return [
+      env,
+      String(objects.length),
+      up.toFixed(0),
+      String(requests),
+      apply.toFixed(0),
+      String(objects.length),
+      (up / apply).toFixed(2),
+    ];
   } finally {
     await harness.stop();
   }
@@ -130,7 +155,10 @@ async function startupBreakdown(): Promise<string[][]> {
   const importMs = (module: string) => processMs(['--input-type=module', '-e', `await import(${JSON.stringify(module)})`]);
   const rows: [string, number][] = [
     ['node -e 0', await processMs(['-e', '0'])],
-    [`qctl --version (${CLI_MODE})`, await processMs(['bin/qctl.mjs', '--version'], { QCTL_FROM_SOURCE: CLI_MODE === 'source' ? '1' : '0' })],
+    [
+      `qctl --version (${CLI_MODE})`,
+      await processMs(['bin/qctl.mjs', '--version'], { QCTL_FROM_SOURCE: CLI_MODE === 'source' ? '1' : '0' }),
+    ],
     ['import @kubernetes/client-node', await importMs('@kubernetes/client-node')],
   ];
   if (CLI_MODE === 'build') rows.push(['import infra/main (cdk8s, dashboards)', await importMs(`${process.cwd()}/build/infra/main.js`)]);
@@ -144,10 +172,14 @@ print(
   ['env', 'run', 'objects', 'time ms', 'API requests', 'mutating', 'changed'],
   rows.map((r) => [r.env, r.run, String(r.objects), r.ms.toFixed(0), String(r.requests), String(r.mutating), String(r.changed)]),
 );
-console.log(`\nno-op \`qctl up\` (whole process, ${CLI_MODE === 'build' ? 'compiled build' : 'sources through tsx: run npm run build first for what npx qctl runs'}) vs a plain sequence of server-side applies of the same objects (median of ${RUNS})\n`);
+console.log(
+  `\nno-op \`qctl up\` (whole process, ${CLI_MODE === 'build' ? 'compiled build' : 'sources through tsx: run npm run build first for what npx qctl runs'}) vs a plain sequence of server-side applies of the same objects (median of ${RUNS})\n`,
+);
 const noop: string[][] = [];
 for (const env of ['dev', 'prod']) noop.push(await benchNoopUp(env));
 print(['env', 'objects', 'qctl up ms', 'requests', 'SSA sequence ms', 'requests', 'ratio'], noop);
 console.log('\nwhere a no-op `up` spends its time outside the engine: start-up (process wall time, median)\n');
 print(['what', 'ms'], await startupBreakdown());
-console.log('\nfake API on 127.0.0.1 (no cluster). A no-op re-run sends no write at all: it lists the live objects (one request per kind and namespace) and compares them with what it would apply.');
+console.log(
+  '\nfake API on 127.0.0.1 (no cluster). A no-op re-run sends no write at all: it lists the live objects (one request per kind and namespace) and compares them with what it would apply.',
+);

@@ -32,7 +32,10 @@ function run(command: string, argv: string[], cwd = repoPath()): { status: numbe
 }
 
 async function startDatabase(): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', repoPath('bench/api/database.ts')], { cwd: repoPath(), stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', repoPath('bench/api/database.ts')], {
+    cwd: repoPath(),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(child);
   const lines = createInterface({ input: child.stdout! });
   return new Promise<string>((resolve, reject) => {
@@ -109,7 +112,11 @@ async function main(): Promise<void> {
   const bundleBytes = statSync(join(out, 'build/app/main.js')).size;
 
   const databaseUrl = await startDatabase();
-  const migrated = spawnSync(process.execPath, ['build/app/main.js', 'migrate'], { cwd: out, env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' }, encoding: 'utf8' });
+  const migrated = spawnSync(process.execPath, ['build/app/main.js', 'migrate'], {
+    cwd: out,
+    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
+    encoding: 'utf8',
+  });
   if (migrated.status !== 0) throw new Error(`migrate failed: ${migrated.stderr}`);
 
   const floor: number[] = [];
@@ -131,7 +138,10 @@ async function main(): Promise<void> {
   const rows = [
     ['artefact', `${files.length} files, ${mib(total)} (bundle build/app/main.js ${mib(bundleBytes)}, built in ${bundleMs.toFixed(0)} ms)`],
     ['node -e 0 (floor)', `median ${median(floor).toFixed(0)} ms (min ${Math.min(...floor).toFixed(0)})`],
-    ['start to ready, bundle', `${summary(bundle)}; target <= ${READY_TARGET_MS} ms: ${bundleMedian <= READY_TARGET_MS ? 'met' : 'NOT met'}`],
+    [
+      'start to ready, bundle',
+      `${summary(bundle)}; target <= ${READY_TARGET_MS} ms: ${bundleMedian <= READY_TARGET_MS ? 'met' : 'NOT met'}`,
+    ],
     ['start to ready, source (tsx)', summary(source)],
     ['image own layers', imageLayers()],
   ];

@@ -54,7 +54,13 @@ async function undiciClosedLoop(url: string): Promise<{ rate: number; cpuUsPerRe
     new Promise((resolve) => {
       pool.dispatch(
         { path: '/', method: 'GET' },
-        { onConnect: () => undefined, onHeaders: () => true, onData: () => true, onComplete: () => (done++, resolve()), onError: () => resolve() },
+        {
+          onConnect: () => undefined,
+          onHeaders: () => true,
+          onData: () => true,
+          onComplete: () => (done++, resolve()),
+          onError: () => resolve(),
+        },
       );
     });
   const worker = async (): Promise<void> => {
@@ -68,7 +74,12 @@ async function undiciClosedLoop(url: string): Promise<{ rate: number; cpuUsPerRe
 }
 
 /** The run's report and qctl's own CPU time per sent request (this process is the generator). */
-async function load(url: string, rate: number, seconds = SECONDS, maxInflight = CONNECTIONS): Promise<LoadReport & { cpuUsPerRequest: number }> {
+async function load(
+  url: string,
+  rate: number,
+  seconds = SECONDS,
+  maxInflight = CONNECTIONS,
+): Promise<LoadReport & { cpuUsPerRequest: number }> {
   const before = process.cpuUsage();
   const report = await executeLoad({
     targetUrl: url,
@@ -100,7 +111,11 @@ function table(headers: string[], rows: (string | number)[][]): string {
   const cells = rows.map((r) => r.map(String));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
   const line = (r: string[]): string => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  return [line(headers), `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...cells.map(line)].join('\n');
+  return [
+    line(headers),
+    `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+    ...cells.map(line),
+  ].join('\n');
 }
 
 const server = await startServer();
@@ -146,7 +161,9 @@ try {
   probes.sort((a, b) => a.rate - b.rate);
 
   const fmtMs = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(2));
-  console.log(`\nqctl load vs wrk: minimal local node:http server, ${CONNECTIONS} connections (wrk -c${CONNECTIONS}, qctl --max-inflight ${CONNECTIONS})\n`);
+  console.log(
+    `\nqctl load vs wrk: minimal local node:http server, ${CONNECTIONS} connections (wrk -c${CONNECTIONS}, qctl --max-inflight ${CONNECTIONS})\n`,
+  );
   console.log(
     table(
       ['measurement', 'target req/s', 'achieved req/s', 'achieved/target', 'dropped', 'p50 ms', 'p99 ms', 'qctl CPU us/req', 'goal', 'met'],
@@ -164,7 +181,18 @@ try {
           r.targetRate === 1000 ? (r.rateRatio >= 0.99 ? 'yes' : 'NO') : '-',
         ]),
         ['wrk throughput (closed loop)', '-', wrk.toFixed(0), '-', '-', '-', '-', '-', '-', '-'],
-        ['undici alone, closed loop (client ceiling)', '-', undici.rate.toFixed(0), '-', '-', '-', '-', undici.cpuUsPerRequest.toFixed(1), '-', `${(undici.rate / wrk).toFixed(2)}x wrk`],
+        [
+          'undici alone, closed loop (client ceiling)',
+          '-',
+          undici.rate.toFixed(0),
+          '-',
+          '-',
+          '-',
+          '-',
+          undici.cpuUsPerRequest.toFixed(1),
+          '-',
+          `${(undici.rate / wrk).toFixed(2)}x wrk`,
+        ],
         [
           `qctl load max sustained (<1% dropped, --max-inflight ${CONNECTIONS})`,
           best,
@@ -196,7 +224,12 @@ try {
       ]),
     ),
   );
-  console.log(`\nload average during the run: ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')} (${(await import('node:os')).cpus().length} cores)`);
+  console.log(
+    `\nload average during the run: ${(await import('node:os'))
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (${(await import('node:os')).cpus().length} cores)`,
+  );
 } finally {
   server.stop();
 }

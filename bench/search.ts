@@ -153,10 +153,16 @@ async function measure(backend: string, url: string, rows: number, results: Resu
     const { vectors } = await embedder.embed(Array.from({ length: queryCount }, (_, i) => queryPhrase(i)));
     const exactStarted = performance.now();
     const truth = await exactTopIds(pool, vectors);
-    console.error(`${backend} ${rows}: exact top 10 of ${queryCount} queries in ${((performance.now() - exactStarted) / 1000).toFixed(1)} s`);
+    console.error(
+      `${backend} ${rows}: exact top 10 of ${queryCount} queries in ${((performance.now() - exactStarted) / 1000).toFixed(1)} s`,
+    );
     for (const kind of kinds) {
       const index = await withIndexLock(pool, (client) =>
-        ensureVectorIndex(client, { kind, lists: Math.max(1, Math.round(rows / 1000)), build: { memoryMb: indexMemoryMb, parallelWorkers: 2 } }),
+        ensureVectorIndex(client, {
+          kind,
+          lists: Math.max(1, Math.round(rows / 1000)),
+          build: { memoryMb: indexMemoryMb, parallelWorkers: 2 },
+        }),
       );
       const build = `${(index.buildMs / 1000).toFixed(1)} s`;
       console.error(`${backend} ${rows}: ${kind} built in ${build}`);
@@ -186,7 +192,9 @@ async function measure(backend: string, url: string, rows: number, results: Resu
           p99: percentile(latencies, 99),
         });
         const last = results[results.length - 1]!;
-        console.error(`  ${last.effort} (${last.plan}): recall ${last.recall.toFixed(3)}, p50 ${last.p50.toFixed(2)} ms, p99 ${last.p99.toFixed(2)} ms`);
+        console.error(
+          `  ${last.effort} (${last.plan}): recall ${last.recall.toFixed(3)}, p50 ${last.p50.toFixed(2)} ms, p99 ${last.p99.toFixed(2)} ms`,
+        );
       }
     }
   } finally {
@@ -218,11 +226,15 @@ async function main(): Promise<void> {
       }
     }
   }
-  console.log(`\nsearch recall@${LIMIT} and latency (${queryCount} queries, local embedder; ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(2)})\n`);
+  console.log(
+    `\nsearch recall@${LIMIT} and latency (${queryCount} queries, local embedder; ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(2)})\n`,
+  );
   console.log('| backend | rows | index (build) | effort | plan | recall@10 | p50 ms | p99 ms |');
   console.log('| --- | ---: | --- | --- | --- | ---: | ---: | ---: |');
   for (const r of results) {
-    console.log(`| ${r.backend} | ${r.rows} | ${r.kind} (${r.build}) | ${r.effort} | ${r.plan} | ${r.recall.toFixed(3)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`);
+    console.log(
+      `| ${r.backend} | ${r.rows} | ${r.kind} (${r.build}) | ${r.effort} | ${r.plan} | ${r.recall.toFixed(3)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`,
+    );
   }
 }
 

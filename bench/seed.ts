@@ -46,7 +46,8 @@ async function benchSeeds(): Promise<void> {
   for (const path of ['local embedder', 'OpenAI-compatible server'] as const) {
     const database = await startEmbeddedPostgres();
     try {
-      const embedding = path === 'local embedder' ? localEmbedding : { ...localEmbedding, openaiApiKey: 'sk-bench', openaiBaseUrl: openai.url };
+      const embedding =
+        path === 'local embedder' ? localEmbedding : { ...localEmbedding, openaiApiKey: 'sk-bench', openaiBaseUrl: openai.url };
       openai.reset();
       const first = await seedOnce(database.url, embedding);
       const firstRequests = openai.requests.length;
@@ -106,7 +107,11 @@ function printTable(): void {
   for (const r of rows) console.log(line(r));
 }
 
-console.log(`bench:seed on ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (HNSW index, PGlite in process)`);
+console.log(
+  `bench:seed on ${cpus().length} CPUs, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} (HNSW index, PGlite in process)`,
+);
 await benchSeeds();
 await benchDev();
 printTable();

@@ -77,11 +77,18 @@ const rows: Row[] = [
 if (compiled) {
   const out = join(ROOT, '.qctl', 'bench-build');
   process.stderr.write('compiling into .qctl/bench-build (tsc) ...\n');
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out], { stdio: 'inherit' });
+  const tsc = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out],
+    { stdio: 'inherit' },
+  );
   if (tsc.status !== 0) throw new Error('tsc failed');
   // What bin/qctl.mjs does with a fresh build/, pointed at the bench build.
   const runner = join(work, 'run-compiled.mjs');
-  writeFileSync(runner, `const entry = await import(${JSON.stringify(join(out, 'bin', 'qctl.js'))});\nprocess.exitCode = await entry.main(process.argv);\n`);
+  writeFileSync(
+    runner,
+    `const entry = await import(${JSON.stringify(join(out, 'bin', 'qctl.js'))});\nprocess.exitCode = await entry.main(process.argv);\n`,
+  );
   rows.push(
     { label: 'qctl --version (compiled)', argv: [runner, '--version'], target: 'startup' },
     { label: 'qctl synth --help (compiled)', argv: [runner, 'synth', '--help'], target: 'startup' },
@@ -105,7 +112,8 @@ for (const row of rows) {
   const m = median(wall);
   if (!floor) floor = m;
   const target = row.target ? TARGETS[row.target]! : undefined;
-  if (target !== undefined) verdicts.push(`${row.label}: median ${m.toFixed(0)} ms, target <= ${target} ms: ${m <= target ? 'met' : 'NOT met'}`);
+  if (target !== undefined)
+    verdicts.push(`${row.label}: median ${m.toFixed(0)} ms, target <= ${target} ms: ${m <= target ? 'met' : 'NOT met'}`);
   table.push([
     row.label,
     String(runs),
@@ -121,5 +129,8 @@ for (const row of rows) {
 rmSync(work, { recursive: true, force: true });
 
 const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
-for (const row of table) process.stdout.write(`${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')}\n`);
-process.stdout.write(`\n${verdicts.join('\n')}\n(${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}: wall times on a busy machine exceed the targets; CPU time is steadier)\n`);
+for (const row of table)
+  process.stdout.write(`${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')}\n`);
+process.stdout.write(
+  `\n${verdicts.join('\n')}\n(${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}: wall times on a busy machine exceed the targets; CPU time is steadier)\n`,
+);

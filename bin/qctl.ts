@@ -30,7 +30,9 @@ export async function buildProgram(args: string[] = []): Promise<Command> {
     .exitOverride();
   const names = commandsToRegister(args);
   // Loaded together: module loading overlaps instead of running one file after another.
-  const modules = await Promise.all(names.map(async (name) => (await import(`./commands/${name}.js`)) as { register(program: Command): void }));
+  const modules = await Promise.all(
+    names.map(async (name) => (await import(`./commands/${name}.js`)) as { register(program: Command): void }),
+  );
   for (const module of modules) module.register(program);
   return program;
 }

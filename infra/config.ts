@@ -80,7 +80,13 @@ export async function loadConfigFile(path?: string, cwd = process.cwd()): Promis
     // The compiler's message often starts "Transform failed with 1 error:" and says what on the
     // next line: keep every line, joined into one.
     const message = error instanceof Error ? error.message : String(error);
-    throw new InfraUsageError(`${source} failed to load: ${message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ')}`);
+    throw new InfraUsageError(
+      `${source} failed to load: ${message
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .join(' ')}`,
+    );
   }
   // tsImport of a CommonJS-looking module can nest the default export once more.
   let value = module.default;
@@ -126,7 +132,9 @@ export function parseSetArguments(pairs: string[]): Array<{ source: string; valu
     // would otherwise walk off the schema or pollute the override object.
     const badPart = parts.find((part) => !/^[A-Za-z0-9][\w-]*$/.test(part) || FORBIDDEN_KEYS.has(part));
     if (badPart !== undefined) {
-      throw new InfraUsageError(`invalid --set "${pair}": "${badPart}" is not a setting name; use a dotted path of setting names, e.g. --set api.replicas=2`);
+      throw new InfraUsageError(
+        `invalid --set "${pair}": "${badPart}" is not a setting name; use a dotted path of setting names, e.g. --set api.replicas=2`,
+      );
     }
     let node = environmentSettingsSchema as unknown as SchemaNode;
     let freeForm = false;
@@ -178,7 +186,9 @@ function coerce(node: SchemaNode, raw: string, pair: string, key: string): unkno
     case 'array':
       return raw.trim() === '' ? [] : raw.split(',').map((item) => coerce(node.def.element as SchemaNode, item.trim(), pair, key));
     case 'object':
-      return fail(`a group of settings: set one of its keys, e.g. ${key}.${Object.keys((node as unknown as { shape: object }).shape)[0]}=...`);
+      return fail(
+        `a group of settings: set one of its keys, e.g. ${key}.${Object.keys((node as unknown as { shape: object }).shape)[0]}=...`,
+      );
     case 'record':
       return fail(`a group of settings: set one of its keys, e.g. ${key}.name=value`);
     default:

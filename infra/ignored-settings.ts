@@ -11,13 +11,16 @@ interface IgnoreRule {
   because: string;
 }
 
-const HPA_KEYS = ['minReplicas', 'maxReplicas', 'cpuUtilization', 'memoryUtilization', 'scaleDownStabilizationSeconds'].map((k) => `api.hpa.${k}`);
+const HPA_KEYS = ['minReplicas', 'maxReplicas', 'cpuUtilization', 'memoryUtilization', 'scaleDownStabilizationSeconds'].map(
+  (k) => `api.hpa.${k}`,
+);
 
 const RULES: readonly IgnoreRule[] = [
   {
     keys: ['api.replicas'],
     ignoredWhen: (s) => s.api.hpa.enabled,
-    because: 'api.hpa.enabled is true, so the HPA sets the replica count: change api.hpa.minReplicas/maxReplicas, or set api.hpa.enabled=false',
+    because:
+      'api.hpa.enabled is true, so the HPA sets the replica count: change api.hpa.minReplicas/maxReplicas, or set api.hpa.enabled=false',
   },
   { keys: HPA_KEYS, ignoredWhen: (s) => !s.api.hpa.enabled, because: 'api.hpa.enabled is false: set it to true, or use api.replicas' },
   {
@@ -25,7 +28,11 @@ const RULES: readonly IgnoreRule[] = [
     ignoredWhen: (s) => s.postgres.mode === 'external',
     because: 'postgres.mode is external, so no Postgres is deployed',
   },
-  { keys: ['postgres.externalHost'], ignoredWhen: (s) => s.postgres.mode === 'internal', because: 'postgres.mode is internal: set postgres.mode=external to use it' },
+  {
+    keys: ['postgres.externalHost'],
+    ignoredWhen: (s) => s.postgres.mode === 'internal',
+    because: 'postgres.mode is internal: set postgres.mode=external to use it',
+  },
   {
     keys: ['redis.image', 'redis.storageSize', 'redis.storageClassName', 'redis.resources'],
     ignoredWhen: (s) => !s.redis.enabled,

@@ -10,7 +10,8 @@ export interface ImageRef {
   digest: string | null;
 }
 
-const REFERENCE = /^(?<repository>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?<digest>sha256:[a-f0-9]{64}))?$/;
+const REFERENCE =
+  /^(?<repository>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?<digest>sha256:[a-f0-9]{64}))?$/;
 
 /**
  * Parses an image reference and insists on a pin: a tag other than `latest`, or a digest.
@@ -42,7 +43,11 @@ export function imageFromSettings(image: { registry: string | null; repository: 
  */
 export function imageNameSuffix(image: ImageRef): string {
   const source = image.tag ?? image.digest!.replace('sha256:', 'sha-').slice(0, 16);
-  const safe = source.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'image';
+  const safe =
+    source
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'image';
   if (safe.length <= 40) return safe;
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 8);
   return `${safe.slice(0, 31).replace(/-+$/, '')}-${hash}`;

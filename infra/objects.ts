@@ -28,7 +28,12 @@ export function clusterIpService(metadata: ObjectMeta, selector: Labels, ports: 
  * The two Services of a single-replica StatefulSet: `<name>-headless` (its `serviceName`, for
  * stable pod DNS) and the ClusterIP Service `<name>` clients use. Returns the headless name.
  */
-export function addStatefulSetServices(chart: Construct, metadata: ObjectMeta & { name: string }, selector: Labels, ports: IServicePort[]): string {
+export function addStatefulSetServices(
+  chart: Construct,
+  metadata: ObjectMeta & { name: string },
+  selector: Labels,
+  ports: IServicePort[],
+): string {
   const headlessName = `${metadata.name}-headless`;
   const headless: IService = {
     apiVersion: 'v1',
@@ -85,7 +90,11 @@ export function networkPolicy(metadata: ObjectMeta, podSelector: LabelSelector, 
 }
 
 /** A ReadWriteOnce claim; no storageClassName means the cluster's default class. */
-export function readWriteOnceClaim(metadata: ObjectMeta, storageClassName: string | null | undefined, storage: string): IPersistentVolumeClaim {
+export function readWriteOnceClaim(
+  metadata: ObjectMeta,
+  storageClassName: string | null | undefined,
+  storage: string,
+): IPersistentVolumeClaim {
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',

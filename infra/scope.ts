@@ -46,7 +46,11 @@ export class ManifestScope {
  * qctl's own writer (toFiles) and `cdk8s synth` (App.synth) emit the annotation.
  */
 class PhasedChart extends Chart {
-  constructor(scope: Construct, id: string, private readonly fileName: string) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly fileName: string,
+  ) {
     // Chart ids become cdk8s' own file names under `cdk8s synth`.
     super(scope, id, { disableResourceNameHashes: true });
   }

@@ -8,9 +8,7 @@ import { z } from 'zod';
 const quantity = z
   .string()
   .regex(/^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/, 'expected a Kubernetes quantity such as 250m, 512Mi or 1Gi');
-const dnsName = z
-  .string()
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a lowercase DNS label such as "nginx" or "my-class"');
+const dnsName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a lowercase DNS label such as "nginx" or "my-class"');
 const hostname = z
   .string()
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'expected a lowercase host name such as quotes.example.com');
@@ -23,7 +21,10 @@ const imageTag = z
 const pinnedImage = z
   .string()
   .regex(/^[^\s:@]+(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?(@sha256:[a-f0-9]{64})?$/, 'expected an image reference such as redis:7.4-alpine')
-  .refine((ref) => /[:@]/.test(ref.split('/').pop() ?? '') && !/:latest(@|$)/.test(ref), 'pin the image to a tag other than latest, e.g. redis:7.4-alpine');
+  .refine(
+    (ref) => /[:@]/.test(ref.split('/').pop() ?? '') && !/:latest(@|$)/.test(ref),
+    'pin the image to a tag other than latest, e.g. redis:7.4-alpine',
+  );
 
 const int = (min: number, max: number) => z.int().min(min).max(max);
 
@@ -65,7 +66,10 @@ export const environmentSettingsSchema = z.strictObject({
   }),
   image: z.strictObject({
     /** null: no registry prefix (images loaded into the node) or the cluster's registry. */
-    registry: z.string().regex(/^[a-z0-9.-]+(:[0-9]+)?$/, 'expected a registry host such as 127.0.0.1:32000').nullable(),
+    registry: z
+      .string()
+      .regex(/^[a-z0-9.-]+(:[0-9]+)?$/, 'expected a registry host such as 127.0.0.1:32000')
+      .nullable(),
     repository: imageName,
     tag: imageTag,
     /** null: the cluster flavour's policy (IfNotPresent for local clusters). */
@@ -128,7 +132,10 @@ export function crossFieldProblems(settings: EnvironmentSettings): Array<[string
   const problems: Array<[string, string]> = [];
   const { hpa } = settings.api;
   if (hpa.minReplicas > hpa.maxReplicas) {
-    problems.push(['api.hpa.minReplicas', `is ${hpa.minReplicas} but api.hpa.maxReplicas is ${hpa.maxReplicas}: make minReplicas <= maxReplicas`]);
+    problems.push([
+      'api.hpa.minReplicas',
+      `is ${hpa.minReplicas} but api.hpa.maxReplicas is ${hpa.maxReplicas}: make minReplicas <= maxReplicas`,
+    ]);
   }
   if (settings.postgres.mode === 'external' && !settings.postgres.externalHost) {
     problems.push(['postgres.externalHost', 'is required when postgres.mode is "external": set it to the database host']);

@@ -30,7 +30,8 @@ export async function importTypeScript(file: string): Promise<Record<string, unk
     });
     code = result.outputFiles[0]!.text;
   } catch (error) {
-    const first = (error as { errors?: Array<{ text: string; location?: { file: string; line: number; column: number } | null }> }).errors?.[0];
+    const first = (error as { errors?: Array<{ text: string; location?: { file: string; line: number; column: number } | null }> })
+      .errors?.[0];
     if (!first) throw error;
     const where = first.location ? `${first.location.file}:${first.location.line}:${first.location.column}: ` : '';
     throw new Error(`${where}${first.text}`, { cause: error });
@@ -60,8 +61,14 @@ const compiledTwins: Plugin = {
     if (!compiledRoot || !sourceRoot) return;
     build.onResolve({ filter: /^\./ }, async (args) => {
       if (args.pluginData === INNER) return undefined;
-      const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: INNER });
-      if (resolved.errors.length > 0 || !resolved.path.startsWith(`${sourceRoot}${sep}`) || !resolved.path.endsWith('.ts')) return undefined;
+      const resolved = await build.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: INNER,
+      });
+      if (resolved.errors.length > 0 || !resolved.path.startsWith(`${sourceRoot}${sep}`) || !resolved.path.endsWith('.ts'))
+        return undefined;
       const twin = join(compiledRoot, relative(sourceRoot, resolved.path)).replace(/\.ts$/, '.js');
       return existsSync(twin) ? { path: pathToFileURL(twin).href, external: true } : undefined;
     });
@@ -74,7 +81,12 @@ const packagesByAbsoluteUrl: Plugin = {
   setup(build) {
     build.onResolve({ filter: /^[^./]/ }, async (args) => {
       if (args.pluginData === INNER || args.path.startsWith('node:')) return undefined;
-      const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: INNER });
+      const resolved = await build.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: INNER,
+      });
       if (resolved.errors.length > 0) return { errors: resolved.errors };
       return { path: resolved.external ? resolved.path : pathToFileURL(resolved.path).href, external: true };
     });

@@ -34,7 +34,14 @@ export function validateObjects(objects: KubeObject[], options: ValidateOptions 
   };
   objects.forEach((object, index) => {
     if (object === null || typeof object !== 'object' || Array.isArray(object)) {
-      issues.push({ severity: 'error', rule: 'schema', ...identify(index), path: '', message: 'document is not a Kubernetes object', fix: 'each YAML document must be a mapping with apiVersion, kind and metadata' });
+      issues.push({
+        severity: 'error',
+        rule: 'schema',
+        ...identify(index),
+        path: '',
+        message: 'document is not a Kubernetes object',
+        fix: 'each YAML document must be a mapping with apiVersion, kind and metadata',
+      });
       return;
     }
     for (const raw of checkSchema(object)) issues.push({ severity: raw.severity ?? 'error', ...identify(index), ...withoutSeverity(raw) });
@@ -84,13 +91,24 @@ export function readManifests(path: string): { files: Array<{ name: string; obje
     const info = statSync(file);
     if (!info.isFile()) throw new InfraUsageError(`${file} is not a regular file: pass YAML files or directories, e.g. dist/prod`);
     if (info.size > MAX_MANIFEST_BYTES) {
-      throw new InfraUsageError(`${file} is ${Math.round(info.size / 1048576)} MiB, over the ${MAX_MANIFEST_BYTES / 1048576} MiB limit for a manifest file: split it`);
+      throw new InfraUsageError(
+        `${file} is ${Math.round(info.size / 1048576)} MiB, over the ${MAX_MANIFEST_BYTES / 1048576} MiB limit for a manifest file: split it`,
+      );
     }
     const documents = parseAllDocuments(readFileSync(file, 'utf8'));
     const objects: KubeObject[] = [];
     documents.forEach((document, i) => {
       if (document.errors.length > 0) {
-        issues.push({ severity: 'error', rule: 'yaml', file: name, kind: '(document)', name: `#${i + 1}`, path: '', message: document.errors[0]!.message.split('\n')[0]!, fix: 'fix the YAML syntax' });
+        issues.push({
+          severity: 'error',
+          rule: 'yaml',
+          file: name,
+          kind: '(document)',
+          name: `#${i + 1}`,
+          path: '',
+          message: document.errors[0]!.message.split('\n')[0]!,
+          fix: 'fix the YAML syntax',
+        });
         return;
       }
       let value: unknown;
@@ -98,7 +116,16 @@ export function readManifests(path: string): { files: Array<{ name: string; obje
         value = document.toJS();
       } catch (error) {
         // e.g. an alias bomb ("Excessive alias count"): refused by the parser, reported like a syntax error.
-        issues.push({ severity: 'error', rule: 'yaml', file: name, kind: '(document)', name: `#${i + 1}`, path: '', message: (error as Error).message.split('\n')[0]!, fix: 'fix the YAML (aliases must not expand without bound)' });
+        issues.push({
+          severity: 'error',
+          rule: 'yaml',
+          file: name,
+          kind: '(document)',
+          name: `#${i + 1}`,
+          path: '',
+          message: (error as Error).message.split('\n')[0]!,
+          fix: 'fix the YAML (aliases must not expand without bound)',
+        });
         return;
       }
       if (value === null || value === undefined) return;

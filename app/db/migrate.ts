@@ -213,7 +213,9 @@ async function ensureExtension(client: pg.PoolClient, name: string): Promise<voi
   } catch (error) {
     await client.query('ROLLBACK TO SAVEPOINT create_extension');
     if ((error as { code?: string }).code !== INSUFFICIENT_PRIVILEGE) throw error;
-    const { rows: who } = await client.query<{ role: string; database: string }>('SELECT current_user AS role, current_database() AS database');
+    const { rows: who } = await client.query<{ role: string; database: string }>(
+      'SELECT current_user AS role, current_database() AS database',
+    );
     throw new Error(extensionPrivilegeMessage(name, who[0]!.role, who[0]!.database), { cause: error });
   }
 }

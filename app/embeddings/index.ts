@@ -54,7 +54,11 @@ export function createEmbeddingProvider(
           }
         : undefined,
     });
-    logInfo(log, { provider: 'openai', model: provider.model, baseURL: config.openaiBaseUrl ?? 'https://api.openai.com/v1' }, `embeddings: OpenAI model ${provider.model}`);
+    logInfo(
+      log,
+      { provider: 'openai', model: provider.model, baseURL: config.openaiBaseUrl ?? 'https://api.openai.com/v1' },
+      `embeddings: OpenAI model ${provider.model}`,
+    );
     return provider;
   }
   const local = new LocalEmbedder();

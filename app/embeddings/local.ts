@@ -4,10 +4,11 @@ export const LOCAL_EMBEDDING_MODEL = 'qctl-local-lexical-v1';
 
 // Words that carry no topic; keeping them would make every quote look alike.
 const STOPWORDS = new Set(
-  ('a an and are as at be been but by can do does for from had has have he her his i if in into is it its ' +
+  (
+    'a an and are as at be been but by can do does for from had has have he her his i if in into is it its ' +
     'me my no not of on or our she so than that the their them then there these they this to too was we were ' +
-    'what when which who will with would you your all any just more most only own same some such very')
-    .split(' '),
+    'what when which who will with would you your all any just more most only own same some such very'
+  ).split(' '),
 );
 
 const WORD_WEIGHT = 1;
@@ -35,7 +36,12 @@ export class LocalEmbedder implements EmbeddingProvider {
 }
 
 export function tokenize(text: string): string[] {
-  return (text.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => !STOPWORDS.has(w));
+  return (
+    text
+      .normalize('NFKC')
+      .toLowerCase()
+      .match(/[\p{L}\p{N}]+/gu) ?? []
+  ).filter((w) => !STOPWORDS.has(w));
 }
 
 function embedWords(words: string[]): number[] {

@@ -88,7 +88,10 @@ export function createMetrics(options: { pool?: () => PoolStats | undefined; def
     for (const result of ['hit', 'miss', 'error'] as const) cacheOperations.inc({ cache, result }, 0);
   }
 
-  const children = new Map<string, { count: client.Counter.Internal; duration: client.Histogram.Internal<'method' | 'route' | 'status'> }>();
+  const children = new Map<
+    string,
+    { count: client.Counter.Internal; duration: client.Histogram.Internal<'method' | 'route' | 'status'> }
+  >();
   const cacheChildren = new Map<string, client.Counter.Internal>();
 
   return {

@@ -7,7 +7,9 @@ export function normalizeText(text: string): string {
 
 /** The idempotency key of a quote: the same words by the same author hash the same. */
 export function contentHash(quote: string, author: string): string {
-  return createHash('sha256').update(`${normalizeText(quote)}\u0000${normalizeText(author)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${normalizeText(quote)}\u0000${normalizeText(author)}`)
+    .digest('hex');
 }
 
 /** What gets embedded for a stored quote: its words, then who said them. */

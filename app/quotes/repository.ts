@@ -69,7 +69,13 @@ export function supportsIterativeScans(version: string | null): boolean {
 }
 
 /** An author's quotes ranked exactly (no index): complete, and cheap for one author's rows. */
-async function exactAuthorSearch(client: pg.PoolClient, vector: string, model: string, limit: number, authors: string[]): Promise<ScoredQuote[]> {
+async function exactAuthorSearch(
+  client: pg.PoolClient,
+  vector: string,
+  model: string,
+  limit: number,
+  authors: string[],
+): Promise<ScoredQuote[]> {
   const { rows } = await client.query<ScoredQuote>(
     `WITH candidates AS MATERIALIZED (
        SELECT id, quote, author, embedding <=> $1::vector AS distance
@@ -148,7 +154,9 @@ export class QuoteRepository {
   }
 
   async findByHash(contentHash: string): Promise<Quote | undefined> {
-    const { rows } = await this.pool.query<Quote>('SELECT id::float8 AS id, quote, author FROM quotes WHERE content_hash = $1', [contentHash]);
+    const { rows } = await this.pool.query<Quote>('SELECT id::float8 AS id, quote, author FROM quotes WHERE content_hash = $1', [
+      contentHash,
+    ]);
     return rows[0];
   }
 

@@ -114,7 +114,8 @@ export class SearchService {
       author ? this.repository.resolveAuthors(author) : Promise.resolve(undefined),
     ]);
     await this.verifyStoredModel();
-    const rows = authors && authors.length === 0 ? [] : await this.repository.search({ vector, model: this.embedder.model, limit, authors });
+    const rows =
+      authors && authors.length === 0 ? [] : await this.repository.search({ vector, model: this.embedder.model, limit, authors });
     const json = JSON.stringify(rows.map((r) => ({ id: r.id, quote: r.quote, author: r.author, score: round(r.score) })));
     if (this.shared) {
       void this.cacheSet('search', key, json);

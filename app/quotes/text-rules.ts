@@ -20,7 +20,8 @@ export function characterCount(value: string): number {
 export function textProblem(value: string, name: string, max: number): string | undefined {
   if (value.length === 0) return `${name} must not be empty`;
   const control = CONTROL_CHARS.exec(value);
-  if (control) return `${name} must not contain control characters (found U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')})`;
+  if (control)
+    return `${name} must not contain control characters (found U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')})`;
   if (LONE_SURROGATE.test(value)) return `${name} must be valid Unicode (it holds a lone UTF-16 surrogate)`;
   if (value.length > max && characterCount(value) > max) return `${name} must be at most ${max} characters`;
   return undefined;

@@ -4,17 +4,15 @@ import { textProblem } from '../quotes/text-rules.js';
 
 /** Free text: trimmed, non-empty, bounded in characters, no control characters or lone surrogates. */
 export const text = (name: string, max: number) =>
-  z
-    .string({ error: (issue) => (issue.input === undefined ? `${name} is required` : `${name} must be text`) })
-    .transform((v, ctx) => {
-      const trimmed = v.trim();
-      const problem = textProblem(trimmed, name, max);
-      if (problem) {
-        ctx.addIssue({ code: 'custom', message: problem });
-        return z.NEVER;
-      }
-      return trimmed;
-    });
+  z.string({ error: (issue) => (issue.input === undefined ? `${name} is required` : `${name} must be text`) }).transform((v, ctx) => {
+    const trimmed = v.trim();
+    const problem = textProblem(trimmed, name, max);
+    if (problem) {
+      ctx.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    }
+    return trimmed;
+  });
 
 /** A query-string integer in [min, max]; digits only, so "1;DROP" or "1e3" is refused. */
 export const intParam = (name: string, min: number, max: number, fallback: number) =>
@@ -60,7 +58,9 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.out
 /** A route parameter id: a positive integer that fits a bigint, digits only. */
 export function parseId(raw: string): number {
   if (!/^[1-9]\d{0,14}$/.test(raw)) {
-    throw badRequest(`id must be a positive whole number, got "${raw.length > 40 ? `${raw.slice(0, 40)}..." (${raw.length} characters)` : `${raw}"`}`);
+    throw badRequest(
+      `id must be a positive whole number, got "${raw.length > 40 ? `${raw.slice(0, 40)}..." (${raw.length} characters)` : `${raw}"`}`,
+    );
   }
   return Number(raw);
 }

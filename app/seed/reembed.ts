@@ -131,9 +131,14 @@ async function stageMissing(
       if (rows.length === 0) break;
       afterId = rows[rows.length - 1]!.id;
       await limiter.run(async () => {
-        const vectors = await embedBatch(provider, rows, summary, options.signal, (reason) =>
-          `re-embedding a batch of ${rows.length} quotes with ${provider.model} failed: ${reason}. ` +
-          'Search still uses the previous vectors; run qctl seed --reembed again to continue',
+        const vectors = await embedBatch(
+          provider,
+          rows,
+          summary,
+          options.signal,
+          (reason) =>
+            `re-embedding a batch of ${rows.length} quotes with ${provider.model} failed: ${reason}. ` +
+            'Search still uses the previous vectors; run qctl seed --reembed again to continue',
         );
         // One statement: staged rows of a batch appear together or not at all.
         const params: unknown[] = [provider.model];

@@ -60,9 +60,7 @@ export async function runSeed(settings: SeedRunSettings): Promise<SeedRunResult>
   };
   // A missing or malformed file fails here, before the database is touched.
   const sourceOptions = { cwd: settings.cwd, stdin: settings.stdin, dummyJson };
-  const source = spec
-    ? (settings.prepared ?? (await preloadSource(spec, sourceOptions)) ?? readSource(spec, sourceOptions))
-    : undefined;
+  const source = spec ? (settings.prepared ?? (await preloadSource(spec, sourceOptions)) ?? readSource(spec, sourceOptions)) : undefined;
 
   const pool = createSeedPool(settings.database);
   try {
@@ -71,8 +69,7 @@ export async function runSeed(settings: SeedRunSettings): Promise<SeedRunResult>
       // One line naming the fix (a missing extension privilege, an edited migration), not a stack.
       throw error instanceof MigrationError ? new SeedError(error.message, 'failed', { cause: error }) : error;
     });
-    const provider =
-      settings.provider ?? createEmbeddingProvider(settings.embedding, undefined, { batchSize: Math.min(batchSize, 2048) });
+    const provider = settings.provider ?? createEmbeddingProvider(settings.embedding, undefined, { batchSize: Math.min(batchSize, 2048) });
     if (settings.reembed) {
       const summary = await reembedQuotes({
         pool,

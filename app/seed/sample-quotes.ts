@@ -12,7 +12,8 @@ export const SAMPLE_QUOTES: readonly SampleQuote[] = [
   { quote: 'Our life is frittered away by detail. Simplify, simplify.', author: 'Henry David Thoreau' },
   { quote: 'The mass of men lead lives of quiet desperation.', author: 'Henry David Thoreau' },
   {
-    quote: 'I went to the woods because I wished to live deliberately, to front only the essential facts of life, and see if I could not learn what it had to teach.',
+    quote:
+      'I went to the woods because I wished to live deliberately, to front only the essential facts of life, and see if I could not learn what it had to teach.',
     author: 'Henry David Thoreau',
   },
   { quote: 'A foolish consistency is the hobgoblin of little minds.', author: 'Ralph Waldo Emerson' },

@@ -137,9 +137,14 @@ export async function seedQuotes(options: SeedOptions): Promise<SeedSummary> {
     await limiter.run(async () => {
       // Ctrl-C stops between batches: what is stored stays, nothing new starts.
       options.signal?.throwIfAborted();
-      const vectors = await embedBatch(provider, batch, summary, options.signal, (reason) =>
-        `embedding a batch of ${batch.length} quotes with ${provider.model} failed: ${reason}. ` +
-        'Quotes stored so far are kept; run the seed again to continue',
+      const vectors = await embedBatch(
+        provider,
+        batch,
+        summary,
+        options.signal,
+        (reason) =>
+          `embedding a batch of ${batch.length} quotes with ${provider.model} failed: ${reason}. ` +
+          'Quotes stored so far are kept; run the seed again to continue',
       );
       progress.embedded += batch.length;
       const written = await writer.write(
@@ -181,7 +186,10 @@ export async function seedQuotes(options: SeedOptions): Promise<SeedSummary> {
       }
       for (let start = 0; start < candidates.length; start += LOOKUP_CHUNK) {
         const chunk = candidates.slice(start, start + LOOKUP_CHUNK);
-        const stored = await storedEmbeddingState(pool, chunk.map((q) => q.hash));
+        const stored = await storedEmbeddingState(
+          pool,
+          chunk.map((q) => q.hash),
+        );
         for (const quote of chunk) {
           if (stored.get(quote.hash) === 'embedded') summary.skipped++;
           else pending.push(quote);

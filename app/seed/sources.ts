@@ -12,11 +12,7 @@ export interface SourcePage {
   total?: number;
 }
 
-export type SourceSpec =
-  | { kind: 'dummyjson' }
-  | { kind: 'file'; path: string }
-  | { kind: 'stdin' }
-  | { kind: 'sample' };
+export type SourceSpec = { kind: 'dummyjson' } | { kind: 'file'; path: string } | { kind: 'stdin' } | { kind: 'sample' };
 
 export const SOURCE_HELP = 'dummyjson, file:PATH, - (stdin) or sample';
 
@@ -108,7 +104,9 @@ export async function readQuotesFile(path: string, flag = '--source file:./quote
     const info = await stat(path);
     if (!info.isFile()) throw new SeedError(`quotes file ${path} is not a regular file: ${fix}`);
     if (info.size > MAX_SOURCE_BYTES) {
-      throw new SeedError(`quotes file ${path} is ${Math.round(info.size / 1048576)} MiB, over the ${MAX_SOURCE_BYTES / 1048576} MiB limit: split it and seed the parts one after another`);
+      throw new SeedError(
+        `quotes file ${path} is ${Math.round(info.size / 1048576)} MiB, over the ${MAX_SOURCE_BYTES / 1048576} MiB limit: split it and seed the parts one after another`,
+      );
     }
     text = await readFile(path, 'utf8');
   } catch (error) {
@@ -155,7 +153,9 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
     size += buffer.length;
     if (size > MAX_SOURCE_BYTES) {
-      throw new SeedError(`standard input is over the ${MAX_SOURCE_BYTES / 1048576} MiB limit: split it and seed the parts one after another`);
+      throw new SeedError(
+        `standard input is over the ${MAX_SOURCE_BYTES / 1048576} MiB limit: split it and seed the parts one after another`,
+      );
     }
     chunks.push(buffer);
   }

@@ -56,7 +56,11 @@ export function exitWith(code: number): void {
  * exits 2, SeedError by its kind (usage 2, failed 1). Anything else
  * is a bug in qctl: one line asking for a report, the stack only with QCTL_DEBUG=1.
  */
-export function exitWithError(error: unknown, stderr: { write(text: string): unknown } = process.stderr, env: NodeJS.ProcessEnv = process.env): number {
+export function exitWithError(
+  error: unknown,
+  stderr: { write(text: string): unknown } = process.stderr,
+  env: NodeJS.ProcessEnv = process.env,
+): number {
   if (error instanceof QctlError) {
     if (error.message !== '') stderr.write(`qctl: ${error.message}\n`);
     return error.exitCode;
@@ -69,6 +73,8 @@ export function exitWithError(error: unknown, stderr: { write(text: string): unk
   const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
   stderr.write(`qctl: internal error: ${message}\n`);
   if (debug && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
-  stderr.write(`This is a bug in qctl: please report it with the command you ran${debug ? ' and the stack trace above' : ' (QCTL_DEBUG=1 shows the stack trace)'}.\n`);
+  stderr.write(
+    `This is a bug in qctl: please report it with the command you ran${debug ? ' and the stack trace above' : ' (QCTL_DEBUG=1 shows the stack trace)'}.\n`,
+  );
   return 1;
 }

@@ -20,14 +20,20 @@ export const clusterOption = (defaults = 'the one qctl up last used for --env, e
   new Option('--cluster <flavour>', `cluster flavour: microk8s | kind | minikube | k3d | docker-desktop | generic (default: ${defaults})`);
 
 export const contextOption = () =>
-  new Option('--context <name>', 'kubeconfig context (default: the one qctl up last used for --env, else one from the kubeconfig that matches the cluster)');
+  new Option(
+    '--context <name>',
+    'kubeconfig context (default: the one qctl up last used for --env, else one from the kubeconfig that matches the cluster)',
+  );
 
 export const outputOption = () => new Option('--output <mode>', 'text or json').default('text');
 
 export const setOption = () =>
-  new Option('--set <key=value>', 'override an environment setting, e.g. api.replicas=2 (repeatable)').argParser(collect).default([] as string[]);
+  new Option('--set <key=value>', 'override an environment setting, e.g. api.replicas=2 (repeatable)')
+    .argParser(collect)
+    .default([] as string[]);
 
-export const monitoringOption = () => new Option('--monitoring <mode>', 'self | operator | none (default: qctl.config.ts monitoring, else self)');
+export const monitoringOption = () =>
+  new Option('--monitoring <mode>', 'self | operator | none (default: qctl.config.ts monitoring, else self)');
 
 /** The parsed options of a command, typed from the function that declares it: `OptionsOf<typeof declare>`. */
 export type OptionsOf<Declare extends (...args: never[]) => { opts(): unknown }> = ReturnType<ReturnType<Declare>['opts']>;

@@ -57,7 +57,10 @@ async function devAction(options: DevOptions): Promise<void> {
     }
     stopRequested = true;
     // Said at once: a first-start seed can take a while to wind down its current batch.
-    if (!ready) process.stderr.write('\nqctl dev: stopping (Ctrl-C again to exit at once); an interrupted first-start seed resumes on the next start\n');
+    if (!ready)
+      process.stderr.write(
+        '\nqctl dev: stopping (Ctrl-C again to exit at once); an interrupted first-start seed resumes on the next start\n',
+      );
     startup.abort(new Error('stopped during start-up'));
     wake?.();
   };

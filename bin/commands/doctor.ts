@@ -5,7 +5,9 @@ import { clusterOption, contextOption, envOption, outputOption, type OptionsOf }
 function declare(program: Command) {
   return program
     .command('doctor')
-    .description('Check the prerequisites of qctl up (builder, cluster CLI, context, addons, ingress, age key) and print the fix for each gap.')
+    .description(
+      'Check the prerequisites of qctl up (builder, cluster CLI, context, addons, ingress, age key) and print the fix for each gap.',
+    )
     .addOption(clusterOption())
     .addOption(envOption())
     .addOption(contextOption())

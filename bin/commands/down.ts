@@ -5,7 +5,9 @@ import { clusterOption, contextOption, envOption, outputOption, type OptionsOf }
 function declare(program: Command) {
   return program
     .command('down')
-    .description('Delete what qctl up applied for an environment, in reverse order; keeps PVCs, namespaces and generated credentials unless --prune-data.')
+    .description(
+      'Delete what qctl up applied for an environment, in reverse order; keeps PVCs, namespaces and generated credentials unless --prune-data.',
+    )
     .addOption(envOption())
     .addOption(clusterOption())
     .addOption(contextOption())

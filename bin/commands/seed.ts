@@ -42,12 +42,21 @@ async function seedAction(options: SeedOptions): Promise<void> {
   const concurrency = parsePositiveInt(options.concurrency, '--concurrency');
 
   if (options.reembed && options.source !== undefined) {
-    throw usageError(`--reembed recomputes the stored quotes and reads no source: drop --source ${options.source}, or load it first with qctl seed --source ${options.source}`);
+    throw usageError(
+      `--reembed recomputes the stored quotes and reads no source: drop --source ${options.source}, or load it first with qctl seed --source ${options.source}`,
+    );
   }
   const source = options.source ?? 'dummyjson';
   if (options.dummyjsonUrl !== undefined) parseHttpUrl(options.dummyjsonUrl, '--dummyjson-url', 'https://dummyjson.com');
 
-  const [{ loadConfig, ConfigError, vectorIndexSettings }, { runSeed }, { SeedError }, progress, { parseSourceSpec, preloadSource }, { validateTuning }] = await Promise.all([
+  const [
+    { loadConfig, ConfigError, vectorIndexSettings },
+    { runSeed },
+    { SeedError },
+    progress,
+    { parseSourceSpec, preloadSource },
+    { validateTuning },
+  ] = await Promise.all([
     import('../../app/config.js'),
     import('../../app/seed/run.js'),
     import('../../app/seed/errors.js'),

@@ -70,7 +70,9 @@ export function register(program: Command): void {
       process.stdout.on('error', (error: NodeJS.ErrnoException) => {
         if (error.code !== 'EPIPE') throw error;
       });
-      process.stdout.write(result.files.map((file) => file.objects.map((object) => `---\n# Source: ${file.name}\n${toYaml(object)}`).join('')).join(''));
+      process.stdout.write(
+        result.files.map((file) => file.objects.map((object) => `---\n# Source: ${file.name}\n${toYaml(object)}`).join('')).join(''),
+      );
       return;
     }
     const written = failed ? [] : reports.map(({ result }) => main.writeSynthOutput(result, options.out));
@@ -87,7 +89,12 @@ export function register(program: Command): void {
           dir: written[i]?.dir ?? null,
           files: result.files.map((file) => ({
             name: file.name,
-            objects: file.objects.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace ?? null, name: o.metadata.name })),
+            objects: file.objects.map((o) => ({
+              apiVersion: o.apiVersion,
+              kind: o.kind,
+              namespace: o.metadata.namespace ?? null,
+              name: o.metadata.name,
+            })),
           })),
           issues,
         })),
@@ -104,15 +111,28 @@ export function register(program: Command): void {
 }
 
 function renderTable(
-  result: { env: string; cluster: string; image: string; monitoring: string; files: Array<{ name: string; objects: Array<{ kind: string; metadata: { name: string; namespace?: string } }> }> },
+  result: {
+    env: string;
+    cluster: string;
+    image: string;
+    monitoring: string;
+    files: Array<{ name: string; objects: Array<{ kind: string; metadata: { name: string; namespace?: string } }> }>;
+  },
   dir: string | undefined,
 ): string {
   const rows: string[][] = [['FILE', 'KIND', 'NAMESPACE', 'NAME']];
   for (const file of result.files) {
-    file.objects.forEach((object, i) => rows.push([i === 0 ? file.name : '', object.kind, object.metadata.namespace ?? '-', object.metadata.name]));
+    file.objects.forEach((object, i) =>
+      rows.push([i === 0 ? file.name : '', object.kind, object.metadata.namespace ?? '-', object.metadata.name]),
+    );
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
-  const lines = rows.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+  const lines = rows.map((row) =>
+    row
+      .map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd(),
+  );
   const header = `${dir ?? `(not written) ${result.env}`}  env=${result.env} cluster=${result.cluster} image=${result.image} monitoring=${result.monitoring}`;
   return `${header}\n${lines.join('\n')}\n`;
 }
@@ -124,14 +144,21 @@ function renderTable(
  */
 function checkStreamFlags(options: SynthOptions, mode: 'text' | 'json'): void {
   if (options.all) {
-    throw usageError('--out - prints one environment (the environments share the monitoring objects): use --env ENV --out -, once per environment, or --all --out DIR');
+    throw usageError(
+      '--out - prints one environment (the environments share the monitoring objects): use --env ENV --out -, once per environment, or --all --out DIR',
+    );
   }
-  if (mode === 'json') throw usageError('--out - puts the YAML on stdout, where --output json would go too: drop --output json, or write files with --out DIR');
+  if (mode === 'json')
+    throw usageError(
+      '--out - puts the YAML on stdout, where --output json would go too: drop --output json, or write files with --out DIR',
+    );
 }
 
 function checkOutDir(out: string): void {
   if (existsSync(out) && !statSync(out).isDirectory()) {
-    throw usageError(`--out ${out} is a file, not a directory: pass a directory (files go to ${out}/<env>/) or --out - for standard output`);
+    throw usageError(
+      `--out ${out} is a file, not a directory: pass a directory (files go to ${out}/<env>/) or --out - for standard output`,
+    );
   }
 }
 
@@ -139,4 +166,3 @@ function summaryLine(result: { env: string; objects: unknown[]; files: unknown[]
   const errors = issues.filter((x) => x.severity === 'error').length;
   return `${result.objects.length} objects in ${result.files.length} files; validation: ${errors} error(s), ${issues.length - errors} warning(s)`;
 }
-

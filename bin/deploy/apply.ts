@@ -30,7 +30,12 @@ export function jobNeedsReplace(live: KubeObject, object: KubeObject): boolean {
  * A Job's pod template is immutable: when its image or command changed, or the last run
  * failed, the old Job is deleted and a new one created (this is how a new migration runs).
  */
-export async function applyObject(kube: Kube, object: KubeObject, live: KubeObject | undefined, options: { dryRun?: boolean; pollMs?: number } = {}): Promise<ApplyResult> {
+export async function applyObject(
+  kube: Kube,
+  object: KubeObject,
+  live: KubeObject | undefined,
+  options: { dryRun?: boolean; pollMs?: number } = {},
+): Promise<ApplyResult> {
   const ref = refOf(object);
   if (live && jobNeedsReplace(live, object)) {
     if (!options.dryRun) {

@@ -111,11 +111,11 @@ export async function ensureGeneratedSecrets(
 ): Promise<GeneratedSecret[]> {
   const results: GeneratedSecret[] = [];
   for (const [name, spec] of Object.entries(GENERATED_SECRETS)) {
-    const namespaces = [...(refs.get(name)?.keys() ?? [])].sort((a, b) => (a === options.appNamespace ? -1 : b === options.appNamespace ? 1 : a.localeCompare(b)));
-    if (namespaces.length === 0) continue;
-    const live = await Promise.all(
-      namespaces.map((namespace) => kube.read({ apiVersion: 'v1', kind: 'Secret', namespace, name })),
+    const namespaces = [...(refs.get(name)?.keys() ?? [])].sort((a, b) =>
+      a === options.appNamespace ? -1 : b === options.appNamespace ? 1 : a.localeCompare(b),
     );
+    if (namespaces.length === 0) continue;
+    const live = await Promise.all(namespaces.map((namespace) => kube.read({ apiVersion: 'v1', kind: 'Secret', namespace, name })));
     // The first existing copy (app namespace first) is the source of truth.
     const existing = live.map((s) => decode(s?.data as Record<string, string> | undefined)).find((d) => Object.keys(d).length > 0) ?? {};
     const values: Record<string, string> = { ...existing };

@@ -27,7 +27,8 @@ export async function runDiff(root: string, flags: DiffOptions): Promise<number>
   const { env, flavour } = resolved;
   const namespace = namespaceFor(env);
   const { synthesize } = await import('../../infra/main.js');
-  const synthFor = (image: string | undefined) => synthesize({ env, cluster: flavour.name, image, set: flags.set, monitoring: flags.monitoring, cwd: root });
+  const synthFor = (image: string | undefined) =>
+    synthesize({ env, cluster: flavour.name, image, set: flags.set, monitoring: flags.monitoring, cwd: root });
   let synth = await synthFor(flags.image);
   warnIgnoredSettings(synth.ignored);
   const userSecret = userSecretObject(env, namespace, (await readSecrets(root, env)) ?? {});
@@ -45,7 +46,8 @@ export async function runDiff(root: string, flags: DiffOptions): Promise<number>
     if (!current) {
       changes.push({ object: describeRef(ref), change: 'create', diff: yamlDiff(undefined, object, object.kind) });
     } else if (object.kind === 'Job') {
-      if (jobNeedsReplace(current, object)) changes.push({ object: describeRef(ref), change: 'replace', diff: yamlDiff(current, object, 'Job') });
+      if (jobNeedsReplace(current, object))
+        changes.push({ object: describeRef(ref), change: 'replace', diff: yamlDiff(current, object, 'Job') });
     } else if (!isApplied(current, object)) {
       const dryRun = await kube.apply(object, { dryRun: true });
       changes.push({ object: describeRef(ref), change: 'update', diff: yamlDiff(current, dryRun, object.kind) });
@@ -60,17 +62,25 @@ export async function runDiff(root: string, flags: DiffOptions): Promise<number>
     }
   }
   for (const decision of planPrune(inventory?.objects ?? [], objects.map(refOf), { pruneData: false })) {
-    changes.push({ object: describeRef(decision.ref), change: decision.action === 'delete' ? 'prune' : 'keep', diff: decision.reason ? [decision.reason] : [] });
+    changes.push({
+      object: describeRef(decision.ref),
+      change: decision.action === 'delete' ? 'prune' : 'keep',
+      diff: decision.reason ? [decision.reason] : [],
+    });
   }
   const changing = changes.filter((c) => c.change !== 'keep');
   if (mode === 'json') {
     printJson({ env, namespace, context: kube.target.context, image: synth.image, changed: changing.length > 0, changes });
   } else {
     for (const c of changes) {
-      process.stdout.write(`${c.change === 'prune' ? '-' : c.change === 'keep' ? '=' : c.change === 'create' ? '+' : '~'} ${c.object} (${c.change})\n`);
+      process.stdout.write(
+        `${c.change === 'prune' ? '-' : c.change === 'keep' ? '=' : c.change === 'create' ? '+' : '~'} ${c.object} (${c.change})\n`,
+      );
       for (const line of c.diff) process.stdout.write(`    ${line}\n`);
     }
-    process.stdout.write(changing.length ? `${changing.length} object(s) would change\n` : `no changes: the cluster matches the code (env ${env})\n`);
+    process.stdout.write(
+      changing.length ? `${changing.length} object(s) would change\n` : `no changes: the cluster matches the code (env ${env})\n`,
+    );
   }
   return flags.exitCode && changing.length > 0 ? 1 : 0;
 }

@@ -56,11 +56,20 @@ const DAEMON_FIX: Record<Builder, string> = {
 async function builderCheck(): Promise<Check> {
   const builder = detectBuilder();
   if (!builder) {
-    return { name: 'container builder', ok: false, detail: 'none of docker, podman, nerdctl is on PATH', fix: 'install docker, podman or nerdctl (or deploy a prebuilt image with qctl up --image REF)' };
+    return {
+      name: 'container builder',
+      ok: false,
+      detail: 'none of docker, podman, nerdctl is on PATH',
+      fix: 'install docker, podman or nerdctl (or deploy a prebuilt image with qctl up --image REF)',
+    };
   }
   const info = await execa(builder, ['info'], { reject: false, timeout: 15_000 });
   if (info.exitCode === 0) return { name: 'container builder', ok: true, detail: `${builder} (${onPath(builder)}), engine answers` };
-  const reason = String(info.stderr || info.stdout || info.message || '').trim().split('\n').find((l) => l.trim()) ?? `exit ${info.exitCode}`;
+  const reason =
+    String(info.stderr || info.stdout || info.message || '')
+      .trim()
+      .split('\n')
+      .find((l) => l.trim()) ?? `exit ${info.exitCode}`;
   const fix = /permission denied/i.test(reason)
     ? `let your user reach the ${builder} socket (sudo usermod -aG docker $USER, then log in again)`
     : DAEMON_FIX[builder];
@@ -70,11 +79,13 @@ async function builderCheck(): Promise<Check> {
 /** The API check's message split into what failed and the fix that matches it. */
 function detailAndFix(message: string, flavour: DeployFlavour): { detail: string; fix: string } {
   // `microk8s config` failing because microk8s is not installed is fixed by installing it, not by starting it.
-  if (/microk8s is not installed/.test(message)) return { detail: message.replace(/ \(sudo snap install[^)]*\)/, ''), fix: CLI_INSTALL.microk8s! };
+  if (/microk8s is not installed/.test(message))
+    return { detail: message.replace(/ \(sudo snap install[^)]*\)/, ''), fix: CLI_INSTALL.microk8s! };
   const split = message.lastIndexOf('; ');
   if (split > 0) return { detail: message.slice(0, split), fix: message.slice(split + 2) };
   const colon = message.lastIndexOf(': ');
-  if (colon > 0 && /pass --context|set KUBECONFIG|pick one/.test(message.slice(colon))) return { detail: message.slice(0, colon), fix: message.slice(colon + 2) };
+  if (colon > 0 && /pass --context|set KUBECONFIG|pick one/.test(message.slice(colon)))
+    return { detail: message.slice(0, colon), fix: message.slice(colon + 2) };
   return { detail: message, fix: `start the cluster (${flavour.startHint})` };
 }
 
@@ -86,20 +97,33 @@ export async function runDoctor(root: string, flags: DoctorOptions): Promise<num
   checks.push(await builderCheck());
   if (flavour.cli) {
     const path = onPath(flavour.cli);
-    checks.push(path ? { name: `${flavour.name} CLI`, ok: true, detail: path } : { name: `${flavour.name} CLI`, ok: false, detail: `${flavour.cli} is not on PATH`, fix: CLI_INSTALL[flavour.cli] });
+    checks.push(
+      path
+        ? { name: `${flavour.name} CLI`, ok: true, detail: path }
+        : { name: `${flavour.name} CLI`, ok: false, detail: `${flavour.cli} is not on PATH`, fix: CLI_INSTALL[flavour.cli] },
+    );
   }
   if (flavour.name === 'microk8s' && onPath('microk8s')) {
     const addons = await parseMicrok8sAddons();
     if (!addons) {
       const status = await execa('microk8s', ['status'], { reject: false });
-      const reason = String(status.stderr || status.stdout || '').trim().split('\n')[0] ?? '';
+      const reason =
+        String(status.stderr || status.stdout || '')
+          .trim()
+          .split('\n')[0] ?? '';
       // Not being in the microk8s group looks like "not running" unless the message is read.
-      const fix = /permission/i.test(reason) ? 'sudo usermod -a -G microk8s $USER, then log in again (or newgrp microk8s)' : 'microk8s start';
+      const fix = /permission/i.test(reason)
+        ? 'sudo usermod -a -G microk8s $USER, then log in again (or newgrp microk8s)'
+        : 'microk8s start';
       checks.push({ name: 'microk8s running', ok: false, detail: `\`microk8s status\` failed${reason ? `: ${reason}` : ''}`, fix });
     } else {
       for (const addon of REQUIRED_MICROK8S_ADDONS) {
         const state = addons.get(addon) ?? 'missing';
-        checks.push(state === 'enabled' ? { name: `microk8s addon ${addon}`, ok: true, detail: 'enabled' } : { name: `microk8s addon ${addon}`, ok: false, detail: state, fix: `microk8s enable ${addon}` });
+        checks.push(
+          state === 'enabled'
+            ? { name: `microk8s addon ${addon}`, ok: true, detail: 'enabled' }
+            : { name: `microk8s addon ${addon}`, ok: false, detail: state, fix: `microk8s enable ${addon}` },
+        );
       }
     }
   }
@@ -119,11 +143,25 @@ export async function runDoctor(root: string, flags: DoctorOptions): Promise<num
     checks.push(
       classes.includes(flavour.ingressClassName)
         ? { name: 'ingress class', ok: true, detail: flavour.ingressClassName }
-        : { name: 'ingress class', ok: false, detail: `"${flavour.ingressClassName}" not found (cluster has: ${classes.join(', ') || 'none'}); port-forward still works`, fix: ingressFix(flavour) },
+        : {
+            name: 'ingress class',
+            ok: false,
+            detail: `"${flavour.ingressClassName}" not found (cluster has: ${classes.join(', ') || 'none'}); port-forward still works`,
+            fix: ingressFix(flavour),
+          },
     );
     if (flavour.name !== 'microk8s') {
       const served = await kube.served('metrics.k8s.io/v1beta1', 'PodMetrics').catch(() => false);
-      checks.push(served ? { name: 'metrics-server (HPA)', ok: true, detail: 'metrics.k8s.io served' } : { name: 'metrics-server (HPA)', ok: false, detail: 'metrics.k8s.io is not served: the HPA cannot scale', fix: metricsFix(flavour) });
+      checks.push(
+        served
+          ? { name: 'metrics-server (HPA)', ok: true, detail: 'metrics.k8s.io served' }
+          : {
+              name: 'metrics-server (HPA)',
+              ok: false,
+              detail: 'metrics.k8s.io is not served: the HPA cannot scale',
+              fix: metricsFix(flavour),
+            },
+      );
     }
   }
 
@@ -133,9 +171,18 @@ export async function runDoctor(root: string, flags: DoctorOptions): Promise<num
       const identity = findIdentity();
       if (!identity) throw new Error(`no age key for ${file}`);
       const entries = await readSecrets(root, env);
-      checks.push({ name: 'secrets', ok: true, detail: `${file}: ${Object.keys(entries ?? {}).length} keys, decrypted with ${identity.source}` });
+      checks.push({
+        name: 'secrets',
+        ok: true,
+        detail: `${file}: ${Object.keys(entries ?? {}).length} keys, decrypted with ${identity.source}`,
+      });
     } catch (error) {
-      checks.push({ name: 'secrets', ok: false, detail: (error as Error).message.split(': ')[0]!, fix: 'set QCTL_AGE_KEY or create ~/.config/qctl/age.txt (qctl secrets init), and have a teammate add your recipient' });
+      checks.push({
+        name: 'secrets',
+        ok: false,
+        detail: (error as Error).message.split(': ')[0]!,
+        fix: 'set QCTL_AGE_KEY or create ~/.config/qctl/age.txt (qctl secrets init), and have a teammate add your recipient',
+      });
     }
   } else {
     checks.push({ name: 'secrets', ok: true, detail: `no ${file} (optional: qctl secrets init --env ${env})` });

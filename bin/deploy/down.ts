@@ -39,7 +39,9 @@ export async function runDown(root: string, flags: DownOptions): Promise<number>
   const toDelete = ordered.filter((r) => pruneData || !DATA_KINDS.has(r.kind));
   const generated: ObjectRef[] = [];
   if (pruneData) {
-    const namespaces = [...new Set(inventory.objects.map((r) => (r.kind === 'Namespace' ? r.name : r.namespace)).filter((n): n is string => !!n))];
+    const namespaces = [
+      ...new Set(inventory.objects.map((r) => (r.kind === 'Namespace' ? r.name : r.namespace)).filter((n): n is string => !!n)),
+    ];
     for (const ns of namespaces) {
       for (const secret of await kube.list('v1', 'Secret', ns, { label: `${GENERATED_LABEL}=true` })) {
         generated.push({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name: secret.metadata.name });
@@ -51,9 +53,13 @@ export async function runDown(root: string, flags: DownOptions): Promise<number>
   }
   if (!flags.yes) {
     if (isNonInteractive()) {
-      throw usageError(`refusing to delete ${toDelete.length} objects of env ${env} (context ${kube.target.context}) without --yes in a non-interactive session: re-run with --yes`);
+      throw usageError(
+        `refusing to delete ${toDelete.length} objects of env ${env} (context ${kube.target.context}) without --yes in a non-interactive session: re-run with --yes`,
+      );
     }
-    const what = pruneData ? 'including PVCs, namespaces and generated credentials (the data is lost)' : 'keeping PVCs, namespaces and generated credentials';
+    const what = pruneData
+      ? 'including PVCs, namespaces and generated credentials (the data is lost)'
+      : 'keeping PVCs, namespaces and generated credentials';
     if (!(await confirm(`Delete ${toDelete.length} objects of env ${env} on context ${kube.target.context}, ${what}? [y/N] `))) {
       process.stderr.write('qctl: nothing deleted\n');
       return 1;
@@ -68,7 +74,13 @@ export async function runDown(root: string, flags: DownOptions): Promise<number>
   }
   const kept = ordered.filter((r) => !toDelete.includes(r));
   for (const ref of kept) {
-    outcomes.push({ kind: ref.kind, namespace: ref.namespace, name: ref.name, action: 'kept', reason: 'holds data (pass --prune-data to delete it)' });
+    outcomes.push({
+      kind: ref.kind,
+      namespace: ref.namespace,
+      name: ref.name,
+      action: 'kept',
+      reason: 'holds data (pass --prune-data to delete it)',
+    });
     if (mode === 'text') process.stdout.write(`kept ${describeRef(ref)} (holds data; --prune-data deletes it)\n`);
   }
   if (pruneData) {
@@ -78,6 +90,7 @@ export async function runDown(root: string, flags: DownOptions): Promise<number>
     await kube.apply(inventoryObject(env, namespace, { objects: kept, cluster: inventory.cluster }));
   }
   if (mode === 'json') printJson({ ok: true, env, namespace, context: kube.target.context, pruneData, objects: outcomes });
-  else if (!pruneData) process.stdout.write('generated credentials (postgres-credentials, redis-credentials, grafana-admin) were kept with the data\n');
+  else if (!pruneData)
+    process.stdout.write('generated credentials (postgres-credentials, redis-credentials, grafana-admin) were kept with the data\n');
   return 0;
 }

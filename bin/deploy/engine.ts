@@ -30,7 +30,13 @@ export type EngineOptions = {
 };
 
 export type ObjectOutcome = { kind: string; namespace?: string; name: string; action: ApplyResult['action'] | 'skipped' };
-export type PruneOutcome = { kind: string; namespace?: string; name: string; action: 'deleted' | 'kept' | 'already gone' | 'would delete'; reason?: string };
+export type PruneOutcome = {
+  kind: string;
+  namespace?: string;
+  name: string;
+  action: 'deleted' | 'kept' | 'already gone' | 'would delete';
+  reason?: string;
+};
 
 export type EngineResult = {
   ok: boolean;
@@ -44,7 +50,12 @@ export type EngineResult = {
   error?: { message: string; diagnosis?: Diagnosis };
 };
 
-const outcome = (ref: ObjectRef, action: ObjectOutcome['action']): ObjectOutcome => ({ kind: ref.kind, namespace: ref.namespace, name: ref.name, action });
+const outcome = (ref: ObjectRef, action: ObjectOutcome['action']): ObjectOutcome => ({
+  kind: ref.kind,
+  namespace: ref.namespace,
+  name: ref.name,
+  action,
+});
 
 /** Checks run before the first apply: every kind is served, every generated-secret key is known. */
 export async function preflight(kube: Kube, objects: KubeObject[]): Promise<string[]> {
@@ -56,14 +67,19 @@ export async function preflight(kube: Kube, objects: KubeObject[]): Promise<stri
   const firstOfKind = new Map<string, KubeObject>();
   for (const object of objects) {
     const group = object.apiVersion.includes('/') ? object.apiVersion.split('/')[0] : '';
-    if (!crdKinds.has(`${group}/${object.kind}`) && !firstOfKind.has(`${object.apiVersion}/${object.kind}`)) firstOfKind.set(`${object.apiVersion}/${object.kind}`, object);
+    if (!crdKinds.has(`${group}/${object.kind}`) && !firstOfKind.has(`${object.apiVersion}/${object.kind}`))
+      firstOfKind.set(`${object.apiVersion}/${object.kind}`, object);
   }
   // Discovery is per API group: ask for every kind at once rather than one after another.
   const served = await Promise.all([...firstOfKind.values()].map((o) => kube.served(o.apiVersion, o.kind)));
   const missing = [...firstOfKind.values()].find((_, i) => !served[i]);
   if (missing) {
-    const hint = missing.apiVersion.startsWith('monitoring.coreos.com/') ? 'install kube-prometheus-stack or deploy with --monitoring self' : 'install the API (CRD) it needs or drop the object';
-    throw usageError(`the cluster does not serve ${missing.kind} (${missing.apiVersion}), needed by ${describeRef(refOf(missing))}: ${hint}`);
+    const hint = missing.apiVersion.startsWith('monitoring.coreos.com/')
+      ? 'install kube-prometheus-stack or deploy with --monitoring self'
+      : 'install the API (CRD) it needs or drop the object';
+    throw usageError(
+      `the cluster does not serve ${missing.kind} (${missing.apiVersion}), needed by ${describeRef(refOf(missing))}: ${hint}`,
+    );
   }
   checkGeneratedReferences(findSecretReferences(objects));
   return ingressWarnings(kube, objects);
@@ -71,7 +87,10 @@ export async function preflight(kube: Kube, objects: KubeObject[]): Promise<stri
 
 async function ingressWarnings(kube: Kube, objects: KubeObject[]): Promise<string[]> {
   const wanted = new Set(
-    objects.filter((o) => o.kind === 'Ingress').map((o) => (o.spec as { ingressClassName?: string } | undefined)?.ingressClassName).filter((c): c is string => !!c),
+    objects
+      .filter((o) => o.kind === 'Ingress')
+      .map((o) => (o.spec as { ingressClassName?: string } | undefined)?.ingressClassName)
+      .filter((c): c is string => !!c),
   );
   if (wanted.size === 0) return [];
   const classes = (await kube.list('networking.k8s.io/v1', 'IngressClass')).map((c) => c.metadata.name);
@@ -116,7 +135,10 @@ export async function deploy(kube: Kube, synthesized: KubeObject[], options: Eng
             appNamespace: options.namespace,
             dryRun: options.dryRun,
           });
-          for (const g of result.generated) log(`Secret ${g.namespace}/${g.name}: ${options.dryRun && g.action !== 'reused' ? `would be ${g.action}` : g.action} (generated)`);
+          for (const g of result.generated)
+            log(
+              `Secret ${g.namespace}/${g.name}: ${options.dryRun && g.action !== 'reused' ? `would be ${g.action}` : g.action} (generated)`,
+            );
         }
         await runStep(kube, step, live, options, result, applied, log);
       });
@@ -129,24 +151,42 @@ export async function deploy(kube: Kube, synthesized: KubeObject[], options: Eng
     await progress.step(options.dryRun ? 'Prune (dry run)' : 'Prune', async (log) => {
       const decisions = planPrune(previous?.objects ?? [], desired, { pruneData: options.pruneData });
       result.pruned = await prune(kube, decisions, options.dryRun);
-      for (const p of result.pruned) log(`${p.kind} ${p.namespace ? `${p.namespace}/` : ''}${p.name}: ${p.action}${p.reason ? ` (${p.reason})` : ''}`);
+      for (const p of result.pruned)
+        log(`${p.kind} ${p.namespace ? `${p.namespace}/` : ''}${p.name}: ${p.action}${p.reason ? ` (${p.reason})` : ''}`);
       if (result.pruned.length === 0) log('nothing to prune');
       if (!options.dryRun) {
         const kept = result.pruned
           .filter((p) => p.action === 'kept')
           .map((p) => previous?.objects.find((r) => r.kind === p.kind && r.name === p.name && r.namespace === p.namespace))
           .filter((r): r is ObjectRef => r !== undefined);
-        const inventory = compact(inventoryObject(options.env, options.namespace, { objects: [...desired, ...kept], image: options.image, cluster: options.cluster }));
+        const inventory = compact(
+          inventoryObject(options.env, options.namespace, {
+            objects: [...desired, ...kept],
+            image: options.image,
+            cluster: options.cluster,
+          }),
+        );
         if (!isApplied(inventoryLive, inventory)) await kube.apply(inventory);
       }
     });
     result.ok = true;
   } catch (error) {
-    result.error = { message: error instanceof Error ? error.message : String(error), diagnosis: error instanceof WaitError ? error.diagnosis : undefined };
+    result.error = {
+      message: error instanceof Error ? error.message : String(error),
+      diagnosis: error instanceof WaitError ? error.diagnosis : undefined,
+    };
     if (!options.dryRun && applied.length > 0) {
       // Remember what did get applied, so a later up or down still knows about it.
       const union = new Map([...(previous?.objects ?? []), ...applied].map((r) => [refKey(r), r]));
-      await kube.apply(inventoryObject(options.env, options.namespace, { objects: [...union.values()], image: previous?.image, cluster: options.cluster })).catch(() => undefined);
+      await kube
+        .apply(
+          inventoryObject(options.env, options.namespace, {
+            objects: [...union.values()],
+            image: previous?.image,
+            cluster: options.cluster,
+          }),
+        )
+        .catch(() => undefined);
     }
     if (!(error instanceof QctlError)) throw error;
   }
@@ -156,8 +196,18 @@ export async function deploy(kube: Kube, synthesized: KubeObject[], options: Eng
 /** How many applies of one phase are in flight at once (objects of a phase do not depend on each other). */
 const APPLY_CONCURRENCY = 8;
 
-async function runStep(kube: Kube, step: PlanStep, live: LiveState, options: EngineOptions, result: EngineResult, applied: ObjectRef[], log: (line: string) => void): Promise<void> {
-  const outcomes = await mapConcurrent(step.objects, APPLY_CONCURRENCY, (object) => applyObject(kube, object, liveOf(live, refOf(object)), { dryRun: options.dryRun, pollMs: options.pollMs }));
+async function runStep(
+  kube: Kube,
+  step: PlanStep,
+  live: LiveState,
+  options: EngineOptions,
+  result: EngineResult,
+  applied: ObjectRef[],
+  log: (line: string) => void,
+): Promise<void> {
+  const outcomes = await mapConcurrent(step.objects, APPLY_CONCURRENCY, (object) =>
+    applyObject(kube, object, liveOf(live, refOf(object)), { dryRun: options.dryRun, pollMs: options.pollMs }),
+  );
   for (const applyResult of outcomes) {
     result.objects.push(outcome(applyResult.ref, applyResult.action));
     if (!options.dryRun) applied.push(applyResult.ref);
@@ -202,9 +252,15 @@ async function mapConcurrent<T, R>(items: T[], limit: number, fn: (item: T) => P
  * Restores the Deployment as it was before this `up` (its previous pod template, so the
  * previous ReplicaSet takes over again), then waits for it within the same deadline.
  */
-async function rollback(kube: Kube, before: KubeObject, options: EngineOptions, log: (line: string) => void): Promise<EngineResult['rolledBack']> {
+async function rollback(
+  kube: Kube,
+  before: KubeObject,
+  options: EngineOptions,
+  log: (line: string) => void,
+): Promise<EngineResult['rolledBack']> {
   const restored = normalizeForDiff(before) as KubeObject;
-  const image = ((before.spec as { template?: { spec?: { containers?: { image?: string }[] } } }).template?.spec?.containers ?? [])[0]?.image;
+  const image = ((before.spec as { template?: { spec?: { containers?: { image?: string }[] } } }).template?.spec?.containers ?? [])[0]
+    ?.image;
   const ref = refOf(before);
   log(`rolling back ${describeRef(ref)} to its previous revision${image ? ` (${image})` : ''}`);
   await kube.apply(restored);

@@ -30,7 +30,8 @@ export function detectBuilder(): Builder | undefined {
 export async function contentTag(root: string): Promise<string> {
   const git = (args: string[]) => execa('git', args, { cwd: root, reject: false });
   const head = await git(['rev-parse', '--short=12', 'HEAD']);
-  if (head.exitCode !== 0) throw usageError(`cannot compute the image tag: ${root} is not a git repository with a commit; commit once or pass --image REF`);
+  if (head.exitCode !== 0)
+    throw usageError(`cannot compute the image tag: ${root} is not a git repository with a commit; commit once or pass --image REF`);
   const status = await git(['status', '--porcelain', '--untracked-files=all']);
   if (!status.stdout.trim()) return head.stdout.trim();
   // Dirty tree: hash the diff against HEAD plus the content of untracked files.
@@ -56,7 +57,11 @@ export async function buildImage(builder: Builder, ref: string, root: string, on
   });
   const result = await child;
   if (result.exitCode !== 0) {
-    const tail = String(result.all ?? '').trim().split('\n').slice(-10).join('\n  ');
+    const tail = String(result.all ?? '')
+      .trim()
+      .split('\n')
+      .slice(-10)
+      .join('\n  ');
     throw new JobError(`${builder} build failed (exit ${result.exitCode}):\n  ${tail}`);
   }
 }

@@ -11,7 +11,17 @@ import { FIELD_MANAGER, isClusterScoped, refKey, refOf, type KubeObject, type Ob
  */
 
 /** Go maps the API server omits when empty; empty structs (podSelector: {}, emptyDir: {}) mean something and stay. */
-const MAP_FIELDS = new Set(['data', 'binaryData', 'stringData', 'labels', 'annotations', 'matchLabels', 'nodeSelector', 'limits', 'requests']);
+const MAP_FIELDS = new Set([
+  'data',
+  'binaryData',
+  'stringData',
+  'labels',
+  'annotations',
+  'matchLabels',
+  'nodeSelector',
+  'limits',
+  'requests',
+]);
 
 /**
  * The object as we send it: without empty lists and empty string maps, which the server would
@@ -38,7 +48,9 @@ function contains(live: unknown, desired: unknown): boolean {
   }
   if (desired && typeof desired === 'object') {
     if (!live || typeof live !== 'object' || Array.isArray(live)) return false;
-    return Object.entries(desired).every(([key, value]) => value === undefined || value === null || contains((live as Record<string, unknown>)[key], value));
+    return Object.entries(desired).every(
+      ([key, value]) => value === undefined || value === null || contains((live as Record<string, unknown>)[key], value),
+    );
   }
   return live === desired;
 }
@@ -59,7 +71,12 @@ function dropsOwnedField(owned: FieldsV1, desired: unknown): boolean {
 }
 
 function ownedFields(live: KubeObject): FieldsV1 | undefined {
-  const entries = (live.metadata.managedFields ?? []) as { manager?: string; operation?: string; subresource?: string; fieldsV1?: FieldsV1 }[];
+  const entries = (live.metadata.managedFields ?? []) as {
+    manager?: string;
+    operation?: string;
+    subresource?: string;
+    fieldsV1?: FieldsV1;
+  }[];
   return entries.find((e) => e.manager === FIELD_MANAGER && e.operation === 'Apply' && !e.subresource)?.fieldsV1;
 }
 

@@ -70,7 +70,11 @@ export function openLoadClient(root: string, env: string, context?: string): Kub
 }
 
 /** `resolved`: what the caller already got from resolveFlavour, so the flags and state are read once. */
-export async function openSession(root: string, flags: ClusterFlags, resolved: ResolvedFlavour = resolveFlavour(root, flags)): Promise<Session> {
+export async function openSession(
+  root: string,
+  flags: ClusterFlags,
+  resolved: ResolvedFlavour = resolveFlavour(root, flags),
+): Promise<Session> {
   const { env, flavour, context, preferredContext } = resolved;
   const target = await resolveKubeTarget({ flavour, context, preferredContext });
   const kube = new Kube(target);

@@ -43,7 +43,14 @@ export function imagePullHint(flavour: DeployFlavour): string {
 async function run(command: string, args: string[], what: string): Promise<void> {
   const result = await execa(command, args, { reject: false, all: true });
   if (result.exitCode !== 0) {
-    const reason = result.code === 'ENOENT' ? `${command} is not installed` : String(result.all ?? result.message).trim().split('\n').slice(-5).join('\n  ');
+    const reason =
+      result.code === 'ENOENT'
+        ? `${command} is not installed`
+        : String(result.all ?? result.message)
+            .trim()
+            .split('\n')
+            .slice(-5)
+            .join('\n  ');
     throw new JobError(`${what} failed (\`${command} ${args.join(' ')}\`):\n  ${reason}`);
   }
 }

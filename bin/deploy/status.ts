@@ -54,7 +54,12 @@ export async function collectStatus(kube: Kube, env: string, namespace: string):
   const pvcs = new Map<string, StatusReport['pvcs'][number]>();
   for (const pvc of [...appPvcs, ...labelledPvcs]) {
     const status = (pvc.status ?? {}) as { phase?: string; capacity?: { storage?: string } };
-    pvcs.set(`${pvc.metadata.namespace}/${pvc.metadata.name}`, { namespace: pvc.metadata.namespace!, name: pvc.metadata.name, phase: status.phase ?? 'Pending', capacity: status.capacity?.storage });
+    pvcs.set(`${pvc.metadata.namespace}/${pvc.metadata.name}`, {
+      namespace: pvc.metadata.namespace!,
+      name: pvc.metadata.name,
+      phase: status.phase ?? 'Pending',
+      capacity: status.capacity?.storage,
+    });
   }
   const time = (e: KubeObject) => String(e.lastTimestamp ?? e.eventTime ?? (e.metadata.creationTimestamp as string | undefined) ?? '');
   return {
@@ -65,7 +70,11 @@ export async function collectStatus(kube: Kube, env: string, namespace: string):
     workloads,
     hpas: hpas.map((h) => {
       const spec = (h.spec ?? {}) as { minReplicas?: number; maxReplicas?: number };
-      const status = (h.status ?? {}) as { currentReplicas?: number; desiredReplicas?: number; currentMetrics?: { resource?: { name: string; current?: { averageUtilization?: number } } }[] };
+      const status = (h.status ?? {}) as {
+        currentReplicas?: number;
+        desiredReplicas?: number;
+        currentMetrics?: { resource?: { name: string; current?: { averageUtilization?: number } } }[];
+      };
       const cpu = status.currentMetrics?.find((m) => m.resource?.name === 'cpu')?.resource?.current?.averageUtilization;
       return {
         namespace: h.metadata.namespace!,
@@ -94,27 +103,67 @@ export async function collectStatus(kube: Kube, env: string, namespace: string):
       .slice(-10)
       .map((e) => {
         const involved = (e.involvedObject ?? {}) as { kind?: string; name?: string };
-        return { namespace, object: `${involved.kind ?? '?'}/${involved.name ?? '?'}`, reason: String(e.reason ?? ''), message: String(e.message ?? ''), count: num(e.count) || 1, last: time(e) || undefined };
+        return {
+          namespace,
+          object: `${involved.kind ?? '?'}/${involved.name ?? '?'}`,
+          reason: String(e.reason ?? ''),
+          message: String(e.message ?? ''),
+          count: num(e.count) || 1,
+          last: time(e) || undefined,
+        };
       }),
   };
 }
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 export function formatStatus(report: StatusReport): string[] {
   const lines = [`env ${report.env} (namespace ${report.namespace}, context ${report.context})`];
   if (!report.deployed) return [...lines, 'not deployed: run qctl up'];
   if (report.workloads.length) {
-    lines.push('', ...table([['WORKLOAD', 'READY', 'UP-TO-DATE', 'IMAGE'], ...report.workloads.map((w) => [`${w.kind.toLowerCase()}/${w.name}`, `${w.ready}/${w.desired}`, w.upToDate ? 'yes' : 'no', w.images.join(',')])]));
+    lines.push(
+      '',
+      ...table([
+        ['WORKLOAD', 'READY', 'UP-TO-DATE', 'IMAGE'],
+        ...report.workloads.map((w) => [
+          `${w.kind.toLowerCase()}/${w.name}`,
+          `${w.ready}/${w.desired}`,
+          w.upToDate ? 'yes' : 'no',
+          w.images.join(','),
+        ]),
+      ]),
+    );
   }
   if (report.hpas.length) {
-    lines.push('', ...table([['HPA', 'CURRENT', 'DESIRED', 'MIN', 'MAX', 'CPU'], ...report.hpas.map((h) => [h.name, String(h.current), String(h.desired), String(h.min), String(h.max), h.cpu ?? '-'])]));
+    lines.push(
+      '',
+      ...table([
+        ['HPA', 'CURRENT', 'DESIRED', 'MIN', 'MAX', 'CPU'],
+        ...report.hpas.map((h) => [h.name, String(h.current), String(h.desired), String(h.min), String(h.max), h.cpu ?? '-']),
+      ]),
+    );
   }
-  if (report.jobs.length) lines.push('', ...table([['JOB', 'STATUS', 'SUCCEEDED', 'FAILED'], ...report.jobs.map((j) => [j.name, j.status, String(j.succeeded), String(j.failed)])]));
-  if (report.pvcs.length) lines.push('', ...table([['PVC', 'STATUS', 'CAPACITY'], ...report.pvcs.map((p) => [`${p.namespace}/${p.name}`, p.phase, p.capacity ?? '-'])]));
+  if (report.jobs.length)
+    lines.push(
+      '',
+      ...table([
+        ['JOB', 'STATUS', 'SUCCEEDED', 'FAILED'],
+        ...report.jobs.map((j) => [j.name, j.status, String(j.succeeded), String(j.failed)]),
+      ]),
+    );
+  if (report.pvcs.length)
+    lines.push(
+      '',
+      ...table([['PVC', 'STATUS', 'CAPACITY'], ...report.pvcs.map((p) => [`${p.namespace}/${p.name}`, p.phase, p.capacity ?? '-'])]),
+    );
   lines.push('', report.warnings.length ? 'recent warnings:' : 'no recent Warning events');
   for (const w of report.warnings) lines.push(`  ${w.object} ${w.reason}: ${w.message}${w.count > 1 ? ` (x${w.count})` : ''}`);
   return lines;

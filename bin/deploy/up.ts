@@ -17,7 +17,6 @@ import { imagePullHint, imageRef, shipCommands, shipImage, type ShipOptions } fr
 import { accessInfo } from './urls.js';
 import type { UpOptions } from '../commands/up.js';
 
-
 /**
  * `qctl up`: validate everything that can be validated without a cluster first (flags,
  * secrets decrypt, manifests synthesize with --set/--image/--monitoring, a builder exists),
@@ -57,15 +56,29 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
   } catch (error) {
     // A dry run needs no cluster to show what would happen: print the plan offline.
     if (flags.dryRun && error instanceof NoClusterError) {
-      return printOfflinePlan({ mode, env, namespace, flavour, ref, objects, build, builder: detectBuilder() ?? 'docker', flags, reason: error.message });
+      return printOfflinePlan({
+        mode,
+        env,
+        namespace,
+        flavour,
+        ref,
+        objects,
+        build,
+        builder: detectBuilder() ?? 'docker',
+        flags,
+        reason: error.message,
+      });
     }
     throw error;
   }
   const { kube } = session;
 
   const progress = new Progress(mode, isNonInteractive());
-  progress.info(`qctl up: env ${env} -> context ${kube.target.context} (${flavour.name}, Kubernetes ${session.serverVersion}), image ${ref}`);
-  if (!hasSecretsFile) progress.info(`note: no ${secretsFile(env)}: quote-api-secrets is created empty (qctl secrets init to add OPENAI_API_KEY, API_TOKEN)`);
+  progress.info(
+    `qctl up: env ${env} -> context ${kube.target.context} (${flavour.name}, Kubernetes ${session.serverVersion}), image ${ref}`,
+  );
+  if (!hasSecretsFile)
+    progress.info(`note: no ${secretsFile(env)}: quote-api-secrets is created empty (qctl secrets init to add OPENAI_API_KEY, API_TOKEN)`);
   const started = Date.now();
 
   const buildLines: string[] = [];
@@ -142,7 +155,10 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
 }
 
 function buildCommands(ref: string, options: ShipOptions): string[] {
-  return [`${options.builder} build -t ${ref} -f Dockerfile .`, ...shipCommands(ref, options).map((step) => `${step.command} ${step.args.join(' ')}`)].map((c) => `would run: ${c}`);
+  return [
+    `${options.builder} build -t ${ref} -f Dockerfile .`,
+    ...shipCommands(ref, options).map((step) => `${step.command} ${step.args.join(' ')}`),
+  ].map((c) => `would run: ${c}`);
 }
 
 /** Every container image the objects run (init containers included), in order of appearance. */
@@ -194,7 +210,11 @@ function printOfflinePlan(input: {
       image: ref,
       images,
       build,
-      plan: steps.map((s) => ({ step: s.title, objects: s.objects.map((o) => describeRef(refOf(o))), waitFor: s.waitFor.map(describeRef) })),
+      plan: steps.map((s) => ({
+        step: s.title,
+        objects: s.objects.map((o) => describeRef(refOf(o))),
+        waitFor: s.waitFor.map(describeRef),
+      })),
       needsCluster: NEEDS_CLUSTER,
     });
     return 0;
@@ -228,11 +248,15 @@ function summarize(result: EngineResult) {
 function printText(result: EngineResult, access: ReturnType<typeof accessInfo>, elapsed: number, dryRun: boolean): void {
   const counts = new Map<string, number>();
   for (const o of result.objects) counts.set(o.action, (counts.get(o.action) ?? 0) + 1);
-  const summary = [...counts].map(([action, n]) => `${n} ${dryRun && action !== 'unchanged' && action !== 'skipped' ? `would be ${action}` : action}`).join(', ');
+  const summary = [...counts]
+    .map(([action, n]) => `${n} ${dryRun && action !== 'unchanged' && action !== 'skipped' ? `would be ${action}` : action}`)
+    .join(', ');
   const out = (line = '') => process.stdout.write(`${line}\n`);
   for (const warning of result.warnings) out(`warning: ${warning}`);
   if (result.rolledBack) {
-    out(`rolled back ${result.rolledBack.deployment} to ${result.rolledBack.image ?? 'its previous revision'}${result.rolledBack.ready ? '' : ' (it is not ready either)'}`);
+    out(
+      `rolled back ${result.rolledBack.deployment} to ${result.rolledBack.image ?? 'its previous revision'}${result.rolledBack.ready ? '' : ' (it is not ready either)'}`,
+    );
   }
   if (!result.ok) return;
   out(`${dryRun ? 'dry run: nothing was changed. ' : ''}${summary || 'no objects'} in ${formatDuration(elapsed)}`);

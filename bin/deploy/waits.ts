@@ -46,7 +46,11 @@ export function readiness(object: KubeObject): Readiness {
     case 'Deployment': {
       const progressing = condition(object, 'Progressing');
       if (progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded') {
-        return { ready: false, progress: 'rollout stalled', fatal: `rollout exceeded its progress deadline${progressing.message ? ` (${progressing.message})` : ''}` };
+        return {
+          ready: false,
+          progress: 'rollout stalled',
+          fatal: `rollout exceeded its progress deadline${progressing.message ? ` (${progressing.message})` : ''}`,
+        };
       }
       const updated = status.updatedReplicas ?? 0;
       const available = status.availableReplicas ?? 0;
@@ -57,16 +61,27 @@ export function readiness(object: KubeObject): Readiness {
     case 'StatefulSet': {
       const readyReplicas = status.readyReplicas ?? 0;
       const updated = status.updatedReplicas ?? readyReplicas;
-      return { ready: observed >= generation && readyReplicas >= desired && updated >= desired, progress: `${readyReplicas}/${desired} ready` };
+      return {
+        ready: observed >= generation && readyReplicas >= desired && updated >= desired,
+        progress: `${readyReplicas}/${desired} ready`,
+      };
     }
     case 'DaemonSet': {
       const want = status.desiredNumberScheduled ?? 0;
       const readyCount = status.numberReady ?? 0;
-      return { ready: observed >= generation && want > 0 && readyCount >= want && (status.updatedNumberScheduled ?? 0) >= want, progress: `${readyCount}/${want} ready` };
+      return {
+        ready: observed >= generation && want > 0 && readyCount >= want && (status.updatedNumberScheduled ?? 0) >= want,
+        progress: `${readyCount}/${want} ready`,
+      };
     }
     case 'Job': {
       const failed = condition(object, 'Failed');
-      if (failed?.status === 'True') return { ready: false, progress: 'failed', fatal: `Job failed${failed.reason ? ` (${failed.reason}${failed.message ? `: ${failed.message}` : ''})` : ''}` };
+      if (failed?.status === 'True')
+        return {
+          ready: false,
+          progress: 'failed',
+          fatal: `Job failed${failed.reason ? ` (${failed.reason}${failed.message ? `: ${failed.message}` : ''})` : ''}`,
+        };
       const succeeded = status.succeeded ?? 0;
       const complete = condition(object, 'Complete')?.status === 'True' || succeeded >= (spec.completions ?? 1);
       return { ready: complete, progress: complete ? 'complete' : `${status.active ?? 0} active, ${status.failed ?? 0} failed attempts` };
@@ -94,13 +109,21 @@ const IMAGE_PULL = new Set(['ImagePullBackOff', 'ErrImagePull', 'InvalidImageNam
 
 export function podSelector(object: KubeObject): string | undefined {
   const matchLabels = (object.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels;
-  if (matchLabels && Object.keys(matchLabels).length > 0) return Object.entries(matchLabels).map(([k, v]) => `${k}=${v}`).join(',');
+  if (matchLabels && Object.keys(matchLabels).length > 0)
+    return Object.entries(matchLabels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
   if (object.kind === 'Job') return `job-name=${object.metadata.name}`;
   return undefined;
 }
 
 /** Looks at the workload's pods for a reason that will not fix itself. */
-async function inspectPods(kube: Kube, object: KubeObject, options: WaitOptions, final: boolean): Promise<{ fatal?: string; details: string[] }> {
+async function inspectPods(
+  kube: Kube,
+  object: KubeObject,
+  options: WaitOptions,
+  final: boolean,
+): Promise<{ fatal?: string; details: string[] }> {
   const namespace = object.metadata.namespace!;
   const selector = podSelector(object);
   if (!selector) return { details: [] };
@@ -114,20 +137,34 @@ async function inspectPods(kube: Kube, object: KubeObject, options: WaitOptions,
       const waiting = container.state?.waiting;
       if (waiting?.reason && IMAGE_PULL.has(waiting.reason)) {
         fatal ??= `${waiting.reason}: pod ${podName} cannot pull image "${container.image}"`;
-        details.push(`${waiting.reason}: image "${container.image}" (container ${container.name} in pod ${podName})${waiting.message ? `: ${waiting.message}` : ''}`);
+        details.push(
+          `${waiting.reason}: image "${container.image}" (container ${container.name} in pod ${podName})${waiting.message ? `: ${waiting.message}` : ''}`,
+        );
         details.push(`fix: ${options.imageHint}`);
-      } else if (waiting?.reason === 'CrashLoopBackOff' || (object.kind === 'Job' && container.state?.terminated && container.state.terminated.exitCode !== 0)) {
+      } else if (
+        waiting?.reason === 'CrashLoopBackOff' ||
+        (object.kind === 'Job' && container.state?.terminated && container.state.terminated.exitCode !== 0)
+      ) {
         const last = container.lastState?.terminated ?? container.state?.terminated;
         fatal ??= `${waiting?.reason ?? 'container failed'}: container ${container.name} in pod ${podName}${last?.exitCode !== undefined ? ` exited with code ${last.exitCode}` : ''} (restarts: ${container.restartCount ?? 0})`;
         let logs = await kube.logs(namespace, podName, { container: container.name, previous: true, tailLines: 20 });
         if (!logs.trim()) logs = await kube.logs(namespace, podName, { container: container.name, tailLines: 20 });
         details.push(`${waiting?.reason ?? 'failed'}: container ${container.name} in pod ${podName}, last log lines:`);
-        details.push(...(logs.trim() ? logs.trimEnd().split('\n').map((l) => `  | ${l}`) : ['  | (no logs)']));
+        details.push(
+          ...(logs.trim()
+            ? logs
+                .trimEnd()
+                .split('\n')
+                .map((l) => `  | ${l}`)
+            : ['  | (no logs)']),
+        );
       } else if (waiting?.reason === 'CreateContainerConfigError' || waiting?.reason === 'CreateContainerError') {
         fatal ??= `${waiting.reason}: pod ${podName}${waiting.message ? `: ${waiting.message}` : ''}`;
         details.push(`${waiting.reason}: ${waiting.message ?? 'container could not be created'} (pod ${podName})`);
       } else if (final && waiting?.reason) {
-        details.push(`pod ${podName} container ${container.name} waiting: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`);
+        details.push(
+          `pod ${podName} container ${container.name} waiting: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`,
+        );
       }
     }
     const scheduled = status.conditions?.find((c) => c.type === 'PodScheduled');
@@ -139,7 +176,14 @@ async function inspectPods(kube: Kube, object: KubeObject, options: WaitOptions,
   if (final && object.kind === 'Job' && !fatal) {
     for (const pod of pods.slice(-1)) {
       const logs = await kube.logs(namespace, pod.metadata.name, { tailLines: 20 });
-      if (logs.trim()) details.push(`last log lines of pod ${pod.metadata.name}:`, ...logs.trimEnd().split('\n').map((l) => `  | ${l}`));
+      if (logs.trim())
+        details.push(
+          `last log lines of pod ${pod.metadata.name}:`,
+          ...logs
+            .trimEnd()
+            .split('\n')
+            .map((l) => `  | ${l}`),
+        );
     }
   }
   return { fatal, details };

@@ -55,7 +55,15 @@ export async function startDev(options: DevOptions): Promise<DevService> {
   await assertPortFree(options.host, options.port);
   await assertPortFree('127.0.0.1', options.dbPort, '--db-port');
 
-  const [{ loadConfig, ConfigError, startService, vectorIndexSettings }, { migrate }, { runSeed }, { SeedError }, progress, { createLogger }, sources] = await Promise.all([
+  const [
+    { loadConfig, ConfigError, startService, vectorIndexSettings },
+    { migrate },
+    { runSeed },
+    { SeedError },
+    progress,
+    { createLogger },
+    sources,
+  ] = await Promise.all([
     import('../../app/main.js'),
     import('../../app/db/migrate.js'),
     import('../../app/seed/run.js'),
@@ -92,7 +100,9 @@ export async function startDev(options: DevOptions): Promise<DevService> {
     if ('holder' in attempt) {
       const holder = attempt.holder;
       const fix = holder.owner === 'dev' ? `stop it first (kill ${holder.pid})` : 'wait for it to finish';
-      throw usageError(`${describeHolder(paths, holder)}: ${fix}, or run a throwaway one with --ephemeral (${staleLockHint(paths, holder)})`);
+      throw usageError(
+        `${describeHolder(paths, holder)}: ${fix}, or run a throwaway one with --ephemeral (${staleLockHint(paths, holder)})`,
+      );
     }
     lock = attempt.lock;
   }
@@ -161,10 +171,12 @@ export async function startDev(options: DevOptions): Promise<DevService> {
 
     options.signal?.throwIfAborted();
     const log = createLogger(config.logLevel, process.stderr);
-    const service = await startService({ ...config, database: databaseConfig }, { log, migrate: true }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') throw portInUse(options.port);
-      throw error;
-    });
+    const service = await startService({ ...config, database: databaseConfig }, { log, migrate: true }).catch(
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'EADDRINUSE') throw portInUse(options.port);
+        throw error;
+      },
+    );
     cleanups.push(() => service.stop());
     await service.databaseReady;
     await lock?.update({ apiUrl: service.url });
@@ -194,7 +206,11 @@ export async function startDev(options: DevOptions): Promise<DevService> {
  * shipped in data/quotes.json (the same DummyJSON list, offline and in seconds), else DummyJSON.
  * An interrupted first seed resumes from the source it started with unless --quotes says otherwise.
  */
-function firstSeedPlan(options: DevOptions, bundled: string | undefined, resumeFrom: string | undefined): { source: string; label: string } {
+function firstSeedPlan(
+  options: DevOptions,
+  bundled: string | undefined,
+  resumeFrom: string | undefined,
+): { source: string; label: string } {
   const source = options.quotesFile
     ? `file:${options.quotesFile}`
     : (resumeFrom ?? (options.dummyJsonUrl || !bundled ? 'dummyjson' : `file:${bundled}`));

@@ -53,7 +53,9 @@ export async function ensureDevDir(paths: DevPaths): Promise<void> {
     throw usageError(`--dev-dir ${paths.dir}: cannot create it (${code}); ${fix}`);
   }
   if (existsSync(paths.dataDir) && !statSync(paths.dataDir).isDirectory()) {
-    throw usageError(`${paths.dataDir} is a file, not a database directory: move it aside (mv ${paths.dataDir} ${paths.dataDir}.bak) and run again`);
+    throw usageError(
+      `${paths.dataDir} is a file, not a database directory: move it aside (mv ${paths.dataDir} ${paths.dataDir}.bak) and run again`,
+    );
   }
   try {
     await writeFile(join(paths.dir, `.write-check-${process.pid}`), '');
@@ -190,9 +192,7 @@ export async function readLiveDevState(paths: DevPaths): Promise<DevState | unde
 
 /** One line naming who holds the directory and how to get past it. */
 export function describeHolder(paths: DevPaths, holder: DevState): string {
-  return (
-    `the dev database in ${paths.dir} is in use by qctl ${holder.owner} (pid ${holder.pid}${holder.apiUrl ? `, ${holder.apiUrl}` : ''})`
-  );
+  return `the dev database in ${paths.dir} is in use by qctl ${holder.owner} (pid ${holder.pid}${holder.apiUrl ? `, ${holder.apiUrl}` : ''})`;
 }
 
 export function staleLockHint(paths: DevPaths, holder: DevState): string {

@@ -1,5 +1,14 @@
 import { usageError } from '../cli/errors.js';
-import { acquireDevLock, describeHolder, devPaths, ensureDevDir, readLiveDevState, staleLockHint, type DevPaths, type DevState } from './dev-state.js';
+import {
+  acquireDevLock,
+  describeHolder,
+  devPaths,
+  ensureDevDir,
+  readLiveDevState,
+  staleLockHint,
+  type DevPaths,
+  type DevState,
+} from './dev-state.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 
 export interface LocalDatabase {

@@ -10,9 +10,14 @@ export async function assertPortFree(host: string, port: number, flag = '--port'
     const server = createServer();
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') reject(portInUse(port, flag));
-      else if (error.code === 'EACCES') reject(usageError(`port ${port} needs privileges on this machine: pick another with ${flag}, e.g. ${flag} 8081`));
+      else if (error.code === 'EACCES')
+        reject(usageError(`port ${port} needs privileges on this machine: pick another with ${flag}, e.g. ${flag} 8081`));
       else if (['ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'EAI_NONAME', 'EINVAL'].includes(error.code ?? '')) {
-        reject(usageError(`cannot listen on ${host} (${error.code}): use an address of this machine, e.g. --host 127.0.0.1 (or 0.0.0.0 for every interface)`));
+        reject(
+          usageError(
+            `cannot listen on ${host} (${error.code}): use an address of this machine, e.g. --host 127.0.0.1 (or 0.0.0.0 for every interface)`,
+          ),
+        );
       } else reject(error);
     });
     server.listen(port, host, () => server.close(() => resolve()));

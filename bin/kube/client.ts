@@ -1,7 +1,17 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ApiException, AppsV1Api, AutoscalingV2Api, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, PortForward, VersionApi } from '@kubernetes/client-node';
+import {
+  ApiException,
+  AppsV1Api,
+  AutoscalingV2Api,
+  CoreV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  PortForward,
+  VersionApi,
+} from '@kubernetes/client-node';
 // Not re-exported by the package index; needed to convert between wire JSON and the client's models.
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { execa } from 'execa';
@@ -49,7 +59,9 @@ export async function resolveKubeTarget(options: ResolveOptions): Promise<KubeTa
       kc.loadFromFile(path);
       loaded = true;
     } catch (error) {
-      throw usageError(`cannot read kubeconfig ${path}: ${(error as Error).message.split('\n')[0]}; fix the file or point KUBECONFIG at another one`);
+      throw usageError(
+        `cannot read kubeconfig ${path}: ${(error as Error).message.split('\n')[0]}; fix the file or point KUBECONFIG at another one`,
+      );
     }
   }
   const names = loaded ? kc.getContexts().map((c) => c.name) : [];
@@ -75,14 +87,18 @@ export async function resolveKubeTarget(options: ResolveOptions): Promise<KubeTa
     return target(kc, path);
   }
   if (flavour.name === 'microk8s') return microk8sConfig();
-  if (names.length) throw usageError(`no kubeconfig context for ${flavour.name} in ${path} (it has: ${names.join(', ')}): pass --context NAME`);
+  if (names.length)
+    throw usageError(`no kubeconfig context for ${flavour.name} in ${path} (it has: ${names.join(', ')}): pass --context NAME`);
   throw new NoClusterError(`no kubeconfig found at ${path}: start the cluster (${flavour.startHint}) or set KUBECONFIG`);
 }
 
 async function microk8sConfig(): Promise<KubeTarget> {
   const result = await execa('microk8s', ['config'], { reject: false });
   if (result.failed || result.exitCode !== 0) {
-    const reason = result.code === 'ENOENT' ? 'microk8s is not installed (sudo snap install microk8s --classic)' : String(result.stderr || result.message || 'unknown error').split('\n')[0];
+    const reason =
+      result.code === 'ENOENT'
+        ? 'microk8s is not installed (sudo snap install microk8s --classic)'
+        : String(result.stderr || result.message || 'unknown error').split('\n')[0];
     throw new NoClusterError(`no microk8s context in kubeconfig and \`microk8s config\` failed: ${reason}`);
   }
   const kc = new KubeConfig();
@@ -105,7 +121,9 @@ export function loadKubeTarget(options: { context?: string; preferredContext?: s
   const names = kc.getContexts().map((c) => c.name);
   if (options.context !== undefined) {
     if (!names.includes(options.context)) {
-      throw usageError(`context "${options.context}" is not in the kubeconfig${names.length ? ` (it has: ${names.join(', ')})` : ''}: pick one with --context`);
+      throw usageError(
+        `context "${options.context}" is not in the kubeconfig${names.length ? ` (it has: ${names.join(', ')})` : ''}: pick one with --context`,
+      );
     }
     kc.setCurrentContext(options.context);
   } else if (options.preferredContext !== undefined && names.includes(options.preferredContext)) {
@@ -132,7 +150,8 @@ export function apiErrorMessage(error: unknown): string {
         /* plain text body */
       }
     }
-    const message = body && typeof body === 'object' && 'message' in body ? String((body as { message: unknown }).message) : String(body ?? '');
+    const message =
+      body && typeof body === 'object' && 'message' in body ? String((body as { message: unknown }).message) : String(body ?? '');
     return `HTTP ${error.code}${message ? `: ${message}` : ''}`;
   }
   if (error instanceof Error) return error.message.split('\n')[0]!;
@@ -227,7 +246,11 @@ export class Kube {
 
   async read(ref: ObjectRef): Promise<KubeObject | undefined> {
     try {
-      const object = await this.objects.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } });
+      const object = await this.objects.read({
+        apiVersion: ref.apiVersion,
+        kind: ref.kind,
+        metadata: { name: ref.name, namespace: ref.namespace },
+      });
       return toWire<KubeObject>(object, (object as Typed).apiVersion ?? ref.apiVersion, (object as Typed).kind ?? ref.kind);
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -248,14 +271,34 @@ export class Kube {
       );
       return toWire<KubeObject>(result, (result as Typed).apiVersion ?? object.apiVersion, (result as Typed).kind ?? object.kind);
     } catch (error) {
-      throw new JobError(`apply ${describeRef({ ...object.metadata, apiVersion: object.apiVersion, kind: object.kind })} failed: ${apiErrorMessage(error)}`);
+      throw new JobError(
+        `apply ${describeRef({ ...object.metadata, apiVersion: object.apiVersion, kind: object.kind })} failed: ${apiErrorMessage(error)}`,
+      );
     }
   }
 
-  async list(apiVersion: string, kind: string, namespace?: string, selectors: { label?: string; field?: string } = {}): Promise<KubeObject[]> {
+  async list(
+    apiVersion: string,
+    kind: string,
+    namespace?: string,
+    selectors: { label?: string; field?: string } = {},
+  ): Promise<KubeObject[]> {
     try {
-      const result = await this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, selectors.field, selectors.label);
-      const list = toWire<{ items?: KubeObject[] }>(result, (result as Typed).apiVersion ?? apiVersion, (result as Typed).kind ?? `${kind}List`);
+      const result = await this.objects.list(
+        apiVersion,
+        kind,
+        namespace,
+        undefined,
+        undefined,
+        undefined,
+        selectors.field,
+        selectors.label,
+      );
+      const list = toWire<{ items?: KubeObject[] }>(
+        result,
+        (result as Typed).apiVersion ?? apiVersion,
+        (result as Typed).kind ?? `${kind}List`,
+      );
       // A real server sends kind and apiVersion on the list only, never on its items; every
       // caller (status, prune, waits) reads them, so they are put back here, in one place.
       return (list.items ?? []).map((item) => ({ ...item, apiVersion, kind }));
@@ -284,7 +327,11 @@ export class Kube {
   }
 
   /** The last lines a container logged (the previous instance's after a crash), or '' when unavailable. */
-  async logs(namespace: string, pod: string, options: { container?: string; previous?: boolean; tailLines?: number } = {}): Promise<string> {
+  async logs(
+    namespace: string,
+    pod: string,
+    options: { container?: string; previous?: boolean; tailLines?: number } = {},
+  ): Promise<string> {
     try {
       const text = await this.core.readNamespacedPodLog({
         name: pod,

@@ -9,10 +9,17 @@ import { formatTextReport } from './text-report.js';
 import { renderHtmlReport } from './html-report.js';
 import { executeLoad, type Ramp, type RunHooks } from './run.js';
 import { parseSlos, type Slo } from './slo.js';
-import { parseHeaders, parseMethod, parseQuotesMix, quotesScenario, singleUrlScenario, targetsFileScenario, type Scenario } from './scenario.js';
+import {
+  parseHeaders,
+  parseMethod,
+  parseQuotesMix,
+  quotesScenario,
+  singleUrlScenario,
+  targetsFileScenario,
+  type Scenario,
+} from './scenario.js';
 import { assertTargetsAllowed, parseTargetUrl } from './target.js';
 import type { LoadOptions } from '../commands/load.js';
-
 
 /** Knee criteria when --ramp is given without --slo: nothing failed and the schedule was kept. */
 export const DEFAULT_RAMP_SLO = 'errors<1%,dropped<1%,rate>=0.99';
@@ -55,7 +62,8 @@ export function parseRamp(text: string, defaultStepMs: number): Ramp {
   }) as [number, number, number];
   if (Math.max(start, end) > MAX_RATE) throw usageError(`invalid --ramp "${text}": rates go up to ${MAX_RATE} req/s`);
   // A ramp looks for the rate where the service breaks: it climbs, so it stops at the first breach.
-  if (end < start) throw usageError(`invalid --ramp "${text}": a ramp climbs; put the lower rate first, e.g. --ramp ${end}:${start}:${step}`);
+  if (end < start)
+    throw usageError(`invalid --ramp "${text}": a ramp climbs; put the lower rate first, e.g. --ramp ${end}:${start}:${step}`);
   const stepDurationMs = parts[3] !== undefined ? parseDuration(parts[3], '--ramp step duration') : defaultStepMs;
   const steps = Math.floor(Math.abs(end - start) / step) + 1;
   if (steps > 100) throw usageError(`invalid --ramp "${text}": ${steps} steps; use a larger step (at most 100 steps)`);
@@ -75,10 +83,13 @@ async function assertReportWritable(file: string): Promise<void> {
   try {
     await access(dirname(resolve(file)), constants.W_OK);
   } catch {
-    throw usageError(`--report ${file}: the folder ${dirname(resolve(file))} does not exist or is not writable; create it or choose another path`);
+    throw usageError(
+      `--report ${file}: the folder ${dirname(resolve(file))} does not exist or is not writable; create it or choose another path`,
+    );
   }
   const existing = await stat(file).catch(() => undefined);
-  if (existing && !existing.isFile()) throw usageError(`--report ${file}: a directory (or other non-file) is in the way; choose another file name`);
+  if (existing && !existing.isFile())
+    throw usageError(`--report ${file}: a directory (or other non-file) is in the way; choose another file name`);
 }
 
 async function resolveTarget(url: string | undefined, options: LoadOptions): Promise<ResolvedTarget> {
@@ -144,13 +155,15 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
   const hpaIntervalMs = parseDuration(options.hpaInterval, '--hpa-interval');
   if (options.portForward && options.env === undefined) throw usageError('--port-forward needs --env, e.g. --env dev --port-forward');
   if (options.watchHpa && options.env === undefined) {
-    throw usageError('--watch-hpa needs --env: it reads that environment\'s HPA, e.g. --env dev --watch-hpa');
+    throw usageError("--watch-hpa needs --env: it reads that environment's HPA, e.g. --env dev --watch-hpa");
   }
 
   const interactive = !isNonInteractive(process.stderr);
   // A targets file with absolute URLs needs no base URL; otherwise the target is the URL, the env, or qctl dev.
   const fileWithoutBase = options.scenario !== undefined && options.scenario !== 'quotes' && url === undefined && options.env === undefined;
-  const target: ResolvedTarget = fileWithoutBase ? { url: null, own: false, close: async () => undefined } : await resolveTarget(url, options);
+  const target: ResolvedTarget = fileWithoutBase
+    ? { url: null, own: false, close: async () => undefined }
+    : await resolveTarget(url, options);
   let hooks: RunHooks = {};
   const controller = new AbortController();
   let interrupts = 0;
@@ -170,7 +183,9 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
     }
     hooks = { ...hooks, signal: controller.signal };
     if (interactive && output === 'text') hooks.onProgress = (line) => process.stderr.write(`\r\x1b[2K${line}`);
-    const what = ramp ? `ramp ${ramp.start}→${ramp.end} req/s step ${ramp.step} every ${options.ramp?.split(':')[3] ?? options.duration}` : `${rate} req/s for ${options.duration}`;
+    const what = ramp
+      ? `ramp ${ramp.start}→${ramp.end} req/s step ${ramp.step} every ${options.ramp?.split(':')[3] ?? options.duration}`
+      : `${rate} req/s for ${options.duration}`;
     process.stderr.write(`qctl load: ${what}, ${scenario.description} (Ctrl-C stops and reports)\n`);
     process.on('SIGINT', onSigint);
     const report = await executeLoad(

@@ -32,7 +32,10 @@ export function ingressUrl(environment: Environment): URL | null {
  * `--env E` without a URL: the environment's ingress when it has one; otherwise a port-forward
  * to a ready API pod that qctl opens on 127.0.0.1 for the run and closes afterwards.
  */
-export async function resolveEnvironmentTarget(name: string, options: { context?: string; portForward?: boolean }): Promise<EnvironmentTarget> {
+export async function resolveEnvironmentTarget(
+  name: string,
+  options: { context?: string; portForward?: boolean },
+): Promise<EnvironmentTarget> {
   const environment = await loadEnvironment(name);
   const url = options.portForward ? null : ingressUrl(environment);
   if (url) return { url, own: true, close: async () => undefined };
@@ -53,7 +56,8 @@ async function openPortForward(environment: Environment, context?: string): Prom
   } catch (error) {
     throw usageError(`cannot list the API pods in ${namespace} (${apiErrorMessage(error)}): check the cluster, or give the URL explicitly`);
   }
-  if (!podName) throw usageError(`no ready ${API_NAME} pod in ${namespace} to port-forward to: run \`qctl status\`, or give the URL explicitly`);
+  if (!podName)
+    throw usageError(`no ready ${API_NAME} pod in ${namespace} to port-forward to: run \`qctl status\`, or give the URL explicitly`);
   const forward = kube.portForward();
   const sockets = new Set<Socket>();
   const webSockets = new Set<{ close(): void }>();

@@ -64,7 +64,9 @@ function lineChart(options: ChartOptions): string {
       return { x, label: fmt(x) };
     });
   for (const t of xTicks) {
-    parts.push(`<text class="tick" x="${px(t.x).toFixed(1)}" y="${height - pad.bottom + 16}" text-anchor="middle">${escapeHtml(t.label)}</text>`);
+    parts.push(
+      `<text class="tick" x="${px(t.x).toFixed(1)}" y="${height - pad.bottom + 16}" text-anchor="middle">${escapeHtml(t.label)}</text>`,
+    );
   }
   parts.push(`<text class="axis" x="${pad.left + plotW / 2}" y="${height - 6}" text-anchor="middle">${escapeHtml(options.xLabel)}</text>`);
   parts.push(
@@ -73,16 +75,16 @@ function lineChart(options: ChartOptions): string {
   for (const s of options.series) {
     if (s.points.length === 0) continue;
     const d = s.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join('');
-    parts.push(`<path class="line" data-series="${escapeHtml(s.name)}" d="${d}" stroke="${s.color}"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    parts.push(
+      `<path class="line" data-series="${escapeHtml(s.name)}" d="${d}" stroke="${s.color}"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+    );
     for (const p of s.points) {
       parts.push(
         `<circle cx="${px(p[0]).toFixed(1)}" cy="${py(p[1]).toFixed(1)}" r="2.5" fill="${s.color}"><title>${escapeHtml(s.name)}: ${fmt(p[1])} at ${fmt(p[0])}</title></circle>`,
       );
     }
   }
-  const legend = options.series
-    .map((s) => `<span class="key"><i style="background:${s.color}"></i>${escapeHtml(s.name)}</span>`)
-    .join('');
+  const legend = options.series.map((s) => `<span class="key"><i style="background:${s.color}"></i>${escapeHtml(s.name)}</span>`).join('');
   return `<figure id="${options.id}"><figcaption>${escapeHtml(options.title)}</figcaption>
 <svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${escapeHtml(options.title)}">${parts.join('')}</svg>
 <div class="legend">${legend}</div></figure>`;
@@ -144,9 +146,22 @@ export function renderHtmlReport(report: LoadReport): string {
         xLabel: 'seconds since start',
         yLabel: 'replicas',
         series: [
-          { name: 'current', color: '#1971c2', points: report.hpa.samples.filter((h) => h.currentReplicas !== null).map((h) => [h.t / 1000, h.currentReplicas!]) },
-          { name: 'desired', color: '#e8590c', dashed: true, points: report.hpa.samples.filter((h) => h.desiredReplicas !== null).map((h) => [h.t / 1000, h.desiredReplicas!]) },
-          { name: 'ready', color: '#2b8a3e', points: report.hpa.samples.filter((h) => h.readyReplicas !== null).map((h) => [h.t / 1000, h.readyReplicas!]) },
+          {
+            name: 'current',
+            color: '#1971c2',
+            points: report.hpa.samples.filter((h) => h.currentReplicas !== null).map((h) => [h.t / 1000, h.currentReplicas!]),
+          },
+          {
+            name: 'desired',
+            color: '#e8590c',
+            dashed: true,
+            points: report.hpa.samples.filter((h) => h.desiredReplicas !== null).map((h) => [h.t / 1000, h.desiredReplicas!]),
+          },
+          {
+            name: 'ready',
+            color: '#2b8a3e',
+            points: report.hpa.samples.filter((h) => h.readyReplicas !== null).map((h) => [h.t / 1000, h.readyReplicas!]),
+          },
         ],
       })
     : '';
@@ -159,9 +174,24 @@ export function renderHtmlReport(report: LoadReport): string {
       'requests',
       `${report.requests.scheduled} scheduled, ${report.requests.sent} sent, ${report.requests.dropped} dropped, ${report.requests.responses} responses, ${report.requests.errors} errors`,
     ],
-    ['latency', l ? `p50 ${msText(l.p50)} · p90 ${msText(l.p90)} · p99 ${msText(l.p99)} · p99.9 ${msText(l.p999)} · max ${msText(l.max)}` : 'no responses'],
-    ['status codes', Object.entries(report.statusCodes).map(([c, n]) => `${c}: ${n}`).join(', ') || 'none'],
-    ['errors', Object.entries(report.errorsByKind).map(([k, n]) => `${k}: ${n}`).join(', ') || 'none'],
+    [
+      'latency',
+      l
+        ? `p50 ${msText(l.p50)} · p90 ${msText(l.p90)} · p99 ${msText(l.p99)} · p99.9 ${msText(l.p999)} · max ${msText(l.max)}`
+        : 'no responses',
+    ],
+    [
+      'status codes',
+      Object.entries(report.statusCodes)
+        .map(([c, n]) => `${c}: ${n}`)
+        .join(', ') || 'none',
+    ],
+    [
+      'errors',
+      Object.entries(report.errorsByKind)
+        .map(([k, n]) => `${k}: ${n}`)
+        .join(', ') || 'none',
+    ],
     ['bytes', bytesSummary(report)],
   ];
   const sloTable = report.slo.results.length

@@ -16,17 +16,22 @@ export const QUOTE_WORDS: readonly string[] = (
 ).split(' ');
 
 const STOP_WORDS = new Set(
-  ('that this with have from your what will they when there their which would about been more than them into ' +
+  (
+    'that this with have from your what will they when there their which would about been more than them into ' +
     'only other some then these those were because being could does just like make must should very while where ' +
     'also even ever every after before always never nothing something anything everything over under upon cannot ' +
-    'through without within another each same such much many most made said says know good things thing really').split(' '),
+    'through without within another each same such much many most made said says know good things thing really'
+  ).split(' '),
 );
 
 /** Content words (4+ letters, no stop words) of quote texts, deduplicated. */
 export function wordsOf(texts: Iterable<string>): string[] {
   const words = new Set<string>();
   for (const text of texts) {
-    for (const word of text.toLowerCase().replace(/[^a-z\s]/g, ' ').split(/\s+/)) {
+    for (const word of text
+      .toLowerCase()
+      .replace(/[^a-z\s]/g, ' ')
+      .split(/\s+/)) {
       if (word.length >= 4 && !STOP_WORDS.has(word)) words.add(word);
     }
   }

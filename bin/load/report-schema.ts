@@ -108,9 +108,7 @@ export const loadReportSchema = z.object({
       stoppedEarly: z.boolean(),
     })
     .nullable(),
-  hpa: z
-    .object({ namespace: z.string(), name: z.string(), samples: z.array(hpaSampleSchema), error: z.string().nullable() })
-    .nullable(),
+  hpa: z.object({ namespace: z.string(), name: z.string(), samples: z.array(hpaSampleSchema), error: z.string().nullable() }).nullable(),
   verdict: z.enum(['pass', 'fail']),
 });
 

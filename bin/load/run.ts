@@ -97,7 +97,11 @@ export async function executeLoad(plan: LoadPlan, hooks: RunHooks = {}): Promise
   // for handshakes either.
   const firstRate = rates[0]!;
   const warmUpRequests = Math.min(WARM_UP_REQUESTS, Math.max(1, Math.ceil(firstRate / 2)));
-  const warmUpConnections = Math.min(plan.maxInflight, warmUpRequests, Math.max(WARM_UP_CONNECTIONS, Math.min(64, Math.ceil(firstRate / 500))));
+  const warmUpConnections = Math.min(
+    plan.maxInflight,
+    warmUpRequests,
+    Math.max(WARM_UP_CONNECTIONS, Math.min(64, Math.ceil(firstRate / 500))),
+  );
   await client.warmUp(() => plan.scenario.next(), warmUpConnections, warmUpRequests, 1000);
   const startedAt = Date.now();
   hooks.watcher?.start(startedAt);

@@ -55,7 +55,9 @@ const HEADER_VALUE_FORBIDDEN = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 /** Checks one header; `where` names the flag or file line in the message. */
 export function checkHeader(name: string, value: string, where: string): void {
   if (!HEADER_NAME.test(name)) {
-    throw usageError(`${where}: "${name.slice(0, 60)}" is not a valid header name; use letters, digits and -, e.g. "Authorization: Bearer TOKEN"`);
+    throw usageError(
+      `${where}: "${name.slice(0, 60)}" is not a valid header name; use letters, digits and -, e.g. "Authorization: Bearer TOKEN"`,
+    );
   }
   if (HEADER_VALUE_FORBIDDEN.test(value)) {
     throw usageError(`${where}: the value of ${name} contains a line break or control character; give a single-line value`);
@@ -93,11 +95,14 @@ export function parseQuotesMix(text: string | undefined): QuotesMix {
   for (const term of text.split(',')) {
     const match = /^\s*(list|get|authors|search)\s*=\s*(\d+(?:\.\d+)?)\s*$/.exec(term);
     if (!match) {
-      throw usageError(`invalid --mix term "${term.trim()}": use list=N,get=N,authors=N,search=N, e.g. --mix list=3,get=4,authors=1,search=2`);
+      throw usageError(
+        `invalid --mix term "${term.trim()}": use list=N,get=N,authors=N,search=N, e.g. --mix list=3,get=4,authors=1,search=2`,
+      );
     }
     mix[match[1] as QuotesRequestKind] = Number(match[2]);
   }
-  if (Object.values(mix).every((w) => w === 0)) throw usageError('invalid --mix: every weight is 0; give at least one request kind a weight above 0');
+  if (Object.values(mix).every((w) => w === 0))
+    throw usageError('invalid --mix: every weight is 0; give at least one request kind a weight above 0');
   return mix;
 }
 
@@ -127,7 +132,10 @@ function harvestQuotes(document: unknown): { ids: string[]; texts: string[] } {
 async function fetchQuoteSample(base: URL, headers: Record<string, string> | undefined, timeoutMs: number) {
   try {
     // Marked like the warm-up: it is preparation, not part of the load.
-    const response = await request(new URL('quotes', base), { headers: { ...headers, [WARM_UP_HEADER]: '1' }, signal: AbortSignal.timeout(timeoutMs) });
+    const response = await request(new URL('quotes', base), {
+      headers: { ...headers, [WARM_UP_HEADER]: '1' },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     if (response.statusCode !== 200) {
       await response.body.dump();
       return undefined;
@@ -149,7 +157,8 @@ export async function quotesScenario(
   const ids = sample && sample.ids.length > 0 ? sample.ids : Array.from({ length: 30 }, (_, i) => String(i + 1));
   const harvested = sample ? wordsOf(sample.texts) : [];
   const words = harvested.length >= 10 ? harvested : [...QUOTE_WORDS];
-  const source = sample && sample.ids.length > 0 ? `ids and words from ${new URL('quotes', base).href}` : 'built-in ids 1-30 and quote words';
+  const source =
+    sample && sample.ids.length > 0 ? `ids and words from ${new URL('quotes', base).href}` : 'built-in ids 1-30 and quote words';
 
   const make = (kind: QuotesRequestKind, pathAndQuery: string): RequestSpec => ({
     origin: base.origin,
@@ -240,7 +249,9 @@ export async function targetsFileScenario(file: string, base: URL | undefined): 
     const [method, raw] = parts.length === 2 ? [parseMethod(parts[0]!, where(n)), parts[1]!] : (['GET', parts[0]!] as const);
     // A stray word (e.g. "FROB") would otherwise become GET /FROB and be sent.
     if (!raw.startsWith('/') && !/^https?:\/\//i.test(raw)) {
-      throw usageError(`${where(n)}: "${line}" is not a request: write "METHOD /path", "METHOD http://host/path", a header "Name: value", a JSON line or a # comment`);
+      throw usageError(
+        `${where(n)}: "${line}" is not a request: write "METHOD /path", "METHOD http://host/path", a header "Name: value", a JSON line or a # comment`,
+      );
     }
     const url = resolve(raw, n);
     specs.push({ ...splitUrl(url), method, label: `${method} ${url.pathname}` });

@@ -2,14 +2,7 @@ import * as hdr from 'hdr-histogram-js';
 import type { SloSubject } from './slo.js';
 
 /** How a request failed. HTTP statuses >= 400 are errors too (a broken route must not pass a gate). */
-export type ErrorKind =
-  | 'timeout'
-  | 'connection_refused'
-  | 'connection_reset'
-  | 'dns'
-  | 'http_4xx'
-  | 'http_5xx'
-  | 'other';
+export type ErrorKind = 'timeout' | 'connection_refused' | 'connection_reset' | 'dns' | 'http_4xx' | 'http_5xx' | 'other';
 
 /** Latencies are recorded in microseconds; an hour is the longest we track before auto-resizing. */
 const HOUR_US = 3_600_000_000;

@@ -2,7 +2,8 @@ import { formatDuration } from '../cli/duration.js';
 import { formatSloValue } from './slo.js';
 import type { LoadReport } from './report-schema.js';
 
-const ms = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : v < 10 ? `${v.toFixed(2)}ms` : v < 10_000 ? `${v.toFixed(1)}ms` : `${(v / 1000).toFixed(2)}s`);
+const ms = (v: number | null | undefined): string =>
+  v === null || v === undefined ? '-' : v < 10 ? `${v.toFixed(2)}ms` : v < 10_000 ? `${v.toFixed(1)}ms` : `${(v / 1000).toFixed(2)}s`;
 const pct = (v: number): string => `${(v * 100).toFixed(v > 0 && v < 0.001 ? 3 : 2)}%`;
 
 export function formatBytes(n: number): string {
@@ -14,7 +15,11 @@ export function formatBytes(n: number): string {
 
 function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -73,7 +78,9 @@ export function formatTextReport(report: LoadReport): string {
   const errors = Object.entries(report.errorsByKind).map(([kind, n]) => `${kind}: ${n}`);
   if (errors.length) out.push(`errors     ${errors.join(', ')}`);
   if (r.sent > 0 && r.responses === 0 && report.errorsByKind.connection_refused === r.sent) {
-    out.push(`hint       nothing is listening at ${report.target.url ?? 'the target'}: start the service (e.g. \`qctl dev\`) or check the URL`);
+    out.push(
+      `hint       nothing is listening at ${report.target.url ?? 'the target'}: start the service (e.g. \`qctl dev\`) or check the URL`,
+    );
   }
   out.push(`bytes      ${bytesSummary(report)}`);
 
@@ -90,7 +97,12 @@ export function formatTextReport(report: LoadReport): string {
           ms(s.latencyMs?.max),
           pct(s.errorRate),
           pct(s.dropRate),
-          s.passed ? 'pass' : `FAIL (${s.slo.filter((x) => !x.passed).map((x) => x.name).join(', ')})`,
+          s.passed
+            ? 'pass'
+            : `FAIL (${s.slo
+                .filter((x) => !x.passed)
+                .map((x) => x.name)
+                .join(', ')})`,
         ]),
       ),
     );
@@ -130,6 +142,9 @@ export function formatTextReport(report: LoadReport): string {
       ),
     );
   }
-  out.push('', `verdict    ${report.verdict === 'pass' ? 'PASS' : 'FAIL'}${report.slo.results.length === 0 && !report.ramp ? ' (no --slo given)' : ''}`);
+  out.push(
+    '',
+    `verdict    ${report.verdict === 'pass' ? 'PASS' : 'FAIL'}${report.slo.results.length === 0 && !report.ramp ? ' (no --slo given)' : ''}`,
+  );
   return `${out.join('\n')}\n`;
 }

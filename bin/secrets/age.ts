@@ -32,7 +32,8 @@ export function findIdentity(): Identity | undefined {
   if (fromEnv) {
     if (fromEnv.startsWith('AGE-SECRET-KEY-')) return { key: fromEnv, source: 'QCTL_AGE_KEY' };
     if (existsSync(fromEnv)) {
-      if (!statSync(fromEnv).isFile()) throw usageError(`QCTL_AGE_KEY points at ${fromEnv}, which is not a file: point it at an age key file or set it to the key itself`);
+      if (!statSync(fromEnv).isFile())
+        throw usageError(`QCTL_AGE_KEY points at ${fromEnv}, which is not a file: point it at an age key file or set it to the key itself`);
       const key = keyFromText(readFileSync(fromEnv, 'utf8'));
       if (!key) throw usageError(`QCTL_AGE_KEY points at ${fromEnv}, which holds no AGE-SECRET-KEY line: point it at an age key file`);
       return { key, source: fromEnv };
@@ -50,7 +51,9 @@ export function findIdentity(): Identity | undefined {
 export function requireIdentity(forFile: string): Identity {
   const identity = findIdentity();
   if (!identity) {
-    throw usageError(`no age key to decrypt ${forFile}: set QCTL_AGE_KEY or create ${defaultIdentityPath()} (qctl secrets init), then ask a teammate to add your recipient`);
+    throw usageError(
+      `no age key to decrypt ${forFile}: set QCTL_AGE_KEY or create ${defaultIdentityPath()} (qctl secrets init), then ask a teammate to add your recipient`,
+    );
   }
   return identity;
 }
@@ -79,7 +82,9 @@ export async function encryptText(text: string, recipients: string[]): Promise<s
     try {
       encrypter.addRecipient(recipient);
     } catch {
-      throw usageError(`${RECIPIENTS_FILE} has an invalid recipient "${recipient.slice(0, 20)}...": each line must be an age1... public key`);
+      throw usageError(
+        `${RECIPIENTS_FILE} has an invalid recipient "${recipient.slice(0, 20)}...": each line must be an age1... public key`,
+      );
     }
   }
   // Armored text keeps the encrypted files reviewable in git diffs.

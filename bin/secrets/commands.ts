@@ -5,14 +5,24 @@ import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { execa } from 'execa';
 import { JobError, QctlError, usageError } from '../cli/errors.js';
 import { parseOutputMode, printJson } from '../cli/output.js';
-import { decryptText, defaultIdentityPath, encryptText, findIdentity, readRecipients, recipientOf, requireIdentity, RECIPIENTS_FILE } from './age.js';
+import {
+  decryptText,
+  defaultIdentityPath,
+  encryptText,
+  findIdentity,
+  readRecipients,
+  recipientOf,
+  requireIdentity,
+  RECIPIENTS_FILE,
+} from './age.js';
 import { formatEnv, isValidKey, parseEnv, type EnvEntries } from './envfile.js';
 import { readSecrets, secretsFile, storedRecipientCount, writeSecrets } from './store.js';
 
 /** `qctl secrets init|set|unset|list|edit|import`: the age-encrypted env files in secrets/. */
 
 function checkKey(key: string): void {
-  if (!isValidKey(key)) throw usageError(`invalid key "${key}": keys are letters, digits and _ and do not start with a digit (e.g. OPENAI_API_KEY)`);
+  if (!isValidKey(key))
+    throw usageError(`invalid key "${key}": keys are letters, digits and _ and do not start with a digit (e.g. OPENAI_API_KEY)`);
 }
 
 export async function secretsInit(root: string, env: string, output?: string): Promise<number> {
@@ -23,7 +33,11 @@ export async function secretsInit(root: string, env: string, output?: string): P
     const key = await generateX25519Identity();
     const path = defaultIdentityPath();
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    writeFileSync(path, `# qctl age identity, created ${new Date().toISOString()}\n# public key: ${await identityToRecipient(key)}\n${key}\n`, { mode: 0o600 });
+    writeFileSync(
+      path,
+      `# qctl age identity, created ${new Date().toISOString()}\n# public key: ${await identityToRecipient(key)}\n${key}\n`,
+      { mode: 0o600 },
+    );
     chmodSync(path, 0o600);
     identity = { key, source: path };
     created = true;
@@ -33,7 +47,8 @@ export async function secretsInit(root: string, env: string, output?: string): P
   const added = !readRecipients(root).includes(recipient);
   if (added) {
     mkdirSync(dirname(recipientsPath), { recursive: true });
-    if (!existsSync(recipientsPath)) writeFileSync(recipientsPath, '# age recipients (public keys) that can decrypt secrets/*.env.age, one per line\n');
+    if (!existsSync(recipientsPath))
+      writeFileSync(recipientsPath, '# age recipients (public keys) that can decrypt secrets/*.env.age, one per line\n');
     appendFileSync(recipientsPath, `${recipient}\n`);
   }
   const file = secretsFile(env);
@@ -47,7 +62,9 @@ export async function secretsInit(root: string, env: string, output?: string): P
         `identity: ${identity.source}${created ? ' (created; back it up, it is the only way to decrypt)' : ''}`,
         `recipient: ${recipient}${added ? ` (added to ${RECIPIENTS_FILE})` : ''}`,
         `${file}: ${fileCreated ? 'created (empty)' : 'exists'}`,
-        added && !fileCreated ? `note: ${file} is not yet encrypted for the new recipient: a teammate who can decrypt it runs qctl secrets edit --env ${env}` : '',
+        added && !fileCreated
+          ? `note: ${file} is not yet encrypted for the new recipient: a teammate who can decrypt it runs qctl secrets edit --env ${env}`
+          : '',
       ]
         .filter(Boolean)
         .join('\n') + '\n',
@@ -59,7 +76,9 @@ export async function secretsInit(root: string, env: string, output?: string): P
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 async function current(root: string, env: string): Promise<EnvEntries> {
@@ -82,7 +101,9 @@ export async function secretsSet(root: string, env: string, key: string, value: 
   }
   // An unset shell variable piped in (printf %s "$UNSET" | qctl secrets set KEY) must not wipe a secret.
   if (secret === '' && !allowEmpty) {
-    throw usageError(`the value for ${key} is empty (nothing on stdin, or an unset variable?): pass a value, or --allow-empty to store an empty one`);
+    throw usageError(
+      `the value for ${key} is empty (nothing on stdin, or an unset variable?): pass a value, or --allow-empty to store an empty one`,
+    );
   }
   const entries = await current(root, env);
   const existed = key in entries;
@@ -120,7 +141,9 @@ export async function secretsImport(root: string, env: string, path: string): Pr
   const imported = parseEnv(readFileSync(path, 'utf8'), path);
   const entries = { ...(await current(root, env)), ...imported };
   const file = await writeSecrets(root, env, entries);
-  process.stdout.write(`imported ${Object.keys(imported).length} keys into ${file}; delete ${path} now (plain .env files are git-ignored and never committed)\n`);
+  process.stdout.write(
+    `imported ${Object.keys(imported).length} keys into ${file}; delete ${path} now (plain .env files are git-ignored and never committed)\n`,
+  );
   return 0;
 }
 
@@ -160,7 +183,9 @@ export async function secretsEdit(root: string, env: string): Promise<number> {
   // Edits refused last time (non-interactive) come back instead of the stored values.
   const resumed = existsSync(rejectedPath);
   const original = formatEnv(entries);
-  const startText = resumed ? await decryptText(readFileSync(rejectedPath, 'utf8'), requireIdentity(rejectedFile(env)), rejectedFile(env)) : original;
+  const startText = resumed
+    ? await decryptText(readFileSync(rejectedPath, 'utf8'), requireIdentity(rejectedFile(env)), rejectedFile(env))
+    : original;
   if (resumed) process.stderr.write(`resuming your rejected edits from ${rejectedFile(env)}\n`);
 
   const dir = editDirectory();
@@ -201,7 +226,9 @@ export async function secretsEdit(root: string, env: string): Promise<number> {
         }
         // Nothing is lost and nothing stays in plaintext: the edits are kept encrypted.
         writeFileSync(rejectedPath, await encryptText(text, readRecipients(root)));
-        throw usageError(`${error.message}; ${file} left unchanged, your edits are kept encrypted in ${rejectedFile(env)}: run qctl secrets edit --env ${env} again to fix them`);
+        throw usageError(
+          `${error.message}; ${file} left unchanged, your edits are kept encrypted in ${rejectedFile(env)}: run qctl secrets edit --env ${env} again to fix them`,
+        );
       }
       if (resumed) rmSync(rejectedPath, { force: true });
       // Unchanged content for unchanged recipients: rewriting would only churn git (age output
@@ -211,7 +238,9 @@ export async function secretsEdit(root: string, env: string): Promise<number> {
         return 0;
       }
       const written = await writeSecrets(root, env, edited);
-      process.stdout.write(`saved ${Object.keys(edited).length} keys to ${written}, encrypted for ${readRecipients(root).length} recipient(s)\n`);
+      process.stdout.write(
+        `saved ${Object.keys(edited).length} keys to ${written}, encrypted for ${readRecipients(root).length} recipient(s)\n`,
+      );
       return 0;
     }
   } finally {

@@ -24,7 +24,8 @@ export function parseEnv(text: string, source: string): EnvEntries {
     const where = `${source} line ${index + 1}`;
     if (eq <= 0) throw usageError(`${where}: expected KEY=VALUE, got "${truncate(line)}"; fix or remove the line`);
     const key = body.slice(0, eq).trim();
-    if (!KEY.test(key)) throw usageError(`${where}: invalid key "${truncate(key)}": keys are letters, digits and _ and do not start with a digit`);
+    if (!KEY.test(key))
+      throw usageError(`${where}: invalid key "${truncate(key)}": keys are letters, digits and _ and do not start with a digit`);
     entries[key] = parseValue(body.slice(eq + 1).trim(), where);
   });
   return entries;
@@ -58,7 +59,8 @@ function findClosingQuote(value: string): number {
 
 function assertOnlyComment(rest: string, where: string): void {
   const trimmed = rest.trim();
-  if (trimmed !== '' && !trimmed.startsWith('#')) throw usageError(`${where}: unexpected text after the quoted value; quote the whole value`);
+  if (trimmed !== '' && !trimmed.startsWith('#'))
+    throw usageError(`${where}: unexpected text after the quoted value; quote the whole value`);
 }
 
 function truncate(text: string): string {

@@ -4,10 +4,7 @@ import { API_CONFIG_MAP, redisHost } from './app-config.js';
 
 /** envFrom shared by the API and its Jobs: the ConfigMap plus the optional user secrets. */
 export function apiEnvFrom(): IEnvFromSource[] {
-  return [
-    { configMapRef: { name: API_CONFIG_MAP } },
-    { secretRef: { name: SECRETS.api.name, optional: true } },
-  ];
+  return [{ configMapRef: { name: API_CONFIG_MAP } }, { secretRef: { name: SECRETS.api.name, optional: true } }];
 }
 
 /**

@@ -68,23 +68,30 @@ export function buildNetworkPolicies(scope: ManifestScope, props: NetworkPolicie
   const dbPort = tcp(props.postgresPort ?? BASE_SETTINGS.postgres.port);
 
   const add = (name: string, podSelector: LabelSelector, rules: NetworkPolicyRules): void => {
-    new ApiObject(chart, name, networkPolicy({ name, namespace: props.namespace, labels: labelsFor(props, name, 'network-policy') }, podSelector, rules));
+    new ApiObject(
+      chart,
+      name,
+      networkPolicy({ name, namespace: props.namespace, labels: labelsFor(props, name, 'network-policy') }, podSelector, rules),
+    );
   };
 
   add('default-deny', {}, { ingress: [], egress: [] });
-  add('allow-dns', {}, {
-    egress: [{ to: [namespacesPeer(['kube-system'])], ports: [{ protocol: 'UDP', port: 53 }, tcp(53)] }],
-  });
+  add(
+    'allow-dns',
+    {},
+    {
+      egress: [{ to: [namespacesPeer(['kube-system'])], ports: [{ protocol: 'UDP', port: 53 }, tcp(53)] }],
+    },
+  );
 
-  const controllers = props.ingressControllerNamespaces === undefined ? base.ingressControllerNamespaces : props.ingressControllerNamespaces;
+  const controllers =
+    props.ingressControllerNamespaces === undefined ? base.ingressControllerNamespaces : props.ingressControllerNamespaces;
   add('quote-api-ingress', api.podSelector!, {
     // null: the controller's namespace is unknown (generic cluster), so any namespace may reach http only.
     ingress: [{ from: [controllers ? namespacesPeer(controllers) : { namespaceSelector: {} }], ports: [tcp('http')] }],
   });
 
-  const apiEgress: INetworkPolicyEgressRule[] = [
-    { to: [internalDb ? pods(POSTGRES_NAME) : ANYWHERE], ports: [dbPort] },
-  ];
+  const apiEgress: INetworkPolicyEgressRule[] = [{ to: [internalDb ? pods(POSTGRES_NAME) : ANYWHERE], ports: [dbPort] }];
   if (redis) apiEgress.push({ to: [pods(REDIS_NAME)], ports: [tcp(REDIS_PORT)] });
   if (outside.length > 0) apiEgress.push({ to: [ANYWHERE], ports: outside });
   add('quote-api-egress', api.podSelector!, { egress: apiEgress });
@@ -113,7 +120,11 @@ export function buildNetworkPolicies(scope: ManifestScope, props: NetworkPolicie
       ],
     });
   }
-  add('allow-monitoring-scrape', {}, {
-    ingress: [{ from: [monitoring], ports: [tcp(API_PORT), tcp('metrics')] }],
-  });
+  add(
+    'allow-monitoring-scrape',
+    {},
+    {
+      ingress: [{ from: [monitoring], ports: [tcp(API_PORT), tcp('metrics')] }],
+    },
+  );
 }

@@ -43,7 +43,16 @@ export function resourceRequirements(resources: {
 }
 
 const QUANTITY_BYTES: Record<string, number> = {
-  '': 1, m: 0.001, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40,
+  '': 1,
+  m: 0.001,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
 };
 
 /** A memory quantity ("512Mi", "2Gi", "1G") in MiB, rounded down; the schema has checked its form. */

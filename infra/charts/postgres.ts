@@ -32,7 +32,15 @@ export function postgresPropsFrom(ctx: SynthContext): PostgresProps | undefined 
   const { postgres } = ctx.env;
   if (postgres.mode !== 'internal') return undefined;
   const { image, port, database, storageSize, resources } = postgres;
-  return { ...stackPropsFrom(ctx), image, port, database, storageSize, resources, storageClassName: ctx.storageClassFor(postgres.storageClassName) };
+  return {
+    ...stackPropsFrom(ctx),
+    image,
+    port,
+    database,
+    storageSize,
+    resources,
+    storageClassName: ctx.storageClassFor(postgres.storageClassName),
+  };
 }
 
 /**
@@ -113,7 +121,13 @@ export function buildPostgres(scope: ManifestScope, props: PostgresProps | undef
           // A parallel index build keeps its whole graph (maintenance_work_mem, up to a quarter
           // of the memory limit: see the Jobs' POSTGRES_MEMORY_LIMIT_MB) in shared memory; the
           // runtime's default /dev/shm of 64 MB would fail it.
-          { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: `${Math.max(64, Math.floor(quantityToMebibytes(postgres.resources.limits.memory) / 4))}Mi` } },
+          {
+            name: 'shm',
+            emptyDir: {
+              medium: 'Memory',
+              sizeLimit: `${Math.max(64, Math.floor(quantityToMebibytes(postgres.resources.limits.memory) / 4))}Mi`,
+            },
+          },
         ],
       },
     },

@@ -15,14 +15,7 @@ import { API_PORT, apiConfigData, appConfigPropsFrom } from './app-config.js';
 import { POSTGRES_NAME } from './postgres.js';
 import { selectorFor, labelsFor, stackPropsFrom, type StackProps } from './props.js';
 import { SERVICE_ACCOUNTS } from './namespace.js';
-import {
-  APP_UID,
-  CONFIG_HASH_ANNOTATION,
-  containerSecurityContext,
-  contentHash,
-  podSecurityContext,
-  resourceRequirements,
-} from './pod.js';
+import { APP_UID, CONFIG_HASH_ANNOTATION, containerSecurityContext, contentHash, podSecurityContext, resourceRequirements } from './pod.js';
 
 export const API_NAME = 'quote-api';
 export const API_COMPONENT = 'api';
@@ -171,7 +164,10 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
       { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: hpa.cpuUtilization } } },
     ];
     if (hpa.memoryUtilization !== null) {
-      metrics.push({ type: 'Resource', resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: hpa.memoryUtilization } } });
+      metrics.push({
+        type: 'Resource',
+        resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: hpa.memoryUtilization } },
+      });
     }
     const autoscaler: IHorizontalPodAutoscaler = {
       apiVersion: 'autoscaling/v2',
@@ -206,7 +202,10 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
 }
 
 /** Spread replicas over nodes, and optionally prefer nodes that run Postgres. */
-function placement(props: QuoteApiProps, spread: ApiSettings['spread']): { topologySpreadConstraints?: ITopologySpreadConstraint[]; affinity?: IAffinity } {
+function placement(
+  props: QuoteApiProps,
+  spread: ApiSettings['spread'],
+): { topologySpreadConstraints?: ITopologySpreadConstraint[]; affinity?: IAffinity } {
   const selector = { matchLabels: selectorFor(props, API_NAME) };
   const result: { topologySpreadConstraints?: ITopologySpreadConstraint[]; affinity?: IAffinity } = {};
   const affinity: IAffinity = {};
@@ -229,7 +228,10 @@ function placement(props: QuoteApiProps, spread: ApiSettings['spread']): { topol
   if (props.postgresAffinity) {
     affinity.podAffinity = {
       preferredDuringSchedulingIgnoredDuringExecution: [
-        { weight: 50, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selectorFor(props, POSTGRES_NAME) } } },
+        {
+          weight: 50,
+          podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selectorFor(props, POSTGRES_NAME) } },
+        },
       ],
     };
   }

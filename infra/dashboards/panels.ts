@@ -44,13 +44,26 @@ function target(query: Query, refId: string): DataqueryBuilder {
 const REF_IDS = 'ABCDEFGHIJ';
 
 export function timeseries(title: string, description: string, unit: string, queries: Query[], span = 12): TimeseriesPanelBuilder {
-  const panel = new TimeseriesPanelBuilder().title(title).description(description).unit(unit).datasource(DATASOURCE).span(span).height(8).fillOpacity(10);
+  const panel = new TimeseriesPanelBuilder()
+    .title(title)
+    .description(description)
+    .unit(unit)
+    .datasource(DATASOURCE)
+    .span(span)
+    .height(8)
+    .fillOpacity(10);
   queries.forEach((query, index) => panel.withTarget(target(query, REF_IDS[index])));
   return panel;
 }
 
 export function stat(title: string, description: string, unit: string, query: Query, span = 6): StatPanelBuilder {
-  return new StatPanelBuilder().title(title).description(description).unit(unit).datasource(DATASOURCE).span(span).height(4)
+  return new StatPanelBuilder()
+    .title(title)
+    .description(description)
+    .unit(unit)
+    .datasource(DATASOURCE)
+    .span(span)
+    .height(4)
     .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']))
     .withTarget(target(query, 'A'));
 }

@@ -1,4 +1,11 @@
-import { API_CONTAINER, API_NAME, APP_NAMESPACE_REGEX, KUBE_STATE_METRICS_NAME, POSTGRES_EXPORTER_NAME, REDIS_EXPORTER_NAME } from './names.js';
+import {
+  API_CONTAINER,
+  API_NAME,
+  APP_NAMESPACE_REGEX,
+  KUBE_STATE_METRICS_NAME,
+  POSTGRES_EXPORTER_NAME,
+  REDIS_EXPORTER_NAME,
+} from './names.js';
 import type { AlertThresholds } from './settings.js';
 
 export interface AlertingRule {

@@ -39,9 +39,21 @@ export const PROMETHEUS_SCRAPE_ANNOTATIONS = (port: number): Record<string, stri
  * environment's monitoring namespace (cluster-scoped names carry the env, so environments
  * sharing a cluster do not overwrite each other's).
  */
-export function addClusterRole(chart: Chart, props: MonitoringStackProps, id: string, name: string, labels: Labels, rules: NonNullable<IClusterRole['rules']>): void {
+export function addClusterRole(
+  chart: Chart,
+  props: MonitoringStackProps,
+  id: string,
+  name: string,
+  labels: Labels,
+  rules: NonNullable<IClusterRole['rules']>,
+): void {
   const roleName = `qctl-${name}-${props.env}`;
-  const role: IClusterRole = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: roleName, labels }, rules };
+  const role: IClusterRole = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: roleName, labels },
+    rules,
+  };
   new ApiObject(chart, `${id}-clusterrole`, role);
   const binding: IClusterRoleBinding = {
     apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -74,13 +86,23 @@ export function httpProbe(path: string, port: string, periodSeconds: number, fai
 
 /** Peers: every pod of the named namespaces (by the immutable kubernetes.io/metadata.name label). */
 export function namespacePeers(names: readonly string[]): INetworkPolicyPeer[] {
-  return [{ namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [...new Set(names)].sort() } ] } }];
+  return [
+    {
+      namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [...new Set(names)].sort() }] },
+    },
+  ];
 }
 
 export const tcp = (...ports: Array<number | string>): INetworkPolicyPort[] => ports.map((port) => ({ protocol: 'TCP', port }));
 
 /** DNS to any namespace (kube-dns/CoreDNS live in kube-system on most clusters, elsewhere on some). */
-export const DNS_EGRESS: INetworkPolicyEgressRule = { to: [{ namespaceSelector: {} }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] };
+export const DNS_EGRESS: INetworkPolicyEgressRule = {
+  to: [{ namespaceSelector: {} }],
+  ports: [
+    { protocol: 'UDP', port: 53 },
+    { protocol: 'TCP', port: 53 },
+  ],
+};
 
 /** The Kubernetes API server: its address is cluster-specific, its ports are not. */
 export const API_SERVER_EGRESS: INetworkPolicyEgressRule = { ports: tcp(443, 6443) };

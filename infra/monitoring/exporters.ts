@@ -10,7 +10,15 @@ import { labelsFor, selectorFor, stackPropsFrom, type StackProps } from '../char
 import { clusterIpService, networkPolicy, servicePort } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
 import { SECRETS } from '../secrets.js';
-import { DNS_EGRESS, httpProbe, namespacePeers, NOBODY_UID, PROMETHEUS_SCRAPE_ANNOTATIONS, singleReplicaDeployment, tcp } from './common.js';
+import {
+  DNS_EGRESS,
+  httpProbe,
+  namespacePeers,
+  NOBODY_UID,
+  PROMETHEUS_SCRAPE_ANNOTATIONS,
+  singleReplicaDeployment,
+  tcp,
+} from './common.js';
 import { IMAGES, POSTGRES_EXPORTER_NAME, POSTGRES_EXPORTER_PORT, REDIS_EXPORTER_NAME, REDIS_EXPORTER_PORT } from './names.js';
 
 export const EXPORTERS_FILE = '63-exporters.yaml';
@@ -135,10 +143,14 @@ function addExporter(chart: Chart, props: ExportersProps, spec: ExporterSpec): v
   const egressToTarget = spec.target.selector
     ? { to: [{ podSelector: { matchLabels: spec.target.selector } }], ports: tcp(spec.target.port) }
     : { ports: tcp(spec.target.port) };
-  const policy = networkPolicy(metadata, { matchLabels: selector }, {
-    ingress: [{ from: namespacePeers(props.scrapedFrom), ports: tcp(spec.port) }],
-    egress: [egressToTarget, DNS_EGRESS],
-  });
+  const policy = networkPolicy(
+    metadata,
+    { matchLabels: selector },
+    {
+      ingress: [{ from: namespacePeers(props.scrapedFrom), ports: tcp(spec.port) }],
+      egress: [egressToTarget, DNS_EGRESS],
+    },
+  );
   new ApiObject(chart, `${spec.name}-netpol`, policy);
 
   if (spec.target.selector) {

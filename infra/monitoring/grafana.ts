@@ -186,22 +186,31 @@ export function buildGrafana(scope: ManifestScope, props: GrafanaProps): void {
       spec: {
         ingressClassName: props.ingressClassName ?? 'nginx',
         rules: [
-          { host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: GRAFANA_NAME, port: { name: 'http' } } } }] } },
+          {
+            host,
+            http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: GRAFANA_NAME, port: { name: 'http' } } } }] },
+          },
         ],
       },
     };
     new ApiObject(chart, 'grafana-ingress', ingress);
   }
 
-  const policy = networkPolicy(metadata, { matchLabels: selector }, {
-    ingress: [
-      {
-        // The ingress controller (any namespace when the cluster flavour cannot say which).
-        ...(props.ingressControllerNamespaces ? { from: namespacePeers(props.ingressControllerNamespaces) } : { from: [{ namespaceSelector: {} }] }),
-        ports: tcp(GRAFANA_PORT),
-      },
-    ],
-    egress: [{ to: [{ podSelector: { matchLabels: selectorFor(props, PROMETHEUS_NAME) } }], ports: tcp(PROMETHEUS_PORT) }, DNS_EGRESS],
-  });
+  const policy = networkPolicy(
+    metadata,
+    { matchLabels: selector },
+    {
+      ingress: [
+        {
+          // The ingress controller (any namespace when the cluster flavour cannot say which).
+          ...(props.ingressControllerNamespaces
+            ? { from: namespacePeers(props.ingressControllerNamespaces) }
+            : { from: [{ namespaceSelector: {} }] }),
+          ports: tcp(GRAFANA_PORT),
+        },
+      ],
+      egress: [{ to: [{ podSelector: { matchLabels: selectorFor(props, PROMETHEUS_NAME) } }], ports: tcp(PROMETHEUS_PORT) }, DNS_EGRESS],
+    },
+  );
   new ApiObject(scope.file('67-monitoring-network-policies.yaml'), 'grafana-netpol', policy);
 }

@@ -75,9 +75,13 @@ export function buildKubeStateMetrics(scope: ManifestScope, props: MonitoringSta
   new ApiObject(chart, 'ksm-deployment', deployment);
   new ApiObject(chart, 'ksm-service', clusterIpService(metadata, selector, [servicePort('http-metrics', KUBE_STATE_METRICS_PORT)]));
 
-  const policy = networkPolicy(metadata, { matchLabels: selector }, {
-    ingress: [{ from: [{ podSelector: { matchLabels: selectorFor(props, PROMETHEUS_NAME) } }], ports: tcp(KUBE_STATE_METRICS_PORT) }],
-    egress: [API_SERVER_EGRESS, DNS_EGRESS],
-  });
+  const policy = networkPolicy(
+    metadata,
+    { matchLabels: selector },
+    {
+      ingress: [{ from: [{ podSelector: { matchLabels: selectorFor(props, PROMETHEUS_NAME) } }], ports: tcp(KUBE_STATE_METRICS_PORT) }],
+      egress: [API_SERVER_EGRESS, DNS_EGRESS],
+    },
+  );
   new ApiObject(scope.file('67-monitoring-network-policies.yaml'), 'ksm-netpol', policy);
 }

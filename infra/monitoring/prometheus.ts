@@ -80,11 +80,25 @@ export function buildPrometheus(scope: ManifestScope, props: PrometheusProps): v
   ]);
 
   const config = scope.file('62-monitoring-config.yaml');
-  const configData = { 'prometheus.yml': stringify(buildPrometheusConfig(settings, props.cluster ?? 'generic', { app: props.namespace, monitoring: monitoringNamespace })) };
+  const configData = {
+    'prometheus.yml': stringify(
+      buildPrometheusConfig(settings, props.cluster ?? 'generic', { app: props.namespace, monitoring: monitoringNamespace }),
+    ),
+  };
   const rulesData = { [RULES_FILE_NAME]: stringify(buildAlertRules(settings.alerts)) };
-  const configMap: IConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { ...metadata, name: PROMETHEUS_CONFIG_MAP }, data: configData };
+  const configMap: IConfigMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { ...metadata, name: PROMETHEUS_CONFIG_MAP },
+    data: configData,
+  };
   new ApiObject(config, 'prometheus-config', configMap);
-  const rulesMap: IConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { ...metadata, name: PROMETHEUS_RULES_CONFIG_MAP }, data: rulesData };
+  const rulesMap: IConfigMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { ...metadata, name: PROMETHEUS_RULES_CONFIG_MAP },
+    data: rulesData,
+  };
   new ApiObject(config, 'prometheus-rules', rulesMap);
 
   const chart = scope.file('64-prometheus.yaml');
@@ -149,18 +163,26 @@ export function buildPrometheus(scope: ManifestScope, props: PrometheusProps): v
   new ApiObject(chart, 'prometheus-deployment', deployment);
   new ApiObject(chart, 'prometheus-service', clusterIpService(metadata, selector, [servicePort('http', PROMETHEUS_PORT)]));
 
-  const policy = networkPolicy(metadata, { matchLabels: selector }, {
-    ingress: [{ from: [{ podSelector: { matchLabels: selectorFor(props, GRAFANA_NAME) } }], ports: tcp(PROMETHEUS_PORT) }],
-    egress: [
-      // Metrics ports of our stack's pods in this environment's namespace.
-      {
-        to: [{ namespaceSelector: { matchLabels: { 'app.kubernetes.io/part-of': PART_OF, 'kubernetes.io/metadata.name': props.namespace } } }],
-        ports: tcp(API_PORT, POSTGRES_EXPORTER_PORT, REDIS_EXPORTER_PORT),
-      },
-      { to: [{ podSelector: { matchLabels: selectorFor(props, KUBE_STATE_METRICS_NAME) } }], ports: tcp(KUBE_STATE_METRICS_PORT) },
-      API_SERVER_EGRESS,
-      DNS_EGRESS,
-    ],
-  });
+  const policy = networkPolicy(
+    metadata,
+    { matchLabels: selector },
+    {
+      ingress: [{ from: [{ podSelector: { matchLabels: selectorFor(props, GRAFANA_NAME) } }], ports: tcp(PROMETHEUS_PORT) }],
+      egress: [
+        // Metrics ports of our stack's pods in this environment's namespace.
+        {
+          to: [
+            {
+              namespaceSelector: { matchLabels: { 'app.kubernetes.io/part-of': PART_OF, 'kubernetes.io/metadata.name': props.namespace } },
+            },
+          ],
+          ports: tcp(API_PORT, POSTGRES_EXPORTER_PORT, REDIS_EXPORTER_PORT),
+        },
+        { to: [{ podSelector: { matchLabels: selectorFor(props, KUBE_STATE_METRICS_NAME) } }], ports: tcp(KUBE_STATE_METRICS_PORT) },
+        API_SERVER_EGRESS,
+        DNS_EGRESS,
+      ],
+    },
+  );
   new ApiObject(scope.file('67-monitoring-network-policies.yaml'), 'prometheus-netpol', policy);
 }

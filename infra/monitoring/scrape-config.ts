@@ -43,7 +43,12 @@ export function podScrapeRelabelling(): RelabelConfig[] {
     // Finished Job pods and pods not yet scheduled have nothing to scrape.
     { source_labels: ['__meta_kubernetes_pod_phase'], regex: 'Pending|Succeeded|Failed', action: 'drop' },
     { source_labels: ['__meta_kubernetes_pod_container_init'], regex: 'true', action: 'drop' },
-    { source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_path'], regex: '(.+)', target_label: '__metrics_path__', action: 'replace' },
+    {
+      source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_path'],
+      regex: '(.+)',
+      target_label: '__metrics_path__',
+      action: 'replace',
+    },
     // One target per pod at the annotated port, whichever container port discovery started from.
     {
       source_labels: ['__address__', '__meta_kubernetes_pod_annotation_prometheus_io_port'],
@@ -78,7 +83,10 @@ export function buildPrometheusConfig(
     },
     rule_files: [`${RULES_DIR}/*.yaml`],
     scrape_configs: [
-      { job_name: 'prometheus', static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`], labels: { app: 'prometheus', namespace: namespaces.monitoring } }] },
+      {
+        job_name: 'prometheus',
+        static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`], labels: { app: 'prometheus', namespace: namespaces.monitoring } }],
+      },
       { job_name: 'kubernetes-pods', kubernetes_sd_configs: [{ role: 'pod', ...scoped }], relabel_configs: podScrapeRelabelling() },
       {
         // kube-state-metrics reports about other objects: its `namespace`/`pod` labels name

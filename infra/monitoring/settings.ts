@@ -9,7 +9,6 @@ import { parsePrometheusDuration } from './prometheus-flags.js';
  * one line that names the setting and the fix: a bad value never reaches the cluster.
  */
 
-
 export interface AlertThresholds {
   /** Share of API requests answered 5xx (0.01 = 1%) over 5 m that pages. */
   errorRatio: number;
@@ -74,8 +73,13 @@ const HOST = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 const duration = (what: string) =>
   z.string({ error: 'must be a string such as "15d"' }).superRefine((value, ctx) => {
     const parsed = parsePrometheusDuration(value);
-    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `Prometheus would reject ${JSON.stringify(value)} (${parsed.reason}); write integers with units y, w, d, h, m, s, ms in that order, e.g. "15d" or "1d12h"` });
-    else if (parsed.ms === 0) ctx.addIssue({ code: 'custom', message: `${what} must be longer than 0 (Prometheus reads 0 as "use the default")` });
+    if (!parsed.ok)
+      ctx.addIssue({
+        code: 'custom',
+        message: `Prometheus would reject ${JSON.stringify(value)} (${parsed.reason}); write integers with units y, w, d, h, m, s, ms in that order, e.g. "15d" or "1d12h"`,
+      });
+    else if (parsed.ms === 0)
+      ctx.addIssue({ code: 'custom', message: `${what} must be longer than 0 (Prometheus reads 0 as "use the default")` });
   });
 
 const threshold = (example: number, max?: number) =>

@@ -22,7 +22,7 @@ export function podSpecRules(objects: KubeObject[]): RuleFinding[] {
     const volumes = new Set<string>([
       ...((spec.volumes as Json[] | undefined) ?? []).map((v) => String(v.name)),
       // A StatefulSet's volumeClaimTemplates are volumes of its pods too.
-      ...((((object as Json).spec?.volumeClaimTemplates as Json[] | undefined) ?? []).map((t) => String(t.metadata?.name))),
+      ...(((object as Json).spec?.volumeClaimTemplates as Json[] | undefined) ?? []).map((t) => String(t.metadata?.name)),
     ]);
     checkVolumeNames(spec, base, add);
     const names = new Map<string, string>();
@@ -32,8 +32,15 @@ export function podSpecRules(objects: KubeObject[]): RuleFinding[] {
         const label = `container "${container.name ?? i}"`;
         if (typeof container.name === 'string') {
           const problem = dns1123Label(container.name);
-          if (problem) add('container-name', `${path}.name`, `container name "${container.name}" ${problem}`, 'rename the container, e.g. quote-api');
-          if (names.has(container.name)) add('container-name', `${path}.name`, `container name "${container.name}" is also used by ${names.get(container.name)}`, 'give every container and init container of the pod its own name');
+          if (problem)
+            add('container-name', `${path}.name`, `container name "${container.name}" ${problem}`, 'rename the container, e.g. quote-api');
+          if (names.has(container.name))
+            add(
+              'container-name',
+              `${path}.name`,
+              `container name "${container.name}" is also used by ${names.get(container.name)}`,
+              'give every container and init container of the pod its own name',
+            );
           else names.set(container.name, path);
         }
         checkContainerPorts(container, path, label, add);
@@ -43,7 +50,12 @@ export function podSpecRules(objects: KubeObject[]): RuleFinding[] {
         }
         ((container.volumeMounts as Json[] | undefined) ?? []).forEach((mount, m) => {
           if (!volumes.has(String(mount.name))) {
-            add('volume-mount', `${path}.volumeMounts[${m}].name`, `${label} mounts volume "${mount.name}", which the pod does not define`, `add a volume named "${mount.name}" to ${base}volumes (or a volumeClaimTemplate), or mount one of: ${[...volumes].join(', ') || '(none)'}`);
+            add(
+              'volume-mount',
+              `${path}.volumeMounts[${m}].name`,
+              `${label} mounts volume "${mount.name}", which the pod does not define`,
+              `add a volume named "${mount.name}" to ${base}volumes (or a volumeClaimTemplate), or mount one of: ${[...volumes].join(', ') || '(none)'}`,
+            );
           }
         });
       });
@@ -57,8 +69,15 @@ function checkVolumeNames(spec: Json, base: string, add: Add): void {
   ((spec.volumes as Json[] | undefined) ?? []).forEach((volume, v) => {
     const name = String(volume.name);
     const problem = dns1123Label(name);
-    if (problem) add('volume-name', `${base}volumes[${v}].name`, `volume name "${name}" ${problem}`, 'rename the volume (and its volumeMounts), e.g. tmp');
-    if (seen.has(name)) add('volume-name', `${base}volumes[${v}].name`, `volume name "${name}" is used twice`, 'give every volume of the pod its own name');
+    if (problem)
+      add(
+        'volume-name',
+        `${base}volumes[${v}].name`,
+        `volume name "${name}" ${problem}`,
+        'rename the volume (and its volumeMounts), e.g. tmp',
+      );
+    if (seen.has(name))
+      add('volume-name', `${base}volumes[${v}].name`, `volume name "${name}" is used twice`, 'give every volume of the pod its own name');
     seen.add(name);
   });
 }
@@ -73,8 +92,15 @@ function checkContainerPorts(container: Json, path: string, label: string, add: 
     }
     if (typeof port.name !== 'string') return;
     const problem = portName(port.name);
-    if (problem) add('port-name', `${at}.name`, `${label} port name "${port.name}" ${problem}`, 'use a short lowercase name such as http or metrics (at most 15 characters)');
-    if (names.has(port.name)) add('port-name', `${at}.name`, `${label} has two ports named "${port.name}"`, 'give every port of the container its own name');
+    if (problem)
+      add(
+        'port-name',
+        `${at}.name`,
+        `${label} port name "${port.name}" ${problem}`,
+        'use a short lowercase name such as http or metrics (at most 15 characters)',
+      );
+    if (names.has(port.name))
+      add('port-name', `${at}.name`, `${label} has two ports named "${port.name}"`, 'give every port of the container its own name');
     names.add(port.name);
   });
 }
@@ -82,11 +108,19 @@ function checkContainerPorts(container: Json, path: string, label: string, add: 
 function checkResources(container: Json, path: string, label: string, add: Add): void {
   const requests = (container.resources?.requests ?? {}) as Json;
   const limits = (container.resources?.limits ?? {}) as Json;
-  for (const [section, values] of [['requests', requests], ['limits', limits]] as const) {
+  for (const [section, values] of [
+    ['requests', requests],
+    ['limits', limits],
+  ] as const) {
     for (const [resource, raw] of Object.entries(values)) {
       const amount = parseQuantity(raw);
       if (amount !== null && amount < 0) {
-        add('resource-values', `${path}.resources.${section}.${resource}`, `${label} ${section} ${resource} ${String(raw)} is negative`, `use a ${resource} of 0 or more, e.g. 250m or 256Mi`);
+        add(
+          'resource-values',
+          `${path}.resources.${section}.${resource}`,
+          `${label} ${section} ${resource} ${String(raw)} is negative`,
+          `use a ${resource} of 0 or more, e.g. 250m or 256Mi`,
+        );
       }
     }
   }
@@ -114,17 +148,33 @@ function checkProbe(probe: Json, kind: string, path: string, label: string, add:
   }
   for (const field of ['periodSeconds', 'timeoutSeconds', 'successThreshold', 'failureThreshold']) {
     if (typeof probe[field] === 'number' && probe[field] < 1) {
-      add('probe-values', `${path}.${field}`, `${label} ${kind} ${field} is ${probe[field]}`, `set ${field} to 1 or more (or leave it out for the default)`);
+      add(
+        'probe-values',
+        `${path}.${field}`,
+        `${label} ${kind} ${field} is ${probe[field]}`,
+        `set ${field} to 1 or more (or leave it out for the default)`,
+      );
     }
   }
   if (typeof probe.initialDelaySeconds === 'number' && probe.initialDelaySeconds < 0) {
-    add('probe-values', `${path}.initialDelaySeconds`, `${label} ${kind} initialDelaySeconds is negative`, 'set initialDelaySeconds to 0 or more');
+    add(
+      'probe-values',
+      `${path}.initialDelaySeconds`,
+      `${label} ${kind} initialDelaySeconds is negative`,
+      'set initialDelaySeconds to 0 or more',
+    );
   }
   if (kind !== 'readinessProbe' && typeof probe.successThreshold === 'number' && probe.successThreshold > 1) {
-    add('probe-values', `${path}.successThreshold`, `${label} ${kind} successThreshold is ${probe.successThreshold}; only readiness probes may need more than one success`, 'set successThreshold to 1 or leave it out');
+    add(
+      'probe-values',
+      `${path}.successThreshold`,
+      `${label} ${kind} successThreshold is ${probe.successThreshold}; only readiness probes may need more than one success`,
+      'set successThreshold to 1 or leave it out',
+    );
   }
   for (const handler of handlers) {
     const problem = portNumber(probe[handler]?.port);
-    if (problem) add('port-number', `${path}.${handler}.port`, `${label} ${kind} port ${problem}`, 'probe a container port (1-65535) or use its name');
+    if (problem)
+      add('port-number', `${path}.${handler}.port`, `${label} ${kind} port ${problem}`, 'probe a container port (1-65535) or use its name');
   }
 }

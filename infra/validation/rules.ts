@@ -7,9 +7,22 @@ export interface RuleFinding extends RawIssue {
 }
 
 const CLUSTER_SCOPED = new Set([
-  'Namespace', 'ClusterRole', 'ClusterRoleBinding', 'PersistentVolume', 'StorageClass', 'IngressClass',
-  'CustomResourceDefinition', 'PriorityClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration',
-  'APIService', 'Node', 'CSIDriver', 'RuntimeClass', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding',
+  'Namespace',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'PersistentVolume',
+  'StorageClass',
+  'IngressClass',
+  'CustomResourceDefinition',
+  'PriorityClass',
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
+  'APIService',
+  'Node',
+  'CSIDriver',
+  'RuntimeClass',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
 ]);
 
 /**
@@ -33,14 +46,27 @@ export function crossObjectRules(objects: KubeObject[]): RuleFinding[] {
   const seen = new Map<string, number>();
   objects.forEach((object, index) => {
     if (!object?.metadata?.name) {
-      add(index, 'metadata-name', 'metadata.name', 'the object has no name', 'set metadata.name (qctl applies objects by name; generateName is not supported)');
+      add(
+        index,
+        'metadata-name',
+        'metadata.name',
+        'the object has no name',
+        'set metadata.name (qctl applies objects by name; generateName is not supported)',
+      );
       return;
     }
     if (!CLUSTER_SCOPED.has(object.kind) && !object.metadata.namespace) {
-      add(index, 'explicit-namespace', 'metadata.namespace', 'namespaced object without metadata.namespace would land in the kube context\'s namespace', 'set metadata.namespace explicitly, e.g. quotes-prod');
+      add(
+        index,
+        'explicit-namespace',
+        'metadata.namespace',
+        "namespaced object without metadata.namespace would land in the kube context's namespace",
+        'set metadata.namespace explicitly, e.g. quotes-prod',
+      );
     }
     const key = `${object.apiVersion}/${object.kind}/${nsOf(object)}/${object.metadata.name}`;
-    if (seen.has(key)) add(index, 'duplicate-object', 'metadata.name', `duplicate of object #${seen.get(key)! + 1}`, 'give each object a unique name');
+    if (seen.has(key))
+      add(index, 'duplicate-object', 'metadata.name', `duplicate of object #${seen.get(key)! + 1}`, 'give each object a unique name');
     else seen.set(key, index);
   });
 
@@ -58,17 +84,37 @@ export function crossObjectRules(objects: KubeObject[]): RuleFinding[] {
           const values = container.resources?.[section] ?? {};
           const missing = ['cpu', 'memory'].filter((r) => values[r] === undefined);
           if (missing.length > 0) {
-            add(index, 'container-resources', `${base}.resources.${section}`, `${label} has no ${section} for ${missing.join(' and ')}`, `set resources.${section}.${missing.join(' and resources.' + section + '.')} (e.g. cpu: 100m, memory: 128Mi)`);
+            add(
+              index,
+              'container-resources',
+              `${base}.resources.${section}`,
+              `${label} has no ${section} for ${missing.join(' and ')}`,
+              `set resources.${section}.${missing.join(' and resources.' + section + '.')} (e.g. cpu: 100m, memory: 128Mi)`,
+            );
           }
         }
         if (!template.isJob && field === 'containers') {
           for (const probe of ['readinessProbe', 'livenessProbe'] as const) {
-            if (!container[probe]) add(index, 'container-probes', `${base}.${probe}`, `${label} has no ${probe}`, `add a ${probe} (httpGet on a health path, tcpSocket or exec)`);
+            if (!container[probe])
+              add(
+                index,
+                'container-probes',
+                `${base}.${probe}`,
+                `${label} has no ${probe}`,
+                `add a ${probe} (httpGet on a health path, tcpSocket or exec)`,
+              );
           }
         }
         const image = container.image ?? '';
         const problem = imageProblem(image);
-        if (problem) add(index, 'image-pinned', `${base}.image`, `${label} image "${image}" ${problem}`, 'pin the image to a tag other than latest or to a digest, e.g. quote-api:git-3f2a1bc');
+        if (problem)
+          add(
+            index,
+            'image-pinned',
+            `${base}.image`,
+            `${label} image "${image}" ${problem}`,
+            'pin the image to a tag other than latest or to a digest, e.g. quote-api:git-3f2a1bc',
+          );
       });
     }
   }
@@ -81,15 +127,31 @@ export function crossObjectRules(objects: KubeObject[]): RuleFinding[] {
     if (!selector || Object.keys(selector).length === 0 || spec?.type === 'ExternalName') return;
     const pods = sameNamespace(nsOf(object)).filter(({ template }) => !template.isJob && mapSelectorMatches(selector, template.labels));
     if (pods.length === 0) {
-      add(index, 'service-selector', 'spec.selector', `selector ${JSON.stringify(selector)} matches no pod template in namespace ${nsOf(object) || '(none)'}`, 'make spec.selector a subset of the pod template labels of the workload it serves');
+      add(
+        index,
+        'service-selector',
+        'spec.selector',
+        `selector ${JSON.stringify(selector)} matches no pod template in namespace ${nsOf(object) || '(none)'}`,
+        'make spec.selector a subset of the pod template labels of the workload it serves',
+      );
       return;
     }
     ((spec?.ports as Json[] | undefined) ?? []).forEach((port, i) => {
       const target = port.targetPort ?? port.port;
       const containers = pods.flatMap(({ template }) => template.spec.containers ?? []);
-      const found = containers.some((c) => (c.ports ?? []).some((p) => (typeof target === 'string' ? p.name === target : p.containerPort === target)));
+      const found = containers.some((c) =>
+        (c.ports ?? []).some((p) => (typeof target === 'string' ? p.name === target : p.containerPort === target)),
+      );
       if (!found) {
-        add(index, 'service-target-port', `spec.ports[${i}].targetPort`, `target port ${JSON.stringify(target)} is not a container port of the selected pods`, typeof target === 'string' ? `name a container port "${target}" in the workload, or use one of its port names` : 'use a containerPort (or its name) of the selected pods');
+        add(
+          index,
+          'service-target-port',
+          `spec.ports[${i}].targetPort`,
+          `target port ${JSON.stringify(target)} is not a container port of the selected pods`,
+          typeof target === 'string'
+            ? `name a container port "${target}" in the workload, or use one of its port names`
+            : 'use a containerPort (or its name) of the selected pods',
+        );
       }
     });
   });
@@ -100,20 +162,37 @@ export function crossObjectRules(objects: KubeObject[]): RuleFinding[] {
     const spec = ((object as Json).spec ?? {}) as Json;
     const backends: Array<[string, Json | undefined]> = [['spec.defaultBackend', spec.defaultBackend]];
     ((spec.rules as Json[] | undefined) ?? []).forEach((rule, r) =>
-      ((rule.http?.paths as Json[] | undefined) ?? []).forEach((p, i) => backends.push([`spec.rules[${r}].http.paths[${i}].backend`, p.backend])),
+      ((rule.http?.paths as Json[] | undefined) ?? []).forEach((p, i) =>
+        backends.push([`spec.rules[${r}].http.paths[${i}].backend`, p.backend]),
+      ),
     );
     for (const [path, backend] of backends) {
       const service = backend?.service as Json | undefined;
       if (!service) continue;
       const target = find('Service', nsOf(object), service.name);
       if (target < 0) {
-        add(index, 'ingress-backend', `${path}.service.name`, `Service "${service.name}" does not exist in namespace ${nsOf(object)}`, 'point the backend at a Service defined in the same namespace');
+        add(
+          index,
+          'ingress-backend',
+          `${path}.service.name`,
+          `Service "${service.name}" does not exist in namespace ${nsOf(object)}`,
+          'point the backend at a Service defined in the same namespace',
+        );
         continue;
       }
-      const ports = (((objects[target] as Json).spec?.ports as Json[] | undefined) ?? []);
-      const ok = service.port?.name !== undefined ? ports.some((p) => p.name === service.port.name) : ports.some((p) => p.port === service.port?.number);
+      const ports = ((objects[target] as Json).spec?.ports as Json[] | undefined) ?? [];
+      const ok =
+        service.port?.name !== undefined
+          ? ports.some((p) => p.name === service.port.name)
+          : ports.some((p) => p.port === service.port?.number);
       if (!ok) {
-        add(index, 'ingress-backend', `${path}.service.port`, `Service "${service.name}" has no port ${JSON.stringify(service.port)}`, `use one of its ports: ${ports.map((p) => p.name ?? p.port).join(', ')}`);
+        add(
+          index,
+          'ingress-backend',
+          `${path}.service.port`,
+          `Service "${service.name}" has no port ${JSON.stringify(service.port)}`,
+          `use one of its ports: ${ports.map((p) => p.name ?? p.port).join(', ')}`,
+        );
       }
     }
   });
@@ -125,9 +204,21 @@ export function crossObjectRules(objects: KubeObject[]): RuleFinding[] {
     if (!ref) return;
     const target = find(ref.kind, nsOf(object), ref.name);
     if (target < 0) {
-      add(index, 'hpa-target', 'spec.scaleTargetRef', `scale target ${ref.kind} "${ref.name}" does not exist in namespace ${nsOf(object)}`, 'point scaleTargetRef at a Deployment or StatefulSet defined in the same namespace');
+      add(
+        index,
+        'hpa-target',
+        'spec.scaleTargetRef',
+        `scale target ${ref.kind} "${ref.name}" does not exist in namespace ${nsOf(object)}`,
+        'point scaleTargetRef at a Deployment or StatefulSet defined in the same namespace',
+      );
     } else if ((objects[target] as Json).spec?.replicas !== undefined) {
-      add(index, 'hpa-target', 'spec.scaleTargetRef', `target ${ref.kind} "${ref.name}" sets spec.replicas, so every apply resets what the autoscaler chose`, `remove spec.replicas from ${ref.kind} ${ref.name} (the HPA's minReplicas is the floor)`);
+      add(
+        index,
+        'hpa-target',
+        'spec.scaleTargetRef',
+        `target ${ref.kind} "${ref.name}" sets spec.replicas, so every apply resets what the autoscaler chose`,
+        `remove spec.replicas from ${ref.kind} ${ref.name} (the HPA's minReplicas is the floor)`,
+      );
     }
   });
 
@@ -136,7 +227,13 @@ export function crossObjectRules(objects: KubeObject[]): RuleFinding[] {
     if (object.kind !== 'PodDisruptionBudget') return;
     const selector = (object as Json).spec?.selector;
     if (!sameNamespace(nsOf(object)).some(({ template }) => !template.isJob && selectorMatches(selector, template.labels))) {
-      add(index, 'pdb-selector', 'spec.selector', 'selector matches no pod template in the namespace', 'make spec.selector match the labels of the workload it protects');
+      add(
+        index,
+        'pdb-selector',
+        'spec.selector',
+        'selector matches no pod template in the namespace',
+        'make spec.selector match the labels of the workload it protects',
+      );
     }
   });
 
@@ -146,7 +243,13 @@ export function crossObjectRules(objects: KubeObject[]): RuleFinding[] {
     for (const field of ['data', 'stringData']) {
       const value = (object as Json)[field];
       if (value && typeof value === 'object' && Object.keys(value).length > 0) {
-        add(index, 'secret-plaintext', field, `Secret carries ${Object.keys(value).length} value(s) in plain text (base64 is not encryption)`, 'do not write secret data into manifests: reference the Secret by name and create it with `qctl secrets` / `qctl up`');
+        add(
+          index,
+          'secret-plaintext',
+          field,
+          `Secret carries ${Object.keys(value).length} value(s) in plain text (base64 is not encryption)`,
+          'do not write secret data into manifests: reference the Secret by name and create it with `qctl secrets` / `qctl up`',
+        );
       }
     }
   });
@@ -157,7 +260,13 @@ export function crossObjectRules(objects: KubeObject[]): RuleFinding[] {
     const namespace = nsOf(template.object);
     const covered = policies.some((p) => nsOf(p) === namespace && selectorMatches((p as Json).spec?.podSelector, template.labels));
     if (!covered) {
-      add(index, 'network-policy-coverage', `${template.path ? `${template.path}.` : ''}metadata.labels`, `no NetworkPolicy in namespace ${namespace || '(none)'} selects these pods`, 'add a default-deny NetworkPolicy (podSelector: {}) and allow rules for the paths this workload needs');
+      add(
+        index,
+        'network-policy-coverage',
+        `${template.path ? `${template.path}.` : ''}metadata.labels`,
+        `no NetworkPolicy in namespace ${namespace || '(none)'} selects these pods`,
+        'add a default-deny NetworkPolicy (podSelector: {}) and allow rules for the paths this workload needs',
+      );
     }
   }
   return findings;

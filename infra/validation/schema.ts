@@ -120,7 +120,9 @@ function loadModel(apiVersion: string, kind: string): ModelClass | null {
  * whose schema has properties, is a field the schema does not define.
  */
 export function checkSchema(object: KubeObject): RawIssue[] {
-  const key = createHash('sha256').update(JSON.stringify(object) ?? 'undefined').digest('base64url');
+  const key = createHash('sha256')
+    .update(JSON.stringify(object) ?? 'undefined')
+    .digest('base64url');
   if (passedBefore.has(key)) return [];
   const issues = checkSchemaNow(object);
   if (issues.length === 0) passedBefore.add(key);
@@ -206,7 +208,10 @@ function checkSchemaNow(object: KubeObject): RawIssue[] {
           rule: 'unknown-field',
           path: joinPath(path, key),
           message: `unknown field "${key}" (kubectl apply --validate=strict rejects it)`,
-          fix: `remove it or correct the spelling; known fields here: ${[...seen].filter((k) => typeof k === 'string').sort().join(', ')}`,
+          fix: `remove it or correct the spelling; known fields here: ${[...seen]
+            .filter((k) => typeof k === 'string')
+            .sort()
+            .join(', ')}`,
         });
         continue;
       }
@@ -245,16 +250,24 @@ function describeSchemaErrors(errors: AjvError[]): RawIssue[] {
     // A quantity fails its number branch and its string format: the format is what to fix.
     const format = list.find((e) => e.keyword === 'format');
     if (format) {
-      return { rule: 'schema', path, message: `must be a valid ${String(format.params.format)}`, fix: `use a valid ${String(format.params.format)} value (e.g. 250m or 512Mi for quantities)` };
+      return {
+        rule: 'schema',
+        path,
+        message: `must be a valid ${String(format.params.format)}`,
+        fix: `use a valid ${String(format.params.format)} value (e.g. 250m or 512Mi for quantities)`,
+      };
     }
-    const intOrString = list.some((e) => e.keyword === 'oneOf') || (list.some((e) => e.params.type === 'string') && list.some((e) => e.params.type === 'integer'));
+    const intOrString =
+      list.some((e) => e.keyword === 'oneOf') ||
+      (list.some((e) => e.params.type === 'string') && list.some((e) => e.params.type === 'integer'));
     const messages = [...new Set(list.filter((e) => e.keyword !== 'oneOf').map((e) => e.message ?? e.keyword))];
     const first = list[0]!;
     let fix: string;
     if (intOrString) fix = 'use an integer or a string (e.g. a port number or a port name)';
     else if (first.keyword === 'required') fix = `add the required field ${String(first.params.missingProperty)}`;
     else if (first.keyword === 'type') fix = `make it ${String(first.params.type)}`;
-    else if (first.keyword === 'enum') fix = `use one of ${(first.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    else if (first.keyword === 'enum')
+      fix = `use one of ${(first.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     else fix = 'correct the value to match the Kubernetes API schema';
     const message = intOrString ? 'must be an integer or a string' : messages.join('; ');
     return { rule: 'schema', path, message, fix };

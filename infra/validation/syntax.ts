@@ -18,13 +18,17 @@ export function dns1123Label(value: string): string | null {
 
 export function dns1123Subdomain(value: string): string | null {
   if (value.length > 253) return `is ${value.length} characters long (at most 253)`;
-  return DNS1123_SUBDOMAIN.test(value) ? null : 'must be lowercase letters, digits, "-" and ".", starting and ending with a letter or digit';
+  return DNS1123_SUBDOMAIN.test(value)
+    ? null
+    : 'must be lowercase letters, digits, "-" and ".", starting and ending with a letter or digit';
 }
 
 /** Service names become DNS labels of environment variables too, so they must start with a letter. */
 export function dns1035Label(value: string): string | null {
   if (value.length > 63) return `is ${value.length} characters long (at most 63)`;
-  return DNS1035_LABEL.test(value) ? null : 'must be lowercase letters, digits and "-", starting with a letter and ending with a letter or digit';
+  return DNS1035_LABEL.test(value)
+    ? null
+    : 'must be lowercase letters, digits and "-", starting with a letter and ending with a letter or digit';
 }
 
 /** RBAC object names only need to be usable as a URL path segment (e.g. `system:metrics`). */
@@ -44,13 +48,17 @@ export function qualifiedName(key: string): string | null {
   }
   if (name.length === 0) return 'has an empty name part';
   if (name.length > 63) return `has a name part of ${name.length} characters (at most 63)`;
-  return QUALIFIED_NAME.test(name) ? null : 'must be letters, digits, "-", "_" and ".", starting and ending with a letter or digit (after an optional prefix/)';
+  return QUALIFIED_NAME.test(name)
+    ? null
+    : 'must be letters, digits, "-", "_" and ".", starting and ending with a letter or digit (after an optional prefix/)';
 }
 
 export function labelValue(value: string): string | null {
   if (value.length > 63) return `is ${value.length} characters long (at most 63)`;
   if (value === '') return null;
-  return QUALIFIED_NAME.test(value) ? null : 'must be letters, digits, "-", "_" and ".", starting and ending with a letter or digit (or empty)';
+  return QUALIFIED_NAME.test(value)
+    ? null
+    : 'must be letters, digits, "-", "_" and ".", starting and ending with a letter or digit (or empty)';
 }
 
 /** Container port names (IANA service names): a Service's targetPort refers to them. */
@@ -63,8 +71,20 @@ export function portName(value: string): string | null {
 
 const QUANTITY = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
 const SUFFIX_SCALE: Record<string, number> = {
-  '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+  '': 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
 };
 
 /**

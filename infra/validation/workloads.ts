@@ -24,7 +24,6 @@ export interface PodSpecLike {
   volumes?: Array<{ name?: string }>;
 }
 
-
 /** Where the pod spec's fields live inside the object, e.g. "spec.template.spec." ("spec." for a bare Pod). */
 export function podSpecPath(template: PodTemplateRef): string {
   return `${template.path ? `${template.path}.` : ''}spec.`;

@@ -18,7 +18,10 @@ let fixture: FixtureQuote[];
 beforeAll(async () => {
   db = await startTestPostgres();
   captured = capturingLogger();
-  service = await startService(testConfig(db.url, { API_TOKEN: TOKEN, CORS_ORIGINS: ALLOWED_ORIGIN }), { migrate: true, log: captured.log });
+  service = await startService(testConfig(db.url, { API_TOKEN: TOKEN, CORS_ORIGINS: ALLOWED_ORIGIN }), {
+    migrate: true,
+    log: captured.log,
+  });
   await service.databaseReady;
   base = service.url;
   // A slice of the shared quotes (unique by content) keeps the file fast; the embedder is the offline one.
@@ -139,7 +142,7 @@ describe('GET /quotes/search', () => {
   });
 
   it('treats SQL metacharacters in text as text', async () => {
-    const q = "'; DROP TABLE quotes; -- \" OR 1=1 %_\\";
+    const q = '\'; DROP TABLE quotes; -- " OR 1=1 %_\\';
     const { status, body } = await getJson(`${base}/quotes/search?q=${encodeURIComponent(q)}&author=${encodeURIComponent("O'Brien%")}`);
     expect(status).toBe(200);
     expect(Array.isArray(body)).toBe(true);
@@ -158,7 +161,7 @@ describe('bad input is a 400 with a JSON message, never a 500', () => {
     ['limit not a number', '/quotes/search?q=love&limit=ten', /limit must be a whole number/],
     ['limit with SQL', '/quotes?limit=1;DROP%20TABLE%20quotes', /limit must be a whole number from 1 to 100/],
     ['non-numeric id', '/quotes/abc', /id must be a positive whole number/],
-    ['id with SQL', "/quotes/1%20OR%201=1", /id must be a positive whole number/],
+    ['id with SQL', '/quotes/1%20OR%201=1', /id must be a positive whole number/],
     ['negative id', '/quotes/-1', /id must be a positive whole number/],
     ['invalid UTF-8 in the query', '/quotes/search?q=%FF%FE', /invalid UTF-8/],
     ['truncated UTF-8 sequence', '/quotes/search?q=caf%C3', /invalid UTF-8/],
@@ -269,14 +272,28 @@ describe('POST /quotes', () => {
     const badJson = await post(undefined, TOKEN, Buffer.from('{"quote": '));
     expect(badJson.status).toBe(400);
     expect(badJson.body.error).toBe('bad_json');
-    const badUtf8 = await post(undefined, TOKEN, Buffer.concat([Buffer.from('{"quote":"caf'), Buffer.from([0xc3, 0x28]), Buffer.from('","author":"A"}')]));
+    const badUtf8 = await post(
+      undefined,
+      TOKEN,
+      Buffer.concat([Buffer.from('{"quote":"caf'), Buffer.from([0xc3, 0x28]), Buffer.from('","author":"A"}')]),
+    );
     expect(badUtf8.status).toBe(400);
     expect(badUtf8.body.message).toMatch(/not valid UTF-8/);
-    const wrongType = await getJson(`${base}/quotes`, { method: 'POST', headers: { 'content-type': 'text/plain', authorization: `Bearer ${TOKEN}` }, body: 'hello' });
+    const wrongType = await getJson(`${base}/quotes`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', authorization: `Bearer ${TOKEN}` },
+      body: 'hello',
+    });
     expect(wrongType.status).toBe(415);
     expect(wrongType.body.error).toBe('unsupported_media_type');
-    expect(wrongType.body.message).toBe('this API takes JSON bodies only, not content type "text/plain": send the header content-type: application/json');
-    const noType = await getJson(`${base}/quotes`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: new Uint8Array(Buffer.from('{"quote":"q","author":"A"}')) });
+    expect(wrongType.body.message).toBe(
+      'this API takes JSON bodies only, not content type "text/plain": send the header content-type: application/json',
+    );
+    const noType = await getJson(`${base}/quotes`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: new Uint8Array(Buffer.from('{"quote":"q","author":"A"}')),
+    });
     expect(noType.status).toBe(415);
     expect(noType.body.message).toMatch(/not a body without a content type: send the header content-type: application\/json$/);
     const notAnObject = await post(['quote', 'author']);
@@ -357,7 +374,11 @@ describe('observability', () => {
   });
 
   it('writes JSON access logs with a request id and without secrets', async () => {
-    const response = await fetch(`${base}/quotes`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'x-request-id': 'trace-abc-123', 'content-type': 'application/json' }, body: '{}' });
+    const response = await fetch(`${base}/quotes`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'x-request-id': 'trace-abc-123', 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(response.headers.get('x-request-id')).toBe('trace-abc-123');
     const lines = captured.lines();
     const line = lines.find((l) => l.reqId === 'trace-abc-123' && l.msg === 'request');
@@ -370,7 +391,12 @@ describe('observability', () => {
   it('reports readiness with the database and cache state', async () => {
     const { status, body } = await getJson(`${base}/readyz`);
     expect(status).toBe(200);
-    expect(body).toMatchObject({ status: 'ready', database: 'ok', cache: { kind: 'memory', state: 'ready' }, migrations: { current: 1, expected: 1 } });
+    expect(body).toMatchObject({
+      status: 'ready',
+      database: 'ok',
+      cache: { kind: 'memory', state: 'ready' },
+      migrations: { current: 1, expected: 1 },
+    });
     expect((await getJson(`${base}/healthz`)).body).toEqual({ status: 'ok' });
   });
 });
@@ -379,7 +405,12 @@ describe('embedding model mismatch', () => {
   it('refuses to search vectors made by another model and says to re-embed', async () => {
     // A second service over the same data, configured for a different model than the stored vectors.
     const other = await startService(testConfig(db.url), {
-      embedder: { kind: 'openai', model: 'text-embedding-3-large', dimensions: 1536, embed: async (texts) => new LocalEmbedder().embed(texts) },
+      embedder: {
+        kind: 'openai',
+        model: 'text-embedding-3-large',
+        dimensions: 1536,
+        embed: async (texts) => new LocalEmbedder().embed(texts),
+      },
     });
     try {
       const { status, body } = await getJson(`${other.url}/quotes/search?q=love`);

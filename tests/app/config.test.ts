@@ -73,7 +73,17 @@ describe('loadConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as ConfigError).message;
-    for (const name of ['PORT', 'DATABASE_URL', 'REDIS_URL', 'VECTOR_INDEX', 'IVFFLAT_LISTS', 'LOG_LEVEL', 'CACHE_TTL_SECONDS', 'API_TOKEN', 'CORS_ORIGINS']) {
+    for (const name of [
+      'PORT',
+      'DATABASE_URL',
+      'REDIS_URL',
+      'VECTOR_INDEX',
+      'IVFFLAT_LISTS',
+      'LOG_LEVEL',
+      'CACHE_TTL_SECONDS',
+      'API_TOKEN',
+      'CORS_ORIGINS',
+    ]) {
       expect(message).toContain(`${name}:`);
     }
     expect((error as ConfigError).issues).toHaveLength(9);
@@ -103,7 +113,9 @@ describe('vector index and search effort settings', () => {
 
   it('caps the build memory at a quarter of the Postgres pod memory limit', () => {
     expect(vectorIndexSettings(loadConfig({ POSTGRES_MEMORY_LIMIT_MB: '2048' })).build).toEqual({ memoryMb: 512, parallelWorkers: 2 });
-    expect(vectorIndexSettings(loadConfig({ POSTGRES_MEMORY_LIMIT_MB: '8192', INDEX_BUILD_MEMORY_MB: '256', INDEX_BUILD_WORKERS: '0' })).build).toEqual({
+    expect(
+      vectorIndexSettings(loadConfig({ POSTGRES_MEMORY_LIMIT_MB: '8192', INDEX_BUILD_MEMORY_MB: '256', INDEX_BUILD_WORKERS: '0' })).build,
+    ).toEqual({
       memoryMb: 256,
       parallelWorkers: 0,
     });

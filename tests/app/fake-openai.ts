@@ -32,25 +32,32 @@ export class FakeOpenAI {
     const local = new LocalEmbedder();
     this.server = createServer((req, res) => {
       void (async () => {
-      const body = JSON.parse(await readBody(req)) as SeenRequest['body'];
-      this.requests.push({ path: req.url ?? '', authorization: req.headers.authorization, body });
-      if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
-      if (res.destroyed) return;
-      const failure = this.queued.shift() ?? this.always;
-      if (failure) {
-        res.writeHead(failure.status, { 'content-type': 'application/json', ...failure.headers });
-        res.end(JSON.stringify({ error: { message: `scripted ${failure.status}`, type: 'server_error', code: null } }));
-        return;
-      }
-      const inputs = Array.isArray(body.input) ? body.input : [body.input];
-      const { vectors } = await local.embed(inputs);
-      const data = vectors.map((v, index) => ({
-        object: 'embedding',
-        index,
-        embedding: body.encoding_format === 'base64' ? Buffer.from(new Float32Array(v).buffer).toString('base64') : v,
-      }));
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ object: 'list', data, model: body.model, usage: { prompt_tokens: inputs.length * 3, total_tokens: inputs.length * 3 } }));
+        const body = JSON.parse(await readBody(req)) as SeenRequest['body'];
+        this.requests.push({ path: req.url ?? '', authorization: req.headers.authorization, body });
+        if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+        if (res.destroyed) return;
+        const failure = this.queued.shift() ?? this.always;
+        if (failure) {
+          res.writeHead(failure.status, { 'content-type': 'application/json', ...failure.headers });
+          res.end(JSON.stringify({ error: { message: `scripted ${failure.status}`, type: 'server_error', code: null } }));
+          return;
+        }
+        const inputs = Array.isArray(body.input) ? body.input : [body.input];
+        const { vectors } = await local.embed(inputs);
+        const data = vectors.map((v, index) => ({
+          object: 'embedding',
+          index,
+          embedding: body.encoding_format === 'base64' ? Buffer.from(new Float32Array(v).buffer).toString('base64') : v,
+        }));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            object: 'list',
+            data,
+            model: body.model,
+            usage: { prompt_tokens: inputs.length * 3, total_tokens: inputs.length * 3 },
+          }),
+        );
       })();
     });
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));

@@ -90,7 +90,10 @@ describe('with a database', () => {
   it('`migrate` entry applies migrations and the vector index, and exits 0', async () => {
     const result = await entry(['migrate'], { ...baseEnv(), DATABASE_URL: db.url, VECTOR_INDEX: 'ivfflat', IVFFLAT_LISTS: '7' });
     expect(result.exitCode, result.stderr).toBe(0);
-    const logs = result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const logs = result.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     const done = logs.find((l) => l.msg === 'migrations done');
     expect(done).toMatchObject({ vectorIndex: 'ivfflat (created)' });
     expect(done.indexBuildMs).toBeGreaterThan(0);

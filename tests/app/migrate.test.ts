@@ -40,7 +40,9 @@ describe('migrate as a database owner without superuser', () => {
     const result = await migrate(pool, { vectorIndex: { kind: 'hnsw' } });
     expect(result.applied).toEqual(['0001_quotes']);
     expect(result.vectorIndex?.action).toBe('created');
-    const extensions = await database.admin<{ extname: string }>("SELECT extname FROM pg_extension WHERE extname IN ('vector', 'pg_trgm') ORDER BY extname");
+    const extensions = await database.admin<{ extname: string }>(
+      "SELECT extname FROM pg_extension WHERE extname IN ('vector', 'pg_trgm') ORDER BY extname",
+    );
     expect(extensions.map((e) => e.extname)).toEqual(['pg_trgm', 'vector']);
     expect((await pool.query('SELECT count(*)::int AS n FROM quotes')).rows[0].n).toBe(0);
   });
@@ -60,7 +62,11 @@ describe('concurrent migrations while the index kind changes', () => {
     await database?.stop();
   });
 
-  for (const [round, kind] of [[1, 'ivfflat'], [2, 'hnsw'], [3, 'ivfflat']] as const) {
+  for (const [round, kind] of [
+    [1, 'ivfflat'],
+    [2, 'hnsw'],
+    [3, 'ivfflat'],
+  ] as const) {
     it(`round ${round}: three runners switching to ${kind} all succeed and exactly one builds it`, async () => {
       const pools = [0, 1, 2].map(() => testPool(database, 2));
       try {
@@ -69,7 +75,9 @@ describe('concurrent migrations while the index kind changes', () => {
         );
         const failures = results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason));
         expect(failures).toEqual([]);
-        const actions = results.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof migrate>>>).value.vectorIndex!.action).sort();
+        const actions = results
+          .map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof migrate>>>).value.vectorIndex!.action)
+          .sort();
         expect(actions).toEqual(['rebuilt', 'unchanged', 'unchanged']);
         expect(await indexDef(setup)).toMatch(new RegExp(`USING ${kind}`));
       } finally {

@@ -35,7 +35,11 @@ describe('OpenAIEmbedder against an OpenAI-compatible server', () => {
     expect(openai.requests).toHaveLength(1);
     expect(openai.requests[0]!.path).toBe('/v1/embeddings');
     expect(openai.requests[0]!.authorization).toBe('Bearer sk-test-key');
-    expect(openai.requests[0]!.body).toMatchObject({ model: 'text-embedding-3-small', encoding_format: 'base64', input: ['courage under fire', 'the quiet ocean'] });
+    expect(openai.requests[0]!.body).toMatchObject({
+      model: 'text-embedding-3-small',
+      encoding_format: 'base64',
+      input: ['courage under fire', 'the quiet ocean'],
+    });
     expect(result.vectors).toHaveLength(2);
     expect(result.vectors[0]).toHaveLength(1536);
     for (let i = 0; i < 1536; i += 97) expect(result.vectors[1]![i]).toBeCloseTo(expected[1]![i]!, 6);
@@ -55,7 +59,9 @@ describe('OpenAIEmbedder against an OpenAI-compatible server', () => {
   it('retries 5xx with backoff and gives up with a clear error', async () => {
     openai.failAlways({ status: 500 });
     const started = Date.now();
-    const error = await embedder({ maxRetries: 2, baseBackoffMs: 40 }).embed(['never']).catch((e: unknown) => e);
+    const error = await embedder({ maxRetries: 2, baseBackoffMs: 40 })
+      .embed(['never'])
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EmbeddingUnavailableError);
     expect((error as Error).message).toMatch(/embeddings server answered 500 after 3 attempts/);
     expect(openai.requests).toHaveLength(3);
@@ -65,14 +71,18 @@ describe('OpenAIEmbedder against an OpenAI-compatible server', () => {
 
   it('does not retry a request the server refuses (400)', async () => {
     openai.failNext({ status: 400 });
-    const error = await embedder().embed(['bad']).catch((e: unknown) => e);
+    const error = await embedder()
+      .embed(['bad'])
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EmbeddingUnavailableError);
     expect(openai.requests).toHaveLength(1);
   });
 
   it('times out a slow server per attempt', async () => {
     openai.delayMs = 1_000;
-    const error = await embedder({ timeoutMs: 150, maxRetries: 1 }).embed(['slow']).catch((e: unknown) => e);
+    const error = await embedder({ timeoutMs: 150, maxRetries: 1 })
+      .embed(['slow'])
+      .catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/timed out after 2 attempts/);
   });
 
@@ -164,7 +174,13 @@ describe('search through the service when the embeddings server fails', () => {
   it('gives a search a total time budget for its embedding, retries included', async () => {
     openai.delayMs = 5_000;
     const slow = new OpenAIEmbedder({ apiKey: 'sk-test-key', baseURL: openai.url, timeoutMs: 60_000, maxRetries: 3 });
-    const search = new SearchService({ repository: service.repository, embedder: slow, cache: new MemoryCache(), ttlSeconds: 60, embedBudgetMs: 300 });
+    const search = new SearchService({
+      repository: service.repository,
+      embedder: slow,
+      cache: new MemoryCache(),
+      ttlSeconds: 60,
+      embedBudgetMs: 300,
+    });
     const started = Date.now();
     const error = await search.search({ q: 'patience is bitter', limit: 5 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EmbeddingUnavailableError);

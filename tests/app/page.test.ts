@@ -60,7 +60,9 @@ describe('search page in Chromium', () => {
   it('filters by the chosen author', async () => {
     await page.selectOption('#author', 'Muhammad Ali');
     await page.waitForFunction(() => {
-      const authors = [...(globalThis as any).document.querySelectorAll('#results .author')].map((a: { textContent: string }) => a.textContent);
+      const authors = [...(globalThis as any).document.querySelectorAll('#results .author')].map(
+        (a: { textContent: string }) => a.textContent,
+      );
       return authors.length > 0 && authors.every((a) => a === '— Muhammad Ali');
     });
     const authors = await page.$$eval('#results .author', (els) => els.map((e) => e.textContent));
@@ -70,7 +72,9 @@ describe('search page in Chromium', () => {
   it('shows the empty state and the error state', async () => {
     // Empty: an author filter that matches nobody (the list only offers real authors, so add one).
     await page.fill('#q', 'love');
-    await page.evaluate(() => (globalThis as any).document.getElementById('author').add(new (globalThis as any).Option('Nobody', 'Zzqx Vvwy')));
+    await page.evaluate(() =>
+      (globalThis as any).document.getElementById('author').add(new (globalThis as any).Option('Nobody', 'Zzqx Vvwy')),
+    );
     await page.selectOption('#author', 'Zzqx Vvwy');
     await page.waitForFunction(() => (globalThis as any).document.getElementById('status').textContent.startsWith('No quotes match'));
     expect(await page.$$('#results li')).toHaveLength(0);

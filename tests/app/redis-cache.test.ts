@@ -112,7 +112,11 @@ describe('Redis cache', () => {
 describe('Redis coming back', () => {
   it('reconnects in the background and caches in Redis again', async () => {
     // A fresh redis-server on the same port and password as the one killed above.
-    const revived = spawn('redis-server', ['--port', String(redis.port), '--bind', '127.0.0.1', '--requirepass', redis.password, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const revived = spawn(
+      'redis-server',
+      ['--port', String(redis.port), '--bind', '127.0.0.1', '--requirepass', redis.password, '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
     try {
       await waitFor(async () => (await getJson(`${service.url}/readyz`)).body.cache?.state === 'ready', 20_000);
       expect((await getJson(`${service.url}/quotes/search?q=after%20the%20restart`)).status).toBe(200);

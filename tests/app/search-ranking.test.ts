@@ -136,11 +136,11 @@ describe('author-filtered search', () => {
   }
 
   it('knows which pgvector versions scan iteratively (0.8.0 on)', () => {
-    expect([supportsIterativeScans('0.7.4'), supportsIterativeScans('0.8.0'), supportsIterativeScans('0.8.7'), supportsIterativeScans(null)]).toEqual([
-      false,
-      true,
-      true,
-      false,
-    ]);
+    expect([
+      supportsIterativeScans('0.7.4'),
+      supportsIterativeScans('0.8.0'),
+      supportsIterativeScans('0.8.7'),
+      supportsIterativeScans(null),
+    ]).toEqual([false, true, true, false]);
   });
 });

@@ -15,7 +15,11 @@ export function testConfig(databaseUrl: string, env: Record<string, string | und
  * Stores quotes the way POST /quotes does (repository + embedder), so tests do not depend
  * on the seeder. Returns the stored id for each input, in order.
  */
-export async function insertQuotes(repository: QuoteRepository, embedder: EmbeddingProvider, quotes: Pick<FixtureQuote, 'quote' | 'author'>[]): Promise<number[]> {
+export async function insertQuotes(
+  repository: QuoteRepository,
+  embedder: EmbeddingProvider,
+  quotes: Pick<FixtureQuote, 'quote' | 'author'>[],
+): Promise<number[]> {
   const { vectors } = await embedder.embed(quotes.map((q) => embeddingText(q.quote, q.author)));
   const ids: number[] = [];
   for (const [i, q] of quotes.entries()) {

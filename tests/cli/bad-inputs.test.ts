@@ -56,7 +56,10 @@ const cases: Record<string, Case[]> = {
   dev: [
     { args: ['dev', '--port', 'http'], message: /invalid --port "http": use a port number from 1 to 65535/ },
     { args: ['dev', '--db-port', '70000'], message: /invalid --db-port "70000"/ },
-    { args: ['dev', '--ephemeral', '--host', 'no-such-host.invalid'], message: /cannot listen on no-such-host\.invalid \(ENOTFOUND\): use an address of this machine/ },
+    {
+      args: ['dev', '--ephemeral', '--host', 'no-such-host.invalid'],
+      message: /cannot listen on no-such-host\.invalid \(ENOTFOUND\): use an address of this machine/,
+    },
     {
       args: ['dev', '--dev-dir', devDir, '--quotes', '/missing.json'],
       message: /cannot read quotes file \/missing\.json \(ENOENT\): pass an existing JSON file, e\.g\. --quotes \.\/quotes\.json$/,
@@ -64,24 +67,63 @@ const cases: Record<string, Case[]> = {
       creates: devDir,
     },
     { args: ['dev', '--dev-dir', devDir, '--quotes', dir], message: /is not a regular file/, creates: devDir },
-    { args: ['dev', '--dev-dir', devDir, '--quotes', notJson], message: /is not valid JSON .*expected an array of \{"quote", "author"\} objects/, creates: devDir },
-    { args: ['dev', '--dev-dir', aFile], message: /--dev-dir .*a-file: a file is in the way \(ENOTDIR\); pass a directory you can write to/ },
+    {
+      args: ['dev', '--dev-dir', devDir, '--quotes', notJson],
+      message: /is not valid JSON .*expected an array of \{"quote", "author"\} objects/,
+      creates: devDir,
+    },
+    {
+      args: ['dev', '--dev-dir', aFile],
+      message: /--dev-dir .*a-file: a file is in the way \(ENOTDIR\); pass a directory you can write to/,
+    },
     { args: ['dev', '--dev-dir', '/proc/qctl-no/dev'], message: /--dev-dir \/proc\/qctl-no\/dev: cannot create it \(ENOENT\)/ },
     { args: ['dev', '--output', 'yaml'], message: /unknown --output "yaml": use text or json/ },
-    { args: ['dev', '--dev-dir', devDir, '--dummyjson-url', 'notaurl'], message: /invalid --dummyjson-url "notaurl": give an http:\/\/ or https:\/\/ URL/, creates: devDir },
+    {
+      args: ['dev', '--dev-dir', devDir, '--dummyjson-url', 'notaurl'],
+      message: /invalid --dummyjson-url "notaurl": give an http:\/\/ or https:\/\/ URL/,
+      creates: devDir,
+    },
   ],
   seed: [
-    { args: ['seed', '--dev-dir', seedDir, '--source', 'file:/missing.json'], message: /cannot read quotes file \/missing\.json \(ENOENT\)/, creates: seedDir },
+    {
+      args: ['seed', '--dev-dir', seedDir, '--source', 'file:/missing.json'],
+      message: /cannot read quotes file \/missing\.json \(ENOENT\)/,
+      creates: seedDir,
+    },
     { args: ['seed', '--dev-dir', seedDir, '--source', `file:${fifo}`], message: /is not a regular file/, creates: seedDir },
-    { args: ['seed', '--dev-dir', seedDir, '--source', '/dev/zero'], message: /unknown source "\/dev\/zero": use dummyjson, file:PATH, - \(stdin\) or sample/, creates: seedDir },
-    { args: ['seed', '--dev-dir', seedDir, '--source', '-'], input: '{"quotes": 3}', message: /standard input must hold a JSON array/, creates: seedDir },
-    { args: ['seed', '--dev-dir', seedDir, '--reembed', '--source', 'sample'], message: /--reembed recomputes the stored quotes and reads no source: drop --source sample/, creates: seedDir },
+    {
+      args: ['seed', '--dev-dir', seedDir, '--source', '/dev/zero'],
+      message: /unknown source "\/dev\/zero": use dummyjson, file:PATH, - \(stdin\) or sample/,
+      creates: seedDir,
+    },
+    {
+      args: ['seed', '--dev-dir', seedDir, '--source', '-'],
+      input: '{"quotes": 3}',
+      message: /standard input must hold a JSON array/,
+      creates: seedDir,
+    },
+    {
+      args: ['seed', '--dev-dir', seedDir, '--reembed', '--source', 'sample'],
+      message: /--reembed recomputes the stored quotes and reads no source: drop --source sample/,
+      creates: seedDir,
+    },
     { args: ['seed', '--dev-dir', seedDir, '--batch-size', '0'], message: /invalid --batch-size "0"/, creates: seedDir },
-    { args: ['seed', '--dev-dir', seedDir, '--concurrency', '1000'], message: /concurrency 1000 is out of range: use 1\.\.64/, creates: seedDir },
+    {
+      args: ['seed', '--dev-dir', seedDir, '--concurrency', '1000'],
+      message: /concurrency 1000 is out of range: use 1\.\.64/,
+      creates: seedDir,
+    },
     { args: ['seed', '--dev-dir', aFile, '--source', 'sample'], message: /a file is in the way/ },
-    { args: ['seed', '--dev-dir', seedDir, '--dummyjson-url', 'ftp://x'], message: /invalid --dummyjson-url "ftp:\/\/x"/, creates: seedDir },
+    {
+      args: ['seed', '--dev-dir', seedDir, '--dummyjson-url', 'ftp://x'],
+      message: /invalid --dummyjson-url "ftp:\/\/x"/,
+      creates: seedDir,
+    },
     { args: ['seed', '--database-url', 'notaurl', '--source', 'sample'], message: /DATABASE_URL: must be a Postgres URL/ },
-    { args: ['seed', '--database-url', 'postgres://app@127.0.0.1:1/quotes', '--source', 'sample'], message: /cannot reach the database at postgres:\/\/app@127\.0\.0\.1:1\/quotes \(ECONNREFUSED\)/ },
+    {
+      args: ['seed', '--database-url', 'postgres://app@127.0.0.1:1/quotes', '--source', 'sample'],
+      message: /cannot reach the database at postgres:\/\/app@127\.0\.0\.1:1\/quotes \(ECONNREFUSED\)/,
+    },
   ],
   validate: [
     { args: ['validate', join(dir, 'missing')], message: /does not exist: pass a YAML file or a directory/ },
@@ -90,10 +132,16 @@ const cases: Record<string, Case[]> = {
     { args: ['validate', '--output', 'xml', dir], message: /unknown --output "xml"/ },
   ],
   synth: [
-    { args: ['synth', '--env', 'dev', '--set', '__proto__.polluted=1'], message: /invalid --set "__proto__\.polluted=1": "__proto__" is not a setting name/ },
+    {
+      args: ['synth', '--env', 'dev', '--set', '__proto__.polluted=1'],
+      message: /invalid --set "__proto__\.polluted=1": "__proto__" is not a setting name/,
+    },
     { args: ['synth', '--env', 'dev', '--set', 'constructor.name=x'], message: /"constructor" is not a setting name/ },
     { args: ['synth', '--env', 'dev', '--set', 'api..replicas=2'], message: /"" is not a setting name/ },
-    { args: ['synth', '--env', 'dev', '--config', brokenConfig], message: /nested\/qctl\.config\.ts failed to load: nested\/qctl\.config\.ts:1:30: Unexpected "\}"/ },
+    {
+      args: ['synth', '--env', 'dev', '--config', brokenConfig],
+      message: /nested\/qctl\.config\.ts failed to load: nested\/qctl\.config\.ts:1:30: Unexpected "\}"/,
+    },
   ],
 };
 
@@ -122,10 +170,14 @@ describe('odd inputs that are not usage errors still never crash', () => {
   });
 
   it('writing into a closed pipe (qctl synth --help | head -1) exits quietly', async () => {
-    const result = await execa('sh', ['-c', `node ${repoPath('bin/qctl.mjs')} synth --env dev --all --output json --out ${join(dir, 'out')} | head -c 1`], {
-      env: { QCTL_FROM_SOURCE: '1', CI: 'true' },
-      reject: false,
-    });
+    const result = await execa(
+      'sh',
+      ['-c', `node ${repoPath('bin/qctl.mjs')} synth --env dev --all --output json --out ${join(dir, 'out')} | head -c 1`],
+      {
+        env: { QCTL_FROM_SOURCE: '1', CI: 'true' },
+        reject: false,
+      },
+    );
     expect(String(result.stderr)).not.toMatch(/EPIPE|at .*:\d+:\d+/);
   });
 });

@@ -12,12 +12,18 @@ function run(error: unknown, env: NodeJS.ProcessEnv = {}): { code: number; stder
 
 describe('the one error-to-exit path', () => {
   it('bad usage exits 2 with one line', () => {
-    expect(run(new UsageError('unknown --output "xml": use text or json'))).toEqual({ code: 2, stderr: 'qctl: unknown --output "xml": use text or json\n' });
+    expect(run(new UsageError('unknown --output "xml": use text or json'))).toEqual({
+      code: 2,
+      stderr: 'qctl: unknown --output "xml": use text or json\n',
+    });
     expect(run(new NoClusterError('no kubeconfig found')).code).toBe(2);
   });
 
   it('a failed job exits 1 with its message', () => {
-    expect(run(new JobError('apply Deployment/quote-api failed: HTTP 422'))).toEqual({ code: 1, stderr: 'qctl: apply Deployment/quote-api failed: HTTP 422\n' });
+    expect(run(new JobError('apply Deployment/quote-api failed: HTTP 422'))).toEqual({
+      code: 1,
+      stderr: 'qctl: apply Deployment/quote-api failed: HTTP 422\n',
+    });
   });
 
   it('an ExitError exits with its code and prints nothing (the command already reported)', () => {
@@ -27,7 +33,10 @@ describe('the one error-to-exit path', () => {
   });
 
   it("infra/'s and the seeder's errors map without a conversion at the call site", () => {
-    expect(run(new InfraUsageError('invalid --set "x": use key=value'))).toEqual({ code: 2, stderr: 'qctl: invalid --set "x": use key=value\n' });
+    expect(run(new InfraUsageError('invalid --set "x": use key=value'))).toEqual({
+      code: 2,
+      stderr: 'qctl: invalid --set "x": use key=value\n',
+    });
     expect(run(new SeedError('cannot read quotes.json', 'usage')).code).toBe(2);
     expect(run(new SeedError('embeddings kept failing', 'failed')).code).toBe(1);
   });

@@ -40,7 +40,9 @@ describe('shared CLI options', () => {
     }
     for (const [flag, texts] of descriptions) expect([...texts.keys()], flag).toHaveLength(1);
     // The context flag is the same everywhere, qctl load included.
-    expect([...descriptions.get('--context')!.values()][0]).toEqual(expect.arrayContaining(['up', 'diff', 'down', 'status', 'doctor', 'load']));
+    expect([...descriptions.get('--context')!.values()][0]).toEqual(
+      expect.arrayContaining(['up', 'diff', 'down', 'status', 'doctor', 'load']),
+    );
     expect([...descriptions.get('--env')!.values()][0]).toEqual(expect.arrayContaining(['up', 'synth', 'load', 'secrets init']));
   });
 

@@ -43,7 +43,8 @@ describe('command registration (only what the command line needs is imported)', 
   it('registers just the named command, none for --version, all otherwise', () => {
     expect(commandsToRegister(['synth', '--all'])).toEqual(['synth']);
     expect(commandsToRegister(['--version'])).toEqual([]);
-    for (const args of [[], ['--help'], ['help', 'synth'], ['synt'], ['--help', 'synth']]) expect(commandsToRegister(args), args.join(' ')).toEqual(COMMANDS);
+    for (const args of [[], ['--help'], ['help', 'synth'], ['synt'], ['--help', 'synth']])
+      expect(commandsToRegister(args), args.join(' ')).toEqual(COMMANDS);
   });
 
   it('the root help lists every command, in the registry order', async () => {
@@ -69,6 +70,8 @@ describe('parseDuration', () => {
   });
 
   it.each(['5', '2.5'])('refuses the bare number %j, naming both readings', (text) => {
-    expect(() => parseDuration(text, '--duration')).toThrow(`invalid --duration "${text}": add a unit, e.g. ${text}s for seconds or ${text}m for minutes (units: ms, s, m, h)`);
+    expect(() => parseDuration(text, '--duration')).toThrow(
+      `invalid --duration "${text}": add a unit, e.g. ${text}s for seconds or ${text}m for minutes (units: ms, s, m, h)`,
+    );
   });
 });

@@ -24,7 +24,8 @@ const options = (overrides: Partial<EngineOptions> = {}): EngineOptions => ({
   ...overrides,
 });
 
-const run = (objects: KubeObject[], overrides: Partial<EngineOptions> = {}) => deploy(kube, objects, options(overrides), new Progress('json', true));
+const run = (objects: KubeObject[], overrides: Partial<EngineOptions> = {}) =>
+  deploy(kube, objects, options(overrides), new Progress('json', true));
 
 const appliedNames = () =>
   api
@@ -66,7 +67,10 @@ describe('deploy engine against a fake Kubernetes API', () => {
     }
     // The migration Job was read (waited on) before the API Deployment was applied.
     const requests = api.requests.map((r) => `${r.method} ${r.path}`);
-    const migrateRead = requests.indexOf('GET /apis/batch/v1/namespaces/quotes-test/jobs/quote-api-migrate', requests.indexOf('PATCH /apis/batch/v1/namespaces/quotes-test/jobs/quote-api-migrate'));
+    const migrateRead = requests.indexOf(
+      'GET /apis/batch/v1/namespaces/quotes-test/jobs/quote-api-migrate',
+      requests.indexOf('PATCH /apis/batch/v1/namespaces/quotes-test/jobs/quote-api-migrate'),
+    );
     expect(migrateRead).toBeGreaterThan(-1);
     expect(migrateRead).toBeLessThan(requests.indexOf('PATCH /apis/apps/v1/namespaces/quotes-test/deployments/quote-api'));
     expect(result.firstInstall).toBe(true);
@@ -105,7 +109,13 @@ describe('deploy engine against a fake Kubernetes API', () => {
     expect(api.get('ConfigMap', SAMPLE_NAMESPACE, 'quote-api-config')).toBeUndefined();
     expect(api.get('PersistentVolumeClaim', 'monitoring', 'prometheus-data')).toBeDefined();
     expect(second.pruned).toEqual([
-      { kind: 'PersistentVolumeClaim', namespace: 'monitoring', name: 'prometheus-data', action: 'kept', reason: expect.stringContaining('--prune-data') },
+      {
+        kind: 'PersistentVolumeClaim',
+        namespace: 'monitoring',
+        name: 'prometheus-data',
+        action: 'kept',
+        reason: expect.stringContaining('--prune-data'),
+      },
       { kind: 'ConfigMap', namespace: SAMPLE_NAMESPACE, name: 'quote-api-config', action: 'deleted' },
     ]);
     const third = await run(without, { pruneData: true });
@@ -116,8 +126,12 @@ describe('deploy engine against a fake Kubernetes API', () => {
   it('names the image and the fix when the API is stuck in ImagePullBackOff', async () => {
     api.react({ kind: 'Deployment', name: 'quote-api' }, (object, fake) => {
       object.status = { observedGeneration: object.metadata.generation, replicas: 2, updatedReplicas: 2, availableReplicas: 0 };
-      const pod = fake.put(podFor(object, 'quote-api-7d9-abcde', { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } }));
-      fake.put(warningEvent(pod, 'Failed', 'Failed to pull image "127.0.0.1:32000/quote-api:abc123": dial tcp [::1]:32000: connection refused'));
+      const pod = fake.put(
+        podFor(object, 'quote-api-7d9-abcde', { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } }),
+      );
+      fake.put(
+        warningEvent(pod, 'Failed', 'Failed to pull image "127.0.0.1:32000/quote-api:abc123": dial tcp [::1]:32000: connection refused'),
+      );
     });
     const result = await run(sampleObjects());
     expect(result.ok).toBe(false);
@@ -133,7 +147,12 @@ describe('deploy engine against a fake Kubernetes API', () => {
     api.react({ kind: 'Deployment', name: 'quote-api' }, (object, fake) => {
       object.status = { observedGeneration: object.metadata.generation, replicas: 2, updatedReplicas: 2, availableReplicas: 0 };
       fake.put(podFor(object, 'quote-api-7d9-crash', { waiting: { reason: 'CrashLoopBackOff' }, restartCount: 4 }));
-      fake.setLogs(SAMPLE_NAMESPACE, 'quote-api-7d9-crash', 'current run\n', 'starting\nConfigError: DATABASE_URL is required\nexiting with code 1\n');
+      fake.setLogs(
+        SAMPLE_NAMESPACE,
+        'quote-api-7d9-crash',
+        'current run\n',
+        'starting\nConfigError: DATABASE_URL is required\nexiting with code 1\n',
+      );
     });
     const result = await run(sampleObjects());
     expect(result.ok).toBe(false);
@@ -144,7 +163,12 @@ describe('deploy engine against a fake Kubernetes API', () => {
 
   it('stops before the API rollout when the migration Job fails, showing its logs', async () => {
     api.react({ kind: 'Job', name: 'quote-api-migrate' }, (object, fake) => {
-      object.status = { failed: 1, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] };
+      object.status = {
+        failed: 1,
+        conditions: [
+          { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' },
+        ],
+      };
       fake.put(podFor(object, 'quote-api-migrate-x1', { phase: 'Failed', terminated: { exitCode: 1, reason: 'Error' } }));
       fake.setLogs(SAMPLE_NAMESPACE, 'quote-api-migrate-x1', 'applying 0002_authors.sql\nerror: relation "authors" already exists\n');
     });
@@ -163,7 +187,14 @@ describe('deploy engine against a fake Kubernetes API', () => {
       fake.put(
         podFor(object, 'postgres-0', {
           phase: 'Pending',
-          conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims.' }],
+          conditions: [
+            {
+              type: 'PodScheduled',
+              status: 'False',
+              reason: 'Unschedulable',
+              message: '0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims.',
+            },
+          ],
         }),
       );
     });
@@ -191,15 +222,24 @@ describe('deploy engine against a fake Kubernetes API', () => {
     const result = await run(sampleObjects('127.0.0.1:32000/quote-api:bad'), { rollbackOnFailure: true });
     expect(result.ok).toBe(false);
     expect(result.error?.message).toContain('quote-api:bad');
-    expect(result.rolledBack).toEqual({ deployment: 'Deployment quotes-test/quote-api', image: '127.0.0.1:32000/quote-api:good', ready: true });
+    expect(result.rolledBack).toEqual({
+      deployment: 'Deployment quotes-test/quote-api',
+      image: '127.0.0.1:32000/quote-api:good',
+      ready: true,
+    });
     const live = api.get('Deployment', SAMPLE_NAMESPACE, 'quote-api')!;
-    expect((live.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image).toBe('127.0.0.1:32000/quote-api:good');
+    expect((live.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image).toBe(
+      '127.0.0.1:32000/quote-api:good',
+    );
   });
 
   it('--dry-run makes no mutating call and reports what would change', async () => {
     await run(sampleObjects('127.0.0.1:32000/quote-api:v1'));
     api.requests.length = 0;
-    const result = await run(sampleObjects('127.0.0.1:32000/quote-api:v2').filter((o) => o.metadata.name !== 'quote-api-config'), { dryRun: true });
+    const result = await run(
+      sampleObjects('127.0.0.1:32000/quote-api:v2').filter((o) => o.metadata.name !== 'quote-api-config'),
+      { dryRun: true },
+    );
     expect(result.ok).toBe(true);
     expect(api.mutations()).toEqual([]);
     const actions = new Map(result.objects.map((o) => [`${o.kind}/${o.name}`, o.action]));
@@ -222,7 +262,12 @@ describe('deploy engine against a fake Kubernetes API', () => {
   it('refuses before applying anything when the cluster does not serve a kind', async () => {
     const objects = [
       ...sampleObjects(),
-      { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'quote-api', namespace: 'monitoring' }, spec: {} },
+      {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'ServiceMonitor',
+        metadata: { name: 'quote-api', namespace: 'monitoring' },
+        spec: {},
+      },
     ];
     const result = deploy(kube, objects, options(), new Progress('json', true));
     await expect(result).rejects.toThrow(/does not serve ServiceMonitor \(monitoring.coreos.com\/v1\).*kube-prometheus-stack/);
@@ -235,11 +280,15 @@ describe('deploy engine against a fake Kubernetes API', () => {
       api.requests.length = 0;
       const result = await run(objects, { env, namespace: synth.namespace });
       expect(result.error).toBeUndefined();
-      for (const object of objects.filter((o) => result.objects.some((r) => r.kind === o.kind && r.name === o.metadata.name && r.action === 'created'))) {
+      for (const object of objects.filter((o) =>
+        result.objects.some((r) => r.kind === o.kind && r.name === o.metadata.name && r.action === 'created'),
+      )) {
         const sent = api
           .applies()
           .map((r) => r.body as KubeObject)
-          .find((b) => b.kind === object.kind && b.metadata.name === object.metadata.name && b.metadata.namespace === object.metadata.namespace);
+          .find(
+            (b) => b.kind === object.kind && b.metadata.name === object.metadata.name && b.metadata.namespace === object.metadata.namespace,
+          );
         expect(sent, `${object.kind} ${object.metadata.name}`).toEqual(compact(object));
       }
       // The field that the client's NetworkPolicy model renames (from -> _from) arrives intact.
@@ -258,7 +307,9 @@ describe('deploy engine against a fake Kubernetes API', () => {
     expect(second.ok).toBe(true);
     expect(second.objects.filter((o) => o.action !== 'unchanged' && o.action !== 'skipped')).toEqual([]);
     expect(api.mutations()).toEqual([]);
-    expect(api.list().map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}@${String(o.metadata.resourceVersion)}`)).toEqual(versions);
+    expect(api.list().map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}@${String(o.metadata.resourceVersion)}`)).toEqual(
+      versions,
+    );
     // One list per kind and namespace, not one GET per object.
     expect(api.requests.filter((r) => r.method === 'GET').length).toBeLessThan(objects.length / 2);
   });
@@ -288,6 +339,8 @@ describe('deploy engine against a fake Kubernetes API', () => {
     const again = await run(objects, { env: 'dev', namespace: synth.namespace });
     expect(again.error).toBeUndefined();
     expect(api.mutations()).toEqual([]);
-    expect(api.requests.some((r) => r.method === 'GET' && r.path === '/apis/rbac.authorization.k8s.io/v1/clusterroles/qctl-prometheus-dev')).toBe(true);
+    expect(
+      api.requests.some((r) => r.method === 'GET' && r.path === '/apis/rbac.authorization.k8s.io/v1/clusterroles/qctl-prometheus-dev'),
+    ).toBe(true);
   });
 });

@@ -10,8 +10,10 @@ import { DeployHarness } from './harness.js';
 let harness: DeployHarness;
 const IMAGE = 'registry.example/quote-api:1.0.0';
 
-const stored = (env: string) => harness.api.list().filter((o) => o.metadata.labels?.['qctl.dev/env'] === env && o.kind !== 'Event' && o.kind !== 'Pod');
-const versions = (objects: KubeObject[]) => objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}@${String(o.metadata.resourceVersion)}`).sort();
+const stored = (env: string) =>
+  harness.api.list().filter((o) => o.metadata.labels?.['qctl.dev/env'] === env && o.kind !== 'Event' && o.kind !== 'Pod');
+const versions = (objects: KubeObject[]) =>
+  objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}@${String(o.metadata.resourceVersion)}`).sort();
 
 beforeAll(async () => {
   harness = await DeployHarness.create({ api: { kubelet: true } });
@@ -22,7 +24,7 @@ afterAll(async () => {
 });
 
 describe('two environments on one cluster', () => {
-  it('up dev then up prod: prod touches none of dev\'s objects', async () => {
+  it("up dev then up prod: prod touches none of dev's objects", async () => {
     const dev = await harness.run(['up', '--env', 'dev', '--image', IMAGE]);
     expect(dev.exitCode, String(dev.stderr)).toBe(0);
     const devBefore = versions(stored('dev'));
@@ -45,7 +47,9 @@ describe('two environments on one cluster', () => {
     const again = await harness.run(['up', '--env', 'dev', '--image', IMAGE, '--output', 'json']);
     expect(again.exitCode).toBe(0);
     expect(harness.api.mutations()).toEqual([]);
-    const status = JSON.parse(String((await harness.run(['status', '--env', 'prod', '--output', 'json'])).stdout)) as { workloads: { kind: string; namespace: string; name: string }[] };
+    const status = JSON.parse(String((await harness.run(['status', '--env', 'prod', '--output', 'json'])).stdout)) as {
+      workloads: { kind: string; namespace: string; name: string }[];
+    };
     expect(new Set(status.workloads.map((w) => w.namespace))).toEqual(new Set(['quotes-prod', 'monitoring-prod']));
     expect(status.workloads.every((w) => w.kind === 'Deployment' || w.kind === 'StatefulSet')).toBe(true);
   });

@@ -44,7 +44,11 @@ type Gap = { scenario: RegExp; path: RegExp; method?: string; when?: (recorded: 
 const hasItems = (body: unknown) => ((body as { items?: unknown[] } | undefined)?.items?.length ?? 0) > 0;
 
 const KNOWN_GAPS: Gap[] = [
-  { scenario: /^reference-kubectl/, path: /^\/openapi\//, reason: 'kubectl downloads the OpenAPI schema; qctl never does and the fake serves none' },
+  {
+    scenario: /^reference-kubectl/,
+    path: /^\/openapi\//,
+    reason: 'kubectl downloads the OpenAPI schema; qctl never does and the fake serves none',
+  },
   {
     scenario: /^reference-kubectl/,
     path: /^\/apis\/(apiregistration|events|authentication|authorization|flowcontrol|certificates|node|scheduling|discovery|admissionregistration|coordination)[^/]*\/[^/]+$|^\/apis\/(autoscaling\/v1|autoscaling\/v2beta\d|batch\/v1beta1|policy\/v1beta1|storage\.k8s\.io\/v1beta1)$/,
@@ -54,25 +58,29 @@ const KNOWN_GAPS: Gap[] = [
     scenario: /^down-prune-data$/,
     path: /persistentvolumeclaims\/prometheus-data/,
     method: 'DELETE',
-    reason: 'PVC protection: the real PVC stays Terminating until its pod is gone, so a second DELETE still answers 200; the fake removes it at once (404)',
+    reason:
+      'PVC protection: the real PVC stays Terminating until its pod is gone, so a second DELETE still answers 200; the fake removes it at once (404)',
   },
   {
     scenario: /^down-prune-data$/,
     path: /\/configmaps\/qctl-inventory$/,
     method: 'DELETE',
-    reason: "a real namespace is finalized asynchronously, so its objects can still be deleted (200) right after the namespace; the fake empties it at once (404, which qctl's down reports as already gone)",
+    reason:
+      "a real namespace is finalized asynchronously, so its objects can still be deleted (200) right after the namespace; the fake empties it at once (404, which qctl's down reports as already gone)",
   },
   {
     scenario: /./,
     path: /\/pods$/,
     when: (recorded, fake) => !hasItems(recorded) && hasItems(fake),
-    reason: "controllers create pods asynchronously, so qctl's first poll right after an apply may find none; the fake's stand-in kubelet creates them at once",
+    reason:
+      "controllers create pods asynchronously, so qctl's first poll right after an apply may find none; the fake's stand-in kubelet creates them at once",
   },
   {
     scenario: /^status-/,
     path: /\/events$/,
     when: (recorded, fake) => hasItems(recorded) && !hasItems(fake),
-    reason: 'the recorded cluster logged transient FailedScheduling warnings while its PVCs were being bound; the fake binds claims at once',
+    reason:
+      'the recorded cluster logged transient FailedScheduling warnings while its PVCs were being bound; the fake binds claims at once',
   },
 ];
 
@@ -105,7 +113,8 @@ function emptiesSent(value: unknown, path: string[] = [], out: string[][] = []):
   return out;
 }
 
-const at = (value: unknown, path: string[]) => path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), value);
+const at = (value: unknown, path: string[]) =>
+  path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), value);
 
 /** The parts of an answer that must agree; the rest (uids, times, versions, server defaults deep in spec) may differ. */
 function shape(body: unknown, requestBody: unknown): unknown {
@@ -125,7 +134,12 @@ function shape(body: unknown, requestBody: unknown): unknown {
   }
   if (Array.isArray(object.items)) {
     const items = object.items as Record<string, unknown>[];
-    return { keys: sortedKeys(object), metadata: sortedKeys(object.metadata), hasItems: items.length > 0, itemKeys: items[0] ? sortedKeys(items[0]) : null };
+    return {
+      keys: sortedKeys(object),
+      metadata: sortedKeys(object.metadata),
+      hasItems: items.length > 0,
+      itemKeys: items[0] ? sortedKeys(items[0]) : null,
+    };
   }
   const metadata = object.metadata as Record<string, unknown> | undefined;
   const ignored = VERSION_SPECIFIC_KEYS[String(object.kind)] ?? [];
@@ -150,8 +164,18 @@ class Replay {
   async start(): Promise<void> {
     this.api = await startFakeKubeApi(this.options);
     // What made the recorded cluster look like microk8s.
-    this.api.put({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'public' }, spec: { controller: 'k8s.io/ingress-nginx' } });
-    this.api.put({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'microk8s-hostpath' }, provisioner: 'microk8s.io/hostpath' } as never);
+    this.api.put({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'IngressClass',
+      metadata: { name: 'public' },
+      spec: { controller: 'k8s.io/ingress-nginx' },
+    });
+    this.api.put({
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'StorageClass',
+      metadata: { name: 'microk8s-hostpath' },
+      provisioner: 'microk8s.io/hostpath',
+    } as never);
   }
 
   private rewrite(text: string): string {
@@ -163,13 +187,18 @@ class Replay {
   async run(exchanges: Exchange[]): Promise<string[]> {
     const mismatches: string[] = [];
     for (const exchange of exchanges) {
-      const headers: Record<string, string> = { 'user-agent': exchange.scenario.startsWith('reference-kubectl') ? 'kubectl/v1.24.0' : 'qctl' };
+      const headers: Record<string, string> = {
+        'user-agent': exchange.scenario.startsWith('reference-kubectl') ? 'kubectl/v1.24.0' : 'qctl',
+      };
       if (exchange.request.contentType) headers['content-type'] = exchange.request.contentType;
       if (exchange.request.accept) headers.accept = exchange.request.accept;
       const response = await fetch(`${this.api.url}${this.rewrite(exchange.path)}`, {
         method: exchange.method,
         headers,
-        body: exchange.request.body === undefined || exchange.request.body === null || exchange.method === 'GET' ? undefined : this.rewrite(JSON.stringify(exchange.request.body)),
+        body:
+          exchange.request.body === undefined || exchange.request.body === null || exchange.method === 'GET'
+            ? undefined
+            : this.rewrite(JSON.stringify(exchange.request.body)),
       });
       const text = await response.text();
       let body: unknown = text;
@@ -213,7 +242,8 @@ class Replay {
   }
 
   private learnUids(recorded: unknown, fake: unknown): void {
-    const uid = (body: unknown) => (body && typeof body === 'object' ? ((body as { metadata?: { uid?: string } }).metadata?.uid ?? undefined) : undefined);
+    const uid = (body: unknown) =>
+      body && typeof body === 'object' ? ((body as { metadata?: { uid?: string } }).metadata?.uid ?? undefined) : undefined;
     const r = uid(recorded);
     const f = uid(fake);
     if (r && f) this.uids.set(r, f);

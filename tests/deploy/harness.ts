@@ -32,7 +32,8 @@ export class DeployHarness {
   private async initProject(): Promise<void> {
     writeFileSync(join(this.project, '.gitignore'), '.qctl/\n');
     writeFileSync(join(this.project, 'Dockerfile'), 'FROM node:22-alpine\n');
-    const git = (args: string[]) => execa('git', ['-c', 'user.name=qctl-test', '-c', 'user.email=test@example.invalid', ...args], { cwd: this.project });
+    const git = (args: string[]) =>
+      execa('git', ['-c', 'user.name=qctl-test', '-c', 'user.email=test@example.invalid', ...args], { cwd: this.project });
     await git(['init', '-q']);
     await git(['add', '.']);
     await git(['commit', '-q', '-m', 'init']);
@@ -70,5 +71,7 @@ export class DeployHarness {
 
 /** stderr as lines, without blank ones. */
 export function errorLines(result: Result): string[] {
-  return String(result.stderr).split('\n').filter((l) => l.trim() !== '');
+  return String(result.stderr)
+    .split('\n')
+    .filter((l) => l.trim() !== '');
 }

@@ -34,7 +34,12 @@ describe('qctl status / diff / down after up', () => {
       spec: { minReplicas: 2, maxReplicas: 6 },
       status: { currentReplicas: 3, desiredReplicas: 4 },
     });
-    api.put({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data-postgres-0', namespace: 'quotes-dev' }, status: { phase: 'Bound', capacity: { storage: '1Gi' } } });
+    api.put({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'data-postgres-0', namespace: 'quotes-dev' },
+      status: { phase: 'Bound', capacity: { storage: '1Gi' } },
+    });
     api.put({
       apiVersion: 'v1',
       kind: 'Event',
@@ -83,7 +88,9 @@ describe('qctl status / diff / down after up', () => {
     const before = harness.api.list().length;
     const result = await harness.run(['down']);
     expect(result.exitCode).toBe(2);
-    expect(errorLines(result)).toEqual([expect.stringMatching(/^qctl: refusing to delete \d+ objects of env dev .* without --yes in a non-interactive session/)]);
+    expect(errorLines(result)).toEqual([
+      expect.stringMatching(/^qctl: refusing to delete \d+ objects of env dev .* without --yes in a non-interactive session/),
+    ]);
     expect(harness.api.list().length).toBe(before);
   });
 
@@ -102,7 +109,9 @@ describe('qctl status / diff / down after up', () => {
     expect(harness.api.get('PersistentVolumeClaim', 'monitoring-dev', 'prometheus-data')).toBeDefined();
     expect(harness.api.get('Secret', 'quotes-dev', 'postgres-credentials')).toBeDefined();
     const summary = JSON.parse(String(result.stdout)) as { objects: { kind: string; name: string; action: string }[] };
-    expect(summary.objects).toContainEqual(expect.objectContaining({ kind: 'PersistentVolumeClaim', name: 'prometheus-data', action: 'kept' }));
+    expect(summary.objects).toContainEqual(
+      expect.objectContaining({ kind: 'PersistentVolumeClaim', name: 'prometheus-data', action: 'kept' }),
+    );
   });
 
   it('down --yes --prune-data deletes the data, the namespaces and the generated credentials', async () => {

@@ -40,7 +40,9 @@ describe('bad flags are reported before the cluster is contacted', () => {
   it('and with good flags the unreachable cluster is what is reported', async () => {
     const result = await offline(['diff']);
     expect(result.exitCode).toBe(2);
-    expect(errorLines(result)).toEqual([expect.stringMatching(/^qctl: cannot reach the Kubernetes API at .*: connection refused; start the cluster \(microk8s start\)/)]);
+    expect(errorLines(result)).toEqual([
+      expect.stringMatching(/^qctl: cannot reach the Kubernetes API at .*: connection refused; start the cluster \(microk8s start\)/),
+    ]);
   });
 });
 
@@ -64,15 +66,30 @@ describe('qctl up --dry-run without a cluster', () => {
     const warning = 'qctl: warning: api.replicas (--set api.replicas=4) is ignored for environment prod';
     const up = await offline(['up', '--dry-run', '--env', 'prod', '--set', 'api.replicas=4']);
     expect(up.exitCode).toBe(0);
-    expect(String(up.stderr).split('\n').filter((line) => line.startsWith(warning))).toHaveLength(1);
+    expect(
+      String(up.stderr)
+        .split('\n')
+        .filter((line) => line.startsWith(warning)),
+    ).toHaveLength(1);
     const diff = await offline(['diff', '--env', 'prod', '--set', 'api.replicas=4']);
-    expect(String(diff.stderr).split('\n').filter((line) => line.startsWith(warning))).toHaveLength(1);
+    expect(
+      String(diff.stderr)
+        .split('\n')
+        .filter((line) => line.startsWith(warning)),
+    ).toHaveLength(1);
   });
 
   it('--output json gives the same plan as a document', async () => {
     const result = await offline(['up', '--dry-run', '--output', 'json', '--image', 'registry.example/quote-api:1.2.3']);
     expect(result.exitCode).toBe(0);
-    const doc = JSON.parse(String(result.stdout)) as { ok: boolean; offline: boolean; images: string[]; build: string[]; plan: { step: string; objects: string[] }[]; needsCluster: string[] };
+    const doc = JSON.parse(String(result.stdout)) as {
+      ok: boolean;
+      offline: boolean;
+      images: string[];
+      build: string[];
+      plan: { step: string; objects: string[] }[];
+      needsCluster: string[];
+    };
     expect(doc).toMatchObject({ ok: true, offline: true, build: [] });
     expect(doc.images).toContain('registry.example/quote-api:1.2.3');
     expect(doc.plan.map((s) => s.step)).toEqual(expect.arrayContaining(['Namespaces and CRDs', 'Quote API', 'Seed (first install)']));

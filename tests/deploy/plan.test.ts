@@ -19,7 +19,8 @@ describe('apply plan for the real synth output', () => {
   it('orders namespaces, RBAC, config, data, migration, API, monitoring, seed', async () => {
     const steps = buildPlan(await synthObjects(), { firstInstall: true });
     expect(steps.map((s) => s.phase)).toEqual(['namespaces', 'rbac', 'config', 'data', 'migrate', 'api', 'monitoring', 'seed']);
-    const phase = (kind: string, name: RegExp) => steps.find((s) => s.objects.some((o) => o.kind === kind && name.test(o.metadata.name)))?.phase;
+    const phase = (kind: string, name: RegExp) =>
+      steps.find((s) => s.objects.some((o) => o.kind === kind && name.test(o.metadata.name)))?.phase;
     expect(phase('StatefulSet', /^postgres$/)).toBe('data');
     expect(phase('StatefulSet', /^redis$/)).toBe('data');
     expect(phase('Job', /migrate/)).toBe('migrate');
@@ -50,14 +51,27 @@ describe('apply plan for the real synth output', () => {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'x', namespace: 'quotes-dev' },
-      spec: { template: { spec: { containers: [{ env: [{ name: 'P', valueFrom: { secretKeyRef: { name: 'redis-credentials', key: 'REDIS_PASSWORD' } } }] }] } } },
+      spec: {
+        template: {
+          spec: {
+            containers: [{ env: [{ name: 'P', valueFrom: { secretKeyRef: { name: 'redis-credentials', key: 'REDIS_PASSWORD' } } }] }],
+          },
+        },
+      },
     };
-    expect(() => checkGeneratedReferences(findSecretReferences([object]))).toThrow(/key\(s\) REDIS_PASSWORD of Secret quotes-dev\/redis-credentials/);
+    expect(() => checkGeneratedReferences(findSecretReferences([object]))).toThrow(
+      /key\(s\) REDIS_PASSWORD of Secret quotes-dev\/redis-credentials/,
+    );
   });
 });
 
 describe('prune and teardown', () => {
-  const ref = (kind: string, name: string, namespace?: string): ObjectRef => ({ apiVersion: kind === 'Deployment' ? 'apps/v1' : 'v1', kind, name, namespace });
+  const ref = (kind: string, name: string, namespace?: string): ObjectRef => ({
+    apiVersion: kind === 'Deployment' ? 'apps/v1' : 'v1',
+    kind,
+    name,
+    namespace,
+  });
   const previous = [
     ref('Namespace', 'quotes-dev'),
     ref('ConfigMap', 'old-config', 'quotes-dev'),
@@ -79,7 +93,13 @@ describe('prune and teardown', () => {
   });
 
   it('tears down in reverse apply order', () => {
-    expect(teardownOrder(previous).map((r) => r.kind)).toEqual(['Service', 'Deployment', 'PersistentVolumeClaim', 'ConfigMap', 'Namespace']);
+    expect(teardownOrder(previous).map((r) => r.kind)).toEqual([
+      'Service',
+      'Deployment',
+      'PersistentVolumeClaim',
+      'ConfigMap',
+      'Namespace',
+    ]);
   });
 
   it('orders inventory refs (which carry no phase) by kind', () => {
@@ -99,7 +119,8 @@ describe('phases come from infra', () => {
     for (const monitoring of ['self', 'operator']) {
       const result = await synthesize({ env: 'prod', monitoring, config: false });
       for (const file of result.files) {
-        for (const object of file.objects) expect(PHASES, `${object.kind}/${object.metadata.name}`).toContain(object.metadata.annotations?.[PHASE_ANNOTATION]);
+        for (const object of file.objects)
+          expect(PHASES, `${object.kind}/${object.metadata.name}`).toContain(object.metadata.annotations?.[PHASE_ANNOTATION]);
       }
     }
   });
@@ -132,18 +153,48 @@ describe('phases come from infra', () => {
     const meta = (name: string) => ({ name, namespace: result.namespace });
     const template = { metadata: { labels: { app: 'x' } }, spec: { ...pod, restartPolicy: 'Always' } };
     const spec = { selector: { matchLabels: { app: 'x' } }, template };
-    new ApiObject(scope.file('22-minio.yaml'), 'minio', { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: meta('minio'), spec: { ...spec, serviceName: 'minio' } });
-    new ApiObject(scope.file('22-minio.yaml'), 'minio-config', { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('minio-config'), data: {} });
-    new ApiObject(scope.file('31-backfill-job.yaml'), 'backfill', { apiVersion: 'batch/v1', kind: 'Job', metadata: meta('backfill'), spec: { template: { spec: pod } } });
+    new ApiObject(scope.file('22-minio.yaml'), 'minio', {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: meta('minio'),
+      spec: { ...spec, serviceName: 'minio' },
+    });
+    new ApiObject(scope.file('22-minio.yaml'), 'minio-config', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: meta('minio-config'),
+      data: {},
+    });
+    new ApiObject(scope.file('31-backfill-job.yaml'), 'backfill', {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: meta('backfill'),
+      spec: { template: { spec: pod } },
+    });
     new ApiObject(scope.file('45-reseed-nightly.yaml'), 'reseed', {
       apiVersion: 'batch/v1',
       kind: 'CronJob',
       metadata: meta('reseed-nightly'),
       spec: { schedule: '0 3 * * *', jobTemplate: { spec: { template: { spec: pod } } } },
     });
-    new ApiObject(scope.file('46-worker.yaml'), 'worker', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta('seed-worker'), spec });
-    new ApiObject(scope.file('64-node-exporter.yaml'), 'node-exporter', { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: meta('node-exporter'), spec });
-    new ApiObject(scope.file('95-seed-extra.yaml'), 'seed-extra', { apiVersion: 'batch/v1', kind: 'Job', metadata: meta('extra'), spec: { template: { spec: pod } } });
+    new ApiObject(scope.file('46-worker.yaml'), 'worker', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: meta('seed-worker'),
+      spec,
+    });
+    new ApiObject(scope.file('64-node-exporter.yaml'), 'node-exporter', {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: meta('node-exporter'),
+      spec,
+    });
+    new ApiObject(scope.file('95-seed-extra.yaml'), 'seed-extra', {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: meta('extra'),
+      spec: { template: { spec: pod } },
+    });
     const objects = scope.toFiles().flatMap((file) => file.objects);
 
     const later = buildPlan(objects, { firstInstall: false });
@@ -186,9 +237,17 @@ describe('readiness', () => {
   });
 
   it('reports a stalled rollout and a failed Job as fatal', () => {
-    const stalled = deployment({ observedGeneration: 3, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] });
+    const stalled = deployment({
+      observedGeneration: 3,
+      conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }],
+    });
     expect(readiness(stalled).fatal).toContain('progress deadline');
-    const job: KubeObject = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, status: { conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] } };
+    const job: KubeObject = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'j' },
+      status: { conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] },
+    };
     expect(readiness(job).fatal).toContain('BackoffLimitExceeded');
   });
 });
@@ -226,13 +285,24 @@ describe('yamlDiff', () => {
 
 describe('shipping commands per cluster flavour', () => {
   const ref = (flavour: string, registry?: string) => imageRef(deployFlavour(flavour), 'abc123def456', registry);
-  const ship = (flavour: string, builder: 'docker' | 'podman', context: string, extra: { microk8sMode?: 'push' | 'import'; registry?: string } = {}) =>
-    shipCommands(ref(flavour, extra.registry), { flavour: deployFlavour(flavour), builder, context, archive: '/tmp/i.tar', ...extra }).map((s) => [s.command, ...s.args].join(' '));
+  const ship = (
+    flavour: string,
+    builder: 'docker' | 'podman',
+    context: string,
+    extra: { microk8sMode?: 'push' | 'import'; registry?: string } = {},
+  ) =>
+    shipCommands(ref(flavour, extra.registry), { flavour: deployFlavour(flavour), builder, context, archive: '/tmp/i.tar', ...extra }).map(
+      (s) => [s.command, ...s.args].join(' '),
+    );
 
   it('never uses localhost or latest for microk8s', () => {
     expect(ref('microk8s')).toBe('127.0.0.1:32000/quote-api:abc123def456');
-    expect(ship('microk8s', 'docker', 'microk8s', { microk8sMode: 'push' })).toEqual(['docker push 127.0.0.1:32000/quote-api:abc123def456']);
-    expect(ship('microk8s', 'podman', 'microk8s', { microk8sMode: 'push' })).toEqual(['podman push --tls-verify=false 127.0.0.1:32000/quote-api:abc123def456']);
+    expect(ship('microk8s', 'docker', 'microk8s', { microk8sMode: 'push' })).toEqual([
+      'docker push 127.0.0.1:32000/quote-api:abc123def456',
+    ]);
+    expect(ship('microk8s', 'podman', 'microk8s', { microk8sMode: 'push' })).toEqual([
+      'podman push --tls-verify=false 127.0.0.1:32000/quote-api:abc123def456',
+    ]);
     expect(ship('microk8s', 'docker', 'microk8s', { microk8sMode: 'import' })).toEqual([
       'docker save -o /tmp/i.tar 127.0.0.1:32000/quote-api:abc123def456',
       'microk8s ctr image import /tmp/i.tar',
@@ -241,7 +311,10 @@ describe('shipping commands per cluster flavour', () => {
 
   it('loads into kind, minikube and k3d by the cluster name in the context; archives without docker', () => {
     expect(ship('kind', 'docker', 'kind-dev')).toEqual(['kind load docker-image quote-api:abc123def456 --name dev']);
-    expect(ship('kind', 'podman', 'kind-dev')).toEqual(['podman save -o /tmp/i.tar quote-api:abc123def456', 'kind load image-archive /tmp/i.tar --name dev']);
+    expect(ship('kind', 'podman', 'kind-dev')).toEqual([
+      'podman save -o /tmp/i.tar quote-api:abc123def456',
+      'kind load image-archive /tmp/i.tar --name dev',
+    ]);
     expect(ship('minikube', 'docker', 'minikube')).toEqual(['minikube image load quote-api:abc123def456 -p minikube']);
     expect(ship('k3d', 'docker', 'k3d-lab')).toEqual(['k3d image import quote-api:abc123def456 -c lab']);
     expect(ship('docker-desktop', 'docker', 'docker-desktop')).toEqual([]);

@@ -22,7 +22,13 @@ function podSpec(name: string, image: string, env: unknown[] = [], envFrom: unkn
   return { containers: [{ name, image, env, envFrom }] };
 }
 
-function workload(kind: string, name: string, component: string, image: string, extra: { namespace?: string; env?: unknown[]; envFrom?: unknown[]; replicas?: number } = {}): KubeObject {
+function workload(
+  kind: string,
+  name: string,
+  component: string,
+  image: string,
+  extra: { namespace?: string; env?: unknown[]; envFrom?: unknown[]; replicas?: number } = {},
+): KubeObject {
   const l = labels(name, component);
   return {
     apiVersion: 'apps/v1',
@@ -62,11 +68,32 @@ const secretEnv = (name: string, key: string) => ({ name: key, valueFrom: { secr
 export function sampleObjects(image = '127.0.0.1:32000/quote-api:abc123'): KubeObject[] {
   return [
     inPhase('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: labels('quotes', 'namespace') } }),
-    inPhase('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'monitoring', labels: labels('monitoring', 'namespace') } }),
-    inPhase('rbac', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'quote-api', namespace: NS, labels: labels('quote-api', 'api') } }),
-    inPhase('config', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'quote-api-config', namespace: NS, labels: labels('quote-api', 'api') }, data: { LOG_LEVEL: 'info' } }),
-    inPhase('data', workload('StatefulSet', 'postgres', 'postgres', 'pgvector/pgvector:pg17', { env: [secretEnv('postgres-credentials', 'password')] })),
-    inPhase('data', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'postgres', namespace: NS, labels: labels('postgres', 'postgres') }, spec: { ports: [{ name: 'postgres', port: 5432 }] } }),
+    inPhase('namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'monitoring', labels: labels('monitoring', 'namespace') },
+    }),
+    inPhase('rbac', {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'quote-api', namespace: NS, labels: labels('quote-api', 'api') },
+    }),
+    inPhase('config', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'quote-api-config', namespace: NS, labels: labels('quote-api', 'api') },
+      data: { LOG_LEVEL: 'info' },
+    }),
+    inPhase(
+      'data',
+      workload('StatefulSet', 'postgres', 'postgres', 'pgvector/pgvector:pg17', { env: [secretEnv('postgres-credentials', 'password')] }),
+    ),
+    inPhase('data', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'postgres', namespace: NS, labels: labels('postgres', 'postgres') },
+      spec: { ports: [{ name: 'postgres', port: 5432 }] },
+    }),
     inPhase('data', workload('StatefulSet', 'redis', 'redis', 'redis:7', { env: [secretEnv('redis-credentials', 'password')] })),
     inPhase('migrate', job('quote-api-migrate', 'migrate', image, ['migrate'])),
     inPhase(
@@ -77,14 +104,25 @@ export function sampleObjects(image = '127.0.0.1:32000/quote-api:abc123'): KubeO
         envFrom: [{ secretRef: { name: 'quote-api-secrets', optional: true } }],
       }),
     ),
-    inPhase('api', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'quote-api', namespace: NS, labels: labels('quote-api', 'api') }, spec: { ports: [{ name: 'http', port: 80 }] } }),
+    inPhase('api', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'quote-api', namespace: NS, labels: labels('quote-api', 'api') },
+      spec: { ports: [{ name: 'http', port: 80 }] },
+    }),
     inPhase('monitoring', {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
       metadata: { name: 'prometheus-data', namespace: 'monitoring', labels: labels('prometheus', 'prometheus') },
       spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
     }),
-    inPhase('monitoring', workload('Deployment', 'grafana', 'grafana', 'grafana/grafana:11', { namespace: 'monitoring', env: [secretEnv('grafana-admin', 'admin-password')] })),
+    inPhase(
+      'monitoring',
+      workload('Deployment', 'grafana', 'grafana', 'grafana/grafana:11', {
+        namespace: 'monitoring',
+        env: [secretEnv('grafana-admin', 'admin-password')],
+      }),
+    ),
     inPhase('seed', job('quote-api-seed', 'seed', image, ['seed'])),
   ];
 }

@@ -46,7 +46,10 @@ describe('qctl secrets and up', () => {
   it('edit re-encrypts what the editor saved, and leaves the file alone when the edit is malformed', async () => {
     // The fake editor appends a line to the file it is given (its last argument).
     const editor = join(harness.bins.dir, 'append-editor');
-    writeFileSync(editor, `#!${process.execPath}\nrequire('node:fs').appendFileSync(process.argv.at(-1), process.env.APPEND_LINE + '\\n');\n`);
+    writeFileSync(
+      editor,
+      `#!${process.execPath}\nrequire('node:fs').appendFileSync(process.argv.at(-1), process.env.APPEND_LINE + '\\n');\n`,
+    );
     chmodSync(editor, 0o755);
     const ok = await harness.run(['secrets', 'edit', '--env', 'dev'], { env: { EDITOR: editor, APPEND_LINE: 'LOG_LEVEL=debug' } });
     expect(ok.exitCode, String(ok.stderr)).toBe(0);
@@ -58,13 +61,18 @@ describe('qctl secrets and up', () => {
     expect(String(bad.stderr)).toMatch(/secrets\/dev\.env\.age \(edited\) line 4: expected KEY=VALUE/);
     expect(readFileSync(join(harness.project, 'secrets/dev.env.age'), 'utf8')).toBe(before);
     // The refused edits are not lost, and not left in plaintext: they are kept encrypted...
-    expect(String(bad.stderr)).toMatch(/your edits are kept encrypted in secrets\/dev\.env\.age\.rejected: run qctl secrets edit --env dev again/);
+    expect(String(bad.stderr)).toMatch(
+      /your edits are kept encrypted in secrets\/dev\.env\.age\.rejected: run qctl secrets edit --env dev again/,
+    );
     const rejected = readFileSync(join(harness.project, 'secrets/dev.env.age.rejected'), 'utf8');
     expect(rejected).toContain('-----BEGIN AGE ENCRYPTED FILE-----');
     expect(rejected).not.toContain('not a pair');
     // ...and the next edit starts from them: a fixing editor turns the bad line into a pair.
     const fixer = join(harness.bins.dir, 'fix-editor');
-    writeFileSync(fixer, `#!${process.execPath}\nconst fs = require('node:fs'); const f = process.argv.at(-1); fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace('not a pair', 'FIXED=1'));\n`);
+    writeFileSync(
+      fixer,
+      `#!${process.execPath}\nconst fs = require('node:fs'); const f = process.argv.at(-1); fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace('not a pair', 'FIXED=1'));\n`,
+    );
     chmodSync(fixer, 0o755);
     const fixed = await harness.run(['secrets', 'edit', '--env', 'dev'], { env: { EDITOR: fixer } });
     expect(fixed.exitCode, String(fixed.stderr)).toBe(0);
@@ -86,7 +94,10 @@ describe('qctl secrets and up', () => {
     // The editor notes the path it was given, then waits like a person typing.
     const marker = join(harness.home, `editor-path-${signal}`);
     const slow = join(harness.bins.dir, 'slow-editor');
-    writeFileSync(slow, `#!${process.execPath}\nrequire('node:fs').writeFileSync(process.env.MARKER, process.argv.at(-1));\nsetTimeout(() => {}, 60000);\n`);
+    writeFileSync(
+      slow,
+      `#!${process.execPath}\nrequire('node:fs').writeFileSync(process.env.MARKER, process.argv.at(-1));\nsetTimeout(() => {}, 60000);\n`,
+    );
     chmodSync(slow, 0o755);
     const { execa } = await import('execa');
     const { repoPath } = await import('../helpers/quotes-fixture.js');
@@ -107,10 +118,25 @@ describe('qctl secrets and up', () => {
   });
 
   it.each([
-    ['set with an empty value from stdin', ['secrets', 'set', 'OPENAI_API_KEY', '--env', 'dev'], { input: '' }, /the value for OPENAI_API_KEY is empty .*: pass a value, or --allow-empty/],
+    [
+      'set with an empty value from stdin',
+      ['secrets', 'set', 'OPENAI_API_KEY', '--env', 'dev'],
+      { input: '' },
+      /the value for OPENAI_API_KEY is empty .*: pass a value, or --allow-empty/,
+    ],
     ['set with an empty argument', ['secrets', 'set', 'API_TOKEN', '', '--env', 'dev'], {}, /the value for API_TOKEN is empty/],
-    ['edit with an editor that does not exist', ['secrets', 'edit', '--env', 'dev'], { env: { EDITOR: 'no-such-editor-qctl' } }, /EDITOR is "no-such-editor-qctl", which cannot be run: set EDITOR to an installed editor/],
-    ['QCTL_AGE_KEY pointing at a directory', ['secrets', 'list', '--env', 'dev'], { env: { QCTL_AGE_KEY: '/tmp' } }, /QCTL_AGE_KEY points at \/tmp, which is not a file/],
+    [
+      'edit with an editor that does not exist',
+      ['secrets', 'edit', '--env', 'dev'],
+      { env: { EDITOR: 'no-such-editor-qctl' } },
+      /EDITOR is "no-such-editor-qctl", which cannot be run: set EDITOR to an installed editor/,
+    ],
+    [
+      'QCTL_AGE_KEY pointing at a directory',
+      ['secrets', 'list', '--env', 'dev'],
+      { env: { QCTL_AGE_KEY: '/tmp' } },
+      /QCTL_AGE_KEY points at \/tmp, which is not a file/,
+    ],
     ['import of a directory', ['secrets', 'import', '/tmp', '--env', 'dev'], {}, /cannot import \/tmp: not a regular file/],
     ['unknown key', ['secrets', 'set', '1BAD', 'x', '--env', 'dev'], {}, /invalid key "1BAD"/],
   ] as const)('bad input: %s -> one line, exit 2, the secret file untouched', async (_name, args, options, message) => {

@@ -18,7 +18,8 @@ type UpSummary = {
 };
 
 const apiImage = (h: DeployHarness) =>
-  (h.api.get('Deployment', 'quotes-dev', 'quote-api')!.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image;
+  (h.api.get('Deployment', 'quotes-dev', 'quote-api')!.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec
+    .containers[0]!.image;
 
 describe('qctl up (real CLI, fake cluster and fake docker/microk8s)', () => {
   it('builds a content-addressed image, pushes it to the microk8s registry at 127.0.0.1:32000, applies and prints URLs', async () => {
@@ -99,5 +100,4 @@ describe('qctl up (real CLI, fake cluster and fake docker/microk8s)', () => {
     expect(load.slice(3)).toEqual(['--name', 'dev']);
     expect(result.stdout).toContain('context kind-dev');
   });
-
 });

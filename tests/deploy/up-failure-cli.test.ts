@@ -10,7 +10,8 @@ afterEach(async () => {
 });
 
 const apiImage = (h: DeployHarness) =>
-  (h.api.get('Deployment', 'quotes-dev', 'quote-api')!.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image;
+  (h.api.get('Deployment', 'quotes-dev', 'quote-api')!.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec
+    .containers[0]!.image;
 
 describe('qctl up --dry-run and failed rollouts (real CLI, fake cluster)', () => {
   it('--dry-run prints the plan and makes no mutating call, builds nothing', async () => {
@@ -30,13 +31,26 @@ describe('qctl up --dry-run and failed rollouts (real CLI, fake cluster)', () =>
     harness.api.react({ kind: 'Deployment', name: 'quote-api' }, (object, api) => {
       const image = (object.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image;
       if (image.endsWith(':good')) {
-        object.status = { observedGeneration: object.metadata.generation, replicas: 1, updatedReplicas: 1, availableReplicas: 1, readyReplicas: 1 };
+        object.status = {
+          observedGeneration: object.metadata.generation,
+          replicas: 1,
+          updatedReplicas: 1,
+          availableReplicas: 1,
+          readyReplicas: 1,
+        };
         return;
       }
       object.status = { observedGeneration: object.metadata.generation, replicas: 2, updatedReplicas: 1, availableReplicas: 1 };
       api.put(podFor(object));
     });
-    const result = await harness.run(['up', '--cluster', 'microk8s', '--image', 'registry.example/quote-api:typo', '--rollback-on-failure']);
+    const result = await harness.run([
+      'up',
+      '--cluster',
+      'microk8s',
+      '--image',
+      'registry.example/quote-api:typo',
+      '--rollback-on-failure',
+    ]);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('Deployment quotes-dev/quote-api failed: ErrImagePull');
     expect(result.stderr).toContain('image "registry.example/quote-api:typo"');
@@ -50,13 +64,28 @@ describe('qctl up --dry-run and failed rollouts (real CLI, fake cluster)', () =>
     harness.api.react({ kind: 'Job' }, (object, api) => {
       if (!/migrate/.test(object.metadata.name)) return;
       object.status = { failed: 1, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] };
-      const template = (object.spec as { template: { metadata?: { labels?: Record<string, string> }; spec: { containers: { name: string; image: string }[] } } }).template;
+      const template = (
+        object.spec as {
+          template: { metadata?: { labels?: Record<string, string> }; spec: { containers: { name: string; image: string }[] } };
+        }
+      ).template;
       const pod = `${object.metadata.name}-abcde`;
       api.put({
         apiVersion: 'v1',
         kind: 'Pod',
-        metadata: { name: pod, namespace: object.metadata.namespace, labels: { ...(template.metadata?.labels ?? {}), 'job-name': object.metadata.name } },
-        status: { phase: 'Failed', containerStatuses: template.spec.containers.map((c) => ({ name: c.name, image: c.image, state: { terminated: { exitCode: 1 } } })) },
+        metadata: {
+          name: pod,
+          namespace: object.metadata.namespace,
+          labels: { ...(template.metadata?.labels ?? {}), 'job-name': object.metadata.name },
+        },
+        status: {
+          phase: 'Failed',
+          containerStatuses: template.spec.containers.map((c) => ({
+            name: c.name,
+            image: c.image,
+            state: { terminated: { exitCode: 1 } },
+          })),
+        },
       });
       api.setLogs(object.metadata.namespace!, pod, 'migrate: applying 0002\nerror: permission denied for schema public\n');
     });
@@ -70,14 +99,22 @@ describe('qctl up --dry-run and failed rollouts (real CLI, fake cluster)', () =>
 });
 
 function podFor(deployment: KubeObject): KubeObject {
-  const template = (deployment.spec as { template: { metadata: { labels: Record<string, string> }; spec: { containers: { name: string; image: string }[] } } }).template;
+  const template = (
+    deployment.spec as {
+      template: { metadata: { labels: Record<string, string> }; spec: { containers: { name: string; image: string }[] } };
+    }
+  ).template;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'quote-api-new-1', namespace: deployment.metadata.namespace, labels: template.metadata.labels },
     status: {
       phase: 'Pending',
-      containerStatuses: template.spec.containers.map((c) => ({ name: c.name, image: c.image, state: { waiting: { reason: 'ErrImagePull', message: 'manifest unknown' } } })),
+      containerStatuses: template.spec.containers.map((c) => ({
+        name: c.name,
+        image: c.image,
+        state: { waiting: { reason: 'ErrImagePull', message: 'manifest unknown' } },
+      })),
     },
   };
 }

@@ -22,7 +22,11 @@ export interface DevProcess {
 }
 
 /** Starts `qctl dev --output json` as a real child process and waits for its ready line. */
-export async function startDevProcess(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 150_000): Promise<DevProcess> {
+export async function startDevProcess(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 150_000,
+): Promise<DevProcess> {
   const child = execa('node', [repoPath('bin/qctl.mjs'), 'dev', '--output', 'json', ...args], {
     cwd: repoPath(),
     env: { QCTL_FROM_SOURCE: '1', CI: 'true', DATABASE_URL: undefined, REDIS_URL: undefined, OPENAI_API_KEY: undefined, ...env },
@@ -58,7 +62,10 @@ export function descendants(pid: number): number[] {
   } catch {
     return []; // ps exits 1 when there are none
   }
-  const children = out.split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
+  const children = out
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((n) => n > 0);
   return children.flatMap((child) => [child, ...descendants(child)]);
 }
 

@@ -77,24 +77,38 @@ describe('qctl dev', () => {
     await writeFile(quotes, JSON.stringify([{ quote: 'Be here now.', author: 'Ram Dass' }]));
     const port = await freePort();
     // A shell plays the parent (npx, a terminal): it starts qctl dev, then is killed outright.
-    const parent = execa('sh', ['-c', `node ${repoPath('bin/qctl.mjs')} dev --ephemeral --quotes ${quotes} --port ${port} & echo $!; wait`], {
-      env: { QCTL_FROM_SOURCE: '1', CI: 'true', DATABASE_URL: undefined, OPENAI_API_KEY: undefined, REDIS_URL: undefined },
-      reject: false,
-      buffer: false,
-    });
+    const parent = execa(
+      'sh',
+      ['-c', `node ${repoPath('bin/qctl.mjs')} dev --ephemeral --quotes ${quotes} --port ${port} & echo $!; wait`],
+      {
+        env: { QCTL_FROM_SOURCE: '1', CI: 'true', DATABASE_URL: undefined, OPENAI_API_KEY: undefined, REDIS_URL: undefined },
+        reject: false,
+        buffer: false,
+      },
+    );
     try {
-      const devPid = await new Promise<number>((resolve) => parent.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+      const devPid = await new Promise<number>((resolve) =>
+        parent.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))),
+      );
       let ready = false;
       for (let i = 0; i < 600 && !ready; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+        ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
       }
       expect(ready).toBe(true);
       parent.kill('SIGKILL');
       await parent;
       for (let i = 0; i < 100 && isAlive(devPid); i++) await new Promise((r) => setTimeout(r, 100));
       expect(isAlive(devPid)).toBe(false);
-      expect(await fetch(`http://127.0.0.1:${port}/readyz`).then(() => 'answered', () => 'closed')).toBe('closed');
+      expect(
+        await fetch(`http://127.0.0.1:${port}/readyz`).then(
+          () => 'answered',
+          () => 'closed',
+        ),
+      ).toBe('closed');
     } finally {
       if (parent.exitCode === null) parent.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });
@@ -116,38 +130,46 @@ describe('qctl dev', () => {
     }
   });
 
-  it('offline, falls back to the bundled data/quotes.json, keeps data across restarts, and qctl seed targets it', { timeout: 240_000 }, async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'qctl-dev-'));
-    const devDir = join(dir, 'dev');
-    const offline = `http://127.0.0.1:${await freePort()}`; // nothing listens: like being offline
-    const env = { VECTOR_INDEX: 'ivfflat', IVFFLAT_LISTS: '10' }; // quick to build; HNSW is the first test's
-    try {
-      const first = await startDevProcess(['--dev-dir', devDir, '--port', String(await freePort()), '--dummyjson-url', offline], env);
-      started.push(first);
-      expect(first.ready.dataDir).toBe(join(devDir, 'pgdata'));
-      expect(first.ready.seeded).toMatchObject({ new: 1423, fallback: true, source: `file ${repoPath('data/quotes.json')}` });
-      expect(first.stderr()).toMatch(/warning: cannot fetch quotes from .*; loaded the bundled data\/quotes\.json instead\. Run `qctl seed` when online/);
+  it(
+    'offline, falls back to the bundled data/quotes.json, keeps data across restarts, and qctl seed targets it',
+    { timeout: 240_000 },
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'qctl-dev-'));
+      const devDir = join(dir, 'dev');
+      const offline = `http://127.0.0.1:${await freePort()}`; // nothing listens: like being offline
+      const env = { VECTOR_INDEX: 'ivfflat', IVFFLAT_LISTS: '10' }; // quick to build; HNSW is the first test's
+      try {
+        const first = await startDevProcess(['--dev-dir', devDir, '--port', String(await freePort()), '--dummyjson-url', offline], env);
+        started.push(first);
+        expect(first.ready.dataDir).toBe(join(devDir, 'pgdata'));
+        expect(first.ready.seeded).toMatchObject({ new: 1423, fallback: true, source: `file ${repoPath('data/quotes.json')}` });
+        expect(first.stderr()).toMatch(
+          /warning: cannot fetch quotes from .*; loaded the bundled data\/quotes\.json instead\. Run `qctl seed` when online/,
+        );
 
-      // `qctl seed` with no database URL loads into the running dev database.
-      const seeded = await runQctl(['seed', '--dev-dir', devDir, '--source', 'file:data/quotes.json', '--output', 'json'], { env: { ...env, DATABASE_URL: undefined } });
-      expect(seeded.exitCode).toBe(0);
-      expect(JSON.parse(String(seeded.stdout))).toMatchObject({ new: 0, skipped: 1454 });
+        // `qctl seed` with no database URL loads into the running dev database.
+        const seeded = await runQctl(['seed', '--dev-dir', devDir, '--source', 'file:data/quotes.json', '--output', 'json'], {
+          env: { ...env, DATABASE_URL: undefined },
+        });
+        expect(seeded.exitCode).toBe(0);
+        expect(JSON.parse(String(seeded.stdout))).toMatchObject({ new: 0, skipped: 1454 });
 
-      first.child.kill('SIGINT'); // Ctrl-C
-      expect((await first.child).exitCode).toBe(0);
-      expect(existsSync(join(devDir, 'state.json'))).toBe(false);
+        first.child.kill('SIGINT'); // Ctrl-C
+        expect((await first.child).exitCode).toBe(0);
+        expect(existsSync(join(devDir, 'state.json'))).toBe(false);
 
-      const second = await startDevProcess(['--dev-dir', devDir, '--port', String(await freePort())], env);
-      started.push(second);
-      expect(second.ready.seeded).toBeNull();
-      // The README's own example finds an answer.
-      const search = await getJson(`${second.ready.url}/quotes?author=${encodeURIComponent('Albert Einstein')}`);
-      expect(search.status).toBe(200);
-      expect((search.body as { items: unknown[] }).items.length).toBeGreaterThan(0);
-      second.child.kill('SIGTERM');
-      expect((await second.child).exitCode).toBe(0);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+        const second = await startDevProcess(['--dev-dir', devDir, '--port', String(await freePort())], env);
+        started.push(second);
+        expect(second.ready.seeded).toBeNull();
+        // The README's own example finds an answer.
+        const search = await getJson(`${second.ready.url}/quotes?author=${encodeURIComponent('Albert Einstein')}`);
+        expect(search.status).toBe(200);
+        expect((search.body as { items: unknown[] }).items.length).toBeGreaterThan(0);
+        second.child.kill('SIGTERM');
+        expect((await second.child).exitCode).toBe(0);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -34,10 +34,11 @@ const NOT_RUN: Record<string, string> = {
   'npm test': 'the whole test suite, which includes this test',
   'npm run dev': 'the npm script for `qctl dev` (node bin/qctl.mjs dev), which the qctl dev examples start and check',
   'sudo snap install microk8s --classic': 'installs software on the host (needs the internet and root)',
-  'microk8s enable dns hostpath-storage registry ingress metrics-server': 'changes a real microk8s cluster; the fake microk8s would accept anything and prove nothing',
+  'microk8s enable dns hostpath-storage registry ingress metrics-server':
+    'changes a real microk8s cluster; the fake microk8s would accept anything and prove nothing',
   'open http://quotes.127.0.0.1.nip.io/': 'opens a browser on a deployed cluster',
   'qctl load --env dev --rate 100 --duration 30s --slo "p99<250ms,errors<0.1%"':
-    "needs the dev ingress answering at quotes.127.0.0.1.nip.io (public DNS and a real ingress controller); --env targeting is tested in tests/load/cluster.test.ts",
+    'needs the dev ingress answering at quotes.127.0.0.1.nip.io (public DNS and a real ingress controller); --env targeting is tested in tests/load/cluster.test.ts',
   'qctl load --env dev --ramp 50:500:50:20s --slo "p99<250ms,errors<1%" --watch-hpa --report ramp.html':
     'needs the dev ingress (public DNS, an ingress controller) and a live HPA; --watch-hpa is tested against the fake API in tests/load/cluster.test.ts',
   'qctl load --env dev --ramp 50:400:50:60s --watch-hpa --hpa-interval 5s --report hpa.html':
@@ -57,14 +58,25 @@ const EXPECT: Record<string, Expectation> = {
   'qctl synth --env dev --out - | kubectl apply -f -': { stderr: /objects in \d+ files; validation: 0 error\(s\)/ },
   'qctl validate dist/prod': { stdout: /0 error\(s\)/ },
   // The SLO verdict depends on how busy the machine is; the run itself must work and report.
-  'qctl load --rate 200 --duration 30s --slo "p99<250ms,p50<50ms,errors<0.1%,rate>=0.99"': { exit: [0, 1], stdout: /^verdict\s+(PASS|FAIL)$/m },
+  'qctl load --rate 200 --duration 30s --slo "p99<250ms,p50<50ms,errors<0.1%,rate>=0.99"': {
+    exit: [0, 1],
+    stdout: /^verdict\s+(PASS|FAIL)$/m,
+  },
   // Every line of the targets file answered 2xx (the POST is a duplicate after the warm-up sent it once).
-  'qctl load http://127.0.0.1:8080 --scenario targets.txt --rate 20 --duration 10s': { stdout: /^requests .* 0 errors \(0\.00%\)\n[\s\S]*^status\s+200: \d+$/m },
+  'qctl load http://127.0.0.1:8080 --scenario targets.txt --rate 20 --duration 10s': {
+    stdout: /^requests .* 0 errors \(0\.00%\)\n[\s\S]*^status\s+200: \d+$/m,
+  },
   // After `qctl down --yes` there is everything to create again.
   'qctl diff --exit-code': { exit: 1, stdout: /\(create\)/ },
-  'qctl diff --env prod --image ghcr.io/acme/quote-api:1.5.0 --exit-code --output json': { exit: 1, stdout: /"image": "ghcr\.io\/acme\/quote-api:1\.5\.0"/ },
+  'qctl diff --env prod --image ghcr.io/acme/quote-api:1.5.0 --exit-code --output json': {
+    exit: 1,
+    stdout: /"image": "ghcr\.io\/acme\/quote-api:1\.5\.0"/,
+  },
   // The fake kind cluster, like a fresh one, serves no metrics API: doctor names the gap and its fix.
-  'qctl doctor --cluster kind --output json': { exit: 1, stdout: /"fix": "kubectl apply -f https:\/\/github\.com\/kubernetes-sigs\/metrics-server\// },
+  'qctl doctor --cluster kind --output json': {
+    exit: 1,
+    stdout: /"fix": "kubectl apply -f https:\/\/github\.com\/kubernetes-sigs\/metrics-server\//,
+  },
   'qctl down --env dev': { exit: 2, stderr: /without --yes in a non-interactive session: re-run with --yes/ },
 };
 
@@ -79,7 +91,10 @@ function adapt(key: string, ctx: Context, serverPort: number, apiPort: number): 
       .replace(/\bqctl (dev|seed)\b/g, `qctl $1 --dummyjson-url ${ctx.dummyJson.url}`)
       // Load runs are cut to a second (and ramps to two steps): what they measure is tested in tests/load.
       .replace(/--duration \S+/g, '--duration 1s')
-      .replace(/--ramp (\d+):(\d+):(\d+)(:\S+)?/g, (_all, a: string, b: string, s: string) => `--ramp ${a}:${Math.min(Number(b), Number(a) + Number(s))}:${s}:1s`)
+      .replace(
+        /--ramp (\d+):(\d+):(\d+)(:\S+)?/g,
+        (_all, a: string, b: string, s: string) => `--ramp ${a}:${Math.min(Number(b), Number(a) + Number(s))}:${s}:1s`,
+      )
       // Fixed ports may be taken on a shared machine: the stand-ins listen on free ones.
       .replace(/127\.0\.0\.1:8080/g, `127.0.0.1:${apiPort}`)
       .replace(/--port \d+/g, `--port ${serverPort}`)
@@ -132,7 +147,10 @@ async function waitForHealth(port: number, child: { exitCode: number | null }, t
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the server exited (code ${child.exitCode}) before answering /healthz`);
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -173,7 +191,8 @@ beforeAll(async () => {
   ]);
   harness.bins.add('kind').add('kubectl').add('editor');
   // A cluster set up as the docs say (microk8s enable ingress; kind with ingress-nginx).
-  for (const name of ['public', 'nginx']) harness.api.put({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name }, spec: {} });
+  for (const name of ['public', 'nginx'])
+    harness.api.put({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name }, spec: {} });
   // `qctl` on PATH runs this checkout, the way `npm link` would.
   const shim = join(harness.bins.dir, 'qctl');
   writeFileSync(shim, `#!/bin/sh\nexec node ${JSON.stringify(repoPath('bin/qctl.mjs'))} "$@"\n`);
@@ -182,7 +201,10 @@ beforeAll(async () => {
   harness.writeProjectFile('quotes.json', JSON.stringify(quotes.slice(0, 20).map(({ quote, author }) => ({ quote, author }))));
   harness.writeProjectFile('.env', 'OPENAI_API_KEY=sk-from-dotenv\n');
   mkdirSync(join(harness.project, 'k8s'), { recursive: true });
-  harness.writeProjectFile('k8s/config.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app-config, namespace: demo}\ndata: {LOG_LEVEL: info}\n');
+  harness.writeProjectFile(
+    'k8s/config.yaml',
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app-config, namespace: demo}\ndata: {LOG_LEVEL: info}\n',
+  );
   harness.writeProjectFile('extra.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata: {name: demo}\n');
   const partial = { harness, openai, dummyJson, redis, postgres, apiPort, stopApi: async () => undefined } as Context;
   const api = startServer(`qctl dev --ephemeral --dummyjson-url ${dummyJson.url}`, harness.project, env(partial, ''));
@@ -230,7 +252,10 @@ describe('docs examples', () => {
       const key = keyOf(command);
       if (key in NOT_RUN || done.has(key) || (!runsQctl(key) && !(key in EXPECT))) continue;
       done.add(key);
-      const where = byKey.get(key)!.map((p) => p.where).join(', ');
+      const where = byKey
+        .get(key)!
+        .map((p) => p.where)
+        .join(', ');
       const expected = EXPECT[key] ?? {};
       if (isDevServer(key)) {
         const keepRunning = isBackground(command);

@@ -91,5 +91,8 @@ export function withoutComment(text: string): string {
  * command share one key and one run.
  */
 export function commandKey(text: string): string {
-  return withoutComment(text).replace(/\bnpx qctl\b/g, 'qctl').replace(/\s+/g, ' ').trim();
+  return withoutComment(text)
+    .replace(/\bnpx qctl\b/g, 'qctl')
+    .replace(/\s+/g, ' ')
+    .trim();
 }

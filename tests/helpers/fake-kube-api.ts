@@ -108,7 +108,14 @@ export type FakeKubeApiOptions = {
   nodes?: number;
 };
 
-type ManagerEntry = { manager: string; operation: 'Apply' | 'Update'; apiVersion: string; time: string; subresource?: string; paths: Map<string, string[]> };
+type ManagerEntry = {
+  manager: string;
+  operation: 'Apply' | 'Update';
+  apiVersion: string;
+  time: string;
+  subresource?: string;
+  paths: Map<string, string[]>;
+};
 
 export class FakeKubeApi {
   readonly requests: RecordedRequest[] = [];
@@ -176,13 +183,22 @@ export class FakeKubeApi {
   put(object: KubeObject): KubeObject {
     const stored = structuredClone(object);
     const previous = this.objects.get(this.keyOf(stored));
-    stored.metadata.creationTimestamp ??= (previous?.metadata.creationTimestamp as string | undefined) ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    stored.metadata.creationTimestamp ??=
+      (previous?.metadata.creationTimestamp as string | undefined) ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     stored.metadata.uid ??= (previous?.metadata.uid as string | undefined) ?? `uid-${++this.uidCounter}`;
     stored.metadata.creationTimestamp ??= (previous?.metadata.creationTimestamp as string | undefined) ?? new Date().toISOString();
-    if (hasGeneration(this.kindInfo(stored.kind))) stored.metadata.generation ??= (previous?.metadata.generation as number | undefined) ?? 1;
+    if (hasGeneration(this.kindInfo(stored.kind)))
+      stored.metadata.generation ??= (previous?.metadata.generation as number | undefined) ?? 1;
     // Whatever wrote it (a controller, the kubelet, a test) is recorded as an Update manager, as on a real server.
     stored.metadata.managedFields ??= (previous?.metadata.managedFields as unknown[] | undefined) ?? [
-      { manager: 'kube-controller-manager', operation: 'Update', apiVersion: stored.apiVersion, time: stored.metadata.creationTimestamp, fieldsType: 'FieldsV1', fieldsV1: {} },
+      {
+        manager: 'kube-controller-manager',
+        operation: 'Update',
+        apiVersion: stored.apiVersion,
+        time: stored.metadata.creationTimestamp,
+        fieldsType: 'FieldsV1',
+        fieldsV1: {},
+      },
     ];
     stored.metadata.resourceVersion = String(++this.revision);
     this.objects.set(this.keyOf(stored), stored);
@@ -258,21 +274,36 @@ export class FakeKubeApi {
 
     const path = url.pathname.replace(/\/+$/, '');
     if (path === '/version') return this.send(res, 200, this.version());
-    if (path === '/api') return this.send(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }] });
+    if (path === '/api')
+      return this.send(res, 200, {
+        kind: 'APIVersions',
+        versions: ['v1'],
+        serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }],
+      });
     if (path === '/apis') return this.send(res, 200, this.apiGroups());
 
     const parsed = this.parsePath(path);
     // The real server's mux answers unknown paths (an API group nobody serves) in plain text.
     if (!parsed) return this.sendText(res, 404, '404 page not found\n');
     if ('discovery' in parsed) return this.send(res, 200, this.resourceList(parsed.group, parsed.version));
-    if ('unknownResource' in parsed) return this.send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
+    if ('unknownResource' in parsed)
+      return this.send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
     const { resource, namespace, name, subresource } = parsed;
 
     const verb = method === 'GET' ? (name === undefined ? 'list' : 'get') : method.toLowerCase();
     if (this.forbidden.has(`${verb}/${resource.kind}`)) {
       const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
       const what = `${resource.plural}${resource.group ? `.${resource.group}` : ''}${name ? ` "${name}"` : ''}`;
-      return this.send(res, 403, status(403, 'Forbidden', `${what} is forbidden: User "qctl-test" cannot ${verb} resource "${resource.plural}" in API group "${resource.group}" ${scope}`, detailsOf(resource, name ?? '')));
+      return this.send(
+        res,
+        403,
+        status(
+          403,
+          'Forbidden',
+          `${what} is forbidden: User "qctl-test" cannot ${verb} resource "${resource.plural}" in API group "${resource.group}" ${scope}`,
+          detailsOf(resource, name ?? ''),
+        ),
+      );
     }
     if (subresource === 'log') return this.sendLog(res, namespace!, name!, query);
     switch (method) {
@@ -285,7 +316,8 @@ export class FakeKubeApi {
       case 'POST':
         return this.create(res, resource, namespace, body as KubeObject, query, manager);
       case 'PUT': {
-        if (subresource === 'status') return this.patch(res, resource, namespace, name!, subresource, 'application/merge-patch+json', body, query, manager);
+        if (subresource === 'status')
+          return this.patch(res, resource, namespace, name!, subresource, 'application/merge-patch+json', body, query, manager);
         return this.create(res, resource, namespace, body as KubeObject, query, manager, true);
       }
       case 'DELETE':
@@ -298,7 +330,17 @@ export class FakeKubeApi {
   private version(): Record<string, string> {
     const gitVersion = this.options.gitVersion ?? 'v1.31.0-fake';
     const [major = '1', minor = '31'] = gitVersion.replace(/^v/, '').split('.');
-    return { major, minor, gitVersion, gitCommit: '0000000000000000000000000000000000000000', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.22.0', compiler: 'gc', platform: 'linux/amd64' };
+    return {
+      major,
+      minor,
+      gitVersion,
+      gitCommit: '0000000000000000000000000000000000000000',
+      gitTreeState: 'clean',
+      buildDate: '2026-01-01T00:00:00Z',
+      goVersion: 'go1.22.0',
+      compiler: 'gc',
+      platform: 'linux/amd64',
+    };
   }
 
   private patch(
@@ -315,7 +357,11 @@ export class FakeKubeApi {
     const key = objectKey(resource, namespace, name);
     const existing = this.objects.get(key);
     const dryRun = query.dryRun !== undefined;
-    if (subresource === 'status' || contentType === 'application/merge-patch+json' || contentType === 'application/strategic-merge-patch+json') {
+    if (
+      subresource === 'status' ||
+      contentType === 'application/merge-patch+json' ||
+      contentType === 'application/strategic-merge-patch+json'
+    ) {
       if (!existing) return this.send(res, 404, notFound(resource, name));
       const merged = mergePatch(structuredClone(existing), body) as KubeObject;
       if (dryRun) return this.send(res, 200, merged);
@@ -330,7 +376,15 @@ export class FakeKubeApi {
       return this.send(res, 200, this.objects.get(key) ?? merged);
     }
     if (contentType !== 'application/apply-patch+yaml') {
-      return this.send(res, 415, status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`));
+      return this.send(
+        res,
+        415,
+        status(
+          415,
+          'UnsupportedMediaType',
+          `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
+        ),
+      );
     }
     if (!query.fieldManager) {
       return this.send(res, 422, status(422, 'Invalid', 'PATCH request for server-side apply requires fieldManager'));
@@ -340,7 +394,11 @@ export class FakeKubeApi {
       return this.send(res, 400, status(400, 'BadRequest', `body ${applied?.kind}/${applied?.metadata?.name} does not match the URL`));
     }
     if (resource.namespaced && applied.metadata.namespace && applied.metadata.namespace !== namespace) {
-      return this.send(res, 400, status(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request'));
+      return this.send(
+        res,
+        400,
+        status(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request'),
+      );
     }
     if (resource.namespaced && namespace && !this.objects.has(objectKey(this.kindInfo('Namespace'), undefined, namespace))) {
       return this.send(res, 404, status(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' }));
@@ -354,7 +412,9 @@ export class FakeKubeApi {
     if (conflicts.length > 0 && query.force !== 'true') return this.send(res, 409, conflictStatus(conflicts, applied.apiVersion));
 
     // The live object without the fields this manager applied last time and no longer applies.
-    const base = existing ? (structuredClone(existing) as KubeObject) : ({ apiVersion: applied.apiVersion, kind: applied.kind, metadata: { name } } as KubeObject);
+    const base = existing
+      ? (structuredClone(existing) as KubeObject)
+      : ({ apiVersion: applied.apiVersion, kind: applied.kind, metadata: { name } } as KubeObject);
     const mine = owners.find((o) => o.manager === manager && o.operation === 'Apply');
     for (const [pathKey, segments] of mine?.paths ?? []) {
       if (appliedPaths.has(pathKey) || owners.some((o) => o !== mine && o.paths.has(pathKey))) continue;
@@ -365,19 +425,26 @@ export class FakeKubeApi {
     if (resource.namespaced) next.metadata.namespace = namespace;
     // Compared before empty lists/maps are dropped: sending `ingress: []` again is a change to
     // the real server too (it then stores nothing), so the write happens every time.
-    const sameContent = existing !== undefined && JSON.stringify(canonical(contentOf(existing))) === JSON.stringify(canonical(contentOf(next)));
-    const alwaysWrites = resource.kind === 'StatefulSet' && ((applied.spec as { volumeClaimTemplates?: unknown[] } | undefined)?.volumeClaimTemplates?.length ?? 0) > 0;
+    const sameContent =
+      existing !== undefined && JSON.stringify(canonical(contentOf(existing))) === JSON.stringify(canonical(contentOf(next)));
+    const alwaysWrites =
+      resource.kind === 'StatefulSet' &&
+      ((applied.spec as { volumeClaimTemplates?: unknown[] } | undefined)?.volumeClaimTemplates?.length ?? 0) > 0;
     if (existing && sameContent && !alwaysWrites && !dryRun) {
       this.recordApply(key, manager, applied.apiVersion, appliedPaths, conflicts, false);
       return this.send(res, 200, existing);
     }
     const specChanged = JSON.stringify(canonical(existing?.spec ?? null)) !== JSON.stringify(canonical(next.spec ?? null));
     if (!existing) this.initialize(next, resource);
-    else if (hasGeneration(resource) && specChanged) next.metadata.generation = ((existing.metadata.generation as number | undefined) ?? 1) + 1;
+    else if (hasGeneration(resource) && specChanged)
+      next.metadata.generation = ((existing.metadata.generation as number | undefined) ?? 1) + 1;
     const stored = dropEmpty(next) as KubeObject;
     if (dryRun) {
       if (existing) stored.metadata.resourceVersion = existing.metadata.resourceVersion;
-      stored.metadata.managedFields = managedFields([...owners.filter((o) => o.manager !== manager), entry(manager, 'Apply', applied.apiVersion, appliedPaths)]);
+      stored.metadata.managedFields = managedFields([
+        ...owners.filter((o) => o.manager !== manager),
+        entry(manager, 'Apply', applied.apiVersion, appliedPaths),
+      ]);
       return this.send(res, existing ? 200 : 201, stored);
     }
     stored.metadata.resourceVersion = String(++this.revision);
@@ -390,7 +457,14 @@ export class FakeKubeApi {
   }
 
   /** kubectl scale: a merge patch of spec.replicas through the scale subresource, answered with a Scale. */
-  private scale(res: ServerResponse, resource: ResourceKind, namespace: string | undefined, name: string, body: unknown, manager: string): void {
+  private scale(
+    res: ServerResponse,
+    resource: ResourceKind,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    manager: string,
+  ): void {
     const key = objectKey(resource, namespace, name);
     const existing = this.objects.get(key);
     if (!existing) return this.send(res, 404, notFound(resource, name));
@@ -406,7 +480,13 @@ export class FakeKubeApi {
     return this.send(res, 200, {
       kind: 'Scale',
       apiVersion: 'autoscaling/v1',
-      metadata: { name, namespace, uid: existing.metadata.uid, resourceVersion: existing.metadata.resourceVersion, creationTimestamp: existing.metadata.creationTimestamp },
+      metadata: {
+        name,
+        namespace,
+        uid: existing.metadata.uid,
+        resourceVersion: existing.metadata.resourceVersion,
+        creationTimestamp: existing.metadata.creationTimestamp,
+      },
       spec: { replicas: (existing.spec as { replicas?: number }).replicas ?? 1 },
       status: { replicas: ((existing.status ?? {}) as { replicas?: number }).replicas ?? 0, selector },
     });
@@ -424,7 +504,16 @@ export class FakeKubeApi {
     const key = objectKey(resource, namespace, body.metadata.name);
     const existing = this.objects.get(key);
     if (!replace && existing) {
-      return this.send(res, 409, status(409, 'AlreadyExists', `${resource.plural}${resource.group ? `.${resource.group}` : ''} "${body.metadata.name}" already exists`, detailsOf(resource, body.metadata.name)));
+      return this.send(
+        res,
+        409,
+        status(
+          409,
+          'AlreadyExists',
+          `${resource.plural}${resource.group ? `.${resource.group}` : ''} "${body.metadata.name}" already exists`,
+          detailsOf(resource, body.metadata.name),
+        ),
+      );
     }
     const invalid = validate(body);
     if (invalid) return this.send(res, 422, invalid);
@@ -438,7 +527,13 @@ export class FakeKubeApi {
     return this.send(res, existing ? 200 : 201, this.objects.get(key));
   }
 
-  private delete(res: ServerResponse, resource: ResourceKind, namespace: string | undefined, name: string, query: Record<string, string>): void {
+  private delete(
+    res: ServerResponse,
+    resource: ResourceKind,
+    namespace: string | undefined,
+    name: string,
+    query: Record<string, string>,
+  ): void {
     const key = objectKey(resource, namespace, name);
     const existing = this.objects.get(key);
     if (!existing) return this.send(res, 404, notFound(resource, name));
@@ -497,7 +592,10 @@ export class FakeKubeApi {
         const uid = object.metadata.uid as string;
         object.metadata.annotations = { ...(object.metadata.annotations ?? {}), 'batch.kubernetes.io/job-tracking': '' };
         const template = (spec.template ?? {}) as { metadata?: { labels?: Record<string, string> } };
-        template.metadata = { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), 'controller-uid': uid, 'job-name': object.metadata.name } };
+        template.metadata = {
+          ...(template.metadata ?? {}),
+          labels: { ...(template.metadata?.labels ?? {}), 'controller-uid': uid, 'job-name': object.metadata.name },
+        };
         object.spec = { ...spec, template, selector: { matchLabels: { 'controller-uid': uid } } };
         object.status = {};
         break;
@@ -512,7 +610,14 @@ export class FakeKubeApi {
     this.objects.set(key, object);
   }
 
-  private recordApply(key: string, manager: string, apiVersion: string, paths: Map<string, string[]>, taken: Conflict[], stamp: boolean): void {
+  private recordApply(
+    key: string,
+    manager: string,
+    apiVersion: string,
+    paths: Map<string, string[]>,
+    taken: Conflict[],
+    stamp: boolean,
+  ): void {
     const owners = (this.owners.get(key) ?? []).filter((o) => !(o.manager === manager && o.operation === 'Apply'));
     for (const conflict of taken) for (const o of owners) if (o.manager === conflict.manager) o.paths.delete(conflict.pathKey);
     const previous = this.owners.get(key)?.find((o) => o.manager === manager && o.operation === 'Apply');
@@ -536,7 +641,10 @@ export class FakeKubeApi {
     }
     for (const [k, v] of paths) mine.paths.set(k, v);
     mine.time = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    this.owners.set(key, owners.filter((o) => o.paths.size > 0));
+    this.owners.set(
+      key,
+      owners.filter((o) => o.paths.size > 0),
+    );
   }
 
   private afterApply(object: KubeObject, created: boolean): void {
@@ -556,7 +664,10 @@ export class FakeKubeApi {
     if (this.autoReady && (scheduled || !WORKLOAD_KINDS.has(object.kind))) {
       object.status = readyStatus(object) ?? object.status;
       if (object.kind === 'Deployment') {
-        object.metadata.annotations = { ...(object.metadata.annotations ?? {}), 'deployment.kubernetes.io/revision': String(object.metadata.generation ?? 1) };
+        object.metadata.annotations = {
+          ...(object.metadata.annotations ?? {}),
+          'deployment.kubernetes.io/revision': String(object.metadata.generation ?? 1),
+        };
       }
     }
     if (object.kind === 'PersistentVolumeClaim') {
@@ -570,26 +681,65 @@ export class FakeKubeApi {
     const namespace = workload.metadata.namespace!;
     const replicas = workload.kind === 'Job' ? 1 : (((workload.spec ?? {}) as { replicas?: number }).replicas ?? 1);
     for (const pod of this.list('Pod', namespace)) {
-      if ((pod.metadata.ownerReferences as { uid: string }[] | undefined)?.some((o) => o.uid === workload.metadata.uid)) this.remove('Pod', namespace, pod.metadata.name);
+      if ((pod.metadata.ownerReferences as { uid: string }[] | undefined)?.some((o) => o.uid === workload.metadata.uid))
+        this.remove('Pod', namespace, pod.metadata.name);
     }
-    const claims = workload.kind === 'StatefulSet' ? ((workload.spec as { volumeClaimTemplates?: KubeObject[] }).volumeClaimTemplates ?? []) : [];
+    const claims =
+      workload.kind === 'StatefulSet' ? ((workload.spec as { volumeClaimTemplates?: KubeObject[] }).volumeClaimTemplates ?? []) : [];
     for (let i = 0; i < replicas; i++) {
-      const name = workload.kind === 'StatefulSet' ? `${workload.metadata.name}-${i}` : `${workload.metadata.name}-${String(workload.metadata.generation ?? 1)}x${i}`;
+      const name =
+        workload.kind === 'StatefulSet'
+          ? `${workload.metadata.name}-${i}`
+          : `${workload.metadata.name}-${String(workload.metadata.generation ?? 1)}x${i}`;
       for (const template of claims) {
         const claimName = `${template.metadata.name}-${name}`;
         if (this.get('PersistentVolumeClaim', namespace, claimName)) continue;
-        const claim = this.put({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: claimName, namespace, labels: { ...(template.metadata.labels ?? {}) }, finalizers: ['kubernetes.io/pvc-protection'] }, spec: structuredClone(template.spec), status: { phase: 'Pending' } });
+        const claim = this.put({
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
+          metadata: {
+            name: claimName,
+            namespace,
+            labels: { ...(template.metadata.labels ?? {}) },
+            finalizers: ['kubernetes.io/pvc-protection'],
+          },
+          spec: structuredClone(template.spec),
+          status: { phase: 'Pending' },
+        });
         if (scheduled) bindClaim(claim);
       }
       if (!this.get('Event', namespace, `${workload.metadata.name}.create-${name}`)) {
-        this.put(controllerEvent(workload, 'Normal', 'SuccessfulCreate', `create Pod ${name} in ${workload.kind} ${workload.metadata.name} successful`, `${workload.metadata.name}.create-${name}`));
+        this.put(
+          controllerEvent(
+            workload,
+            'Normal',
+            'SuccessfulCreate',
+            `create Pod ${name} in ${workload.kind} ${workload.metadata.name} successful`,
+            `${workload.metadata.name}.create-${name}`,
+          ),
+        );
       }
       const phase = !scheduled ? 'Pending' : workload.kind === 'Job' ? 'Succeeded' : 'Running';
       const conditions = scheduled
-        ? [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: workload.kind === 'Job' ? 'False' : 'True' }]
+        ? [
+            { type: 'PodScheduled', status: 'True' },
+            { type: 'Ready', status: workload.kind === 'Job' ? 'False' : 'True' },
+          ]
         : [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: 'no nodes available to schedule pods' }];
-      const pod = podFor(workload, name, { phase, conditions, ...(workload.kind === 'Job' && scheduled ? { terminated: { exitCode: 0, reason: 'Completed' } } : {}) });
-      pod.metadata.ownerReferences = [{ apiVersion: workload.apiVersion, kind: workload.kind, name: workload.metadata.name, uid: workload.metadata.uid, controller: true }];
+      const pod = podFor(workload, name, {
+        phase,
+        conditions,
+        ...(workload.kind === 'Job' && scheduled ? { terminated: { exitCode: 0, reason: 'Completed' } } : {}),
+      });
+      pod.metadata.ownerReferences = [
+        {
+          apiVersion: workload.apiVersion,
+          kind: workload.kind,
+          name: workload.metadata.name,
+          uid: workload.metadata.uid,
+          controller: true,
+        },
+      ];
       if (!scheduled) pod.status = { phase: 'Pending', conditions };
       const stored = this.put(pod);
       this.put(
@@ -601,10 +751,21 @@ export class FakeKubeApi {
   }
 
   private registerCrd(crd: KubeObject): void {
-    const spec = crd.spec as { group: string; names: { kind: string; plural: string }; scope: string; versions: { name: string; served?: boolean }[] };
+    const spec = crd.spec as {
+      group: string;
+      names: { kind: string; plural: string };
+      scope: string;
+      versions: { name: string; served?: boolean }[];
+    };
     for (const version of spec.versions ?? []) {
       if (this.kinds.some((k) => k.group === spec.group && k.version === version.name && k.kind === spec.names.kind)) continue;
-      this.kinds.push({ group: spec.group, version: version.name, kind: spec.names.kind, plural: spec.names.plural, namespaced: spec.scope === 'Namespaced' });
+      this.kinds.push({
+        group: spec.group,
+        version: version.name,
+        kind: spec.names.kind,
+        plural: spec.names.plural,
+        namespaced: spec.scope === 'Namespaced',
+      });
     }
   }
 
@@ -675,7 +836,12 @@ export class FakeKubeApi {
         return [base, ...extra];
       });
     // The core group's list carries no apiVersion, the named groups' lists do (as a real server sends them).
-    return { kind: 'APIResourceList', ...(group ? { apiVersion: 'v1' } : {}), groupVersion: group ? `${group}/${version}` : version, resources };
+    return {
+      kind: 'APIResourceList',
+      ...(group ? { apiVersion: 'v1' } : {}),
+      groupVersion: group ? `${group}/${version}` : version,
+      resources,
+    };
   }
 
   private parsePath(
@@ -757,10 +923,20 @@ export function readyStatus(object: KubeObject): Record<string, unknown> | undef
         updatedReplicas: replicas,
         readyReplicas: replicas,
         availableReplicas: replicas,
-        conditions: [{ type: 'Available', status: 'True' }, { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' }],
+        conditions: [
+          { type: 'Available', status: 'True' },
+          { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' },
+        ],
       };
     case 'StatefulSet':
-      return { observedGeneration: generation, replicas, readyReplicas: replicas, updatedReplicas: replicas, currentReplicas: replicas, availableReplicas: replicas };
+      return {
+        observedGeneration: generation,
+        replicas,
+        readyReplicas: replicas,
+        updatedReplicas: replicas,
+        currentReplicas: replicas,
+        availableReplicas: replicas,
+      };
     case 'DaemonSet':
       return { observedGeneration: generation, desiredNumberScheduled: 1, numberReady: 1, updatedNumberScheduled: 1, numberAvailable: 1 };
     case 'Job':
@@ -776,10 +952,19 @@ export function readyStatus(object: KubeObject): Record<string, unknown> | undef
 export function podFor(
   workload: KubeObject,
   name: string,
-  options: { waiting?: { reason: string; message?: string }; restartCount?: number; phase?: string; conditions?: unknown[]; terminated?: { exitCode: number; reason?: string } } = {},
+  options: {
+    waiting?: { reason: string; message?: string };
+    restartCount?: number;
+    phase?: string;
+    conditions?: unknown[];
+    terminated?: { exitCode: number; reason?: string };
+  } = {},
 ): KubeObject {
-  const template = (workload.spec as { template?: { metadata?: { labels?: Record<string, string> }; spec?: { containers?: { name: string; image: string }[] } } })
-    .template;
+  const template = (
+    workload.spec as {
+      template?: { metadata?: { labels?: Record<string, string> }; spec?: { containers?: { name: string; image: string }[] } };
+    }
+  ).template;
   const labels = { ...(template?.metadata?.labels ?? {}) };
   if (workload.kind === 'Job') labels['job-name'] = workload.metadata.name;
   const containers = template?.spec?.containers ?? [];
@@ -803,12 +988,23 @@ export function podFor(
 }
 
 /** A Warning event about `object`, shaped like the kubelet's and controllers' core/v1 events. */
-export function warningEvent(object: KubeObject, reason: string, message: string, name = `${object.metadata.name}.${reason.toLowerCase()}`): KubeObject {
+export function warningEvent(
+  object: KubeObject,
+  reason: string,
+  message: string,
+  name = `${object.metadata.name}.${reason.toLowerCase()}`,
+): KubeObject {
   return controllerEvent(object, 'Warning', reason, message, name);
 }
 
 function involved(object: KubeObject): Record<string, unknown> {
-  return { kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name, uid: object.metadata.uid, apiVersion: object.apiVersion };
+  return {
+    kind: object.kind,
+    namespace: object.metadata.namespace,
+    name: object.metadata.name,
+    uid: object.metadata.uid,
+    apiVersion: object.apiVersion,
+  };
 }
 
 /** A core/v1 event as controllers and the kubelet write it (count, first/last timestamps, source). */
@@ -854,7 +1050,11 @@ export function schedulerEvent(object: KubeObject, type: 'Normal' | 'Warning', r
 
 /** What the PV controller does once a claim is bound. */
 function bindClaim(claim: KubeObject): void {
-  claim.metadata.annotations = { ...(claim.metadata.annotations ?? {}), 'pv.kubernetes.io/bind-completed': 'yes', 'pv.kubernetes.io/bound-by-controller': 'yes' };
+  claim.metadata.annotations = {
+    ...(claim.metadata.annotations ?? {}),
+    'pv.kubernetes.io/bind-completed': 'yes',
+    'pv.kubernetes.io/bound-by-controller': 'yes',
+  };
   const storage = ((claim.spec ?? {}) as { resources?: { requests?: { storage?: string } } }).resources?.requests?.storage;
   claim.status = { phase: 'Bound', accessModes: ['ReadWriteOnce'], ...(storage ? { capacity: { storage } } : {}) };
 }
@@ -930,14 +1130,22 @@ function parseFieldSelector(selector: string | undefined): (object: KubeObject) 
     if (!m) return () => true;
     const [, path, op, value] = m as unknown as [string, string, string, string];
     return (object: KubeObject) => {
-      const actual = path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), object);
+      const actual = path
+        .split('.')
+        .reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), object);
       return op === '!=' ? String(actual ?? '') !== value : String(actual ?? '') === value;
     };
   });
   return (object) => checks.every((check) => check(object));
 }
 
-type StatusDetails = { name?: string; group?: string; kind?: string; uid?: string; causes?: { reason: string; message: string; field: string }[] };
+type StatusDetails = {
+  name?: string;
+  group?: string;
+  kind?: string;
+  uid?: string;
+  causes?: { reason: string; message: string; field: string }[];
+};
 
 function status(code: number, reason: string, message: string, details?: StatusDetails): unknown {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code };
@@ -948,11 +1156,22 @@ function detailsOf(resource: ResourceKind, name: string): StatusDetails {
 }
 
 function notFound(resource: ResourceKind, name: string): unknown {
-  return status(404, 'NotFound', `${resource.plural}${resource.group ? `.${resource.group}` : ''} "${name}" not found`, detailsOf(resource, name));
+  return status(
+    404,
+    'NotFound',
+    `${resource.plural}${resource.group ? `.${resource.group}` : ''} "${name}" not found`,
+    detailsOf(resource, name),
+  );
 }
 
 function deletedStatus(resource: ResourceKind, object: KubeObject): unknown {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { ...detailsOf(resource, object.metadata.name), uid: object.metadata.uid } };
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
+    details: { ...detailsOf(resource, object.metadata.name), uid: object.metadata.uid },
+  };
 }
 
 /** Kinds whose objects carry metadata.generation (the core and RBAC groups have none). */
@@ -972,15 +1191,23 @@ function validate(object: KubeObject): unknown {
   const causes: NonNullable<StatusDetails['causes']> = [];
   const name = object.metadata?.name ?? '';
   if (!DNS_SUBDOMAIN.test(name) || name.length > 253) {
-    causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`, field: 'metadata.name' });
+    causes.push({
+      reason: 'FieldValueInvalid',
+      message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`,
+      field: 'metadata.name',
+    });
   }
   const spec = (object.spec ?? {}) as { ports?: unknown[]; clusterIP?: string; type?: string };
-  if (object.kind === 'Service' && !(spec.ports?.length) && spec.clusterIP !== 'None' && spec.type !== 'ExternalName') {
+  if (object.kind === 'Service' && !spec.ports?.length && spec.clusterIP !== 'None' && spec.type !== 'ExternalName') {
     causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.ports' });
   }
   if (causes.length === 0) return undefined;
   const summary = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
-  return status(422, 'Invalid', `${object.kind} "${name}" is invalid: ${causes.length > 1 ? `[${summary}]` : summary}`, { name, kind: object.kind, causes });
+  return status(422, 'Invalid', `${object.kind} "${name}" is invalid: ${causes.length > 1 ? `[${summary}]` : summary}`, {
+    name,
+    kind: object.kind,
+    causes,
+  });
 }
 
 /** What a manager's applied configuration says, without identity and server-owned metadata. */
@@ -1025,7 +1252,17 @@ function deepMerge(target: unknown, patch: unknown): unknown {
 }
 
 /** Go maps whose empty value the server omits (`omitempty`); empty structs such as podSelector: {} stay. */
-const MAP_FIELDS = new Set(['data', 'binaryData', 'stringData', 'labels', 'annotations', 'matchLabels', 'nodeSelector', 'limits', 'requests']);
+const MAP_FIELDS = new Set([
+  'data',
+  'binaryData',
+  'stringData',
+  'labels',
+  'annotations',
+  'matchLabels',
+  'nodeSelector',
+  'limits',
+  'requests',
+]);
 
 /** The object as the server stores it: without empty lists and empty string maps. */
 function dropEmpty(value: unknown): unknown {
@@ -1044,7 +1281,13 @@ function dropEmpty(value: unknown): unknown {
 type Conflict = { manager: string; subresource?: string; apiVersion: string; pathKey: string };
 
 /** Fields another manager owns that this apply would set to a different value. */
-function findConflicts(owners: ManagerEntry[], manager: string, applied: Map<string, string[]>, live: KubeObject, body: KubeObject): Conflict[] {
+function findConflicts(
+  owners: ManagerEntry[],
+  manager: string,
+  applied: Map<string, string[]>,
+  live: KubeObject,
+  body: KubeObject,
+): Conflict[] {
   const conflicts: Conflict[] = [];
   for (const owner of owners) {
     if (owner.manager === manager) continue;
@@ -1058,12 +1301,15 @@ function findConflicts(owners: ManagerEntry[], manager: string, applied: Map<str
 }
 
 function conflictStatus(conflicts: Conflict[], apiVersion: string): unknown {
-  const who = (c: Conflict) => `conflict with "${c.manager}"${c.subresource ? ` with subresource "${c.subresource}"` : ''} using ${c.apiVersion || apiVersion}`;
+  const who = (c: Conflict) =>
+    `conflict with "${c.manager}"${c.subresource ? ` with subresource "${c.subresource}"` : ''} using ${c.apiVersion || apiVersion}`;
   const message =
     conflicts.length === 1
       ? `Apply failed with 1 conflict: ${who(conflicts[0]!)}: ${conflicts[0]!.pathKey}`
       : `Apply failed with ${conflicts.length} conflicts: ${conflicts.map((c) => `${who(c)}: ${c.pathKey}`).join('\n')}`;
-  return status(409, 'Conflict', message, { causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: who(c), field: c.pathKey })) });
+  return status(409, 'Conflict', message, {
+    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: who(c), field: c.pathKey })),
+  });
 }
 
 function entry(manager: string, operation: ManagerEntry['operation'], apiVersion: string, paths: Map<string, string[]>): ManagerEntry {
@@ -1078,7 +1324,15 @@ function managedFields(owners: ManagerEntry[]): unknown[] {
       let node = fields;
       for (const segment of segments) node = (node[`f:${segment}`] ??= {}) as Record<string, unknown>;
     }
-    return { manager: o.manager, operation: o.operation, apiVersion: o.apiVersion, time: o.time, fieldsType: 'FieldsV1', fieldsV1: fields, ...(o.subresource ? { subresource: o.subresource } : {}) };
+    return {
+      manager: o.manager,
+      operation: o.operation,
+      apiVersion: o.apiVersion,
+      time: o.time,
+      fieldsType: 'FieldsV1',
+      fieldsV1: fields,
+      ...(o.subresource ? { subresource: o.subresource } : {}),
+    };
   });
 }
 

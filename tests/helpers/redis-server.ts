@@ -42,7 +42,8 @@ export async function startRedisServer(password = 'test-redis-password'): Promis
 async function waitForPort(port: number, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}; is it installed (apt-get install redis-server)?`);
+    if (child.exitCode !== null)
+      throw new Error(`redis-server exited with code ${child.exitCode}; is it installed (apt-get install redis-server)?`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = createConnection({ host: '127.0.0.1', port }, () => {
         socket.end();

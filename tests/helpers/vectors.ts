@@ -11,7 +11,12 @@ export function pseudoVector(seed: number): number[] {
 }
 
 /** Inserts quotes `from..to-1` with pseudo-random vectors of model 'm', one statement per chunk. */
-export async function insertPseudoQuotes(pool: pg.Pool, from: number, to: number, author: (i: number) => string = () => 'Someone'): Promise<void> {
+export async function insertPseudoQuotes(
+  pool: pg.Pool,
+  from: number,
+  to: number,
+  author: (i: number) => string = () => 'Someone',
+): Promise<void> {
   for (let start = from; start < to; start += 100) {
     const params: unknown[] = [];
     const values: string[] = [];

@@ -52,10 +52,13 @@ function filesUnder(dir: string): string[] {
 describe('the runtime artefact (npm run bundle)', () => {
   it('holds one bundle, its package.json and the app assets: no node_modules, CLI or source maps', () => {
     const files = filesUnder(out);
-    const assets = filesUnder(repoPath('app')).filter((file) => !file.endsWith('.ts')).map((file) => `build/app/${file}`);
+    const assets = filesUnder(repoPath('app'))
+      .filter((file) => !file.endsWith('.ts'))
+      .map((file) => `build/app/${file}`);
     expect(assets).toEqual(expect.arrayContaining(['build/app/db/migrations/0001_quotes.sql', 'build/app/page/index.html']));
     expect(files).toEqual(['build/app/main.js', ...assets, 'package.json'].sort());
-    for (let dir = out; dir !== dirname(dir); dir = dirname(dir)) expect(existsSync(join(dir, 'node_modules')), `${dir}/node_modules`).toBe(false);
+    for (let dir = out; dir !== dirname(dir); dir = dirname(dir))
+      expect(existsSync(join(dir, 'node_modules')), `${dir}/node_modules`).toBe(false);
     // The API's dependencies only: a bundle that pulled in the CLI (cdk8s, the Kubernetes client, PGlite) weighs tens of MB.
     expect(statSync(join(out, 'build/app/main.js')).size).toBeLessThan(4 * 1024 * 1024);
   });

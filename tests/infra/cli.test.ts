@@ -10,7 +10,10 @@ const tmp = mkdtempSync(join(tmpdir(), 'qctl-synth-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const IMAGE = '127.0.0.1:32000/quote-api:git-3f2a1bc';
 
-async function runQctl(args: string[], options: { cwd?: string } = {}): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }> {
+async function runQctl(
+  args: string[],
+  options: { cwd?: string } = {},
+): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }> {
   const result = await runQctlRaw(args, options);
   return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
@@ -18,7 +21,18 @@ async function runQctl(args: string[], options: { cwd?: string } = {}): Promise<
 describe('qctl synth', () => {
   it('writes ordered files for every environment, prints the object table, and --output json', async () => {
     const out = join(tmp, 'all');
-    const result = await runQctl(['synth', '--all', '--image', IMAGE, '--monitoring', 'none', '--config', repoPath('qctl.config.ts'), '--out', out]);
+    const result = await runQctl([
+      'synth',
+      '--all',
+      '--image',
+      IMAGE,
+      '--monitoring',
+      'none',
+      '--config',
+      repoPath('qctl.config.ts'),
+      '--out',
+      out,
+    ]);
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
     for (const env of ['dev', 'staging', 'prod']) {
@@ -30,12 +44,33 @@ describe('qctl synth', () => {
     expect(result.stdout).toMatch(/^\s+HorizontalPodAutoscaler\s+quotes-prod\s+quote-api$/m);
     expect(result.stdout).toMatch(/28 objects in 9 files; validation: 0 error\(s\), 0 warning\(s\)/);
 
-    const json = await runQctl(['synth', '--env', 'staging', '--cluster', 'kind', '--monitoring', 'none', '--out', join(tmp, 'json'), '--output', 'json']);
+    const json = await runQctl([
+      'synth',
+      '--env',
+      'staging',
+      '--cluster',
+      'kind',
+      '--monitoring',
+      'none',
+      '--out',
+      join(tmp, 'json'),
+      '--output',
+      'json',
+    ]);
     expect(json.exitCode).toBe(0);
     const report = JSON.parse(json.stdout);
     expect(report.ok).toBe(true);
-    expect(report.environments[0]).toMatchObject({ env: 'staging', cluster: 'kind', namespace: 'quotes-staging', dir: join(tmp, 'json', 'staging'), issues: [] });
-    expect(report.environments[0].files[0]).toEqual({ name: '00-namespace.yaml', objects: [{ apiVersion: 'v1', kind: 'Namespace', namespace: null, name: 'quotes-staging' }] });
+    expect(report.environments[0]).toMatchObject({
+      env: 'staging',
+      cluster: 'kind',
+      namespace: 'quotes-staging',
+      dir: join(tmp, 'json', 'staging'),
+      issues: [],
+    });
+    expect(report.environments[0].files[0]).toEqual({
+      name: '00-namespace.yaml',
+      objects: [{ apiVersion: 'v1', kind: 'Namespace', namespace: null, name: 'quotes-staging' }],
+    });
   });
 
   it.each([
@@ -57,7 +92,19 @@ describe('qctl synth', () => {
 
   it('warns once on stderr about a setting that does nothing, and still writes', async () => {
     const out = join(tmp, 'ignored');
-    const result = await runQctl(['synth', '--env', 'prod', '--image', IMAGE, '--monitoring', 'none', '--set', 'api.replicas=4', '--out', out]);
+    const result = await runQctl([
+      'synth',
+      '--env',
+      'prod',
+      '--image',
+      IMAGE,
+      '--monitoring',
+      'none',
+      '--set',
+      'api.replicas=4',
+      '--out',
+      out,
+    ]);
     expect(result.exitCode).toBe(0);
     expect(result.stderr).toBe(
       'qctl: warning: api.replicas (--set api.replicas=4) is ignored for environment prod: api.hpa.enabled is true, so the HPA sets the replica count: change api.hpa.minReplicas/maxReplicas, or set api.hpa.enabled=false\n',
@@ -99,16 +146,27 @@ describe('qctl synth', () => {
     writeFileSync(file, 'keep me\n');
     const result = await runQctl(['synth', '--env', 'dev', '--out', file]);
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toBe(`qctl: --out ${file} is a file, not a directory: pass a directory (files go to ${file}/<env>/) or --out - for standard output\n`);
+    expect(result.stderr).toBe(
+      `qctl: --out ${file} is a file, not a directory: pass a directory (files go to ${file}/<env>/) or --out - for standard output\n`,
+    );
     expect(readFileSync(file, 'utf8')).toBe('keep me\n');
   });
 
   it.each([
-    [['--env', 'dev', '--set', 'api.resources.requests.memory=1Gi', '--set', 'api.resources.limits.memory=256Mi'], 'Deployment quotes-dev/quote-api: spec.template.spec.containers[0].resources.requests.memory: container "quote-api" requests memory 1Gi, above its limit 256Mi'],
-    [['--env', 'prod', '--set', 'postgres.resources.requests.cpu=2', '--set', 'postgres.resources.limits.cpu=500m'], 'StatefulSet quotes-prod/postgres: spec.template.spec.containers[0].resources.requests.cpu: container "postgres" requests cpu 2, above its limit 500m'],
+    [
+      ['--env', 'dev', '--set', 'api.resources.requests.memory=1Gi', '--set', 'api.resources.limits.memory=256Mi'],
+      'Deployment quotes-dev/quote-api: spec.template.spec.containers[0].resources.requests.memory: container "quote-api" requests memory 1Gi, above its limit 256Mi',
+    ],
+    [
+      ['--env', 'prod', '--set', 'postgres.resources.requests.cpu=2', '--set', 'postgres.resources.limits.cpu=500m'],
+      'StatefulSet quotes-prod/postgres: spec.template.spec.containers[0].resources.requests.cpu: container "postgres" requests cpu 2, above its limit 500m',
+    ],
   ])('%j fails validation like the API server would (exit 1, nothing written or printed)', async (args, finding) => {
     const out = join(tmp, `limits-${args[1]}`);
-    const [files, stream] = await Promise.all([runQctl(['synth', ...args, '--out', out]), runQctl(['synth', ...args, '--out', '-'], { cwd: tmp })]);
+    const [files, stream] = await Promise.all([
+      runQctl(['synth', ...args, '--out', out]),
+      runQctl(['synth', ...args, '--out', '-'], { cwd: tmp }),
+    ]);
     expect(files.exitCode).toBe(1);
     expect(files.stdout).toContain(finding);
     expect(files.stdout).toMatch(/validation: 1 error\(s\)/);
@@ -123,7 +181,10 @@ describe('qctl synth', () => {
     const project = join(tmp, 'project');
     mkdirSync(project);
     const configPath = join(project, 'qctl.config.ts');
-    writeFileSync(configPath, `export default { cluster: 'k3d', environments: { dev: { api: { replicas: 2 }, ingress: { host: 'quotes.test' } } } };\n`);
+    writeFileSync(
+      configPath,
+      `export default { cluster: 'k3d', environments: { dev: { api: { replicas: 2 }, ingress: { host: 'quotes.test' } } } };\n`,
+    );
     const ok = await runQctl(['synth', '--monitoring', 'none', '--output', 'json'], { cwd: project });
     expect(ok.exitCode).toBe(0);
     const report = JSON.parse(ok.stdout).environments[0];
@@ -149,19 +210,37 @@ describe('qctl validate', () => {
     expect(good.stdout).toMatch(/objects in \d+ files: 0 error\(s\), 0 warning\(s\)/);
 
     const file = join(tmp, 'broken.yaml');
-    writeFileSync(file, [
-      'apiVersion: apps/v1', 'kind: Deployment', 'metadata: {name: web, namespace: demo}', 'spec:',
-      '  replicas: 2', '  selector: {matchLabels: {app: web}}', '  template:', '    metadata: {labels: {app: web}}',
-      '    spec:', '      containers:', '        - name: web', '          image: nginx', '          imagePullPolicyy: Always', '',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata: {name: web, namespace: demo}',
+        'spec:',
+        '  replicas: 2',
+        '  selector: {matchLabels: {app: web}}',
+        '  template:',
+        '    metadata: {labels: {app: web}}',
+        '    spec:',
+        '      containers:',
+        '        - name: web',
+        '          image: nginx',
+        '          imagePullPolicyy: Always',
+        '',
+      ].join('\n'),
+    );
     const bad = await runQctl(['validate', file, '--output', 'json']);
     expect(bad.exitCode).toBe(1);
     const report = JSON.parse(bad.stdout);
     expect(report.ok).toBe(false);
     const rules = report.issues.map((i: { rule: string }) => i.rule);
-    expect(rules).toEqual(expect.arrayContaining(['unknown-field', 'image-pinned', 'container-resources', 'container-probes', 'network-policy-coverage']));
+    expect(rules).toEqual(
+      expect.arrayContaining(['unknown-field', 'image-pinned', 'container-resources', 'container-probes', 'network-policy-coverage']),
+    );
     const text = await runQctl(['validate', file]);
-    expect(text.stdout).toContain(`${file}: Deployment demo/web: spec.template.spec.containers[0].imagePullPolicyy: unknown field "imagePullPolicyy"`);
+    expect(text.stdout).toContain(
+      `${file}: Deployment demo/web: spec.template.spec.containers[0].imagePullPolicyy: unknown field "imagePullPolicyy"`,
+    );
   });
 
   it('a missing path is a usage error', async () => {

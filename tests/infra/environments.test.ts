@@ -103,14 +103,18 @@ describe('--set', () => {
   });
 
   it('reports schema violations with the --set that caused them', () => {
-    expect(() => getEnvironment('dev', parseSetArguments(['api.logLevel=loud']))).toThrow(/--set api\.logLevel=loud: api\.logLevel for environment dev/);
+    expect(() => getEnvironment('dev', parseSetArguments(['api.logLevel=loud']))).toThrow(
+      /--set api\.logLevel=loud: api\.logLevel for environment dev/,
+    );
     expect(() => getEnvironment('dev', parseSetArguments(['api.replicas=0']))).toThrow(/--set api\.replicas=0: api\.replicas/);
   });
 });
 
 describe('qctl.config.ts shape', () => {
   it('accepts the documented keys and rejects others', () => {
-    expect(checkConfig({ cluster: 'kind', monitoring: 'none', defaults: {}, environments: { prod: {} } }, 'cfg')).toMatchObject({ cluster: 'kind' });
+    expect(checkConfig({ cluster: 'kind', monitoring: 'none', defaults: {}, environments: { prod: {} } }, 'cfg')).toMatchObject({
+      cluster: 'kind',
+    });
     expect(() => checkConfig({ clusters: 'kind' }, 'qctl.config.ts')).toThrow(/qctl\.config\.ts: unknown key "clusters"/);
     expect(() => checkConfig({ cluster: 'eks' }, 'qctl.config.ts')).toThrow(/qctl\.config\.ts: cluster/);
     expect(() => checkConfig({ environments: { qa: {} } }, 'qctl.config.ts')).toThrow(/environments/);
@@ -132,7 +136,14 @@ describe('defaults in one place', () => {
       env: 'dev',
       config: false,
       monitoring: 'none',
-      set: ['api.hpa.maxReplicas=5', 'postgres.mode=external', 'postgres.externalHost=db.example.com', 'postgres.storageSize=9Gi', 'redis.enabled=false', 'redis.image=redis:7.4'],
+      set: [
+        'api.hpa.maxReplicas=5',
+        'postgres.mode=external',
+        'postgres.externalHost=db.example.com',
+        'postgres.storageSize=9Gi',
+        'redis.enabled=false',
+        'redis.image=redis:7.4',
+      ],
     });
     expect(dev.ignored.map((line) => line.split(' is ignored')[0])).toEqual([
       'api.hpa.maxReplicas (--set api.hpa.maxReplicas=5)',
@@ -143,7 +154,12 @@ describe('defaults in one place', () => {
 
   it('stays quiet about the built-in values and about settings that take effect', async () => {
     for (const env of ENVIRONMENT_NAMES) expect((await synthesize({ env, config: false, monitoring: 'none' })).ignored).toEqual([]);
-    const staging = await synthesize({ env: 'staging', config: false, monitoring: 'none', set: ['api.replicas=2', 'api.hpa.enabled=true', 'api.hpa.minReplicas=2'] });
+    const staging = await synthesize({
+      env: 'staging',
+      config: false,
+      monitoring: 'none',
+      set: ['api.replicas=2', 'api.hpa.enabled=true', 'api.hpa.minReplicas=2'],
+    });
     expect(staging.ignored.map((line) => line.split(' ')[0])).toEqual(['api.replicas']);
     const prod = await synthesize({ env: 'prod', config: false, monitoring: 'none', set: ['api.hpa.minReplicas=4'] });
     expect(prod.ignored).toEqual([]);
@@ -153,7 +169,14 @@ describe('defaults in one place', () => {
 describe('cluster flavours', () => {
   it('picks the ingress class and pull policy per flavour', () => {
     const classes = Object.fromEntries(CLUSTER_NAMES.map((name) => [name, getClusterFlavour(name).ingressClassName]));
-    expect(classes).toEqual({ microk8s: 'public', kind: 'nginx', minikube: 'nginx', k3d: 'traefik', 'docker-desktop': 'nginx', generic: 'nginx' });
+    expect(classes).toEqual({
+      microk8s: 'public',
+      kind: 'nginx',
+      minikube: 'nginx',
+      k3d: 'traefik',
+      'docker-desktop': 'nginx',
+      generic: 'nginx',
+    });
     for (const name of ['microk8s', 'kind', 'minikube', 'k3d', 'docker-desktop'] as const) {
       expect(getClusterFlavour(name).imagePullPolicy).toBe('IfNotPresent');
     }
@@ -161,15 +184,22 @@ describe('cluster flavours', () => {
   });
 
   it('rejects an unknown flavour with the valid names', () => {
-    expect(() => getClusterFlavour('eks')).toThrow('unknown cluster "eks": use one of microk8s, kind, minikube, k3d, docker-desktop, generic');
+    expect(() => getClusterFlavour('eks')).toThrow(
+      'unknown cluster "eks": use one of microk8s, kind, minikube, k3d, docker-desktop, generic',
+    );
   });
 });
 
 describe('image references', () => {
   it('accepts tags and digests, refuses untagged and latest', () => {
-    expect(parseImageRef('127.0.0.1:32000/quote-api:git-3f2a1bc')).toMatchObject({ repository: '127.0.0.1:32000/quote-api', tag: 'git-3f2a1bc' });
+    expect(parseImageRef('127.0.0.1:32000/quote-api:git-3f2a1bc')).toMatchObject({
+      repository: '127.0.0.1:32000/quote-api',
+      tag: 'git-3f2a1bc',
+    });
     expect(parseImageRef(`ghcr.io/acme/quote-api@sha256:${'a'.repeat(64)}`).digest).toBe(`sha256:${'a'.repeat(64)}`);
-    expect(() => parseImageRef('127.0.0.1:32000/quote-api')).toThrow(/has no tag; pin it, e\.g\. 127\.0\.0\.1:32000\/quote-api:git-3f2a1bc/);
+    expect(() => parseImageRef('127.0.0.1:32000/quote-api')).toThrow(
+      /has no tag; pin it, e\.g\. 127\.0\.0\.1:32000\/quote-api:git-3f2a1bc/,
+    );
     expect(() => parseImageRef('quote-api:latest')).toThrow(/"latest" is not allowed/);
     expect(() => parseImageRef('Quote API:1')).toThrow(/invalid --image "Quote API:1"/);
   });

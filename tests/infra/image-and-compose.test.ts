@@ -32,7 +32,10 @@ function interpolate(value: string, env: Record<string, string>): string {
 const referencedVariables = (text: string) => [...text.matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]!);
 
 describe('Dockerfile', () => {
-  const instructions = dockerfile.split('\n').filter((line) => !line.startsWith('#')).join('\n');
+  const instructions = dockerfile
+    .split('\n')
+    .filter((line) => !line.startsWith('#'))
+    .join('\n');
   const stages = [...dockerfile.matchAll(/^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/gim)].map((m) => ({ image: m[1]!, name: m[2] }));
   const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
 
@@ -99,7 +102,8 @@ describe('docker-compose.yml', () => {
   it('references only defined services and volumes', () => {
     expect(Object.keys(services).sort()).toEqual(['api', 'migrate', 'postgres', 'redis', 'seed']);
     for (const [name, service] of Object.entries(services)) {
-      for (const dependency of Object.keys(service.depends_on ?? {})) expect(services, `${name} depends on ${dependency}`).toHaveProperty(dependency);
+      for (const dependency of Object.keys(service.depends_on ?? {}))
+        expect(services, `${name} depends on ${dependency}`).toHaveProperty(dependency);
       for (const volume of (service.volumes ?? []) as string[]) {
         const source = volume.split(':')[0]!;
         if (!source.startsWith('.') && !source.startsWith('/')) expect(compose.volumes, `${name} volume ${source}`).toHaveProperty(source);
@@ -145,7 +149,9 @@ describe('the manifests env is accepted by the app config', () => {
     const env: Record<string, string> = { ...configMap.data };
     const secrets: Record<string, string> = { PGUSER: 'quotes', PGPASSWORD: 'pw', REDIS_PASSWORD: 'redis-pw' };
     for (const variable of container.env as Json[]) {
-      env[variable.name] = variable.valueFrom ? secrets[variable.name]! : String(variable.value).replace(/\$\(([A-Z_]+)\)/g, (_m, name: string) => env[name]!);
+      env[variable.name] = variable.valueFrom
+        ? secrets[variable.name]!
+        : String(variable.value).replace(/\$\(([A-Z_]+)\)/g, (_m, name: string) => env[name]!);
     }
     expect(env.REDIS_URL).toBe(`redis://:redis-pw@redis.quotes-${envName}.svc.cluster.local:6379/0`);
     expect(() => loadConfig(env)).not.toThrow();

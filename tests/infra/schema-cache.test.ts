@@ -32,7 +32,9 @@ describe('the record of objects that passed the schema check', () => {
     for (let run = 0; run < 2; run += 1) {
       const broken = await validate(file);
       expect(broken.exitCode).toBe(1);
-      expect(JSON.parse(String(broken.stdout)).issues).toEqual(expect.arrayContaining([expect.objectContaining({ rule: 'unknown-field', path: 'dataa' })]));
+      expect(JSON.parse(String(broken.stdout)).issues).toEqual(
+        expect.arrayContaining([expect.objectContaining({ rule: 'unknown-field', path: 'dataa' })]),
+      );
     }
     expect(passedRecord()).toEqual(kept);
   });

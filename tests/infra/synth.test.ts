@@ -14,7 +14,8 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const byKind = (objects: KubeObject[], kind: string, name?: string) =>
   objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name)) as Json[];
-const appObjects = (objects: KubeObject[], namespace: string) => objects.filter((o) => o.metadata.namespace === namespace || o.metadata.name === namespace);
+const appObjects = (objects: KubeObject[], namespace: string) =>
+  objects.filter((o) => o.metadata.namespace === namespace || o.metadata.name === namespace);
 function podTemplates(objects: KubeObject[]): Array<{ object: Json; spec: Json; labels: Json }> {
   return (objects as Json[])
     .filter((o) => ['Deployment', 'StatefulSet', 'Job', 'DaemonSet'].includes(o.kind))
@@ -24,7 +25,9 @@ function podTemplates(objects: KubeObject[]): Array<{ object: Json; spec: Json; 
 describe('snapshots', () => {
   it.each(ENVIRONMENT_NAMES)('%s matches its snapshot (app stack, monitoring none)', async (env) => {
     const result = await synthesize({ env, image: IMAGE, config: false, monitoring: 'none' });
-    const text = renderFiles(result).map((file) => `# ${file.name}\n${file.content}`).join('\n');
+    const text = renderFiles(result)
+      .map((file) => `# ${file.name}\n${file.content}`)
+      .join('\n');
     await expect(text).toMatchFileSnapshot(`__snapshots__/${env}.yaml`);
   });
 });
@@ -45,11 +48,24 @@ describe('objects', () => {
   it('use stable names, explicit namespaces and the standard labels', async () => {
     const result = await synthesize({ env: 'prod', image: IMAGE, config: false, monitoring: 'none' });
     const names = result.objects.map((o) => `${o.kind}/${o.metadata.name}`);
-    expect(names).toEqual(expect.arrayContaining([
-      'Namespace/quotes-prod', 'Deployment/quote-api', 'Service/quote-api', 'Ingress/quote-api', 'HorizontalPodAutoscaler/quote-api',
-      'PodDisruptionBudget/quote-api', 'StatefulSet/postgres', 'Service/postgres', 'StatefulSet/redis', 'Service/redis',
-      'ConfigMap/quote-api-config', 'Job/quote-api-migrate-git-3f2a1bc', 'Job/quote-api-seed-git-3f2a1bc', 'NetworkPolicy/default-deny',
-    ]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'Namespace/quotes-prod',
+        'Deployment/quote-api',
+        'Service/quote-api',
+        'Ingress/quote-api',
+        'HorizontalPodAutoscaler/quote-api',
+        'PodDisruptionBudget/quote-api',
+        'StatefulSet/postgres',
+        'Service/postgres',
+        'StatefulSet/redis',
+        'Service/redis',
+        'ConfigMap/quote-api-config',
+        'Job/quote-api-migrate-git-3f2a1bc',
+        'Job/quote-api-seed-git-3f2a1bc',
+        'NetworkPolicy/default-deny',
+      ]),
+    );
     for (const object of result.objects) {
       // cdk8s hash suffixes look like -c8a1b2c3.
       expect(object.metadata.name).not.toMatch(/-c8[0-9a-f]{6}$/);
@@ -60,7 +76,9 @@ describe('objects', () => {
         'app.kubernetes.io/instance': 'quotes-prod',
         'qctl.dev/env': 'prod',
       });
-      expect(Object.keys(object.metadata.labels!)).toEqual(expect.arrayContaining(['app.kubernetes.io/name', 'app.kubernetes.io/component']));
+      expect(Object.keys(object.metadata.labels!)).toEqual(
+        expect.arrayContaining(['app.kubernetes.io/name', 'app.kubernetes.io/component']),
+      );
     }
   });
 
@@ -72,9 +90,15 @@ describe('objects', () => {
       expect(spec.securityContext, object.metadata.name).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
       expect(spec.automountServiceAccountToken).toBe(false);
       for (const container of spec.containers) {
-        expect(container.securityContext, container.name).toEqual(expect.objectContaining({
-          runAsNonRoot: true, allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] },
-        }));
+        expect(container.securityContext, container.name).toEqual(
+          expect.objectContaining({
+            runAsNonRoot: true,
+            allowPrivilegeEscalation: false,
+            privileged: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ['ALL'] },
+          }),
+        );
       }
     }
     const uid = (name: string) => byKind(result.objects, 'StatefulSet', name)[0]!.spec.template.spec.securityContext.runAsUser;
@@ -90,21 +114,46 @@ describe('objects', () => {
     expect([...container.command, ...container.args]).toEqual(['node', 'build/app/main.js', 'serve']);
     expect(container.image).toBe(IMAGE);
     expect(container.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
-    expect(container.envFrom).toEqual([{ configMapRef: { name: 'quote-api-config' } }, { secretRef: { name: 'quote-api-secrets', optional: true } }]);
-    const secretRefs = container.env.filter((e: Json) => e.valueFrom).map((e: Json) => `${e.name}<-${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`);
-    expect(secretRefs).toEqual(['PGUSER<-postgres-credentials/username', 'PGPASSWORD<-postgres-credentials/password', 'REDIS_PASSWORD<-redis-credentials/password']);
-    expect(container.env.find((e: Json) => e.name === 'REDIS_URL').value).toBe('redis://:$(REDIS_PASSWORD)@redis.quotes-dev.svc.cluster.local:6379/0');
-    expect(api.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080', 'prometheus.io/path': '/metrics' });
+    expect(container.envFrom).toEqual([
+      { configMapRef: { name: 'quote-api-config' } },
+      { secretRef: { name: 'quote-api-secrets', optional: true } },
+    ]);
+    const secretRefs = container.env
+      .filter((e: Json) => e.valueFrom)
+      .map((e: Json) => `${e.name}<-${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`);
+    expect(secretRefs).toEqual([
+      'PGUSER<-postgres-credentials/username',
+      'PGPASSWORD<-postgres-credentials/password',
+      'REDIS_PASSWORD<-redis-credentials/password',
+    ]);
+    expect(container.env.find((e: Json) => e.name === 'REDIS_URL').value).toBe(
+      'redis://:$(REDIS_PASSWORD)@redis.quotes-dev.svc.cluster.local:6379/0',
+    );
+    expect(api.metadata.annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '8080',
+      'prometheus.io/path': '/metrics',
+    });
     expect(container.readinessProbe.httpGet.path).toBe('/readyz');
     expect(container.livenessProbe.httpGet.path).toBe('/healthz');
     expect(container.startupProbe).toBeDefined();
     expect(container.lifecycle.preStop.exec.command[0]).toBe('sleep');
 
     const config = byKind(result.objects, 'ConfigMap', 'quote-api-config')[0]!.data;
-    expect(config).toMatchObject({ PORT: '8080', PGHOST: 'postgres.quotes-dev.svc.cluster.local', PGDATABASE: 'quotes', LOG_LEVEL: 'debug', EMBEDDING_MODEL: 'text-embedding-3-small', VECTOR_INDEX: 'hnsw' });
+    expect(config).toMatchObject({
+      PORT: '8080',
+      PGHOST: 'postgres.quotes-dev.svc.cluster.local',
+      PGDATABASE: 'quotes',
+      LOG_LEVEL: 'debug',
+      EMBEDDING_MODEL: 'text-embedding-3-small',
+      VECTOR_INDEX: 'hnsw',
+    });
     // No HOST: the app's dual-stack default (::) serves IPv4, IPv6 and dual-stack clusters alike.
     expect(config).not.toHaveProperty('HOST');
-    for (const [kind, command] of [['migrate', 'migrate'], ['seed', 'seed']]) {
+    for (const [kind, command] of [
+      ['migrate', 'migrate'],
+      ['seed', 'seed'],
+    ]) {
       const job = byKind(result.objects, 'Job', `quote-api-${kind}-git-3f2a1bc`)[0]!;
       expect(job.spec.template.spec.containers[0].args).toEqual([command]);
       expect(job.spec).toMatchObject({ backoffLimit: 3, ttlSecondsAfterFinished: 3600 });
@@ -115,7 +164,8 @@ describe('objects', () => {
 
   it('a config change changes the pod template hash, so the API rolls', async () => {
     const hash = async (set: string[]) =>
-      byKind((await synthesize({ env: 'dev', image: IMAGE, config: false, set })).objects, 'Deployment', 'quote-api')[0]!.spec.template.metadata.annotations['qctl.dev/config-hash'];
+      byKind((await synthesize({ env: 'dev', image: IMAGE, config: false, set })).objects, 'Deployment', 'quote-api')[0]!.spec.template
+        .metadata.annotations['qctl.dev/config-hash'];
     expect(await hash([])).toBe(await hash([]));
     expect(await hash(['app.cacheTtlSeconds=60'])).not.toBe(await hash([]));
   });
@@ -142,10 +192,12 @@ describe('objects', () => {
   });
 
   it('chooses pull policy, ingress class and storage class per cluster flavour, with overrides', async () => {
-    const on = async (cluster: string, set: string[] = []) => (await synthesize({ env: 'dev', cluster, image: IMAGE, config: false, set })).objects;
+    const on = async (cluster: string, set: string[] = []) =>
+      (await synthesize({ env: 'dev', cluster, image: IMAGE, config: false, set })).objects;
     const pull = (objects: KubeObject[]) => byKind(objects, 'Deployment', 'quote-api')[0]!.spec.template.spec.containers[0].imagePullPolicy;
     const ingressClass = (objects: KubeObject[]) => byKind(objects, 'Ingress', 'quote-api')[0]!.spec.ingressClassName;
-    const storage = (objects: KubeObject[]) => byKind(objects, 'StatefulSet', 'postgres')[0]!.spec.volumeClaimTemplates[0].spec.storageClassName;
+    const storage = (objects: KubeObject[]) =>
+      byKind(objects, 'StatefulSet', 'postgres')[0]!.spec.volumeClaimTemplates[0].spec.storageClassName;
 
     const microk8s = await on('microk8s');
     expect([pull(microk8s), ingressClass(microk8s), storage(microk8s)]).toEqual(['IfNotPresent', 'public', 'microk8s-hostpath']);
@@ -163,14 +215,23 @@ describe('objects', () => {
     const dev = byKind((await synthesize({ env: 'dev', config: false })).objects, 'Ingress')[0]!;
     expect(dev.spec.rules[0].host).toBe('quotes.127.0.0.1.nip.io');
     expect(dev.spec.tls).toBeUndefined();
-    const tls = byKind((await synthesize({ env: 'prod', config: false, set: ['ingress.host=quotes.example.com', 'ingress.tlsSecretName=quotes-tls'] })).objects, 'Ingress')[0]!;
+    const tls = byKind(
+      (await synthesize({ env: 'prod', config: false, set: ['ingress.host=quotes.example.com', 'ingress.tlsSecretName=quotes-tls'] }))
+        .objects,
+      'Ingress',
+    )[0]!;
     expect(tls.spec.tls).toEqual([{ hosts: ['quotes.example.com'], secretName: 'quotes-tls' }]);
     const none = (await synthesize({ env: 'dev', config: false, set: ['ingress.enabled=false'] })).objects;
     expect(byKind(none, 'Ingress')).toEqual([]);
   });
 
   it('external Postgres emits no database and points the API at the host', async () => {
-    const result = await synthesize({ env: 'prod', config: false, monitoring: 'none', set: ['postgres.mode=external', 'postgres.externalHost=db.internal.example.com'] });
+    const result = await synthesize({
+      env: 'prod',
+      config: false,
+      monitoring: 'none',
+      set: ['postgres.mode=external', 'postgres.externalHost=db.internal.example.com'],
+    });
     expect(byKind(result.objects, 'StatefulSet', 'postgres')).toEqual([]);
     expect(byKind(result.objects, 'Service', 'postgres')).toEqual([]);
     expect(byKind(result.objects, 'NetworkPolicy', 'postgres-ingress')).toEqual([]);
@@ -179,15 +240,23 @@ describe('objects', () => {
   });
 
   it('spread and Postgres affinity are configurable', async () => {
-    const spec = async (set: string[]) => byKind((await synthesize({ env: 'prod', config: false, set })).objects, 'Deployment')[0]!.spec.template.spec;
+    const spec = async (set: string[]) =>
+      byKind((await synthesize({ env: 'prod', config: false, set })).objects, 'Deployment')[0]!.spec.template.spec;
     const preferred = await spec([]);
-    expect(preferred.topologySpreadConstraints[0]).toMatchObject({ topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' });
+    expect(preferred.topologySpreadConstraints[0]).toMatchObject({
+      topologyKey: 'kubernetes.io/hostname',
+      whenUnsatisfiable: 'ScheduleAnyway',
+    });
     expect(preferred.affinity.podAntiAffinity).toBeDefined();
     expect(preferred.affinity.podAffinity).toBeUndefined();
     expect((await spec(['api.spread=required'])).topologySpreadConstraints[0].whenUnsatisfiable).toBe('DoNotSchedule');
     const none = await spec(['api.spread=none', 'api.postgresAffinity=true']);
     expect(none.topologySpreadConstraints).toBeUndefined();
-    expect(none.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels['app.kubernetes.io/name']).toBe('postgres');
+    expect(
+      none.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels[
+        'app.kubernetes.io/name'
+      ],
+    ).toBe('postgres');
   });
 
   it('network policies: default deny plus the stack paths, including monitoring', async () => {
@@ -203,7 +272,9 @@ describe('objects', () => {
     expect(monitoringFrom.from[0].namespaceSelector.matchExpressions[0].values).toEqual(['monitoring']);
     expect(monitoringFrom.ports.map((p: Json) => p.port)).toEqual([8080, 'metrics']);
     expect(policy('postgres-ingress').ingress[0].from.map((peer: Json) => peer.podSelector.matchLabels['app.kubernetes.io/name'])).toEqual([
-      'quote-api', 'quote-api-migrate', 'quote-api-seed',
+      'quote-api',
+      'quote-api-migrate',
+      'quote-api-seed',
     ]);
     const generic = (await synthesize({ env: 'dev', cluster: 'generic', config: false })).objects;
     expect(byKind(generic, 'NetworkPolicy', 'quote-api-ingress')[0]!.spec.ingress[0].from).toEqual([{ namespaceSelector: {} }]);
@@ -237,7 +308,9 @@ describe('output', () => {
   it('rejects bad inputs with clear messages', async () => {
     await expect(synthesize({ env: 'qa', config: false })).rejects.toThrow('unknown environment "qa"');
     await expect(synthesize({ env: 'dev', cluster: 'eks', config: false })).rejects.toThrow('unknown cluster "eks"');
-    await expect(synthesize({ env: 'dev', monitoring: 'datadog', config: false })).rejects.toThrow('unknown --monitoring "datadog": use one of self, operator, none');
+    await expect(synthesize({ env: 'dev', monitoring: 'datadog', config: false })).rejects.toThrow(
+      'unknown --monitoring "datadog": use one of self, operator, none',
+    );
     await expect(synthesize({ env: 'dev', image: 'quote-api', config: false })).rejects.toThrow('has no tag');
     await expect(synthesize({ env: 'dev', set: ['api.replicas=-1'], config: false })).rejects.toThrow('--set api.replicas=-1');
   });
@@ -245,14 +318,23 @@ describe('output', () => {
   it('takes cluster, monitoring and overrides from a config object', async () => {
     const result = await synthesize({
       env: 'prod',
-      config: { cluster: 'k3d', monitoring: 'none', defaults: { api: { logLevel: 'warn' } }, environments: { prod: { api: { hpa: { maxReplicas: 6 } } } } },
+      config: {
+        cluster: 'k3d',
+        monitoring: 'none',
+        defaults: { api: { logLevel: 'warn' } },
+        environments: { prod: { api: { hpa: { maxReplicas: 6 } } } },
+      },
     });
     expect(result.cluster).toBe('k3d');
     expect(result.monitoring).toBe('none');
     expect(byKind(result.objects, 'ConfigMap', 'quote-api-config')[0]!.data.LOG_LEVEL).toBe('warn');
     expect(byKind(result.objects, 'HorizontalPodAutoscaler')[0]!.spec.maxReplicas).toBe(6);
     // --set wins over the config file.
-    const set = await synthesize({ env: 'prod', set: ['api.hpa.maxReplicas=7'], config: { environments: { prod: { api: { hpa: { maxReplicas: 6 } } } } } });
+    const set = await synthesize({
+      env: 'prod',
+      set: ['api.hpa.maxReplicas=7'],
+      config: { environments: { prod: { api: { hpa: { maxReplicas: 6 } } } } },
+    });
     expect(byKind(set.objects, 'HorizontalPodAutoscaler')[0]!.spec.maxReplicas).toBe(7);
     expect(appObjects(set.objects, 'quotes-prod').length).toBeGreaterThan(20);
   });

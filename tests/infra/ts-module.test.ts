@@ -12,7 +12,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('importTypeScript (how the compiled CLI loads qctl.config.ts)', () => {
   it('loads TypeScript with its relative .js-named imports and packages, and keeps import.meta.url', async () => {
-    writeFileSync(join(dir, 'helper.ts'), "export const replicas: number = 3;\n");
+    writeFileSync(join(dir, 'helper.ts'), 'export const replicas: number = 3;\n');
     writeFileSync(
       join(dir, 'config.ts'),
       [

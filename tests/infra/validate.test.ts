@@ -36,15 +36,19 @@ describe('the synthesized stack', () => {
 
 describe('each rule fires on a deliberately broken object', () => {
   it('schema: wrong type, bad enum, missing required field', () => {
-    const issues = errorsOf(broken((o) => {
-      api(o).spec.revisionHistoryLimit = 'five';
-      find(o, 'Service', 'quote-api').spec.type = 'Balancer';
-      delete find(o, 'HorizontalPodAutoscaler', 'quote-api').spec.maxReplicas;
-    }));
-    expect(issues.map((i) => [i.rule, i.kind, i.path])).toEqual(expect.arrayContaining([
-      ['schema', 'Deployment', 'spec.revisionHistoryLimit'],
-      ['schema', 'HorizontalPodAutoscaler', 'spec.maxReplicas'],
-    ]));
+    const issues = errorsOf(
+      broken((o) => {
+        api(o).spec.revisionHistoryLimit = 'five';
+        find(o, 'Service', 'quote-api').spec.type = 'Balancer';
+        delete find(o, 'HorizontalPodAutoscaler', 'quote-api').spec.maxReplicas;
+      }),
+    );
+    expect(issues.map((i) => [i.rule, i.kind, i.path])).toEqual(
+      expect.arrayContaining([
+        ['schema', 'Deployment', 'spec.revisionHistoryLimit'],
+        ['schema', 'HorizontalPodAutoscaler', 'spec.maxReplicas'],
+      ]),
+    );
     const hpa = issues.find((i) => i.path === 'spec.maxReplicas')!;
     expect(hpa.fix).toBe('add the required field maxReplicas');
     expect(issues.find((i) => i.path === 'spec.revisionHistoryLimit')!.fix).toBe('make it integer');
@@ -58,15 +62,22 @@ describe('each rule fires on a deliberately broken object', () => {
   });
 
   it('unknown-field: misspelled and invented fields at any depth, not map keys', () => {
-    const issues = errorsOf(broken((o) => {
-      const container = api(o).spec.template.spec.containers[0];
-      container.imagePullPolicyy = 'Always';
-      container.resources.limit = { cpu: '1' };
-      api(o).spec.template.metadata.annotations['free-form/keys'] = 'are fine';
-      find(o, 'ConfigMap', 'quote-api-config').data.ANY_KEY = 'fine';
-      find(o, 'Ingress', 'quote-api').spec.rules[0].http.paths[0].backend.service.prot = { name: 'http' };
-    }));
-    expect(issues.filter((i) => i.rule === 'unknown-field').map((i) => `${i.kind} ${i.path}`).sort()).toEqual([
+    const issues = errorsOf(
+      broken((o) => {
+        const container = api(o).spec.template.spec.containers[0];
+        container.imagePullPolicyy = 'Always';
+        container.resources.limit = { cpu: '1' };
+        api(o).spec.template.metadata.annotations['free-form/keys'] = 'are fine';
+        find(o, 'ConfigMap', 'quote-api-config').data.ANY_KEY = 'fine';
+        find(o, 'Ingress', 'quote-api').spec.rules[0].http.paths[0].backend.service.prot = { name: 'http' };
+      }),
+    );
+    expect(
+      issues
+        .filter((i) => i.rule === 'unknown-field')
+        .map((i) => `${i.kind} ${i.path}`)
+        .sort(),
+    ).toEqual([
       'Deployment spec.template.spec.containers[0].imagePullPolicyy',
       'Deployment spec.template.spec.containers[0].resources.limit',
       'Ingress spec.rules[0].http.paths[0].backend.service.prot',
@@ -75,49 +86,88 @@ describe('each rule fires on a deliberately broken object', () => {
   });
 
   it('service-selector: a Service that selects no pods', () => {
-    const issue = expectOnly(errorsOf(broken((o) => {
-      find(o, 'Service', 'quote-api').spec.selector['app.kubernetes.io/name'] = 'quote-apii';
-    })), { rule: 'service-selector', kind: 'Service', name: 'quote-api', namespace: 'quotes-prod', path: 'spec.selector' });
+    const issue = expectOnly(
+      errorsOf(
+        broken((o) => {
+          find(o, 'Service', 'quote-api').spec.selector['app.kubernetes.io/name'] = 'quote-apii';
+        }),
+      ),
+      { rule: 'service-selector', kind: 'Service', name: 'quote-api', namespace: 'quotes-prod', path: 'spec.selector' },
+    );
     expect(issue.fix).toMatch(/pod template labels/);
   });
 
   it('service-target-port: a named target port the container does not have', () => {
-    expectOnly(errorsOf(broken((o) => {
-      find(o, 'Service', 'postgres').spec.ports[0].targetPort = 'pg';
-    })), { rule: 'service-target-port', name: 'postgres', path: 'spec.ports[0].targetPort' });
+    expectOnly(
+      errorsOf(
+        broken((o) => {
+          find(o, 'Service', 'postgres').spec.ports[0].targetPort = 'pg';
+        }),
+      ),
+      { rule: 'service-target-port', name: 'postgres', path: 'spec.ports[0].targetPort' },
+    );
   });
 
   it('ingress-backend: missing Service and missing port', () => {
-    expectOnly(errorsOf(broken((o) => {
-      find(o, 'Ingress', 'quote-api').spec.rules[0].http.paths[0].backend.service.name = 'quote-ui';
-    })), { rule: 'ingress-backend', kind: 'Ingress', path: 'spec.rules[0].http.paths[0].backend.service.name' });
-    const port = expectOnly(errorsOf(broken((o) => {
-      find(o, 'Ingress', 'quote-api').spec.rules[0].http.paths[0].backend.service.port = { name: 'web' };
-    })), { rule: 'ingress-backend', path: 'spec.rules[0].http.paths[0].backend.service.port' });
+    expectOnly(
+      errorsOf(
+        broken((o) => {
+          find(o, 'Ingress', 'quote-api').spec.rules[0].http.paths[0].backend.service.name = 'quote-ui';
+        }),
+      ),
+      { rule: 'ingress-backend', kind: 'Ingress', path: 'spec.rules[0].http.paths[0].backend.service.name' },
+    );
+    const port = expectOnly(
+      errorsOf(
+        broken((o) => {
+          find(o, 'Ingress', 'quote-api').spec.rules[0].http.paths[0].backend.service.port = { name: 'web' };
+        }),
+      ),
+      { rule: 'ingress-backend', path: 'spec.rules[0].http.paths[0].backend.service.port' },
+    );
     expect(port.fix).toBe('use one of its ports: http');
   });
 
   it('hpa-target: missing target, and a target that pins replicas', () => {
-    expectOnly(errorsOf(broken((o) => {
-      find(o, 'HorizontalPodAutoscaler', 'quote-api').spec.scaleTargetRef.name = 'quote-worker';
-    })), { rule: 'hpa-target', path: 'spec.scaleTargetRef' });
-    const pinned = expectOnly(errorsOf(broken((o) => {
-      api(o).spec.replicas = 3;
-    })), { rule: 'hpa-target', kind: 'HorizontalPodAutoscaler' });
+    expectOnly(
+      errorsOf(
+        broken((o) => {
+          find(o, 'HorizontalPodAutoscaler', 'quote-api').spec.scaleTargetRef.name = 'quote-worker';
+        }),
+      ),
+      { rule: 'hpa-target', path: 'spec.scaleTargetRef' },
+    );
+    const pinned = expectOnly(
+      errorsOf(
+        broken((o) => {
+          api(o).spec.replicas = 3;
+        }),
+      ),
+      { rule: 'hpa-target', kind: 'HorizontalPodAutoscaler' },
+    );
     expect(pinned.fix).toMatch(/remove spec.replicas from Deployment quote-api/);
   });
 
   it('pdb-selector: a PDB protecting nothing', () => {
-    expectOnly(errorsOf(broken((o) => {
-      find(o, 'PodDisruptionBudget', 'quote-api').spec.selector = { matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: ['nothing'] }] };
-    })), { rule: 'pdb-selector', kind: 'PodDisruptionBudget', path: 'spec.selector' });
+    expectOnly(
+      errorsOf(
+        broken((o) => {
+          find(o, 'PodDisruptionBudget', 'quote-api').spec.selector = {
+            matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: ['nothing'] }],
+          };
+        }),
+      ),
+      { rule: 'pdb-selector', kind: 'PodDisruptionBudget', path: 'spec.selector' },
+    );
   });
 
   it('container-resources: missing requests and limits', () => {
-    const issues = errorsOf(broken((o) => {
-      delete api(o).spec.template.spec.containers[0].resources.limits.memory;
-      delete find(o, 'StatefulSet', 'redis').spec.template.spec.containers[0].resources.requests;
-    }));
+    const issues = errorsOf(
+      broken((o) => {
+        delete api(o).spec.template.spec.containers[0].resources.limits.memory;
+        delete find(o, 'StatefulSet', 'redis').spec.template.spec.containers[0].resources.requests;
+      }),
+    );
     expect(issues.map((i) => `${i.rule} ${i.name} ${i.path} ${i.message}`)).toEqual([
       'container-resources redis spec.template.spec.containers[0].resources.requests container "redis" has no requests for cpu and memory',
       'container-resources quote-api spec.template.spec.containers[0].resources.limits container "quote-api" has no limits for memory',
@@ -125,10 +175,12 @@ describe('each rule fires on a deliberately broken object', () => {
   });
 
   it('container-probes: a long-running container without probes; Jobs are exempt', () => {
-    const issues = errorsOf(broken((o) => {
-      delete api(o).spec.template.spec.containers[0].readinessProbe;
-      delete find(o, 'StatefulSet', 'postgres').spec.template.spec.containers[0].livenessProbe;
-    }));
+    const issues = errorsOf(
+      broken((o) => {
+        delete api(o).spec.template.spec.containers[0].readinessProbe;
+        delete find(o, 'StatefulSet', 'postgres').spec.template.spec.containers[0].livenessProbe;
+      }),
+    );
     expect(issues.map((i) => `${i.rule} ${i.name} ${i.path}`)).toEqual([
       'container-probes postgres spec.template.spec.containers[0].livenessProbe',
       'container-probes quote-api spec.template.spec.containers[0].readinessProbe',
@@ -137,10 +189,12 @@ describe('each rule fires on a deliberately broken object', () => {
   });
 
   it('image-pinned: latest and untagged images', () => {
-    const issues = errorsOf(broken((o) => {
-      api(o).spec.template.spec.containers[0].image = 'quote-api:latest';
-      find(o, 'StatefulSet', 'redis').spec.template.spec.containers[0].image = 'docker.io/library/redis';
-    }));
+    const issues = errorsOf(
+      broken((o) => {
+        api(o).spec.template.spec.containers[0].image = 'quote-api:latest';
+        find(o, 'StatefulSet', 'redis').spec.template.spec.containers[0].image = 'docker.io/library/redis';
+      }),
+    );
     expect(issues.map((i) => `${i.rule} ${i.name} ${i.message}`)).toEqual([
       'image-pinned redis container "redis" image "docker.io/library/redis" has no tag (means latest)',
       'image-pinned quote-api container "quote-api" image "quote-api:latest" uses the latest tag',
@@ -148,28 +202,46 @@ describe('each rule fires on a deliberately broken object', () => {
   });
 
   it('secret-plaintext: a Secret with data', () => {
-    const issue = expectOnly(errorsOf([...good, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'postgres-credentials', namespace: 'quotes-prod' }, stringData: { password: 'hunter2' } } as KubeObject]), {
-      rule: 'secret-plaintext', kind: 'Secret', name: 'postgres-credentials', path: 'stringData',
-    });
+    const issue = expectOnly(
+      errorsOf([
+        ...good,
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'postgres-credentials', namespace: 'quotes-prod' },
+          stringData: { password: 'hunter2' },
+        } as KubeObject,
+      ]),
+      {
+        rule: 'secret-plaintext',
+        kind: 'Secret',
+        name: 'postgres-credentials',
+        path: 'stringData',
+      },
+    );
     expect(issue.message).not.toContain('hunter2');
   });
 
   it('network-policy-coverage: pods no NetworkPolicy selects', () => {
-    const issues = errorsOf(broken((o) => {
-      o.splice(o.indexOf(find(o, 'NetworkPolicy', 'default-deny')), 1);
-      o.splice(o.indexOf(find(o, 'NetworkPolicy', 'allow-dns')), 1);
-      o.splice(o.indexOf(find(o, 'NetworkPolicy', 'allow-monitoring-scrape')), 1);
-      o.splice(o.indexOf(find(o, 'NetworkPolicy', 'redis-ingress')), 1);
-    }));
+    const issues = errorsOf(
+      broken((o) => {
+        o.splice(o.indexOf(find(o, 'NetworkPolicy', 'default-deny')), 1);
+        o.splice(o.indexOf(find(o, 'NetworkPolicy', 'allow-dns')), 1);
+        o.splice(o.indexOf(find(o, 'NetworkPolicy', 'allow-monitoring-scrape')), 1);
+        o.splice(o.indexOf(find(o, 'NetworkPolicy', 'redis-ingress')), 1);
+      }),
+    );
     expectOnly(issues, { rule: 'network-policy-coverage', kind: 'StatefulSet', name: 'redis', path: 'spec.template.metadata.labels' });
   });
 
   it('explicit-namespace, metadata-name and duplicate-object', () => {
-    const issues = errorsOf(broken((o) => {
-      delete find(o, 'ConfigMap', 'quote-api-config').metadata.namespace;
-      o.push(structuredClone(find(o, 'Service', 'redis')));
-      o.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'quotes-prod' }, data: {} });
-    }));
+    const issues = errorsOf(
+      broken((o) => {
+        delete find(o, 'ConfigMap', 'quote-api-config').metadata.namespace;
+        o.push(structuredClone(find(o, 'Service', 'redis')));
+        o.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'quotes-prod' }, data: {} });
+      }),
+    );
     expect(issues.map((i) => i.rule).sort()).toEqual(['duplicate-object', 'explicit-namespace', 'metadata-name']);
   });
 });
@@ -179,37 +251,64 @@ describe('value rules the API server enforces and the schemas do not carry', () 
   const rulesOf = (objects: KubeObject[]) => errorsOf(objects).map((i) => `${i.rule} ${i.kind} ${i.path}`);
 
   it('requests-within-limits: memory and cpu, containers and init containers; equal is fine', () => {
-    const issue = expectOnly(errorsOf(broken((o) => {
-      container(o).resources.requests.memory = '1Gi';
-      container(o).resources.limits.memory = '256Mi';
-    })), { rule: 'requests-within-limits', kind: 'Deployment', path: 'spec.template.spec.containers[0].resources.requests.memory' });
+    const issue = expectOnly(
+      errorsOf(
+        broken((o) => {
+          container(o).resources.requests.memory = '1Gi';
+          container(o).resources.limits.memory = '256Mi';
+        }),
+      ),
+      { rule: 'requests-within-limits', kind: 'Deployment', path: 'spec.template.spec.containers[0].resources.requests.memory' },
+    );
     expect(issue.message).toBe('container "quote-api" requests memory 1Gi, above its limit 256Mi (the API server rejects this)');
     expect(issue.fix).toBe('lower resources.requests.memory to at most 256Mi, or raise resources.limits.memory');
-    expect(rulesOf(broken((o) => {
-      const init = structuredClone(container(o));
-      init.name = 'wait';
-      init.resources = { requests: { cpu: '1.5', memory: '64Mi' }, limits: { cpu: '500m', memory: '64Mi' } };
-      api(o).spec.template.spec.initContainers = [init];
-    }))).toEqual(['requests-within-limits Deployment spec.template.spec.initContainers[0].resources.requests.cpu']);
-    expect(errorsOf(broken((o) => {
-      container(o).resources.requests = { cpu: '0.5', memory: '268435456' };
-      container(o).resources.limits = { cpu: '500m', memory: '256Mi' };
-    }))).toEqual([]);
+    expect(
+      rulesOf(
+        broken((o) => {
+          const init = structuredClone(container(o));
+          init.name = 'wait';
+          init.resources = { requests: { cpu: '1.5', memory: '64Mi' }, limits: { cpu: '500m', memory: '64Mi' } };
+          api(o).spec.template.spec.initContainers = [init];
+        }),
+      ),
+    ).toEqual(['requests-within-limits Deployment spec.template.spec.initContainers[0].resources.requests.cpu']);
+    expect(
+      errorsOf(
+        broken((o) => {
+          container(o).resources.requests = { cpu: '0.5', memory: '268435456' };
+          container(o).resources.limits = { cpu: '500m', memory: '256Mi' };
+        }),
+      ),
+    ).toEqual([]);
   });
 
   it('resource-values: a negative quantity; schema: a malformed one says "quantity"', () => {
-    expect(rulesOf(broken((o) => { container(o).resources.requests.cpu = '-100m'; }))).toEqual(['resource-values Deployment spec.template.spec.containers[0].resources.requests.cpu']);
-    const [bad] = errorsOf(broken((o) => { container(o).resources.limits.memory = '256MB'; }));
+    expect(
+      rulesOf(
+        broken((o) => {
+          container(o).resources.requests.cpu = '-100m';
+        }),
+      ),
+    ).toEqual(['resource-values Deployment spec.template.spec.containers[0].resources.requests.cpu']);
+    const [bad] = errorsOf(
+      broken((o) => {
+        container(o).resources.limits.memory = '256MB';
+      }),
+    );
     expect(bad).toMatchObject({ rule: 'schema', message: 'must be a valid quantity' });
   });
 
   it('port-number: container, Service, probe and NetworkPolicy ports outside 1-65535', () => {
-    expect(rulesOf(broken((o) => {
-      container(o).ports[0].containerPort = 70000;
-      find(o, 'Service', 'quote-api').spec.ports[0].port = 0;
-      container(o).livenessProbe.httpGet.port = 65536;
-      find(o, 'NetworkPolicy', 'quote-api-egress').spec.egress.at(-1).ports[0] = { protocol: 'TCP', port: 443, endPort: 80 };
-    })).sort()).toEqual([
+    expect(
+      rulesOf(
+        broken((o) => {
+          container(o).ports[0].containerPort = 70000;
+          find(o, 'Service', 'quote-api').spec.ports[0].port = 0;
+          container(o).livenessProbe.httpGet.port = 65536;
+          find(o, 'NetworkPolicy', 'quote-api-egress').spec.egress.at(-1).ports[0] = { protocol: 'TCP', port: 443, endPort: 80 };
+        }),
+      ).sort(),
+    ).toEqual([
       'port-number Deployment spec.template.spec.containers[0].livenessProbe.httpGet.port',
       'port-number Deployment spec.template.spec.containers[0].ports[0].containerPort',
       'port-number NetworkPolicy spec.egress[2].ports[0].endPort',
@@ -218,10 +317,14 @@ describe('value rules the API server enforces and the schemas do not carry', () 
   });
 
   it('port-name: invalid and duplicate container port names, unnamed ports of a multi-port Service', () => {
-    expect(rulesOf(broken((o) => {
-      container(o).ports.push({ name: 'http', containerPort: 9090 }, { name: 'Metrics_Port', containerPort: 9091 });
-      find(o, 'Service', 'postgres').spec.ports.push({ port: 5433, targetPort: 5432 });
-    })).sort()).toEqual([
+    expect(
+      rulesOf(
+        broken((o) => {
+          container(o).ports.push({ name: 'http', containerPort: 9090 }, { name: 'Metrics_Port', containerPort: 9091 });
+          find(o, 'Service', 'postgres').spec.ports.push({ port: 5433, targetPort: 5432 });
+        }),
+      ).sort(),
+    ).toEqual([
       'port-name Deployment spec.template.spec.containers[0].ports[1].name',
       'port-name Deployment spec.template.spec.containers[0].ports[2].name',
       'port-name Service spec.ports[1].name',
@@ -229,12 +332,16 @@ describe('value rules the API server enforces and the schemas do not carry', () 
   });
 
   it('probe-values: periods and thresholds below 1, liveness successThreshold above 1, two handlers', () => {
-    expect(rulesOf(broken((o) => {
-      container(o).readinessProbe.periodSeconds = 0;
-      container(o).livenessProbe.failureThreshold = 0;
-      container(o).livenessProbe.successThreshold = 2;
-      container(o).startupProbe.tcpSocket = { port: 8080 };
-    }))).toEqual([
+    expect(
+      rulesOf(
+        broken((o) => {
+          container(o).readinessProbe.periodSeconds = 0;
+          container(o).livenessProbe.failureThreshold = 0;
+          container(o).livenessProbe.successThreshold = 2;
+          container(o).startupProbe.tcpSocket = { port: 8080 };
+        }),
+      ),
+    ).toEqual([
       'probe-values Deployment spec.template.spec.containers[0].readinessProbe.periodSeconds',
       'probe-values Deployment spec.template.spec.containers[0].livenessProbe.failureThreshold',
       'probe-values Deployment spec.template.spec.containers[0].livenessProbe.successThreshold',
@@ -243,10 +350,16 @@ describe('value rules the API server enforces and the schemas do not carry', () 
   });
 
   it('container-name and volume-mount: duplicate container names, mounts of undefined volumes (volumeClaimTemplates count)', () => {
-    expect(rulesOf(broken((o) => {
-      api(o).spec.template.spec.initContainers = [{ ...structuredClone(container(o)), startupProbe: undefined, livenessProbe: undefined, readinessProbe: undefined }];
-      container(o).volumeMounts.push({ name: 'cache', mountPath: '/cache' });
-    }))).toEqual([
+    expect(
+      rulesOf(
+        broken((o) => {
+          api(o).spec.template.spec.initContainers = [
+            { ...structuredClone(container(o)), startupProbe: undefined, livenessProbe: undefined, readinessProbe: undefined },
+          ];
+          container(o).volumeMounts.push({ name: 'cache', mountPath: '/cache' });
+        }),
+      ),
+    ).toEqual([
       'container-name Deployment spec.template.spec.containers[0].name',
       'volume-mount Deployment spec.template.spec.containers[0].volumeMounts[1].name',
     ]);
@@ -255,48 +368,108 @@ describe('value rules the API server enforces and the schemas do not carry', () 
   });
 
   it('workload-selector: a Deployment whose selector misses its template labels', () => {
-    expectOnly(errorsOf(broken((o) => {
-      api(o).spec.selector.matchLabels['app.kubernetes.io/instance'] = 'quotes-staging';
-    })), { rule: 'workload-selector', kind: 'Deployment', path: 'spec.selector' });
+    expectOnly(
+      errorsOf(
+        broken((o) => {
+          api(o).spec.selector.matchLabels['app.kubernetes.io/instance'] = 'quotes-staging';
+        }),
+      ),
+      { rule: 'workload-selector', kind: 'Deployment', path: 'spec.selector' },
+    );
   });
 
   it('hpa-replicas: minReplicas 0, maxReplicas below minReplicas', () => {
-    expect(rulesOf(broken((o) => { find(o, 'HorizontalPodAutoscaler', 'quote-api').spec.minReplicas = 0; }))).toEqual(['hpa-replicas HorizontalPodAutoscaler spec.minReplicas']);
-    expect(rulesOf(broken((o) => { find(o, 'HorizontalPodAutoscaler', 'quote-api').spec.minReplicas = 11; }))).toEqual(['hpa-replicas HorizontalPodAutoscaler spec.maxReplicas']);
+    expect(
+      rulesOf(
+        broken((o) => {
+          find(o, 'HorizontalPodAutoscaler', 'quote-api').spec.minReplicas = 0;
+        }),
+      ),
+    ).toEqual(['hpa-replicas HorizontalPodAutoscaler spec.minReplicas']);
+    expect(
+      rulesOf(
+        broken((o) => {
+          find(o, 'HorizontalPodAutoscaler', 'quote-api').spec.minReplicas = 11;
+        }),
+      ),
+    ).toEqual(['hpa-replicas HorizontalPodAutoscaler spec.maxReplicas']);
   });
 
   it('pdb-values: both fields set, maxUnavailable 0, minAvailable of every replica (the HPA floor)', () => {
     const pdb = (o: Json[]) => find(o, 'PodDisruptionBudget', 'quote-api');
-    expect(rulesOf(broken((o) => { pdb(o).spec.minAvailable = 1; }))).toEqual(['pdb-values PodDisruptionBudget spec']);
-    expect(rulesOf(broken((o) => { pdb(o).spec.maxUnavailable = 0; }))).toEqual(['pdb-values PodDisruptionBudget spec.maxUnavailable']);
-    const floor = expectOnly(errorsOf(broken((o) => { delete pdb(o).spec.maxUnavailable; pdb(o).spec.minAvailable = 3; })), { rule: 'pdb-values', path: 'spec.minAvailable' });
-    expect(floor.message).toBe('minAvailable 3 leaves no pod of the 3 replica(s) of Deployment quote-api evictable, so draining its nodes waits forever');
-    expect(errorsOf(broken((o) => { delete pdb(o).spec.maxUnavailable; pdb(o).spec.minAvailable = 2; }))).toEqual([]);
+    expect(
+      rulesOf(
+        broken((o) => {
+          pdb(o).spec.minAvailable = 1;
+        }),
+      ),
+    ).toEqual(['pdb-values PodDisruptionBudget spec']);
+    expect(
+      rulesOf(
+        broken((o) => {
+          pdb(o).spec.maxUnavailable = 0;
+        }),
+      ),
+    ).toEqual(['pdb-values PodDisruptionBudget spec.maxUnavailable']);
+    const floor = expectOnly(
+      errorsOf(
+        broken((o) => {
+          delete pdb(o).spec.maxUnavailable;
+          pdb(o).spec.minAvailable = 3;
+        }),
+      ),
+      { rule: 'pdb-values', path: 'spec.minAvailable' },
+    );
+    expect(floor.message).toBe(
+      'minAvailable 3 leaves no pod of the 3 replica(s) of Deployment quote-api evictable, so draining its nodes waits forever',
+    );
+    expect(
+      errorsOf(
+        broken((o) => {
+          delete pdb(o).spec.maxUnavailable;
+          pdb(o).spec.minAvailable = 2;
+        }),
+      ),
+    ).toEqual([]);
   });
 
   it('object-name and label-syntax: names, namespaces, label keys and values, annotation keys', () => {
-    expect(rulesOf(broken((o) => {
-      find(o, 'ConfigMap', 'quote-api-config').metadata.name = 'Quote_Config';
-      find(o, 'Service', 'redis').metadata.name = '1redis';
-      api(o).metadata.labels['version'] = 'v1.0 beta';
-      api(o).spec.template.metadata.labels['x'.repeat(64)] = 'a';
-      api(o).spec.template.metadata.annotations['bad key'] = 'x';
-    }))).toEqual(expect.arrayContaining([
-      'object-name ConfigMap metadata.name',
-      'object-name Service metadata.name',
-      'label-syntax Deployment metadata.labels["version"]',
-      'label-syntax Deployment spec.template.metadata.labels',
-      'label-syntax Deployment spec.template.metadata.annotations',
-    ]));
+    expect(
+      rulesOf(
+        broken((o) => {
+          find(o, 'ConfigMap', 'quote-api-config').metadata.name = 'Quote_Config';
+          find(o, 'Service', 'redis').metadata.name = '1redis';
+          api(o).metadata.labels['version'] = 'v1.0 beta';
+          api(o).spec.template.metadata.labels['x'.repeat(64)] = 'a';
+          api(o).spec.template.metadata.annotations['bad key'] = 'x';
+        }),
+      ),
+    ).toEqual(
+      expect.arrayContaining([
+        'object-name ConfigMap metadata.name',
+        'object-name Service metadata.name',
+        'label-syntax Deployment metadata.labels["version"]',
+        'label-syntax Deployment spec.template.metadata.labels',
+        'label-syntax Deployment spec.template.metadata.annotations',
+      ]),
+    );
   });
 
   it('rollout-strategy and ingress-values: a rollout that cannot progress, a bad host and path', () => {
-    expect(rulesOf(broken((o) => {
-      api(o).spec.strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: '0%' } };
-      const rule = find(o, 'Ingress', 'quote-api').spec.rules[0];
-      rule.host = '10.0.0.1';
-      rule.http.paths[0].path = 'quotes';
-    }))).toEqual(['rollout-strategy Deployment spec.strategy.rollingUpdate', 'ingress-values Ingress spec.rules[0].host', 'ingress-values Ingress spec.rules[0].http.paths[0].path']);
+    expect(
+      rulesOf(
+        broken((o) => {
+          api(o).spec.strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: '0%' } };
+          const rule = find(o, 'Ingress', 'quote-api').spec.rules[0];
+          rule.host = '10.0.0.1';
+          rule.http.paths[0].path = 'quotes';
+        }),
+      ),
+    ).toEqual([
+      'rollout-strategy Deployment spec.strategy.rollingUpdate',
+      'ingress-values Ingress spec.rules[0].host',
+      'ingress-values Ingress spec.rules[0].http.paths[0].path',
+    ]);
   });
 });
 
@@ -331,7 +504,14 @@ describe('files and messages', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('issues name the file, the object, the field path and the fix', () => {
-    const files = [{ name: 'dist/prod/40-quote-api.yaml', objects: broken((o) => { api(o).spec.template.spec.containers[0].image = 'quote-api'; }) }];
+    const files = [
+      {
+        name: 'dist/prod/40-quote-api.yaml',
+        objects: broken((o) => {
+          api(o).spec.template.spec.containers[0].image = 'quote-api';
+        }),
+      },
+    ];
     const [issue] = validateFiles(files).filter((i) => i.severity === 'error');
     expect(formatIssue(issue!)).toBe(
       'dist/prod/40-quote-api.yaml: Deployment quotes-prod/quote-api: spec.template.spec.containers[0].image: container "quote-api" image "quote-api" has no tag (means latest) [image-pinned] — fix: pin the image to a tag other than latest or to a digest, e.g. quote-api:git-3f2a1bc',
@@ -340,12 +520,22 @@ describe('files and messages', () => {
 
   it('readManifests reads multi-document YAML recursively and reports syntax errors per document', () => {
     mkdirSync(join(dir, 'nested'));
-    writeFileSync(join(dir, 'a.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: n\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  namespace: n\n');
+    writeFileSync(
+      join(dir, 'a.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: n\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  namespace: n\n',
+    );
     writeFileSync(join(dir, 'nested', 'b.yml'), 'kind: [unclosed\n');
     writeFileSync(join(dir, 'ignored.txt'), 'not yaml');
-    writeFileSync(join(dir, 'list.yaml'), 'apiVersion: v1\nkind: List\nitems:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: c, namespace: n}}\n');
+    writeFileSync(
+      join(dir, 'list.yaml'),
+      'apiVersion: v1\nkind: List\nitems:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: c, namespace: n}}\n',
+    );
     const { files, issues } = readManifests(dir);
-    expect(files.map((f) => [f.name, f.objects.length])).toEqual([[join(dir, 'a.yaml'), 2], [join(dir, 'list.yaml'), 1], [join(dir, 'nested', 'b.yml'), 0]]);
+    expect(files.map((f) => [f.name, f.objects.length])).toEqual([
+      [join(dir, 'a.yaml'), 2],
+      [join(dir, 'list.yaml'), 1],
+      [join(dir, 'nested', 'b.yml'), 0],
+    ]);
     expect(files[1]!.objects[0]!.kind).toBe('ConfigMap');
     expect(issues).toEqual([expect.objectContaining({ rule: 'yaml', file: join(dir, 'nested', 'b.yml') })]);
   });

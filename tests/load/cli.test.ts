@@ -31,7 +31,16 @@ describe('qctl load (real CLI)', () => {
 
   it('exits 1 when an SLO is breached, writes JSON that matches the schema and names the breach', async () => {
     const result = await runQctl([
-      'load', `${target.url}/quotes/999`, '--rate', '40', '--duration', '1s', '--slo', 'errors<1%,p99<2s', '--output', 'json',
+      'load',
+      `${target.url}/quotes/999`,
+      '--rate',
+      '40',
+      '--duration',
+      '1s',
+      '--slo',
+      'errors<1%,p99<2s',
+      '--output',
+      'json',
     ]);
     expect(result.exitCode).toBe(1);
     const report = loadReportSchema.parse(JSON.parse(String(result.stdout)));
@@ -93,10 +102,14 @@ describe('qctl load (real CLI)', () => {
   });
 
   it('stops on Ctrl-C and still reports what ran', async () => {
-    const child = execa('node', [repoPath('bin/qctl.mjs'), 'load', `${target.url}/`, '--rate', '100', '--duration', '60s', '--output', 'json', '--slo', 'errors<1%'], {
-      env: { QCTL_FROM_SOURCE: '1', CI: 'true' },
-      reject: false,
-    });
+    const child = execa(
+      'node',
+      [repoPath('bin/qctl.mjs'), 'load', `${target.url}/`, '--rate', '100', '--duration', '60s', '--output', 'json', '--slo', 'errors<1%'],
+      {
+        env: { QCTL_FROM_SOURCE: '1', CI: 'true' },
+        reject: false,
+      },
+    );
     await new Promise<void>((resolve) => {
       child.stderr!.on('data', (chunk: Buffer) => {
         if (chunk.toString().includes('Ctrl-C stops')) resolve();
@@ -155,8 +168,20 @@ describe('qctl load (real CLI)', () => {
   it('mixes list, get-by-id, authors and search in the configured weights with ids and words from /quotes', async () => {
     const before = await target.stats();
     const result = await runQctl([
-      'load', target.url, '--scenario', 'quotes', '--mix', 'list=1,get=2,authors=1,search=4', '--rate', '160', '--duration', '1s',
-      '--output', 'json', '--report', join(dir, 'quotes.html'),
+      'load',
+      target.url,
+      '--scenario',
+      'quotes',
+      '--mix',
+      'list=1,get=2,authors=1,search=4',
+      '--rate',
+      '160',
+      '--duration',
+      '1s',
+      '--output',
+      'json',
+      '--report',
+      join(dir, 'quotes.html'),
     ]);
     expect(result.exitCode).toBe(0);
     const report = loadReportSchema.parse(JSON.parse(String(result.stdout)));

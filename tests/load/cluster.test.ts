@@ -38,7 +38,11 @@ function putApi(): void {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'quote-api', namespace: NAMESPACE },
-    spec: { replicas: 1, selector: { matchLabels: { 'app.kubernetes.io/name': 'quote-api' } }, template: { metadata: {}, spec: { containers: [] } } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { 'app.kubernetes.io/name': 'quote-api' } },
+      template: { metadata: {}, spec: { containers: [] } },
+    },
     status: { replicas: 1, readyReplicas: 1 },
   });
 }
@@ -54,7 +58,7 @@ afterAll(async () => {
 });
 
 describe('--env targets', () => {
-  it('resolves an environment to its ingress URL, which counts as the user\'s own (local) target', async () => {
+  it("resolves an environment to its ingress URL, which counts as the user's own (local) target", async () => {
     const dev = ingressUrl(await loadEnvironment('dev'));
     expect(dev?.href).toBe('http://quotes.127.0.0.1.nip.io/');
     expect(isLocalHost(dev!.hostname)).toBe(true);
@@ -71,7 +75,10 @@ describe('--env targets', () => {
   it('takes --context like every other command (--kube-context still works, with a deprecation note)', async () => {
     const env = { KUBECONFIG: kubeconfig };
     const args = ['load', '--env', 'dev', '--port-forward', '--rate', '1', '--duration', '1s'];
-    const [current, old] = await Promise.all([runQctl([...args, '--context', 'kind-dev'], { env }), runQctl([...args, '--kube-context', 'kind-dev'], { env })]);
+    const [current, old] = await Promise.all([
+      runQctl([...args, '--context', 'kind-dev'], { env }),
+      runQctl([...args, '--kube-context', 'kind-dev'], { env }),
+    ]);
     const wrongContext = 'qctl: context "kind-dev" is not in the kubeconfig (it has: microk8s): pick one with --context\n';
     expect(current.exitCode).toBe(2);
     expect(current.stderr).toBe(wrongContext);
@@ -106,7 +113,22 @@ describe('--watch-hpa', () => {
     putApi();
     const child = execa(
       'node',
-      [repoPath('bin/qctl.mjs'), 'load', `${target.url}/`, '--env', 'dev', '--watch-hpa', '--hpa-interval', '300ms', '--rate', '40', '--duration', '3s', '--output', 'json'],
+      [
+        repoPath('bin/qctl.mjs'),
+        'load',
+        `${target.url}/`,
+        '--env',
+        'dev',
+        '--watch-hpa',
+        '--hpa-interval',
+        '300ms',
+        '--rate',
+        '40',
+        '--duration',
+        '3s',
+        '--output',
+        'json',
+      ],
       { env: { QCTL_FROM_SOURCE: '1', CI: 'true', KUBECONFIG: kubeconfig }, reject: false },
     );
     await new Promise<void>((resolve) => {
@@ -129,7 +151,14 @@ describe('--watch-hpa', () => {
     const { samples, error } = report.hpa!;
     expect(error).toBeNull();
     expect(samples.length).toBeGreaterThanOrEqual(5);
-    expect(samples[0]).toMatchObject({ currentReplicas: 1, desiredReplicas: 1, readyReplicas: 1, minReplicas: 1, maxReplicas: 5, cpuUtilization: 20 });
+    expect(samples[0]).toMatchObject({
+      currentReplicas: 1,
+      desiredReplicas: 1,
+      readyReplicas: 1,
+      minReplicas: 1,
+      maxReplicas: 5,
+      cpuUtilization: 20,
+    });
     expect(samples.at(-1)).toMatchObject({ currentReplicas: 3, desiredReplicas: 3, readyReplicas: 2, cpuUtilization: 95 });
     // Samples are in time order within the run.
     const times = samples.map((s) => s.t);
@@ -183,7 +212,10 @@ describe('kube context', () => {
     writeFileSync(join(project, '.qctl', 'deploy.json'), JSON.stringify({ dev: { cluster: 'kind', context: 'kind-quotes' } }));
     const remembered = await runQctl(args, { env, cwd: project });
     expect(remembered.exitCode, String(remembered.stderr)).toBe(0);
-    expect(loadReportSchema.parse(JSON.parse(String(remembered.stdout))).hpa?.samples[0]).toMatchObject({ currentReplicas: 1, readyReplicas: 1 });
+    expect(loadReportSchema.parse(JSON.parse(String(remembered.stdout))).hpa?.samples[0]).toMatchObject({
+      currentReplicas: 1,
+      readyReplicas: 1,
+    });
 
     const explicit = await runQctl([...args, '--context', 'elsewhere'], { env, cwd: project });
     expect(explicit.exitCode).toBe(2);

@@ -49,15 +49,23 @@ beforeAll(async () => {
           kind: 'PodList',
           metadata: {},
           items: [
-            { metadata: { name: 'quote-api-old', namespace: 'quotes-dev' }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] } },
-            { metadata: { name: POD, namespace: 'quotes-dev' }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } },
+            {
+              metadata: { name: 'quote-api-old', namespace: 'quotes-dev' },
+              status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] },
+            },
+            {
+              metadata: { name: POD, namespace: 'quotes-dev' },
+              status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+            },
           ],
         }),
       );
       return;
     }
     res.statusCode = 404;
-    res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound', message: `no ${req.url}` }));
+    res.end(
+      JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound', message: `no ${req.url}` }),
+    );
   });
   server.on('upgrade', (req, socket, head) => {
     const path = req.url ?? '';

@@ -42,7 +42,10 @@ async function routeCounts(): Promise<Record<string, number>> {
 
 describe('quotes scenario against the quote API', () => {
   it('sends list, get-by-id, authors and search requests that the API answers with 200, in the mix given', async () => {
-    const scenario = await quotesScenario(new URL(service.url), { mix: parseQuotesMix('list=1,get=1,authors=1,search=1'), timeoutMs: 2000 });
+    const scenario = await quotesScenario(new URL(service.url), {
+      mix: parseQuotesMix('list=1,get=1,authors=1,search=1'),
+      timeoutMs: 2000,
+    });
     expect(scenario.description).toContain('ids and words from');
     const before = await routeCounts();
     const report = await executeLoad({

@@ -31,7 +31,11 @@ describe('targets file', () => {
   });
 
   it.each([
-    [['GET /ok', 'FROB'], 2, '"FROB" is not a request: write "METHOD /path", "METHOD http://host/path", a header "Name: value", a JSON line or a # comment'],
+    [
+      ['GET /ok', 'FROB'],
+      2,
+      '"FROB" is not a request: write "METHOD /path", "METHOD http://host/path", a header "Name: value", a JSON line or a # comment',
+    ],
     [['GET quotes'], 1, '"GET quotes" is not a request'],
     [['GET /a /b'], 1, 'expected "METHOD URL", got "GET /a /b"'],
   ])('refuses %j at line %i, naming the fix', async (lines, line, message) => {

@@ -25,7 +25,13 @@ interface AlertCases {
 const ns = 'quotes-prod';
 const apiPod = `namespace="${ns}",app="quote-api",pod="quote-api-7d9f-abcde"`;
 
-function ratioSeries(metric: string, extra: string, errorLabel: string, okLabel: string, ratio: number): { series: string; values: string }[] {
+function ratioSeries(
+  metric: string,
+  extra: string,
+  errorLabel: string,
+  okLabel: string,
+  ratio: number,
+): { series: string; values: string }[] {
   const errors = Math.min(100, 100 * ratio);
   return [
     { series: `${metric}{${apiPod},${extra},${errorLabel}}`, values: `0+${errors}x40` },
@@ -39,7 +45,10 @@ function histogram(latency: number, bucketOf: (le: number) => boolean): { series
     series: `http_request_duration_seconds_bucket{${apiPod},method="GET",route="/quotes/search",status="200",le="${le}"}`,
     values: bucketOf(le) ? '0+10x40' : '0x40',
   }));
-  series.push({ series: `http_request_duration_seconds_bucket{${apiPod},method="GET",route="/quotes/search",status="200",le="+Inf"}`, values: '0+10x40' });
+  series.push({
+    series: `http_request_duration_seconds_bucket{${apiPod},method="GET",route="/quotes/search",status="200",le="+Inf"}`,
+    values: '0+10x40',
+  });
   return series;
 }
 
@@ -49,8 +58,15 @@ function casesFor(t: AlertThresholds): Record<string, AlertCases> {
   const exporter = (app: string) => `namespace="${ns}",app="${app}",pod="${app}-5c6d-xyz12"`;
   return {
     QuoteApiHighErrorRatio: {
-      fires: { series: ratioSeries('http_requests_total', 'method="GET",route="/quotes/search"', 'status="500"', 'status="200"', t.errorRatio * 2), evalTime: '12m', labels: { namespace: ns } },
-      quiet: { series: ratioSeries('http_requests_total', 'method="GET",route="/quotes/search"', 'status="500"', 'status="200"', t.errorRatio / 2), evalTime: '12m' },
+      fires: {
+        series: ratioSeries('http_requests_total', 'method="GET",route="/quotes/search"', 'status="500"', 'status="200"', t.errorRatio * 2),
+        evalTime: '12m',
+        labels: { namespace: ns },
+      },
+      quiet: {
+        series: ratioSeries('http_requests_total', 'method="GET",route="/quotes/search"', 'status="500"', 'status="200"', t.errorRatio / 2),
+        evalTime: '12m',
+      },
     },
     QuoteApiHighLatencyP99: {
       // every request lands between 2x and 4x the threshold
@@ -59,12 +75,28 @@ function casesFor(t: AlertThresholds): Record<string, AlertCases> {
       quiet: { series: histogram(t.latencyP99Seconds, () => true), evalTime: '20m' },
     },
     QuoteApiPodRestarting: {
-      fires: { series: [{ series: `kube_pod_container_status_restarts_total{${ksmPod}}`, values: `0x10 ${Math.ceil(t.restartsPer15m) + 2}x20` }], evalTime: '20m', labels: { namespace: ns, pod: 'quote-api-7d9f-abcde', container: 'quote-api' } },
-      quiet: { series: [{ series: `kube_pod_container_status_restarts_total{${ksmPod}}`, values: `0x10 ${Math.floor(t.restartsPer15m * 0.9)}x20` }], evalTime: '20m' },
+      fires: {
+        series: [{ series: `kube_pod_container_status_restarts_total{${ksmPod}}`, values: `0x10 ${Math.ceil(t.restartsPer15m) + 2}x20` }],
+        evalTime: '20m',
+        labels: { namespace: ns, pod: 'quote-api-7d9f-abcde', container: 'quote-api' },
+      },
+      quiet: {
+        series: [
+          { series: `kube_pod_container_status_restarts_total{${ksmPod}}`, values: `0x10 ${Math.floor(t.restartsPer15m * 0.9)}x20` },
+        ],
+        evalTime: '20m',
+      },
     },
     QuoteApiNoReadyReplica: {
-      fires: { series: [{ series: `kube_deployment_status_replicas_available{namespace="${ns}",deployment="quote-api"}`, values: '1x2 0x10' }], evalTime: '8m', labels: { namespace: ns, deployment: 'quote-api' } },
-      quiet: { series: [{ series: `kube_deployment_status_replicas_available{namespace="${ns}",deployment="quote-api"}`, values: '1x10' }], evalTime: '8m' },
+      fires: {
+        series: [{ series: `kube_deployment_status_replicas_available{namespace="${ns}",deployment="quote-api"}`, values: '1x2 0x10' }],
+        evalTime: '8m',
+        labels: { namespace: ns, deployment: 'quote-api' },
+      },
+      quiet: {
+        series: [{ series: `kube_deployment_status_replicas_available{namespace="${ns}",deployment="quote-api"}`, values: '1x10' }],
+        evalTime: '8m',
+      },
     },
     QuoteApiHpaAtMaxReplicas: {
       fires: {
@@ -84,19 +116,50 @@ function casesFor(t: AlertThresholds): Record<string, AlertCases> {
       },
     },
     QuoteEmbeddingErrorsRising: {
-      fires: { series: ratioSeries('quotes_embedding_requests_total', 'provider="openai"', 'outcome="error"', 'outcome="success"', t.embeddingErrorRatio * 2), evalTime: '25m', labels: { namespace: ns } },
-      quiet: { series: ratioSeries('quotes_embedding_requests_total', 'provider="openai"', 'outcome="error"', 'outcome="success"', t.embeddingErrorRatio / 2), evalTime: '25m' },
+      fires: {
+        series: ratioSeries(
+          'quotes_embedding_requests_total',
+          'provider="openai"',
+          'outcome="error"',
+          'outcome="success"',
+          t.embeddingErrorRatio * 2,
+        ),
+        evalTime: '25m',
+        labels: { namespace: ns },
+      },
+      quiet: {
+        series: ratioSeries(
+          'quotes_embedding_requests_total',
+          'provider="openai"',
+          'outcome="error"',
+          'outcome="success"',
+          t.embeddingErrorRatio / 2,
+        ),
+        evalTime: '25m',
+      },
     },
     PostgresDown: {
-      fires: { series: [{ series: `pg_up{${exporter('postgres-exporter')}}`, values: '1 0x10' }], evalTime: '5m', labels: { namespace: ns, app: 'postgres-exporter', pod: 'postgres-exporter-5c6d-xyz12' } },
+      fires: {
+        series: [{ series: `pg_up{${exporter('postgres-exporter')}}`, values: '1 0x10' }],
+        evalTime: '5m',
+        labels: { namespace: ns, app: 'postgres-exporter', pod: 'postgres-exporter-5c6d-xyz12' },
+      },
       quiet: { series: [{ series: `pg_up{${exporter('postgres-exporter')}}`, values: '1x10' }], evalTime: '5m' },
     },
     RedisDown: {
-      fires: { series: [{ series: `redis_up{${exporter('redis-exporter')}}`, values: '1 0x10' }], evalTime: '5m', labels: { namespace: ns, app: 'redis-exporter', pod: 'redis-exporter-5c6d-xyz12' } },
+      fires: {
+        series: [{ series: `redis_up{${exporter('redis-exporter')}}`, values: '1 0x10' }],
+        evalTime: '5m',
+        labels: { namespace: ns, app: 'redis-exporter', pod: 'redis-exporter-5c6d-xyz12' },
+      },
       quiet: { series: [{ series: `redis_up{${exporter('redis-exporter')}}`, values: '1x10' }], evalTime: '5m' },
     },
     MonitoringTargetDown: {
-      fires: { series: [{ series: `up{${exporter('redis-exporter')},job="kubernetes-pods"}`, values: '0x10' }], evalTime: '8m', labels: { namespace: ns, app: 'redis-exporter', pod: 'redis-exporter-5c6d-xyz12', job: 'kubernetes-pods' } },
+      fires: {
+        series: [{ series: `up{${exporter('redis-exporter')},job="kubernetes-pods"}`, values: '0x10' }],
+        evalTime: '8m',
+        labels: { namespace: ns, app: 'redis-exporter', pod: 'redis-exporter-5c6d-xyz12', job: 'kubernetes-pods' },
+      },
       // an unrelated target being down is none of our business; ours are up
       quiet: {
         series: [
@@ -123,7 +186,12 @@ function unitTest(rule: AlertingRule, testCase: Case) {
         eval_time: testCase.evalTime,
         alertname: rule.alert,
         exp_alerts: testCase.labels
-          ? [{ exp_labels: { severity: rule.labels.severity, ...testCase.labels }, exp_annotations: renderAnnotations(rule, testCase.labels) }]
+          ? [
+              {
+                exp_labels: { severity: rule.labels.severity, ...testCase.labels },
+                exp_annotations: renderAnnotations(rule, testCase.labels),
+              },
+            ]
           : [],
       },
     ],
@@ -148,7 +216,11 @@ for (const [title, thresholds] of [
     const cases = casesFor(thresholds);
 
     it('covers every alert with a firing and a quiet case', () => {
-      expect(Object.keys(cases).sort()).toEqual(allAlertingRules(rules).map((rule) => rule.alert).sort());
+      expect(Object.keys(cases).sort()).toEqual(
+        allAlertingRules(rules)
+          .map((rule) => rule.alert)
+          .sort(),
+      );
     });
 
     for (const rule of allAlertingRules(rules)) {

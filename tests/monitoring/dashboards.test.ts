@@ -25,13 +25,16 @@ describe('dashboards as code', () => {
         const refIds = (panel.targets as Json[]).map((t) => t.refId);
         expect(new Set(refIds).size, `${dashboard.uid} / ${panel.title}`).toBe(refIds.length);
       }
-      for (const query of dashboardQueries(dashboard)) expect(query.expr, `${query.dashboard} / ${query.panel}`).toContain('namespace="$namespace"');
+      for (const query of dashboardQueries(dashboard))
+        expect(query.expr, `${query.dashboard} / ${query.panel}`).toContain('namespace="$namespace"');
     }
   });
 
   it('the API dashboard shows RED per route, in-flight, cache, embeddings and replicas vs the HPA', () => {
     const api = files.find((f) => f.fileName === 'quote-api.json')!.dashboard;
-    const exprs = dashboardQueries(api).map((q) => q.expr).join('\n');
+    const exprs = dashboardQueries(api)
+      .map((q) => q.expr)
+      .join('\n');
     for (const needle of [
       'sum by (route, method) (rate(http_requests_total',
       'status=~"5.."',

@@ -28,14 +28,16 @@ let prometheus: PrometheusServer;
 const exporters: ChildProcess[] = [];
 
 function template(objects: KubeObject[], name: string): Template {
-  return (objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name) as unknown as { spec: { template: Template } }).spec.template;
+  return (objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name) as unknown as { spec: { template: Template } }).spec
+    .template;
 }
 
 /** Starts the exporter binary with the synthesized args (listen address moved to loopback:port) and env names. */
 function startExporter(binary: string, container: Container, port: number, values: Record<string, string>): ChildProcess {
   const args = container.args.map((arg) => arg.replace(/listen-address=:\d+$/, `listen-address=127.0.0.1:${port}`));
   const env: Record<string, string> = {};
-  for (const variable of container.env) env[variable.name] = variable.valueFrom ? values[variable.name]! : (values[variable.name] ?? variable.value!);
+  for (const variable of container.env)
+    env[variable.name] = variable.valueFrom ? values[variable.name]! : (values[variable.name] ?? variable.value!);
   const child = spawn(binary, args, { env: { PATH: process.env.PATH!, ...env }, stdio: 'ignore' });
   exporters.push(child);
   return child;
@@ -52,7 +54,10 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 }
 
 beforeAll(async () => {
-  for (const [binary, pkg] of [['prometheus-postgres-exporter', 'prometheus-postgres-exporter'], ['prometheus-redis-exporter', 'prometheus-redis-exporter']]) {
+  for (const [binary, pkg] of [
+    ['prometheus-postgres-exporter', 'prometheus-postgres-exporter'],
+    ['prometheus-redis-exporter', 'prometheus-redis-exporter'],
+  ]) {
     const found = spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0;
     if (!found) throw new Error(`${binary} is not installed: apt-get install ${pkg} (.ci/run installs it)`);
   }
@@ -82,8 +87,14 @@ beforeAll(async () => {
           job_name: podsJob.job_name,
           relabel_configs: podsJob.relabel_configs,
           static_configs: [
-            { targets: [`127.0.0.1:${pgPort}`], labels: podMetaLabels(listeningOn(pgTemplate, pgPort), { namespace: NAMESPACE, pod: 'postgres-exporter-7b9-abcde' }) },
-            { targets: [`127.0.0.1:${redisPort}`], labels: podMetaLabels(listeningOn(redisTemplate, redisPort), { namespace: NAMESPACE, pod: 'redis-exporter-5c6-fghij' }) },
+            {
+              targets: [`127.0.0.1:${pgPort}`],
+              labels: podMetaLabels(listeningOn(pgTemplate, pgPort), { namespace: NAMESPACE, pod: 'postgres-exporter-7b9-abcde' }),
+            },
+            {
+              targets: [`127.0.0.1:${redisPort}`],
+              labels: podMetaLabels(listeningOn(redisTemplate, redisPort), { namespace: NAMESPACE, pod: 'redis-exporter-5c6-fghij' }),
+            },
           ],
         },
       ],
@@ -107,18 +118,31 @@ const valueOf = async (expr: string): Promise<string | undefined> => {
 
 describe('real exporters scraped through the synthesized relabelling', () => {
   it('reports Postgres and Redis up, labelled by app and namespace', async () => {
-    expect(await waitFor('pg_up', async () => ((await valueOf(`pg_up{app="postgres-exporter",namespace="${NAMESPACE}"}`)) === '1' ? true : undefined))).toBe(true);
-    expect(await waitFor('redis_up', async () => ((await valueOf(`redis_up{app="redis-exporter",namespace="${NAMESPACE}"}`)) === '1' ? true : undefined))).toBe(true);
+    expect(
+      await waitFor('pg_up', async () =>
+        (await valueOf(`pg_up{app="postgres-exporter",namespace="${NAMESPACE}"}`)) === '1' ? true : undefined,
+      ),
+    ).toBe(true);
+    expect(
+      await waitFor('redis_up', async () =>
+        (await valueOf(`redis_up{app="redis-exporter",namespace="${NAMESPACE}"}`)) === '1' ? true : undefined,
+      ),
+    ).toBe(true);
   });
 
   it('answers the Postgres and Redis dashboards with data', async () => {
     const queries = buildDashboards()
       .filter((file) => file.fileName !== 'quote-api.json')
       .flatMap((file) => dashboardQueries(file.dashboard))
-      .map((q) => ({ where: `${q.dashboard} / ${q.panel}`, expr: q.expr.replaceAll('$__rate_interval', '1m').replaceAll('$namespace', NAMESPACE) }));
+      .map((q) => ({
+        where: `${q.dashboard} / ${q.panel}`,
+        expr: q.expr.replaceAll('$__rate_interval', '1m').replaceAll('$namespace', NAMESPACE),
+      }));
     // rate() panels need two samples; wait for the slowest kind.
     for (const counter of ['redis_commands_processed_total{app="redis-exporter"', 'pg_stat_database_xact_commit{app="postgres-exporter"']) {
-      await waitFor(`a rate of ${counter}`, async () => ((await valueOf(`sum(rate(${counter},namespace="${NAMESPACE}"}[1m]))`)) !== undefined ? true : undefined));
+      await waitFor(`a rate of ${counter}`, async () =>
+        (await valueOf(`sum(rate(${counter},namespace="${NAMESPACE}"}[1m]))`)) !== undefined ? true : undefined,
+      );
     }
     const empty: string[] = [];
     for (const { where, expr } of queries) {
@@ -132,10 +156,14 @@ describe('real exporters scraped through the synthesized relabelling', () => {
 
   it('puts RedisDown into pending once Redis stops answering', async () => {
     await redis.stop(true);
-    const state = await waitFor('RedisDown pending', async () => valueOf(`ALERTS{alertname="RedisDown",namespace="${NAMESPACE}"}`).then((v) => (v === '1' ? v : undefined)));
+    const state = await waitFor('RedisDown pending', async () =>
+      valueOf(`ALERTS{alertname="RedisDown",namespace="${NAMESPACE}"}`).then((v) => (v === '1' ? v : undefined)),
+    );
     expect(state).toBe('1');
     const alerts = await prometheus.get('/api/v1/alerts');
-    const redisDown = ((alerts.data?.alerts ?? []) as Array<{ labels: Record<string, string>; state: string }>).find((a) => a.labels.alertname === 'RedisDown');
+    const redisDown = ((alerts.data?.alerts ?? []) as Array<{ labels: Record<string, string>; state: string }>).find(
+      (a) => a.labels.alertname === 'RedisDown',
+    );
     expect(redisDown?.state).toBe('pending');
     expect(redisDown?.labels).toMatchObject({ severity: 'warning', app: 'redis-exporter', namespace: NAMESPACE });
   });

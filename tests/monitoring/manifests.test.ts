@@ -10,12 +10,21 @@ import { promtool, withFileDiscovery } from './promtool.js';
 
 type Json = Record<string, any>;
 const MONITORING_FILE = /^6[0-9]-/;
-const STANDARD_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component', 'app.kubernetes.io/part-of', 'app.kubernetes.io/managed-by', 'qctl.dev/env'];
+const STANDARD_LABELS = [
+  'app.kubernetes.io/name',
+  'app.kubernetes.io/instance',
+  'app.kubernetes.io/component',
+  'app.kubernetes.io/part-of',
+  'app.kubernetes.io/managed-by',
+  'qctl.dev/env',
+];
 
 const monitoringObjects = (result: Awaited<ReturnType<typeof synthesize>>): KubeObject[] =>
   result.files.filter((file) => MONITORING_FILE.test(file.name)).flatMap((file) => file.objects);
 const find = (objects: KubeObject[], kind: string, name: string, namespace?: string): Json =>
-  objects.find((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace)) as Json;
+  objects.find(
+    (o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace),
+  ) as Json;
 const podSpecs = (objects: KubeObject[]): Array<{ object: KubeObject; spec: Json }> =>
   objects.filter((o) => o.kind === 'Deployment').map((object) => ({ object, spec: (object as Json).spec.template.spec }));
 
@@ -28,7 +37,9 @@ describe('monitoring objects pass validateObjects (schema + strict + cross-objec
           const ours = new Set(monitoringObjects(result));
           expect(ours.size).toBeGreaterThan(0);
           const issues = validateObjects(result.objects);
-          const relevant = issues.filter((issue) => issue.severity === 'error' || [...ours].some((o) => o.kind === issue.kind && o.metadata.name === issue.name));
+          const relevant = issues.filter(
+            (issue) => issue.severity === 'error' || [...ours].some((o) => o.kind === issue.kind && o.metadata.name === issue.name),
+          );
           expect(relevant.map(formatIssue), `${env}/${cluster}/${monitoring}`).toEqual([]);
         }
       });
@@ -39,8 +50,13 @@ describe('monitoring objects pass validateObjects (schema + strict + cross-objec
     const result = await synthesize({ env: 'dev', monitoring: 'operator', config: false });
     const monitor = structuredClone(find(result.objects, 'ServiceMonitor', 'quote-api'));
     monitor.spec.endpoints[0].scrapeIntervall = '15s';
-    const issues = validateObjects([...result.objects.filter((o) => !(o.kind === 'ServiceMonitor' && o.metadata.name === 'quote-api')), monitor as KubeObject]);
-    expect(issues.some((issue) => issue.kind === 'ServiceMonitor' && issue.severity === 'error' && issue.path.includes('scrapeIntervall'))).toBe(true);
+    const issues = validateObjects([
+      ...result.objects.filter((o) => !(o.kind === 'ServiceMonitor' && o.metadata.name === 'quote-api')),
+      monitor as KubeObject,
+    ]);
+    expect(
+      issues.some((issue) => issue.kind === 'ServiceMonitor' && issue.severity === 'error' && issue.path.includes('scrapeIntervall')),
+    ).toBe(true);
   });
 });
 
@@ -49,7 +65,8 @@ describe('self mode', () => {
     const result = await synthesize({ env: 'prod', config: false });
     const objects = monitoringObjects(result);
     for (const object of objects) {
-      for (const label of STANDARD_LABELS) expect(object.metadata.labels?.[label], `${object.kind}/${object.metadata.name} ${label}`).toBeTruthy();
+      for (const label of STANDARD_LABELS)
+        expect(object.metadata.labels?.[label], `${object.kind}/${object.metadata.name} ${label}`).toBeTruthy();
       expect(object.metadata.labels?.['qctl.dev/env']).toBe('prod');
     }
     const pods = podSpecs(objects);
@@ -81,7 +98,12 @@ describe('self mode', () => {
       }
     }
     // Only Prometheus and kube-state-metrics talk to the Kubernetes API.
-    expect(pods.filter(({ spec }) => spec.automountServiceAccountToken).map(({ object }) => object.metadata.name).sort()).toEqual(['kube-state-metrics', 'prometheus']);
+    expect(
+      pods
+        .filter(({ spec }) => spec.automountServiceAccountToken)
+        .map(({ object }) => object.metadata.name)
+        .sort(),
+    ).toEqual(['kube-state-metrics', 'prometheus']);
   });
 
   it('sets retention and storage per environment', async () => {
@@ -92,16 +114,29 @@ describe('self mode', () => {
       expect(args).toContain(`--storage.tsdb.retention.time=${expected[env][0]}`);
       expect(find(objects, 'PersistentVolumeClaim', 'prometheus-data').spec.resources.requests.storage).toBe(expected[env][1]);
     }
-    const custom = monitoringObjects(await synthesize({ env: 'dev', set: ['monitoring.retention=30d', 'monitoring.storageSize=100Gi', 'monitoring.storageClassName=fast'], config: false }));
+    const custom = monitoringObjects(
+      await synthesize({
+        env: 'dev',
+        set: ['monitoring.retention=30d', 'monitoring.storageSize=100Gi', 'monitoring.storageClassName=fast'],
+        config: false,
+      }),
+    );
     expect(find(custom, 'Deployment', 'prometheus').spec.template.spec.containers[0].args).toContain('--storage.tsdb.retention.time=30d');
-    expect(find(custom, 'PersistentVolumeClaim', 'prometheus-data').spec).toMatchObject({ storageClassName: 'fast', resources: { requests: { storage: '100Gi' } } });
+    expect(find(custom, 'PersistentVolumeClaim', 'prometheus-data').spec).toMatchObject({
+      storageClassName: 'fast',
+      resources: { requests: { storage: '100Gi' } },
+    });
   });
 
   it('gives Prometheus read-only discovery RBAC and a config promtool accepts', async () => {
     const objects = monitoringObjects(await synthesize({ env: 'staging', config: false }));
     // Cluster-scoped names carry the environment: several environments can share a cluster.
-    expect(find(objects, 'ClusterRole', 'qctl-prometheus-staging').rules).toEqual([{ apiGroups: [''], resources: ['pods', 'services', 'endpoints', 'nodes'], verbs: ['get', 'list', 'watch'] }]);
-    expect(find(objects, 'ClusterRoleBinding', 'qctl-prometheus-staging').subjects).toEqual([{ kind: 'ServiceAccount', name: 'prometheus', namespace: 'monitoring-staging' }]);
+    expect(find(objects, 'ClusterRole', 'qctl-prometheus-staging').rules).toEqual([
+      { apiGroups: [''], resources: ['pods', 'services', 'endpoints', 'nodes'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    expect(find(objects, 'ClusterRoleBinding', 'qctl-prometheus-staging').subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'prometheus', namespace: 'monitoring-staging' },
+    ]);
     const config = parse(find(objects, 'ConfigMap', 'prometheus-config').data['prometheus.yml']);
     // Each environment's Prometheus discovers pods in its own namespaces only.
     expect(config.scrape_configs.find((job: Json) => job.job_name === 'kubernetes-pods').kubernetes_sd_configs).toEqual([
@@ -119,7 +154,14 @@ describe('self mode', () => {
     // A Prometheus config with a broken relabel regex is rejected by the same check.
     const broken = structuredClone(config);
     broken.scrape_configs[1].relabel_configs[0].regex = '(unclosed';
-    expect((await promtool(['check', 'config', 'prometheus.yml'], { 'prometheus.yml': withFileDiscovery(broken, 'targets.json'), 'targets.json': '[]' })).ok).toBe(false);
+    expect(
+      (
+        await promtool(['check', 'config', 'prometheus.yml'], {
+          'prometheus.yml': withFileDiscovery(broken, 'targets.json'),
+          'targets.json': '[]',
+        })
+      ).ok,
+    ).toBe(false);
   });
 
   it('provisions Grafana with the datasource and dashboards, and the admin password only from the grafana-admin Secret', async () => {
@@ -128,11 +170,16 @@ describe('self mode', () => {
     expect(result.objects.filter((o) => o.kind === 'Secret')).toEqual([]);
     const container = find(objects, 'Deployment', 'grafana').spec.template.spec.containers[0];
     const env = Object.fromEntries((container.env as Json[]).map((e) => [e.name, e]));
-    expect(env.GF_SECURITY_ADMIN_PASSWORD).toEqual({ name: 'GF_SECURITY_ADMIN_PASSWORD', valueFrom: { secretKeyRef: { name: 'grafana-admin', key: 'admin-password' } } });
+    expect(env.GF_SECURITY_ADMIN_PASSWORD).toEqual({
+      name: 'GF_SECURITY_ADMIN_PASSWORD',
+      valueFrom: { secretKeyRef: { name: 'grafana-admin', key: 'admin-password' } },
+    });
     expect(env.GF_SECURITY_ADMIN_USER.valueFrom.secretKeyRef.name).toBe('grafana-admin');
     expect(env.GF_AUTH_ANONYMOUS_ENABLED.value).toBe('false');
     const datasources = parse(find(objects, 'ConfigMap', 'grafana-datasources').data['datasources.yaml']);
-    expect(datasources.datasources).toEqual([expect.objectContaining({ type: 'prometheus', uid: 'prometheus', url: 'http://prometheus.monitoring-dev.svc:9090' })]);
+    expect(datasources.datasources).toEqual([
+      expect.objectContaining({ type: 'prometheus', uid: 'prometheus', url: 'http://prometheus.monitoring-dev.svc:9090' }),
+    ]);
     const dashboards = find(objects, 'ConfigMap', 'grafana-dashboards').data as Record<string, string>;
     expect(dashboards).toEqual(Object.fromEntries(buildDashboards().map((f) => [f.fileName, dashboardJson(f.dashboard)])));
     expect(find(objects, 'Ingress', 'grafana').spec.rules[0].host).toBe('grafana.quotes.127.0.0.1.nip.io');
@@ -142,12 +189,27 @@ describe('self mode', () => {
 
   it('opens only the paths the stack needs', async () => {
     const objects = monitoringObjects(await synthesize({ env: 'prod', config: false }));
-    expect(find(objects, 'NetworkPolicy', 'default-deny', 'monitoring-prod').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    expect(find(objects, 'NetworkPolicy', 'default-deny', 'monitoring-prod').spec).toEqual({
+      podSelector: {},
+      policyTypes: ['Ingress', 'Egress'],
+    });
     const exporter = find(objects, 'NetworkPolicy', 'postgres-exporter', 'quotes-prod').spec;
     expect(exporter.ingress).toEqual([
-      { from: [{ namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['monitoring', 'monitoring-prod'] }] } }], ports: [{ protocol: 'TCP', port: 9187 }] },
+      {
+        from: [
+          {
+            namespaceSelector: {
+              matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['monitoring', 'monitoring-prod'] }],
+            },
+          },
+        ],
+        ports: [{ protocol: 'TCP', port: 9187 }],
+      },
     ]);
-    expect(exporter.egress[0]).toEqual({ to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'postgres', 'app.kubernetes.io/instance': 'quotes-prod' } } }], ports: [{ protocol: 'TCP', port: 5432 }] });
+    expect(exporter.egress[0]).toEqual({
+      to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'postgres', 'app.kubernetes.io/instance': 'quotes-prod' } } }],
+      ports: [{ protocol: 'TCP', port: 5432 }],
+    });
     expect(find(objects, 'NetworkPolicy', 'postgres-from-postgres-exporter', 'quotes-prod').spec.ingress[0].from).toEqual([
       { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'postgres-exporter', 'app.kubernetes.io/instance': 'quotes-prod' } } },
     ]);
@@ -155,7 +217,9 @@ describe('self mode', () => {
   });
 
   it('points the Postgres exporter at an external database with TLS and no in-cluster policy', async () => {
-    const objects = monitoringObjects(await synthesize({ env: 'prod', set: ['postgres.mode=external', 'postgres.externalHost=db.example.com'], config: false }));
+    const objects = monitoringObjects(
+      await synthesize({ env: 'prod', set: ['postgres.mode=external', 'postgres.externalHost=db.example.com'], config: false }),
+    );
     const env = find(objects, 'Deployment', 'postgres-exporter').spec.template.spec.containers[0].env as Json[];
     expect(env.find((e) => e.name === 'DATA_SOURCE_URI')?.value).toBe('db.example.com:5432/quotes?sslmode=require');
     expect(find(objects, 'NetworkPolicy', 'postgres-from-postgres-exporter')).toBeUndefined();
@@ -189,7 +253,11 @@ describe('operator mode', () => {
     const checked = await promtool(['check', 'rules', 'rules.yaml'], { 'rules.yaml': rule.spec });
     expect(checked.ok, checked.output).toBe(true);
     const dashboards = objects.filter((o) => o.kind === 'ConfigMap') as Json[];
-    expect(dashboards.map((d) => d.metadata.name).sort()).toEqual(['qctl-dashboard-postgres', 'qctl-dashboard-quote-api', 'qctl-dashboard-redis']);
+    expect(dashboards.map((d) => d.metadata.name).sort()).toEqual([
+      'qctl-dashboard-postgres',
+      'qctl-dashboard-quote-api',
+      'qctl-dashboard-redis',
+    ]);
     for (const map of dashboards) {
       expect(map.metadata.labels.grafana_dashboard).toBe('1');
       expect(map.metadata.namespace).toBe('monitoring');
@@ -200,9 +268,16 @@ describe('operator mode', () => {
     const microk8s = monitoringObjects(await synthesize({ env: 'dev', cluster: 'microk8s', monitoring: 'operator', config: false }));
     expect(find(microk8s, 'ServiceMonitor', 'quote-api').metadata.labels.release).toBe('kube-prom-stack');
     expect(find(microk8s, 'ConfigMap', 'qctl-dashboard-quote-api').metadata.namespace).toBe('observability');
-    expect(find(microk8s, 'NetworkPolicy', 'quote-api-from-operator-prometheus').spec.ingress[0].from[0].namespaceSelector.matchExpressions[0].values).toEqual(['observability']);
-    const custom = monitoringObjects(await synthesize({ env: 'dev', monitoring: 'operator', set: ['monitoring.operator.release=monitoring-stack'], config: false }));
-    expect(custom.filter((o) => o.kind === 'ServiceMonitor' || o.kind === 'PrometheusRule').map((o) => o.metadata.labels?.release)).toEqual(Array(4).fill('monitoring-stack'));
+    expect(
+      find(microk8s, 'NetworkPolicy', 'quote-api-from-operator-prometheus').spec.ingress[0].from[0].namespaceSelector.matchExpressions[0]
+        .values,
+    ).toEqual(['observability']);
+    const custom = monitoringObjects(
+      await synthesize({ env: 'dev', monitoring: 'operator', set: ['monitoring.operator.release=monitoring-stack'], config: false }),
+    );
+    expect(custom.filter((o) => o.kind === 'ServiceMonitor' || o.kind === 'PrometheusRule').map((o) => o.metadata.labels?.release)).toEqual(
+      Array(4).fill('monitoring-stack'),
+    );
   });
 });
 

@@ -40,7 +40,9 @@ function substituteGrafanaVariables(expr: string): string {
 
 beforeAll(async () => {
   database = await startTestPostgres();
-  api = await startService(loadConfig({ DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' }), { migrate: true });
+  api = await startService(loadConfig({ DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' }), {
+    migrate: true,
+  });
   await api.databaseReady;
   // Traffic on the search route (and one miss) so the series exist before the first scrape.
   for (const q of ['courage', 'patience', 'time']) expect((await fetch(`${api.url}/quotes/search?q=${q}`)).status).toBe(200);
@@ -64,13 +66,26 @@ beforeAll(async () => {
         static_configs: [
           { targets: [`127.0.0.1:${api.port}`], labels: podMetaLabels(running, { namespace: NAMESPACE, pod: POD }) },
           // Same pod without the scrape annotation, and a finished Job pod: both must be dropped.
-          { targets: [`127.0.0.1:${api.port}`], labels: podMetaLabels({ metadata: { labels: template.metadata.labels } }, { namespace: NAMESPACE, pod: 'quote-api-unannotated' }) },
-          { targets: [`127.0.0.1:${api.port}`], labels: podMetaLabels(running, { namespace: NAMESPACE, pod: 'quote-api-migrate-abc12', phase: 'Succeeded' }) },
+          {
+            targets: [`127.0.0.1:${api.port}`],
+            labels: podMetaLabels(
+              { metadata: { labels: template.metadata.labels } },
+              { namespace: NAMESPACE, pod: 'quote-api-unannotated' },
+            ),
+          },
+          {
+            targets: [`127.0.0.1:${api.port}`],
+            labels: podMetaLabels(running, { namespace: NAMESPACE, pod: 'quote-api-migrate-abc12', phase: 'Succeeded' }),
+          },
         ],
       },
     ],
   };
-  prometheus = await startPrometheus({ config, ruleFiles: { 'rules.yaml': buildAlertRules(settings.alerts) }, retention: settings.retention });
+  prometheus = await startPrometheus({
+    config,
+    ruleFiles: { 'rules.yaml': buildAlertRules(settings.alerts) },
+    retention: settings.retention,
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -116,8 +131,13 @@ describe('real Prometheus scraping the real quote API through our relabelling', 
 
   it('evaluates every dashboard and alert expression without error', async () => {
     const expressions = [
-      ...buildDashboards().flatMap((file) => dashboardQueries(file.dashboard)).map((q) => ({ where: `${q.dashboard} / ${q.panel}`, expr: substituteGrafanaVariables(q.expr) })),
-      ...allAlertingRules(buildAlertRules(resolveMonitoringSettings({ env: 'dev' }).alerts)).map((rule) => ({ where: `alert ${rule.alert}`, expr: rule.expr })),
+      ...buildDashboards()
+        .flatMap((file) => dashboardQueries(file.dashboard))
+        .map((q) => ({ where: `${q.dashboard} / ${q.panel}`, expr: substituteGrafanaVariables(q.expr) })),
+      ...allAlertingRules(buildAlertRules(resolveMonitoringSettings({ env: 'dev' }).alerts)).map((rule) => ({
+        where: `alert ${rule.alert}`,
+        expr: rule.expr,
+      })),
     ];
     expect(expressions.length).toBeGreaterThan(50);
     // The check can fail: Prometheus rejects a malformed expression with status "error".
@@ -132,7 +152,9 @@ describe('real Prometheus scraping the real quote API through our relabelling', 
 
   it('answers the API dashboard queries with data from the scraped API', async () => {
     // rate() needs two samples in the window: poll until the second scrape has landed.
-    const expr = substituteGrafanaVariables('sum by (route, method) (rate(http_requests_total{app="quote-api",namespace="$namespace"}[$__rate_interval]))');
+    const expr = substituteGrafanaVariables(
+      'sum by (route, method) (rate(http_requests_total{app="quote-api",namespace="$namespace"}[$__rate_interval]))',
+    );
     let routes: string[] = [];
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline && !routes.includes('/quotes/search')) {
@@ -153,7 +175,9 @@ describe('real Prometheus scraping the real quote API through our relabelling', 
       'up', // synthesized by Prometheus for every target
     ]);
     const used = new Map<string, string>();
-    for (const file of buildDashboards()) for (const q of dashboardQueries(file.dashboard)) for (const name of metricNames(q.expr)) used.set(name, `${q.dashboard} / ${q.panel}`);
+    for (const file of buildDashboards())
+      for (const q of dashboardQueries(file.dashboard))
+        for (const name of metricNames(q.expr)) used.set(name, `${q.dashboard} / ${q.panel}`);
     for (const file of buildDashboards()) {
       for (const variable of file.dashboard.templating?.list ?? []) {
         const query = (variable.query as { query?: string } | undefined)?.query;
@@ -161,11 +185,18 @@ describe('real Prometheus scraping the real quote API through our relabelling', 
         if (selector) for (const name of metricNames(selector)) used.set(name, `${file.dashboard.uid} / variable ${variable.name}`);
       }
     }
-    for (const rule of allAlertingRules(buildAlertRules(resolveMonitoringSettings({ env: 'dev' }).alerts))) for (const name of metricNames(rule.expr)) used.set(name, `alert ${rule.alert}`);
+    for (const rule of allAlertingRules(buildAlertRules(resolveMonitoringSettings({ env: 'dev' }).alerts)))
+      for (const name of metricNames(rule.expr)) used.set(name, `alert ${rule.alert}`);
     const unknown = [...used].filter(([name]) => !known.has(name)).map(([name, where]) => `${name} (${where})`);
     expect(unknown).toEqual([]);
     // The API's own contract metrics are really served, not just listed.
-    for (const name of ['http_requests_total', 'http_request_duration_seconds_bucket', 'http_requests_in_flight', 'quotes_cache_operations_total', 'quotes_db_pool_connections']) {
+    for (const name of [
+      'http_requests_total',
+      'http_request_duration_seconds_bucket',
+      'http_requests_in_flight',
+      'quotes_cache_operations_total',
+      'quotes_db_pool_connections',
+    ]) {
       expect(known).toContain(name);
     }
   });
@@ -179,7 +210,11 @@ describe('real Prometheus scraping the real quote API through our relabelling', 
       if (rules.length > 0 && rules.every((rule) => rule.health === 'ok')) break;
       await new Promise((r) => setTimeout(r, 250));
     }
-    expect(rules.map((rule) => rule.name).sort()).toEqual(allAlertingRules(buildAlertRules(resolveMonitoringSettings({ env: 'dev' }).alerts)).map((r) => r.alert).sort());
+    expect(rules.map((rule) => rule.name).sort()).toEqual(
+      allAlertingRules(buildAlertRules(resolveMonitoringSettings({ env: 'dev' }).alerts))
+        .map((r) => r.alert)
+        .sort(),
+    );
     expect(rules.filter((rule) => rule.health !== 'ok')).toEqual([]);
   });
 });

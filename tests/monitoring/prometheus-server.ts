@@ -24,7 +24,11 @@ export interface PrometheusAnswer {
 }
 
 /** A real `prometheus` (Debian package) on a free loopback port with the given config and rule files. */
-export async function startPrometheus(options: { config: unknown; ruleFiles?: Record<string, unknown>; retention?: string }): Promise<PrometheusServer> {
+export async function startPrometheus(options: {
+  config: unknown;
+  ruleFiles?: Record<string, unknown>;
+  retention?: string;
+}): Promise<PrometheusServer> {
   const dir = await mkdtemp(join(tmpdir(), 'qctl-prometheus-'));
   for (const [name, content] of Object.entries(options.ruleFiles ?? {})) await writeFile(join(dir, name), stringify(content));
   await writeFile(join(dir, 'prometheus.yml'), stringify(options.config));
@@ -84,7 +88,10 @@ export interface PodTemplateMeta {
  * The meta labels Kubernetes pod discovery attaches to a target of this pod template, so a
  * static target goes through the synthesized relabelling exactly as a discovered pod would.
  */
-export function podMetaLabels(template: PodTemplateMeta, target: { namespace: string; pod: string; phase?: string }): Record<string, string> {
+export function podMetaLabels(
+  template: PodTemplateMeta,
+  target: { namespace: string; pod: string; phase?: string },
+): Record<string, string> {
   const sanitize = (key: string) => key.replace(/[^a-zA-Z0-9_]/g, '_');
   const labels: Record<string, string> = {
     __meta_kubernetes_namespace: target.namespace,
@@ -93,12 +100,15 @@ export function podMetaLabels(template: PodTemplateMeta, target: { namespace: st
     __meta_kubernetes_pod_container_init: 'false',
   };
   for (const [key, value] of Object.entries(template.metadata.labels)) labels[`__meta_kubernetes_pod_label_${sanitize(key)}`] = value;
-  for (const [key, value] of Object.entries(template.metadata.annotations ?? {})) labels[`__meta_kubernetes_pod_annotation_${sanitize(key)}`] = value;
+  for (const [key, value] of Object.entries(template.metadata.annotations ?? {}))
+    labels[`__meta_kubernetes_pod_annotation_${sanitize(key)}`] = value;
   return labels;
 }
 
 /** A template whose `prometheus.io/port` annotation names `port`: in the tests pods listen on free ports, not 8080. */
 export function listeningOn<T extends PodTemplateMeta>(template: T, port: number): T {
-  return { ...template, metadata: { ...template.metadata, annotations: { ...template.metadata.annotations, 'prometheus.io/port': String(port) } } };
+  return {
+    ...template,
+    metadata: { ...template.metadata, annotations: { ...template.metadata.annotations, 'prometheus.io/port': String(port) } },
+  };
 }
-

@@ -3,14 +3,21 @@ import { exposedMetricNames, fixtureMetricNames, metricNames } from './promql-me
 
 describe('metricNames (PromQL metric-name lexer)', () => {
   it('finds metrics inside aggregations, rates and histogram_quantile, not labels or functions', () => {
-    expect(metricNames('histogram_quantile(0.99, sum by (namespace, le) (rate(http_request_duration_seconds_bucket{app="quote-api",le!="x"}[5m]))) > 0.5')).toEqual([
-      'http_request_duration_seconds_bucket',
+    expect(
+      metricNames(
+        'histogram_quantile(0.99, sum by (namespace, le) (rate(http_request_duration_seconds_bucket{app="quote-api",le!="x"}[5m]))) > 0.5',
+      ),
+    ).toEqual(['http_request_duration_seconds_bucket']);
+    expect(metricNames('sum by (route) (rate(a_total{status=~"5.."}[$__rate_interval])) / sum by (route) (rate(b_total[1m]))')).toEqual([
+      'a_total',
+      'b_total',
     ]);
-    expect(metricNames('sum by (route) (rate(a_total{status=~"5.."}[$__rate_interval])) / sum by (route) (rate(b_total[1m]))')).toEqual(['a_total', 'b_total']);
   });
 
   it('ignores keywords, grouping modifiers and numbers', () => {
-    expect(metricNames('x >= on (namespace, horizontalpodautoscaler) group_left (pod) y and z offset 5m or vector(1e3) unless bool_metric')).toEqual(['bool_metric', 'x', 'y', 'z']);
+    expect(
+      metricNames('x >= on (namespace, horizontalpodautoscaler) group_left (pod) y and z offset 5m or vector(1e3) unless bool_metric'),
+    ).toEqual(['bool_metric', 'x', 'y', 'z']);
   });
 
   it('ignores strings that look like metric names', () => {

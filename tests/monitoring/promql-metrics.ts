@@ -1,7 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { repoPath } from '../helpers/quotes-fixture.js';
 
-const KEYWORDS = new Set(['and', 'or', 'unless', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'bool', 'inf', 'nan', 'atan2']);
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'offset',
+  'bool',
+  'inf',
+  'nan',
+  'atan2',
+]);
 
 /**
  * Metric names a PromQL expression reads. A small lexer, not a parser: it drops string
@@ -31,7 +46,12 @@ export function metricNames(expr: string): string[] {
 /** Metric names listed in a fixture file of tests/fixtures/exporter-metrics/ (comments skipped). */
 export function fixtureMetricNames(file: string): Set<string> {
   const text = readFileSync(repoPath('tests/fixtures/exporter-metrics', file), 'utf8');
-  return new Set(text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#')));
+  return new Set(
+    text
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#')),
+  );
 }
 
 /** Sample names in a Prometheus text exposition (what `/metrics` serves). */

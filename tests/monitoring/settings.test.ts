@@ -11,11 +11,20 @@ import { DEFAULT_ALERT_THRESHOLDS, resolveMonitoringSettings } from '../../infra
 async function prometheusAcceptsRetention(value: string): Promise<boolean> {
   const dir = await mkdtemp(join(tmpdir(), 'qctl-retention-'));
   try {
-    const result = await execa('prometheus', [`--storage.tsdb.retention.time=${value}`, `--config.file=${join(dir, 'missing.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, '--web.listen-address=127.0.0.1:0'], {
-      reject: false,
-      timeout: 20_000,
-      cwd: dir,
-    });
+    const result = await execa(
+      'prometheus',
+      [
+        `--storage.tsdb.retention.time=${value}`,
+        `--config.file=${join(dir, 'missing.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        '--web.listen-address=127.0.0.1:0',
+      ],
+      {
+        reject: false,
+        timeout: 20_000,
+        cwd: dir,
+      },
+    );
     const output = `${result.stdout}\n${result.stderr}`;
     if (/Error parsing command\s*line arguments/.test(output)) return false;
     expect(output).toMatch(/Error loading config/);
@@ -42,8 +51,14 @@ describe('monitoring settings', () => {
   });
 
   it('defaults the operator release label per cluster flavour and lets the config change it', () => {
-    expect(resolveMonitoringSettings({ env: 'dev', cluster: 'microk8s' }).operator).toEqual({ release: 'kube-prom-stack', namespace: 'observability' });
-    expect(resolveMonitoringSettings({ env: 'dev', cluster: 'kind' }).operator).toEqual({ release: 'kube-prometheus-stack', namespace: 'monitoring' });
+    expect(resolveMonitoringSettings({ env: 'dev', cluster: 'microk8s' }).operator).toEqual({
+      release: 'kube-prom-stack',
+      namespace: 'observability',
+    });
+    expect(resolveMonitoringSettings({ env: 'dev', cluster: 'kind' }).operator).toEqual({
+      release: 'kube-prometheus-stack',
+      namespace: 'monitoring',
+    });
     expect(resolveMonitoringSettings({ env: 'dev', config: { operator: { release: 'prom' } } }).operator.release).toBe('prom');
   });
 });
@@ -75,20 +90,30 @@ describe('bad monitoring input fails synth with one clear line', () => {
   it('rejects an alert threshold that is not a number, even with monitoring off', async () => {
     for (const monitoring of ['self', 'none'] as const) {
       const error = await attempt({ env: 'staging', monitoring, config: { defaults: { monitoring: { alerts: { errorRatio: '1%' } } } } });
-      expect(error.message).toBe('monitoring.alerts.errorRatio for environment staging: must be a number such as 0.01, got "1%" (set in qctl.config.ts or --set)');
+      expect(error.message).toBe(
+        'monitoring.alerts.errorRatio for environment staging: must be a number such as 0.01, got "1%" (set in qctl.config.ts or --set)',
+      );
       expect(error.exitCode).toBe(2);
     }
   });
 
   it('rejects out-of-range thresholds and unknown keys', async () => {
-    expect((await attempt({ env: 'dev', set: ['monitoring.alerts.errorRatio=5'], config: false })).message).toMatch(/errorRatio .*must be at most 1/);
-    expect((await attempt({ env: 'dev', set: ['monitoring.alerts.latencyP99Seconds=-1'], config: false })).message).toMatch(/latencyP99Seconds .*positive/);
-    expect((await attempt({ env: 'dev', set: ['monitoring.alerts.errorRate=0.1'], config: false })).message).toMatch(/monitoring\.alerts .*unknown key.*errorRate/);
+    expect((await attempt({ env: 'dev', set: ['monitoring.alerts.errorRatio=5'], config: false })).message).toMatch(
+      /errorRatio .*must be at most 1/,
+    );
+    expect((await attempt({ env: 'dev', set: ['monitoring.alerts.latencyP99Seconds=-1'], config: false })).message).toMatch(
+      /latencyP99Seconds .*positive/,
+    );
+    expect((await attempt({ env: 'dev', set: ['monitoring.alerts.errorRate=0.1'], config: false })).message).toMatch(
+      /monitoring\.alerts .*unknown key.*errorRate/,
+    );
   });
 
   it('applies valid thresholds from qctl.config.ts to the synthesized rules', async () => {
     const result = await synthesize({ env: 'prod', config: { environments: { prod: { monitoring: { alerts: { errorRatio: 0.05 } } } } } });
-    const rules = result.objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'prometheus-rules') as unknown as { data: Record<string, string> };
+    const rules = result.objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'prometheus-rules') as unknown as {
+      data: Record<string, string>;
+    };
     expect(rules.data['quotes.rules.yaml']).toContain('> 0.05');
     expect(rules.data['quotes.rules.yaml']).toContain('More than 5% of quote API requests');
   });

@@ -37,52 +37,72 @@ beforeEach(async () => {
 });
 
 describe('qctl seed', () => {
-  it('resumes after kill -9 midway: no duplicates, no missing embeddings, the same table as a clean run', { timeout: 180_000 }, async () => {
-    const args = ['seed', '--database-url', database.url, '--source', `file:${QUOTES_PATH}`, '--batch-size', '50', '--concurrency', '1', '--output', 'json'];
-    openai.delayMs = 150; // slow enough to kill it halfway through 29 batches
-    const child = execa('node', [repoPath('bin/qctl.mjs'), ...args], {
-      cwd: repoPath(),
-      env: { QCTL_FROM_SOURCE: '1', CI: 'true', ...openaiEnv() },
-      reject: false,
-    });
-    let stored = 0;
-    while (stored < 300) {
-      if (child.exitCode !== null) throw new Error(`seed finished before it could be killed: ${child.exitCode}`);
-      await new Promise((r) => setTimeout(r, 50));
-      stored = await count('SELECT count(*) AS n FROM quotes');
-    }
-    child.kill('SIGKILL');
-    const killed = await child;
-    expect(killed.signal).toBe('SIGKILL');
-    const afterKill = await count('SELECT count(*) AS n FROM quotes');
-    expect(afterKill).toBeGreaterThanOrEqual(300);
-    expect(afterKill).toBeLessThan(1423);
-    expect(afterKill % 50).toBe(0); // whole batches only
-    expect(await count('SELECT count(*) AS n FROM quotes WHERE embedding IS NULL')).toBe(0);
+  it(
+    'resumes after kill -9 midway: no duplicates, no missing embeddings, the same table as a clean run',
+    { timeout: 180_000 },
+    async () => {
+      const args = [
+        'seed',
+        '--database-url',
+        database.url,
+        '--source',
+        `file:${QUOTES_PATH}`,
+        '--batch-size',
+        '50',
+        '--concurrency',
+        '1',
+        '--output',
+        'json',
+      ];
+      openai.delayMs = 150; // slow enough to kill it halfway through 29 batches
+      const child = execa('node', [repoPath('bin/qctl.mjs'), ...args], {
+        cwd: repoPath(),
+        env: { QCTL_FROM_SOURCE: '1', CI: 'true', ...openaiEnv() },
+        reject: false,
+      });
+      let stored = 0;
+      while (stored < 300) {
+        if (child.exitCode !== null) throw new Error(`seed finished before it could be killed: ${child.exitCode}`);
+        await new Promise((r) => setTimeout(r, 50));
+        stored = await count('SELECT count(*) AS n FROM quotes');
+      }
+      child.kill('SIGKILL');
+      const killed = await child;
+      expect(killed.signal).toBe('SIGKILL');
+      const afterKill = await count('SELECT count(*) AS n FROM quotes');
+      expect(afterKill).toBeGreaterThanOrEqual(300);
+      expect(afterKill).toBeLessThan(1423);
+      expect(afterKill % 50).toBe(0); // whole batches only
+      expect(await count('SELECT count(*) AS n FROM quotes WHERE embedding IS NULL')).toBe(0);
 
-    openai.reset();
-    const resumed = await runQctl(args, { env: openaiEnv() });
-    expect(resumed.stderr).not.toContain('qctl:');
-    expect(resumed.exitCode).toBe(0);
-    const summary = JSON.parse(String(resumed.stdout)) as Record<string, number>;
-    expect(summary).toMatchObject({ fetched: 1454, new: 1423 - afterKill, skipped: 31 + afterKill, invalid: 0 });
-    expect(summary.embeddingRequests).toBe(Math.ceil((1423 - afterKill) / 50));
-    expect(openai.requests).toHaveLength(Math.ceil((1423 - afterKill) / 50));
+      openai.reset();
+      const resumed = await runQctl(args, { env: openaiEnv() });
+      expect(resumed.stderr).not.toContain('qctl:');
+      expect(resumed.exitCode).toBe(0);
+      const summary = JSON.parse(String(resumed.stdout)) as Record<string, number>;
+      expect(summary).toMatchObject({ fetched: 1454, new: 1423 - afterKill, skipped: 31 + afterKill, invalid: 0 });
+      expect(summary.embeddingRequests).toBe(Math.ceil((1423 - afterKill) / 50));
+      expect(openai.requests).toHaveLength(Math.ceil((1423 - afterKill) / 50));
 
-    // Exactly the clean-run table: every distinct fixture quote once, each with the API's vector.
-    const expected = new Set(loadQuoteFixture().map((q) => contentHash(q.quote, q.author)));
-    const { rows } = await pool.query<{ quote: string; author: string; content_hash: string; embedding: string; embedding_model: string }>(
-      'SELECT quote, author, content_hash, embedding::text, embedding_model FROM quotes',
-    );
-    expect(rows).toHaveLength(1423);
-    expect(new Set(rows.map((r) => r.content_hash))).toEqual(expected);
-    for (const row of rows) {
-      expect(row.embedding_model).toBe('text-embedding-3-small');
-      const vector = JSON.parse(row.embedding) as number[];
-      expect(vector[0]).toBeCloseTo(fakeEmbedding(embeddingText(row.quote, row.author))[0]!, 6);
-    }
-    expect(await count('SELECT count(*) AS n FROM pg_indexes WHERE indexname = $1', [VECTOR_INDEX_NAME])).toBe(1);
-  });
+      // Exactly the clean-run table: every distinct fixture quote once, each with the API's vector.
+      const expected = new Set(loadQuoteFixture().map((q) => contentHash(q.quote, q.author)));
+      const { rows } = await pool.query<{
+        quote: string;
+        author: string;
+        content_hash: string;
+        embedding: string;
+        embedding_model: string;
+      }>('SELECT quote, author, content_hash, embedding::text, embedding_model FROM quotes');
+      expect(rows).toHaveLength(1423);
+      expect(new Set(rows.map((r) => r.content_hash))).toEqual(expected);
+      for (const row of rows) {
+        expect(row.embedding_model).toBe('text-embedding-3-small');
+        const vector = JSON.parse(row.embedding) as number[];
+        expect(vector[0]).toBeCloseTo(fakeEmbedding(embeddingText(row.quote, row.author))[0]!, 6);
+      }
+      expect(await count('SELECT count(*) AS n FROM pg_indexes WHERE indexname = $1', [VECTOR_INDEX_NAME])).toBe(1);
+    },
+  );
 
   it('reads stdin with --source - and prints a JSON summary naming invalid records', async () => {
     const input = JSON.stringify([
@@ -112,7 +132,9 @@ describe('qctl seed', () => {
   it('pages the DummyJSON API and prints plain progress and summary lines without a TTY', async () => {
     const result = await runQctl(['seed', '--database-url', database.url, '--dummyjson-url', dummyjson.url], { env: baseEnv() });
     expect(result.exitCode).toBe(0);
-    expect(String(result.stdout)).toMatch(/seeded from DummyJSON \(http:\/\/127\.0\.0\.1:\d+\) with qctl-local-lexical-v1: fetched 1454, new 1423, skipped 31 \(duplicates\), invalid 0/);
+    expect(String(result.stdout)).toMatch(
+      /seeded from DummyJSON \(http:\/\/127\.0\.0\.1:\d+\) with qctl-local-lexical-v1: fetched 1454, new 1423, skipped 31 \(duplicates\), invalid 0/,
+    );
     expect(String(result.stdout)).toMatch(/embedding requests 0, tokens \d+, elapsed [\d.]+s/);
     expect(String(result.stderr)).toMatch(/^seed: fetched \d+\/1454/m);
     expect(result.stderr).not.toContain('\r');
@@ -124,7 +146,9 @@ describe('qctl seed', () => {
     const result = await runQctl(['seed', '--database-url', database.url, '--source', 'sample'], { env: openaiEnv() });
     expect(result.exitCode).toBe(1);
     expect(lines(result.stderr).filter((l) => l.startsWith('qctl:'))).toEqual([
-      expect.stringMatching(/^qctl: embedding a batch of \d+ quotes with text-embedding-3-small failed: embeddings server answered 503 after 2 attempts/),
+      expect.stringMatching(
+        /^qctl: embedding a batch of \d+ quotes with text-embedding-3-small failed: embeddings server answered 503 after 2 attempts/,
+      ),
     ]);
   });
 
@@ -135,21 +159,27 @@ describe('qctl seed', () => {
 
     const result = await runQctl(['seed', '--database-url', database.url, '--reembed', '--batch-size', '20'], { env: openaiEnv() });
     expect(result.exitCode).toBe(0);
-    expect(String(result.stdout)).toContain(`re-embedded ${stored} quotes with text-embedding-3-small (computed ${stored}, reused 0 from an interrupted run)`);
+    expect(String(result.stdout)).toContain(
+      `re-embedded ${stored} quotes with text-embedding-3-small (computed ${stored}, reused 0 from an interrupted run)`,
+    );
     expect(String(result.stdout)).toMatch(new RegExp(`embedding requests ${Math.ceil(stored / 20)}, tokens \\d+`));
     expect(openai.requests).toHaveLength(Math.ceil(stored / 20));
     expect(await count('SELECT count(*) AS n FROM quotes WHERE embedding_model = $1', ['text-embedding-3-small'])).toBe(stored);
   });
 
   it('rejects an unknown source with exit 2 before touching the database', async () => {
-    const result = await runQctl(['seed', '--database-url', 'postgres://nobody@127.0.0.1:1/none', '--source', 'ftp://quotes'], { env: baseEnv() });
+    const result = await runQctl(['seed', '--database-url', 'postgres://nobody@127.0.0.1:1/none', '--source', 'ftp://quotes'], {
+      env: baseEnv(),
+    });
     expect(result.exitCode).toBe(2);
     expect(lines(result.stderr)).toEqual(['qctl: unknown source "ftp://quotes": use dummyjson, file:PATH, - (stdin) or sample']);
   });
 
   it('names an unreachable database (password masked) and the flag, exit 2', async () => {
     const port = await freePort();
-    const result = await runQctl(['seed', '--source', 'sample'], { env: { ...baseEnv(), DATABASE_URL: `postgres://app:secret@127.0.0.1:${port}/quotes` } });
+    const result = await runQctl(['seed', '--source', 'sample'], {
+      env: { ...baseEnv(), DATABASE_URL: `postgres://app:secret@127.0.0.1:${port}/quotes` },
+    });
     expect(result.exitCode).toBe(2);
     expect(lines(result.stderr)).toEqual([
       `qctl: cannot reach the database at postgres://app:***@127.0.0.1:${port}/quotes (ECONNREFUSED): start it, or pass --database-url (or set DATABASE_URL)`,
@@ -157,7 +187,9 @@ describe('qctl seed', () => {
   });
 
   it('rejects a batch size above the API limit', async () => {
-    const result = await runQctl(['seed', '--database-url', database.url, '--source', 'sample', '--batch-size', '4096'], { env: baseEnv() });
+    const result = await runQctl(['seed', '--database-url', database.url, '--source', 'sample', '--batch-size', '4096'], {
+      env: baseEnv(),
+    });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain('batch size 4096 is out of range: use 1..2048');
   });
@@ -172,7 +204,11 @@ describe('the image entry point: node app/main.ts seed', () => {
     });
     expect(result.exitCode).toBe(0);
     const summaryLine = lines(result.stdout).find((l) => l.startsWith('seed summary '));
-    expect(JSON.parse(summaryLine!.slice('seed summary '.length))).toMatchObject({ mode: 'seed', source: 'the built-in sample', invalid: 0 });
+    expect(JSON.parse(summaryLine!.slice('seed summary '.length))).toMatchObject({
+      mode: 'seed',
+      source: 'the built-in sample',
+      invalid: 0,
+    });
     expect(await count('SELECT count(*) AS n FROM quotes WHERE embedding IS NOT NULL')).toBeGreaterThanOrEqual(30);
   });
 

@@ -101,7 +101,9 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       tokens += fakeTokens(text);
       const vector = fakeEmbedding(text);
       const embedding =
-        request.encoding_format === 'base64' ? Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64') : Array.from(vector);
+        request.encoding_format === 'base64'
+          ? Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64')
+          : Array.from(vector);
       return { object: 'embedding', index, embedding };
     });
     return { status: 200, body: { object: 'list', data, model: request.model, usage: { prompt_tokens: tokens, total_tokens: tokens } } };

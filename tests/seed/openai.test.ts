@@ -70,7 +70,9 @@ describe('seeding through an OpenAI-compatible API', () => {
     expect(summary.tokens).toBe(texts.reduce((sum, t) => sum + fakeTokens(t), 0));
 
     // The stored vector is the one the API returned (base64 float32 decoded), for every row.
-    const { rows } = await pool.query<{ quote: string; author: string; embedding: string }>('SELECT quote, author, embedding::text FROM quotes');
+    const { rows } = await pool.query<{ quote: string; author: string; embedding: string }>(
+      'SELECT quote, author, embedding::text FROM quotes',
+    );
     expect(rows).toHaveLength(1423);
     for (const row of rows) {
       const expected = fakeEmbedding(embeddingText(row.quote, row.author));

@@ -28,7 +28,8 @@ async function* arraySource(records: unknown[]): AsyncGenerator<SourcePage> {
   yield { records, total: records.length };
 }
 const count = async (sql: string, params: unknown[] = []) => Number((await pool.query<{ n: string }>(sql, params)).rows[0]!.n);
-const vectorIndexExists = async () => (await pool.query('SELECT 1 FROM pg_indexes WHERE indexname = $1', [VECTOR_INDEX_NAME])).rowCount === 1;
+const vectorIndexExists = async () =>
+  (await pool.query('SELECT 1 FROM pg_indexes WHERE indexname = $1', [VECTOR_INDEX_NAME])).rowCount === 1;
 
 beforeAll(async () => {
   [database, openai] = await Promise.all([startTestPostgres(), startFakeOpenAI()]);
@@ -48,7 +49,15 @@ describe('seeding from the shared file', () => {
 
   it('stores the 1423 unique quotes with embeddings and skips the 31 duplicates', async () => {
     const summary = await seedQuotes({ pool, source: fileSource(), sourceName: 'file', provider: local });
-    expect(summary).toMatchObject({ fetched: 1454, new: 1423, skipped: 31, invalid: 0, filled: 0, model: local.model, vectorIndex: 'created' });
+    expect(summary).toMatchObject({
+      fetched: 1454,
+      new: 1423,
+      skipped: 31,
+      invalid: 0,
+      filled: 0,
+      model: local.model,
+      vectorIndex: 'created',
+    });
     expect(summary.tokens).toBeGreaterThan(10_000);
     expect(await count('SELECT count(*) AS n FROM quotes')).toBe(1423);
     expect(await count('SELECT count(DISTINCT content_hash) AS n FROM quotes')).toBe(1423);
@@ -70,10 +79,9 @@ describe('seeding from the shared file', () => {
 
   it('fills stored rows that have no embedding, from the source or not', async () => {
     await pool.query('UPDATE quotes SET embedding = NULL, embedding_model = NULL WHERE id IN (1, 2)');
-    await pool.query(
-      "INSERT INTO quotes (quote, author, content_hash) VALUES ('Posted while the embedder was down.', 'Tester', $1)",
-      [contentHash('Posted while the embedder was down.', 'Tester')],
-    );
+    await pool.query("INSERT INTO quotes (quote, author, content_hash) VALUES ('Posted while the embedder was down.', 'Tester', $1)", [
+      contentHash('Posted while the embedder was down.', 'Tester'),
+    ]);
     const summary = await seedQuotes({ pool, source: fileSource(), sourceName: 'file', provider: local });
     expect(summary).toMatchObject({ new: 0, filled: 3, skipped: 1452 });
     expect(await count('SELECT count(*) AS n FROM quotes WHERE embedding IS NULL')).toBe(0);
@@ -133,7 +141,13 @@ describe('--reembed', () => {
   it('switches every vector to the new model atomically while search keeps answering', { timeout: 180_000 }, async () => {
     await pool.query('TRUNCATE quotes RESTART IDENTITY');
     await seedQuotes({ pool, source: fileSource(), sourceName: 'file', provider: local });
-    const remote = new OpenAIEmbedder({ apiKey: 'test', baseURL: openai.url, model: 'text-embedding-3-small', batchSize: 100, baseBackoffMs: 10 });
+    const remote = new OpenAIEmbedder({
+      apiKey: 'test',
+      baseURL: openai.url,
+      model: 'text-embedding-3-small',
+      batchSize: 100,
+      baseBackoffMs: 10,
+    });
     const repository = new QuoteRepository(pool);
     const searchers = [local, remote].map(
       (embedder) => new SearchService({ repository, embedder, cache: new MemoryCache(), ttlSeconds: 1, modelCheckTtlMs: 0 }),
@@ -197,7 +211,13 @@ describe('--reembed', () => {
     await seedQuotes({ pool, source: fileSource(), sourceName: 'file', provider: local, vectorIndex: ivfflat });
     const abort = new AbortController();
     openai.delayMs = 30;
-    const remote = new OpenAIEmbedder({ apiKey: 'test', baseURL: openai.url, model: 'text-embedding-3-large-1536', batchSize: 100, baseBackoffMs: 10 });
+    const remote = new OpenAIEmbedder({
+      apiKey: 'test',
+      baseURL: openai.url,
+      model: 'text-embedding-3-large-1536',
+      batchSize: 100,
+      baseBackoffMs: 10,
+    });
     const interrupted = reembedQuotes({
       pool,
       provider: remote,

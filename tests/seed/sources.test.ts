@@ -59,7 +59,9 @@ describe('DummyJSON pager', () => {
     api.failNext({ status: 500 }, { status: 500 }, { status: 500 });
     const error = await collect(dummyJsonPages({ baseUrl: api.url, maxRetries: 2, backoffMs: 5 })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SeedError);
-    expect((error as SeedError).message).toMatch(/cannot fetch quotes from http:\/\/127\.0\.0\.1:\d+\/quotes\?limit=100&skip=0 \(HTTP 500.*\) after 3 attempts: .*--source file:PATH/);
+    expect((error as SeedError).message).toMatch(
+      /cannot fetch quotes from http:\/\/127\.0\.0\.1:\d+\/quotes\?limit=100&skip=0 \(HTTP 500.*\) after 3 attempts: .*--source file:PATH/,
+    );
     expect((error as Error).message).not.toContain('\n');
   });
 
@@ -82,7 +84,9 @@ describe('DummyJSON pager', () => {
 
   it('reports an unreachable API clearly', async () => {
     const port = await freePort();
-    const error = await collect(dummyJsonPages({ baseUrl: `http://127.0.0.1:${port}`, maxRetries: 1, backoffMs: 5 })).catch((e: unknown) => e);
+    const error = await collect(dummyJsonPages({ baseUrl: `http://127.0.0.1:${port}`, maxRetries: 1, backoffMs: 5 })).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(SeedError);
     expect((error as SeedError).kind).toBe('usage');
     expect((error as Error).message).toContain('ECONNREFUSED');
@@ -100,7 +104,9 @@ describe('source specs and files', () => {
   });
 
   it('rejects an unknown source naming the choices', () => {
-    expect(() => parseSourceSpec('https://example.com/q.json')).toThrow(/unknown source "https:\/\/example\.com\/q\.json": use dummyjson, file:PATH, - \(stdin\) or sample/);
+    expect(() => parseSourceSpec('https://example.com/q.json')).toThrow(
+      /unknown source "https:\/\/example\.com\/q\.json": use dummyjson, file:PATH, - \(stdin\) or sample/,
+    );
     expect(() => parseSourceSpec('file:')).toThrow(/needs a path/);
   });
 
@@ -116,7 +122,9 @@ describe('source specs and files', () => {
   });
 
   it('names a missing file and bad JSON', async () => {
-    await expect(collect(readSource({ kind: 'file', path: '/nonexistent/q.json' }))).rejects.toThrow(/cannot read quotes file \/nonexistent\/q\.json \(ENOENT\)/);
+    await expect(collect(readSource({ kind: 'file', path: '/nonexistent/q.json' }))).rejects.toThrow(
+      /cannot read quotes file \/nonexistent\/q\.json \(ENOENT\)/,
+    );
     const stdin = Readable.from(['{not json']);
     await expect(collect(readSource({ kind: 'stdin' }, { stdin }))).rejects.toThrow(/standard input is not valid JSON/);
     await expect(collect(readSource({ kind: 'stdin' }, { stdin: Readable.from(['{"a":1}']) }))).rejects.toThrow(/must hold a JSON array/);
@@ -152,7 +160,10 @@ describe('record validation', () => {
 
   it('counts length in characters, not UTF-16 units: 2000 emoji fit, 2001 do not', () => {
     expect(checkRecord({ quote: '😀'.repeat(2000), author: 'A' }, 0).ok).toBe(true);
-    expect(checkRecord({ quote: '😀'.repeat(2001), author: 'A' }, 0)).toMatchObject({ ok: false, invalid: { reason: 'quote must be at most 2000 characters' } });
+    expect(checkRecord({ quote: '😀'.repeat(2001), author: 'A' }, 0)).toMatchObject({
+      ok: false,
+      invalid: { reason: 'quote must be at most 2000 characters' },
+    });
     expect(checkRecord({ quote: 'tabs\tand\nnewlines are text', author: 'A' }, 0).ok).toBe(true);
   });
 
@@ -187,7 +198,9 @@ describe('progress output', () => {
     const printer = createProgressPrinter(out.stream, true);
     printer.seed(progress);
     printer.finish();
-    expect(out.text()).toMatch(/^\r\x1b\[2Kseed \[#+-+\] \d+% fetched 500\/1454, embedded 256, inserted 256, skipped 10, invalid 2 \d+\/s( ETA \d+s)?\r\x1b\[2K$/);
+    expect(out.text()).toMatch(
+      /^\r\x1b\[2Kseed \[#+-+\] \d+% fetched 500\/1454, embedded 256, inserted 256, skipped 10, invalid 2 \d+\/s( ETA \d+s)?\r\x1b\[2K$/,
+    );
   });
 
   it('prints plain lines without control characters otherwise', () => {
@@ -196,6 +209,8 @@ describe('progress output', () => {
     printer.seed(progress);
     printer.seed({ ...progress, phase: 'indexing' });
     printer.finish();
-    expect(out.text()).toMatch(/^seed: fetched 500\/1454, embedded 256, inserted 256, skipped 10, invalid 2 \(\d+\/s\)\nseed: building the vector index\n$/);
+    expect(out.text()).toMatch(
+      /^seed: fetched 500\/1454, embedded 256, inserted 256, skipped 10, invalid 2 \(\d+\/s\)\nseed: building the vector index\n$/,
+    );
   });
 });

@@ -22,19 +22,37 @@ describe('buildNetworkPolicies', () => {
     expect(objects.every((o) => o.metadata.annotations?.['qctl.dev/phase'] === 'config')).toBe(true);
     expect(only(objects, 'NetworkPolicy', 'default-deny').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     // Documented defaults: any namespace may reach http (controller unknown), scrapes from `monitoring`, egress 443.
-    expect(only(objects, 'NetworkPolicy', 'quote-api-ingress').spec.ingress).toEqual([{ from: [{ namespaceSelector: {} }], ports: [{ protocol: 'TCP', port: 'http' }] }]);
+    expect(only(objects, 'NetworkPolicy', 'quote-api-ingress').spec.ingress).toEqual([
+      { from: [{ namespaceSelector: {} }], ports: [{ protocol: 'TCP', port: 'http' }] },
+    ]);
     const scrape = only(objects, 'NetworkPolicy', 'allow-monitoring-scrape').spec.ingress[0];
     expect(scrape.from[0].namespaceSelector.matchExpressions[0].values).toEqual(['monitoring']);
-    expect(only(objects, 'NetworkPolicy', 'quote-api-egress').spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port: 443 }] });
+    expect(only(objects, 'NetworkPolicy', 'quote-api-egress').spec.egress).toContainEqual({
+      to: [{ ipBlock: { cidr: '0.0.0.0/0' } }],
+      ports: [{ protocol: 'TCP', port: 443 }],
+    });
   });
 
   it('follows the databases that run, the controller and monitoring namespaces, the ports', () => {
     expect(names({ ...PROPS, internalDatabase: false, redis: false })).not.toEqual(expect.arrayContaining(['postgres-ingress']));
     expect(names({ ...PROPS, redis: false })).not.toContain('redis-ingress');
-    const objects = policies({ ...PROPS, internalDatabase: false, postgresPort: 6432, ingressControllerNamespaces: ['ingress'], monitoringNamespaces: ['obs', 'monitoring-dev'], egressPorts: [] });
-    expect(only(objects, 'NetworkPolicy', 'migrate-job-egress').spec.egress).toEqual([{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port: 6432 }] }]);
-    expect(only(objects, 'NetworkPolicy', 'quote-api-ingress').spec.ingress[0].from[0].namespaceSelector.matchExpressions[0].values).toEqual(['ingress']);
-    expect(only(objects, 'NetworkPolicy', 'allow-monitoring-scrape').spec.ingress[0].from[0].namespaceSelector.matchExpressions[0].values).toEqual(['monitoring-dev', 'obs']);
+    const objects = policies({
+      ...PROPS,
+      internalDatabase: false,
+      postgresPort: 6432,
+      ingressControllerNamespaces: ['ingress'],
+      monitoringNamespaces: ['obs', 'monitoring-dev'],
+      egressPorts: [],
+    });
+    expect(only(objects, 'NetworkPolicy', 'migrate-job-egress').spec.egress).toEqual([
+      { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port: 6432 }] },
+    ]);
+    expect(
+      only(objects, 'NetworkPolicy', 'quote-api-ingress').spec.ingress[0].from[0].namespaceSelector.matchExpressions[0].values,
+    ).toEqual(['ingress']);
+    expect(
+      only(objects, 'NetworkPolicy', 'allow-monitoring-scrape').spec.ingress[0].from[0].namespaceSelector.matchExpressions[0].values,
+    ).toEqual(['monitoring-dev', 'obs']);
     expect(JSON.stringify(only(objects, 'NetworkPolicy', 'seed-job-egress').spec.egress)).not.toContain('443');
   });
 });

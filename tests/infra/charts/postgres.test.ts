@@ -6,7 +6,11 @@ import { only, PROPS, synthChart } from './synth-chart.js';
 describe('buildPostgres', () => {
   it('with only env and namespace: the documented defaults', () => {
     const [objects] = synthChart((scope) => buildPostgres(scope, PROPS), '20-postgres.yaml');
-    expect(objects!.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Service/postgres-headless', 'Service/postgres', 'StatefulSet/postgres']);
+    expect(objects!.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'Service/postgres-headless',
+      'Service/postgres',
+      'StatefulSet/postgres',
+    ]);
     const sts = only(objects!, 'StatefulSet');
     expect(sts.metadata.namespace).toBe('quotes-test');
     expect(sts.metadata.annotations).toEqual({ 'qctl.dev/phase': 'data' });
@@ -42,7 +46,9 @@ describe('buildPostgres', () => {
     expect(sts.spec.volumeClaimTemplates[0].spec).toMatchObject({ storageClassName: 'fast', resources: { requests: { storage: '9Gi' } } });
     // Shared memory is a quarter of the memory limit.
     expect(sts.spec.template.spec.volumes).toContainEqual({ name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '1024Mi' } });
-    expect(only(objects!, 'Service', 'postgres').spec.ports).toEqual([{ name: 'postgres', port: 6543, targetPort: 'postgres', protocol: 'TCP' }]);
+    expect(only(objects!, 'Service', 'postgres').spec.ports).toEqual([
+      { name: 'postgres', port: 6543, targetPort: 'postgres', protocol: 'TCP' },
+    ]);
   });
 
   it('emits nothing without props (postgres.mode=external)', () => {

@@ -24,7 +24,20 @@ describe('buildQuoteApi', () => {
   });
 
   it('with the HPA on: no fixed replicas, an autoscaler, and a PDB once more than one replica is guaranteed', () => {
-    const objects = synth({ ...base, api: { replicas: 4, hpa: { enabled: true, minReplicas: 3, maxReplicas: 10, cpuUtilization: 70, memoryUtilization: 80, scaleDownStabilizationSeconds: 300 } } });
+    const objects = synth({
+      ...base,
+      api: {
+        replicas: 4,
+        hpa: {
+          enabled: true,
+          minReplicas: 3,
+          maxReplicas: 10,
+          cpuUtilization: 70,
+          memoryUtilization: 80,
+          scaleDownStabilizationSeconds: 300,
+        },
+      },
+    });
     expect(objects.map((o) => o.kind)).toEqual(['Deployment', 'Service', 'Ingress', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']);
     expect(only(objects, 'Deployment').spec.replicas).toBeUndefined();
     expect(only(objects, 'HorizontalPodAutoscaler').spec).toMatchObject({ minReplicas: 3, maxReplicas: 10 });
@@ -45,8 +58,15 @@ describe('buildQuoteApi', () => {
     expect(pod.containers[0].imagePullPolicy).toBe('Always');
     expect(pod.containers[0].env.map((e: { name: string }) => e.name)).toEqual(['PGUSER', 'PGPASSWORD']);
     expect(pod.topologySpreadConstraints[0].whenUnsatisfiable).toBe('DoNotSchedule');
-    expect(pod.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels['app.kubernetes.io/name']).toBe('postgres');
-    expect(only(objects, 'Ingress').spec).toMatchObject({ ingressClassName: 'public', tls: [{ hosts: ['quotes.example.com'], secretName: 'quotes-tls' }] });
+    expect(
+      pod.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels[
+        'app.kubernetes.io/name'
+      ],
+    ).toBe('postgres');
+    expect(only(objects, 'Ingress').spec).toMatchObject({
+      ingressClassName: 'public',
+      tls: [{ hosts: ['quotes.example.com'], secretName: 'quotes-tls' }],
+    });
     expect(objects.map((o) => o.kind)).toContain('PodDisruptionBudget');
     expect(synth({ ...base, ingress: { enabled: false } }).map((o) => o.kind)).toEqual(['Deployment', 'Service']);
   });

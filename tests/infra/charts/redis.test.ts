@@ -19,7 +19,8 @@ describe('buildRedis', () => {
   it('takes image, storage and resources', () => {
     const resources = { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } };
     const [objects] = synthChart(
-      (scope) => buildRedis(scope, { ...PROPS, env: 'prod', image: 'redis:7.4.1-alpine', storageSize: '3Gi', storageClassName: 'ssd', resources }),
+      (scope) =>
+        buildRedis(scope, { ...PROPS, env: 'prod', image: 'redis:7.4.1-alpine', storageSize: '3Gi', storageClassName: 'ssd', resources }),
       '25-redis.yaml',
     );
     const sts = only(objects!, 'StatefulSet');
