@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
@@ -125,6 +125,8 @@ export class FakeKubeApi {
   private readonly logs = new Map<string, { current: string; previous?: string }>();
   private readonly reactions: { match: { kind: string; name?: string; namespace?: string }; react: Reaction }[] = [];
   private readonly owners = new Map<string, ManagerEntry[]>();
+  /** Folders writeKubeconfig made itself, removed by stop(). */
+  private readonly kubeconfigDirs: string[] = [];
   private readonly forbidden = new Set<string>();
   private server?: Server;
   private revision = 1;
@@ -150,6 +152,7 @@ export class FakeKubeApi {
   }
 
   async stop(): Promise<void> {
+    for (const dir of this.kubeconfigDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
     if (!this.server) return;
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
@@ -161,7 +164,11 @@ export class FakeKubeApi {
    * The first name becomes current-context unless `current` says otherwise.
    */
   writeKubeconfig(contexts: string[] = ['microk8s'], options: { dir?: string; current?: string; server?: string } = {}): string {
-    const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'qctl-kubeconfig-'));
+    let dir = options.dir;
+    if (!dir) {
+      dir = mkdtempSync(join(tmpdir(), 'qctl-kubeconfig-'));
+      this.kubeconfigDirs.push(dir);
+    }
     const server = options.server ?? this.url;
     const config = {
       apiVersion: 'v1',
