@@ -99,16 +99,7 @@ export function readManifests(path: string): { files: Array<{ name: string; obje
     const objects: KubeObject[] = [];
     documents.forEach((document, i) => {
       if (document.errors.length > 0) {
-        issues.push({
-          severity: 'error',
-          rule: 'yaml',
-          file: name,
-          kind: '(document)',
-          name: `#${i + 1}`,
-          path: '',
-          message: document.errors[0]!.message.split('\n')[0]!,
-          fix: 'fix the YAML syntax',
-        });
+        issues.push(yamlIssue(name, i, document.errors[0]!.message, 'fix the YAML syntax'));
         return;
       }
       let value: unknown;
@@ -116,16 +107,7 @@ export function readManifests(path: string): { files: Array<{ name: string; obje
         value = document.toJS();
       } catch (error) {
         // e.g. an alias bomb ("Excessive alias count"): refused by the parser, reported like a syntax error.
-        issues.push({
-          severity: 'error',
-          rule: 'yaml',
-          file: name,
-          kind: '(document)',
-          name: `#${i + 1}`,
-          path: '',
-          message: (error as Error).message.split('\n')[0]!,
-          fix: 'fix the YAML (aliases must not expand without bound)',
-        });
+        issues.push(yamlIssue(name, i, (error as Error).message, 'fix the YAML (aliases must not expand without bound)'));
         return;
       }
       if (value === null || value === undefined) return;
@@ -147,4 +129,18 @@ function listYaml(dir: string): string[] {
     else if (/\.ya?ml$/.test(entry.name)) out.push(full);
   }
   return out;
+}
+
+/** A YAML document the parser refused, named by its file and position. */
+function yamlIssue(file: string, index: number, message: string, fix: string): ValidationIssue {
+  return {
+    severity: 'error',
+    rule: 'yaml',
+    file,
+    kind: '(document)',
+    name: `#${index + 1}`,
+    path: '',
+    message: message.split('\n')[0]!,
+    fix,
+  };
 }
