@@ -14,6 +14,21 @@ afterAll(async () => {
   await target.stop();
 });
 
+/** A GET ramp against the degrading target, judged by p95 < 250 ms and errors < 1 %. */
+function rampAgainstTarget(ramp: { start: number; end: number; step: number; stepDurationMs: number }, maxInflight: number) {
+  const url = `${target.url}/`;
+  return executeLoad({
+    targetUrl: url,
+    scenario: singleUrlScenario(new URL(url), 'GET'),
+    rate: 0,
+    durationMs: 0,
+    ramp,
+    maxInflight,
+    timeoutMs: 2000,
+    slos: parseSlos('p95<250ms,errors<1%'),
+  });
+}
+
 describe('ramp', () => {
   it('lists the step rates, up or down', () => {
     expect(rampRates({ start: 50, end: 250, step: 50, stepDurationMs: 1 })).toEqual([50, 100, 150, 200, 250]);
@@ -22,17 +37,7 @@ describe('ramp', () => {
   });
 
   it('finds the knee of a server that degrades above a known rate and stops at the first breach', async () => {
-    const url = `${target.url}/`;
-    const report = await executeLoad({
-      targetUrl: url,
-      scenario: singleUrlScenario(new URL(url), 'GET'),
-      rate: 0,
-      durationMs: 0,
-      ramp: { start: 50, end: 300, step: 50, stepDurationMs: 1500 },
-      maxInflight: 1000,
-      timeoutMs: 2000,
-      slos: parseSlos('p95<250ms,errors<1%'),
-    });
+    const report = await rampAgainstTarget({ start: 50, end: 300, step: 50, stepDurationMs: 1500 }, 1000);
 
     expect(report.ramp).not.toBeNull();
     const steps = report.ramp!.steps;
@@ -64,17 +69,7 @@ describe('ramp', () => {
   });
 
   it('reports no knee when no step breached, and no "sent 0 B" for bodiless GETs', async () => {
-    const url = `${target.url}/`;
-    const report = await executeLoad({
-      targetUrl: url,
-      scenario: singleUrlScenario(new URL(url), 'GET'),
-      rate: 0,
-      durationMs: 0,
-      ramp: { start: 40, end: 80, step: 40, stepDurationMs: 1000 },
-      maxInflight: 100,
-      timeoutMs: 2000,
-      slos: parseSlos('p95<250ms,errors<1%'),
-    });
+    const report = await rampAgainstTarget({ start: 40, end: 80, step: 40, stepDurationMs: 1000 }, 100);
     expect(report.ramp!.steps.map((s) => s.passed)).toEqual([true, true]);
     expect(report.ramp!.knee).toBeNull();
     expect(report.ramp!.highestPassed).toBe(80);
