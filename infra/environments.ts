@@ -33,6 +33,7 @@ export const BASE_SETTINGS: EnvironmentSettings = {
     postgresAffinity: false,
     terminationGracePeriodSeconds: 30,
     preStopSleepSeconds: 5,
+    dbPoolMax: 10,
   },
   ingress: { enabled: true, host: DEFAULT_HOST, className: null, tlsSecretName: null },
   image: { registry: null, repository: 'quote-api', tag: '0.1.0', pullPolicy: null },
@@ -45,6 +46,16 @@ export const BASE_SETTINGS: EnvironmentSettings = {
     storageSize: '1Gi',
     storageClassName: null,
     resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+    maxConnections: 100,
+    pooler: 'none',
+    pgbouncer: {
+      image: 'ghcr.io/cloudnative-pg/pgbouncer:1.24.1',
+      replicas: 1,
+      poolSize: 20,
+      maxClientConnections: 1000,
+      resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { cpu: '500m', memory: '64Mi' } },
+    },
+    cnpg: { instances: 1, imageName: 'ghcr.io/cloudnative-pg/postgresql:17.5-standard-bookworm' },
   },
   redis: {
     enabled: true,
@@ -101,6 +112,10 @@ const ENVIRONMENT_DEFAULTS: Record<EnvironmentName, DeepPartial<EnvironmentSetti
     ingress: { host: `prod.${DEFAULT_HOST}` },
     postgres: {
       storageSize: '20Gi',
+      // 11 API pods at the HPA ceiling plus a surge pod, × pool 10, the Jobs, the exporter and the reserve: 120.
+      maxConnections: 150,
+      pgbouncer: { replicas: 2 },
+      cnpg: { instances: 3 },
       resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } },
     },
     redis: {

@@ -29,9 +29,24 @@ const RULES: readonly IgnoreRule[] = [
     because: 'postgres.mode is external, so no Postgres is deployed',
   },
   {
+    keys: ['postgres.image'],
+    ignoredWhen: (s) => s.postgres.mode === 'cnpg',
+    because: 'postgres.mode is cnpg, whose operand image is postgres.cnpg.imageName',
+  },
+  {
     keys: ['postgres.externalHost'],
-    ignoredWhen: (s) => s.postgres.mode === 'internal',
-    because: 'postgres.mode is internal: set postgres.mode=external to use it',
+    ignoredWhen: (s) => s.postgres.mode !== 'external',
+    because: `postgres.mode is not external: set postgres.mode=external to use it`,
+  },
+  {
+    keys: ['postgres.cnpg'],
+    ignoredWhen: (s) => s.postgres.mode !== 'cnpg',
+    because: 'postgres.mode is not cnpg: set postgres.mode=cnpg to use it',
+  },
+  {
+    keys: ['postgres.pgbouncer'],
+    ignoredWhen: (s) => s.postgres.pooler !== 'pgbouncer',
+    because: 'postgres.pooler is none: set postgres.pooler=pgbouncer to use it',
   },
   {
     keys: ['redis.image', 'redis.storageSize', 'redis.storageClassName', 'redis.resources'],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { connectionBudgetProblem } from './connection-budget.js';
 
 /**
  * The typed shape of one environment's settings. Every key here can be overridden from
@@ -55,6 +56,8 @@ export const environmentSettingsSchema = z.strictObject({
     terminationGracePeriodSeconds: int(1, 600),
     /** Seconds the preStop hook waits so endpoints drop the pod before SIGTERM. */
     preStopSleepSeconds: int(0, 120),
+    /** Postgres connections each pod's pool may open (DB_POOL_MAX); counted in the connection budget. */
+    dbPoolMax: int(1, 200),
   }),
   ingress: z.strictObject({
     enabled: z.boolean(),
@@ -76,8 +79,11 @@ export const environmentSettingsSchema = z.strictObject({
     pullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).nullable(),
   }),
   postgres: z.strictObject({
-    /** `external` emits no database and points the API at `externalHost`. */
-    mode: z.enum(['internal', 'external']),
+    /**
+     * `internal`: a StatefulSet; `external`: no database, the API points at `externalHost`;
+     * `cnpg`: a CloudNativePG Cluster (the operator must be installed).
+     */
+    mode: z.enum(['internal', 'external', 'cnpg']),
     image: pinnedImage,
     externalHost: hostname.nullable(),
     port: int(1, 65535),
@@ -86,6 +92,26 @@ export const environmentSettingsSchema = z.strictObject({
     /** null: the cluster flavour's storage class. */
     storageClassName: dnsName.nullable(),
     resources,
+    /** max_connections of the server (internal, cnpg) or of the managed database (external): the connection budget's ceiling. */
+    maxConnections: int(10, 10000),
+    /** `pgbouncer` puts a transaction-mode pooler between the API and Postgres; the Jobs still connect directly. */
+    pooler: z.enum(['none', 'pgbouncer']),
+    pgbouncer: z.strictObject({
+      image: pinnedImage,
+      replicas: int(1, 20),
+      /** Server connections per pooler replica (default_pool_size): what the connection budget counts. */
+      poolSize: int(1, 1000),
+      /** Client connections each pooler replica admits (max_client_conn). */
+      maxClientConnections: int(10, 100000),
+      resources,
+    }),
+    /** Settings of `mode: cnpg` (a postgresql.cnpg.io/v1 Cluster). */
+    cnpg: z.strictObject({
+      /** Postgres pods: one primary, the rest streaming replicas. */
+      instances: int(1, 10),
+      /** Operand image with pgvector (the operator's `standard` images ship it). */
+      imageName: pinnedImage,
+    }),
   }),
   redis: z.strictObject({
     enabled: z.boolean(),
@@ -140,5 +166,7 @@ export function crossFieldProblems(settings: EnvironmentSettings): Array<[string
   if (settings.postgres.mode === 'external' && !settings.postgres.externalHost) {
     problems.push(['postgres.externalHost', 'is required when postgres.mode is "external": set it to the database host']);
   }
+  const budget = connectionBudgetProblem(settings);
+  if (budget) problems.push(budget);
   return problems;
 }

@@ -10,12 +10,16 @@ export function apiEnvFrom(): IEnvFromSource[] {
 /**
  * Credentials as Secret references. REDIS_URL is composed by the kubelet through `$(VAR)`
  * expansion, so the password never passes through a ConfigMap. `redis`: the pod uses the
- * cache and Redis runs.
+ * cache and Redis runs. `postgresSecret`: the Secret with the database's username and
+ * password (CloudNativePG's `<cluster>-app` has the same keys as ours).
  */
-export function apiSecretEnv(namespace: string, { redis }: { redis: boolean }): IEnvVar[] {
+export function apiSecretEnv(
+  namespace: string,
+  { redis, postgresSecret = SECRETS.postgres.name }: { redis: boolean; postgresSecret?: string },
+): IEnvVar[] {
   const env: IEnvVar[] = [
-    { name: 'PGUSER', valueFrom: { secretKeyRef: { name: SECRETS.postgres.name, key: SECRETS.postgres.keys.username } } },
-    { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: SECRETS.postgres.name, key: SECRETS.postgres.keys.password } } },
+    { name: 'PGUSER', valueFrom: { secretKeyRef: { name: postgresSecret, key: SECRETS.postgres.keys.username } } },
+    { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: postgresSecret, key: SECRETS.postgres.keys.password } } },
   ];
   if (redis) {
     env.push(
@@ -24,4 +28,13 @@ export function apiSecretEnv(namespace: string, { redis }: { redis: boolean }): 
     );
   }
   return env;
+}
+
+/**
+ * The API pod's own database settings: its pool size (counted in the connection budget) and,
+ * when a pooler runs, the pooler's host in place of the ConfigMap's direct one (which the
+ * Jobs keep).
+ */
+export function apiDatabaseEnv({ poolMax, host }: { poolMax: number; host?: string }): IEnvVar[] {
+  return [{ name: 'DB_POOL_MAX', value: String(poolMax) }, ...(host ? [{ name: 'PGHOST', value: host }] : [])];
 }

@@ -10,7 +10,9 @@ import { BASE_SETTINGS, type EnvironmentSettings } from '../environments.js';
 import type { ImageRef } from '../image.js';
 import { clusterIpService, servicePort } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
-import { apiEnvFrom, apiSecretEnv } from './api-env.js';
+import { API_MAX_SURGE } from '../connection-budget.js';
+import { apiDatabaseEnv, apiEnvFrom, apiSecretEnv } from './api-env.js';
+import { databaseEndpoints } from './database.js';
 import { API_PORT, apiConfigData, appConfigPropsFrom } from './app-config.js';
 import { POSTGRES_NAME } from './postgres.js';
 import { selectorFor, labelsFor, stackPropsFrom, type StackProps } from './props.js';
@@ -33,6 +35,10 @@ export interface QuoteApiProps extends StackProps {
   configHash: string;
   /** Redis runs: the API gets REDIS_URL. @default true */
   redis?: boolean;
+  /** Secret with the database username and password. @default 'postgres-credentials' */
+  postgresSecret?: string;
+  /** The pooler's host, overriding the ConfigMap's direct PGHOST for the API only. @default unset (direct) */
+  poolerHost?: string;
   /** Prefer nodes that run the in-cluster Postgres. @default false */
   postgresAffinity?: boolean;
   /** Class of the Ingress. @default 'nginx' */
@@ -46,12 +52,15 @@ export interface QuoteApiProps extends StackProps {
 export function quoteApiPropsFrom(ctx: SynthContext): QuoteApiProps {
   const { logLevel: _logLevel, postgresAffinity, ...api } = ctx.env.api;
   const { className: _className, ...ingress } = ctx.env.ingress;
+  const database = databaseEndpoints(ctx.env.postgres, ctx.namespace);
   return {
     ...stackPropsFrom(ctx),
     image: ctx.image,
     imagePullPolicy: ctx.imagePullPolicy,
     configHash: contentHash(apiConfigData(appConfigPropsFrom(ctx))),
     redis: ctx.env.redis.enabled,
+    postgresSecret: database.credentialsSecret,
+    ...(database.apiHost !== database.directHost ? { poolerHost: database.apiHost } : {}),
     postgresAffinity: postgresAffinity && ctx.env.postgres.mode === 'internal',
     ingressClassName: ctx.ingressClassName,
     api,
@@ -86,7 +95,7 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
       ...(api.hpa.enabled ? {} : { replicas: api.replicas }),
       revisionHistoryLimit: 5,
       selector: { matchLabels: selector },
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: API_MAX_SURGE, maxUnavailable: 0 } },
       template: {
         metadata: {
           labels,
@@ -114,7 +123,10 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
               args: ['serve'],
               ports: [{ name: 'http', containerPort: API_PORT, protocol: 'TCP' }],
               envFrom: apiEnvFrom(),
-              env: apiSecretEnv(props.namespace, { redis: props.redis ?? true }),
+              env: [
+                ...apiSecretEnv(props.namespace, { redis: props.redis ?? true, postgresSecret: props.postgresSecret }),
+                ...apiDatabaseEnv({ poolMax: api.dbPoolMax, host: props.poolerHost }),
+              ],
               resources: resourceRequirements(api.resources),
               startupProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2, failureThreshold: 30, timeoutSeconds: 2 },
               readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 },
