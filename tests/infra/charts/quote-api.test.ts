@@ -44,6 +44,19 @@ describe('buildQuoteApi', () => {
     expect(only(objects, 'HorizontalPodAutoscaler').spec.metrics).toHaveLength(2);
   });
 
+  it('points only the API at the pooler, with its pool size and the credentials Secret given', () => {
+    const objects = synth({
+      ...base,
+      postgresSecret: 'postgres-app',
+      poolerHost: 'pgbouncer.quotes-dev.svc.cluster.local',
+      api: { dbPoolMax: 7 },
+    });
+    const env = only(objects, 'Deployment').spec.template.spec.containers[0].env as Array<Record<string, any>>;
+    expect(env.find((e) => e.name === 'PGUSER')!.valueFrom.secretKeyRef).toEqual({ name: 'postgres-app', key: 'username' });
+    expect(env.find((e) => e.name === 'DB_POOL_MAX')!.value).toBe('7');
+    expect(env.find((e) => e.name === 'PGHOST')!.value).toBe('pgbouncer.quotes-dev.svc.cluster.local');
+  });
+
   it('takes placement, Redis, ingress and pull policy', () => {
     const objects = synth({
       ...base,
@@ -56,7 +69,7 @@ describe('buildQuoteApi', () => {
     });
     const pod = only(objects, 'Deployment').spec.template.spec;
     expect(pod.containers[0].imagePullPolicy).toBe('Always');
-    expect(pod.containers[0].env.map((e: { name: string }) => e.name)).toEqual(['PGUSER', 'PGPASSWORD']);
+    expect(pod.containers[0].env.map((e: { name: string }) => e.name)).toEqual(['PGUSER', 'PGPASSWORD', 'DB_POOL_MAX']);
     expect(pod.topologySpreadConstraints[0].whenUnsatisfiable).toBe('DoNotSchedule');
     expect(
       pod.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels[
