@@ -49,13 +49,13 @@ export const BASE_SETTINGS: EnvironmentSettings = {
     maxConnections: 100,
     pooler: 'none',
     pgbouncer: {
-      image: 'ghcr.io/cloudnative-pg/pgbouncer:1.24.1',
+      image: 'docker.io/edoburu/pgbouncer:v1.24.1-p1',
       replicas: 1,
       poolSize: 20,
       maxClientConnections: 1000,
       resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { cpu: '500m', memory: '64Mi' } },
     },
-    cnpg: { instances: 1, imageName: 'ghcr.io/cloudnative-pg/postgresql:17.5-standard-bookworm' },
+    cnpg: { instances: 1, imageName: 'ghcr.io/cloudnative-pg/postgresql:17.5-standard-bookworm', operatorNamespace: 'cnpg-system' },
   },
   redis: {
     enabled: true,

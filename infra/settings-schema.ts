@@ -111,6 +111,8 @@ export const environmentSettingsSchema = z.strictObject({
       instances: int(1, 10),
       /** Operand image with pgvector (the operator's `standard` images ship it). */
       imageName: pinnedImage,
+      /** Namespace of the CloudNativePG operator, which polls the instances' status port. */
+      operatorNamespace: dnsName,
     }),
   }),
   redis: z.strictObject({

@@ -56,3 +56,40 @@ describe('buildNetworkPolicies', () => {
     expect(JSON.stringify(only(objects, 'NetworkPolicy', 'seed-job-egress').spec.egress)).not.toContain('443');
   });
 });
+
+describe('buildNetworkPolicies with a pooler or CloudNativePG', () => {
+  const api = { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'quote-api', 'app.kubernetes.io/instance': 'quotes-dev' } } };
+  const tcp = (port: number | string) => ({ protocol: 'TCP', port });
+
+  it('pgbouncer: the API reaches only the pooler (6432), the pooler and the Jobs reach Postgres', () => {
+    const objects = policies({ ...PROPS, pooler: true });
+    const pooler = { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'pgbouncer', 'app.kubernetes.io/instance': 'quotes-dev' } } };
+    const postgres = { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'postgres', 'app.kubernetes.io/instance': 'quotes-dev' } } };
+    expect(only(objects, 'NetworkPolicy', 'quote-api-egress').spec.egress[0]).toEqual({ to: [pooler], ports: [tcp(6432)] });
+    expect(only(objects, 'NetworkPolicy', 'pooler').spec).toMatchObject({
+      podSelector: pooler.podSelector,
+      ingress: [{ from: [api], ports: [tcp(6432)] }],
+      egress: [{ to: [postgres], ports: [tcp(5432)] }],
+    });
+    const admitted = only(objects, 'NetworkPolicy', 'postgres-ingress').spec.ingress[0].from;
+    expect(admitted).toContainEqual(pooler);
+    expect(admitted).not.toContainEqual(api);
+    expect(only(objects, 'NetworkPolicy', 'migrate-job-egress').spec.egress).toEqual([{ to: [postgres], ports: [tcp(5432)] }]);
+  });
+
+  it('cnpg: the instances admit the clients, each other and the operator, and reach the kube API; the Pooler likewise', () => {
+    const objects = policies({ ...PROPS, internalDatabase: false, cnpg: { operatorNamespace: 'cnpg-system' }, pooler: true });
+    const instances = { podSelector: { matchLabels: { 'cnpg.io/cluster': 'postgres' } } };
+    const pooler = { podSelector: { matchLabels: { 'cnpg.io/poolerName': 'postgres-pooler-rw' } } };
+    expect(names({ ...PROPS, internalDatabase: false, cnpg: { operatorNamespace: 'cnpg-system' } })).not.toContain('postgres-ingress');
+    const cluster = only(objects, 'NetworkPolicy', 'postgres-cnpg').spec;
+    expect(cluster.podSelector).toEqual(instances.podSelector);
+    expect(cluster.ingress[0].from).toContainEqual(pooler);
+    expect(cluster.ingress).toContainEqual({ from: [instances], ports: [tcp(5432), tcp(8000)] });
+    expect(cluster.ingress[3].from[0].namespaceSelector.matchExpressions[0].values).toEqual(['cnpg-system']);
+    expect(cluster.egress).toContainEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [tcp(443), tcp(6443)] });
+    expect(only(objects, 'NetworkPolicy', 'quote-api-egress').spec.egress[0]).toEqual({ to: [pooler], ports: [tcp(5432)] });
+    expect(only(objects, 'NetworkPolicy', 'pooler').spec.egress[0]).toEqual({ to: [instances], ports: [tcp(5432)] });
+    expect(only(objects, 'NetworkPolicy', 'seed-job-egress').spec.egress[0]).toEqual({ to: [instances], ports: [tcp(5432)] });
+  });
+});
