@@ -22,6 +22,7 @@ import { buildNamespace, buildServiceAccounts, serviceAccountsPropsFrom } from '
 import { stackPropsFrom } from './charts/props.js';
 import { buildJobs, jobsPropsFrom } from './charts/jobs.js';
 import { buildNetworkPolicies, networkPoliciesPropsFrom } from './charts/network-policies.js';
+import { buildCnpg, cnpgPropsFrom } from './charts/cnpg.js';
 import { buildPgbouncer, pgbouncerPropsFrom } from './charts/pgbouncer.js';
 import { buildPostgres, postgresPropsFrom } from './charts/postgres.js';
 import { buildQuoteApi, quoteApiPropsFrom } from './charts/quote-api.js';
@@ -53,6 +54,7 @@ export function buildStacks(scope: ManifestScope, ctx: SynthContext): void {
   buildNetworkPolicies(scope, networkPoliciesPropsFrom(ctx));
   buildPostgres(scope, postgresPropsFrom(ctx));
   buildPgbouncer(scope, pgbouncerPropsFrom(ctx));
+  buildCnpg(scope, cnpgPropsFrom(ctx));
   buildRedis(scope, redisPropsFrom(ctx));
   buildJobs(scope, jobsPropsFrom(ctx));
   buildQuoteApi(scope, quoteApiPropsFrom(ctx));

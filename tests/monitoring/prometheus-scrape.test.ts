@@ -172,6 +172,8 @@ describe('real Prometheus scraping the real quote API through our relabelling', 
       ...fixtureMetricNames('postgres_exporter.txt'),
       ...fixtureMetricNames('redis_exporter.txt'),
       ...fixtureMetricNames('kube_state_metrics.txt'),
+      ...fixtureMetricNames('pgbouncer_exporter.txt'),
+      ...fixtureMetricNames('cnpg_pgbouncer.txt'),
       'up', // synthesized by Prometheus for every target
     ]);
     const used = new Map<string, string>();
