@@ -93,6 +93,12 @@ export const PROMETHEUS_OPERATOR_KINDS: ResourceKind[] = [
   { group: 'monitoring.coreos.com', version: 'v1', kind: 'PrometheusRule', plural: 'prometheusrules', namespaced: true },
 ];
 
+/** Kinds of the CloudNativePG operator, served only when a test asks for them. */
+export const CNPG_KINDS: ResourceKind[] = [
+  { group: 'postgresql.cnpg.io', version: 'v1', kind: 'Cluster', plural: 'clusters', namespaced: true },
+  { group: 'postgresql.cnpg.io', version: 'v1', kind: 'Pooler', plural: 'poolers', namespaced: true },
+];
+
 const SERVER_METADATA = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'deletionTimestamp'];
 
 export type FakeKubeApiOptions = {
