@@ -304,6 +304,7 @@ describe('deploy engine against a fake Kubernetes API', () => {
         new Progress('json', true),
       );
       expect(result.error).toBeUndefined();
+      expect(result.plan.find((s) => s.waitFor.includes('Cluster quotes-dev/postgres'))).toBeDefined();
       expect(cnpgApi.get('Cluster', synth.namespace, 'postgres')!.spec).toMatchObject({ instances: 1 });
       expect(cnpgApi.get('Pooler', synth.namespace, 'postgres-pooler-rw')!.spec).toMatchObject({ type: 'rw' });
     } finally {

@@ -956,6 +956,11 @@ export function readyStatus(object: KubeObject): Record<string, unknown> | undef
       return { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] };
     case 'PersistentVolumeClaim':
       return { phase: 'Bound' };
+    case 'Cluster': {
+      // CloudNativePG's status once every instance is up (its field names, trimmed to what qctl reads).
+      const instances = (object.spec as { instances?: number } | undefined)?.instances ?? 1;
+      return { instances, readyInstances: instances, phase: 'Cluster in healthy state', conditions: [{ type: 'Ready', status: 'True' }] };
+    }
     default:
       return undefined;
   }
