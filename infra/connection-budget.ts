@@ -36,7 +36,7 @@ export interface ConnectionBudget {
 /** The API pods that can exist at once: the HPA ceiling (or the fixed count) plus the rollout surge. */
 export function peakApiPods(api: BudgetSettings['api']): { pods: number; arithmetic: string } {
   const base = api.hpa.enabled ? api.hpa.maxReplicas : api.replicas;
-  const label = api.hpa.enabled ? 'HPA max' : 'replicas';
+  const label = api.hpa.enabled ? 'HPA max' : base === 1 ? 'replica' : 'replicas';
   return { pods: base + API_MAX_SURGE, arithmetic: `(${base} ${label} + ${API_MAX_SURGE} surge)` };
 }
 
