@@ -1,10 +1,9 @@
 import { ApiObject } from 'cdk8s';
 import type { IDeployment } from 'kubernetes-models/apps/v1';
-import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import type { IConfigMap, IServiceAccount } from 'kubernetes-models/v1';
 import type { SynthContext } from '../context.js';
 import { BASE_SETTINGS, type EnvironmentSettings } from '../environments.js';
-import { clusterIpService, servicePort } from '../objects.js';
+import { clusterIpService, oneAtATimeDisruptionBudget, servicePort } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
 import { SECRETS } from '../secrets.js';
 import { databaseEndpoints, PGBOUNCER_NAME } from './database.js';
@@ -261,12 +260,6 @@ export function buildPgbouncer(scope: ManifestScope, props: PgbouncerProps | und
   );
 
   if (settings.replicas > 1) {
-    const pdb: IPodDisruptionBudget = {
-      apiVersion: 'policy/v1',
-      kind: 'PodDisruptionBudget',
-      metadata,
-      spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
-    };
-    new ApiObject(chart, 'pdb', pdb);
+    new ApiObject(chart, 'pdb', oneAtATimeDisruptionBudget(metadata, selector));
   }
 }

@@ -3,12 +3,11 @@ import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2'
 import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { IAffinity, ITopologySpreadConstraint } from 'kubernetes-models/v1';
 import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1';
-import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import type { ImagePullPolicy } from '../clusters.js';
 import type { SynthContext } from '../context.js';
 import { BASE_SETTINGS, type EnvironmentSettings } from '../environments.js';
 import type { ImageRef } from '../image.js';
-import { clusterIpService, servicePort } from '../objects.js';
+import { clusterIpService, oneAtATimeDisruptionBudget, servicePort } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
 import { API_MAX_SURGE } from '../connection-budget.js';
 import { apiDatabaseEnv, apiEnvFrom, apiSecretEnv } from './api-env.js';
@@ -203,13 +202,7 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
   }
 
   if (guaranteedReplicas(api) > 1) {
-    const pdb: IPodDisruptionBudget = {
-      apiVersion: 'policy/v1',
-      kind: 'PodDisruptionBudget',
-      metadata,
-      spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
-    };
-    new ApiObject(chart, 'pdb', pdb);
+    new ApiObject(chart, 'pdb', oneAtATimeDisruptionBudget(metadata, selector));
   }
 }
 
