@@ -6,7 +6,7 @@ import { startService, type RunningService } from '../../app/main.js';
 import { startTestPostgres, type EmbeddedPostgres } from '../helpers/postgres.js';
 import { loadQuoteFixture } from '../helpers/quotes-fixture.js';
 import { killAndWait, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
-import { getJson, insertQuotes, testConfig } from './support.js';
+import { getJson, insertQuotes, testConfig, waitFor } from './support.js';
 
 let db: EmbeddedPostgres;
 let redis: RedisServer;
@@ -131,12 +131,3 @@ describe('Redis coming back', () => {
     }
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('condition not met in time');
-}
