@@ -13,6 +13,7 @@ import type { ManifestScope } from '../scope.js';
 import { apiEnvFrom, apiSecretEnv } from './api-env.js';
 import { API_PORT, apiConfigData, appConfigPropsFrom } from './app-config.js';
 import { POSTGRES_NAME } from './postgres.js';
+import { redisReplicaSidecar, redisReplicaSidecarPropsFrom, type RedisReplicaSidecarProps } from './redis.js';
 import { selectorFor, labelsFor, stackPropsFrom, type StackProps } from './props.js';
 import { SERVICE_ACCOUNTS } from './namespace.js';
 import { APP_UID, CONFIG_HASH_ANNOTATION, containerSecurityContext, contentHash, podSecurityContext, resourceRequirements } from './pod.js';
@@ -33,6 +34,8 @@ export interface QuoteApiProps extends StackProps {
   configHash: string;
   /** Redis runs: the API gets REDIS_URL. @default true */
   redis?: boolean;
+  /** A Redis read replica in each pod, read through REDIS_READ_URL (with `redis` only). @default undefined (none) */
+  redisReadReplica?: RedisReplicaSidecarProps;
   /** Prefer nodes that run the in-cluster Postgres. @default false */
   postgresAffinity?: boolean;
   /** Class of the Ingress. @default 'nginx' */
@@ -52,6 +55,7 @@ export function quoteApiPropsFrom(ctx: SynthContext): QuoteApiProps {
     imagePullPolicy: ctx.imagePullPolicy,
     configHash: contentHash(apiConfigData(appConfigPropsFrom(ctx))),
     redis: ctx.env.redis.enabled,
+    redisReadReplica: redisReplicaSidecarPropsFrom(ctx),
     postgresAffinity: postgresAffinity && ctx.env.postgres.mode === 'internal',
     ingressClassName: ctx.ingressClassName,
     api,
@@ -76,6 +80,8 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
   const labels = labelsFor(props, API_NAME, API_COMPONENT);
   const selector = selectorFor(props, API_NAME);
   const metadata = { name: API_NAME, namespace: props.namespace, labels };
+  const redis = props.redis ?? true;
+  const replica = redis && props.redisReadReplica ? redisReplicaSidecar(props.namespace, props.redisReadReplica) : undefined;
 
   const deployment: IDeployment = {
     apiVersion: 'apps/v1',
@@ -114,7 +120,7 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
               args: ['serve'],
               ports: [{ name: 'http', containerPort: API_PORT, protocol: 'TCP' }],
               envFrom: apiEnvFrom(),
-              env: apiSecretEnv(props.namespace, { redis: props.redis ?? true }),
+              env: apiSecretEnv(props.namespace, { redis, readReplica: replica !== undefined }),
               resources: resourceRequirements(api.resources),
               startupProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2, failureThreshold: 30, timeoutSeconds: 2 },
               readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 },
@@ -126,8 +132,9 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
               securityContext: containerSecurityContext(APP_UID),
               volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
             },
+            ...(replica ? [replica.container] : []),
           ],
-          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
+          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }, ...(replica ? [replica.volume] : [])],
         },
       },
     },
