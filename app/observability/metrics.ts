@@ -92,14 +92,14 @@ export function createMetrics(options: { pool?: () => PoolStats | undefined; def
     name: 'quotes_cache_reads_total',
     help: 'Redis cache reads with a read replica configured, by the Redis that answered (replica|primary): primary means the replica was down, syncing or failed the read.',
     labelNames: ['source'] as const,
-    registers: [registry],
+    // Registered on first use: without a read replica /metrics stays exactly as before.
+    registers: [],
   });
   // Zero-initialise the contract series so dashboards and alerts see them before the first event.
   for (const cache of ['search', 'embedding'] as const) {
     for (const result of ['hit', 'miss', 'error'] as const) cacheOperations.inc({ cache, result }, 0);
   }
 
-  // Created on first use: without a read replica the series stay absent, as before.
   const cacheReadChildren = new Map<CacheReadSource, client.Counter.Internal>();
 
   const children = new Map<
@@ -141,6 +141,7 @@ export function createMetrics(options: { pool?: () => PoolStats | undefined; def
     cacheRead(source) {
       let child = cacheReadChildren.get(source);
       if (!child) {
+        if (cacheReadChildren.size === 0) registry.registerMetric(cacheReads);
         child = cacheReads.labels({ source });
         cacheReadChildren.set(source, child);
       }

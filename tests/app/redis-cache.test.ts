@@ -56,6 +56,12 @@ describe('Redis cache', () => {
     }
   });
 
+  it('without REDIS_READ_URL reads only the primary and exports no read-replica metric', async () => {
+    expect((await getJson(`${service.url}/quotes/search?q=heart%20ocean`)).status).toBe(200);
+    expect(await (await fetch(`${service.url}/metrics`)).text()).not.toContain('quotes_cache_reads_total');
+    expect((await getJson(`${service.url}/readyz`)).body.cache).toEqual({ kind: 'redis', state: 'ready' });
+  });
+
   it('serves a repeated hot query from the in-process tier without a Redis round trip', async () => {
     const client = new Redis(redis.url);
     const gets = async () => Number(/cmdstat_get:calls=(\d+)/.exec(await client.info('commandstats'))?.[1] ?? 0);
