@@ -63,6 +63,8 @@ export const BASE_SETTINGS: EnvironmentSettings = {
     storageSize: '512Mi',
     storageClassName: null,
     resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '250m', memory: '128Mi' } },
+    // Off for one pod on a laptop: a second copy of the cache would only cost memory.
+    readReplicaSidecar: false,
   },
   jobs: {
     ttlSecondsAfterFinished: 86400,
@@ -98,7 +100,8 @@ const ENVIRONMENT_DEFAULTS: Record<EnvironmentName, DeepPartial<EnvironmentSetti
     },
     ingress: { host: `staging.${DEFAULT_HOST}` },
     postgres: { storageSize: '5Gi' },
-    redis: { storageSize: '1Gi' },
+    // As prod, so that the replica path is exercised before it reaches prod.
+    redis: { storageSize: '1Gi', readReplicaSidecar: true },
   },
   prod: {
     api: {
@@ -121,6 +124,8 @@ const ENVIRONMENT_DEFAULTS: Record<EnvironmentName, DeepPartial<EnvironmentSetti
     redis: {
       storageSize: '2Gi',
       resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+      // Up to 10 API pods: each reads from its own replica instead of all from one Redis.
+      readReplicaSidecar: true,
     },
     jobs: { ttlSecondsAfterFinished: 604800 },
   },

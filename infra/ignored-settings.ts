@@ -49,7 +49,7 @@ const RULES: readonly IgnoreRule[] = [
     because: 'postgres.pooler is none: set postgres.pooler=pgbouncer to use it',
   },
   {
-    keys: ['redis.image', 'redis.storageSize', 'redis.storageClassName', 'redis.resources'],
+    keys: ['redis.image', 'redis.storageSize', 'redis.storageClassName', 'redis.resources', 'redis.readReplicaSidecar'],
     ignoredWhen: (s) => !s.redis.enabled,
     because: 'redis.enabled is false, so no Redis is deployed',
   },

@@ -1,6 +1,7 @@
 import type { IEnvFromSource, IEnvVar } from 'kubernetes-models/v1';
 import { SECRETS } from '../secrets.js';
 import { API_CONFIG_MAP, redisHost } from './app-config.js';
+import { REDIS_REPLICA_URL } from './redis.js';
 
 /** envFrom shared by the API and its Jobs: the ConfigMap plus the optional user secrets. */
 export function apiEnvFrom(): IEnvFromSource[] {
@@ -10,12 +11,17 @@ export function apiEnvFrom(): IEnvFromSource[] {
 /**
  * Credentials as Secret references. REDIS_URL is composed by the kubelet through `$(VAR)`
  * expansion, so the password never passes through a ConfigMap. `redis`: the pod uses the
- * cache and Redis runs. `postgresSecret`: the Secret with the database's username and
- * password (CloudNativePG's `<cluster>-app` has the same keys as ours).
+ * cache and Redis runs; `readReplica`: the pod also runs the read replica (REDIS_READ_URL).
+ * `postgresSecret`: the Secret with the database's username and password (CloudNativePG's
+ * `<cluster>-app` has the same keys as ours).
  */
 export function apiSecretEnv(
   namespace: string,
-  { redis, postgresSecret = SECRETS.postgres.name }: { redis: boolean; postgresSecret?: string },
+  {
+    redis,
+    readReplica = false,
+    postgresSecret = SECRETS.postgres.name,
+  }: { redis: boolean; readReplica?: boolean; postgresSecret?: string },
 ): IEnvVar[] {
   const env: IEnvVar[] = [
     { name: 'PGUSER', valueFrom: { secretKeyRef: { name: postgresSecret, key: SECRETS.postgres.keys.username } } },
@@ -26,6 +32,7 @@ export function apiSecretEnv(
       { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: SECRETS.redis.name, key: SECRETS.redis.keys.password } } },
       { name: 'REDIS_URL', value: `redis://:$(REDIS_PASSWORD)@${redisHost(namespace)}:6379/0` },
     );
+    if (readReplica) env.push({ name: 'REDIS_READ_URL', value: REDIS_REPLICA_URL });
   }
   return env;
 }

@@ -14,6 +14,7 @@ import { apiDatabaseEnv, apiEnvFrom, apiSecretEnv } from './api-env.js';
 import { databaseEndpoints } from './database.js';
 import { API_PORT, apiConfigData, appConfigPropsFrom } from './app-config.js';
 import { POSTGRES_NAME } from './postgres.js';
+import { redisReplicaSidecar, redisReplicaSidecarPropsFrom, type RedisReplicaSidecarProps } from './redis.js';
 import { selectorFor, labelsFor, stackPropsFrom, type StackProps } from './props.js';
 import { SERVICE_ACCOUNTS } from './namespace.js';
 import { APP_UID, CONFIG_HASH_ANNOTATION, containerSecurityContext, contentHash, podSecurityContext, resourceRequirements } from './pod.js';
@@ -38,6 +39,8 @@ export interface QuoteApiProps extends StackProps {
   postgresSecret?: string;
   /** The pooler's host, overriding the ConfigMap's direct PGHOST for the API only. @default unset (direct) */
   poolerHost?: string;
+  /** A Redis read replica in each pod, read through REDIS_READ_URL (with `redis` only). @default undefined (none) */
+  redisReadReplica?: RedisReplicaSidecarProps;
   /** Prefer nodes that run the in-cluster Postgres. @default false */
   postgresAffinity?: boolean;
   /** Class of the Ingress. @default 'nginx' */
@@ -60,6 +63,7 @@ export function quoteApiPropsFrom(ctx: SynthContext): QuoteApiProps {
     redis: ctx.env.redis.enabled,
     postgresSecret: database.credentialsSecret,
     ...(database.apiHost !== database.directHost ? { poolerHost: database.apiHost } : {}),
+    redisReadReplica: redisReplicaSidecarPropsFrom(ctx),
     postgresAffinity: postgresAffinity && ctx.env.postgres.mode === 'internal',
     ingressClassName: ctx.ingressClassName,
     api,
@@ -84,6 +88,8 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
   const labels = labelsFor(props, API_NAME, API_COMPONENT);
   const selector = selectorFor(props, API_NAME);
   const metadata = { name: API_NAME, namespace: props.namespace, labels };
+  const redis = props.redis ?? true;
+  const replica = redis && props.redisReadReplica ? redisReplicaSidecar(props.namespace, props.redisReadReplica) : undefined;
 
   const deployment: IDeployment = {
     apiVersion: 'apps/v1',
@@ -123,7 +129,7 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
               ports: [{ name: 'http', containerPort: API_PORT, protocol: 'TCP' }],
               envFrom: apiEnvFrom(),
               env: [
-                ...apiSecretEnv(props.namespace, { redis: props.redis ?? true, postgresSecret: props.postgresSecret }),
+                ...apiSecretEnv(props.namespace, { redis, readReplica: replica !== undefined, postgresSecret: props.postgresSecret }),
                 ...apiDatabaseEnv({ poolMax: api.dbPoolMax, host: props.poolerHost }),
               ],
               resources: resourceRequirements(api.resources),
@@ -137,8 +143,9 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
               securityContext: containerSecurityContext(APP_UID),
               volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
             },
+            ...(replica ? [replica.container] : []),
           ],
-          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
+          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }, ...(replica ? [replica.volume] : [])],
         },
       },
     },
