@@ -29,9 +29,9 @@ const RULES: readonly IgnoreRule[] = [
     because: 'postgres.mode is external, so no Postgres is deployed',
   },
   {
-    keys: ['postgres.image'],
+    keys: ['postgres.image', 'postgres.port'],
     ignoredWhen: (s) => s.postgres.mode === 'cnpg',
-    because: 'postgres.mode is cnpg, whose operand image is postgres.cnpg.imageName',
+    because: 'postgres.mode is cnpg: the operator runs postgres.cnpg.imageName on port 5432',
   },
   {
     keys: ['postgres.externalHost'],
