@@ -3,7 +3,7 @@ import type { SynthContext } from '../context.js';
 import { BASE_SETTINGS, type EnvironmentSettings } from '../environments.js';
 import type { ManifestScope } from '../scope.js';
 import { CNPG_CLUSTER_NAME, CNPG_POOLER_NAME } from './database.js';
-import { PGBOUNCER_EXPORTER_PORT, POOLED_STATEMENT_TIMEOUT_MS } from './pgbouncer.js';
+import { PGBOUNCER_EXPORTER_PORT } from './pgbouncer.js';
 import { connectionSettings } from './postgres.js';
 import { labelsFor, stackPropsFrom, type ResourceSettings, type StackProps } from './props.js';
 
@@ -86,11 +86,7 @@ export function buildCnpg(scope: ManifestScope, props: CnpgProps | undefined): v
           owner: APP_OWNER,
           // pgvector is not a trusted extension: the superuser creates it here, once; the migration
           // then finds it installed (and creates pg_trgm, which the owner may).
-          postInitApplicationSQL: [
-            'CREATE EXTENSION IF NOT EXISTS vector',
-            // A pooler cannot pass pg's statement_timeout startup parameter on: the role's default takes its place.
-            `ALTER ROLE ${APP_OWNER} SET statement_timeout = '${POOLED_STATEMENT_TIMEOUT_MS}ms'`,
-          ],
+          postInitApplicationSQL: ['CREATE EXTENSION IF NOT EXISTS vector'],
         },
       },
       storage: { size: props.storageSize ?? postgres.storageSize, ...(storageClassName ? { storageClass: storageClassName } : {}) },
