@@ -5,6 +5,7 @@ import type { SynthContext } from '../context.js';
 import { BASE_SETTINGS, type EnvironmentSettings } from '../environments.js';
 import { clusterIpService, oneAtATimeDisruptionBudget, servicePort } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
+import { NOBODY_UID } from '../monitoring/common.js';
 import { SECRETS } from '../secrets.js';
 import { databaseEndpoints, PGBOUNCER_NAME } from './database.js';
 import { CONFIG_HASH_ANNOTATION, containerSecurityContext, contentHash, podSecurityContext, resourceRequirements } from './pod.js';
@@ -12,7 +13,7 @@ import { labelsFor, selectorFor, stackPropsFrom, type StackProps } from './props
 
 /** Where PgBouncer listens in its pod; its Service maps the database port onto it. */
 export const PGBOUNCER_PORT = 6432;
-/** prometheus-pgbouncer-exporter's port (its upstream default). */
+/** pgbouncer_exporter's port (its upstream default; CloudNativePG's Pooler serves its metrics there too). */
 export const PGBOUNCER_EXPORTER_PORT = 9127;
 /**
  * PgBouncer has no Prometheus endpoint of its own (only the SHOW commands of its admin
@@ -21,8 +22,6 @@ export const PGBOUNCER_EXPORTER_PORT = 9127;
 export const PGBOUNCER_EXPORTER_IMAGE = 'quay.io/prometheuscommunity/pgbouncer-exporter:v0.11.0';
 /** uid of the `postgres` user of the edoburu/pgbouncer (Alpine) image. */
 export const PGBOUNCER_UID = 70;
-/** uid of `nobody`, which the exporter image runs as. */
-const EXPORTER_UID = 65534;
 const CONFIG_DIR = '/etc/pgbouncer';
 const AUTH_DIR = '/etc/pgbouncer/auth';
 /** The API's server-side statement limit (app/db/pool.ts): PgBouncer cannot pass the startup parameter on, so it sets it per server connection. */
@@ -237,7 +236,7 @@ export function buildPgbouncer(scope: ManifestScope, props: PgbouncerProps | und
               resources: resourceRequirements({ requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } }),
               readinessProbe: { httpGet: { path: '/metrics', port: 'metrics' }, periodSeconds: 15, failureThreshold: 3, timeoutSeconds: 5 },
               livenessProbe: { tcpSocket: { port: 'metrics' }, periodSeconds: 30, failureThreshold: 4, timeoutSeconds: 5 },
-              securityContext: containerSecurityContext(EXPORTER_UID),
+              securityContext: containerSecurityContext(NOBODY_UID),
             },
           ],
           volumes: [
