@@ -136,7 +136,7 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
 
   new ApiObject(chart, 'service', clusterIpService(metadata, selector, [servicePort('http', 80)]));
 
-  if (ingress.enabled) {
+  if (ingress.mode === 'ingress') {
     const resource: IIngress = {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'Ingress',

@@ -68,6 +68,6 @@ describe('buildQuoteApi', () => {
       tls: [{ hosts: ['quotes.example.com'], secretName: 'quotes-tls' }],
     });
     expect(objects.map((o) => o.kind)).toContain('PodDisruptionBudget');
-    expect(synth({ ...base, ingress: { enabled: false } }).map((o) => o.kind)).toEqual(['Deployment', 'Service']);
+    expect(synth({ ...base, ingress: { mode: 'none' } }).map((o) => o.kind)).toEqual(['Deployment', 'Service']);
   });
 });
