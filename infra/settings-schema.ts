@@ -28,7 +28,7 @@ const pinnedImage = z
 
 const int = (min: number, max: number) => z.int().min(min).max(max);
 /** One number and unit, a form both Gateway API (GEP-2257) and Istio durations accept. */
-const duration = z.string().regex(/^[0-9]{1,5}(ms|s|m|h)$/, 'expected a duration such as 500ms, 10s or 1m');
+const duration = z.string().regex(/^[1-9][0-9]{0,4}(ms|s|m|h)$/, 'expected a duration above zero such as 500ms, 10s or 1m');
 
 /** How the API is reached from outside the cluster (see docs/deploy.md, exposure modes). */
 export const EXPOSURE_MODES = ['ingress', 'gateway', 'nodeport', 'none'] as const;
