@@ -180,7 +180,8 @@ export function crossFieldProblems(settings: EnvironmentSettings): Array<[string
     ]);
   }
   const { traffic, ingress } = settings;
-  if (durationMs(traffic.retries.perTryTimeout) > durationMs(traffic.timeout)) {
+  // Only Istio retries: elsewhere perTryTimeout does nothing (ignored-settings.ts says so).
+  if (traffic.mesh === 'istio' && traffic.retries.attempts > 0 && durationMs(traffic.retries.perTryTimeout) > durationMs(traffic.timeout)) {
     problems.push([
       'traffic.retries.perTryTimeout',
       `is ${traffic.retries.perTryTimeout} but traffic.timeout is ${traffic.timeout}: make perTryTimeout <= timeout`,
