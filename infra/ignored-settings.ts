@@ -34,7 +34,7 @@ const RULES: readonly IgnoreRule[] = [
     because: 'postgres.mode is internal: set postgres.mode=external to use it',
   },
   {
-    keys: ['redis.image', 'redis.storageSize', 'redis.storageClassName', 'redis.resources'],
+    keys: ['redis.image', 'redis.storageSize', 'redis.storageClassName', 'redis.resources', 'redis.readReplicaSidecar'],
     ignoredWhen: (s) => !s.redis.enabled,
     because: 'redis.enabled is false, so no Redis is deployed',
   },
