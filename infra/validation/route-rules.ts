@@ -5,14 +5,16 @@ import type { RuleFinding } from './rules.js';
 /**
  * Routes that would send traffic nowhere, which the CRD schemas cannot see: an HTTPRoute
  * backend Service (or its port) that is not among the objects, an Istio route to a subset no
- * DestinationRule defines. Only references into the objects' own namespaces are checked (a
- * Service elsewhere may exist in the cluster). A subset that selects no pods is fine: the
- * DestinationRule names the canary subset before a canary runs, so turning one on changes no subset.
+ * DestinationRule defines. A reference is checked only where the objects define that kind of
+ * target (Services in the backend's namespace, a DestinationRule for the host): a route
+ * validated on its own, or one to a Service elsewhere, may well point at objects in the cluster.
+ * A subset that selects no pods is fine: the DestinationRule names the canary subset before a
+ * canary runs, so turning one on changes no subset.
  */
 export function routeRules(objects: KubeObject[]): RuleFinding[] {
   const findings: RuleFinding[] = [];
   const nsOf = (object: KubeObject): string => object.metadata?.namespace ?? '';
-  const namespaces = new Set(objects.map(nsOf));
+  const namespaces = new Set(objects.filter((o) => o.kind === 'Service').map(nsOf));
   const service = (namespace: string, name: string) =>
     objects.find((o) => o.kind === 'Service' && nsOf(o) === namespace && o.metadata?.name === name) as Json | undefined;
 
@@ -54,7 +56,7 @@ export function routeRules(objects: KubeObject[]): RuleFinding[] {
     ((((object as Json).spec?.http as Json[] | undefined) ?? []) as Json[]).forEach((http, h) => {
       ((http.route as Json[] | undefined) ?? []).forEach((route, d) => {
         const { host, subset } = (route.destination ?? {}) as { host?: string; subset?: string };
-        if (!host || !subset || subsetsOf(host).includes(subset)) return;
+        if (!host || !subset || !rules.some((r) => r.spec?.host === host) || subsetsOf(host).includes(subset)) return;
         findings.push({
           index,
           rule: 'route-backend',
