@@ -178,7 +178,7 @@ const NEEDS_CLUSTER = [
   'whether this is a first install (the seed Job runs only then)',
   'which objects would be created, changed or left unchanged (server-side dry run)',
   'what would be pruned, and which generated credentials would be created',
-  'whether the cluster serves every kind and has the IngressClass',
+  'whether the cluster serves every kind, has the IngressClass (or the Gateway), and the node port is free',
 ];
 
 function printOfflinePlan(input: {
