@@ -1,5 +1,5 @@
 import { InfraUsageError } from './errors.js';
-import { crossFieldProblems, environmentSettingsSchema, type EnvironmentSettings } from './settings-schema.js';
+import { crossFieldProblems, environmentSettingsSchema, RENAMED_SETTINGS, type EnvironmentSettings } from './settings-schema.js';
 import { deepMerge, type DeepPartial } from './merge.js';
 
 export type { EnvironmentSettings } from './settings-schema.js';
@@ -35,7 +35,16 @@ export const BASE_SETTINGS: EnvironmentSettings = {
     preStopSleepSeconds: 5,
     dbPoolMax: 10,
   },
-  ingress: { enabled: true, host: DEFAULT_HOST, className: null, tlsSecretName: null },
+  ingress: {
+    mode: 'ingress',
+    host: DEFAULT_HOST,
+    className: null,
+    tlsSecretName: null,
+    gateway: { name: 'quotes', namespace: null, sectionName: null, create: false, className: null },
+    nodePort: 30080,
+  },
+  canary: { tag: null, weight: 20, replicas: 1 },
+  traffic: { mesh: 'none', retries: { attempts: 2, perTryTimeout: '10s' }, timeout: '30s' },
   image: { registry: null, repository: 'quote-api', tag: '0.1.0', pullPolicy: null },
   postgres: {
     mode: 'internal',
@@ -98,7 +107,8 @@ const ENVIRONMENT_DEFAULTS: Record<EnvironmentName, DeepPartial<EnvironmentSetti
       resources: { requests: { cpu: '100m', memory: '192Mi' }, limits: { cpu: '1', memory: '384Mi' } },
       logLevel: 'info',
     },
-    ingress: { host: `staging.${DEFAULT_HOST}` },
+    // Each environment its own node port, so that all three fit on one cluster.
+    ingress: { host: `staging.${DEFAULT_HOST}`, nodePort: 30081 },
     postgres: { storageSize: '5Gi' },
     // As prod, so that the replica path is exercised before it reaches prod.
     redis: { storageSize: '1Gi', readReplicaSidecar: true },
@@ -112,7 +122,7 @@ const ENVIRONMENT_DEFAULTS: Record<EnvironmentName, DeepPartial<EnvironmentSetti
       terminationGracePeriodSeconds: 45,
       preStopSleepSeconds: 10,
     },
-    ingress: { host: `prod.${DEFAULT_HOST}` },
+    ingress: { host: `prod.${DEFAULT_HOST}`, nodePort: 30082 },
     postgres: {
       storageSize: '20Gi',
       // 11 API pods at the HPA ceiling plus a surge pod, × pool 10, the Jobs, the exporter and the reserve: 120.
@@ -167,6 +177,8 @@ export function getEnvironment(
       const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys : [];
       if (unknownKeys.length > 0) {
         const key = [path, unknownKeys[0]].filter(Boolean).join('.');
+        const renamed = RENAMED_SETTINGS[key];
+        if (renamed) throw new InfraUsageError(`${layer.source}: setting "${key}" for environment ${envName} is gone: ${renamed}`);
         throw new InfraUsageError(
           `${layer.source}: unknown setting "${key}" for environment ${envName}: valid keys here are ${validKeysAt(path).join(', ')}`,
         );

@@ -1,6 +1,7 @@
 import { QctlError, usageError } from '../cli/errors.js';
 import { applyObject, type ApplyResult } from './apply.js';
 import { checkGeneratedReferences, ensureGeneratedSecrets, findSecretReferences, type GeneratedSecret } from './credentials.js';
+import { checkGatewayNamespaces, checkNodePorts, gatewayWarnings, installHint } from './exposure-checks.js';
 import { inventoryObject, inventoryRef, parseInventory } from './inventory.js';
 import { compact, isApplied, liveOf, readLiveState, type LiveState } from './live-state.js';
 import type { Kube } from '../kube/client.js';
@@ -74,25 +75,14 @@ export async function preflight(kube: Kube, objects: KubeObject[]): Promise<stri
   const served = await Promise.all([...firstOfKind.values()].map((o) => kube.served(o.apiVersion, o.kind)));
   const missing = [...firstOfKind.values()].find((_, i) => !served[i]);
   if (missing) {
-    const hint = missingKindHint(missing.apiVersion);
     throw usageError(
-      `the cluster does not serve ${missing.kind} (${missing.apiVersion}), needed by ${describeRef(refOf(missing))}: ${hint}`,
+      `the cluster does not serve ${missing.kind} (${missing.apiVersion}), needed by ${describeRef(refOf(missing))}: ${installHint(missing.apiVersion)}`,
     );
   }
   checkGeneratedReferences(findSecretReferences(objects));
-  return ingressWarnings(kube, objects);
-}
-
-/** The operator CloudNativePG's release manifest; `kubectl apply --server-side` because its CRDs are too large for client-side apply. */
-export const CNPG_INSTALL_COMMAND =
-  'kubectl apply --server-side -f https://raw.githubusercontent.com/cloudnative-pg/cloudnative-pg/release-1.26/releases/cnpg-1.26.1.yaml';
-
-/** What to do when the cluster does not serve an API group the manifests use. */
-function missingKindHint(apiVersion: string): string {
-  if (apiVersion.startsWith('monitoring.coreos.com/')) return 'install kube-prometheus-stack or deploy with --monitoring self';
-  if (apiVersion.startsWith('postgresql.cnpg.io/'))
-    return `install the CloudNativePG operator (${CNPG_INSTALL_COMMAND}) or deploy with --set postgres.mode=internal`;
-  return 'install the API (CRD) it needs or drop the object';
+  await checkNodePorts(kube, objects);
+  await checkGatewayNamespaces(kube, objects);
+  return [...(await ingressWarnings(kube, objects)), ...(await gatewayWarnings(kube, objects))];
 }
 
 async function ingressWarnings(kube: Kube, objects: KubeObject[]): Promise<string[]> {
