@@ -38,6 +38,8 @@ export interface AppConfig {
   dbPoolMax: number;
   /** Seconds /readyz reports "not ready" before the server stops accepting on SIGTERM. */
   shutdownDrainSeconds: number;
+  /** The image tag the process runs (APP_VERSION): a metric label and the x-quote-api-version header. */
+  version: string;
 }
 
 export interface DatabaseConfig {
@@ -98,6 +100,9 @@ const httpUrl = (what: string, protocols: string[]) =>
     { message: `must be a ${what} URL (${protocols.map((p) => `${p}//`).join(' or ')}...)` },
   );
 
+/** APP_VERSION when unset: a process not started from a tagged image (`qctl dev`, tests). */
+export const DEFAULT_APP_VERSION = 'local';
+
 /** 1 GB holds the HNSW graph of ~150k 1536-dimension quotes: the build runs in memory. */
 export const DEFAULT_INDEX_BUILD_MEMORY_MB = 1024;
 // Chosen from the recall/latency table in docs/app.md (bench/search.ts).
@@ -145,6 +150,11 @@ const envSchema = z.object({
   CACHE_LOCAL_TTL_SECONDS: int(0, 3600, 10),
   DB_POOL_MAX: int(1, 200, 10),
   SHUTDOWN_DRAIN_SECONDS: int(0, 300, 0),
+  APP_VERSION: optionalString
+    .refine((v) => v === undefined || /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(v), {
+      message: 'must look like an image tag (letters, digits, _ . -; at most 128), e.g. git-3f2a1bc',
+    })
+    .transform((v) => v ?? DEFAULT_APP_VERSION),
 });
 
 /** Reads and validates the environment. Throws ConfigError naming every bad variable. */
@@ -188,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     cacheLocalTtlSeconds: e.CACHE_LOCAL_TTL_SECONDS,
     dbPoolMax: e.DB_POOL_MAX,
     shutdownDrainSeconds: e.SHUTDOWN_DRAIN_SECONDS,
+    version: e.APP_VERSION,
   };
 }
 

@@ -58,7 +58,7 @@ export interface RunningService {
 export async function startService(config: AppConfig, options: StartOptions = {}): Promise<RunningService> {
   const log = options.log ?? createLogger(config.logLevel);
   const pool = createPool(config.database, { max: config.dbPoolMax, log });
-  const metrics = createMetrics({ pool: () => pool });
+  const metrics = createMetrics({ pool: () => pool, version: config.version });
   const cache: Cache = config.redisUrl ? new RedisCache(config.redisUrl, { log }) : new MemoryCache();
   if (!config.redisUrl) log.info('cache: REDIS_URL is not set, using an in-process LRU cache');
   const embedder = options.embedder ?? createEmbeddingProvider(config, log, { metrics, baseBackoffMs: options.embeddingBackoffMs });

@@ -1,5 +1,5 @@
 import { InfraUsageError } from './errors.js';
-import { crossFieldProblems, environmentSettingsSchema, type EnvironmentSettings } from './settings-schema.js';
+import { crossFieldProblems, environmentSettingsSchema, RENAMED_SETTINGS, type EnvironmentSettings } from './settings-schema.js';
 import { deepMerge, type DeepPartial } from './merge.js';
 
 export type { EnvironmentSettings } from './settings-schema.js';
@@ -34,7 +34,16 @@ export const BASE_SETTINGS: EnvironmentSettings = {
     terminationGracePeriodSeconds: 30,
     preStopSleepSeconds: 5,
   },
-  ingress: { enabled: true, host: DEFAULT_HOST, className: null, tlsSecretName: null },
+  ingress: {
+    mode: 'ingress',
+    host: DEFAULT_HOST,
+    className: null,
+    tlsSecretName: null,
+    gateway: { name: 'quotes', namespace: null, sectionName: null, create: false, className: null },
+    nodePort: 30080,
+  },
+  canary: { tag: null, weight: 20, replicas: 1 },
+  traffic: { mesh: 'none', retries: { attempts: 2, perTryTimeout: '10s' }, timeout: '30s' },
   image: { registry: null, repository: 'quote-api', tag: '0.1.0', pullPolicy: null },
   postgres: {
     mode: 'internal',
@@ -85,7 +94,8 @@ const ENVIRONMENT_DEFAULTS: Record<EnvironmentName, DeepPartial<EnvironmentSetti
       resources: { requests: { cpu: '100m', memory: '192Mi' }, limits: { cpu: '1', memory: '384Mi' } },
       logLevel: 'info',
     },
-    ingress: { host: `staging.${DEFAULT_HOST}` },
+    // Each environment its own node port, so that all three fit on one cluster.
+    ingress: { host: `staging.${DEFAULT_HOST}`, nodePort: 30081 },
     postgres: { storageSize: '5Gi' },
     redis: { storageSize: '1Gi' },
   },
@@ -98,7 +108,7 @@ const ENVIRONMENT_DEFAULTS: Record<EnvironmentName, DeepPartial<EnvironmentSetti
       terminationGracePeriodSeconds: 45,
       preStopSleepSeconds: 10,
     },
-    ingress: { host: `prod.${DEFAULT_HOST}` },
+    ingress: { host: `prod.${DEFAULT_HOST}`, nodePort: 30082 },
     postgres: {
       storageSize: '20Gi',
       resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } },
@@ -147,6 +157,8 @@ export function getEnvironment(
       const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys : [];
       if (unknownKeys.length > 0) {
         const key = [path, unknownKeys[0]].filter(Boolean).join('.');
+        const renamed = RENAMED_SETTINGS[key];
+        if (renamed) throw new InfraUsageError(`${layer.source}: setting "${key}" for environment ${envName} is gone: ${renamed}`);
         throw new InfraUsageError(
           `${layer.source}: unknown setting "${key}" for environment ${envName}: valid keys here are ${validKeysAt(path).join(', ')}`,
         );

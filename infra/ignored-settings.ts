@@ -1,4 +1,4 @@
-import type { EnvironmentSettings } from './settings-schema.js';
+import { splitsByWeight, type EnvironmentSettings } from './settings-schema.js';
 
 /**
  * Settings that are valid but have no effect given the others, e.g. `api.replicas` while the
@@ -39,9 +39,55 @@ const RULES: readonly IgnoreRule[] = [
     because: 'redis.enabled is false, so no Redis is deployed',
   },
   {
-    keys: ['ingress.host', 'ingress.className', 'ingress.tlsSecretName'],
-    ignoredWhen: (s) => !s.ingress.enabled,
-    because: 'ingress.enabled is false, so no Ingress is written',
+    keys: ['ingress.host'],
+    ignoredWhen: (s) => s.ingress.mode === 'nodeport' || s.ingress.mode === 'none',
+    because: 'ingress.mode is nodeport or none, so no host routes to the API: set ingress.mode=ingress or gateway',
+  },
+  {
+    keys: ['ingress.className'],
+    ignoredWhen: (s) => s.ingress.mode !== 'ingress',
+    because: 'ingress.mode is not ingress, so no Ingress is written (a created Gateway takes ingress.gateway.className)',
+  },
+  {
+    keys: ['ingress.tlsSecretName'],
+    ignoredWhen: (s) => s.ingress.mode !== 'ingress' && !(s.ingress.mode === 'gateway' && s.ingress.gateway.create),
+    because: 'TLS is set on an Ingress or on a Gateway qctl creates: set ingress.mode=ingress, or ingress.gateway.create=true',
+  },
+  {
+    keys: ['ingress.gateway'],
+    ignoredWhen: (s) => s.ingress.mode !== 'gateway',
+    because: 'ingress.mode is not gateway, so no HTTPRoute is written',
+  },
+  {
+    keys: ['ingress.gateway.className'],
+    ignoredWhen: (s) => s.ingress.mode === 'gateway' && !s.ingress.gateway.create,
+    because: 'ingress.gateway.create is false, so qctl writes no Gateway: set it to true, or configure the existing Gateway',
+  },
+  {
+    keys: ['ingress.nodePort'],
+    ignoredWhen: (s) => s.ingress.mode !== 'nodeport',
+    because: 'ingress.mode is not nodeport: set ingress.mode=nodeport to expose the API on a node port',
+  },
+  {
+    keys: ['canary.weight', 'canary.replicas'],
+    ignoredWhen: (s) => s.canary.tag === null,
+    because: 'canary.tag is null, so no canary runs: set canary.tag to the image tag to try',
+  },
+  {
+    keys: ['canary.replicas'],
+    ignoredWhen: (s) => s.canary.tag !== null && !splitsByWeight(s),
+    because:
+      'no router splits by weight (ingress.mode is not gateway and traffic.mesh is none), so the canary runs the replicas nearest to canary.weight',
+  },
+  {
+    keys: ['traffic.retries'],
+    ignoredWhen: (s) => s.traffic.mesh !== 'istio',
+    because: 'retries are Istio route settings (the HTTPRoute standard channel has none): set traffic.mesh=istio',
+  },
+  {
+    keys: ['traffic.timeout'],
+    ignoredWhen: (s) => s.traffic.mesh !== 'istio' && s.ingress.mode !== 'gateway',
+    because: 'timeouts are set on an HTTPRoute (ingress.mode gateway) or an Istio VirtualService (traffic.mesh istio)',
   },
 ];
 

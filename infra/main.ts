@@ -25,6 +25,7 @@ import { buildNetworkPolicies, networkPoliciesPropsFrom } from './charts/network
 import { buildPostgres, postgresPropsFrom } from './charts/postgres.js';
 import { buildQuoteApi, quoteApiPropsFrom } from './charts/quote-api.js';
 import { buildRedis, redisPropsFrom } from './charts/redis.js';
+import { buildRouting, routingPropsFrom } from './charts/routing.js';
 import { buildMonitoring } from './monitoring/index.js';
 
 export type { KubeObject } from './scope.js';
@@ -54,6 +55,7 @@ export function buildStacks(scope: ManifestScope, ctx: SynthContext): void {
   buildRedis(scope, redisPropsFrom(ctx));
   buildJobs(scope, jobsPropsFrom(ctx));
   buildQuoteApi(scope, quoteApiPropsFrom(ctx));
+  buildRouting(scope, routingPropsFrom(ctx));
   buildMonitoring(scope, ctx);
 }
 

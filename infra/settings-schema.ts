@@ -27,6 +27,12 @@ const pinnedImage = z
   );
 
 const int = (min: number, max: number) => z.int().min(min).max(max);
+/** One number and unit, a form both Gateway API (GEP-2257) and Istio durations accept. */
+const duration = z.string().regex(/^[1-9][0-9]{0,4}(ms|s|m|h)$/, 'expected a duration above zero such as 500ms, 10s or 1m');
+
+/** How the API is reached from outside the cluster (see docs/deploy.md, exposure modes). */
+export const EXPOSURE_MODES = ['ingress', 'gateway', 'nodeport', 'none'] as const;
+export type ExposureMode = (typeof EXPOSURE_MODES)[number];
 
 const resources = z.strictObject({
   requests: z.strictObject({ cpu: quantity, memory: quantity }),
@@ -57,12 +63,48 @@ export const environmentSettingsSchema = z.strictObject({
     preStopSleepSeconds: int(0, 120),
   }),
   ingress: z.strictObject({
-    enabled: z.boolean(),
+    /**
+     * `ingress`: an Ingress of `className`; `gateway`: a Gateway API HTTPRoute attached to
+     * `gateway`; `nodeport`: the API Service as a NodePort on `nodePort`; `none`: port-forward only.
+     */
+    mode: z.enum(EXPOSURE_MODES),
+    /** Host name routed to the API (ingress and gateway modes). */
     host: hostname,
     /** null: the cluster flavour's class (microk8s `public`, k3d `traefik`, kind/minikube `nginx`). */
     className: dnsName.nullable(),
     /** Name of an existing kubernetes.io/tls Secret; null serves plain HTTP. */
     tlsSecretName: dnsName.nullable(),
+    /** The Gateway the HTTPRoute attaches to (gateway mode). */
+    gateway: z.strictObject({
+      name: dnsName,
+      /** null: the environment's namespace. */
+      namespace: dnsName.nullable(),
+      /** Listener of the Gateway to attach to; null: every listener that admits the route. */
+      sectionName: dnsName.nullable(),
+      /** Write the Gateway object too (otherwise it must exist, e.g. a shared one). */
+      create: z.boolean(),
+      /** GatewayClass of a created Gateway, e.g. istio, eg (Envoy Gateway), nginx, traefik. */
+      className: dnsName.nullable(),
+    }),
+    /** Fixed port on every node (nodeport mode), 30000-32767 (the default NodePort range). */
+    nodePort: int(30000, 32767),
+  }),
+  /**
+   * A canary release beside the stable API: `tag` null means none. `weight` is the percent of
+   * requests it gets where a router splits by weight (gateway mode, traffic.mesh istio);
+   * elsewhere the split follows the replica ratio. `replicas`: the canary's pods where weights split.
+   */
+  canary: z.strictObject({
+    tag: imageTag.nullable(),
+    weight: int(0, 100),
+    replicas: int(1, 100),
+  }),
+  /** Routing policy for the API: Istio retries/timeouts (mesh istio), HTTPRoute timeouts (gateway mode). */
+  traffic: z.strictObject({
+    mesh: z.enum(['none', 'istio']),
+    retries: z.strictObject({ attempts: int(0, 10), perTryTimeout: duration }),
+    /** Whole-request timeout. */
+    timeout: duration,
   }),
   image: z.strictObject({
     /** null: no registry prefix (images loaded into the node) or the cluster's registry. */
@@ -137,8 +179,45 @@ export function crossFieldProblems(settings: EnvironmentSettings): Array<[string
       `is ${hpa.minReplicas} but api.hpa.maxReplicas is ${hpa.maxReplicas}: make minReplicas <= maxReplicas`,
     ]);
   }
+  const { traffic, ingress } = settings;
+  // Only Istio retries: elsewhere perTryTimeout does nothing (ignored-settings.ts says so).
+  if (traffic.mesh === 'istio' && traffic.retries.attempts > 0 && durationMs(traffic.retries.perTryTimeout) > durationMs(traffic.timeout)) {
+    problems.push([
+      'traffic.retries.perTryTimeout',
+      `is ${traffic.retries.perTryTimeout} but traffic.timeout is ${traffic.timeout}: make perTryTimeout <= timeout`,
+    ]);
+  }
+  if (ingress.mode === 'gateway' && ingress.gateway.create && !ingress.gateway.className) {
+    problems.push([
+      'ingress.gateway.className',
+      'is required when ingress.gateway.create is true: set it to a GatewayClass of the cluster (e.g. istio, eg, nginx, traefik)',
+    ]);
+  }
   if (settings.postgres.mode === 'external' && !settings.postgres.externalHost) {
     problems.push(['postgres.externalHost', 'is required when postgres.mode is "external": set it to the database host']);
   }
   return problems;
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration setting (already validated) in milliseconds. */
+export function durationMs(value: string): number {
+  const match = /^([0-9]+)(ms|s|m|h)$/.exec(value);
+  if (!match) throw new Error(`"${value}" is not a duration`);
+  return Number(match[1]) * UNIT_MS[match[2]!]!;
+}
+
+/** Settings that were renamed: the key, and what to write instead. */
+export const RENAMED_SETTINGS: Record<string, string> = {
+  'ingress.enabled': 'it was replaced by ingress.mode: write ingress.mode=none for false, ingress.mode=ingress for true',
+};
+
+/**
+ * Whether a router splits the API's traffic by weight (an HTTPRoute in gateway mode, an Istio
+ * VirtualService with traffic.mesh istio). Otherwise the Service spreads requests over all
+ * pods, so a canary's share is its share of the replicas.
+ */
+export function splitsByWeight(settings: Pick<EnvironmentSettings, 'ingress' | 'traffic'>): boolean {
+  return settings.ingress.mode === 'gateway' || settings.traffic.mesh === 'istio';
 }

@@ -1,4 +1,5 @@
 import client from 'prom-client';
+import { DEFAULT_APP_VERSION } from '../config.js';
 
 export type CacheName = 'search' | 'embedding';
 export type CacheResult = 'hit' | 'miss' | 'error';
@@ -10,8 +11,8 @@ export type CacheResult = 'hit' | 'miss' | 'error';
  */
 export interface AppMetrics {
   registry: client.Registry;
-  httpRequests: client.Counter<'method' | 'route' | 'status'>;
-  httpDuration: client.Histogram<'method' | 'route' | 'status'>;
+  httpRequests: client.Counter<HttpLabel>;
+  httpDuration: client.Histogram<HttpLabel>;
   httpInFlight: client.Gauge;
   embeddingRequests: client.Counter<'provider' | 'outcome'>;
   embeddingDuration: client.Histogram<'provider'>;
@@ -22,26 +23,37 @@ export interface AppMetrics {
   cache(cache: CacheName, result: CacheResult): void;
 }
 
+/** `version`: the image tag the process runs (APP_VERSION), so a canary's series stand apart from the stable ones. */
+type HttpLabel = 'method' | 'route' | 'status' | 'version';
+
 export interface PoolStats {
   totalCount: number;
   idleCount: number;
   waitingCount: number;
 }
 
-export function createMetrics(options: { pool?: () => PoolStats | undefined; defaultMetrics?: boolean } = {}): AppMetrics {
+export interface MetricsOptions {
+  pool?: () => PoolStats | undefined;
+  defaultMetrics?: boolean;
+  /** Value of the `version` label of the HTTP series. @default 'local' */
+  version?: string;
+}
+
+export function createMetrics(options: MetricsOptions = {}): AppMetrics {
+  const version = options.version ?? DEFAULT_APP_VERSION;
   const registry = new client.Registry();
   if (options.defaultMetrics !== false) client.collectDefaultMetrics({ register: registry });
 
   const httpRequests = new client.Counter({
     name: 'http_requests_total',
-    help: 'HTTP requests answered, by method, route template and status code.',
-    labelNames: ['method', 'route', 'status'] as const,
+    help: 'HTTP requests answered, by method, route template, status code and app version.',
+    labelNames: ['method', 'route', 'status', 'version'] as const,
     registers: [registry],
   });
   const httpDuration = new client.Histogram({
     name: 'http_request_duration_seconds',
-    help: 'HTTP request duration in seconds, by method, route template and status code.',
-    labelNames: ['method', 'route', 'status'] as const,
+    help: 'HTTP request duration in seconds, by method, route template, status code and app version.',
+    labelNames: ['method', 'route', 'status', 'version'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
@@ -88,10 +100,7 @@ export function createMetrics(options: { pool?: () => PoolStats | undefined; def
     for (const result of ['hit', 'miss', 'error'] as const) cacheOperations.inc({ cache, result }, 0);
   }
 
-  const children = new Map<
-    string,
-    { count: client.Counter.Internal; duration: client.Histogram.Internal<'method' | 'route' | 'status'> }
-  >();
+  const children = new Map<string, { count: client.Counter.Internal; duration: client.Histogram.Internal<HttpLabel> }>();
   const cacheChildren = new Map<string, client.Counter.Internal>();
 
   return {
@@ -107,7 +116,7 @@ export function createMetrics(options: { pool?: () => PoolStats | undefined; def
       const key = `${method} ${status} ${route}`;
       let child = children.get(key);
       if (!child) {
-        const labels = { method, route, status: String(status) };
+        const labels = { method, route, status: String(status), version };
         child = { count: httpRequests.labels(labels), duration: httpDuration.labels(labels) };
         children.set(key, child);
       }

@@ -8,9 +8,14 @@ import { API_PORT } from './app-config.js';
 import { POSTGRES_NAME } from './postgres.js';
 import { labelsFor, selectorFor, stackPropsFrom, type StackProps } from './props.js';
 import { API_NAME } from './quote-api.js';
+import { gatewayNamespace } from './routing.js';
+import type { ExposureMode } from '../settings-schema.js';
 import { REDIS_NAME, REDIS_PORT } from './redis.js';
 
 const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+/** Where istiod runs (istioctl's and microk8s' istio addon's default), and its xDS/CA port the sidecars dial. */
+const ISTIO_NAMESPACE = 'istio-system';
+const ISTIOD_XDS_PORT = 15012;
 const ANYWHERE: INetworkPolicyPeer = { ipBlock: { cidr: '0.0.0.0/0' } };
 
 function namespacesPeer(names: string[]): INetworkPolicyPeer {
@@ -27,8 +32,15 @@ export interface NetworkPoliciesProps extends StackProps {
   redis?: boolean;
   /** Namespaces whose Prometheus may scrape metrics ports and whose exporters may reach the databases. @default ['monitoring'] */
   monitoringNamespaces?: string[];
-  /** Namespaces of the ingress controller; null lets any namespace reach the API's http port only. @default null */
+  /** Namespaces of the ingress controller (or the Gateway's proxies); null lets any namespace reach the API's http port only. @default null */
   ingressControllerNamespaces?: string[] | null;
+  /**
+   * How traffic reaches the API's http port: through the controller namespaces (ingress, gateway),
+   * from any address (nodeport: node and client IPs cannot be told apart), or not at all (none). @default 'ingress'
+   */
+  exposure?: ExposureMode;
+  /** API pods run Istio sidecars, which reach istiod in istio-system. @default false */
+  istio?: boolean;
   /** TCP ports the API and the seed Job may reach anywhere (the embeddings API, DummyJSON). @default [443] */
   egressPorts?: number[];
 }
@@ -42,8 +54,14 @@ export function networkPoliciesPropsFrom(ctx: SynthContext): NetworkPoliciesProp
     redis: env.redis.enabled,
     // The environment's own monitoring namespace (self mode), plus the configured ones (kube-prometheus-stack's).
     monitoringNamespaces: [...(ctx.monitoring === 'self' ? [ctx.monitoringNamespace] : []), ...env.networkPolicy.monitoringNamespaces],
-    ingressControllerNamespaces: ctx.ingressControllerNamespaces,
+    // A Gateway's proxies usually run in its namespace (Istio, NGINX Gateway Fabric); others (Envoy Gateway) set the setting.
+    ingressControllerNamespaces:
+      env.ingress.mode === 'gateway'
+        ? (env.networkPolicy.ingressControllerNamespaces ?? [gatewayNamespace(env.ingress.gateway, ctx.namespace)])
+        : ctx.ingressControllerNamespaces,
     egressPorts: env.networkPolicy.egressPorts,
+    exposure: env.ingress.mode,
+    istio: env.traffic.mesh === 'istio',
   };
 }
 
@@ -86,10 +104,19 @@ export function buildNetworkPolicies(scope: ManifestScope, props: NetworkPolicie
 
   const controllers =
     props.ingressControllerNamespaces === undefined ? base.ingressControllerNamespaces : props.ingressControllerNamespaces;
-  add('quote-api-ingress', api.podSelector!, {
-    // null: the controller's namespace is unknown (generic cluster), so any namespace may reach http only.
-    ingress: [{ from: [controllers ? namespacesPeer(controllers) : { namespaceSelector: {} }], ports: [tcp('http')] }],
-  });
+  const exposure = props.exposure ?? 'ingress';
+  if (exposure === 'nodeport') {
+    // No `from`: NodePort traffic arrives from node or client addresses, which no selector names.
+    add('quote-api-ingress', api.podSelector!, { ingress: [{ ports: [tcp('http')] }] });
+  } else if (exposure !== 'none') {
+    add('quote-api-ingress', api.podSelector!, {
+      // null: the controller's namespace is unknown (generic cluster), so any namespace may reach http only.
+      ingress: [{ from: [controllers ? namespacesPeer(controllers) : { namespaceSelector: {} }], ports: [tcp('http')] }],
+    });
+  }
+  if (props.istio) {
+    add('quote-api-mesh', api.podSelector!, { egress: [{ to: [namespacesPeer([ISTIO_NAMESPACE])], ports: [tcp(ISTIOD_XDS_PORT)] }] });
+  }
 
   const apiEgress: INetworkPolicyEgressRule[] = [{ to: [internalDb ? pods(POSTGRES_NAME) : ANYWHERE], ports: [dbPort] }];
   if (redis) apiEgress.push({ to: [pods(REDIS_NAME)], ports: [tcp(REDIS_PORT)] });

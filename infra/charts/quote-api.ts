@@ -7,10 +7,11 @@ import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import type { ImagePullPolicy } from '../clusters.js';
 import type { SynthContext } from '../context.js';
 import { BASE_SETTINGS, type EnvironmentSettings } from '../environments.js';
-import type { ImageRef } from '../image.js';
+import { imageVersion, type ImageRef } from '../image.js';
 import { clusterIpService, servicePort } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
 import { apiEnvFrom, apiSecretEnv } from './api-env.js';
+import { addCanary, canaryPropsFrom, TRACK_LABEL, type CanaryProps } from './canary.js';
 import { API_PORT, apiConfigData, appConfigPropsFrom } from './app-config.js';
 import { POSTGRES_NAME } from './postgres.js';
 import { selectorFor, labelsFor, stackPropsFrom, type StackProps } from './props.js';
@@ -39,8 +40,15 @@ export interface QuoteApiProps extends StackProps {
   ingressClassName?: string;
   /** Replicas, resources, HPA, spread, shutdown timing. @default the `api` base settings of infra/environments.ts (1 replica, no HPA, spread preferred) */
   api?: Partial<ApiSettings>;
-  /** Whether to write an Ingress, its host and TLS Secret. @default enabled, host quotes.127.0.0.1.nip.io, no TLS */
+  /**
+   * Exposure (`mode` ingress writes an Ingress for `host`, nodeport makes the Service a NodePort
+   * on `nodePort`; gateway mode's HTTPRoute is routing.ts'). @default mode ingress, host quotes.127.0.0.1.nip.io, no TLS
+   */
   ingress?: Partial<Omit<EnvironmentSettings['ingress'], 'className'>>;
+  /** A canary Deployment beside this one (see canary.ts). @default none */
+  canary?: CanaryProps | null;
+  /** Put the pods in the Istio mesh (sidecar injection). @default false */
+  istio?: boolean;
 }
 
 export function quoteApiPropsFrom(ctx: SynthContext): QuoteApiProps {
@@ -56,6 +64,8 @@ export function quoteApiPropsFrom(ctx: SynthContext): QuoteApiProps {
     ingressClassName: ctx.ingressClassName,
     api,
     ingress,
+    canary: canaryPropsFrom(ctx, guaranteedReplicas(api)),
+    istio: ctx.env.traffic.mesh === 'istio',
   };
 }
 
@@ -76,6 +86,10 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
   const labels = labelsFor(props, API_NAME, API_COMPONENT);
   const selector = selectorFor(props, API_NAME);
   const metadata = { name: API_NAME, namespace: props.namespace, labels };
+  // The track is on the pods only: the Deployment's selector is immutable and stays as it was.
+  const podLabels: Record<string, string> = { ...labels, [TRACK_LABEL]: 'stable' };
+  // Only the API joins the mesh (not the Jobs, which a sidecar would keep from completing).
+  if (props.istio) podLabels['sidecar.istio.io/inject'] = 'true';
 
   const deployment: IDeployment = {
     apiVersion: 'apps/v1',
@@ -89,12 +103,14 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       template: {
         metadata: {
-          labels,
+          labels: podLabels,
           annotations: {
             'prometheus.io/scrape': 'true',
             'prometheus.io/port': String(API_PORT),
             'prometheus.io/path': '/metrics',
             [CONFIG_HASH_ANNOTATION]: props.configHash,
+            // Istio would otherwise point these scrape annotations at its sidecar's merged metrics port.
+            ...(props.istio ? { 'prometheus.istio.io/merge-metrics': 'false' } : {}),
           },
         },
         spec: {
@@ -114,7 +130,10 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
               args: ['serve'],
               ports: [{ name: 'http', containerPort: API_PORT, protocol: 'TCP' }],
               envFrom: apiEnvFrom(),
-              env: apiSecretEnv(props.namespace, { redis: props.redis ?? true }),
+              env: [
+                { name: 'APP_VERSION', value: imageVersion(props.image) },
+                ...apiSecretEnv(props.namespace, { redis: props.redis ?? true }),
+              ],
               resources: resourceRequirements(api.resources),
               startupProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2, failureThreshold: 30, timeoutSeconds: 2 },
               readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 },
@@ -134,9 +153,15 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
   };
   new ApiObject(chart, 'deployment', deployment);
 
-  new ApiObject(chart, 'service', clusterIpService(metadata, selector, [servicePort('http', 80)]));
+  // The Service selects both tracks: without a weighted router, a canary gets its share of the pods.
+  const service = clusterIpService(metadata, selector, [servicePort('http', 80)]);
+  if (ingress.mode === 'nodeport') {
+    service.spec = { ...service.spec, type: 'NodePort', ports: [{ ...servicePort('http', 80), nodePort: ingress.nodePort }] };
+  }
+  new ApiObject(chart, 'service', service);
+  if (props.canary) addCanary(chart, deployment, props, props.canary);
 
-  if (ingress.enabled) {
+  if (ingress.mode === 'ingress') {
     const resource: IIngress = {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'Ingress',

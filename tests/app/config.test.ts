@@ -91,6 +91,15 @@ describe('loadConfig', () => {
     expect(message).not.toContain('https://ok.example.com"');
   });
 
+  it('reads APP_VERSION (the image tag) for the version label and header: "local" when unset, an image tag otherwise', () => {
+    expect(loadConfig({}).version).toBe('local');
+    expect(loadConfig({ APP_VERSION: ' git-3f2a1bc ' }).version).toBe('git-3f2a1bc');
+    // It becomes a label value and a raw header line: a space or newline must never get through.
+    for (const bad of ['a b', 'x\r\nset-cookie: y', '-leading-dash', 'v'.repeat(129)]) {
+      expect(() => loadConfig({ APP_VERSION: bad }), bad).toThrow(/APP_VERSION: must look like an image tag/);
+    }
+  });
+
   it('never shows secrets in the loggable copy', () => {
     const config = loadConfig({
       DATABASE_URL: 'postgres://app:db-secret@db/quotes',

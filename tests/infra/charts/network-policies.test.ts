@@ -55,4 +55,37 @@ describe('buildNetworkPolicies', () => {
     ).toEqual(['monitoring-dev', 'obs']);
     expect(JSON.stringify(only(objects, 'NetworkPolicy', 'seed-job-egress').spec.egress)).not.toContain('443');
   });
+
+  it('per exposure mode: the controller namespaces, any source for a NodePort, no http path at all for none', () => {
+    const ingressRule = (props: NetworkPoliciesProps) =>
+      (policies(props).find((o) => o.metadata.name === 'quote-api-ingress') as { spec: { ingress: unknown[] } } | undefined)?.spec.ingress;
+    expect(ingressRule({ ...PROPS, exposure: 'gateway', ingressControllerNamespaces: ['gateway-system'] })).toEqual([
+      {
+        from: [
+          { namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['gateway-system'] }] } },
+        ],
+        ports: [{ protocol: 'TCP', port: 'http' }],
+      },
+    ]);
+    expect(ingressRule({ ...PROPS, exposure: 'nodeport', ingressControllerNamespaces: ['ingress'] })).toEqual([
+      { ports: [{ protocol: 'TCP', port: 'http' }] },
+    ]);
+    expect(ingressRule({ ...PROPS, exposure: 'none' })).toBeUndefined();
+    // Scrapes still reach the API whatever the exposure.
+    expect(names({ ...PROPS, exposure: 'none' })).toContain('allow-monitoring-scrape');
+  });
+
+  it('with Istio: the API pods may reach istiod for their sidecars', () => {
+    expect(names(PROPS)).not.toContain('quote-api-mesh');
+    const mesh = only(policies({ ...PROPS, istio: true }), 'NetworkPolicy', 'quote-api-mesh');
+    expect(mesh.spec.podSelector.matchLabels['app.kubernetes.io/name']).toBe('quote-api');
+    expect(mesh.spec.egress).toEqual([
+      {
+        to: [
+          { namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['istio-system'] }] } },
+        ],
+        ports: [{ protocol: 'TCP', port: 15012 }],
+      },
+    ]);
+  });
 });
