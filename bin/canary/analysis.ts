@@ -1,4 +1,5 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
+import { formatDuration } from '../cli/duration.js';
 import type { VersionNumbers } from './version-metrics.js';
 
 /**
@@ -109,7 +110,7 @@ export async function analyseStep(input: StepInput): Promise<boolean> {
       else reason = `${reason} (${passes}/${input.policy.checks} passing checks)`;
     } else if (now() - started >= input.policy.graceMs) {
       action = 'abort';
-      reason = `no usable canary data within the grace period of ${Math.round(input.policy.graceMs / 1000)}s: ${verdict.reason}`;
+      reason = `no usable canary data within the grace period of ${formatDuration(input.policy.graceMs)}: ${verdict.reason}`;
     }
     input.onDecision({
       at: new Date(now()).toISOString(),

@@ -67,7 +67,8 @@ export function parseCanaryFlags(flags: CanaryFlags & { canary: string }): Canar
       : flags.canarySteps.trim() === ''
         ? []
         : flags.canarySteps.split(',').map((w) => weight(w, '--canary-steps'));
-  const weights = [first, ...steps];
+  // Without analysis nothing walks the ladder: the canary stays at its weight until promoted or aborted.
+  const weights = flags.analysis ? [first, ...steps] : [first];
   if (weights.some((w, i) => i > 0 && w <= weights[i - 1]!)) {
     throw usageError(
       `invalid --canary-steps "${flags.canarySteps}": the weights must rise above --canary ${first}, e.g. --canary 10 --canary-steps 25,50`,

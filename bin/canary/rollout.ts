@@ -2,7 +2,7 @@ import { usageError } from '../cli/errors.js';
 import type { Kube } from '../kube/client.js';
 import { selectorLabels } from '../../infra/labels.js';
 import { monitoringNamespaceFor } from '../../infra/context.js';
-import { parseImageRef } from '../../infra/image.js';
+import { imageVersion, parseImageRef } from '../../infra/image.js';
 import type { EnvironmentName } from '../../infra/environments.js';
 import { PROMETHEUS_NAME, PROMETHEUS_PORT } from '../../infra/monitoring/names.js';
 import type { DeployFlavour } from '../deploy/clusters.js';
@@ -136,7 +136,6 @@ export async function planCanary(
       `the canary image ${image} is not in the stable image's repository ${stableRepo}: the canary runs ${stableRepo}:<tag>, so ship it there (--registry, or --image ${stableRepo}:TAG)`,
     );
   }
-  tagOf(stableImage);
   return {
     state: { image, stableImage, ...common, step: 1, started: new Date().toISOString(), set: release.set, monitoring: release.monitoring },
     resumed: false,
@@ -220,7 +219,8 @@ export async function runCanary(
 
     const access = await prometheus();
     try {
-      const [stableVersion, canaryVersion] = [tagOf(state.stableImage), tagOf(state.image)];
+      // The version label of each track's series (APP_VERSION, see infra/image.ts).
+      const [stableVersion, canaryVersion] = [imageVersion(parseImageRef(state.stableImage)), tagOf(state.image)];
       for (;;) {
         const passed = await ctx.progress.step(`Analyse step ${state.step}/${state.weights.length}: canary at ${weightOf(state)}%`, (log) =>
           analyseStep({

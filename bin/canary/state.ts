@@ -10,6 +10,7 @@ import { describeRef, type KubeObject, type ObjectRef } from '../deploy/objects.
  * `qctl promote` / `qctl abort` / `qctl status` finds everything it needs there: which image
  * is stable, which step the ladder is at, and the --set/--monitoring the release was made with.
  */
+/** The name infra/charts/canary.ts gives the canary (importing it would load cdk8s into qctl status). */
 export const CANARY_NAME = `${API_NAME}-canary`;
 
 export type CanaryState = {

@@ -116,7 +116,7 @@ describe('canary analysis against a fake Prometheus', () => {
     // Checks at 30s, 60s, 90s wait; the one at 120s reaches the grace period of 2 minutes.
     expect(decisions.map((d) => d.action)).toEqual(['check again', 'check again', 'check again', 'abort']);
     expect(decisions[3]!.reason).toBe(
-      'no usable canary data within the grace period of 120s: canary served 0 requests in the window, fewer than 20',
+      'no usable canary data within the grace period of 2m: canary served 0 requests in the window, fewer than 20',
     );
     expect(decisions[3]!.numbers!.canary).toEqual({ requests: 0, errors: 0, errorRatio: null, p99Ms: null });
   });
@@ -142,7 +142,7 @@ describe('canary analysis against a fake Prometheus', () => {
     });
     expect(passed).toBe(false);
     expect(decisions[0]!.reason).toMatch(
-      /^no usable canary data within the grace period of 60s: cannot reach Prometheus at http:\/\/127\.0\.0\.1:\d+\/ \(connection refused\)/,
+      /^no usable canary data within the grace period of 1m: cannot reach Prometheus at http:\/\/127\.0\.0\.1:\d+\/ \(connection refused\)/,
     );
   });
 });
