@@ -192,11 +192,16 @@ export async function runCanary(
     decisions,
     result,
   });
-  const abortBecause = async (reason: string) => {
-    ctx.progress.info(`canary aborted: ${reason}`);
+  const abortBecause = async (why: string) => {
+    // A failed wait's diagnosis spans lines: all of it is printed here, its first line is the reason.
+    ctx.progress.info(`canary aborted: ${why}`);
+    const reason = why.split('\n')[0]!;
     const result = await abortCanary(ctx, state);
-    return report(result.ok ? 'aborted' : 'failed', result, reason);
+    if (result.ok) return report('aborted', result, reason);
+    return report('failed', result, `${reason}; removing the canary failed too: ${result.error?.message ?? 'apply failed'}`);
   };
+  const notUp = (failed: EngineResult) =>
+    abortBecause(`the canary at ${weightOf(state)}% did not come up: ${failed.error?.message ?? 'apply failed'}`);
 
   // Interrupted, the canary stays where it is: its state is in the cluster, so say how to go on.
   const onInterrupt = () => {
@@ -214,7 +219,7 @@ export async function runCanary(
 
   async function release(): Promise<CanaryReport> {
     let result = await applyCanaryStep(ctx, state);
-    if (!result.ok) return abortBecause(`the canary at ${weightOf(state)}% did not come up: ${result.error?.message ?? 'apply failed'}`);
+    if (!result.ok) return notUp(result);
     if (!plan.analysis) return report('in progress', result);
 
     const access = await prometheus();
@@ -247,8 +252,7 @@ export async function runCanary(
         if (state.step === state.weights.length) break;
         state = { ...state, step: state.step + 1 };
         result = await applyCanaryStep(ctx, state);
-        if (!result.ok)
-          return await abortBecause(`the canary at ${weightOf(state)}% did not come up: ${result.error?.message ?? 'apply failed'}`);
+        if (!result.ok) return await notUp(result);
       }
     } finally {
       await access.close();

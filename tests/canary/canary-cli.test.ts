@@ -144,6 +144,42 @@ describe('qctl up --canary against a fake cluster and a fake Prometheus', () => 
     expect(canaryGone()).toBe(true);
   }, 120_000);
 
+  it('aborts a canary whose pods do not start, with the reason the wait found', async () => {
+    harness.api.react({ kind: 'Deployment', name: 'quote-api-canary' }, (object, api) => {
+      const container = (object.spec as { template: { spec: { containers: { name: string; image: string }[] } } }).template.spec
+        .containers[0]!;
+      const generation = object.metadata.generation;
+      if (!container.image.endsWith(':7.0.0-typo')) {
+        object.status = { observedGeneration: generation, replicas: 1, updatedReplicas: 1, availableReplicas: 1, readyReplicas: 1 };
+        return;
+      }
+      object.status = { observedGeneration: generation, replicas: 1, updatedReplicas: 1, availableReplicas: 0 };
+      const labels = (object.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+      api.put({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'quote-api-canary-1', namespace: NS, labels },
+        status: {
+          phase: 'Pending',
+          containerStatuses: [
+            { name: container.name, image: container.image, state: { waiting: { reason: 'ErrImagePull', message: 'manifest unknown' } } },
+          ],
+        },
+      });
+    });
+    const result = await harness.run([...canaryArgs('7.0.0-typo'), '--timeout', '20s']);
+    expect(result.exitCode).toBe(1);
+    // The wait's whole diagnosis is printed before the abort.
+    expect(result.stdout).toMatch(
+      /canary aborted: [^\n]*\n\s+ErrImagePull: image "registry\.example\/quote-api:7\.0\.0-typo" \(container quote-api in pod quote-api-canary-1\): manifest unknown/,
+    );
+    expect(result.stdout).toMatch(
+      /aborted: the canary at 20% did not come up: Deployment quotes-dev\/quote-api-canary failed: ErrImagePull: pod quote-api-canary-1 cannot pull image "registry\.example\/quote-api:7\.0\.0-typo"; the canary objects are removed and quotes-dev\/quote-api still runs registry\.example\/quote-api:2\.0\.0/,
+    );
+    expect(image('quote-api')).toBe(`${REPO}:2.0.0`);
+    expect(canaryGone()).toBe(true);
+  }, 120_000);
+
   it('--no-analysis leaves the canary for status, promote and abort by hand; a plain up is refused meanwhile', async () => {
     const manual = await harness.run(['up', '--image', `${REPO}:4.0.0`, '--canary', '10', '--no-analysis']);
     expect(manual.exitCode, String(manual.stderr)).toBe(0);
