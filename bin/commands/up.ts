@@ -1,5 +1,5 @@
 import type { Command } from '@commander-js/extra-typings';
-import { exitWith } from '../cli/errors.js';
+import { exitWith, usageError } from '../cli/errors.js';
 import {
   clusterOption,
   contextOption,
@@ -63,8 +63,28 @@ Examples:
 
 export type UpOptions = OptionsOf<typeof declare>;
 
+/** Options that only mean something for a canary release. */
+const CANARY_ONLY = [
+  'canarySteps',
+  'analysis',
+  'prometheusUrl',
+  'analysisInterval',
+  'analysisGrace',
+  'analysisChecks',
+  'maxErrorRatio',
+  'maxP99',
+  'maxP99Ratio',
+  'minRequests',
+] as const;
+
 export function register(program: Command): void {
-  declare(program).action(async (options) => {
+  declare(program).action(async (options, command) => {
+    // Given without --canary they would be silently ignored (their defaults cannot tell).
+    const stray = CANARY_ONLY.find((key) => command.getOptionValueSource(key) === 'cli');
+    if (stray && options.canary === undefined) {
+      const flag = command.options.find((o) => o.attributeName() === stray)?.long ?? stray;
+      throw usageError(`${flag} only applies to a canary release: add --canary WEIGHT (e.g. --canary 20)`);
+    }
     const { runUp } = await import('../deploy/up.js');
     exitWith(await runUp(process.cwd(), options));
   });

@@ -74,6 +74,19 @@ const canaryGone = () =>
   harness.api.get('Service', NS, 'quote-api-stable') === undefined;
 
 describe('qctl up --canary against a fake cluster and a fake Prometheus', () => {
+  it('refuses canary options without --canary, and --canary with --dry-run: one line, exit 2, nothing applied', async () => {
+    harness.api.requests.length = 0;
+    const stray = await harness.run(['up', '--image', `${REPO}:1.0.1`, '--max-p99', '300ms']);
+    expect(stray.exitCode).toBe(2);
+    expect(errorLines(stray)).toEqual(['qctl: --max-p99 only applies to a canary release: add --canary WEIGHT (e.g. --canary 20)']);
+    const dry = await harness.run(['up', '--image', `${REPO}:1.0.1`, '--canary', '20', '--dry-run']);
+    expect(dry.exitCode).toBe(2);
+    expect(errorLines(dry)).toEqual([
+      'qctl: --canary and --dry-run do not go together: preview the canary with qctl diff --set canary.tag=TAG',
+    ]);
+    expect(harness.api.mutations()).toEqual([]);
+  });
+
   it('steps 20 -> 50 on good numbers, then promotes: the stable Deployment takes the canary image and the canary objects go', async () => {
     prometheus.set(NS, '2.0.0', GOOD);
     harness.api.requests.length = 0;
