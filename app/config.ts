@@ -9,6 +9,8 @@ export interface AppConfig {
   database: DatabaseConfig;
   /** Unset: an in-process LRU cache serves instead of Redis. */
   redisUrl?: string;
+  /** A read replica of redisUrl (the sidecar in the pod): cache reads go there, writes to redisUrl. */
+  redisReadUrl?: string;
   /** Unset: the offline local embedder is used (and the log says so). */
   openaiApiKey?: string;
   openaiBaseUrl?: string;
@@ -119,6 +121,7 @@ const envSchema = z.object({
   PGPASSWORD: optionalString,
   PGDATABASE: optionalString,
   REDIS_URL: httpUrl('Redis', ['redis:', 'rediss:']),
+  REDIS_READ_URL: httpUrl('Redis', ['redis:', 'rediss:']),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: httpUrl('http(s)', ['http:', 'https:']),
   EMBEDDING_MODEL: optionalString.transform((v) => v ?? 'text-embedding-3-small'),
@@ -167,6 +170,9 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     }
   }
   const corsOrigins = parseOrigins(env.CORS_ORIGINS, issues);
+  if (parsed.success && parsed.data.REDIS_READ_URL && !parsed.data.REDIS_URL) {
+    issues.push('REDIS_READ_URL: a read replica needs its primary: set REDIS_URL too (writes go there), or unset REDIS_READ_URL');
+  }
   if (!parsed.success || issues.length) throw new ConfigError(issues);
   const e = parsed.data;
 
@@ -179,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     host: e.HOST,
     database,
     redisUrl: e.REDIS_URL,
+    redisReadUrl: e.REDIS_READ_URL,
     openaiApiKey: e.OPENAI_API_KEY,
     openaiBaseUrl: e.OPENAI_BASE_URL,
     embeddingModel: e.EMBEDDING_MODEL,
@@ -246,6 +253,7 @@ export function redactedConfig(config: AppConfig): Record<string, unknown> {
     ...config,
     database: { ...config.database, connectionString: dbUrl, password: mask(config.database.password) },
     redisUrl: config.redisUrl ? maskUrlPassword(config.redisUrl) : undefined,
+    redisReadUrl: config.redisReadUrl ? maskUrlPassword(config.redisReadUrl) : undefined,
     openaiApiKey: mask(config.openaiApiKey),
     apiToken: mask(config.apiToken),
   };

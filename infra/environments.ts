@@ -61,6 +61,8 @@ export const BASE_SETTINGS: EnvironmentSettings = {
     storageSize: '512Mi',
     storageClassName: null,
     resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '250m', memory: '128Mi' } },
+    // Off for one pod on a laptop: a second copy of the cache would only cost memory.
+    readReplicaSidecar: false,
   },
   jobs: {
     ttlSecondsAfterFinished: 86400,
@@ -97,7 +99,8 @@ const ENVIRONMENT_DEFAULTS: Record<EnvironmentName, DeepPartial<EnvironmentSetti
     // Each environment its own node port, so that all three fit on one cluster.
     ingress: { host: `staging.${DEFAULT_HOST}`, nodePort: 30081 },
     postgres: { storageSize: '5Gi' },
-    redis: { storageSize: '1Gi' },
+    // As prod, so that the replica path is exercised before it reaches prod.
+    redis: { storageSize: '1Gi', readReplicaSidecar: true },
   },
   prod: {
     api: {
@@ -116,6 +119,8 @@ const ENVIRONMENT_DEFAULTS: Record<EnvironmentName, DeepPartial<EnvironmentSetti
     redis: {
       storageSize: '2Gi',
       resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+      // Up to 10 API pods: each reads from its own replica instead of all from one Redis.
+      readReplicaSidecar: true,
     },
     jobs: { ttlSecondsAfterFinished: 604800 },
   },

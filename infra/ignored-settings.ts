@@ -1,4 +1,4 @@
-import { splitsByWeight, type EnvironmentSettings } from './settings-schema.js';
+import type { EnvironmentSettings } from './settings-schema.js';
 
 /**
  * Settings that are valid but have no effect given the others, e.g. `api.replicas` while the
@@ -34,7 +34,7 @@ const RULES: readonly IgnoreRule[] = [
     because: 'postgres.mode is internal: set postgres.mode=external to use it',
   },
   {
-    keys: ['redis.image', 'redis.storageSize', 'redis.storageClassName', 'redis.resources'],
+    keys: ['redis.image', 'redis.storageSize', 'redis.storageClassName', 'redis.resources', 'redis.readReplicaSidecar'],
     ignoredWhen: (s) => !s.redis.enabled,
     because: 'redis.enabled is false, so no Redis is deployed',
   },
@@ -72,12 +72,6 @@ const RULES: readonly IgnoreRule[] = [
     keys: ['canary.weight', 'canary.replicas'],
     ignoredWhen: (s) => s.canary.tag === null,
     because: 'canary.tag is null, so no canary runs: set canary.tag to the image tag to try',
-  },
-  {
-    keys: ['canary.replicas'],
-    ignoredWhen: (s) => s.canary.tag !== null && !splitsByWeight(s),
-    because:
-      'no router splits by weight (ingress.mode is not gateway and traffic.mesh is none), so the canary runs the replicas nearest to canary.weight',
   },
   {
     keys: ['traffic.retries'],

@@ -135,6 +135,12 @@ export const environmentSettingsSchema = z.strictObject({
     storageSize: quantity,
     storageClassName: dnsName.nullable(),
     resources,
+    /**
+     * A read-only Redis replica in every API pod (same image and resources as the primary):
+     * the API reads its cache from 127.0.0.1 and writes to the primary, and reads from the
+     * primary while the replica is down or syncing.
+     */
+    readReplicaSidecar: z.boolean(),
   }),
   jobs: z.strictObject({
     ttlSecondsAfterFinished: int(0, 604800),

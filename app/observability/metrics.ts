@@ -3,6 +3,8 @@ import { DEFAULT_APP_VERSION } from '../config.js';
 
 export type CacheName = 'search' | 'embedding';
 export type CacheResult = 'hit' | 'miss' | 'error';
+/** Which Redis answered a cache read: the read replica beside the pod, or the primary. */
+export type CacheReadSource = 'replica' | 'primary';
 
 /**
  * The service's metrics, on a registry of its own (not the prom-client global), so that
@@ -18,9 +20,12 @@ export interface AppMetrics {
   embeddingDuration: client.Histogram<'provider'>;
   cacheOperations: client.Counter<'cache' | 'result'>;
   dbPoolConnections: client.Gauge<'state'>;
+  cacheReads: client.Counter<'source'>;
   /** Records one finished HTTP request; children are memoized so the hot path skips label hashing. */
   observeHttp(method: string, route: string, status: number, seconds: number): void;
   cache(cache: CacheName, result: CacheResult): void;
+  /** One Redis read with a read replica configured, by the Redis that answered it. */
+  cacheRead(source: CacheReadSource): void;
 }
 
 /** `version`: the image tag the process runs (APP_VERSION), so a canary's series stand apart from the stable ones. */
@@ -95,10 +100,19 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
       this.set({ state: 'waiting' }, stats.waitingCount);
     },
   });
+  const cacheReads = new client.Counter({
+    name: 'quotes_cache_reads_total',
+    help: 'Redis cache reads with a read replica configured, by the Redis that answered (replica|primary): primary means the replica was down, syncing or failed the read.',
+    labelNames: ['source'] as const,
+    // Registered on first use: without a read replica /metrics stays exactly as before.
+    registers: [],
+  });
   // Zero-initialise the contract series so dashboards and alerts see them before the first event.
   for (const cache of ['search', 'embedding'] as const) {
     for (const result of ['hit', 'miss', 'error'] as const) cacheOperations.inc({ cache, result }, 0);
   }
+
+  const cacheReadChildren = new Map<CacheReadSource, client.Counter.Internal>();
 
   const children = new Map<string, { count: client.Counter.Internal; duration: client.Histogram.Internal<HttpLabel> }>();
   const cacheChildren = new Map<string, client.Counter.Internal>();
@@ -112,6 +126,7 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
     embeddingDuration,
     cacheOperations,
     dbPoolConnections,
+    cacheReads,
     observeHttp(method, route, status, seconds) {
       const key = `${method} ${status} ${route}`;
       let child = children.get(key);
@@ -129,6 +144,15 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
       if (!child) {
         child = cacheOperations.labels({ cache, result });
         cacheChildren.set(key, child);
+      }
+      child.inc();
+    },
+    cacheRead(source) {
+      let child = cacheReadChildren.get(source);
+      if (!child) {
+        if (cacheReadChildren.size === 0) registry.registerMetric(cacheReads);
+        child = cacheReads.labels({ source });
+        cacheReadChildren.set(source, child);
       }
       child.inc();
     },

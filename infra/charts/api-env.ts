@@ -1,6 +1,7 @@
 import type { IEnvFromSource, IEnvVar } from 'kubernetes-models/v1';
 import { SECRETS } from '../secrets.js';
 import { API_CONFIG_MAP, redisHost } from './app-config.js';
+import { REDIS_REPLICA_URL } from './redis.js';
 
 /** envFrom shared by the API and its Jobs: the ConfigMap plus the optional user secrets. */
 export function apiEnvFrom(): IEnvFromSource[] {
@@ -10,9 +11,9 @@ export function apiEnvFrom(): IEnvFromSource[] {
 /**
  * Credentials as Secret references. REDIS_URL is composed by the kubelet through `$(VAR)`
  * expansion, so the password never passes through a ConfigMap. `redis`: the pod uses the
- * cache and Redis runs.
+ * cache and Redis runs; `readReplica`: the pod also runs the read replica (REDIS_READ_URL).
  */
-export function apiSecretEnv(namespace: string, { redis }: { redis: boolean }): IEnvVar[] {
+export function apiSecretEnv(namespace: string, { redis, readReplica = false }: { redis: boolean; readReplica?: boolean }): IEnvVar[] {
   const env: IEnvVar[] = [
     { name: 'PGUSER', valueFrom: { secretKeyRef: { name: SECRETS.postgres.name, key: SECRETS.postgres.keys.username } } },
     { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: SECRETS.postgres.name, key: SECRETS.postgres.keys.password } } },
@@ -22,6 +23,7 @@ export function apiSecretEnv(namespace: string, { redis }: { redis: boolean }): 
       { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: SECRETS.redis.name, key: SECRETS.redis.keys.password } } },
       { name: 'REDIS_URL', value: `redis://:$(REDIS_PASSWORD)@${redisHost(namespace)}:6379/0` },
     );
+    if (readReplica) env.push({ name: 'REDIS_READ_URL', value: REDIS_REPLICA_URL });
   }
   return env;
 }

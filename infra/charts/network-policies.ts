@@ -68,6 +68,7 @@ export function networkPoliciesPropsFrom(ctx: SynthContext): NetworkPoliciesProp
 /**
  * Default deny for the app namespace, then one policy per path the stack needs:
  *   ingress controller -> API http; API -> Postgres, Redis, DNS, embeddings API (egressPorts);
+ *   (API -> Redis also carries the read-replica sidecar's replication: the same port 6379);
  *   migrate Job -> Postgres; seed Job -> Postgres, Redis, embeddings API;
  *   monitoring namespaces -> metrics ports (API http, any container port named `metrics`)
  *   and the Postgres/Redis ports (for exporters running there).

@@ -14,6 +14,7 @@ import { apiEnvFrom, apiSecretEnv } from './api-env.js';
 import { addCanary, canaryPropsFrom, TRACK_LABEL, type CanaryProps } from './canary.js';
 import { API_PORT, apiConfigData, appConfigPropsFrom } from './app-config.js';
 import { POSTGRES_NAME } from './postgres.js';
+import { redisReplicaSidecar, redisReplicaSidecarPropsFrom, type RedisReplicaSidecarProps } from './redis.js';
 import { selectorFor, labelsFor, stackPropsFrom, type StackProps } from './props.js';
 import { SERVICE_ACCOUNTS } from './namespace.js';
 import { APP_UID, CONFIG_HASH_ANNOTATION, containerSecurityContext, contentHash, podSecurityContext, resourceRequirements } from './pod.js';
@@ -34,6 +35,8 @@ export interface QuoteApiProps extends StackProps {
   configHash: string;
   /** Redis runs: the API gets REDIS_URL. @default true */
   redis?: boolean;
+  /** A Redis read replica in each pod, read through REDIS_READ_URL (with `redis` only). @default undefined (none) */
+  redisReadReplica?: RedisReplicaSidecarProps;
   /** Prefer nodes that run the in-cluster Postgres. @default false */
   postgresAffinity?: boolean;
   /** Class of the Ingress. @default 'nginx' */
@@ -60,6 +63,7 @@ export function quoteApiPropsFrom(ctx: SynthContext): QuoteApiProps {
     imagePullPolicy: ctx.imagePullPolicy,
     configHash: contentHash(apiConfigData(appConfigPropsFrom(ctx))),
     redis: ctx.env.redis.enabled,
+    redisReadReplica: redisReplicaSidecarPropsFrom(ctx),
     postgresAffinity: postgresAffinity && ctx.env.postgres.mode === 'internal',
     ingressClassName: ctx.ingressClassName,
     api,
@@ -90,6 +94,8 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
   const podLabels: Record<string, string> = { ...labels, [TRACK_LABEL]: 'stable' };
   // Only the API joins the mesh (not the Jobs, which a sidecar would keep from completing).
   if (props.istio) podLabels['sidecar.istio.io/inject'] = 'true';
+  const redis = props.redis ?? true;
+  const replica = redis && props.redisReadReplica ? redisReplicaSidecar(props.namespace, props.redisReadReplica) : undefined;
 
   const deployment: IDeployment = {
     apiVersion: 'apps/v1',
@@ -132,7 +138,7 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
               envFrom: apiEnvFrom(),
               env: [
                 { name: 'APP_VERSION', value: imageVersion(props.image) },
-                ...apiSecretEnv(props.namespace, { redis: props.redis ?? true }),
+                ...apiSecretEnv(props.namespace, { redis, readReplica: replica !== undefined }),
               ],
               resources: resourceRequirements(api.resources),
               startupProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2, failureThreshold: 30, timeoutSeconds: 2 },
@@ -145,8 +151,9 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
               securityContext: containerSecurityContext(APP_UID),
               volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
             },
+            ...(replica ? [replica.container] : []),
           ],
-          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
+          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }, ...(replica ? [replica.volume] : [])],
         },
       },
     },

@@ -40,9 +40,12 @@ function substituteGrafanaVariables(expr: string): string {
 
 beforeAll(async () => {
   database = await startTestPostgres();
-  api = await startService(loadConfig({ DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' }), {
-    migrate: true,
-  });
+  api = await startService(
+    loadConfig({ DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', APP_VERSION: 'git-3f2a1bc' }),
+    {
+      migrate: true,
+    },
+  );
   await api.databaseReady;
   // Traffic on the search route (and one miss) so the series exist before the first scrape.
   for (const q of ['courage', 'patience', 'time']) expect((await fetch(`${api.url}/quotes/search?q=${q}`)).status).toBe(200);
@@ -118,6 +121,8 @@ describe('real Prometheus scraping the real quote API through our relabelling', 
       method: 'GET',
       route: '/quotes/search',
       status: '200',
+      // What a canary analysis selects stable and canary series by.
+      version: 'git-3f2a1bc',
     });
   });
 

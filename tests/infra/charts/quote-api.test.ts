@@ -137,4 +137,34 @@ describe('buildQuoteApi', () => {
     expect(template.metadata.annotations['prometheus.istio.io/merge-metrics']).toBe('false');
     expect(only(synth(base), 'Deployment').spec.template.metadata.labels['sidecar.istio.io/inject']).toBeUndefined();
   });
+
+  it('with a Redis read replica: a read-only sidecar that follows the primary Service, bound to 127.0.0.1, and REDIS_READ_URL', () => {
+    const resources = { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } };
+    const pod = only(synth({ ...base, redisReadReplica: { image: 'redis:7.4.1-alpine', resources } }), 'Deployment').spec.template.spec;
+    expect(pod.containers.map((c: { name: string }) => c.name)).toEqual(['quote-api', 'redis-replica']);
+    const [api, replica] = pod.containers;
+    expect(api.env.find((e: { name: string }) => e.name === 'REDIS_READ_URL')).toEqual({
+      name: 'REDIS_READ_URL',
+      value: 'redis://:$(REDIS_PASSWORD)@127.0.0.1:6379/0',
+    });
+    expect(replica).toMatchObject({ image: 'redis:7.4.1-alpine', imagePullPolicy: 'IfNotPresent', command: ['redis-server'], resources });
+    const option = (name: string) => replica.args.slice(replica.args.indexOf(name) + 1, replica.args.indexOf(name) + 3);
+    expect(option('--bind')[0]).toBe('127.0.0.1');
+    expect(option('--replicaof')).toEqual(['redis.quotes-test.svc.cluster.local', '6379']);
+    expect(option('--masterauth')[0]).toBe('$(REDIS_PASSWORD)');
+    expect(option('--requirepass')[0]).toBe('$(REDIS_PASSWORD)');
+    expect(option('--replica-read-only')[0]).toBe('yes');
+    expect(option('--replica-serve-stale-data')[0]).toBe('no');
+    expect(replica.env).toEqual([{ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'redis-credentials', key: 'password' } } }]);
+    // Loopback only: no container port, and probes that run inside the container.
+    expect(replica.ports).toBeUndefined();
+    for (const probe of [replica.readinessProbe, replica.livenessProbe]) expect(probe.exec.command.join(' ')).toContain('-h 127.0.0.1');
+    expect(replica.securityContext).toMatchObject({ runAsUser: 999, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(pod.volumes).toContainEqual({ name: 'redis-replica', emptyDir: { sizeLimit: '256Mi' } });
+    expect(replica.volumeMounts).toEqual([{ name: 'redis-replica', mountPath: '/data' }]);
+
+    // Without Redis there is nothing to replicate.
+    const noRedis = only(synth({ ...base, redis: false, redisReadReplica: {} }), 'Deployment').spec.template.spec;
+    expect(noRedis.containers).toHaveLength(1);
+  });
 });
