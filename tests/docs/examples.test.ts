@@ -46,9 +46,7 @@ const NOT_RUN: Record<string, string> = {
     'needs the dev ingress (public DNS, an ingress controller) and a live HPA; --watch-hpa is tested against the fake API in tests/load/cluster.test.ts',
   'microk8s enable community': 'changes a real microk8s cluster (adds the community addon repository)',
   'microk8s enable istio': 'installs Istio into a real microk8s cluster',
-  'microk8s kubectl label namespace quotes-dev istio-injection=enabled --overwrite': 'labels a namespace of a real cluster',
-  'microk8s kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.2.1/standard-install.yaml':
-    'installs the Gateway API CRDs into a real cluster (needs the internet)',
+  'microk8s kubectl apply -f gatewayclass.yaml': 'creates a GatewayClass in a real cluster with Envoy Gateway installed',
   'microk8s helm install eg oci://docker.io/envoyproxy/gateway-helm --version v1.2.6 -n envoy-gateway-system --create-namespace':
     'installs Envoy Gateway into a real cluster (needs the internet)',
   'qctl up --canary 20':
