@@ -1,7 +1,7 @@
 import { JobError } from '../cli/errors.js';
 import type { Kube } from '../kube/client.js';
 import { API_CONTAINER, API_NAME } from '../../infra/monitoring/names.js';
-import { describeRef, type KubeObject, type ObjectRef } from '../deploy/objects.js';
+import type { KubeObject, ObjectRef } from '../deploy/objects.js';
 
 /**
  * Where a canary release keeps its state: annotations on the canary Deployment itself. It
@@ -107,7 +107,7 @@ export function withCanaryState(objects: KubeObject[], state: CanaryState): Kube
   const index = objects.findIndex((o) => o.kind === 'Deployment' && o.metadata.name === CANARY_NAME);
   if (index < 0) {
     throw new JobError(
-      `the manifests have no ${describeRef(apiDeploymentRef(objects[0]?.metadata.namespace ?? '', CANARY_NAME))} with canary.tag set: infra/ and qctl disagree`,
+      `the manifests have no Deployment ${CANARY_NAME} although canary.tag is set: infra/ and qctl disagree, please report it`,
     );
   }
   const canary = objects[index]!;
