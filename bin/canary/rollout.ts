@@ -3,7 +3,9 @@ import type { Kube } from '../kube/client.js';
 import { selectorLabels } from '../../infra/labels.js';
 import { monitoringNamespaceFor } from '../../infra/context.js';
 import { imageVersion, parseImageRef } from '../../infra/image.js';
-import type { EnvironmentName } from '../../infra/environments.js';
+import type { Environment, EnvironmentName } from '../../infra/environments.js';
+import { canaryTrafficShare } from '../../infra/charts/canary.js';
+import { guaranteedReplicas } from '../../infra/charts/quote-api.js';
 import { PROMETHEUS_NAME, PROMETHEUS_PORT } from '../../infra/monitoring/names.js';
 import type { DeployFlavour } from '../deploy/clusters.js';
 import { deploy, type EngineResult } from '../deploy/engine.js';
@@ -67,8 +69,19 @@ async function apply(ctx: CanaryContext, image: string, set: string[], monitorin
     set,
     monitoring,
   });
+  if (state) noteApproximateShare(ctx, release.synth.context.env, weightOf(state));
   const objects = state ? withCanaryState(release.objects, state) : release.objects;
   return deploy(ctx.kube, objects, releaseEngineOptions({ ...ctx, image }, { timeoutMs: ctx.timeoutMs }), ctx.progress);
+}
+
+/** Without a weighted router the split follows the replica ratio: say what share that gives. */
+function noteApproximateShare(ctx: CanaryContext, settings: Environment, weight: number): void {
+  const share = canaryTrafficShare(settings, guaranteedReplicas(settings.api));
+  if (share !== weight) {
+    ctx.progress.info(
+      `note: without a weighted router (ingress.mode gateway or traffic.mesh istio) the split follows the pods: the canary gets about ${share}% of the requests, not ${weight}%`,
+    );
+  }
 }
 
 /** Applies the environment with the canary at the weight of `state.step`, recording the state on it. */
