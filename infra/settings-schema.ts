@@ -92,7 +92,8 @@ export const environmentSettingsSchema = z.strictObject({
   /**
    * A canary release beside the stable API: `tag` null means none. `weight` is the percent of
    * requests it gets where a router splits by weight (gateway mode, traffic.mesh istio);
-   * elsewhere the split follows the replica ratio. `replicas`: the canary's pods where weights split.
+   * elsewhere the split follows the replica ratio (charts/canary.ts). `replicas`: the canary's pods
+   * where weights split, the most it may run where the replica ratio does.
    */
   canary: z.strictObject({
     tag: imageTag.nullable(),

@@ -1,7 +1,7 @@
 import { QctlError, usageError } from '../cli/errors.js';
 import { applyObject, type ApplyResult } from './apply.js';
 import { checkGeneratedReferences, ensureGeneratedSecrets, findSecretReferences, type GeneratedSecret } from './credentials.js';
-import { checkNodePorts, gatewayWarnings, installHint } from './exposure-checks.js';
+import { checkGatewayNamespaces, checkNodePorts, gatewayWarnings, installHint } from './exposure-checks.js';
 import { inventoryObject, inventoryRef, parseInventory } from './inventory.js';
 import { compact, isApplied, liveOf, readLiveState, type LiveState } from './live-state.js';
 import type { Kube } from '../kube/client.js';
@@ -81,6 +81,7 @@ export async function preflight(kube: Kube, objects: KubeObject[]): Promise<stri
   }
   checkGeneratedReferences(findSecretReferences(objects));
   await checkNodePorts(kube, objects);
+  await checkGatewayNamespaces(kube, objects);
   return [...(await ingressWarnings(kube, objects)), ...(await gatewayWarnings(kube, objects))];
 }
 

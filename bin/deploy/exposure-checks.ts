@@ -46,6 +46,18 @@ export async function checkNodePorts(kube: Kube, objects: KubeObject[]): Promise
   }
 }
 
+/** Refuses a Gateway qctl would create in a namespace that neither exists nor is created (the apply would fail half-way). */
+export async function checkGatewayNamespaces(kube: Kube, objects: KubeObject[]): Promise<void> {
+  const created = new Set(objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name));
+  for (const gateway of objects.filter((o) => o.kind === 'Gateway')) {
+    const namespace = gateway.metadata.namespace!;
+    if (created.has(namespace) || (await kube.read({ apiVersion: 'v1', kind: 'Namespace', name: namespace }))) continue;
+    throw usageError(
+      `namespace ${namespace} of Gateway ${gateway.metadata.name} does not exist: create it (kubectl create namespace ${namespace}) or set ingress.gateway.namespace=null to create the Gateway beside the API`,
+    );
+  }
+}
+
 type ParentRef = { name: string; namespace?: string };
 
 /** Warnings when an HTTPRoute's Gateway, or a created Gateway's class, is not in the cluster (the route then serves nothing). */

@@ -46,6 +46,20 @@ describe('qctl up: exposure modes against a fake cluster', () => {
     const again = await up(harness, 'ingress.mode=gateway', 'ingress.gateway.name=shared', 'ingress.gateway.namespace=edge');
     expect(again.exitCode).toBe(0);
     expect(again.stdout).not.toMatch(/warning: Gateway/);
+    // A Gateway to create in a namespace nobody made: refused before anything is applied.
+    const mutations = harness.api.mutations().length;
+    const nowhere = await up(
+      harness,
+      'ingress.mode=gateway',
+      'ingress.gateway.create=true',
+      'ingress.gateway.className=eg',
+      'ingress.gateway.namespace=gw',
+    );
+    expect(nowhere.exitCode).toBe(2);
+    expect(errorLines(nowhere)).toEqual([
+      'qctl: namespace gw of Gateway quotes does not exist: create it (kubectl create namespace gw) or set ingress.gateway.namespace=null to create the Gateway beside the API',
+    ]);
+    expect(harness.api.mutations()).toHaveLength(mutations);
     const created = await up(harness, 'ingress.mode=gateway', 'ingress.gateway.create=true', 'ingress.gateway.className=eg');
     expect(created.exitCode).toBe(0);
     expect(harness.api.get('Gateway', 'quotes-dev', 'quotes')).toBeDefined();

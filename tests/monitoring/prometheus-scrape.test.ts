@@ -169,6 +169,15 @@ describe('real Prometheus scraping the real quote API through our relabelling', 
       if (!routes.includes('/quotes/search')) await new Promise((r) => setTimeout(r, 250));
     }
     expect(routes).toContain('/quotes/search');
+    // The Versions row: the one version this API runs answers every request.
+    const share = await prometheus.query(
+      substituteGrafanaVariables(
+        'sum by (version) (rate(http_requests_total{app="quote-api",namespace="$namespace"}[$__rate_interval])) / scalar(sum(rate(http_requests_total{app="quote-api",namespace="$namespace"}[$__rate_interval])))',
+      ),
+    );
+    expect((share.data?.result ?? []).map((r) => [r.metric.version, Number((r as { value?: [number, string] }).value?.[1])])).toEqual([
+      ['git-3f2a1bc', 1],
+    ]);
   });
 
   it('uses only metric names the API serves or an exporter documents', () => {
