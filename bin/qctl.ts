@@ -8,7 +8,21 @@ import { shortUsage } from './cli/usage.js';
  * Command modules import their heavy dependencies lazily inside the action, so
  * `qctl --help` and every command start fast.
  */
-export const COMMANDS: string[] = ['seed', 'load', 'dev', 'synth', 'validate', 'up', 'down', 'status', 'diff', 'doctor', 'secrets'];
+export const COMMANDS: string[] = [
+  'seed',
+  'load',
+  'dev',
+  'synth',
+  'validate',
+  'up',
+  'promote',
+  'abort',
+  'down',
+  'status',
+  'diff',
+  'doctor',
+  'secrets',
+];
 
 /**
  * The command modules a command line needs: `qctl synth ...` only synth's, `qctl --version`

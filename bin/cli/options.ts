@@ -25,6 +25,9 @@ export const contextOption = () =>
     'kubeconfig context (default: the one qctl up last used for --env, else one from the kubeconfig that matches the cluster)',
   );
 
+/** The deadline of each waited object of an apply (up, promote, abort). */
+export const timeoutOption = () => new Option('--timeout <duration>', 'deadline per waited object, e.g. 90s, 5m').default('5m');
+
 export const outputOption = () => new Option('--output <mode>', 'text or json').default('text');
 
 export const setOption = () =>

@@ -1,6 +1,15 @@
 import type { Command } from '@commander-js/extra-typings';
-import { exitWith } from '../cli/errors.js';
-import { clusterOption, contextOption, envOption, monitoringOption, outputOption, setOption, type OptionsOf } from '../cli/options.js';
+import { exitWith, usageError } from '../cli/errors.js';
+import {
+  clusterOption,
+  contextOption,
+  envOption,
+  monitoringOption,
+  outputOption,
+  setOption,
+  timeoutOption,
+  type OptionsOf,
+} from '../cli/options.js';
 
 function declare(program: Command) {
   return program
@@ -12,12 +21,32 @@ function declare(program: Command) {
     .option('--registry <host>', 'registry to push to and pull from (required for --cluster generic)')
     .option('--image <ref>', 'deploy this image instead of building one')
     .option('--skip-build', 'do not build or ship: use the content-addressed tag of the current tree as already shipped')
-    .option('--timeout <duration>', 'deadline per waited object, e.g. 90s, 5m', '5m')
+    .addOption(timeoutOption())
     .option('--rollback-on-failure', 'when the API rollout fails, restore its previous revision')
     .option('--prune-data', 'also delete PersistentVolumeClaims (and their data) that the code no longer produces')
     .addOption(monitoringOption())
     .addOption(setOption())
     .option('--dry-run', 'print the plan (steps, objects, order, prune set) and server-side dry-run results; change nothing')
+    .option(
+      '--canary <weight>',
+      'release the new image as quote-api-canary beside the stable version with this share of traffic (percent), analyse, then promote or abort',
+    )
+    .option(
+      '--canary-steps <weights>',
+      'weights after --canary, comma-separated; promotion follows the last (default: 50 when above --canary)',
+    )
+    .option('--no-analysis', 'with --canary: deploy the canary at its weight and leave it for qctl promote / qctl abort')
+    .option(
+      '--prometheus-url <url>',
+      "Prometheus for the analysis (default: a port-forward to the environment's own, monitoring-<env>/prometheus)",
+    )
+    .option('--analysis-interval <duration>', 'time between two checks; each looks at the last max(interval, 1m)', '30s')
+    .option('--analysis-grace <duration>', 'abort when a step has gone this long without usable canary numbers', '2m')
+    .option('--analysis-checks <n>', 'passing checks that finish a step', '2')
+    .option('--max-error-ratio <ratio>', 'highest share of 5xx answers of the canary, e.g. 1% or 0.01', '1%')
+    .option('--max-p99 <duration>', 'highest p99 latency of the canary', '500ms')
+    .option('--max-p99-ratio <factor>', 'highest canary p99 as a multiple of the stable p99, or off', '1.5')
+    .option('--min-requests <n>', 'requests the canary must serve in a check window before its numbers count', '20')
     .addOption(outputOption())
     .addHelpText(
       'after',
@@ -26,14 +55,36 @@ Examples:
   qctl up --cluster microk8s
   qctl up --cluster kind --env staging --timeout 3m --rollback-on-failure
   qctl up --cluster generic --context prod-eu --registry ghcr.io/acme --env prod
-  qctl up --dry-run --output json`,
+  qctl up --dry-run --output json
+  qctl up --canary 20 --canary-steps 50 --max-error-ratio 1% --max-p99 300ms
+  qctl up --canary 10 --no-analysis     # then: qctl promote | qctl abort`,
     );
 }
 
 export type UpOptions = OptionsOf<typeof declare>;
 
+/** Options that only mean something for a canary release. */
+const CANARY_ONLY = [
+  'canarySteps',
+  'analysis',
+  'prometheusUrl',
+  'analysisInterval',
+  'analysisGrace',
+  'analysisChecks',
+  'maxErrorRatio',
+  'maxP99',
+  'maxP99Ratio',
+  'minRequests',
+] as const;
+
 export function register(program: Command): void {
-  declare(program).action(async (options) => {
+  declare(program).action(async (options, command) => {
+    // Given without --canary they would be silently ignored (their defaults cannot tell).
+    const stray = CANARY_ONLY.find((key) => command.getOptionValueSource(key) === 'cli');
+    if (stray && options.canary === undefined) {
+      const flag = command.options.find((o) => o.attributeName() === stray)?.long ?? stray;
+      throw usageError(`${flag} only applies to a canary release: add --canary WEIGHT (e.g. --canary 20)`);
+    }
     const { runUp } = await import('../deploy/up.js');
     exitWith(await runUp(process.cwd(), options));
   });

@@ -275,6 +275,19 @@ async function rollback(
   return { deployment: describeRef(ref), image, ready };
 }
 
+/** The engine result as `--output json` reports it. */
+export function summarizeEngineResult(result: EngineResult) {
+  return {
+    firstInstall: result.firstInstall,
+    objects: result.objects,
+    generatedSecrets: result.generated,
+    pruned: result.pruned,
+    warnings: result.warnings,
+    ...(result.rolledBack ? { rolledBack: result.rolledBack } : {}),
+    ...(result.error ? { error: result.error } : {}),
+  };
+}
+
 async function prune(kube: Kube, decisions: PruneDecision[], dryRun: boolean): Promise<PruneOutcome[]> {
   const outcomes: PruneOutcome[] = [];
   for (const decision of decisions) {

@@ -15,7 +15,7 @@ import { Kube, loadKubeTarget, resolveKubeTarget } from '../kube/client.js';
  */
 export type ClusterFlags = { env?: string; cluster?: string; context?: string };
 
-export type Session = { env: string; namespace: string; flavour: DeployFlavour; kube: Kube; serverVersion: string };
+export type Session = { env: EnvironmentName; namespace: string; flavour: DeployFlavour; kube: Kube; serverVersion: string };
 
 type LocalState = Record<string, { cluster: string; context: string }>;
 

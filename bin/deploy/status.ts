@@ -2,6 +2,7 @@ import { parseOutputMode, printJson } from '../cli/output.js';
 import type { Kube } from '../kube/client.js';
 import { ENV_LABEL, type KubeObject } from './objects.js';
 import { readiness } from './waits.js';
+import { CANARY_NAME, containerImage, parseCanaryState, weightOf } from '../canary/state.js';
 import { openSession } from './session.js';
 import type { StatusOptions } from '../commands/status.js';
 
@@ -15,7 +16,39 @@ export type StatusReport = {
   jobs: { namespace: string; name: string; status: 'complete' | 'failed' | 'running'; succeeded: number; failed: number }[];
   pvcs: { namespace: string; name: string; phase: string; capacity?: string }[];
   warnings: { namespace: string; object: string; reason: string; message: string; count: number; last?: string }[];
+  /** The canary release in progress (qctl up --canary), or null. */
+  canary: CanaryStatus | null;
 };
+
+export type CanaryStatus = {
+  image: string;
+  /** Unknown (null) for a canary Deployment without qctl's state, as is the rest of its ladder. */
+  stableImage: string | null;
+  weight: number | null;
+  step: number | null;
+  steps: number | null;
+  analysis: 'auto' | 'manual' | null;
+  started: string | null;
+};
+
+function canaryStatus(deployments: KubeObject[]): CanaryStatus | null {
+  const deployment = deployments.find((d) => d.metadata.name === CANARY_NAME);
+  if (!deployment) return null;
+  const state = parseCanaryState(deployment);
+  if (!state) {
+    const image = containerImage(deployment) ?? '?';
+    return { image, stableImage: null, weight: null, step: null, steps: null, analysis: null, started: null };
+  }
+  return {
+    image: state.image,
+    stableImage: state.stableImage,
+    weight: weightOf(state),
+    step: state.step,
+    steps: state.weights.length,
+    analysis: state.analysis ? 'auto' : 'manual',
+    started: state.started || null,
+  };
+}
 
 const num = (v: unknown) => (typeof v === 'number' ? v : 0);
 
@@ -98,6 +131,7 @@ export async function collectStatus(kube: Kube, env: string, namespace: string):
       };
     }),
     pvcs: [...pvcs.values()],
+    canary: canaryStatus(deployments),
     warnings: events
       .sort((a, b) => time(a).localeCompare(time(b)))
       .slice(-10)
@@ -164,9 +198,16 @@ export function formatStatus(report: StatusReport): string[] {
       '',
       ...table([['PVC', 'STATUS', 'CAPACITY'], ...report.pvcs.map((p) => [`${p.namespace}/${p.name}`, p.phase, p.capacity ?? '-'])]),
     );
+  if (report.canary) lines.push('', describeCanary(report.canary));
   lines.push('', report.warnings.length ? 'recent warnings:' : 'no recent Warning events');
   for (const w of report.warnings) lines.push(`  ${w.object} ${w.reason}: ${w.message}${w.count > 1 ? ` (x${w.count})` : ''}`);
   return lines;
+}
+
+function describeCanary(c: CanaryStatus): string {
+  if (c.weight === null) return `canary in progress: ${c.image} (without qctl's canary state): finish with qctl promote or qctl abort`;
+  const started = c.started ? `, started ${c.started}` : '';
+  return `canary in progress: ${c.image} takes ${c.weight}% (step ${c.step}/${c.steps}, ${c.analysis}${started}) beside ${c.stableImage}: finish with qctl promote or qctl abort`;
 }
 
 export async function runStatus(root: string, flags: StatusOptions): Promise<number> {

@@ -1,10 +1,9 @@
 import { formatDuration } from '../cli/duration.js';
 import { namespaceFor } from '../../infra/environments.js';
 import { usageError } from '../cli/errors.js';
-import { isNonInteractive, parseOutputMode, printJson, warnIgnoredSettings } from '../cli/output.js';
-import { readSecrets, secretsFile } from '../secrets/store.js';
-import { userSecretObject } from './credentials.js';
-import { deploy, type EngineResult } from './engine.js';
+import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
+import { secretsFile } from '../secrets/store.js';
+import { deploy, summarizeEngineResult, type EngineResult } from './engine.js';
 import { readInventory } from './inventory.js';
 import { NoClusterError } from '../kube/client.js';
 import { buildImage, contentTag, detectBuilder, imageExists, type Builder } from './image.js';
@@ -12,10 +11,14 @@ import type { DeployFlavour } from './clusters.js';
 import { describeRef, refOf, type KubeObject } from './objects.js';
 import { describePlan, buildPlan } from './plan.js';
 import { Progress } from './progress.js';
-import { openSession, parseTimeout, pollInterval, rememberTarget, resolveFlavour, type Session } from './session.js';
-import { imagePullHint, imageRef, shipCommands, shipImage, type ShipOptions } from './ship.js';
+import { openSession, parseTimeout, rememberTarget, resolveFlavour, type Session } from './session.js';
+import { imageRef, shipCommands, shipImage, type ShipOptions } from './ship.js';
 import { accessInfo, hasNodePort, nodeAddress } from './urls.js';
 import type { UpOptions } from '../commands/up.js';
+import { parseCanaryFlags } from '../canary/flags.js';
+import { printCanaryReport } from '../canary/report.js';
+import { canarySettings, openPrometheus, planCanary, refuseDuringCanary, runCanary } from '../canary/rollout.js';
+import { releaseEngineOptions, synthesizeRelease } from './release.js';
 
 /**
  * `qctl up`: validate everything that can be validated without a cluster first (flags,
@@ -33,9 +36,9 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
   if (flavour.ship === 'registry' && !flags.registry && flags.image === undefined) {
     throw usageError(`--cluster ${flavour.name} needs --registry HOST (a registry the cluster pulls from) or --image REF`);
   }
-  const fromFile = await readSecrets(root, env);
-  const userSecrets = fromFile ?? {};
-  const hasSecretsFile = fromFile !== undefined;
+  const canary = flags.canary === undefined ? undefined : parseCanaryFlags({ ...flags, canary: flags.canary });
+  if (canary && flags.dryRun)
+    throw usageError('--canary and --dry-run do not go together: preview the canary with qctl diff --set canary.tag=TAG');
 
   let builder: Builder | undefined;
   const build = flags.image === undefined && !flags.skipBuild;
@@ -45,10 +48,10 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
   }
   const ref = flags.image ?? imageRef(flavour, await contentTag(root), flags.registry);
 
-  const { synthesize } = await import('../../infra/main.js');
-  const synth = await synthesize({ env, cluster: flavour.name, image: ref, set: flags.set, monitoring: flags.monitoring, cwd: root });
-  warnIgnoredSettings(synth.ignored);
-  const objects: KubeObject[] = [...(synth.objects as KubeObject[]), userSecretObject(env, namespace, userSecrets)];
+  // A canary release is checked here with the new image standing in for the stable one (known only from the cluster).
+  const set = canary ? [...flags.set, ...canarySettings(ref, canary.weights[0]!)] : flags.set;
+  const release = await synthesizeRelease({ root, env, namespace, flavour, image: ref, set, monitoring: flags.monitoring });
+  const { synth, objects, hasSecretsFile } = release;
 
   let session: Session;
   try {
@@ -80,6 +83,11 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
   if (!hasSecretsFile)
     progress.info(`note: no ${secretsFile(env)}: quote-api-secrets is created empty (qctl secrets init to add OPENAI_API_KEY, API_TOKEN)`);
   const started = Date.now();
+  const canaryStart = canary
+    ? await planCanary(kube, namespace, ref, canary, { set: flags.set, monitoring: flags.monitoring })
+    : flags.dryRun
+      ? undefined
+      : await refuseDuringCanary(kube, namespace);
 
   const buildLines: string[] = [];
   if (build) {
@@ -110,21 +118,24 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
     for (const line of describePlan(buildPlan(objects, { firstInstall }))) progress.info(`  ${line}`);
   }
 
+  if (canary && canaryStart) {
+    if (canaryStart.resumed) progress.info(`resuming the canary of ${ref} started ${canaryStart.state.started}`);
+    const ctx = { root, env, namespace, flavour, kube, timeoutMs, progress };
+    const report = await runCanary(ctx, canaryStart.state, canary, () => openPrometheus(ctx, canary, synth.monitoring));
+    rememberTarget(root, env, flavour.name, kube.target.context);
+    return printCanaryReport(report, mode, {
+      env,
+      namespace,
+      cluster: flavour.name,
+      context: kube.target.context,
+      elapsedMs: Date.now() - started,
+    });
+  }
+
   const result = await deploy(
     kube,
     objects,
-    {
-      env,
-      namespace,
-      timeoutMs,
-      pollMs: pollInterval(),
-      imageHint: imagePullHint(flavour),
-      dryRun: flags.dryRun ?? false,
-      pruneData: flags.pruneData ?? false,
-      rollbackOnFailure: flags.rollbackOnFailure ?? false,
-      image: ref,
-      cluster: flavour.name,
-    },
+    releaseEngineOptions({ env, namespace, flavour, image: ref }, { timeoutMs, ...flags }),
     progress,
   );
   if (!flags.dryRun) rememberTarget(root, env, flavour.name, kube.target.context);
@@ -142,7 +153,7 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
       context: kube.target.context,
       image: ref,
       elapsedMs: elapsed,
-      ...summarize(result),
+      ...summarizeEngineResult(result),
       ...(flags.dryRun ? { build: buildLines } : {}),
       urls: access.urls,
       portForward: access.portForward,
@@ -232,18 +243,6 @@ function printOfflinePlan(input: {
   for (const line of NEEDS_CLUSTER) out(`  - ${line}`);
   out(`dry run: nothing was changed. ${objects.length} objects in ${steps.length} steps`);
   return 0;
-}
-
-function summarize(result: EngineResult) {
-  return {
-    firstInstall: result.firstInstall,
-    objects: result.objects,
-    generatedSecrets: result.generated,
-    pruned: result.pruned,
-    warnings: result.warnings,
-    ...(result.rolledBack ? { rolledBack: result.rolledBack } : {}),
-    ...(result.error ? { error: result.error } : {}),
-  };
 }
 
 function printText(result: EngineResult, access: ReturnType<typeof accessInfo>, elapsed: number, dryRun: boolean): void {

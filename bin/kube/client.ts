@@ -347,7 +347,8 @@ export class Kube {
   }
 }
 
-function connectionReason(error: unknown): string {
+/** One short reason for a failed connection (refused, host not found, timed out, TLS), from a fetch or client error. */
+export function connectionReason(error: unknown): string {
   const text = error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}` : String(error);
   if (/ECONNREFUSED/.test(text)) return 'connection refused';
   if (/ENOTFOUND|EAI_AGAIN/.test(text)) return 'host not found';

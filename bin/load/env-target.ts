@@ -1,8 +1,6 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import { loadConfigFile } from '../../infra/config.js';
 import { getEnvironment, type Environment } from '../../infra/environments.js';
 import { API_NAME } from '../../infra/monitoring/names.js';
-import { usageError } from '../cli/errors.js';
 
 export interface EnvironmentTarget {
   url: URL;
@@ -46,57 +44,18 @@ export async function resolveEnvironmentTarget(
 async function openPortForward(environment: Environment, context?: string): Promise<EnvironmentTarget> {
   const { namespace } = environment;
   // Loaded only here: the Kubernetes client costs about a second of start-up that the ingress path does not need.
-  const [{ openLoadClient }, { apiErrorMessage }] = await Promise.all([import('../deploy/session.js'), import('../kube/client.js')]);
+  const [{ openLoadClient }, { forwardToReadyPod }] = await Promise.all([
+    import('../deploy/session.js'),
+    import('../kube/port-forward.js'),
+  ]);
   const kube = openLoadClient(process.cwd(), environment.name, context);
-  let podName: string | undefined;
-  try {
-    const pods = await kube.core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/name=${API_NAME}` });
-    podName = pods.items.find(
-      (p) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-    )?.metadata?.name;
-  } catch (error) {
-    throw usageError(`cannot list the API pods in ${namespace} (${apiErrorMessage(error)}): check the cluster, or give the URL explicitly`);
-  }
-  if (!podName)
-    throw usageError(`no ready ${API_NAME} pod in ${namespace} to port-forward to: run \`qctl status\`, or give the URL explicitly`);
-  const forward = kube.portForward();
-  const sockets = new Set<Socket>();
-  const webSockets = new Set<{ close(): void }>();
-  // One WebSocket per forwarded TCP connection; each is closed with its connection, and all with the forward.
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    let webSocket: { close(): void } | undefined;
-    socket.on('close', () => {
-      sockets.delete(socket);
-      if (webSocket) {
-        webSockets.delete(webSocket);
-        webSocket.close();
-      }
-    });
-    forward.portForward(namespace, podName!, [8080], socket, null, socket).then(
-      (opened) => {
-        webSocket = typeof opened === 'function' ? (opened() ?? undefined) : opened;
-        if (!webSocket) return;
-        if (socket.destroyed) webSocket.close();
-        else webSockets.add(webSocket);
-      },
-      () => socket.destroy(),
-    );
+  const forward = await forwardToReadyPod(kube, {
+    namespace,
+    labelSelector: `app.kubernetes.io/name=${API_NAME}`,
+    port: 8080,
+    what: API_NAME,
+    fix: 'give the URL explicitly',
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  process.stderr.write(`qctl load: port-forward 127.0.0.1:${port} -> ${namespace}/${podName}:8080\n`);
-  return {
-    url: new URL(`http://127.0.0.1:${port}/`),
-    own: true,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      for (const webSocket of webSockets) webSocket.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  process.stderr.write(`qctl load: port-forward ${forward.url.host} -> ${namespace}/${forward.pod}:8080\n`);
+  return { url: forward.url, own: true, close: forward.close };
 }

@@ -1,10 +1,12 @@
 import { Command, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import * as abort from '../../bin/commands/abort.js';
 import * as dev from '../../bin/commands/dev.js';
 import * as diff from '../../bin/commands/diff.js';
 import * as doctor from '../../bin/commands/doctor.js';
 import * as down from '../../bin/commands/down.js';
 import * as load from '../../bin/commands/load.js';
+import * as promote from '../../bin/commands/promote.js';
 import * as secrets from '../../bin/commands/secrets.js';
 import * as seed from '../../bin/commands/seed.js';
 import * as status from '../../bin/commands/status.js';
@@ -14,7 +16,7 @@ import * as validate from '../../bin/commands/validate.js';
 import type { UpOptions } from '../../bin/commands/up.js';
 import { COMMANDS } from '../../bin/qctl.js';
 
-const MODULES = { dev, diff, doctor, down, load, secrets, seed, status, synth, up, validate };
+const MODULES = { abort, dev, diff, doctor, down, load, promote, secrets, seed, status, synth, up, validate };
 
 /** Every (sub)command, e.g. `secrets init`. */
 function commandsOf(command: CommandUnknownOpts, prefix = ''): Array<[string, CommandUnknownOpts]> {

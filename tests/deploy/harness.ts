@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type Result } from 'execa';
-import { runQctl } from '../helpers/cli.js';
+import { runQctl, type RunningQctl } from '../helpers/cli.js';
 import { FakeBins, microk8sStatusYaml } from '../helpers/fake-bin.js';
 import { startFakeKubeApi, type FakeKubeApi, type FakeKubeApiOptions } from '../helpers/fake-kube-api.js';
 
@@ -52,7 +52,7 @@ export class DeployHarness {
     };
   }
 
-  run(args: string[], options: { env?: Record<string, string | undefined>; input?: string } = {}): Promise<Result> {
+  run(args: string[], options: { env?: Record<string, string | undefined>; input?: string } = {}): RunningQctl {
     return runQctl(args, { cwd: this.project, env: this.env(options.env), input: options.input });
   }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeployHarness } from '../deploy/harness.js';
+import { startFakePrometheus, type FakePrometheus } from '../helpers/fake-prometheus.js';
 import { freePort } from '../helpers/ports.js';
 import { startTestPostgres, type EmbeddedPostgres } from '../helpers/postgres.js';
 import { loadQuoteFixture, REPO_ROOT, repoPath } from '../helpers/quotes-fixture.js';
@@ -15,8 +16,8 @@ import { commandKey, extractDocs, withoutComment, type DocCommand } from './exam
 /**
  * Every command example of README.md and docs/*.md runs here, for real, against local
  * stand-ins: a fake Kubernetes API (kubeconfig contexts microk8s, kind-kind, prod-eu),
- * recording fakes of docker, microk8s, kind, kubectl and $EDITOR on PATH, a fake OpenAI and a
- * fake DummyJSON, a real redis-server and Postgres (PGlite), and a `qctl dev` serving the API
+ * recording fakes of docker, microk8s, kind, kubectl and $EDITOR on PATH, a fake OpenAI, a
+ * fake DummyJSON, a fake Prometheus (for the canary analysis), a real redis-server and Postgres (PGlite), and a `qctl dev` serving the API
  * for the load examples. All commands share one working directory (a git project with a
  * Dockerfile, the docs' files and a quotes.json) and run in the order the docs show them.
  *
@@ -43,6 +44,15 @@ const NOT_RUN: Record<string, string> = {
     'needs the dev ingress (public DNS, an ingress controller) and a live HPA; --watch-hpa is tested against the fake API in tests/load/cluster.test.ts',
   'qctl load --env dev --ramp 50:400:50:60s --watch-hpa --hpa-interval 5s --report hpa.html':
     'needs the dev ingress (public DNS, an ingress controller) and a live HPA; --watch-hpa is tested against the fake API in tests/load/cluster.test.ts',
+  'microk8s enable community': 'changes a real microk8s cluster (adds the community addon repository)',
+  'microk8s enable istio': 'installs Istio into a real microk8s cluster',
+  'microk8s kubectl apply -f gatewayclass.yaml': 'creates a GatewayClass in a real cluster with Envoy Gateway installed',
+  'microk8s helm install eg oci://docker.io/envoyproxy/gateway-helm --version v1.2.6 -n envoy-gateway-system --create-namespace':
+    'installs Envoy Gateway into a real cluster (needs the internet)',
+  'qctl up --canary 20':
+    'releases the tree after a new commit as a canary: here the tree is the one already deployed, and its analysis needs the in-cluster Prometheus through a port-forward; the flow is tested in tests/canary/canary-cli.test.ts, and the --image examples of README.md and docs/deploy.md run here',
+  'qctl up --canary 20 --canary-steps 40,70':
+    'needs a Gateway API implementation and a new commit; the weights stepped on an HTTPRoute are tested in tests/canary/canary-cli.test.ts',
 };
 
 interface Expectation {
@@ -86,6 +96,20 @@ const EXPECT: Record<string, Expectation> = {
     stdout: /"fix": "kubectl apply -f https:\/\/github\.com\/kubernetes-sigs\/metrics-server\//,
   },
   'qctl down --env dev': { exit: 2, stderr: /without --yes in a non-interactive session: re-run with --yes/ },
+  // The fake Prometheus answers good numbers for 1.5.0: the canary is stepped up and promoted. Ingress mode with one
+  // stable pod: the replica ratio gives the canary half the requests at 20%, and qctl says so.
+  'qctl up --image ghcr.io/acme/quote-api:1.5.0 --canary 20 --analysis-interval 30s --prometheus-url http://127.0.0.1:9090': {
+    stdout:
+      /about 50% of the requests, not 20%[\s\S]*step 2\/2 \(canary 50%\) check 2: pass -> promote[\s\S]*promoted: quotes-dev\/quote-api runs ghcr\.io\/acme\/quote-api:1\.5\.0/,
+  },
+  'qctl up --image ghcr.io/acme/quote-api:1.5.0 --canary 10 --canary-steps 25,50 --max-error-ratio 0.5% --max-p99 300ms --analysis-interval 30s --prometheus-url http://127.0.0.1:9090 --output json':
+    { stdout: /"outcome": "promoted"/ },
+  'qctl status': { stdout: /canary in progress: ghcr\.io\/acme\/quote-api:1\.6\.0 takes 10%/ },
+  'qctl abort': {
+    stdout:
+      /aborted: aborted by hand; the canary objects are removed and quotes-dev\/quote-api still runs ghcr\.io\/acme\/quote-api:1\.5\.0/,
+  },
+  'qctl promote': { stdout: /promoted: quotes-dev\/quote-api runs ghcr\.io\/acme\/quote-api:1\.6\.0/ },
 };
 
 /**
@@ -106,6 +130,9 @@ function adapt(key: string, ctx: Context, serverPort: number, apiPort: number): 
       // Fixed ports may be taken on a shared machine: the stand-ins listen on free ones.
       .replace(/127\.0\.0\.1:8080/g, `127.0.0.1:${apiPort}`)
       .replace(/--port \d+/g, `--port ${serverPort}`)
+      .replace(/--prometheus-url http:\/\/127\.0\.0\.1:9090/g, `--prometheus-url ${ctx.prometheus.url}`)
+      // Canary checks every 50 ms instead of 30 s: what the analysis decides is tested in tests/canary.
+      .replace(/--analysis-interval \S+/g, '--analysis-interval 50ms')
       .replace(/redis:\/\/(127\.0\.0\.1|localhost):6379/g, ctx.redis.url)
       .replace(/postgres:\/\/\S+@(db|localhost):5432\/quotes/g, ctx.postgres.url)
   );
@@ -117,6 +144,8 @@ interface Context {
   dummyJson: FakeDummyJson;
   redis: RedisServer;
   postgres: EmbeddedPostgres;
+  /** The Prometheus of the canary examples, answering good numbers for the versions they release. */
+  prometheus: FakePrometheus;
   /** Port of the `qctl dev` that the load examples target ($PORT, which qctl load follows). */
   apiPort: number;
   stopApi: () => Promise<void>;
@@ -189,14 +218,16 @@ function startServer(command: string, cwd: string, environment: Record<string, s
 beforeAll(async () => {
   // A few quotes keep every first-start seed (and its vector index build) short.
   const quotes = loadQuoteFixture().slice(0, 24);
-  const [harness, openai, dummyJson, redis, postgres, apiPort] = await Promise.all([
+  const [harness, openai, dummyJson, redis, postgres, apiPort, prometheus] = await Promise.all([
     DeployHarness.create({ contexts: ['microk8s', 'kind-kind', 'prod-eu'] }),
     startFakeOpenAI(),
     startFakeDummyJson(quotes),
     startRedisServer(),
     startTestPostgres(),
     freePort(),
+    startFakePrometheus(),
   ]);
+  for (const version of ['1.4.2', '1.5.0']) prometheus.set('quotes-dev', version, { requests: 600, errors: 0, p99Seconds: 0.05 });
   harness.bins.add('kind').add('kubectl').add('editor');
   // A cluster set up as the docs say (microk8s enable ingress; kind with ingress-nginx).
   for (const name of ['public', 'nginx'])
@@ -214,7 +245,7 @@ beforeAll(async () => {
     'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app-config, namespace: demo}\ndata: {LOG_LEVEL: info}\n',
   );
   harness.writeProjectFile('extra.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata: {name: demo}\n');
-  const partial = { harness, openai, dummyJson, redis, postgres, apiPort, stopApi: async () => undefined } as Context;
+  const partial = { harness, openai, dummyJson, redis, postgres, apiPort, prometheus, stopApi: async () => undefined } as Context;
   const api = startServer(`qctl dev --ephemeral --dummyjson-url ${dummyJson.url}`, harness.project, env(partial, ''));
   await waitForHealth(apiPort, api.child).catch((error: Error) => {
     throw new Error(`${error.message}\n${api.output()}`);
@@ -224,7 +255,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ctx?.stopApi();
-  await Promise.all([ctx?.harness.stop(), ctx?.openai.stop(), ctx?.dummyJson.stop(), ctx?.redis.stop(), ctx?.postgres.stop()]);
+  await Promise.all([
+    ctx?.harness.stop(),
+    ctx?.openai.stop(),
+    ctx?.dummyJson.stop(),
+    ctx?.redis.stop(),
+    ctx?.postgres.stop(),
+    ctx?.prometheus.stop(),
+  ]);
 });
 
 /** The docs' own files (```text targets.txt), with the same port adaptation as the commands. */

@@ -1,0 +1,287 @@
+import { usageError } from '../cli/errors.js';
+import type { Kube } from '../kube/client.js';
+import { selectorLabels } from '../../infra/labels.js';
+import { monitoringNamespaceFor } from '../../infra/context.js';
+import { imageVersion, parseImageRef } from '../../infra/image.js';
+import type { Environment, EnvironmentName } from '../../infra/environments.js';
+import { canaryTrafficShare } from '../../infra/charts/canary.js';
+import { guaranteedReplicas } from '../../infra/charts/quote-api.js';
+import { PROMETHEUS_NAME, PROMETHEUS_PORT } from '../../infra/monitoring/names.js';
+import type { DeployFlavour } from '../deploy/clusters.js';
+import { deploy, type EngineResult } from '../deploy/engine.js';
+import type { Progress } from '../deploy/progress.js';
+import { releaseEngineOptions, synthesizeRelease } from '../deploy/release.js';
+import { analyseStep, formatDecision, type Decision } from './analysis.js';
+import type { CanaryPlan } from './flags.js';
+import { PrometheusClient } from './prometheus.js';
+import { apiDeploymentRef, containerImage, readCanary, weightOf, withCanaryState, type CanaryState } from './state.js';
+import { readVersionNumbers } from './version-metrics.js';
+
+/**
+ * A canary release from its first apply to promotion or abort. Each step is an ordinary apply
+ * of the whole environment (synth with the stable image and the canary settings on top of the
+ * release's --set), so it goes through the same preflight, waits, prune and inventory as
+ * `qctl up`; promotion applies the canary's image as the stable one and abort the stable one
+ * again, both without the canary settings, which leaves the canary objects to the prune.
+ */
+export type CanaryContext = {
+  root: string;
+  env: EnvironmentName;
+  namespace: string;
+  flavour: DeployFlavour;
+  kube: Kube;
+  timeoutMs: number;
+  progress: Progress;
+};
+
+export type CanaryReport = {
+  outcome: 'promoted' | 'aborted' | 'in progress' | 'failed';
+  image: string;
+  stableImage: string;
+  weights: number[];
+  /** The weight the canary ended at (or is at). */
+  weight: number;
+  reason?: string;
+  /** Finished by qctl promote / qctl abort rather than by the analysis. */
+  byHand?: boolean;
+  decisions: Decision[];
+  /** The last apply (step, promotion or abort). */
+  result: EngineResult;
+};
+
+const tagOf = (ref: string): string => {
+  const tag = parseImageRef(ref).tag;
+  if (!tag)
+    throw usageError(`the canary image ${ref} has no tag: the analysis tells versions apart by tag, so pin one, e.g. --image repo:1.5.0`);
+  return tag;
+};
+
+/** The --set pairs that turn the canary on at `weight` (applied after the user's). */
+export const canarySettings = (image: string, weight: number): string[] => [`canary.tag=${tagOf(image)}`, `canary.weight=${weight}`];
+
+async function apply(ctx: CanaryContext, image: string, set: string[], monitoring: string | undefined, state?: CanaryState) {
+  const release = await synthesizeRelease({
+    root: ctx.root,
+    env: ctx.env,
+    namespace: ctx.namespace,
+    flavour: ctx.flavour,
+    image,
+    set,
+    monitoring,
+  });
+  if (state) noteApproximateShare(ctx, release.synth.context.env, weightOf(state));
+  const objects = state ? withCanaryState(release.objects, state) : release.objects;
+  return deploy(ctx.kube, objects, releaseEngineOptions({ ...ctx, image }, { timeoutMs: ctx.timeoutMs }), ctx.progress);
+}
+
+/** Without a weighted router the split follows the replica ratio: say what share that gives. */
+function noteApproximateShare(ctx: CanaryContext, settings: Environment, weight: number): void {
+  const share = canaryTrafficShare(settings, guaranteedReplicas(settings.api));
+  if (share !== weight) {
+    ctx.progress.info(
+      `note: without a weighted router (ingress.mode gateway or traffic.mesh istio) the split follows the pods: the canary gets about ${share}% of the requests, not ${weight}%`,
+    );
+  }
+}
+
+/** Applies the environment with the canary at the weight of `state.step`, recording the state on it. */
+export function applyCanaryStep(ctx: CanaryContext, state: CanaryState): Promise<EngineResult> {
+  ctx.progress.info(
+    `canary ${state.image} at ${weightOf(state)}% (step ${state.step}/${state.weights.length}), stable ${state.stableImage}`,
+  );
+  return apply(ctx, state.stableImage, [...state.set, ...canarySettings(state.image, weightOf(state))], state.monitoring, state);
+}
+
+/** The stable Deployment takes the canary's image; the canary objects are pruned. */
+export function promoteCanary(ctx: CanaryContext, state: CanaryState): Promise<EngineResult> {
+  ctx.progress.info(`promote: ${ctx.namespace}/quote-api takes ${state.image}; the canary objects are removed`);
+  return apply(ctx, state.image, [...state.set, 'canary.tag=null'], state.monitoring);
+}
+
+/** The canary objects are pruned; the stable Deployment keeps its image. */
+export function abortCanary(ctx: CanaryContext, state: CanaryState): Promise<EngineResult> {
+  ctx.progress.info(`abort: the canary objects are removed; ${ctx.namespace}/quote-api keeps ${state.stableImage}`);
+  return apply(ctx, state.stableImage, [...state.set, 'canary.tag=null'], state.monitoring);
+}
+
+/**
+ * The state a `qctl up --canary` starts from: a new canary beside the live stable Deployment,
+ * or the canary of the same image already in progress (an interrupted run), resumed at the
+ * first step of the new ladder at or above the weight it had reached.
+ */
+export async function planCanary(
+  kube: Kube,
+  namespace: string,
+  image: string,
+  plan: CanaryPlan,
+  release: { set: string[]; monitoring?: string },
+): Promise<{ state: CanaryState; resumed: boolean }> {
+  const live = await readCanary(kube, namespace);
+  if (live && !live.state) {
+    throw usageError(
+      `Deployment ${namespace}/${live.deployment.metadata.name} exists without qctl's canary state (not made by qctl up --canary): qctl abort removes it`,
+    );
+  }
+  const common = { weights: plan.weights, analysis: plan.analysis };
+  if (live?.state) {
+    const { state } = live;
+    if (state.image !== image) {
+      throw usageError(
+        `a canary of ${state.image} is in progress in ${namespace} at ${weightOf(state)}%: finish it with qctl promote or qctl abort before releasing ${image}`,
+      );
+    }
+    const reached = weightOf(state);
+    const index = plan.weights.findIndex((w) => w >= reached);
+    const step = index < 0 ? plan.weights.length : index + 1;
+    // The flags of this run win; without any, the release keeps what it was made with.
+    const set = release.set.length ? release.set : state.set;
+    return { state: { ...state, ...common, step, set, monitoring: release.monitoring ?? state.monitoring }, resumed: true };
+  }
+  const stable = await kube.read(apiDeploymentRef(namespace));
+  const stableImage = stable && containerImage(stable);
+  if (!stableImage) {
+    throw usageError(`no Deployment ${namespace}/quote-api to run a canary beside: deploy the stable version first with qctl up`);
+  }
+  if (stableImage === image) throw usageError(`${namespace}/quote-api already runs ${image}: there is nothing new to release as a canary`);
+  const [stableRepo, canaryRepo] = [parseImageRef(stableImage).repository, parseImageRef(image).repository];
+  if (stableRepo !== canaryRepo) {
+    throw usageError(
+      `the canary image ${image} is not in the stable image's repository ${stableRepo}: the canary runs ${stableRepo}:<tag>, so ship it there (--registry, or --image ${stableRepo}:TAG)`,
+    );
+  }
+  return {
+    state: { image, stableImage, ...common, step: 1, started: new Date().toISOString(), set: release.set, monitoring: release.monitoring },
+    resumed: false,
+  };
+}
+
+export type PrometheusAccess = { client: PrometheusClient; close(): Promise<void> };
+
+/**
+ * --prometheus-url, else a port-forward to the environment's own Prometheus (monitoring self,
+ * in monitoring-<env>). Operator and none modes have no Prometheus qctl knows: they need the URL.
+ */
+export async function openPrometheus(ctx: CanaryContext, plan: CanaryPlan, monitoring: string): Promise<PrometheusAccess> {
+  if (plan.prometheusUrl) return { client: new PrometheusClient(plan.prometheusUrl), close: async () => undefined };
+  if (monitoring !== 'self') {
+    throw usageError(
+      `with --monitoring ${monitoring} qctl has no Prometheus of its own to ask: pass --prometheus-url URL (a Prometheus that scrapes ${ctx.namespace}), or --no-analysis`,
+    );
+  }
+  const { forwardToReadyPod } = await import('../kube/port-forward.js');
+  const namespace = monitoringNamespaceFor(ctx.env);
+  const forward = await forwardToReadyPod(ctx.kube, {
+    namespace,
+    labelSelector: Object.entries(selectorLabels(ctx.env, PROMETHEUS_NAME))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(','),
+    port: PROMETHEUS_PORT,
+    what: PROMETHEUS_NAME,
+    fix: 'pass --prometheus-url URL',
+  });
+  ctx.progress.info(`analysis: Prometheus through a port-forward ${forward.url.host} -> ${namespace}/${forward.pod}:${PROMETHEUS_PORT}`);
+  return { client: new PrometheusClient(forward.url.href), close: forward.close };
+}
+
+/**
+ * Runs the release from `state`: applies the current step, then (with analysis) checks each
+ * step, moves up the ladder, and promotes after the last or aborts on the first failure.
+ */
+export async function runCanary(
+  ctx: CanaryContext,
+  start: CanaryState,
+  plan: CanaryPlan,
+  prometheus: () => Promise<PrometheusAccess>,
+): Promise<CanaryReport> {
+  const decisions: Decision[] = [];
+  let state = start;
+  const report = (outcome: CanaryReport['outcome'], result: EngineResult, reason?: string): CanaryReport => ({
+    outcome,
+    image: state.image,
+    stableImage: state.stableImage,
+    weights: state.weights,
+    weight: weightOf(state),
+    ...(reason ? { reason } : {}),
+    decisions,
+    result,
+  });
+  const abortBecause = async (why: string) => {
+    // A failed wait's diagnosis spans lines: all of it is printed here, its first line is the reason.
+    ctx.progress.info(`canary aborted: ${why}`);
+    const reason = why.split('\n')[0]!;
+    const result = await abortCanary(ctx, state);
+    if (result.ok) return report('aborted', result, reason);
+    return report('failed', result, `${reason}; removing the canary failed too: ${result.error?.message ?? 'apply failed'}`);
+  };
+  const notUp = (failed: EngineResult) =>
+    abortBecause(`the canary at ${weightOf(state)}% did not come up: ${failed.error?.message ?? 'apply failed'}`);
+
+  // Interrupted, the canary stays where it is: its state is in the cluster, so say how to go on.
+  const onInterrupt = () => {
+    process.stderr.write(
+      `\nqctl: interrupted: the canary ${state.image} stays at ${weightOf(state)}%; resume with the same qctl up --canary, or finish with qctl promote / qctl abort --env ${ctx.env}\n`,
+    );
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
+  try {
+    return await release();
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+
+  async function release(): Promise<CanaryReport> {
+    let result = await applyCanaryStep(ctx, state);
+    if (!result.ok) return notUp(result);
+    if (!plan.analysis) return report('in progress', result);
+
+    const access = await prometheus();
+    try {
+      // The version label of each track's series (APP_VERSION, see infra/image.ts).
+      const [stableVersion, canaryVersion] = [imageVersion(parseImageRef(state.stableImage)), tagOf(state.image)];
+      for (;;) {
+        const passed = await ctx.progress.step(`Analyse step ${state.step}/${state.weights.length}: canary at ${weightOf(state)}%`, (log) =>
+          analyseStep({
+            step: state.step,
+            steps: state.weights.length,
+            weight: weightOf(state),
+            thresholds: plan.thresholds,
+            policy: plan.policy,
+            measure: async () => {
+              const numbers = await readVersionNumbers(access.client, {
+                namespace: ctx.namespace,
+                windowSeconds: plan.windowSeconds,
+                versions: [stableVersion, canaryVersion],
+              });
+              return { canary: numbers[canaryVersion]!, stable: numbers[stableVersion]! };
+            },
+            onDecision: (decision) => {
+              decisions.push(decision);
+              log(formatDecision(decision));
+            },
+          }),
+        );
+        if (!passed) return await abortBecause(decisions.at(-1)?.reason ?? 'the analysis failed');
+        if (state.step === state.weights.length) break;
+        state = { ...state, step: state.step + 1 };
+        result = await applyCanaryStep(ctx, state);
+        if (!result.ok) return await notUp(result);
+      }
+    } finally {
+      await access.close();
+    }
+    result = await promoteCanary(ctx, state);
+    return report(result.ok ? 'promoted' : 'failed', result, result.ok ? undefined : result.error?.message);
+  }
+}
+
+/** A plain `qctl up` would prune a canary in progress and roll its image nowhere: it is refused until the canary is finished. */
+export async function refuseDuringCanary(kube: Kube, namespace: string): Promise<undefined> {
+  const live = await readCanary(kube, namespace);
+  if (!live) return undefined;
+  const image = live.state?.image ?? containerImage(live.deployment);
+  const at = live.state ? ` at ${weightOf(live.state)}%` : '';
+  throw usageError(
+    `a canary of ${image} is in progress in ${namespace}${at}: finish it with qctl promote or qctl abort (or resume it with qctl up --canary) before a plain qctl up`,
+  );
+}
