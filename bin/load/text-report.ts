@@ -55,6 +55,29 @@ function sloStepLabel(ramp: NonNullable<LoadReport['ramp']>): string {
   return ramp.knee === null ? `highest step, ${ramp.highestPassed} req/s` : `at the knee, ${ramp.knee} req/s`;
 }
 
+export const WORKER_COLUMNS = ['worker', 'target', 'achieved', 'sent', 'dropped', 'errors', 'start', 'state'];
+
+/** One row per worker: its share, what it achieved (a starved worker shows here) and its state. */
+export function workerRows(workers: NonNullable<LoadReport['workers']>): string[][] {
+  return workers.list.map((w) => [
+    `${w.index}`,
+    `${w.targetRate.toFixed(1)}/s`,
+    `${w.achievedRate.toFixed(1)}/s`,
+    `${w.sent}`,
+    `${w.dropped}`,
+    `${w.errors}`,
+    w.startOffsetMs === null ? '-' : `+${formatDuration(w.startOffsetMs)}`,
+    `${w.state}${w.note ? ` (${w.note})` : ''}`,
+  ]);
+}
+
+/** Why a verdict reads as it does, when the SLO table alone does not say. */
+export function verdictNote(report: LoadReport): string {
+  const missing = report.workers?.list.filter((w) => w.state === 'missing') ?? [];
+  if (missing.length > 0) return ` (worker ${missing.map((w) => w.index).join(', ')} returned no result)`;
+  return report.slo.results.length === 0 && !report.ramp ? ' (no --slo given)' : '';
+}
+
 /** The report for people: what ran, how fast, how it answered, and the verdict. */
 export function formatTextReport(report: LoadReport): string {
   const out: string[] = [];
@@ -133,6 +156,15 @@ export function formatTextReport(report: LoadReport): string {
     );
   }
 
+  if (report.workers) {
+    const w = report.workers;
+    out.push(
+      '',
+      `workers    ${w.count} ${w.inCluster ? `pods of Job ${w.job ?? '-'}` : 'threads'}, merged exactly (histograms added, counters summed)`,
+    );
+    out.push(table(WORKER_COLUMNS, workerRows(w)));
+  }
+
   if (report.slo.results.length) {
     out.push('', report.ramp ? `SLO (${sloStepLabel(report.ramp)})` : 'SLO');
     out.push(
@@ -142,9 +174,6 @@ export function formatTextReport(report: LoadReport): string {
       ),
     );
   }
-  out.push(
-    '',
-    `verdict    ${report.verdict === 'pass' ? 'PASS' : 'FAIL'}${report.slo.results.length === 0 && !report.ramp ? ' (no --slo given)' : ''}`,
-  );
+  out.push('', `verdict    ${report.verdict === 'pass' ? 'PASS' : 'FAIL'}${verdictNote(report)}`);
   return `${out.join('\n')}\n`;
 }

@@ -1,0 +1,62 @@
+import { DEFAULT_SEND_GRACE_MS, planRates, planStepDurationMs, runSteps, type LoadPlan, type Ramp } from './run.js';
+import { scenarioFromSource, type ScenarioSource } from './scenario.js';
+import { workerResult, type WorkerResult } from './worker-result.js';
+
+/**
+ * Everything one worker needs, as plain data: a thread gets it as workerData, a pod of the
+ * in-cluster Job as the QCTL_LOAD_WORKER environment variable (and its index from the Job).
+ * Rates, ramp and in-flight cap are the whole run's; each worker takes its 1/count share.
+ */
+export interface WorkerSpec {
+  index: number;
+  count: number;
+  source: ScenarioSource;
+  rate: number;
+  durationMs: number;
+  ramp: Ramp | null;
+  maxInflight: number;
+  timeoutMs: number;
+  sendGraceMs: number;
+  /** The shared start instant, epoch milliseconds: every worker's first send is due then. */
+  startAt: number;
+}
+
+/** This worker's share of the plan: 1/count of every rate and of the in-flight cap. */
+export function workerShare(spec: WorkerSpec): Omit<LoadPlan, 'scenario' | 'targetUrl'> {
+  const share = (rate: number): number => rate / spec.count;
+  return {
+    rate: share(spec.rate),
+    durationMs: spec.durationMs,
+    ramp: spec.ramp ? { ...spec.ramp, start: share(spec.ramp.start), end: share(spec.ramp.end), step: share(spec.ramp.step) } : undefined,
+    maxInflight: Math.max(1, Math.ceil(spec.maxInflight / spec.count)),
+    timeoutMs: spec.timeoutMs,
+    sendGraceMs: spec.sendGraceMs,
+    // Only the merged run is judged (and a ramp runs every step): no worker stops on its own.
+    slos: [],
+  };
+}
+
+/** Runs one worker's share from the shared start instant and returns its result document. */
+export async function runWorker(spec: WorkerSpec, signal?: AbortSignal): Promise<WorkerResult> {
+  const scenario = await scenarioFromSource(spec.source);
+  const outcome = await runSteps({ ...workerShare(spec), scenario, targetUrl: null }, { signal, startAt: spec.startAt });
+  return workerResult(spec.index, spec.count, spec.startAt, outcome);
+}
+
+/** The part of every worker's spec that comes from the plan. */
+export function workerSpecBase(plan: LoadPlan, source: ScenarioSource): Omit<WorkerSpec, 'index' | 'count' | 'startAt'> {
+  return {
+    source,
+    rate: plan.rate,
+    durationMs: plan.durationMs,
+    ramp: plan.ramp ?? null,
+    maxInflight: plan.maxInflight,
+    timeoutMs: plan.timeoutMs,
+    sendGraceMs: plan.sendGraceMs ?? DEFAULT_SEND_GRACE_MS,
+  };
+}
+
+/** How long the plan sends for: its duration, or every step of its ramp. */
+export function plannedMs(plan: LoadPlan): number {
+  return planStepDurationMs(plan) * planRates(plan).length;
+}
