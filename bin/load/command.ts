@@ -146,7 +146,6 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
   ] as const) {
     if (given && !inCluster) throw usageError(`${flag} applies to --in-cluster runs only, e.g. --env dev --in-cluster --workers 4 ${flag}`);
   }
-  const startDelayMs = parseDuration(options.startDelay, '--start-delay');
   if (options.portForward && options.env === undefined) throw usageError('--port-forward needs --env, e.g. --env dev --port-forward');
   if (options.watchHpa && options.env === undefined) {
     throw usageError("--watch-hpa needs --env: it reads that environment's HPA, e.g. --env dev --watch-hpa");

@@ -6,11 +6,8 @@ import type { ScenarioSource } from './scenario.js';
 import { workerResultSchema } from './worker-result.js';
 import { plannedMs, workerSpecBase, type WorkerSpec } from './worker.js';
 
-/**
- * Time between starting the threads and their shared first send: loading the code (through tsx
- * when run from source), building the scenario and the one-second warm-up all fit in it.
- */
-export const LOCAL_START_DELAY_MS = 3000;
+/** From the last thread's 'ready' to the shared first send: time for the 'go' message to reach every thread. */
+const GO_AHEAD_MS = 50;
 
 /** A thread running worker-thread: the compiled file, or the TypeScript source through tsx. */
 function startThread(spec: WorkerSpec): Worker {
@@ -23,16 +20,24 @@ function startThread(spec: WorkerSpec): Worker {
 }
 
 /**
- * Runs `count` worker threads on this machine, each with 1/count of the schedule, all starting
- * at one instant, and collects what each returns. A thread that dies is reported, not fatal:
- * the others' results still merge.
+ * Runs `count` worker threads on this machine, each with 1/count of the schedule. They load and
+ * warm up at their own pace; once every one is ready (or dead), all are told one start instant.
+ * A thread that dies is reported, not fatal: the others' results still merge.
  */
 export async function runLocalWorkers(
-  spec: Omit<WorkerSpec, 'index' | 'count'>,
+  spec: Omit<WorkerSpec, 'index' | 'count' | 'startAt'>,
   count: number,
-  signal?: AbortSignal,
+  hooks: { signal?: AbortSignal; onStart?: (startAt: number) => void } = {},
 ): Promise<WorkerReturn[]> {
-  const threads = Array.from({ length: count }, (_, index) => startThread({ ...spec, index, count }));
+  const { signal } = hooks;
+  const threads = Array.from({ length: count }, (_, index) => startThread({ ...spec, index, count, startAt: 0 }));
+  const notReady = new Set(threads.keys());
+  const ready = (index: number): void => {
+    if (!notReady.delete(index) || notReady.size > 0) return;
+    const startAt = Date.now() + GO_AHEAD_MS;
+    for (const thread of threads) thread.postMessage({ startAt });
+    setTimeout(() => hooks.onStart?.(startAt), GO_AHEAD_MS);
+  };
   const stop = (): void => {
     for (const thread of threads) thread.postMessage('stop');
   };
@@ -44,6 +49,7 @@ export async function runLocalWorkers(
           new Promise<WorkerReturn>((resolve) => {
             let settled: WorkerReturn | undefined;
             thread.on('message', (message: unknown) => {
+              if (message === 'ready') return ready(index);
               const parsed = workerResultSchema.safeParse(message);
               settled = parsed.success
                 ? { index, result: parsed.data, state: parsed.data.interrupted ? 'partial' : 'complete', note: null }
@@ -53,6 +59,8 @@ export async function runLocalWorkers(
               settled ??= { index, state: 'missing', note: `worker thread died: ${error.message}` };
             });
             thread.on('exit', (code) => {
+              // A thread that died before it was ready must not hold the others back.
+              ready(index);
               resolve(settled ?? { index, state: 'missing', note: `worker thread exited with code ${code} before sending a result` });
             });
           }),
@@ -72,23 +80,26 @@ export async function executeWithLocalWorkers(
   count: number,
   hooks: RunHooks = {},
 ): Promise<LoadReport> {
-  const startAt = Date.now() + LOCAL_START_DELAY_MS;
-  const watcher = hooks.watcher;
-  const startWatcher = watcher ? setTimeout(() => watcher.start(startAt), LOCAL_START_DELAY_MS) : undefined;
+  let startAt: number | undefined;
   const progress = hooks.onProgress ? setInterval(() => hooks.onProgress!(workersProgress(startAt, plan, count)), 1000) : undefined;
   try {
-    const workers = await runLocalWorkers({ ...workerSpecBase(plan, source), startAt }, count, hooks.signal);
-    clearTimeout(startWatcher);
-    const hpa = watcher ? await watcher.stop() : null;
+    const workers = await runLocalWorkers(workerSpecBase(plan, source), count, {
+      signal: hooks.signal,
+      onStart: (at) => {
+        startAt = at;
+        hooks.watcher?.start(at);
+      },
+    });
+    const hpa = hooks.watcher ? await hooks.watcher.stop() : null;
     return mergedReport(plan, workers, { interrupted: hooks.signal?.aborted ?? false, hpa, inCluster: false, job: null });
   } finally {
-    clearTimeout(startWatcher);
     clearInterval(progress);
   }
 }
 
-function workersProgress(startAt: number, plan: LoadPlan, count: number): string {
-  const elapsed = Date.now() - startAt;
-  if (elapsed < 0) return `${count} workers: starting in ${Math.ceil(-elapsed / 1000)}s`;
+/** The progress line of a workers run: starting, then the time into the planned schedule. */
+export function workersProgress(startAt: number | undefined, plan: LoadPlan, count: number): string {
+  const elapsed = startAt === undefined ? -1 : Date.now() - startAt;
+  if (elapsed < 0) return `${count} workers: starting`;
   return `${count} workers: ${Math.floor(elapsed / 1000)}s/${Math.round(plannedMs(plan) / 1000)}s`;
 }

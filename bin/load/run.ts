@@ -111,12 +111,16 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /**
  * Warms up, then runs the plan's steps back to back. A ramp stops at the first step that breaches
- * plan.slos (workers get none: only the merged run can be judged). With `startAt` (epoch ms) the
- * first send waits for that instant, so that workers started apart begin together.
+ * plan.slos (workers get none: only the merged run can be judged). With `startAt` the first send
+ * waits for the instant it gives, so that workers started apart begin together.
  */
 export async function runSteps(
   plan: LoadPlan,
-  hooks: Pick<RunHooks, 'signal' | 'onProgress'> & { startAt?: number; onStart?: (startedAt: number) => void } = {},
+  hooks: Pick<RunHooks, 'signal' | 'onProgress'> & {
+    /** Called once warmed up; the first send waits for the instant it gives (epoch ms). */
+    startAt?: () => Promise<number>;
+    onStart?: (startedAt: number) => void;
+  } = {},
 ): Promise<RunOutcome> {
   const rates = planRates(plan);
   const stepDurationMs = planStepDurationMs(plan);
@@ -136,7 +140,8 @@ export async function runSteps(
     Math.max(WARM_UP_CONNECTIONS, Math.min(64, Math.ceil(firstRate / 500))),
   );
   await client.warmUp(() => plan.scenario.next(), warmUpConnections, warmUpRequests, 1000);
-  if (hooks.startAt !== undefined && hooks.startAt > Date.now() && !hooks.signal?.aborted) await sleep(hooks.startAt - Date.now());
+  const startAt = hooks.startAt ? await hooks.startAt() : Date.now();
+  if (startAt > Date.now() && !hooks.signal?.aborted) await sleep(startAt - Date.now());
   const startedAt = Date.now();
   hooks.onStart?.(startedAt);
 

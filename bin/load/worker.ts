@@ -17,7 +17,7 @@ export interface WorkerSpec {
   maxInflight: number;
   timeoutMs: number;
   sendGraceMs: number;
-  /** The shared start instant, epoch milliseconds: every worker's first send is due then. */
+  /** The shared start instant, epoch milliseconds: every worker's first send is due then (threads get it when all are ready). */
   startAt: number;
 }
 
@@ -36,11 +36,19 @@ export function workerShare(spec: WorkerSpec): Omit<LoadPlan, 'scenario' | 'targ
   };
 }
 
-/** Runs one worker's share from the shared start instant and returns its result document. */
-export async function runWorker(spec: WorkerSpec, signal?: AbortSignal): Promise<WorkerResult> {
+/**
+ * Runs one worker's share and returns its result document. The first send waits for the shared
+ * start instant: spec.startAt, or the one `ready` answers once this worker has warmed up (the
+ * threads' barrier: they start together however long each took to load).
+ */
+export async function runWorker(spec: WorkerSpec, signal?: AbortSignal, ready?: () => Promise<number>): Promise<WorkerResult> {
   const scenario = await scenarioFromSource(spec.source);
-  const outcome = await runSteps({ ...workerShare(spec), scenario, targetUrl: null }, { signal, startAt: spec.startAt });
-  return workerResult(spec.index, spec.count, spec.startAt, outcome);
+  let startAt = spec.startAt;
+  const outcome = await runSteps(
+    { ...workerShare(spec), scenario, targetUrl: null },
+    { signal, startAt: async () => (startAt = ready ? await ready() : spec.startAt) },
+  );
+  return workerResult(spec.index, spec.count, startAt, outcome);
 }
 
 /** The part of every worker's spec that comes from the plan. */
