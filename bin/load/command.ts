@@ -7,6 +7,7 @@ import { ExitError, usageError } from '../cli/errors.js';
 import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
 import { formatTextReport } from './text-report.js';
 import { renderHtmlReport } from './html-report.js';
+import { namespaceFor } from '../../infra/environments.js';
 import { executeWithLocalWorkers } from './local-workers.js';
 import { executeLoad, type LoadPlan, type Ramp, type RunHooks } from './run.js';
 import { parseSlos, type Slo } from './slo.js';
@@ -146,6 +147,7 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
   ] as const) {
     if (given && !inCluster) throw usageError(`${flag} applies to --in-cluster runs only, e.g. --env dev --in-cluster --workers 4 ${flag}`);
   }
+  const startDelayMs = parseDuration(options.startDelay, '--start-delay');
   if (options.portForward && options.env === undefined) throw usageError('--port-forward needs --env, e.g. --env dev --port-forward');
   if (options.watchHpa && options.env === undefined) {
     throw usageError("--watch-hpa needs --env: it reads that environment's HPA, e.g. --env dev --watch-hpa");
@@ -154,9 +156,11 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
   const interactive = !isNonInteractive(process.stderr);
   // A targets file with absolute URLs needs no base URL; otherwise the target is the URL, the env, or qctl dev.
   const fileWithoutBase = options.scenario !== undefined && options.scenario !== 'quotes' && url === undefined && options.env === undefined;
-  const target: ResolvedTarget = fileWithoutBase
-    ? { url: null, own: false, close: async () => undefined }
-    : await resolveTarget(url, options);
+  const target: ResolvedTarget = inCluster
+    ? { url: (await import('./in-cluster.js')).apiServiceUrl(namespaceFor(parseEnv(options.env))), own: true, close: async () => undefined }
+    : fileWithoutBase
+      ? { url: null, own: false, close: async () => undefined }
+      : await resolveTarget(url, options);
   let hooks: RunHooks = {};
   const controller = new AbortController();
   let interrupts = 0;
@@ -168,8 +172,13 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
   };
   try {
     const source = await scenarioSource(target.url, url !== undefined, options, timeoutMs);
-    const scenario = await scenarioFromSource(source);
+    const scenario = await scenarioFromSource(source, { fetchSample: !inCluster });
     const ownTarget = target.own && target.url !== null && scenario.origins.every((origin) => origin === target.url!.origin);
+    if (inCluster && !ownTarget) {
+      throw usageError(
+        `--in-cluster workers may reach only ${target.url!.origin} (their NetworkPolicy): use paths relative to it in the targets file`,
+      );
+    }
     assertTargetsAllowed(scenario.origins, options.yes === true || ownTarget);
     if (options.watchHpa) {
       const { createHpaWatcher } = await import('./hpa.js');
@@ -180,7 +189,7 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
     const what = ramp
       ? `ramp ${ramp.start}→${ramp.end} req/s step ${ramp.step} every ${options.ramp?.split(':')[3] ?? options.duration}`
       : `${rate} req/s for ${options.duration}`;
-    const from = workers > 1 ? ` from ${workers} workers` : '';
+    const from = inCluster ? ` from ${workers} in-cluster worker${workers > 1 ? 's' : ''}` : workers > 1 ? ` from ${workers} workers` : '';
     process.stderr.write(`qctl load: ${what}${from}, ${scenario.description} (Ctrl-C stops and reports)\n`);
     process.on('SIGINT', onSigint);
     const plan: LoadPlan = {
@@ -194,7 +203,15 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
       sendGraceMs,
       slos,
     };
-    const report = workers > 1 ? await executeWithLocalWorkers(plan, source, workers, hooks) : await executeLoad(plan, hooks);
+    const { env, context, image, dryRun = false } = options;
+    const report = inCluster
+      ? await (
+          await import('./in-cluster.js')
+        ).executeInCluster(plan, source, { env: parseEnv(env), context, workers, image, startDelayMs, dryRun }, hooks)
+      : workers > 1
+        ? await executeWithLocalWorkers(plan, source, workers, hooks)
+        : await executeLoad(plan, hooks);
+    if (report === null) return;
     if (hooks.onProgress) process.stderr.write('\r\x1b[2K');
     // The results come first: a report file that cannot be written must not lose them.
     if (output === 'json') printJson(report);

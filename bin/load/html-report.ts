@@ -1,7 +1,7 @@
 import { formatDuration } from '../cli/duration.js';
 import { formatSloValue } from './slo.js';
 import type { LoadReport } from './report-schema.js';
-import { bytesSummary, kneeSummary, rateSummary, WORKER_COLUMNS, workerRows } from './text-report.js';
+import { bytesSummary, interruption, kneeSummary, rateSummary, WORKER_COLUMNS, workerRows } from './text-report.js';
 
 interface Series {
   name: string;
@@ -168,7 +168,7 @@ export function renderHtmlReport(report: LoadReport): string {
 
   const summaryRows: string[][] = [
     ['target', report.target.description],
-    ['run', `${formatDuration(report.elapsedMs)}${report.interrupted ? ' (interrupted: partial results)' : ''}`],
+    ['run', `${formatDuration(report.elapsedMs)}${interruption(report)}`],
     ['rate', rateSummary(report)],
     [
       'requests',

@@ -91,7 +91,7 @@ export async function executeWithLocalWorkers(
       },
     });
     const hpa = hooks.watcher ? await hooks.watcher.stop() : null;
-    return mergedReport(plan, workers, { interrupted: hooks.signal?.aborted ?? false, hpa, inCluster: false, job: null });
+    return mergedReport(plan, workers, { interrupted: hooks.signal?.aborted ?? false, hpa, inCluster: false, job: null, stopped: null });
   } finally {
     clearInterval(progress);
   }

@@ -105,11 +105,11 @@ export function mergeWorkerRuns(
 export function mergedReport(
   plan: LoadPlan,
   workers: WorkerReturn[],
-  meta: { interrupted: boolean; hpa: HpaReport | null; inCluster: boolean; job: string | null },
+  meta: { interrupted: boolean; hpa: HpaReport | null; inCluster: boolean; job: string | null; stopped: string | null },
 ): LoadReport {
   const { outcome, summaries } = mergeWorkerRuns(planRates(plan), workers, meta.interrupted);
   return buildReport(plan, outcome, {
     hpa: meta.hpa,
-    workers: { count: workers.length, inCluster: meta.inCluster, job: meta.job, list: summaries },
+    workers: { count: workers.length, inCluster: meta.inCluster, job: meta.job, stopped: meta.stopped, list: summaries },
   });
 }

@@ -128,7 +128,14 @@ export const loadReportSchema = z.object({
   hpa: z.object({ namespace: z.string(), name: z.string(), samples: z.array(hpaSampleSchema), error: z.string().nullable() }).nullable(),
   /** The workers of a `--workers N` run (null: one process). Their numbers are already merged into the ones above. */
   workers: z
-    .object({ count: z.number().int(), inCluster: z.boolean(), job: z.string().nullable(), list: z.array(workerSummarySchema) })
+    .object({
+      count: z.number().int(),
+      inCluster: z.boolean(),
+      job: z.string().nullable(),
+      /** Why an in-cluster run ended before every worker finished (Ctrl-C, the deadline, a failed pod), or null. */
+      stopped: z.string().nullable(),
+      list: z.array(workerSummarySchema),
+    })
     .nullable(),
   verdict: z.enum(['pass', 'fail']),
 });

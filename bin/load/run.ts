@@ -120,6 +120,11 @@ export async function runSteps(
     /** Called once warmed up; the first send waits for the instant it gives (epoch ms). */
     startAt?: () => Promise<number>;
     onStart?: (startedAt: number) => void;
+    /**
+     * About once a second: the run so far, the current step's counters and histogram as they
+     * stand (its per-second series only once the step is done). In-cluster workers log it.
+     */
+    onCheckpoint?: (sofar: RunOutcome) => void;
   } = {},
 ): Promise<RunOutcome> {
   const rates = planRates(plan);
@@ -155,12 +160,17 @@ export async function runSteps(
       sendGraceMs: plan.sendGraceMs ?? DEFAULT_SEND_GRACE_MS,
       signal: hooks.signal,
       client,
-      onProgress: hooks.onProgress
-        ? (elapsed, stats) =>
-            hooks.onProgress!(
-              `${label}: ${(elapsed / 1000).toFixed(0)}s/${(stepDurationMs / 1000).toFixed(0)}s sent ${stats.sent} dropped ${stats.dropped} errors ${stats.errors}`,
-            )
-        : undefined,
+      onProgress: (elapsed, stats) => {
+        hooks.onProgress?.(
+          `${label}: ${(elapsed / 1000).toFixed(0)}s/${(stepDurationMs / 1000).toFixed(0)}s sent ${stats.sent} dropped ${stats.dropped} errors ${stats.errors}`,
+        );
+        const current: StepRun = {
+          rate,
+          offsetMs,
+          result: { overall: stats, seconds: [], sendWindowMs: elapsed, elapsedMs: elapsed, interrupted: true },
+        };
+        hooks.onCheckpoint?.({ startedAt, steps: [...steps, current], interrupted: true, stoppedEarly: false });
+      },
     });
     steps.push({ rate, result, offsetMs });
     offsetMs += result.elapsedMs;

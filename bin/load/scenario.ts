@@ -148,17 +148,22 @@ async function fetchQuoteSample(base: URL, headers: Record<string, string> | und
 
 export async function quotesScenario(
   baseUrl: URL,
-  options: { mix: QuotesMix; headers?: Record<string, string>; timeoutMs: number },
+  options: { mix: QuotesMix; headers?: Record<string, string>; timeoutMs: number; fetchSample?: boolean },
 ): Promise<Scenario> {
   // The base may carry a path prefix (an ingress path); routes hang below it.
   const base = new URL(baseUrl.href.endsWith('/') ? baseUrl.href : `${baseUrl.href}/`);
   base.search = '';
-  const sample = await fetchQuoteSample(base, options.headers, Math.min(options.timeoutMs, 5000));
+  const sample =
+    options.fetchSample === false ? undefined : await fetchQuoteSample(base, options.headers, Math.min(options.timeoutMs, 5000));
   const ids = sample && sample.ids.length > 0 ? sample.ids : Array.from({ length: 30 }, (_, i) => String(i + 1));
   const harvested = sample ? wordsOf(sample.texts) : [];
   const words = harvested.length >= 10 ? harvested : [...QUOTE_WORDS];
   const source =
-    sample && sample.ids.length > 0 ? `ids and words from ${new URL('quotes', base).href}` : 'built-in ids 1-30 and quote words';
+    options.fetchSample === false
+      ? `ids and words each worker reads from ${new URL('quotes', base).href}`
+      : sample && sample.ids.length > 0
+        ? `ids and words from ${new URL('quotes', base).href}`
+        : 'built-in ids 1-30 and quote words';
 
   const make = (kind: QuotesRequestKind, pathAndQuery: string): RequestSpec => ({
     origin: base.origin,
@@ -281,9 +286,10 @@ export type ScenarioSource =
   | { kind: 'quotes'; baseUrl: string; mix: QuotesMix; headers?: Record<string, string>; timeoutMs: number }
   | { kind: 'file'; file: string; text: string; baseUrl?: string; headers?: Record<string, string> };
 
-export async function scenarioFromSource(source: ScenarioSource): Promise<Scenario> {
+/** `fetchSample: false`: no request for the quotes scenario's ids (qctl cannot reach an in-cluster target; its workers can). */
+export async function scenarioFromSource(source: ScenarioSource, options: { fetchSample?: boolean } = {}): Promise<Scenario> {
   if (source.kind === 'url') return singleUrlScenario(new URL(source.url), source.method, source.headers, source.body);
-  if (source.kind === 'quotes') return quotesScenario(new URL(source.baseUrl), source);
+  if (source.kind === 'quotes') return quotesScenario(new URL(source.baseUrl), { ...source, ...options });
   const scenario = targetsTextScenario(source.text, source.file, source.baseUrl === undefined ? undefined : new URL(source.baseUrl));
   const headers = source.headers;
   if (headers) {

@@ -71,6 +71,12 @@ export function workerRows(workers: NonNullable<LoadReport['workers']>): string[
   ]);
 }
 
+/** How the run was cut short, if it was. */
+export function interruption(report: LoadReport): string {
+  if (!report.interrupted) return '';
+  return ` (${report.workers?.stopped ?? 'interrupted by Ctrl-C'}: partial results)`;
+}
+
 /** Why a verdict reads as it does, when the SLO table alone does not say. */
 export function verdictNote(report: LoadReport): string {
   const missing = report.workers?.list.filter((w) => w.state === 'missing') ?? [];
@@ -84,7 +90,7 @@ export function formatTextReport(report: LoadReport): string {
   const r = report.requests;
   out.push(`qctl load: ${report.target.description}`);
   out.push(
-    `run        ${formatDuration(report.elapsedMs)}${report.interrupted ? ' (interrupted by Ctrl-C: partial results)' : ''}, max in-flight ${report.config.maxInflight} (send grace ${formatDuration(report.config.sendGraceMs)}), timeout ${formatDuration(report.config.timeoutMs)}`,
+    `run        ${formatDuration(report.elapsedMs)}${interruption(report)}, max in-flight ${report.config.maxInflight} (send grace ${formatDuration(report.config.sendGraceMs)}), timeout ${formatDuration(report.config.timeoutMs)}`,
   );
   out.push(`rate       ${rateSummary(report)}`);
   out.push(

@@ -86,8 +86,8 @@ export function statsFromJson(json: StatsJson): Stats {
   return stats;
 }
 
-/** A worker's run as its result document. */
-export function workerResult(index: number, count: number, startAt: number, outcome: RunOutcome): WorkerResult {
+/** A worker's run as its result document; `withSeconds` false leaves out the per-second series (checkpoints). */
+export function workerResult(index: number, count: number, startAt: number, outcome: RunOutcome, withSeconds = true): WorkerResult {
   return {
     [WORKER_RESULT_KEY]: 1,
     index,
@@ -102,7 +102,11 @@ export function workerResult(index: number, count: number, startAt: number, outc
       sendWindowMs: result.sendWindowMs,
       interrupted: result.interrupted,
       overall: statsToJson(result.overall),
-      seconds: result.seconds.map((s) => ({ second: s.second, targetRate: s.targetRate, stats: statsToJson(s.stats) })),
+      seconds: (withSeconds ? result.seconds : []).map((s) => ({
+        second: s.second,
+        targetRate: s.targetRate,
+        stats: statsToJson(s.stats),
+      })),
     })),
   };
 }

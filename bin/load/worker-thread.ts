@@ -19,6 +19,6 @@ const ready = (): Promise<number> => {
   parentPort!.postMessage('ready');
   return started;
 };
-const result = await runWorker(workerData as WorkerSpec, controller.signal, ready);
+const result = await runWorker(workerData as WorkerSpec, { signal: controller.signal, ready });
 parentPort!.postMessage(result);
 parentPort!.close();

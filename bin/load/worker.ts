@@ -39,14 +39,23 @@ export function workerShare(spec: WorkerSpec): Omit<LoadPlan, 'scenario' | 'targ
 /**
  * Runs one worker's share and returns its result document. The first send waits for the shared
  * start instant: spec.startAt, or the one `ready` answers once this worker has warmed up (the
- * threads' barrier: they start together however long each took to load).
+ * threads' barrier: they start together however long each took to load). `onCheckpoint` gets
+ * the result so far about once a second (without per-second series, to keep it small).
  */
-export async function runWorker(spec: WorkerSpec, signal?: AbortSignal, ready?: () => Promise<number>): Promise<WorkerResult> {
+export async function runWorker(
+  spec: WorkerSpec,
+  hooks: { signal?: AbortSignal; ready?: () => Promise<number>; onCheckpoint?: (sofar: WorkerResult) => void } = {},
+): Promise<WorkerResult> {
   const scenario = await scenarioFromSource(spec.source);
   let startAt = spec.startAt;
+  const { ready, onCheckpoint } = hooks;
   const outcome = await runSteps(
     { ...workerShare(spec), scenario, targetUrl: null },
-    { signal, startAt: async () => (startAt = ready ? await ready() : spec.startAt) },
+    {
+      signal: hooks.signal,
+      startAt: async () => (startAt = ready ? await ready() : spec.startAt),
+      onCheckpoint: onCheckpoint ? (sofar) => onCheckpoint(workerResult(spec.index, spec.count, startAt, sofar, false)) : undefined,
+    },
   );
   return workerResult(spec.index, spec.count, startAt, outcome);
 }

@@ -138,7 +138,7 @@ describe('merging worker results', () => {
       slos: parseSlos('p99<10s'),
     };
     const report = loadReportSchema.parse(
-      mergedReport(plan, workers, { interrupted: false, hpa: null, inCluster: true, job: 'quote-api-load-x' }),
+      mergedReport(plan, workers, { interrupted: false, hpa: null, inCluster: true, job: 'quote-api-load-x', stopped: null }),
     );
     expect(report.requests.sent).toBe(200);
     expect(report.targetRate).toBe(300);
