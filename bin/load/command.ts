@@ -141,6 +141,9 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
     throw usageError('--in-cluster needs --env: the Job runs in that environment, e.g. --env dev --in-cluster');
   if (inCluster && options.portForward)
     throw usageError('--in-cluster and --port-forward do not mix: the workers reach the API Service directly');
+  if (inCluster && url !== undefined) {
+    throw usageError("--in-cluster sends to the environment's API Service: drop the URL (paths go in a targets file)");
+  }
   for (const [flag, given] of [
     ['--image', options.image !== undefined],
     ['--dry-run', options.dryRun === true],

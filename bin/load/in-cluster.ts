@@ -21,8 +21,8 @@ import { plannedMs, workerSpecBase, type WorkerSpec } from './worker.js';
 
 /** Pods of an Indexed Job carry their index in this annotation (and, since 1.28, label). */
 const COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
-/** After the planned end: the last requests' timeouts, writing the result, the pod exiting. */
-const FINISH_SLACK_MS = 30_000;
+/** After the planned end: the last requests' timeouts, writing the result, the pod exiting (QCTL_LOAD_SLACK_MS for tests). */
+const finishSlackMs = (): number => Number(process.env.QCTL_LOAD_SLACK_MS ?? 30_000);
 /** A container's environment is limited in size; a targets file travels in it. */
 const MAX_SPEC_BYTES = 64 * 1024;
 
@@ -91,7 +91,7 @@ export async function executeInCluster(
       `the workers' spec is ${Math.round(Buffer.byteLength(workerSpec) / 1024)} KiB (the targets file?); in-cluster runs take up to 64 KiB`,
     );
   }
-  const deadlineMs = options.startDelayMs + plannedMs(plan) + plan.timeoutMs + FINISH_SLACK_MS;
+  const deadlineMs = options.startDelayMs + plannedMs(plan) + plan.timeoutMs + finishSlackMs();
   const objects = loadJobObjects(synth.context, {
     name,
     workers,
@@ -111,8 +111,9 @@ export async function executeInCluster(
   const say = (line: string): void => void process.stderr.write(`qctl load: ${line}\n`);
   const watcher = hooks.watcher;
   const startWatcher = watcher ? setTimeout(() => watcher.start(startAt), Math.max(0, startAt - Date.now())) : undefined;
+  const created: KubeObject[] = [];
   try {
-    for (const object of objects) await kube.apply(object);
+    for (const object of objects) created.push(await kube.apply(object));
     const imageRef = (job.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image;
     say(`Job ${namespace}/${name}: ${workers} workers (${imageRef}), first send at ${new Date(startAt).toISOString()}`);
     const followed = await follow(
@@ -133,7 +134,7 @@ export async function executeInCluster(
   } finally {
     clearTimeout(startWatcher);
     // Deleted whatever happened: an apply that failed half-way must not leave a policy behind.
-    await removeRun(kube, objects, say);
+    await removeRun(kube, objects.slice(0, created.length), say);
   }
 }
 
