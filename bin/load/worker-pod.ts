@@ -1,4 +1,4 @@
-import { LOAD_SPEC_ENV } from '../../infra/charts/load-job.js';
+import { LOAD_SPEC_ENV } from '../../infra/load-worker.js';
 import { runWorker, type WorkerSpec } from './worker.js';
 import type { WorkerResult } from './worker-result.js';
 

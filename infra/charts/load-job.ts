@@ -4,6 +4,7 @@ import type { INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1'
 import type { ImagePullPolicy } from '../clusters.js';
 import type { SynthContext } from '../context.js';
 import { imageFromSettings, parseImageRef, type ImageRef } from '../image.js';
+import { LOAD_SPEC_ENV, LOAD_WORKER_COMMAND } from '../load-worker.js';
 import { networkPolicy } from '../objects.js';
 import { ManifestScope, type KubeObject } from '../scope.js';
 import { API_PORT } from './app-config.js';
@@ -22,10 +23,6 @@ export const LOAD_NAME = `${API_NAME}-load`;
 export const LOAD_COMPONENT = 'load-generator';
 /** The label that ties a run's pods to its NetworkPolicies (and lets qctl list them). */
 export const LOAD_RUN_LABEL = 'qctl.dev/load-run';
-/** Where the worker bundle sits in the `load` image (Dockerfile target `load`, scripts/bundle-load.mjs). */
-export const LOAD_WORKER_COMMAND = ['node', 'build/load/worker.js'];
-/** The worker's spec (JSON), read by bin/load/worker-pod.ts; the index comes from the Job (JOB_COMPLETION_INDEX). */
-export const LOAD_SPEC_ENV = 'QCTL_LOAD_WORKER';
 
 /** One worker: a generator thread needs about a core at a few thousand requests per second. */
 export const LOAD_WORKER_RESOURCES: ResourceSettings = {
