@@ -256,6 +256,19 @@ try {
   process.stderr.write(`in-cluster (fake API): ${inCluster.report.requests.sent} sent, overhead ${inCluster.overheadMs.toFixed(0)} ms\n`);
 
   const fmtMs = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(2));
+  /** A fixed-rate run's row; `gated`: achieved/target must reach 0.99. */
+  const fixedRow = (r: Measured, what: string, gated: boolean): (string | number)[] => [
+    `${what} @ ${r.targetRate} (defaults)`,
+    r.targetRate,
+    r.achievedRate.toFixed(1),
+    r.rateRatio.toFixed(4),
+    `${(r.dropRate * 100).toFixed(2)}%`,
+    fmtMs(r.latencyMs?.p50),
+    fmtMs(r.latencyMs?.p99),
+    r.cpuUsPerRequest.toFixed(1),
+    gated ? '>= 0.99' : '-',
+    gated ? (r.rateRatio >= 0.99 ? 'yes' : 'NO') : '-',
+  ];
   console.log(
     `\nqctl load vs wrk: minimal local node:http server, ${CONNECTIONS} connections (wrk -c${CONNECTIONS}, qctl --max-inflight ${CONNECTIONS})\n`,
   );
@@ -263,18 +276,7 @@ try {
     table(
       ['measurement', 'target req/s', 'achieved req/s', 'achieved/target', 'dropped', 'p50 ms', 'p99 ms', 'qctl CPU us/req', 'goal', 'met'],
       [
-        ...fixed.map((r) => [
-          `qctl load @ ${r.targetRate} (defaults)`,
-          r.targetRate,
-          r.achievedRate.toFixed(1),
-          r.rateRatio.toFixed(4),
-          `${(r.dropRate * 100).toFixed(2)}%`,
-          fmtMs(r.latencyMs?.p50),
-          fmtMs(r.latencyMs?.p99),
-          r.cpuUsPerRequest.toFixed(1),
-          r.targetRate === 1000 ? '>= 0.99' : '-',
-          r.targetRate === 1000 ? (r.rateRatio >= 0.99 ? 'yes' : 'NO') : '-',
-        ]),
+        ...fixed.map((r) => fixedRow(r, 'qctl load', r.targetRate === 1000)),
         ['wrk throughput (closed loop)', '-', wrk.toFixed(0), '-', '-', '-', '-', '-', '-', '-'],
         [
           'undici alone, closed loop (client ceiling)',
@@ -300,18 +302,7 @@ try {
           `>= ${(0.8 * wrk).toFixed(0)} (0.8x wrk)`,
           best >= 0.8 * wrk ? `yes (${(best / wrk).toFixed(2)}x)` : `NO (${(best / wrk).toFixed(2)}x)`,
         ],
-        ...withWorkers.map((r) => [
-          `qctl load --workers 2 @ ${r.targetRate} (defaults)`,
-          r.targetRate,
-          r.achievedRate.toFixed(1),
-          r.rateRatio.toFixed(4),
-          `${(r.dropRate * 100).toFixed(2)}%`,
-          fmtMs(r.latencyMs?.p50),
-          fmtMs(r.latencyMs?.p99),
-          r.cpuUsPerRequest.toFixed(1),
-          '>= 0.99',
-          r.rateRatio >= 0.99 ? 'yes' : 'NO',
-        ]),
+        ...withWorkers.map((r) => fixedRow(r, 'qctl load --workers 2', true)),
         [
           `qctl load --workers 2 max sustained (<1% dropped, --max-inflight ${CONNECTIONS})`,
           workersMax.best,

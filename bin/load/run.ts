@@ -52,7 +52,8 @@ const round = (n: number, digits = 3): number => {
   return Math.round(n * f) / f;
 };
 
-function counts(stats: Stats) {
+/** The request counters of a slice, as the report (and the worker result) carry them. */
+export function counts(stats: Stats) {
   return {
     scheduled: stats.scheduled,
     sent: stats.sent,

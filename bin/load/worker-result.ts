@@ -1,6 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
 import { z } from 'zod';
-import type { RunOutcome } from './run.js';
+import { counts, type RunOutcome } from './run.js';
 import { Stats, type ErrorKind } from './stats.js';
 
 /**
@@ -56,12 +56,7 @@ type StatsJson = z.infer<typeof statsSchema>;
 
 export function statsToJson(stats: Stats): StatsJson {
   return {
-    scheduled: stats.scheduled,
-    sent: stats.sent,
-    dropped: stats.dropped,
-    responses: stats.responses,
-    errors: stats.errors,
-    cancelled: stats.cancelled,
+    ...counts(stats),
     bytesIn: stats.bytesIn,
     bytesOut: stats.bytesOut,
     statusCodes: Object.fromEntries(stats.statusCodes),

@@ -13,6 +13,7 @@ import { startTarget, type Target } from './fixtures/target.js';
 
 const NAMESPACE = 'quotes-dev';
 const INDEX = 'batch.kubernetes.io/job-completion-index';
+const IN_CLUSTER = ['load', '--env', 'dev', '--in-cluster'];
 let target: Target;
 let kube: FakeKubeApi;
 let kubeconfig: string;
@@ -91,22 +92,7 @@ describe('qctl load --in-cluster --workers N', () => {
     kube.react({ kind: 'Job' }, (job) => runPodsForReal(job, 3));
     const before = (await target.stats()).count;
     const result = await runQctl(
-      [
-        'load',
-        '--env',
-        'dev',
-        '--in-cluster',
-        '--workers',
-        '3',
-        '--rate',
-        '60',
-        '--duration',
-        '2s',
-        '--start-delay',
-        '2s',
-        '--output',
-        'json',
-      ],
+      [...IN_CLUSTER, '--workers', '3', '--rate', '60', '--duration', '2s', '--start-delay', '2s', '--output', 'json'],
       { env: env() },
     );
     expect(result.stderr).toMatch(/Job quotes-dev\/quote-api-load-[a-z0-9]+: 3 workers \(quote-api-load:0\.1\.0\)/);
@@ -164,22 +150,7 @@ describe('qctl load --in-cluster --workers N', () => {
       });
     });
     const result = await runQctl(
-      [
-        'load',
-        '--env',
-        'dev',
-        '--in-cluster',
-        '--workers',
-        '2',
-        '--rate',
-        '40',
-        '--duration',
-        '30s',
-        '--start-delay',
-        '2s',
-        '--output',
-        'json',
-      ],
+      [...IN_CLUSTER, '--workers', '2', '--rate', '40', '--duration', '30s', '--start-delay', '2s', '--output', 'json'],
       { env: env() },
     );
     expect(result.exitCode).toBe(1);
@@ -251,22 +222,7 @@ describe('qctl load --in-cluster --workers N', () => {
       putPod(job, 0, running);
     });
     const result = await runQctl(
-      [
-        'load',
-        '--env',
-        'dev',
-        '--in-cluster',
-        '--rate',
-        '10',
-        '--duration',
-        '1s',
-        '--start-delay',
-        '1s',
-        '--timeout',
-        '1s',
-        '--output',
-        'json',
-      ],
+      [...IN_CLUSTER, '--rate', '10', '--duration', '1s', '--start-delay', '1s', '--timeout', '1s', '--output', 'json'],
       { env: { ...env(), QCTL_LOAD_SLACK_MS: '500' } },
     );
     const report = loadReportSchema.parse(JSON.parse(String(result.stdout)));
@@ -292,7 +248,7 @@ describe('qctl load --in-cluster --workers N', () => {
       });
     });
     const result = await runQctl(
-      ['load', '--env', 'dev', '--in-cluster', '--image', 'registry.example/quote-api-load:9', '--duration', '5s', '--start-delay', '1s'],
+      [...IN_CLUSTER, '--image', 'registry.example/quote-api-load:9', '--duration', '5s', '--start-delay', '1s'],
       { env: env() },
     );
     expect(result.exitCode).toBe(1);
@@ -306,12 +262,9 @@ describe('qctl load --in-cluster --workers N', () => {
 
   it('--dry-run prints the Job and its NetworkPolicies, which validate, and changes nothing', async () => {
     await startKube();
-    const result = await runQctl(
-      ['load', '--env', 'dev', '--in-cluster', '--workers', '8', '--rate', '8000', '--duration', '60s', '--dry-run'],
-      {
-        env: env(),
-      },
-    );
+    const result = await runQctl([...IN_CLUSTER, '--workers', '8', '--rate', '8000', '--duration', '60s', '--dry-run'], {
+      env: env(),
+    });
     expect(result.exitCode).toBe(0);
     const docs = parseAllDocuments(String(result.stdout)).map((d) => d.toJS() as KubeObject);
     expect(docs.map((d) => d.kind)).toEqual(['NetworkPolicy', 'NetworkPolicy', 'Job']);
