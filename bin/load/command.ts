@@ -193,7 +193,8 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
       ? `ramp ${ramp.start}→${ramp.end} req/s step ${ramp.step} every ${options.ramp?.split(':')[3] ?? options.duration}`
       : `${rate} req/s for ${options.duration}`;
     const from = inCluster ? ` from ${workers} in-cluster worker${workers > 1 ? 's' : ''}` : workers > 1 ? ` from ${workers} workers` : '';
-    process.stderr.write(`qctl load: ${what}${from}, ${scenario.description} (Ctrl-C stops and reports)\n`);
+    // --dry-run sends nothing: its output is the Job alone.
+    if (!options.dryRun) process.stderr.write(`qctl load: ${what}${from}, ${scenario.description} (Ctrl-C stops and reports)\n`);
     process.on('SIGINT', onSigint);
     const plan: LoadPlan = {
       targetUrl: target.url?.href ?? null,

@@ -266,6 +266,7 @@ describe('qctl load --in-cluster --workers N', () => {
       env: env(),
     });
     expect(result.exitCode).toBe(0);
+    expect(result.stderr).toBe('');
     const docs = parseAllDocuments(String(result.stdout)).map((d) => d.toJS() as KubeObject);
     expect(docs.map((d) => d.kind)).toEqual(['NetworkPolicy', 'NetworkPolicy', 'Job']);
     expect(docs[2]!.spec).toMatchObject({ completions: 8, parallelism: 8 });
