@@ -9,6 +9,8 @@ export interface AppConfig {
   database: DatabaseConfig;
   /** Unset: an in-process LRU cache serves instead of Redis. */
   redisUrl?: string;
+  /** A read replica of redisUrl (the sidecar in the pod): cache reads go there, writes to redisUrl. */
+  redisReadUrl?: string;
   /** Unset: the offline local embedder is used (and the log says so). */
   openaiApiKey?: string;
   openaiBaseUrl?: string;
@@ -38,6 +40,8 @@ export interface AppConfig {
   dbPoolMax: number;
   /** Seconds /readyz reports "not ready" before the server stops accepting on SIGTERM. */
   shutdownDrainSeconds: number;
+  /** The image tag the process runs (APP_VERSION): a metric label and the x-quote-api-version header. */
+  version: string;
 }
 
 export interface DatabaseConfig {
@@ -98,6 +102,9 @@ const httpUrl = (what: string, protocols: string[]) =>
     { message: `must be a ${what} URL (${protocols.map((p) => `${p}//`).join(' or ')}...)` },
   );
 
+/** APP_VERSION when unset: a process not started from a tagged image (`qctl dev`, tests). */
+export const DEFAULT_APP_VERSION = 'local';
+
 /** 1 GB holds the HNSW graph of ~150k 1536-dimension quotes: the build runs in memory. */
 export const DEFAULT_INDEX_BUILD_MEMORY_MB = 1024;
 // Chosen from the recall/latency table in docs/app.md (bench/search.ts).
@@ -114,6 +121,7 @@ const envSchema = z.object({
   PGPASSWORD: optionalString,
   PGDATABASE: optionalString,
   REDIS_URL: httpUrl('Redis', ['redis:', 'rediss:']),
+  REDIS_READ_URL: httpUrl('Redis', ['redis:', 'rediss:']),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: httpUrl('http(s)', ['http:', 'https:']),
   EMBEDDING_MODEL: optionalString.transform((v) => v ?? 'text-embedding-3-small'),
@@ -145,6 +153,11 @@ const envSchema = z.object({
   CACHE_LOCAL_TTL_SECONDS: int(0, 3600, 10),
   DB_POOL_MAX: int(1, 200, 10),
   SHUTDOWN_DRAIN_SECONDS: int(0, 300, 0),
+  APP_VERSION: optionalString
+    .refine((v) => v === undefined || /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(v), {
+      message: 'must look like an image tag (letters, digits, _ . -; at most 128), e.g. git-3f2a1bc',
+    })
+    .transform((v) => v ?? DEFAULT_APP_VERSION),
 });
 
 /** Reads and validates the environment. Throws ConfigError naming every bad variable. */
@@ -157,6 +170,9 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     }
   }
   const corsOrigins = parseOrigins(env.CORS_ORIGINS, issues);
+  if (parsed.success && parsed.data.REDIS_READ_URL && !parsed.data.REDIS_URL) {
+    issues.push('REDIS_READ_URL: a read replica needs its primary: set REDIS_URL too (writes go there), or unset REDIS_READ_URL');
+  }
   if (!parsed.success || issues.length) throw new ConfigError(issues);
   const e = parsed.data;
 
@@ -169,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     host: e.HOST,
     database,
     redisUrl: e.REDIS_URL,
+    redisReadUrl: e.REDIS_READ_URL,
     openaiApiKey: e.OPENAI_API_KEY,
     openaiBaseUrl: e.OPENAI_BASE_URL,
     embeddingModel: e.EMBEDDING_MODEL,
@@ -188,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     cacheLocalTtlSeconds: e.CACHE_LOCAL_TTL_SECONDS,
     dbPoolMax: e.DB_POOL_MAX,
     shutdownDrainSeconds: e.SHUTDOWN_DRAIN_SECONDS,
+    version: e.APP_VERSION,
   };
 }
 
@@ -235,6 +253,7 @@ export function redactedConfig(config: AppConfig): Record<string, unknown> {
     ...config,
     database: { ...config.database, connectionString: dbUrl, password: mask(config.database.password) },
     redisUrl: config.redisUrl ? maskUrlPassword(config.redisUrl) : undefined,
+    redisReadUrl: config.redisReadUrl ? maskUrlPassword(config.redisReadUrl) : undefined,
     openaiApiKey: mask(config.openaiApiKey),
     apiToken: mask(config.apiToken),
   };

@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { Cache } from './cache/cache.js';
 import { MemoryCache } from './cache/memory.js';
 import { RedisCache } from './cache/redis.js';
+import { ReplicaReadCache } from './cache/replica.js';
 import { ConfigError, DUAL_STACK_HOST, loadConfig, redactedConfig, vectorIndexSettings, type AppConfig } from './config.js';
 import { latestMigrationVersion, migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
@@ -58,8 +59,8 @@ export interface RunningService {
 export async function startService(config: AppConfig, options: StartOptions = {}): Promise<RunningService> {
   const log = options.log ?? createLogger(config.logLevel);
   const pool = createPool(config.database, { max: config.dbPoolMax, log });
-  const metrics = createMetrics({ pool: () => pool });
-  const cache: Cache = config.redisUrl ? new RedisCache(config.redisUrl, { log }) : new MemoryCache();
+  const metrics = createMetrics({ pool: () => pool, version: config.version });
+  const cache = createCache(config, log, metrics);
   if (!config.redisUrl) log.info('cache: REDIS_URL is not set, using an in-process LRU cache');
   const embedder = options.embedder ?? createEmbeddingProvider(config, log, { metrics, baseBackoffMs: options.embeddingBackoffMs });
   const repository = new QuoteRepository(pool, { efSearch: config.searchEfSearch, probes: config.searchProbes });
@@ -127,6 +128,16 @@ export async function startService(config: AppConfig, options: StartOptions = {}
     })());
 
   return { url, port, stop, databaseReady, app, pool, metrics, embedder, repository, readiness };
+}
+
+/** Redis when configured (reads from its read replica when there is one), else an in-process LRU. */
+function createCache(config: AppConfig, log: Logger, metrics: AppMetrics): Cache {
+  if (!config.redisUrl) return new MemoryCache();
+  const primary = new RedisCache(config.redisUrl, { log });
+  if (!config.redisReadUrl) return primary;
+  // The replica's own connection errors are not logged: the cache logs when reads switch Redis.
+  const replica = new RedisCache(config.redisReadUrl);
+  return new ReplicaReadCache(primary, replica, { log, onRead: (source) => metrics.cacheRead(source) });
 }
 
 /** Codes for "this host has no IPv6" (kernel without it, or disabled). */

@@ -7,7 +7,7 @@ export interface ReadinessReport {
   reason?: string;
   database: 'ok' | 'unreachable' | 'not_migrated';
   migrations: { current: number; expected: number };
-  cache: { kind: Cache['kind']; state: ReturnType<Cache['state']> };
+  cache: { kind: Cache['kind']; state: ReturnType<Cache['state']>; replica?: ReturnType<NonNullable<Cache['replicaState']>> };
   shuttingDown: boolean;
 }
 
@@ -30,7 +30,11 @@ export class Readiness {
       ready: false,
       database: 'unreachable',
       migrations: { current: 0, expected: this.expectedVersion },
-      cache: { kind: this.cache.kind, state: this.cache.state() },
+      cache: {
+        kind: this.cache.kind,
+        state: this.cache.state(),
+        ...(this.cache.replicaState ? { replica: this.cache.replicaState() } : {}),
+      },
       shuttingDown: this.shuttingDown,
     };
     if (this.shuttingDown) {

@@ -22,6 +22,9 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** Names the version that answered, so a client (and `qctl`) can see a canary split. */
+export const VERSION_HEADER = 'x-quote-api-version';
+
 // Probes and scrapes would drown the access log.
 const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -60,14 +63,17 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
       if (socket.writable) {
         const json = JSON.stringify(body);
         socket.end(
-          `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(json)}\r\n\r\n${json}`,
+          `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\n${VERSION_HEADER}: ${ctx.config.version}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(json)}\r\n\r\n${json}`,
         );
       } else socket.destroy(error);
     },
     // find-my-way failures (e.g. a path with invalid percent-encoding) answer in our JSON shape.
     frameworkErrors: (error, request, reply) => {
       void request;
-      void (reply as FastifyReply).code(400).send({ error: 'bad_request', message: `bad request: ${clip(error.message, 200)}` });
+      void (reply as FastifyReply)
+        .code(400)
+        .header(VERSION_HEADER, ctx.config.version)
+        .send({ error: 'bad_request', message: `bad request: ${clip(error.message, 200)}` });
     },
   });
 
@@ -91,6 +97,7 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
     request.startedAt = performance.now();
     metrics.httpInFlight.inc();
     reply.header('x-request-id', request.id);
+    reply.header(VERSION_HEADER, ctx.config.version);
     // Invalid UTF-8 in percent-encoding (e.g. %FF) must be a 400, not a silently mangled query.
     const url = request.raw.url ?? '';
     if (url.includes('%')) {

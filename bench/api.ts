@@ -4,8 +4,11 @@
  *   - req/s of cached search and of GET /quotes/:id, each as a ratio to a bare fastify route
  *     returning constant JSON (same process, same settings, same load tool: wrk);
  *   - p50/p99 of uncached search (every query new) at a constant 100 req/s, open loop.
+ *   - cached search served by Redis alone (no in-process tier), through a local read replica
+ *     (REDIS_READ_URL) vs through the primary, with the CPU each redis-server spent per request.
  * Processes: this one (orchestrates, generates the open-loop load), one for PGlite, one for
- * the API + bare route, one for the API with a Redis cache (and redis-server), and wrk. Options via env: BENCH_SECONDS per wrk run (default 5; the open-loop
+ * the API + bare route, one for the API with a Redis cache (and redis-server), two for the
+ * read-replica comparison (and a replica redis-server), and wrk. Options via env: BENCH_SECONDS per wrk run (default 5; the open-loop
  * run lasts twice that), BENCH_ROUNDS (5), BENCH_CONNECTIONS (32).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -69,14 +72,28 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'warn',
   });
 
+  // Read replica vs primary: no in-process tier, so every cached search is one Redis read.
+  const replica = await startRedisServer(redis.password, {
+    args: ['--replicaof', '127.0.0.1', String(redis.port), '--masterauth', redis.password, '--replica-serve-stale-data', 'no'],
+  });
+  cleanups.push(() => replica.stop());
+  const redisOnly = { DATABASE_URL: databaseUrl, REDIS_URL: redis.url, CACHE_LOCAL_TTL_SECONDS: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+  const viaReplica = await startChild<{ api: string }>('bench/api/servers.ts', {
+    ...redisOnly,
+    REDIS_READ_URL: replica.url,
+    PORT: String(await freePort()),
+  });
+  const viaPrimary = await startChild<{ api: string }>('bench/api/servers.ts', { ...redisOnly, PORT: String(await freePort()) });
+  await waitForReplica(viaReplica.api);
+
   const apiRedis = redisServers.api;
   const ids = loaded.ids;
   for (const q of CACHED_QUERIES) {
-    // Warm both caches.
-    await fetchOk(`${api}/quotes/search?q=${encodeURIComponent(q)}`);
-    await fetchOk(`${apiRedis}/quotes/search?q=${encodeURIComponent(q)}`);
+    // Warm every cache.
+    for (const base of [api, apiRedis, viaReplica.api, viaPrimary.api]) await fetchOk(`${base}/quotes/search?q=${encodeURIComponent(q)}`);
   }
   await fetchOk(`${bare}/bare`);
+  const readsBefore = await cacheReads(viaReplica.api);
 
   const scripts = await mkdtemp(join(tmpdir(), 'qctl-bench-'));
   try {
@@ -92,17 +109,20 @@ async function main(): Promise<void> {
     // Rounds of (bare, cached search, by id) so that load from other processes on the machine
     // hits all three alike; each ratio is against the bare run of its own round, and the
     // table reports medians.
-    const rounds: { bare: WrkRun; cached: WrkRun; cachedRedis: WrkRun; byId: WrkRun }[] = [];
+    const rounds: { bare: WrkRun; cached: WrkRun; cachedRedis: WrkRun; byId: WrkRun; viaReplica: WrkRun; viaPrimary: WrkRun }[] = [];
+    const redisPids = { primary: redis.pid, replica: replica.pid };
     for (let round = 0; round < ROUNDS; round++) {
       const run = {
         bare: await wrk(`${bare}/bare`, bareScript, servers.pid),
         cached: await wrk(`${api}/quotes/search`, searchScript, servers.pid),
         cachedRedis: await wrk(`${apiRedis}/quotes/search`, searchScript, redisServers.pid),
         byId: await wrk(`${api}/quotes/1`, idScript, servers.pid),
+        viaReplica: await wrk(`${viaReplica.api}/quotes/search`, searchScript, viaReplica.pid, redisPids),
+        viaPrimary: await wrk(`${viaPrimary.api}/quotes/search`, searchScript, viaPrimary.pid, redisPids),
       };
       rounds.push(run);
       console.log(
-        `round ${round + 1}: bare ${fmt(run.bare.rps)}, cached search ${fmt(run.cached.rps)} (Redis: ${fmt(run.cachedRedis.rps)}), GET /quotes/:id ${fmt(run.byId.rps)} req/s`,
+        `round ${round + 1}: bare ${fmt(run.bare.rps)}, cached search ${fmt(run.cached.rps)} (Redis: ${fmt(run.cachedRedis.rps)}; Redis only, via replica ${fmt(run.viaReplica.rps)}, via primary ${fmt(run.viaPrimary.rps)}), GET /quotes/:id ${fmt(run.byId.rps)} req/s`,
       );
     }
     // One second at the rate first, not recorded: connections, JIT and index pages warm up.
@@ -117,7 +137,17 @@ async function main(): Promise<void> {
     const cachedRedisRps = median(rounds.map((r) => r.cachedRedis.rps));
     const cachedRedisRatio = median(rounds.map((r) => r.cachedRedis.rps / r.bare.rps));
     const cpu = (pick: (r: (typeof rounds)[number]) => WrkRun) => `${Math.min(...rounds.map((r) => pick(r).cpuUs)).toFixed(0)} µs`;
-    const rows: [string, string, string, string, string][] = [
+    const redisCpu = (pick: (r: (typeof rounds)[number]) => WrkRun, name: keyof typeof redisPids) =>
+      `${median(rounds.map((r) => pick(r).watchedCpuUs[name]!)).toFixed(1)} µs`;
+    const readsAfter = await cacheReads(viaReplica.api);
+    const replicaRow = (label: string, pick: (r: (typeof rounds)[number]) => WrkRun, note: string): string[] => [
+      label,
+      `${fmt(median(rounds.map((r) => pick(r).rps)))} req/s`,
+      `${median(rounds.map((r) => pick(r).rps / r.bare.rps)).toFixed(2)}×`,
+      cpu(pick),
+      `redis-server CPU/req: primary ${redisCpu(pick, 'primary')}, replica ${redisCpu(pick, 'replica')}; ${note}`,
+    ];
+    const rows: string[][] = [
       ['bare fastify constant JSON', `${fmt(baseline)} req/s`, '1.00×', cpu((r) => r.bare), `median of ${ROUNDS} rounds`],
       [
         'cached search (in-process cache)',
@@ -133,6 +163,12 @@ async function main(): Promise<void> {
         cpu((r) => r.cachedRedis),
         'Redis + in-process tier (CACHE_LOCAL_TTL_SECONDS=10), multi-replica setup',
       ],
+      replicaRow(
+        'cached search, Redis only, via the local replica',
+        (r) => r.viaReplica,
+        `reads served: replica ${fmt(readsAfter.replica - readsBefore.replica)}, primary ${fmt(readsAfter.primary - readsBefore.primary)}`,
+      ),
+      replicaRow('cached search, Redis only, via the primary', (r) => r.viaPrimary, 'REDIS_URL only (the sidecar off)'),
       [
         'GET /quotes/:id',
         `${fmt(byIdRps)} req/s`,
@@ -192,20 +228,29 @@ interface WrkRun {
   rps: number;
   /** Server process CPU (user + system) per request, in µs: far steadier than req/s on a shared machine. */
   cpuUs: number;
+  /** The same for each watched process (the redis-servers), by name. */
+  watchedCpuUs: Record<string, number>;
 }
 
-/** One wrk run: its Requests/sec, and the CPU the server process spent per request. */
-async function wrk(url: string, script: string, serverPid: number): Promise<WrkRun> {
+/** One wrk run: its Requests/sec, and the CPU the server process (and each watched one) spent per request. */
+async function wrk(url: string, script: string, serverPid: number, watched: Record<string, number> = {}): Promise<WrkRun> {
   const args = ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', '-s', script, url];
   const cpuBefore = processCpuMs(serverPid);
+  const watchedBefore = Object.entries(watched).map(([name, pid]) => [name, pid, processCpuMs(pid)] as const);
   const { stdout } = await execa('wrk', args);
   const cpuAfter = processCpuMs(serverPid);
+  const watchedAfter = watchedBefore.map(([name, pid, before]) => [name, processCpuMs(pid) - before] as const);
   const match = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
   const total = /(\d+) requests in/.exec(stdout);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
   if (!match || !total) throw new Error(`could not read wrk output:\n${stdout}`);
   if (non2xx) throw new Error(`${non2xx[1]} non-2xx responses from ${url}:\n${stdout}`);
-  return { rps: Number(match[1]), cpuUs: ((cpuAfter - cpuBefore) * 1000) / Number(total[1]) };
+  const perRequest = (ms: number) => (ms * 1000) / Number(total[1]);
+  return {
+    rps: Number(match[1]),
+    cpuUs: perRequest(cpuAfter - cpuBefore),
+    watchedCpuUs: Object.fromEntries(watchedAfter.map(([name, ms]) => [name, perRequest(ms)])),
+  };
 }
 
 /** utime + stime of a process from /proc, in ms (Linux; NaN elsewhere). */
@@ -298,6 +343,24 @@ async function startChild<T>(script: string, env: Record<string, string>): Promi
       }
     });
   });
+}
+
+/** Waits until the API's /readyz says its read replica is in sync (it reads from the primary before). */
+async function waitForReplica(base: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const report = (await (await fetch(`${base}/readyz`)).json()) as { cache?: { replica?: string } };
+    if (report.cache?.replica === 'in-sync') return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the read replica of ${base} did not get in sync within ${timeoutMs} ms`);
+}
+
+/** quotes_cache_reads_total by source, from the API's /metrics. */
+async function cacheReads(base: string): Promise<{ replica: number; primary: number }> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const count = (source: string) => Number(new RegExp(`quotes_cache_reads_total\\{source="${source}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+  return { replica: count('replica'), primary: count('primary') };
 }
 
 async function fetchOk(url: string): Promise<void> {

@@ -6,7 +6,7 @@ import { CLUSTER_NAMES, type ClusterName } from './clusters.js';
 import { ENVIRONMENT_NAMES, type EnvironmentName, type EnvironmentSettings } from './environments.js';
 import { InfraUsageError } from './errors.js';
 import type { DeepPartial } from './merge.js';
-import { environmentSettingsSchema } from './settings-schema.js';
+import { environmentSettingsSchema, RENAMED_SETTINGS } from './settings-schema.js';
 import { importTypeScript } from './ts-module.js';
 
 export const MONITORING_MODES = ['self', 'operator', 'none'] as const;
@@ -130,6 +130,8 @@ export function parseSetArguments(pairs: string[]): Array<{ source: string; valu
     const parts = key.split('.');
     // Setting names only: an empty segment or an Object.prototype name (__proto__, constructor)
     // would otherwise walk off the schema or pollute the override object.
+    const renamed = RENAMED_SETTINGS[key];
+    if (renamed) throw new InfraUsageError(`invalid --set "${pair}": setting "${key}" is gone: ${renamed}`);
     const badPart = parts.find((part) => !/^[A-Za-z0-9][\w-]*$/.test(part) || FORBIDDEN_KEYS.has(part));
     if (badPart !== undefined) {
       throw new InfraUsageError(

@@ -1,5 +1,5 @@
 import { InfraUsageError } from './errors.js';
-import { crossFieldProblems, environmentSettingsSchema, type EnvironmentSettings } from './settings-schema.js';
+import { crossFieldProblems, environmentSettingsSchema, RENAMED_SETTINGS, type EnvironmentSettings } from './settings-schema.js';
 import { deepMerge, type DeepPartial } from './merge.js';
 
 export type { EnvironmentSettings } from './settings-schema.js';
@@ -33,8 +33,18 @@ export const BASE_SETTINGS: EnvironmentSettings = {
     postgresAffinity: false,
     terminationGracePeriodSeconds: 30,
     preStopSleepSeconds: 5,
+    dbPoolMax: 10,
   },
-  ingress: { enabled: true, host: DEFAULT_HOST, className: null, tlsSecretName: null },
+  ingress: {
+    mode: 'ingress',
+    host: DEFAULT_HOST,
+    className: null,
+    tlsSecretName: null,
+    gateway: { name: 'quotes', namespace: null, sectionName: null, create: false, className: null },
+    nodePort: 30080,
+  },
+  canary: { tag: null, weight: 20, replicas: 1 },
+  traffic: { mesh: 'none', retries: { attempts: 2, perTryTimeout: '10s' }, timeout: '30s' },
   image: { registry: null, repository: 'quote-api', tag: '0.1.0', pullPolicy: null },
   postgres: {
     mode: 'internal',
@@ -45,6 +55,16 @@ export const BASE_SETTINGS: EnvironmentSettings = {
     storageSize: '1Gi',
     storageClassName: null,
     resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+    maxConnections: 100,
+    pooler: 'none',
+    pgbouncer: {
+      image: 'docker.io/edoburu/pgbouncer:v1.24.1-p1',
+      replicas: 1,
+      poolSize: 20,
+      maxClientConnections: 1000,
+      resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { cpu: '500m', memory: '64Mi' } },
+    },
+    cnpg: { instances: 1, imageName: 'ghcr.io/cloudnative-pg/postgresql:17.5-standard-bookworm', operatorNamespace: 'cnpg-system' },
   },
   redis: {
     enabled: true,
@@ -52,6 +72,8 @@ export const BASE_SETTINGS: EnvironmentSettings = {
     storageSize: '512Mi',
     storageClassName: null,
     resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '250m', memory: '128Mi' } },
+    // Off for one pod on a laptop: a second copy of the cache would only cost memory.
+    readReplicaSidecar: false,
   },
   jobs: {
     ttlSecondsAfterFinished: 86400,
@@ -85,9 +107,11 @@ const ENVIRONMENT_DEFAULTS: Record<EnvironmentName, DeepPartial<EnvironmentSetti
       resources: { requests: { cpu: '100m', memory: '192Mi' }, limits: { cpu: '1', memory: '384Mi' } },
       logLevel: 'info',
     },
-    ingress: { host: `staging.${DEFAULT_HOST}` },
+    // Each environment its own node port, so that all three fit on one cluster.
+    ingress: { host: `staging.${DEFAULT_HOST}`, nodePort: 30081 },
     postgres: { storageSize: '5Gi' },
-    redis: { storageSize: '1Gi' },
+    // As prod, so that the replica path is exercised before it reaches prod.
+    redis: { storageSize: '1Gi', readReplicaSidecar: true },
   },
   prod: {
     api: {
@@ -98,14 +122,20 @@ const ENVIRONMENT_DEFAULTS: Record<EnvironmentName, DeepPartial<EnvironmentSetti
       terminationGracePeriodSeconds: 45,
       preStopSleepSeconds: 10,
     },
-    ingress: { host: `prod.${DEFAULT_HOST}` },
+    ingress: { host: `prod.${DEFAULT_HOST}`, nodePort: 30082 },
     postgres: {
       storageSize: '20Gi',
+      // 11 API pods at the HPA ceiling plus a surge pod, × pool 10, the Jobs, the exporter and the reserve: 120.
+      maxConnections: 150,
+      pgbouncer: { replicas: 2 },
+      cnpg: { instances: 3 },
       resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } },
     },
     redis: {
       storageSize: '2Gi',
       resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+      // Up to 10 API pods: each reads from its own replica instead of all from one Redis.
+      readReplicaSidecar: true,
     },
     jobs: { ttlSecondsAfterFinished: 604800 },
   },
@@ -147,6 +177,8 @@ export function getEnvironment(
       const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys : [];
       if (unknownKeys.length > 0) {
         const key = [path, unknownKeys[0]].filter(Boolean).join('.');
+        const renamed = RENAMED_SETTINGS[key];
+        if (renamed) throw new InfraUsageError(`${layer.source}: setting "${key}" for environment ${envName} is gone: ${renamed}`);
         throw new InfraUsageError(
           `${layer.source}: unknown setting "${key}" for environment ${envName}: valid keys here are ${validKeysAt(path).join(', ')}`,
         );

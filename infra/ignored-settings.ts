@@ -29,19 +29,74 @@ const RULES: readonly IgnoreRule[] = [
     because: 'postgres.mode is external, so no Postgres is deployed',
   },
   {
-    keys: ['postgres.externalHost'],
-    ignoredWhen: (s) => s.postgres.mode === 'internal',
-    because: 'postgres.mode is internal: set postgres.mode=external to use it',
+    keys: ['postgres.image', 'postgres.port'],
+    ignoredWhen: (s) => s.postgres.mode === 'cnpg',
+    because: 'postgres.mode is cnpg: the operator runs postgres.cnpg.imageName on port 5432',
   },
   {
-    keys: ['redis.image', 'redis.storageSize', 'redis.storageClassName', 'redis.resources'],
+    keys: ['postgres.externalHost'],
+    ignoredWhen: (s) => s.postgres.mode !== 'external',
+    because: `postgres.mode is not external: set postgres.mode=external to use it`,
+  },
+  {
+    keys: ['postgres.cnpg'],
+    ignoredWhen: (s) => s.postgres.mode !== 'cnpg',
+    because: 'postgres.mode is not cnpg: set postgres.mode=cnpg to use it',
+  },
+  {
+    keys: ['postgres.pgbouncer'],
+    ignoredWhen: (s) => s.postgres.pooler !== 'pgbouncer',
+    because: 'postgres.pooler is none: set postgres.pooler=pgbouncer to use it',
+  },
+  {
+    keys: ['redis.image', 'redis.storageSize', 'redis.storageClassName', 'redis.resources', 'redis.readReplicaSidecar'],
     ignoredWhen: (s) => !s.redis.enabled,
     because: 'redis.enabled is false, so no Redis is deployed',
   },
   {
-    keys: ['ingress.host', 'ingress.className', 'ingress.tlsSecretName'],
-    ignoredWhen: (s) => !s.ingress.enabled,
-    because: 'ingress.enabled is false, so no Ingress is written',
+    keys: ['ingress.host'],
+    ignoredWhen: (s) => s.ingress.mode === 'nodeport' || s.ingress.mode === 'none',
+    because: 'ingress.mode is nodeport or none, so no host routes to the API: set ingress.mode=ingress or gateway',
+  },
+  {
+    keys: ['ingress.className'],
+    ignoredWhen: (s) => s.ingress.mode !== 'ingress',
+    because: 'ingress.mode is not ingress, so no Ingress is written (a created Gateway takes ingress.gateway.className)',
+  },
+  {
+    keys: ['ingress.tlsSecretName'],
+    ignoredWhen: (s) => s.ingress.mode !== 'ingress' && !(s.ingress.mode === 'gateway' && s.ingress.gateway.create),
+    because: 'TLS is set on an Ingress or on a Gateway qctl creates: set ingress.mode=ingress, or ingress.gateway.create=true',
+  },
+  {
+    keys: ['ingress.gateway'],
+    ignoredWhen: (s) => s.ingress.mode !== 'gateway',
+    because: 'ingress.mode is not gateway, so no HTTPRoute is written',
+  },
+  {
+    keys: ['ingress.gateway.className'],
+    ignoredWhen: (s) => s.ingress.mode === 'gateway' && !s.ingress.gateway.create,
+    because: 'ingress.gateway.create is false, so qctl writes no Gateway: set it to true, or configure the existing Gateway',
+  },
+  {
+    keys: ['ingress.nodePort'],
+    ignoredWhen: (s) => s.ingress.mode !== 'nodeport',
+    because: 'ingress.mode is not nodeport: set ingress.mode=nodeport to expose the API on a node port',
+  },
+  {
+    keys: ['canary.weight', 'canary.replicas'],
+    ignoredWhen: (s) => s.canary.tag === null,
+    because: 'canary.tag is null, so no canary runs: set canary.tag to the image tag to try',
+  },
+  {
+    keys: ['traffic.retries'],
+    ignoredWhen: (s) => s.traffic.mesh !== 'istio',
+    because: 'retries are Istio route settings (the HTTPRoute standard channel has none): set traffic.mesh=istio',
+  },
+  {
+    keys: ['traffic.timeout'],
+    ignoredWhen: (s) => s.traffic.mesh !== 'istio' && s.ingress.mode !== 'gateway',
+    because: 'timeouts are set on an HTTPRoute (ingress.mode gateway) or an Istio VirtualService (traffic.mesh istio)',
   },
 ];
 

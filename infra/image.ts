@@ -38,6 +38,14 @@ export function imageFromSettings(image: { registry: string | null; repository: 
 }
 
 /**
+ * The version a pod reports (APP_VERSION: the `version` metric label and response header): the
+ * image tag, or for a digest-only reference `sha256-` and the digest's first 12 hex digits.
+ */
+export function imageVersion(image: ImageRef): string {
+  return image.tag ?? image.digest!.replace('sha256:', 'sha256-').slice(0, 19);
+}
+
+/**
  * A DNS-label-safe version of the image tag for Job names: a new image gets a new Job
  * (Job specs are immutable). Long tags keep a readable prefix plus a hash so names stay unique.
  */

@@ -22,9 +22,12 @@ import { buildNamespace, buildServiceAccounts, serviceAccountsPropsFrom } from '
 import { stackPropsFrom } from './charts/props.js';
 import { buildJobs, jobsPropsFrom } from './charts/jobs.js';
 import { buildNetworkPolicies, networkPoliciesPropsFrom } from './charts/network-policies.js';
+import { buildCnpg, cnpgPropsFrom } from './charts/cnpg.js';
+import { buildPgbouncer, pgbouncerPropsFrom } from './charts/pgbouncer.js';
 import { buildPostgres, postgresPropsFrom } from './charts/postgres.js';
 import { buildQuoteApi, quoteApiPropsFrom } from './charts/quote-api.js';
 import { buildRedis, redisPropsFrom } from './charts/redis.js';
+import { buildRouting, routingPropsFrom } from './charts/routing.js';
 import { buildMonitoring } from './monitoring/index.js';
 
 export type { KubeObject } from './scope.js';
@@ -51,9 +54,12 @@ export function buildStacks(scope: ManifestScope, ctx: SynthContext): void {
   buildAppConfig(scope, appConfigPropsFrom(ctx));
   buildNetworkPolicies(scope, networkPoliciesPropsFrom(ctx));
   buildPostgres(scope, postgresPropsFrom(ctx));
+  buildPgbouncer(scope, pgbouncerPropsFrom(ctx));
+  buildCnpg(scope, cnpgPropsFrom(ctx));
   buildRedis(scope, redisPropsFrom(ctx));
   buildJobs(scope, jobsPropsFrom(ctx));
   buildQuoteApi(scope, quoteApiPropsFrom(ctx));
+  buildRouting(scope, routingPropsFrom(ctx));
   buildMonitoring(scope, ctx);
 }
 

@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { IStatefulSet } from 'kubernetes-models/apps/v1';
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import type { INetworkPolicy, INetworkPolicyEgressRule, INetworkPolicyIngressRule } from 'kubernetes-models/networking.k8s.io/v1';
 import type { IPersistentVolumeClaim, IPodTemplateSpec, IService, IServicePort } from 'kubernetes-models/v1';
 import type { Labels } from './labels.js';
@@ -17,6 +18,16 @@ export interface NetworkPolicyRules {
 /** A TCP Service port that targets the container port of the same name. */
 export function servicePort(name: string, port: number): IServicePort {
   return { name, port, targetPort: name, protocol: 'TCP' };
+}
+
+/** A PDB that lets voluntary disruptions (drains, upgrades) take one of the pods matching `selector` at a time. */
+export function oneAtATimeDisruptionBudget(metadata: ObjectMeta, selector: Labels): IPodDisruptionBudget {
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata,
+    spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+  };
 }
 
 /** A ClusterIP Service in front of the pods matching `selector`. */

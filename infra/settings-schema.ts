@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { connectionBudgetProblem } from './connection-budget.js';
 
 /**
  * The typed shape of one environment's settings. Every key here can be overridden from
@@ -27,6 +28,12 @@ const pinnedImage = z
   );
 
 const int = (min: number, max: number) => z.int().min(min).max(max);
+/** One number and unit, a form both Gateway API (GEP-2257) and Istio durations accept. */
+const duration = z.string().regex(/^[1-9][0-9]{0,4}(ms|s|m|h)$/, 'expected a duration above zero such as 500ms, 10s or 1m');
+
+/** How the API is reached from outside the cluster (see docs/deploy.md, exposure modes). */
+export const EXPOSURE_MODES = ['ingress', 'gateway', 'nodeport', 'none'] as const;
+export type ExposureMode = (typeof EXPOSURE_MODES)[number];
 
 const resources = z.strictObject({
   requests: z.strictObject({ cpu: quantity, memory: quantity }),
@@ -55,14 +62,53 @@ export const environmentSettingsSchema = z.strictObject({
     terminationGracePeriodSeconds: int(1, 600),
     /** Seconds the preStop hook waits so endpoints drop the pod before SIGTERM. */
     preStopSleepSeconds: int(0, 120),
+    /** Postgres connections each pod's pool may open (DB_POOL_MAX); counted in the connection budget. */
+    dbPoolMax: int(1, 200),
   }),
   ingress: z.strictObject({
-    enabled: z.boolean(),
+    /**
+     * `ingress`: an Ingress of `className`; `gateway`: a Gateway API HTTPRoute attached to
+     * `gateway`; `nodeport`: the API Service as a NodePort on `nodePort`; `none`: port-forward only.
+     */
+    mode: z.enum(EXPOSURE_MODES),
+    /** Host name routed to the API (ingress and gateway modes). */
     host: hostname,
     /** null: the cluster flavour's class (microk8s `public`, k3d `traefik`, kind/minikube `nginx`). */
     className: dnsName.nullable(),
     /** Name of an existing kubernetes.io/tls Secret; null serves plain HTTP. */
     tlsSecretName: dnsName.nullable(),
+    /** The Gateway the HTTPRoute attaches to (gateway mode). */
+    gateway: z.strictObject({
+      name: dnsName,
+      /** null: the environment's namespace. */
+      namespace: dnsName.nullable(),
+      /** Listener of the Gateway to attach to; null: every listener that admits the route. */
+      sectionName: dnsName.nullable(),
+      /** Write the Gateway object too (otherwise it must exist, e.g. a shared one). */
+      create: z.boolean(),
+      /** GatewayClass of a created Gateway, e.g. istio, eg (Envoy Gateway), nginx, traefik. */
+      className: dnsName.nullable(),
+    }),
+    /** Fixed port on every node (nodeport mode), 30000-32767 (the default NodePort range). */
+    nodePort: int(30000, 32767),
+  }),
+  /**
+   * A canary release beside the stable API: `tag` null means none. `weight` is the percent of
+   * requests it gets where a router splits by weight (gateway mode, traffic.mesh istio);
+   * elsewhere the split follows the replica ratio (charts/canary.ts). `replicas`: the canary's pods
+   * where weights split, the most it may run where the replica ratio does.
+   */
+  canary: z.strictObject({
+    tag: imageTag.nullable(),
+    weight: int(0, 100),
+    replicas: int(1, 100),
+  }),
+  /** Routing policy for the API: Istio retries/timeouts (mesh istio), HTTPRoute timeouts (gateway mode). */
+  traffic: z.strictObject({
+    mesh: z.enum(['none', 'istio']),
+    retries: z.strictObject({ attempts: int(0, 10), perTryTimeout: duration }),
+    /** Whole-request timeout. */
+    timeout: duration,
   }),
   image: z.strictObject({
     /** null: no registry prefix (images loaded into the node) or the cluster's registry. */
@@ -76,8 +122,11 @@ export const environmentSettingsSchema = z.strictObject({
     pullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).nullable(),
   }),
   postgres: z.strictObject({
-    /** `external` emits no database and points the API at `externalHost`. */
-    mode: z.enum(['internal', 'external']),
+    /**
+     * `internal`: a StatefulSet; `external`: no database, the API points at `externalHost`;
+     * `cnpg`: a CloudNativePG Cluster (the operator must be installed).
+     */
+    mode: z.enum(['internal', 'external', 'cnpg']),
     image: pinnedImage,
     externalHost: hostname.nullable(),
     port: int(1, 65535),
@@ -86,6 +135,28 @@ export const environmentSettingsSchema = z.strictObject({
     /** null: the cluster flavour's storage class. */
     storageClassName: dnsName.nullable(),
     resources,
+    /** max_connections of the server (internal, cnpg) or of the managed database (external): the connection budget's ceiling. */
+    maxConnections: int(10, 10000),
+    /** `pgbouncer` puts a transaction-mode pooler between the API and Postgres; the Jobs still connect directly. */
+    pooler: z.enum(['none', 'pgbouncer']),
+    pgbouncer: z.strictObject({
+      image: pinnedImage,
+      replicas: int(1, 20),
+      /** Server connections per pooler replica (default_pool_size): what the connection budget counts. */
+      poolSize: int(1, 1000),
+      /** Client connections each pooler replica admits (max_client_conn). */
+      maxClientConnections: int(10, 100000),
+      resources,
+    }),
+    /** Settings of `mode: cnpg` (a postgresql.cnpg.io/v1 Cluster). */
+    cnpg: z.strictObject({
+      /** Postgres pods: one primary, the rest streaming replicas. */
+      instances: int(1, 10),
+      /** Operand image with pgvector (the operator's `standard` images ship it). */
+      imageName: pinnedImage,
+      /** Namespace of the CloudNativePG operator, which polls the instances' status port. */
+      operatorNamespace: dnsName,
+    }),
   }),
   redis: z.strictObject({
     enabled: z.boolean(),
@@ -93,6 +164,12 @@ export const environmentSettingsSchema = z.strictObject({
     storageSize: quantity,
     storageClassName: dnsName.nullable(),
     resources,
+    /**
+     * A read-only Redis replica in every API pod (same image and resources as the primary):
+     * the API reads its cache from 127.0.0.1 and writes to the primary, and reads from the
+     * primary while the replica is down or syncing.
+     */
+    readReplicaSidecar: z.boolean(),
   }),
   jobs: z.strictObject({
     ttlSecondsAfterFinished: int(0, 604800),
@@ -137,8 +214,47 @@ export function crossFieldProblems(settings: EnvironmentSettings): Array<[string
       `is ${hpa.minReplicas} but api.hpa.maxReplicas is ${hpa.maxReplicas}: make minReplicas <= maxReplicas`,
     ]);
   }
+  const { traffic, ingress } = settings;
+  // Only Istio retries: elsewhere perTryTimeout does nothing (ignored-settings.ts says so).
+  if (traffic.mesh === 'istio' && traffic.retries.attempts > 0 && durationMs(traffic.retries.perTryTimeout) > durationMs(traffic.timeout)) {
+    problems.push([
+      'traffic.retries.perTryTimeout',
+      `is ${traffic.retries.perTryTimeout} but traffic.timeout is ${traffic.timeout}: make perTryTimeout <= timeout`,
+    ]);
+  }
+  if (ingress.mode === 'gateway' && ingress.gateway.create && !ingress.gateway.className) {
+    problems.push([
+      'ingress.gateway.className',
+      'is required when ingress.gateway.create is true: set it to a GatewayClass of the cluster (e.g. istio, eg, nginx, traefik)',
+    ]);
+  }
   if (settings.postgres.mode === 'external' && !settings.postgres.externalHost) {
     problems.push(['postgres.externalHost', 'is required when postgres.mode is "external": set it to the database host']);
   }
+  const budget = connectionBudgetProblem(settings);
+  if (budget) problems.push(budget);
   return problems;
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration setting (already validated) in milliseconds. */
+export function durationMs(value: string): number {
+  const match = /^([0-9]+)(ms|s|m|h)$/.exec(value);
+  if (!match) throw new Error(`"${value}" is not a duration`);
+  return Number(match[1]) * UNIT_MS[match[2]!]!;
+}
+
+/** Settings that were renamed: the key, and what to write instead. */
+export const RENAMED_SETTINGS: Record<string, string> = {
+  'ingress.enabled': 'it was replaced by ingress.mode: write ingress.mode=none for false, ingress.mode=ingress for true',
+};
+
+/**
+ * Whether a router splits the API's traffic by weight (an HTTPRoute in gateway mode, an Istio
+ * VirtualService with traffic.mesh istio). Otherwise the Service spreads requests over all
+ * pods, so a canary's share is its share of the replicas.
+ */
+export function splitsByWeight(settings: Pick<EnvironmentSettings, 'ingress' | 'traffic'>): boolean {
+  return settings.ingress.mode === 'gateway' || settings.traffic.mesh === 'istio';
 }

@@ -6,6 +6,7 @@ import type { KubeObject } from './scope.js';
 import type { ValidationIssue } from './validation/issue.js';
 import { podSpecRules } from './validation/pod-values.js';
 import { crossObjectRules } from './validation/rules.js';
+import { routeRules } from './validation/route-rules.js';
 import { checkSchema } from './validation/schema.js';
 import { objectValueRules } from './validation/values.js';
 
@@ -48,7 +49,7 @@ export function validateObjects(objects: KubeObject[], options: ValidateOptions 
   });
   const valid = objects.map((o, index) => ({ o, index })).filter(({ o }) => o !== null && typeof o === 'object' && !Array.isArray(o));
   const checked = valid.map(({ o }) => o);
-  for (const finding of [...crossObjectRules(checked), ...podSpecRules(checked), ...objectValueRules(checked)]) {
+  for (const finding of [...crossObjectRules(checked), ...routeRules(checked), ...podSpecRules(checked), ...objectValueRules(checked)]) {
     const { index, ...raw } = finding;
     issues.push({ severity: raw.severity ?? 'error', ...identify(valid[index]!.index), ...withoutSeverity(raw) });
   }

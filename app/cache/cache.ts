@@ -9,5 +9,7 @@ export interface Cache {
   set(key: string, value: string, ttlSeconds: number): Promise<{ error?: boolean }>;
   /** For /readyz: reported, never fatal. */
   state(): 'ready' | 'connecting' | 'down';
+  /** With a read replica: whether reads go to it (in sync) or to the primary. For /readyz, never fatal. */
+  replicaState?(): 'in-sync' | 'not-in-sync';
   close(): Promise<void>;
 }

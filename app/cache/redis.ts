@@ -59,6 +59,21 @@ export class RedisCache implements Cache {
     }
   }
 
+  /**
+   * True when this Redis is a replica whose link to its primary is up and not mid-sync
+   * (INFO replication). False while it loads the primary's data, when the link is down, or
+   * when it does not answer.
+   */
+  async replicaInSync(): Promise<boolean> {
+    if (this.redis.status !== 'ready') return false;
+    try {
+      const info = await this.redis.info('replication');
+      return /^master_link_status:up\r?$/m.test(info) && !/^master_sync_in_progress:1\r?$/m.test(info);
+    } catch {
+      return false;
+    }
+  }
+
   state(): 'ready' | 'connecting' | 'down' {
     const status = this.redis.status;
     if (status === 'ready') return 'ready';

@@ -1,7 +1,10 @@
 import client from 'prom-client';
+import { DEFAULT_APP_VERSION } from '../config.js';
 
 export type CacheName = 'search' | 'embedding';
 export type CacheResult = 'hit' | 'miss' | 'error';
+/** Which Redis answered a cache read: the read replica beside the pod, or the primary. */
+export type CacheReadSource = 'replica' | 'primary';
 
 /**
  * The service's metrics, on a registry of its own (not the prom-client global), so that
@@ -10,17 +13,23 @@ export type CacheResult = 'hit' | 'miss' | 'error';
  */
 export interface AppMetrics {
   registry: client.Registry;
-  httpRequests: client.Counter<'method' | 'route' | 'status'>;
-  httpDuration: client.Histogram<'method' | 'route' | 'status'>;
+  httpRequests: client.Counter<HttpLabel>;
+  httpDuration: client.Histogram<HttpLabel>;
   httpInFlight: client.Gauge;
   embeddingRequests: client.Counter<'provider' | 'outcome'>;
   embeddingDuration: client.Histogram<'provider'>;
   cacheOperations: client.Counter<'cache' | 'result'>;
   dbPoolConnections: client.Gauge<'state'>;
+  cacheReads: client.Counter<'source'>;
   /** Records one finished HTTP request; children are memoized so the hot path skips label hashing. */
   observeHttp(method: string, route: string, status: number, seconds: number): void;
   cache(cache: CacheName, result: CacheResult): void;
+  /** One Redis read with a read replica configured, by the Redis that answered it. */
+  cacheRead(source: CacheReadSource): void;
 }
+
+/** `version`: the image tag the process runs (APP_VERSION), so a canary's series stand apart from the stable ones. */
+type HttpLabel = 'method' | 'route' | 'status' | 'version';
 
 export interface PoolStats {
   totalCount: number;
@@ -28,20 +37,28 @@ export interface PoolStats {
   waitingCount: number;
 }
 
-export function createMetrics(options: { pool?: () => PoolStats | undefined; defaultMetrics?: boolean } = {}): AppMetrics {
+export interface MetricsOptions {
+  pool?: () => PoolStats | undefined;
+  defaultMetrics?: boolean;
+  /** Value of the `version` label of the HTTP series. @default 'local' */
+  version?: string;
+}
+
+export function createMetrics(options: MetricsOptions = {}): AppMetrics {
+  const version = options.version ?? DEFAULT_APP_VERSION;
   const registry = new client.Registry();
   if (options.defaultMetrics !== false) client.collectDefaultMetrics({ register: registry });
 
   const httpRequests = new client.Counter({
     name: 'http_requests_total',
-    help: 'HTTP requests answered, by method, route template and status code.',
-    labelNames: ['method', 'route', 'status'] as const,
+    help: 'HTTP requests answered, by method, route template, status code and app version.',
+    labelNames: ['method', 'route', 'status', 'version'] as const,
     registers: [registry],
   });
   const httpDuration = new client.Histogram({
     name: 'http_request_duration_seconds',
-    help: 'HTTP request duration in seconds, by method, route template and status code.',
-    labelNames: ['method', 'route', 'status'] as const,
+    help: 'HTTP request duration in seconds, by method, route template, status code and app version.',
+    labelNames: ['method', 'route', 'status', 'version'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
@@ -83,15 +100,21 @@ export function createMetrics(options: { pool?: () => PoolStats | undefined; def
       this.set({ state: 'waiting' }, stats.waitingCount);
     },
   });
+  const cacheReads = new client.Counter({
+    name: 'quotes_cache_reads_total',
+    help: 'Redis cache reads with a read replica configured, by the Redis that answered (replica|primary): primary means the replica was down, syncing or failed the read.',
+    labelNames: ['source'] as const,
+    // Registered on first use: without a read replica /metrics stays exactly as before.
+    registers: [],
+  });
   // Zero-initialise the contract series so dashboards and alerts see them before the first event.
   for (const cache of ['search', 'embedding'] as const) {
     for (const result of ['hit', 'miss', 'error'] as const) cacheOperations.inc({ cache, result }, 0);
   }
 
-  const children = new Map<
-    string,
-    { count: client.Counter.Internal; duration: client.Histogram.Internal<'method' | 'route' | 'status'> }
-  >();
+  const cacheReadChildren = new Map<CacheReadSource, client.Counter.Internal>();
+
+  const children = new Map<string, { count: client.Counter.Internal; duration: client.Histogram.Internal<HttpLabel> }>();
   const cacheChildren = new Map<string, client.Counter.Internal>();
 
   return {
@@ -103,11 +126,12 @@ export function createMetrics(options: { pool?: () => PoolStats | undefined; def
     embeddingDuration,
     cacheOperations,
     dbPoolConnections,
+    cacheReads,
     observeHttp(method, route, status, seconds) {
       const key = `${method} ${status} ${route}`;
       let child = children.get(key);
       if (!child) {
-        const labels = { method, route, status: String(status) };
+        const labels = { method, route, status: String(status), version };
         child = { count: httpRequests.labels(labels), duration: httpDuration.labels(labels) };
         children.set(key, child);
       }
@@ -120,6 +144,15 @@ export function createMetrics(options: { pool?: () => PoolStats | undefined; def
       if (!child) {
         child = cacheOperations.labels({ cache, result });
         cacheChildren.set(key, child);
+      }
+      child.inc();
+    },
+    cacheRead(source) {
+      let child = cacheReadChildren.get(source);
+      if (!child) {
+        if (cacheReadChildren.size === 0) registry.registerMetric(cacheReads);
+        child = cacheReads.labels({ source });
+        cacheReadChildren.set(source, child);
       }
       child.inc();
     },

@@ -1,6 +1,7 @@
 import { QctlError, usageError } from '../cli/errors.js';
 import { applyObject, type ApplyResult } from './apply.js';
 import { checkGeneratedReferences, ensureGeneratedSecrets, findSecretReferences, type GeneratedSecret } from './credentials.js';
+import { checkGatewayNamespaces, checkNodePorts, gatewayWarnings, installHint } from './exposure-checks.js';
 import { inventoryObject, inventoryRef, parseInventory } from './inventory.js';
 import { compact, isApplied, liveOf, readLiveState, type LiveState } from './live-state.js';
 import type { Kube } from '../kube/client.js';
@@ -74,15 +75,14 @@ export async function preflight(kube: Kube, objects: KubeObject[]): Promise<stri
   const served = await Promise.all([...firstOfKind.values()].map((o) => kube.served(o.apiVersion, o.kind)));
   const missing = [...firstOfKind.values()].find((_, i) => !served[i]);
   if (missing) {
-    const hint = missing.apiVersion.startsWith('monitoring.coreos.com/')
-      ? 'install kube-prometheus-stack or deploy with --monitoring self'
-      : 'install the API (CRD) it needs or drop the object';
     throw usageError(
-      `the cluster does not serve ${missing.kind} (${missing.apiVersion}), needed by ${describeRef(refOf(missing))}: ${hint}`,
+      `the cluster does not serve ${missing.kind} (${missing.apiVersion}), needed by ${describeRef(refOf(missing))}: ${installHint(missing.apiVersion)}`,
     );
   }
   checkGeneratedReferences(findSecretReferences(objects));
-  return ingressWarnings(kube, objects);
+  await checkNodePorts(kube, objects);
+  await checkGatewayNamespaces(kube, objects);
+  return [...(await ingressWarnings(kube, objects)), ...(await gatewayWarnings(kube, objects))];
 }
 
 async function ingressWarnings(kube: Kube, objects: KubeObject[]): Promise<string[]> {

@@ -42,6 +42,11 @@ export function phaseOf(object: KubeObject): Phase {
  */
 export const WAITED_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job']);
 
+/** A waited kind, or a CloudNativePG Cluster (the migration Job needs its primary up). */
+function isWaited(object: KubeObject): boolean {
+  return WAITED_KINDS.has(object.kind) || (object.kind === 'Cluster' && object.apiVersion === 'postgresql.cnpg.io/v1');
+}
+
 export type PlanStep = { phase: Phase; title: string; objects: KubeObject[]; waitFor: ObjectRef[] };
 
 /**
@@ -61,7 +66,7 @@ export function buildPlan(objects: KubeObject[], options: { firstInstall: boolea
       phase,
       title: PHASE_TITLES[phase],
       objects: members,
-      waitFor: members.filter((o) => WAITED_KINDS.has(o.kind)).map(refOf),
+      waitFor: members.filter(isWaited).map(refOf),
     });
   }
   return steps;

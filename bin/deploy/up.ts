@@ -14,7 +14,7 @@ import { describePlan, buildPlan } from './plan.js';
 import { Progress } from './progress.js';
 import { openSession, parseTimeout, pollInterval, rememberTarget, resolveFlavour, type Session } from './session.js';
 import { imagePullHint, imageRef, shipCommands, shipImage, type ShipOptions } from './ship.js';
-import { accessInfo } from './urls.js';
+import { accessInfo, hasNodePort, nodeAddress } from './urls.js';
 import type { UpOptions } from '../commands/up.js';
 
 /**
@@ -128,7 +128,8 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
     progress,
   );
   if (!flags.dryRun) rememberTarget(root, env, flavour.name, kube.target.context);
-  const access = accessInfo(synth.objects as KubeObject[], flavour.name);
+  const exposed = synth.objects as KubeObject[];
+  const access = accessInfo(exposed, flavour.name, hasNodePort(exposed) ? await nodeAddress(kube) : undefined);
   const elapsed = Date.now() - started;
 
   if (mode === 'json') {
@@ -177,7 +178,7 @@ const NEEDS_CLUSTER = [
   'whether this is a first install (the seed Job runs only then)',
   'which objects would be created, changed or left unchanged (server-side dry run)',
   'what would be pruned, and which generated credentials would be created',
-  'whether the cluster serves every kind and has the IngressClass',
+  'whether the cluster serves every kind, has the IngressClass (or the Gateway), and the node port is free',
 ];
 
 function printOfflinePlan(input: {

@@ -86,6 +86,13 @@ export function readiness(object: KubeObject): Readiness {
       const complete = condition(object, 'Complete')?.status === 'True' || succeeded >= (spec.completions ?? 1);
       return { ready: complete, progress: complete ? 'complete' : `${status.active ?? 0} active, ${status.failed ?? 0} failed attempts` };
     }
+    case 'Cluster': {
+      // CloudNativePG: Ready once every instance runs and the primary accepts connections.
+      const instances = (object.spec as { instances?: number } | undefined)?.instances ?? 1;
+      const readyInstances = status.readyInstances ?? 0;
+      const ready = condition(object, 'Ready')?.status === 'True' && readyInstances >= instances;
+      return { ready, progress: `${readyInstances}/${instances} instances ready` };
+    }
     default:
       return { ready: true, progress: 'applied' };
   }
@@ -114,6 +121,7 @@ export function podSelector(object: KubeObject): string | undefined {
       .map(([k, v]) => `${k}=${v}`)
       .join(',');
   if (object.kind === 'Job') return `job-name=${object.metadata.name}`;
+  if (object.kind === 'Cluster') return `cnpg.io/cluster=${object.metadata.name}`;
   return undefined;
 }
 

@@ -21,9 +21,10 @@ export async function loadEnvironment(name: string): Promise<Environment> {
   return getEnvironment(name, layers);
 }
 
-/** The ingress URL of an environment, or null when it has no ingress. */
+/** The host URL of an environment (ingress and gateway modes), or null when it has none. */
 export function ingressUrl(environment: Environment): URL | null {
-  if (!environment.ingress.enabled || !environment.ingress.host) return null;
+  const routed = environment.ingress.mode === 'ingress' || environment.ingress.mode === 'gateway';
+  if (!routed || !environment.ingress.host) return null;
   const scheme = environment.ingress.tlsSecretName ? 'https' : 'http';
   return new URL(`${scheme}://${environment.ingress.host}/`);
 }

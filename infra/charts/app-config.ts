@@ -2,6 +2,7 @@ import { ApiObject } from 'cdk8s';
 import type { SynthContext } from '../context.js';
 import { BASE_SETTINGS, type EnvironmentSettings } from '../environments.js';
 import type { ManifestScope } from '../scope.js';
+import { databaseEndpoints } from './database.js';
 import { labelsFor, stackPropsFrom, type StackProps } from './props.js';
 
 export const API_CONFIG_MAP = 'quote-api-config';
@@ -24,10 +25,12 @@ export interface AppConfigProps extends StackProps {
 
 export function appConfigPropsFrom(ctx: SynthContext): AppConfigProps {
   const { postgres, api, app } = ctx.env;
+  // The direct host: the Jobs read it from here; the API's pod overrides it when a pooler runs.
+  const database = databaseEndpoints(postgres, ctx.namespace);
   return {
     ...stackPropsFrom(ctx),
-    postgresHost: postgres.mode === 'external' ? postgres.externalHost! : inClusterHost('postgres', ctx.namespace),
-    postgresPort: postgres.port,
+    postgresHost: database.directHost,
+    postgresPort: database.port,
     database: postgres.database,
     logLevel: api.logLevel,
     app,

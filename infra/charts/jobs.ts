@@ -6,6 +6,7 @@ import { BASE_SETTINGS, type EnvironmentSettings } from '../environments.js';
 import { imageNameSuffix, type ImageRef } from '../image.js';
 import type { ManifestScope } from '../scope.js';
 import { apiEnvFrom, apiSecretEnv } from './api-env.js';
+import { databaseEndpoints } from './database.js';
 import { SERVICE_ACCOUNTS } from './namespace.js';
 import { APP_UID, containerSecurityContext, podSecurityContext, quantityToMebibytes, resourceRequirements } from './pod.js';
 import { labelsFor, stackPropsFrom, type StackProps } from './props.js';
@@ -20,7 +21,9 @@ export interface JobsProps extends StackProps {
   imagePullPolicy?: ImagePullPolicy;
   /** Whether Redis runs: the seed Job then fills its embedding cache. @default true */
   redis?: boolean;
-  /** Memory limit of the in-cluster Postgres (caps index builds); unset for an external database. @default unset */
+  /** Secret with the database username and password. @default 'postgres-credentials' */
+  postgresSecret?: string;
+  /** Memory limit of the in-cluster Postgres pods (caps index builds); unset for an external database. @default unset */
   postgresMemoryLimit?: string;
   /** TTL, retries, deadline, resources, seed source. @default the `jobs` base settings of infra/environments.ts (ttl 1 day, 3 retries, 15 min, seed from dummyjson) */
   jobs?: Partial<EnvironmentSettings['jobs']>;
@@ -33,7 +36,8 @@ export function jobsPropsFrom(ctx: SynthContext): JobsProps {
     image: ctx.image,
     imagePullPolicy: ctx.imagePullPolicy,
     redis: redis.enabled,
-    ...(postgres.mode === 'internal' ? { postgresMemoryLimit: postgres.resources.limits.memory } : {}),
+    postgresSecret: databaseEndpoints(postgres, ctx.namespace).credentialsSecret,
+    ...(postgres.mode !== 'external' ? { postgresMemoryLimit: postgres.resources.limits.memory } : {}),
     jobs,
   };
 }
@@ -82,7 +86,7 @@ function appJob(props: JobsProps, kind: JobKind): IJob {
               envFrom: apiEnvFrom(),
               // The seed job fills the embedding cache too; migrations need only the database.
               env: [
-                ...apiSecretEnv(props.namespace, { redis: kind === 'seed' && (props.redis ?? true) }),
+                ...apiSecretEnv(props.namespace, { redis: kind === 'seed' && (props.redis ?? true), postgresSecret: props.postgresSecret }),
                 ...(kind === 'seed' ? [{ name: 'SEED_SOURCE', value: jobs.seedSource }] : []),
                 ...postgresMemoryEnv(props.postgresMemoryLimit),
               ],

@@ -5,18 +5,29 @@ import { BASE_SETTINGS } from '../environments.js';
 import { networkPolicy, type LabelSelector, type NetworkPolicyRules } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
 import { API_PORT } from './app-config.js';
+import { CNPG_CLUSTER_NAME, CNPG_POOLER_NAME, CNPG_PORT, databaseEndpoints, PGBOUNCER_NAME } from './database.js';
+import { PGBOUNCER_PORT } from './pgbouncer.js';
 import { POSTGRES_NAME } from './postgres.js';
 import { labelsFor, selectorFor, stackPropsFrom, type StackProps } from './props.js';
 import { API_NAME } from './quote-api.js';
+import { gatewayNamespace } from './routing.js';
+import type { ExposureMode } from '../settings-schema.js';
 import { REDIS_NAME, REDIS_PORT } from './redis.js';
 
 const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+/** Where istiod runs (istioctl's and microk8s' istio addon's default), and its xDS/CA port the sidecars dial. */
+const ISTIO_NAMESPACE = 'istio-system';
+const ISTIOD_XDS_PORT = 15012;
 const ANYWHERE: INetworkPolicyPeer = { ipBlock: { cidr: '0.0.0.0/0' } };
 
 function namespacesPeer(names: string[]): INetworkPolicyPeer {
   return { namespaceSelector: { matchExpressions: [{ key: NAMESPACE_NAME_LABEL, operator: 'In', values: [...names].sort() }] } };
 }
 const tcp = (port: number | string): INetworkPolicyPort => ({ protocol: 'TCP', port });
+/** The kube API server has no pod to select: its usual ports, anywhere. */
+const KUBE_API_EGRESS: INetworkPolicyEgressRule = { to: [ANYWHERE], ports: [tcp(443), tcp(6443)] };
+/** The CloudNativePG instance manager's status port, which the operator polls. */
+const CNPG_STATUS_PORT = 8000;
 
 export interface NetworkPoliciesProps extends StackProps {
   /** Postgres runs in the namespace; false (external database) allows its port to any address. @default true */
@@ -25,10 +36,21 @@ export interface NetworkPoliciesProps extends StackProps {
   postgresPort?: number;
   /** Redis runs in the namespace. @default true */
   redis?: boolean;
+  /** A CloudNativePG Cluster serves the database (its pods, the operator's namespace, the kube API). @default unset */
+  cnpg?: { operatorNamespace: string };
+  /** A pooler stands between the API and the database (our PgBouncer, or CloudNativePG's Pooler). @default false */
+  pooler?: boolean;
   /** Namespaces whose Prometheus may scrape metrics ports and whose exporters may reach the databases. @default ['monitoring'] */
   monitoringNamespaces?: string[];
-  /** Namespaces of the ingress controller; null lets any namespace reach the API's http port only. @default null */
+  /** Namespaces of the ingress controller (or the Gateway's proxies); null lets any namespace reach the API's http port only. @default null */
   ingressControllerNamespaces?: string[] | null;
+  /**
+   * How traffic reaches the API's http port: through the controller namespaces (ingress, gateway),
+   * from any address (nodeport: node and client IPs cannot be told apart), or not at all (none). @default 'ingress'
+   */
+  exposure?: ExposureMode;
+  /** API pods run Istio sidecars, which reach istiod in istio-system. @default false */
+  istio?: boolean;
   /** TCP ports the API and the seed Job may reach anywhere (the embeddings API, DummyJSON). @default [443] */
   egressPorts?: number[];
 }
@@ -38,18 +60,27 @@ export function networkPoliciesPropsFrom(ctx: SynthContext): NetworkPoliciesProp
   return {
     ...stackPropsFrom(ctx),
     internalDatabase: env.postgres.mode === 'internal',
-    postgresPort: env.postgres.port,
+    postgresPort: databaseEndpoints(env.postgres, ctx.namespace).port,
+    ...(env.postgres.mode === 'cnpg' ? { cnpg: { operatorNamespace: env.postgres.cnpg.operatorNamespace } } : {}),
+    pooler: env.postgres.pooler === 'pgbouncer',
     redis: env.redis.enabled,
     // The environment's own monitoring namespace (self mode), plus the configured ones (kube-prometheus-stack's).
     monitoringNamespaces: [...(ctx.monitoring === 'self' ? [ctx.monitoringNamespace] : []), ...env.networkPolicy.monitoringNamespaces],
-    ingressControllerNamespaces: ctx.ingressControllerNamespaces,
+    // A Gateway's proxies usually run in its namespace (Istio, NGINX Gateway Fabric); others (Envoy Gateway) set the setting.
+    ingressControllerNamespaces:
+      env.ingress.mode === 'gateway'
+        ? (env.networkPolicy.ingressControllerNamespaces ?? [gatewayNamespace(env.ingress.gateway, ctx.namespace)])
+        : ctx.ingressControllerNamespaces,
     egressPorts: env.networkPolicy.egressPorts,
+    exposure: env.ingress.mode,
+    istio: env.traffic.mesh === 'istio',
   };
 }
 
 /**
  * Default deny for the app namespace, then one policy per path the stack needs:
  *   ingress controller -> API http; API -> Postgres, Redis, DNS, embeddings API (egressPorts);
+ *   (API -> Redis also carries the read-replica sidecar's replication: the same port 6379);
  *   migrate Job -> Postgres; seed Job -> Postgres, Redis, embeddings API;
  *   monitoring namespaces -> metrics ports (API http, any container port named `metrics`)
  *   and the Postgres/Redis ports (for exporters running there).
@@ -66,6 +97,14 @@ export function buildNetworkPolicies(scope: ManifestScope, props: NetworkPolicie
   const monitoring = namespacesPeer(props.monitoringNamespaces ?? base.monitoringNamespaces);
   const outside = (props.egressPorts ?? base.egressPorts).map(tcp);
   const dbPort = tcp(props.postgresPort ?? BASE_SETTINGS.postgres.port);
+  const cnpgPeer = (label: string, value: string): INetworkPolicyPeer => ({ podSelector: { matchLabels: { [label]: value } } });
+  const instances = cnpgPeer('cnpg.io/cluster', CNPG_CLUSTER_NAME);
+  // Where the Jobs (and, without a pooler, the API) connect: the server itself.
+  const database = props.cnpg ? instances : internalDb ? pods(POSTGRES_NAME) : ANYWHERE;
+  const poolerPods = props.cnpg ? cnpgPeer('cnpg.io/poolerName', CNPG_POOLER_NAME) : pods(PGBOUNCER_NAME);
+  // NetworkPolicy ports are the pods' ports: our PgBouncer listens on 6432, CloudNativePG's on 5432.
+  const poolerPort = tcp(props.cnpg ? CNPG_PORT : PGBOUNCER_PORT);
+  const apiDatabase = props.pooler ? { to: [poolerPods], ports: [poolerPort] } : { to: [database], ports: [dbPort] };
 
   const add = (name: string, podSelector: LabelSelector, rules: NetworkPolicyRules): void => {
     new ApiObject(
@@ -86,30 +125,62 @@ export function buildNetworkPolicies(scope: ManifestScope, props: NetworkPolicie
 
   const controllers =
     props.ingressControllerNamespaces === undefined ? base.ingressControllerNamespaces : props.ingressControllerNamespaces;
-  add('quote-api-ingress', api.podSelector!, {
-    // null: the controller's namespace is unknown (generic cluster), so any namespace may reach http only.
-    ingress: [{ from: [controllers ? namespacesPeer(controllers) : { namespaceSelector: {} }], ports: [tcp('http')] }],
-  });
+  const exposure = props.exposure ?? 'ingress';
+  if (exposure === 'nodeport') {
+    // No `from`: NodePort traffic arrives from node or client addresses, which no selector names.
+    add('quote-api-ingress', api.podSelector!, { ingress: [{ ports: [tcp('http')] }] });
+  } else if (exposure !== 'none') {
+    add('quote-api-ingress', api.podSelector!, {
+      // null: the controller's namespace is unknown (generic cluster), so any namespace may reach http only.
+      ingress: [{ from: [controllers ? namespacesPeer(controllers) : { namespaceSelector: {} }], ports: [tcp('http')] }],
+    });
+  }
+  if (props.istio) {
+    add('quote-api-mesh', api.podSelector!, { egress: [{ to: [namespacesPeer([ISTIO_NAMESPACE])], ports: [tcp(ISTIOD_XDS_PORT)] }] });
+  }
 
-  const apiEgress: INetworkPolicyEgressRule[] = [{ to: [internalDb ? pods(POSTGRES_NAME) : ANYWHERE], ports: [dbPort] }];
+  const apiEgress: INetworkPolicyEgressRule[] = [apiDatabase];
   if (redis) apiEgress.push({ to: [pods(REDIS_NAME)], ports: [tcp(REDIS_PORT)] });
   if (outside.length > 0) apiEgress.push({ to: [ANYWHERE], ports: outside });
   add('quote-api-egress', api.podSelector!, { egress: apiEgress });
 
   add('migrate-job-egress', migrate.podSelector!, {
-    egress: [{ to: [internalDb ? pods(POSTGRES_NAME) : ANYWHERE], ports: [dbPort] }],
+    egress: [{ to: [database], ports: [dbPort] }],
   });
-  const seedEgress: INetworkPolicyEgressRule[] = [{ to: [internalDb ? pods(POSTGRES_NAME) : ANYWHERE], ports: [dbPort] }];
+  const seedEgress: INetworkPolicyEgressRule[] = [{ to: [database], ports: [dbPort] }];
   if (redis) seedEgress.push({ to: [pods(REDIS_NAME)], ports: [tcp(REDIS_PORT)] });
   if (outside.length > 0) seedEgress.push({ to: [ANYWHERE], ports: outside });
   add('seed-job-egress', seed.podSelector!, { egress: seedEgress });
 
+  // The server admits the Jobs, and the API or the pooler in front of it.
+  const databaseClients = [props.pooler ? poolerPods : api, migrate, seed];
+  if (props.pooler) {
+    add('pooler', poolerPods.podSelector!, {
+      ingress: [{ from: [api], ports: [poolerPort] }],
+      // CloudNativePG's pooler pods also read their Secrets and status from the kube API.
+      egress: [{ to: [database], ports: [dbPort] }, ...(props.cnpg ? [KUBE_API_EGRESS] : [])],
+    });
+  }
   if (internalDb) {
     add('postgres-ingress', pods(POSTGRES_NAME).podSelector!, {
       ingress: [
-        { from: [api, migrate, seed], ports: [dbPort] },
+        { from: databaseClients, ports: [dbPort] },
         { from: [monitoring], ports: [dbPort] },
       ],
+    });
+  }
+  if (props.cnpg) {
+    // Instances replicate from each other and answer the operator's status checks on 8000;
+    // their instance manager talks to the kube API. Backups to an object store need an egress rule of your own.
+    const status = tcp(CNPG_STATUS_PORT);
+    add('postgres-cnpg', instances.podSelector!, {
+      ingress: [
+        { from: databaseClients, ports: [dbPort] },
+        { from: [monitoring], ports: [dbPort] },
+        { from: [instances], ports: [dbPort, status] },
+        { from: [namespacesPeer([props.cnpg.operatorNamespace])], ports: [status, dbPort] },
+      ],
+      egress: [{ to: [instances], ports: [dbPort, status] }, KUBE_API_EGRESS],
     });
   }
   if (redis) {

@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import type { SynthContext } from '../context.js';
+import { SUPERUSER_RESERVED_CONNECTIONS } from '../connection-budget.js';
 import { BASE_SETTINGS } from '../environments.js';
 import { addStatefulSetServices, readWriteOnceClaim, servicePort, singleReplicaStatefulSet } from '../objects.js';
 import { SECRETS } from '../secrets.js';
@@ -25,15 +26,23 @@ export interface PostgresProps extends StackProps {
   storageClassName?: string | null;
   /** @default requests 100m/256Mi, limits 1/512Mi */
   resources?: ResourceSettings;
+  /** The server's max_connections, the ceiling of the connection budget (infra/connection-budget.ts). @default 100 */
+  maxConnections?: number;
+}
+
+/** The server settings the connection budget relies on, as `-c name=value` pairs (StatefulSet args, CNPG parameters). */
+export function connectionSettings(maxConnections: number): Record<string, string> {
+  return { max_connections: String(maxConnections), superuser_reserved_connections: String(SUPERUSER_RESERVED_CONNECTIONS) };
 }
 
 /** The props of the in-cluster database, or undefined when `postgres.mode` is external (nothing is emitted). */
 export function postgresPropsFrom(ctx: SynthContext): PostgresProps | undefined {
   const { postgres } = ctx.env;
   if (postgres.mode !== 'internal') return undefined;
-  const { image, port, database, storageSize, resources } = postgres;
+  const { image, port, database, storageSize, resources, maxConnections } = postgres;
   return {
     ...stackPropsFrom(ctx),
+    maxConnections,
     image,
     port,
     database,
@@ -78,6 +87,10 @@ export function buildPostgres(scope: ManifestScope, props: PostgresProps | undef
             name: POSTGRES_NAME,
             image: postgres.image,
             imagePullPolicy: 'IfNotPresent',
+            args: [
+              'postgres',
+              ...Object.entries(connectionSettings(postgres.maxConnections)).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+            ],
             ports: [{ name: 'postgres', containerPort: postgres.port, protocol: 'TCP' }],
             env: [
               { name: 'POSTGRES_USER', valueFrom: credential(SECRETS.postgres.keys.username) },

@@ -3,16 +3,19 @@ import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2'
 import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { IAffinity, ITopologySpreadConstraint } from 'kubernetes-models/v1';
 import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1';
-import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import type { ImagePullPolicy } from '../clusters.js';
 import type { SynthContext } from '../context.js';
 import { BASE_SETTINGS, type EnvironmentSettings } from '../environments.js';
-import type { ImageRef } from '../image.js';
-import { clusterIpService, servicePort } from '../objects.js';
+import { imageVersion, type ImageRef } from '../image.js';
+import { clusterIpService, oneAtATimeDisruptionBudget, servicePort } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
-import { apiEnvFrom, apiSecretEnv } from './api-env.js';
+import { API_MAX_SURGE } from '../connection-budget.js';
+import { apiDatabaseEnv, apiEnvFrom, apiSecretEnv } from './api-env.js';
+import { databaseEndpoints } from './database.js';
+import { addCanary, canaryPropsFrom, TRACK_LABEL, type CanaryProps } from './canary.js';
 import { API_PORT, apiConfigData, appConfigPropsFrom } from './app-config.js';
 import { POSTGRES_NAME } from './postgres.js';
+import { redisReplicaSidecar, redisReplicaSidecarPropsFrom, type RedisReplicaSidecarProps } from './redis.js';
 import { selectorFor, labelsFor, stackPropsFrom, type StackProps } from './props.js';
 import { SERVICE_ACCOUNTS } from './namespace.js';
 import { APP_UID, CONFIG_HASH_ANNOTATION, containerSecurityContext, contentHash, podSecurityContext, resourceRequirements } from './pod.js';
@@ -33,29 +36,48 @@ export interface QuoteApiProps extends StackProps {
   configHash: string;
   /** Redis runs: the API gets REDIS_URL. @default true */
   redis?: boolean;
+  /** Secret with the database username and password. @default 'postgres-credentials' */
+  postgresSecret?: string;
+  /** The pooler's host, overriding the ConfigMap's direct PGHOST for the API only. @default unset (direct) */
+  poolerHost?: string;
+  /** A Redis read replica in each pod, read through REDIS_READ_URL (with `redis` only). @default undefined (none) */
+  redisReadReplica?: RedisReplicaSidecarProps;
   /** Prefer nodes that run the in-cluster Postgres. @default false */
   postgresAffinity?: boolean;
   /** Class of the Ingress. @default 'nginx' */
   ingressClassName?: string;
   /** Replicas, resources, HPA, spread, shutdown timing. @default the `api` base settings of infra/environments.ts (1 replica, no HPA, spread preferred) */
   api?: Partial<ApiSettings>;
-  /** Whether to write an Ingress, its host and TLS Secret. @default enabled, host quotes.127.0.0.1.nip.io, no TLS */
+  /**
+   * Exposure (`mode` ingress writes an Ingress for `host`, nodeport makes the Service a NodePort
+   * on `nodePort`; gateway mode's HTTPRoute is routing.ts'). @default mode ingress, host quotes.127.0.0.1.nip.io, no TLS
+   */
   ingress?: Partial<Omit<EnvironmentSettings['ingress'], 'className'>>;
+  /** A canary Deployment beside this one (see canary.ts). @default none */
+  canary?: CanaryProps | null;
+  /** Put the pods in the Istio mesh (sidecar injection). @default false */
+  istio?: boolean;
 }
 
 export function quoteApiPropsFrom(ctx: SynthContext): QuoteApiProps {
   const { logLevel: _logLevel, postgresAffinity, ...api } = ctx.env.api;
   const { className: _className, ...ingress } = ctx.env.ingress;
+  const database = databaseEndpoints(ctx.env.postgres, ctx.namespace);
   return {
     ...stackPropsFrom(ctx),
     image: ctx.image,
     imagePullPolicy: ctx.imagePullPolicy,
     configHash: contentHash(apiConfigData(appConfigPropsFrom(ctx))),
     redis: ctx.env.redis.enabled,
+    postgresSecret: database.credentialsSecret,
+    ...(database.apiHost !== database.directHost ? { poolerHost: database.apiHost } : {}),
+    redisReadReplica: redisReplicaSidecarPropsFrom(ctx),
     postgresAffinity: postgresAffinity && ctx.env.postgres.mode === 'internal',
     ingressClassName: ctx.ingressClassName,
     api,
     ingress,
+    canary: canaryPropsFrom(ctx, guaranteedReplicas(api)),
+    istio: ctx.env.traffic.mesh === 'istio',
   };
 }
 
@@ -76,6 +98,12 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
   const labels = labelsFor(props, API_NAME, API_COMPONENT);
   const selector = selectorFor(props, API_NAME);
   const metadata = { name: API_NAME, namespace: props.namespace, labels };
+  // The track is on the pods only: the Deployment's selector is immutable and stays as it was.
+  const podLabels: Record<string, string> = { ...labels, [TRACK_LABEL]: 'stable' };
+  // Only the API joins the mesh (not the Jobs, which a sidecar would keep from completing).
+  if (props.istio) podLabels['sidecar.istio.io/inject'] = 'true';
+  const redis = props.redis ?? true;
+  const replica = redis && props.redisReadReplica ? redisReplicaSidecar(props.namespace, props.redisReadReplica) : undefined;
 
   const deployment: IDeployment = {
     apiVersion: 'apps/v1',
@@ -86,15 +114,17 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
       ...(api.hpa.enabled ? {} : { replicas: api.replicas }),
       revisionHistoryLimit: 5,
       selector: { matchLabels: selector },
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: API_MAX_SURGE, maxUnavailable: 0 } },
       template: {
         metadata: {
-          labels,
+          labels: podLabels,
           annotations: {
             'prometheus.io/scrape': 'true',
             'prometheus.io/port': String(API_PORT),
             'prometheus.io/path': '/metrics',
             [CONFIG_HASH_ANNOTATION]: props.configHash,
+            // Istio would otherwise point these scrape annotations at its sidecar's merged metrics port.
+            ...(props.istio ? { 'prometheus.istio.io/merge-metrics': 'false' } : {}),
           },
         },
         spec: {
@@ -114,7 +144,11 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
               args: ['serve'],
               ports: [{ name: 'http', containerPort: API_PORT, protocol: 'TCP' }],
               envFrom: apiEnvFrom(),
-              env: apiSecretEnv(props.namespace, { redis: props.redis ?? true }),
+              env: [
+                { name: 'APP_VERSION', value: imageVersion(props.image) },
+                ...apiSecretEnv(props.namespace, { redis, readReplica: replica !== undefined, postgresSecret: props.postgresSecret }),
+                ...apiDatabaseEnv({ poolMax: api.dbPoolMax, host: props.poolerHost }),
+              ],
               resources: resourceRequirements(api.resources),
               startupProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2, failureThreshold: 30, timeoutSeconds: 2 },
               readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 },
@@ -126,17 +160,24 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
               securityContext: containerSecurityContext(APP_UID),
               volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
             },
+            ...(replica ? [replica.container] : []),
           ],
-          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
+          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }, ...(replica ? [replica.volume] : [])],
         },
       },
     },
   };
   new ApiObject(chart, 'deployment', deployment);
 
-  new ApiObject(chart, 'service', clusterIpService(metadata, selector, [servicePort('http', 80)]));
+  // The Service selects both tracks: without a weighted router, a canary gets its share of the pods.
+  const service = clusterIpService(metadata, selector, [servicePort('http', 80)]);
+  if (ingress.mode === 'nodeport') {
+    service.spec = { ...service.spec, type: 'NodePort', ports: [{ ...servicePort('http', 80), nodePort: ingress.nodePort }] };
+  }
+  new ApiObject(chart, 'service', service);
+  if (props.canary) addCanary(chart, deployment, props, props.canary);
 
-  if (ingress.enabled) {
+  if (ingress.mode === 'ingress') {
     const resource: IIngress = {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'Ingress',
@@ -191,13 +232,7 @@ export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void 
   }
 
   if (guaranteedReplicas(api) > 1) {
-    const pdb: IPodDisruptionBudget = {
-      apiVersion: 'policy/v1',
-      kind: 'PodDisruptionBudget',
-      metadata,
-      spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
-    };
-    new ApiObject(chart, 'pdb', pdb);
+    new ApiObject(chart, 'pdb', oneAtATimeDisruptionBudget(metadata, selector));
   }
 }
 

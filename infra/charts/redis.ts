@@ -1,9 +1,11 @@
 import { ApiObject } from 'cdk8s';
+import type { IContainer, IVolume } from 'kubernetes-models/v1';
 import type { SynthContext } from '../context.js';
 import { BASE_SETTINGS } from '../environments.js';
 import { addStatefulSetServices, readWriteOnceClaim, servicePort, singleReplicaStatefulSet } from '../objects.js';
 import { SECRETS } from '../secrets.js';
 import type { ManifestScope } from '../scope.js';
+import { redisHost } from './app-config.js';
 import { SERVICE_ACCOUNTS } from './namespace.js';
 import { containerSecurityContext, podSecurityContext, resourceRequirements } from './pod.js';
 import { labelsFor, selectorFor, stackPropsFrom, type ResourceSettings, type StackProps } from './props.js';
@@ -22,6 +24,86 @@ export interface RedisProps extends StackProps {
   storageClassName?: string | null;
   /** @default requests 50m/64Mi, limits 250m/128Mi */
   resources?: ResourceSettings;
+}
+
+/** The read replica in each API pod: a container named so, listening on 127.0.0.1 only. */
+export const REDIS_REPLICA_NAME = 'redis-replica';
+/** Where the API reaches its replica; the password is expanded by the kubelet. */
+export const REDIS_REPLICA_URL = `redis://:$(REDIS_PASSWORD)@127.0.0.1:${REDIS_PORT}/0`;
+
+export interface RedisReplicaSidecarProps {
+  /** The primary's image, pinned: replica and primary run the same version. @default 'redis:7.4-alpine' */
+  image?: string;
+  /** The primary's: the replica holds the same data. @default requests 50m/64Mi, limits 250m/128Mi */
+  resources?: ResourceSettings;
+}
+
+/** The props of the API pods' read replica, or undefined when Redis or `redis.readReplicaSidecar` is off. */
+export function redisReplicaSidecarPropsFrom(ctx: SynthContext): RedisReplicaSidecarProps | undefined {
+  const { redis } = ctx.env;
+  if (!redis.enabled || !redis.readReplicaSidecar) return undefined;
+  return { image: redis.image, resources: redis.resources };
+}
+
+/**
+ * A read-only replica of the primary Service, for the API pod's containers only (bound to
+ * 127.0.0.1). It keeps no data of its own (no AOF, no snapshots): a restarted replica syncs
+ * again from the primary, and the API reads from the primary meanwhile. While its link is
+ * down it answers MASTERDOWN instead of stale data (`replica-serve-stale-data no`).
+ *
+ * Both probes pass as soon as redis-server answers, even LOADING or MASTERDOWN: readiness
+ * gates the whole pod, and a replica that is still syncing must not take the API out of its
+ * Service (the app reads from the primary meanwhile).
+ */
+export function redisReplicaSidecar(namespace: string, props: RedisReplicaSidecarProps): { container: IContainer; volume: IVolume } {
+  const redis = { ...BASE_SETTINGS.redis, ...props };
+  const answers = [
+    'sh',
+    '-c',
+    `redis-cli -h 127.0.0.1 -p ${REDIS_PORT} --no-auth-warning -a "$REDIS_PASSWORD" ping | grep -qE '^(PONG|LOADING|MASTERDOWN)'`,
+  ];
+  const container: IContainer = {
+    name: REDIS_REPLICA_NAME,
+    image: redis.image,
+    imagePullPolicy: 'IfNotPresent',
+    command: ['redis-server'],
+    // $(REDIS_PASSWORD) is expanded by the kubelet from the Secret reference below.
+    args: [
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(REDIS_PORT),
+      '--requirepass',
+      '$(REDIS_PASSWORD)',
+      '--replicaof',
+      redisHost(namespace),
+      String(REDIS_PORT),
+      '--masterauth',
+      '$(REDIS_PASSWORD)',
+      '--replica-read-only',
+      'yes',
+      '--replica-serve-stale-data',
+      'no',
+      // The replica starts empty: load the primary's snapshot straight from the socket.
+      '--repl-diskless-load',
+      'on-empty-db',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      '/data',
+    ],
+    env: [{ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: SECRETS.redis.name, key: SECRETS.redis.keys.password } } }],
+    resources: resourceRequirements(redis.resources),
+    readinessProbe: { exec: { command: answers }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 3 },
+    livenessProbe: { exec: { command: answers }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 3 },
+    securityContext: containerSecurityContext(REDIS_UID),
+    volumeMounts: [{ name: REDIS_REPLICA_NAME, mountPath: '/data' }],
+  };
+  // A snapshot of a data set that fits the memory limit fits a scratch volume of that size.
+  const volume: IVolume = { name: REDIS_REPLICA_NAME, emptyDir: { sizeLimit: redis.resources.limits.memory } };
+  return { container, volume };
 }
 
 /** The props of the cache, or undefined when `redis.enabled` is false (nothing is emitted). */

@@ -68,6 +68,29 @@ export function buildApiDashboard(): Dashboard {
         { expr: `sum by (pod) (http_requests_in_flight{${sel}})`, legend: '{{pod}}' },
       ]),
     )
+    .withRow(new RowBuilder('Versions (canary)'))
+    .withPanel(
+      timeseries(
+        'Request share by version',
+        'Share of requests each version (APP_VERSION, the image tag) answers: the canary split as served.',
+        'percentunit',
+        [
+          {
+            expr: `sum by (version) (${rate(`http_requests_total{${sel}}`)}) / scalar(sum(${rate(`http_requests_total{${sel}}`)}))`,
+            legend: '{{version}}',
+          },
+        ],
+      ),
+    )
+    .withPanel(
+      timeseries('5xx ratio and p99 by version', 'What a canary analysis compares, stable against canary.', 'none', [
+        {
+          expr: `sum by (version) (${rate(`http_requests_total{${sel},status=~"5.."}`)}) / sum by (version) (${rate(`http_requests_total{${sel}}`)})`,
+          legend: '5xx ratio {{version}}',
+        },
+        { expr: latency(0.99, 'http_request_duration_seconds_bucket', 'version'), legend: 'p99 s {{version}}' },
+      ]),
+    )
     .withRow(new RowBuilder('Cache and embeddings'))
     .withPanel(
       timeseries('Cache hit ratio', 'Hits / (hits + misses) per cache (search results, embeddings).', 'percentunit', [

@@ -1,5 +1,6 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { buildApiDashboard } from './api-dashboard.js';
+import { buildPgbouncerDashboard } from './pgbouncer-dashboard.js';
 import { buildPostgresDashboard } from './postgres-dashboard.js';
 import { buildRedisDashboard } from './redis-dashboard.js';
 
@@ -14,6 +15,7 @@ export function buildDashboards(): DashboardFile[] {
   return [
     { fileName: 'quote-api.json', dashboard: buildApiDashboard() },
     { fileName: 'postgres.json', dashboard: buildPostgresDashboard() },
+    { fileName: 'pgbouncer.json', dashboard: buildPgbouncerDashboard() },
     { fileName: 'redis.json', dashboard: buildRedisDashboard() },
   ];
 }

@@ -2,6 +2,7 @@ import { ApiObject } from 'cdk8s';
 import type { IEnvVar, IServiceAccount } from 'kubernetes-models/v1';
 import type { Chart } from 'cdk8s';
 import { containerSecurityContext, podSecurityContext } from '../charts/pod.js';
+import { CNPG_CLUSTER_NAME, databaseEndpoints } from '../charts/database.js';
 import { POSTGRES_NAME } from '../charts/postgres.js';
 import { REDIS_NAME, REDIS_PORT } from '../charts/redis.js';
 import type { SynthContext } from '../context.js';
@@ -39,6 +40,10 @@ export interface ExportersProps extends StackProps {
   scrapedFrom: readonly string[];
   /** Host of an external database; null watches the in-cluster `postgres`. @default null */
   postgresExternalHost?: string | null;
+  /** Service of the in-cluster database when it is not `postgres` (CloudNativePG's `postgres-rw`). @default 'postgres' */
+  postgresService?: string;
+  /** Secret with the database username and password. @default 'postgres-credentials' */
+  postgresSecret?: string;
   /** @default 5432 */
   postgresPort?: number;
   /** @default 'quotes' */
@@ -52,7 +57,10 @@ export function exportersPropsFrom(ctx: SynthContext, scrapedFrom: readonly stri
   return {
     ...stackPropsFrom(ctx),
     scrapedFrom,
-    postgresExternalHost: postgres.mode === 'internal' ? null : postgres.externalHost,
+    postgresExternalHost: postgres.mode === 'external' ? postgres.externalHost : null,
+    // CloudNativePG: the primary's Service; its pods carry the `postgres` selector labels too (inheritedMetadata).
+    ...(postgres.mode === 'cnpg' ? { postgresService: `${CNPG_CLUSTER_NAME}-rw` } : {}),
+    postgresSecret: databaseEndpoints(postgres, ctx.namespace).credentialsSecret,
     postgresPort: postgres.port,
     database: postgres.database,
     redis: redis.enabled,
@@ -72,7 +80,8 @@ export function buildExporters(scope: ManifestScope, props: ExportersProps): voi
   const secret = (name: string, key: string): IEnvVar['valueFrom'] => ({ secretKeyRef: { name, key } });
 
   const internalPostgres = !props.postgresExternalHost;
-  const host = props.postgresExternalHost || POSTGRES_NAME;
+  const host = props.postgresExternalHost || props.postgresService || POSTGRES_NAME;
+  const postgresSecret = props.postgresSecret ?? SECRETS.postgres.name;
   const exporters: ExporterSpec[] = [
     {
       name: POSTGRES_EXPORTER_NAME,
@@ -82,8 +91,8 @@ export function buildExporters(scope: ManifestScope, props: ExportersProps): voi
       env: [
         // In-cluster traffic stays inside the NetworkPolicy'd namespace; a managed database gets TLS.
         { name: 'DATA_SOURCE_URI', value: `${host}:${port}/${database}?sslmode=${internalPostgres ? 'disable' : 'require'}` },
-        { name: 'DATA_SOURCE_USER', valueFrom: secret(SECRETS.postgres.name, SECRETS.postgres.keys.username) },
-        { name: 'DATA_SOURCE_PASS', valueFrom: secret(SECRETS.postgres.name, SECRETS.postgres.keys.password) },
+        { name: 'DATA_SOURCE_USER', valueFrom: secret(postgresSecret, SECRETS.postgres.keys.username) },
+        { name: 'DATA_SOURCE_PASS', valueFrom: secret(postgresSecret, SECRETS.postgres.keys.password) },
       ],
       target: { selector: internalPostgres ? selectorFor(props, POSTGRES_NAME) : null, port },
     },

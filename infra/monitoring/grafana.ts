@@ -37,7 +37,7 @@ export interface GrafanaProps extends MonitoringStackProps {
   grafana?: MonitoringSettings['grafana'];
   /** The API's host, the base of Grafana's default host. @default 'quotes.127.0.0.1.nip.io' */
   apiHost?: string;
-  /** The environment writes Ingresses at all (`ingress.enabled`). @default true */
+  /** The environment exposes itself with Ingresses (`ingress.mode` ingress). @default true */
   ingressEnabled?: boolean;
   /** @default 'nginx' */
   ingressClassName?: string;
@@ -50,7 +50,7 @@ export function grafanaPropsFrom(ctx: SynthContext, settings: MonitoringSettings
     ...monitoringStackPropsFrom(ctx),
     grafana: settings.grafana,
     apiHost: ctx.env.ingress.host,
-    ingressEnabled: ctx.env.ingress.enabled,
+    ingressEnabled: ctx.env.ingress.mode === 'ingress',
     ingressClassName: ctx.ingressClassName,
     ingressControllerNamespaces: ctx.ingressControllerNamespaces,
   };

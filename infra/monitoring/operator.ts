@@ -1,4 +1,5 @@
 import { ApiObject } from 'cdk8s';
+import type { Construct } from 'constructs';
 import type { IPrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import type { IConfigMap } from 'kubernetes-models/v1';
@@ -10,10 +11,17 @@ import type { ManifestScope } from '../scope.js';
 import { buildDashboards, dashboardJson } from '../dashboards/index.js';
 import { buildAlertRules } from './alert-rules.js';
 import { namespacePeers, tcp } from './common.js';
+import { CNPG_CLUSTER_NAME, CNPG_POOLER_NAME, PGBOUNCER_NAME } from '../charts/database.js';
 import { API_NAME, POSTGRES_EXPORTER_NAME, REDIS_EXPORTER_NAME } from './names.js';
 import type { MonitoringSettings } from './settings.js';
 
 export const OPERATOR_FILE = '68-monitoring-operator.yaml';
+/** The same target labels as our own scrape job, so rules and dashboards work unchanged. */
+const TARGET_RELABELINGS = [
+  { sourceLabels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name'], targetLabel: 'app', action: 'replace' as const },
+  { sourceLabels: ['__meta_kubernetes_pod_label_app_kubernetes_io_component'], targetLabel: 'component', action: 'replace' as const },
+  { sourceLabels: ['__meta_kubernetes_pod_label_qctl_dev_env'], targetLabel: 'env', action: 'replace' as const },
+];
 /** kube-prometheus-stack's Grafana sidecar loads ConfigMaps with this label (value "1"). */
 export const GRAFANA_DASHBOARD_LABEL = 'grafana_dashboard';
 
@@ -22,10 +30,22 @@ export interface OperatorProps extends StackProps {
   settings: Pick<MonitoringSettings, 'operator' | 'scrapeInterval' | 'alerts'>;
   /** Redis runs (a ServiceMonitor for its exporter). @default true */
   redis?: boolean;
+  /** Our PgBouncer runs (a ServiceMonitor for its exporter sidecar). @default false */
+  pgbouncer?: boolean;
+  /** A CloudNativePG Cluster runs (PodMonitors for its instances and, with `pooler`, its Pooler). @default unset */
+  cnpg?: { pooler: boolean };
 }
 
 export function operatorPropsFrom(ctx: SynthContext, settings: MonitoringSettings): OperatorProps {
-  return { ...stackPropsFrom(ctx), settings, redis: ctx.env.redis.enabled };
+  const { postgres } = ctx.env;
+  const pooler = postgres.pooler === 'pgbouncer';
+  return {
+    ...stackPropsFrom(ctx),
+    settings,
+    redis: ctx.env.redis.enabled,
+    pgbouncer: pooler && postgres.mode !== 'cnpg',
+    ...(postgres.mode === 'cnpg' ? { cnpg: { pooler } } : {}),
+  };
 }
 
 /**
@@ -45,6 +65,7 @@ export function buildOperatorResources(scope: ManifestScope, props: OperatorProp
     { name: POSTGRES_EXPORTER_NAME, port: 'metrics', component: 'metrics' },
   ];
   if (props.redis ?? true) targets.push({ name: REDIS_EXPORTER_NAME, port: 'metrics', component: 'metrics' });
+  if (props.pgbouncer) targets.push({ name: PGBOUNCER_NAME, port: 'metrics', component: 'pooler' });
   for (const target of targets) {
     const monitor: IServiceMonitor = {
       apiVersion: 'monitoring.coreos.com/v1',
@@ -58,18 +79,14 @@ export function buildOperatorResources(scope: ManifestScope, props: OperatorProp
             port: target.port,
             path: '/metrics',
             interval: settings.scrapeInterval,
-            // The same target labels as our own scrape job, so rules and dashboards work unchanged.
-            relabelings: [
-              { sourceLabels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name'], targetLabel: 'app', action: 'replace' },
-              { sourceLabels: ['__meta_kubernetes_pod_label_app_kubernetes_io_component'], targetLabel: 'component', action: 'replace' },
-              { sourceLabels: ['__meta_kubernetes_pod_label_qctl_dev_env'], targetLabel: 'env', action: 'replace' },
-            ],
+            relabelings: TARGET_RELABELINGS,
           },
         ],
       },
     };
     new ApiObject(chart, `servicemonitor-${target.name}`, monitor);
   }
+  if (props.cnpg) buildCnpgPodMonitors(chart, props, props.cnpg.pooler);
 
   const rule: IPrometheusRule = {
     apiVersion: 'monitoring.coreos.com/v1',
@@ -104,4 +121,32 @@ export function buildOperatorResources(scope: ManifestScope, props: OperatorProp
     { ingress: [{ from: namespacePeers([settings.operator.namespace]), ports: tcp(API_PORT) }] },
   );
   new ApiObject(chart, 'api-from-operator-netpol', admit);
+}
+
+/**
+ * CloudNativePG's instances and Pooler serve their own metrics (port `metrics`); the operator
+ * no longer creates PodMonitors itself (deprecated), so these select its pods by its labels.
+ * `app` comes from our labels on them (the Cluster's inheritedMetadata, the Pooler's template).
+ */
+function buildCnpgPodMonitors(chart: Construct, props: OperatorProps, pooler: boolean): void {
+  const targets: Array<{ name: string; selector: Record<string, string>; component: string }> = [
+    { name: CNPG_CLUSTER_NAME, selector: { 'cnpg.io/cluster': CNPG_CLUSTER_NAME }, component: 'database' },
+  ];
+  if (pooler) targets.push({ name: CNPG_POOLER_NAME, selector: { 'cnpg.io/poolerName': CNPG_POOLER_NAME }, component: 'pooler' });
+  for (const target of targets) {
+    new ApiObject(chart, `podmonitor-${target.name}`, {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PodMonitor',
+      metadata: {
+        name: target.name,
+        namespace: props.namespace,
+        labels: { ...labelsFor(props, target.name, target.component), release: props.settings.operator.release },
+      },
+      spec: {
+        selector: { matchLabels: target.selector },
+        namespaceSelector: { matchNames: [props.namespace] },
+        podMetricsEndpoints: [{ port: 'metrics', interval: props.settings.scrapeInterval, relabelings: TARGET_RELABELINGS }],
+      },
+    });
+  }
 }

@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KubeObject } from '../scope.js';
+import { crdModel, crdStamp } from './crd-schemas.js';
 import type { RawIssue } from './issue.js';
 
 const require = createRequire(import.meta.url);
@@ -63,6 +64,7 @@ function validatorStamp(): string {
   for (const pkg of ['kubernetes-models', ...Object.values(CRD_MODEL_PACKAGES)]) {
     hash.update(`${pkg}@${(require(`${pkg}/package.json`) as { version: string }).version}`);
   }
+  hash.update(crdStamp());
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -132,7 +134,9 @@ export function checkSchema(object: KubeObject): RawIssue[] {
 function checkSchemaNow(object: KubeObject): RawIssue[] {
   const apiVersion = typeof object?.apiVersion === 'string' ? object.apiVersion : '';
   const kind = typeof object?.kind === 'string' ? object.kind : '';
-  const model = loadModel(apiVersion, kind);
+  const crd = crdModel(apiVersion, kind);
+  if (crd && 'issue' in crd) return [crd.issue];
+  const model = crd?.model ?? loadModel(apiVersion, kind);
   if (!model) {
     if (isBuiltInGroup(apiVersion)) {
       return [

@@ -8,6 +8,7 @@ import { capturingLogger, getJson, insertQuotes, testConfig } from './support.js
 
 const TOKEN = 'test-api-token-0123456789';
 const ALLOWED_ORIGIN = 'https://quotes.example.com';
+const VERSION = 'git-3f2a1bc';
 
 let db: EmbeddedPostgres;
 let service: RunningService;
@@ -18,7 +19,7 @@ let fixture: FixtureQuote[];
 beforeAll(async () => {
   db = await startTestPostgres();
   captured = capturingLogger();
-  service = await startService(testConfig(db.url, { API_TOKEN: TOKEN, CORS_ORIGINS: ALLOWED_ORIGIN }), {
+  service = await startService(testConfig(db.url, { API_TOKEN: TOKEN, CORS_ORIGINS: ALLOWED_ORIGIN, APP_VERSION: VERSION }), {
     migrate: true,
     log: captured.log,
   });
@@ -201,17 +202,25 @@ describe('bad input is a 400 with a JSON message, never a 500', () => {
   it('oversized headers: 431 in the documented {error, message} shape', async () => {
     const { request } = await import('node:http');
     const url = new URL(base);
-    const answer = await new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+    const answer = await new Promise<{ status: number; type: string; version: unknown; body: string }>((resolve, reject) => {
       const req = request({ host: url.hostname, port: url.port, path: '/quotes', headers: { 'x-big': 'a'.repeat(20_000) } }, (res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode!, type: String(res.headers['content-type']), body }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            type: String(res.headers['content-type']),
+            version: res.headers['x-quote-api-version'],
+            body,
+          }),
+        );
       });
       req.on('error', reject);
       req.end();
     });
     expect(answer.status).toBe(431);
     expect(answer.type).toMatch(/application\/json/);
+    expect(answer.version).toBe(VERSION);
     expect(JSON.parse(answer.body)).toEqual({ error: 'headers_too_large', message: expect.stringMatching(/headers are too large/) });
   });
 
@@ -350,6 +359,27 @@ describe('observability', () => {
     ]) {
       expect(text, name).toContain(name);
     }
+  });
+
+  it('names its version (APP_VERSION) in a header on every response and as a label of the HTTP series', async () => {
+    const answers = await Promise.all(
+      ['/quotes/1', '/quotes/abc', '/nope', '/quotes/%C3%28', '/healthz', '/metrics'].map((path) => fetch(base + path)),
+    );
+    expect(answers.map((a) => a.status)).toEqual([200, 400, 404, 400, 200, 200]);
+    for (const answer of answers) expect(answer.headers.get('x-quote-api-version'), answer.url).toBe(VERSION);
+    const preflight = await fetch(`${base}/quotes`, {
+      method: 'OPTIONS',
+      headers: { origin: ALLOWED_ORIGIN, 'access-control-request-method': 'GET' },
+    });
+    expect(preflight.headers.get('x-quote-api-version')).toBe(VERSION);
+
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const series = text.split('\n').filter((l) => /^http_request(s_total|_duration_seconds_(bucket|sum|count))\{/.test(l));
+    expect(series.length).toBeGreaterThan(0);
+    for (const line of series) expect(line).toContain(`version="${VERSION}"`);
+    expect(
+      series.some((l) => l.startsWith('http_requests_total{') && l.includes('route="/quotes/:id"') && l.includes('status="400"')),
+    ).toBe(true);
   });
 
   it('exposes metrics that promtool parses, with no lint problems in ours', async () => {

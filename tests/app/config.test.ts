@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       HOST: '127.0.0.1',
       DATABASE_URL: 'postgres://u:p@db:5432/quotes',
       REDIS_URL: 'redis://:pw@redis:6379',
+      REDIS_READ_URL: 'redis://:pw@127.0.0.1:6379/0',
       OPENAI_API_KEY: 'sk-test',
       OPENAI_BASE_URL: 'http://127.0.0.1:9999/v1',
       EMBEDDING_MODEL: 'text-embedding-3-large',
@@ -37,6 +38,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       database: { connectionString: 'postgres://u:p@db:5432/quotes' },
       redisUrl: 'redis://:pw@redis:6379',
+      redisReadUrl: 'redis://:pw@127.0.0.1:6379/0',
       openaiApiKey: 'sk-test',
       openaiBaseUrl: 'http://127.0.0.1:9999/v1',
       embeddingModel: 'text-embedding-3-large',
@@ -52,6 +54,12 @@ describe('loadConfig', () => {
   it('builds the database settings from PG* variables when DATABASE_URL is absent', () => {
     const config = loadConfig({ PGHOST: 'pg', PGPORT: '6543', PGUSER: 'app', PGPASSWORD: 'secret', PGDATABASE: 'quotes' });
     expect(config.database).toEqual({ host: 'pg', port: 6543, user: 'app', password: 'secret', database: 'quotes' });
+  });
+
+  it('refuses a read replica without its primary, naming the fix', () => {
+    expect(() => loadConfig({ REDIS_READ_URL: 'redis://127.0.0.1:6379' })).toThrow(
+      'REDIS_READ_URL: a read replica needs its primary: set REDIS_URL too (writes go there), or unset REDIS_READ_URL',
+    );
   });
 
   it('lists every bad variable in one ConfigError', () => {
@@ -91,15 +99,26 @@ describe('loadConfig', () => {
     expect(message).not.toContain('https://ok.example.com"');
   });
 
+  it('reads APP_VERSION (the image tag) for the version label and header: "local" when unset, an image tag otherwise', () => {
+    expect(loadConfig({}).version).toBe('local');
+    expect(loadConfig({ APP_VERSION: ' git-3f2a1bc ' }).version).toBe('git-3f2a1bc');
+    // It becomes a label value and a raw header line: a space or newline must never get through.
+    for (const bad of ['a b', 'x\r\nset-cookie: y', '-leading-dash', 'v'.repeat(129)]) {
+      expect(() => loadConfig({ APP_VERSION: bad }), bad).toThrow(/APP_VERSION: must look like an image tag/);
+    }
+  });
+
   it('never shows secrets in the loggable copy', () => {
     const config = loadConfig({
       DATABASE_URL: 'postgres://app:db-secret@db/quotes',
       REDIS_URL: 'redis://:redis-secret@redis:6379',
+      REDIS_READ_URL: 'redis://:replica-secret@127.0.0.1:6379',
       OPENAI_API_KEY: 'sk-very-secret',
       API_TOKEN: 'token-secret-0123456789',
     });
     const text = JSON.stringify(redactedConfig(config));
-    for (const secret of ['db-secret', 'redis-secret', 'sk-very-secret', 'token-secret-0123456789']) expect(text).not.toContain(secret);
+    for (const secret of ['db-secret', 'redis-secret', 'replica-secret', 'sk-very-secret', 'token-secret-0123456789'])
+      expect(text).not.toContain(secret);
     expect(text).toContain('db/quotes');
   });
 });

@@ -6,7 +6,7 @@ import { startService, type RunningService } from '../../app/main.js';
 import { startTestPostgres, type EmbeddedPostgres } from '../helpers/postgres.js';
 import { loadQuoteFixture } from '../helpers/quotes-fixture.js';
 import { killAndWait, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
-import { getJson, insertQuotes, testConfig } from './support.js';
+import { getJson, insertQuotes, testConfig, waitFor } from './support.js';
 
 let db: EmbeddedPostgres;
 let redis: RedisServer;
@@ -54,6 +54,12 @@ describe('Redis cache', () => {
     } finally {
       client.disconnect();
     }
+  });
+
+  it('without REDIS_READ_URL reads only the primary and exports no read-replica metric', async () => {
+    expect((await getJson(`${service.url}/quotes/search?q=heart%20ocean`)).status).toBe(200);
+    expect(await (await fetch(`${service.url}/metrics`)).text()).not.toContain('quotes_cache_reads_total');
+    expect((await getJson(`${service.url}/readyz`)).body.cache).toEqual({ kind: 'redis', state: 'ready' });
   });
 
   it('serves a repeated hot query from the in-process tier without a Redis round trip', async () => {
@@ -131,12 +137,3 @@ describe('Redis coming back', () => {
     }
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('condition not met in time');
-}

@@ -4,13 +4,15 @@ import { deploy, type EngineOptions } from '../../bin/deploy/engine.js';
 import { Kube, resolveKubeTarget } from '../../bin/kube/client.js';
 import type { KubeObject } from '../../bin/deploy/objects.js';
 import { Progress } from '../../bin/deploy/progress.js';
-import { FakeKubeApi, podFor, readyStatus, startFakeKubeApi, warningEvent } from '../helpers/fake-kube-api.js';
+import { CNPG_KINDS, FakeKubeApi, podFor, readyStatus, startFakeKubeApi, warningEvent } from '../helpers/fake-kube-api.js';
 import { synthesize } from '../../infra/main.js';
 import { compact } from '../../bin/deploy/live-state.js';
 import { SAMPLE_NAMESPACE, sampleObjects } from './sample-objects.js';
 
 let api: FakeKubeApi;
 let kube: Kube;
+
+const IMAGE_FOR_CNPG = '127.0.0.1:32000/quote-api:abc';
 
 const options = (overrides: Partial<EngineOptions> = {}): EngineOptions => ({
   env: 'test',
@@ -273,6 +275,43 @@ describe('deploy engine against a fake Kubernetes API', () => {
     await expect(result).rejects.toThrow(/does not serve ServiceMonitor \(monitoring.coreos.com\/v1\).*kube-prometheus-stack/);
     expect(api.mutations()).toEqual([]);
   });
+  it('refuses a CloudNativePG Cluster on a cluster without the operator, naming the install command', async () => {
+    const synth = await synthesize({ env: 'dev', cluster: 'microk8s', image: IMAGE_FOR_CNPG, set: ['postgres.mode=cnpg'], config: false });
+    const result = deploy(kube, synth.objects as KubeObject[], options(), new Progress('json', true));
+    await expect(result).rejects.toThrow(
+      /does not serve Cluster \(postgresql\.cnpg\.io\/v1\), needed by .*postgres: install the CloudNativePG operator \(kubectl apply --server-side -f https:\/\/\S+cnpg-[\d.]+\.yaml\) or deploy with --set postgres\.mode=internal/,
+    );
+    expect(api.mutations()).toEqual([]);
+  });
+
+  it('applies the CloudNativePG Cluster and Pooler where the operator serves them', async () => {
+    const cnpgApi = await startFakeKubeApi({ kinds: CNPG_KINDS });
+    try {
+      const cnpgKube = new Kube(
+        await resolveKubeTarget({ flavour: deployFlavour('microk8s'), kubeconfigPath: cnpgApi.writeKubeconfig(['microk8s']) }),
+      );
+      const synth = await synthesize({
+        env: 'dev',
+        cluster: 'microk8s',
+        image: IMAGE_FOR_CNPG,
+        set: ['postgres.mode=cnpg', 'postgres.pooler=pgbouncer'],
+        config: false,
+      });
+      const result = await deploy(
+        cnpgKube,
+        synth.objects as KubeObject[],
+        options({ namespace: synth.namespace }),
+        new Progress('json', true),
+      );
+      expect(result.error).toBeUndefined();
+      expect(result.plan.find((s) => s.waitFor.includes('Cluster quotes-dev/postgres'))).toBeDefined();
+      expect(cnpgApi.get('Cluster', synth.namespace, 'postgres')!.spec).toMatchObject({ instances: 1 });
+      expect(cnpgApi.get('Pooler', synth.namespace, 'postgres-pooler-rw')!.spec).toMatchObject({ type: 'rw' });
+    } finally {
+      await cnpgApi.stop();
+    }
+  });
+
   it('sends every synthesized object to the API server unchanged (no field lost in the client models)', async () => {
     for (const env of ['dev', 'prod']) {
       const synth = await synthesize({ env, cluster: 'microk8s', image: '127.0.0.1:32000/quote-api:abc', config: false });

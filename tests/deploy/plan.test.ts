@@ -250,6 +250,25 @@ describe('readiness', () => {
     };
     expect(readiness(job).fatal).toContain('BackoffLimitExceeded');
   });
+
+  it('waits for a CloudNativePG Cluster until it is Ready with every instance, before the migration', async () => {
+    const cluster = (status: Record<string, unknown>): KubeObject => ({
+      apiVersion: 'postgresql.cnpg.io/v1',
+      kind: 'Cluster',
+      metadata: { name: 'postgres' },
+      spec: { instances: 3 },
+      status,
+    });
+    expect(readiness(cluster({ readyInstances: 2, conditions: [{ type: 'Ready', status: 'False' }] }))).toEqual({
+      ready: false,
+      progress: '2/3 instances ready',
+    });
+    expect(readiness(cluster({ readyInstances: 3, conditions: [{ type: 'Ready', status: 'True' }] })).ready).toBe(true);
+    const synth = await synthesize({ env: 'prod', image: 'quote-api:abc', set: ['postgres.mode=cnpg'], config: false, monitoring: 'none' });
+    const steps = buildPlan(synth.objects as KubeObject[], { firstInstall: true });
+    expect(steps.find((s) => s.phase === 'data')!.waitFor).toContainEqual(expect.objectContaining({ kind: 'Cluster', name: 'postgres' }));
+    expect(steps.findIndex((s) => s.phase === 'data')).toBeLessThan(steps.findIndex((s) => s.phase === 'migrate'));
+  });
 });
 
 describe('env files', () => {

@@ -61,6 +61,14 @@ const EXPECT: Record<string, Expectation> = {
   'qctl synth --env prod': { stdout: /00-namespace\.yaml\s+Namespace\s+-\s+quotes-prod/ },
   'qctl synth --env dev --out - | kubectl apply -f -': { stderr: /objects in \d+ files; validation: 0 error\(s\)/ },
   'qctl validate dist/prod': { stdout: /0 error\(s\)/ },
+  'qctl synth --env prod --set postgres.maxConnections=100': {
+    exit: 2,
+    stderr:
+      /connection budget needs 120 .*raise postgres\.maxConnections to 120, or lower api\.dbPoolMax to 8, or set postgres\.pooler=pgbouncer/,
+  },
+  'qctl synth --env prod --set postgres.maxConnections=100 --set postgres.pooler=pgbouncer': {
+    stdout: /25-pgbouncer\.yaml\s+ConfigMap[\s\S]*validation: 0 error\(s\)/,
+  },
   // The SLO verdict depends on how busy the machine is; the run itself must work and report.
   'qctl load --rate 200 --duration 30s --slo "p99<250ms,p50<50ms,errors<0.1%,rate>=0.99"': {
     exit: [0, 1],

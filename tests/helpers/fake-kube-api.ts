@@ -53,6 +53,7 @@ export type Reaction = (object: KubeObject, api: FakeKubeApi) => void;
 
 const BUILTIN_KINDS: ResourceKind[] = [
   ['', 'v1', 'Namespace', 'namespaces', false],
+  ['', 'v1', 'Node', 'nodes', false],
   ['', 'v1', 'ConfigMap', 'configmaps', true],
   ['', 'v1', 'Secret', 'secrets', true],
   ['', 'v1', 'Service', 'services', true],
@@ -91,6 +92,25 @@ export const PROMETHEUS_OPERATOR_KINDS: ResourceKind[] = [
   { group: 'monitoring.coreos.com', version: 'v1', kind: 'ServiceMonitor', plural: 'servicemonitors', namespaced: true },
   { group: 'monitoring.coreos.com', version: 'v1', kind: 'PodMonitor', plural: 'podmonitors', namespaced: true },
   { group: 'monitoring.coreos.com', version: 'v1', kind: 'PrometheusRule', plural: 'prometheusrules', namespaced: true },
+];
+
+/** Kinds of the CloudNativePG operator, served only when a test asks for them. */
+export const CNPG_KINDS: ResourceKind[] = [
+  { group: 'postgresql.cnpg.io', version: 'v1', kind: 'Cluster', plural: 'clusters', namespaced: true },
+  { group: 'postgresql.cnpg.io', version: 'v1', kind: 'Pooler', plural: 'poolers', namespaced: true },
+];
+
+/** The Gateway API's standard channel, as its CRDs (infra/crds) serve it: v1 only here. */
+export const GATEWAY_API_KINDS: ResourceKind[] = [
+  { group: 'gateway.networking.k8s.io', version: 'v1', kind: 'GatewayClass', plural: 'gatewayclasses', namespaced: false },
+  { group: 'gateway.networking.k8s.io', version: 'v1', kind: 'Gateway', plural: 'gateways', namespaced: true },
+  { group: 'gateway.networking.k8s.io', version: 'v1', kind: 'HTTPRoute', plural: 'httproutes', namespaced: true },
+];
+
+/** Istio's traffic kinds (served at v1 since Istio 1.22). */
+export const ISTIO_KINDS: ResourceKind[] = [
+  { group: 'networking.istio.io', version: 'v1', kind: 'VirtualService', plural: 'virtualservices', namespaced: true },
+  { group: 'networking.istio.io', version: 'v1', kind: 'DestinationRule', plural: 'destinationrules', namespaced: true },
 ];
 
 const SERVER_METADATA = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'deletionTimestamp'];
@@ -950,6 +970,11 @@ export function readyStatus(object: KubeObject): Record<string, unknown> | undef
       return { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] };
     case 'PersistentVolumeClaim':
       return { phase: 'Bound' };
+    case 'Cluster': {
+      // CloudNativePG's status once every instance is up (its field names, trimmed to what qctl reads).
+      const instances = (object.spec as { instances?: number } | undefined)?.instances ?? 1;
+      return { instances, readyInstances: instances, phase: 'Cluster in healthy state', conditions: [{ type: 'Ready', status: 'True' }] };
+    }
     default:
       return undefined;
   }

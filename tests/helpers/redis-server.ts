@@ -14,13 +14,34 @@ export interface RedisServer {
   stop(hard?: boolean): Promise<void>;
 }
 
+export interface RedisServerOptions {
+  /** A fixed port (to restart a server where its clients expect it); default a free one. */
+  port?: number;
+  /** More redis-server arguments, e.g. `--replicaof 127.0.0.1 6379`. */
+  args?: string[];
+}
+
 /** A real redis-server (Debian's package) on a free loopback port, with a password. */
-export async function startRedisServer(password = 'test-redis-password'): Promise<RedisServer> {
-  const port = await freePort();
+export async function startRedisServer(password = 'test-redis-password', options: RedisServerOptions = {}): Promise<RedisServer> {
+  const port = options.port ?? (await freePort());
   const dir = await mkdtemp(join(tmpdir(), 'qctl-redis-'));
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', password, '--save', '', '--appendonly', 'no', '--dir', dir],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--requirepass',
+      password,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      ...(options.args ?? []),
+    ],
     { stdio: 'ignore' },
   );
   await waitForPort(port, child);

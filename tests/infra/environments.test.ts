@@ -152,6 +152,28 @@ describe('defaults in one place', () => {
     ]);
   });
 
+  it('warns about pooler and CloudNativePG settings outside their mode', async () => {
+    const internal = await synthesize({
+      env: 'dev',
+      config: false,
+      monitoring: 'none',
+      set: ['postgres.pgbouncer.poolSize=5', 'postgres.cnpg.instances=2'],
+    });
+    expect(internal.ignored).toEqual([
+      'postgres.cnpg (--set postgres.cnpg.instances=2) is ignored for environment dev: postgres.mode is not cnpg: set postgres.mode=cnpg to use it',
+      'postgres.pgbouncer (--set postgres.pgbouncer.poolSize=5) is ignored for environment dev: postgres.pooler is none: set postgres.pooler=pgbouncer to use it',
+    ]);
+    const cnpg = await synthesize({
+      env: 'dev',
+      config: false,
+      monitoring: 'none',
+      set: ['postgres.mode=cnpg', 'postgres.image=pgvector/pgvector:0.8.0-pg16', 'postgres.cnpg.instances=2'],
+    });
+    expect(cnpg.ignored.map((line) => line.split(' is ignored')[0])).toEqual([
+      'postgres.image (--set postgres.image=pgvector/pgvector:0.8.0-pg16)',
+    ]);
+  });
+
   it('stays quiet about the built-in values and about settings that take effect', async () => {
     for (const env of ENVIRONMENT_NAMES) expect((await synthesize({ env, config: false, monitoring: 'none' })).ignored).toEqual([]);
     const staging = await synthesize({

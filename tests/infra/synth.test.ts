@@ -221,7 +221,7 @@ describe('objects', () => {
       'Ingress',
     )[0]!;
     expect(tls.spec.tls).toEqual([{ hosts: ['quotes.example.com'], secretName: 'quotes-tls' }]);
-    const none = (await synthesize({ env: 'dev', config: false, set: ['ingress.enabled=false'] })).objects;
+    const none = (await synthesize({ env: 'dev', config: false, set: ['ingress.mode=none'] })).objects;
     expect(byKind(none, 'Ingress')).toEqual([]);
   });
 

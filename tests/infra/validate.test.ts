@@ -128,6 +128,49 @@ describe('each rule fires on a deliberately broken object', () => {
     expect(port.fix).toBe('use one of its ports: http');
   });
 
+  it('route-backend: an HTTPRoute to a missing Service or port, an Istio route to an undefined subset; elsewhere is not checked', async () => {
+    const routed = (
+      await synthesize({
+        env: 'prod',
+        image: 'quote-api:git-abc1234',
+        config: false,
+        monitoring: 'none',
+        set: ['ingress.mode=gateway', 'traffic.mesh=istio', 'canary.tag=git-def5678'],
+      })
+    ).objects;
+    expect(validateObjects(routed).map(formatIssue)).toEqual([]);
+    const breakRouted = (mutate: (objects: Json[]) => void) => {
+      const objects = structuredClone(routed) as Json[];
+      mutate(objects);
+      return errorsOf(objects as KubeObject[]);
+    };
+    expectOnly(
+      breakRouted((o) => {
+        find(o, 'HTTPRoute', 'quote-api').spec.rules[0].backendRefs[1].name = 'quote-api-canry';
+      }),
+      { rule: 'route-backend', kind: 'HTTPRoute', path: 'spec.rules[0].backendRefs[1].name' },
+    );
+    const port = expectOnly(
+      breakRouted((o) => {
+        find(o, 'HTTPRoute', 'quote-api').spec.rules[0].backendRefs[0].port = 8080;
+      }),
+      { rule: 'route-backend', path: 'spec.rules[0].backendRefs[0].port' },
+    );
+    expect(port.fix).toBe('use one of its ports: 80');
+    expectOnly(
+      breakRouted((o) => {
+        find(o, 'DestinationRule', 'quote-api').spec.subsets.pop();
+      }),
+      { rule: 'route-backend', kind: 'VirtualService', path: 'spec.http[0].route[1].destination.subset' },
+    );
+    // A backend in another namespace may well exist in the cluster.
+    expect(
+      breakRouted((o) => {
+        find(o, 'HTTPRoute', 'quote-api').spec.rules[0].backendRefs[1].namespace = 'elsewhere';
+      }).filter((i) => i.rule === 'route-backend'),
+    ).toEqual([]);
+  });
+
   it('hpa-target: missing target, and a target that pins replicas', () => {
     expectOnly(
       errorsOf(

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingressUrl, loadEnvironment } from '../../bin/load/env-target.js';
+import { getEnvironment } from '../../infra/environments.js';
+import type { ExposureMode } from '../../infra/settings-schema.js';
 import { loadReportSchema } from '../../bin/load/report-schema.js';
 import { isLocalHost } from '../../bin/load/target.js';
 import { runQctl } from '../helpers/cli.js';
@@ -64,6 +66,11 @@ describe('--env targets', () => {
     expect(isLocalHost(dev!.hostname)).toBe(true);
     const staging = ingressUrl(await loadEnvironment('staging'));
     expect(staging?.hostname).toMatch(/127\.0\.0\.1\.nip\.io$/);
+    // An HTTPRoute routes the same host; a NodePort or no exposure means a port-forward instead.
+    const inMode = (mode: ExposureMode) => getEnvironment('dev', [{ source: 'test', values: { ingress: { mode } } }]);
+    expect(ingressUrl(inMode('gateway'))?.href).toBe('http://quotes.127.0.0.1.nip.io/');
+    expect(ingressUrl(inMode('nodeport'))).toBeNull();
+    expect(ingressUrl(inMode('none'))).toBeNull();
   });
 
   it('rejects an unknown environment with exit 2', async () => {

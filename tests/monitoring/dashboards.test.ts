@@ -41,6 +41,8 @@ describe('dashboards as code', () => {
       'histogram_quantile(0.5, sum by (route, le)',
       'histogram_quantile(0.95, sum by (route, le)',
       'histogram_quantile(0.99, sum by (route, le)',
+      'sum by (version) (rate(http_requests_total',
+      'histogram_quantile(0.99, sum by (version, le)',
       'http_requests_in_flight',
       'quotes_cache_operations_total{app="quote-api",namespace="$namespace",result="hit"}',
       'quotes_embedding_request_duration_seconds_bucket',

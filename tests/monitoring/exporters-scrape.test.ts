@@ -132,7 +132,10 @@ describe('real exporters scraped through the synthesized relabelling', () => {
 
   it('answers the Postgres and Redis dashboards with data', async () => {
     const queries = buildDashboards()
-      .filter((file) => file.fileName !== 'quote-api.json')
+      // The PgBouncer dashboard's exporters (prometheus-community pgbouncer_exporter, CloudNativePG's
+      // Pooler) cannot run here: prometheus-scrape.test.ts checks its names against their documented
+      // lists and evaluates its expressions.
+      .filter((file) => ['postgres.json', 'redis.json'].includes(file.fileName))
       .flatMap((file) => dashboardQueries(file.dashboard))
       .map((q) => ({
         where: `${q.dashboard} / ${q.panel}`,

@@ -254,6 +254,7 @@ describe('operator mode', () => {
     expect(checked.ok, checked.output).toBe(true);
     const dashboards = objects.filter((o) => o.kind === 'ConfigMap') as Json[];
     expect(dashboards.map((d) => d.metadata.name).sort()).toEqual([
+      'qctl-dashboard-pgbouncer',
       'qctl-dashboard-postgres',
       'qctl-dashboard-quote-api',
       'qctl-dashboard-redis',

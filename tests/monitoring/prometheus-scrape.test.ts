@@ -40,9 +40,12 @@ function substituteGrafanaVariables(expr: string): string {
 
 beforeAll(async () => {
   database = await startTestPostgres();
-  api = await startService(loadConfig({ DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' }), {
-    migrate: true,
-  });
+  api = await startService(
+    loadConfig({ DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', APP_VERSION: 'git-3f2a1bc' }),
+    {
+      migrate: true,
+    },
+  );
   await api.databaseReady;
   // Traffic on the search route (and one miss) so the series exist before the first scrape.
   for (const q of ['courage', 'patience', 'time']) expect((await fetch(`${api.url}/quotes/search?q=${q}`)).status).toBe(200);
@@ -118,6 +121,8 @@ describe('real Prometheus scraping the real quote API through our relabelling', 
       method: 'GET',
       route: '/quotes/search',
       status: '200',
+      // What a canary analysis selects stable and canary series by.
+      version: 'git-3f2a1bc',
     });
   });
 
@@ -164,6 +169,15 @@ describe('real Prometheus scraping the real quote API through our relabelling', 
       if (!routes.includes('/quotes/search')) await new Promise((r) => setTimeout(r, 250));
     }
     expect(routes).toContain('/quotes/search');
+    // The Versions row: the one version this API runs answers every request.
+    const share = await prometheus.query(
+      substituteGrafanaVariables(
+        'sum by (version) (rate(http_requests_total{app="quote-api",namespace="$namespace"}[$__rate_interval])) / scalar(sum(rate(http_requests_total{app="quote-api",namespace="$namespace"}[$__rate_interval])))',
+      ),
+    );
+    expect((share.data?.result ?? []).map((r) => [r.metric.version, Number((r as { value?: [number, string] }).value?.[1])])).toEqual([
+      ['git-3f2a1bc', 1],
+    ]);
   });
 
   it('uses only metric names the API serves or an exporter documents', () => {
@@ -172,6 +186,8 @@ describe('real Prometheus scraping the real quote API through our relabelling', 
       ...fixtureMetricNames('postgres_exporter.txt'),
       ...fixtureMetricNames('redis_exporter.txt'),
       ...fixtureMetricNames('kube_state_metrics.txt'),
+      ...fixtureMetricNames('pgbouncer_exporter.txt'),
+      ...fixtureMetricNames('cnpg_pgbouncer.txt'),
       'up', // synthesized by Prometheus for every target
     ]);
     const used = new Map<string, string>();

@@ -55,4 +55,74 @@ describe('buildNetworkPolicies', () => {
     ).toEqual(['monitoring-dev', 'obs']);
     expect(JSON.stringify(only(objects, 'NetworkPolicy', 'seed-job-egress').spec.egress)).not.toContain('443');
   });
+
+  it('per exposure mode: the controller namespaces, any source for a NodePort, no http path at all for none', () => {
+    const ingressRule = (props: NetworkPoliciesProps) =>
+      (policies(props).find((o) => o.metadata.name === 'quote-api-ingress') as { spec: { ingress: unknown[] } } | undefined)?.spec.ingress;
+    expect(ingressRule({ ...PROPS, exposure: 'gateway', ingressControllerNamespaces: ['gateway-system'] })).toEqual([
+      {
+        from: [
+          { namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['gateway-system'] }] } },
+        ],
+        ports: [{ protocol: 'TCP', port: 'http' }],
+      },
+    ]);
+    expect(ingressRule({ ...PROPS, exposure: 'nodeport', ingressControllerNamespaces: ['ingress'] })).toEqual([
+      { ports: [{ protocol: 'TCP', port: 'http' }] },
+    ]);
+    expect(ingressRule({ ...PROPS, exposure: 'none' })).toBeUndefined();
+    // Scrapes still reach the API whatever the exposure.
+    expect(names({ ...PROPS, exposure: 'none' })).toContain('allow-monitoring-scrape');
+  });
+
+  it('with Istio: the API pods may reach istiod for their sidecars', () => {
+    expect(names(PROPS)).not.toContain('quote-api-mesh');
+    const mesh = only(policies({ ...PROPS, istio: true }), 'NetworkPolicy', 'quote-api-mesh');
+    expect(mesh.spec.podSelector.matchLabels['app.kubernetes.io/name']).toBe('quote-api');
+    expect(mesh.spec.egress).toEqual([
+      {
+        to: [
+          { namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['istio-system'] }] } },
+        ],
+        ports: [{ protocol: 'TCP', port: 15012 }],
+      },
+    ]);
+  });
+});
+
+describe('buildNetworkPolicies with a pooler or CloudNativePG', () => {
+  const api = { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'quote-api', 'app.kubernetes.io/instance': 'quotes-dev' } } };
+  const tcp = (port: number | string) => ({ protocol: 'TCP', port });
+
+  it('pgbouncer: the API reaches only the pooler (6432), the pooler and the Jobs reach Postgres', () => {
+    const objects = policies({ ...PROPS, pooler: true });
+    const pooler = { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'pgbouncer', 'app.kubernetes.io/instance': 'quotes-dev' } } };
+    const postgres = { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'postgres', 'app.kubernetes.io/instance': 'quotes-dev' } } };
+    expect(only(objects, 'NetworkPolicy', 'quote-api-egress').spec.egress[0]).toEqual({ to: [pooler], ports: [tcp(6432)] });
+    expect(only(objects, 'NetworkPolicy', 'pooler').spec).toMatchObject({
+      podSelector: pooler.podSelector,
+      ingress: [{ from: [api], ports: [tcp(6432)] }],
+      egress: [{ to: [postgres], ports: [tcp(5432)] }],
+    });
+    const admitted = only(objects, 'NetworkPolicy', 'postgres-ingress').spec.ingress[0].from;
+    expect(admitted).toContainEqual(pooler);
+    expect(admitted).not.toContainEqual(api);
+    expect(only(objects, 'NetworkPolicy', 'migrate-job-egress').spec.egress).toEqual([{ to: [postgres], ports: [tcp(5432)] }]);
+  });
+
+  it('cnpg: the instances admit the clients, each other and the operator, and reach the kube API; the Pooler likewise', () => {
+    const objects = policies({ ...PROPS, internalDatabase: false, cnpg: { operatorNamespace: 'cnpg-system' }, pooler: true });
+    const instances = { podSelector: { matchLabels: { 'cnpg.io/cluster': 'postgres' } } };
+    const pooler = { podSelector: { matchLabels: { 'cnpg.io/poolerName': 'postgres-pooler-rw' } } };
+    expect(names({ ...PROPS, internalDatabase: false, cnpg: { operatorNamespace: 'cnpg-system' } })).not.toContain('postgres-ingress');
+    const cluster = only(objects, 'NetworkPolicy', 'postgres-cnpg').spec;
+    expect(cluster.podSelector).toEqual(instances.podSelector);
+    expect(cluster.ingress[0].from).toContainEqual(pooler);
+    expect(cluster.ingress).toContainEqual({ from: [instances], ports: [tcp(5432), tcp(8000)] });
+    expect(cluster.ingress[3].from[0].namespaceSelector.matchExpressions[0].values).toEqual(['cnpg-system']);
+    expect(cluster.egress).toContainEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [tcp(443), tcp(6443)] });
+    expect(only(objects, 'NetworkPolicy', 'quote-api-egress').spec.egress[0]).toEqual({ to: [pooler], ports: [tcp(5432)] });
+    expect(only(objects, 'NetworkPolicy', 'pooler').spec.egress[0]).toEqual({ to: [instances], ports: [tcp(5432)] });
+    expect(only(objects, 'NetworkPolicy', 'seed-job-egress').spec.egress[0]).toEqual({ to: [instances], ports: [tcp(5432)] });
+  });
 });
