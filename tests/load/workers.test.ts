@@ -5,7 +5,6 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadReportSchema } from '../../bin/load/report-schema.js';
 import { runQctl } from '../helpers/cli.js';
-import { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { repoPath } from '../helpers/quotes-fixture.js';
 import { startTarget, type Target } from './fixtures/target.js';
 
@@ -96,61 +95,6 @@ describe('qctl load --workers N (threads)', () => {
       ['partial', 'stopped by Ctrl-C'],
     ]);
     expect(result.exitCode).toBe(0);
-  });
-
-  it('samples the HPA from the shared start while the workers run (--watch-hpa)', async () => {
-    const kube = await new FakeKubeApi({ autoReady: false }).start();
-    try {
-      const namespace = 'quotes-dev';
-      kube.put({
-        apiVersion: 'autoscaling/v2',
-        kind: 'HorizontalPodAutoscaler',
-        metadata: { name: 'quote-api', namespace },
-        spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'quote-api' }, minReplicas: 1, maxReplicas: 4 },
-        status: { currentReplicas: 2, desiredReplicas: 2 },
-      });
-      kube.put({
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: 'quote-api', namespace },
-        spec: {
-          selector: { matchLabels: { 'app.kubernetes.io/name': 'quote-api' } },
-          template: { metadata: {}, spec: { containers: [] } },
-        },
-        status: { replicas: 2, readyReplicas: 2 },
-      });
-      const result = await runQctl(
-        [
-          'load',
-          `${target.url}/`,
-          '--env',
-          'dev',
-          '--watch-hpa',
-          '--hpa-interval',
-          '500ms',
-          '--workers',
-          '2',
-          '--rate',
-          '40',
-          '--duration',
-          '2s',
-          '--output',
-          'json',
-        ],
-        { env: { KUBECONFIG: kube.writeKubeconfig(['microk8s']) } },
-      );
-      expect(result.exitCode).toBe(0);
-      const report = loadReportSchema.parse(JSON.parse(String(result.stdout)));
-      const times = report.hpa!.samples.map((s) => s.t);
-      // Sampled from the workers' first send (t = 0) to after their last.
-      expect(times[0]).toBeGreaterThanOrEqual(0);
-      expect(times[0]).toBeLessThan(500);
-      expect(times.at(-1)).toBeGreaterThan(1500);
-      expect(report.hpa!.samples[0]).toMatchObject({ currentReplicas: 2, readyReplicas: 2 });
-      expect(report.requests.sent).toBe(80);
-    } finally {
-      await kube.stop();
-    }
   });
 
   it('refuses bad --workers values and in-cluster flags without --in-cluster, sending nothing', async () => {
