@@ -1,17 +1,27 @@
 /**
  * `npm run bench:load`: qctl load against wrk on the same minimal local HTTP server, in one run.
- *   1. wrk's throughput with C connections (closed loop, as fast as it can);
+ *   1. wrk's throughput with C connections and 2 threads (closed loop, as fast as it can);
  *   2. qctl load's achieved/target at 1,000 and 3,000 req/s (with its defaults: --max-inflight 1000);
- *   3. the highest rate qctl load sustains with < 1 % dropped, with --max-inflight C (so C connections).
- * Targets: achieved/target >= 0.99 at 1,000 req/s; max sustained rate >= 0.8 x wrk's throughput.
+ *   3. the highest rate qctl load sustains with < 1 % dropped, with --max-inflight C (so C connections);
+ *   4. the same with --workers 2 (two threads, C/2 connections each): achieved/target at 1,000 and
+ *      5,000 req/s, and the highest sustained rate, as a ratio to wrk -t2;
+ *   5. the in-cluster path (--in-cluster --workers 2) against the fake Kubernetes API, its workers
+ *      run in this process against the same server: the time beyond the planned run (Job apply,
+ *      polling, reading logs, merging, deleting).
+ * Targets: achieved/target >= 0.99 at 1,000 req/s (one process) and at 1,000 and 5,000 (workers);
+ * max sustained rate >= 0.8 x wrk's throughput.
  * Environment: BENCH_CONNECTIONS (default 32), BENCH_SECONDS per measurement (default 5).
  */
 import { spawn } from 'node:child_process';
 import { execa } from 'execa';
 import { Pool } from 'undici';
-import { executeLoad } from '../bin/load/run.js';
-import { singleUrlScenario } from '../bin/load/scenario.js';
+import { executeInCluster } from '../bin/load/in-cluster.js';
+import { executeWithLocalWorkers } from '../bin/load/local-workers.js';
+import { executeLoad, type LoadPlan } from '../bin/load/run.js';
+import { singleUrlScenario, type ScenarioSource } from '../bin/load/scenario.js';
 import type { LoadReport } from '../bin/load/report-schema.js';
+import { runWorker, type WorkerSpec } from '../bin/load/worker.js';
+import { startFakeKubeApi, type KubeObject } from '../tests/helpers/fake-kube-api.js';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const DEFAULT_MAX_INFLIGHT = 1000;
@@ -73,15 +83,8 @@ async function undiciClosedLoop(url: string): Promise<{ rate: number; cpuUsPerRe
   return { rate, cpuUsPerRequest: (used.user + used.system) / Math.max(1, done) };
 }
 
-/** The run's report and qctl's own CPU time per sent request (this process is the generator). */
-async function load(
-  url: string,
-  rate: number,
-  seconds = SECONDS,
-  maxInflight = CONNECTIONS,
-): Promise<LoadReport & { cpuUsPerRequest: number }> {
-  const before = process.cpuUsage();
-  const report = await executeLoad({
+function plan(url: string, rate: number, seconds: number, maxInflight: number): LoadPlan {
+  return {
     targetUrl: url,
     scenario: singleUrlScenario(new URL(url), 'GET'),
     rate,
@@ -89,7 +92,27 @@ async function load(
     maxInflight,
     timeoutMs: 2000,
     slos: [],
-  });
+  };
+}
+
+const urlSource = (url: string): ScenarioSource => ({ kind: 'url', url, method: 'GET' });
+
+/**
+ * The run's report and qctl's own CPU time per sent request (this process is the generator; with
+ * workers, process.cpuUsage counts their threads too).
+ */
+async function load(
+  url: string,
+  rate: number,
+  seconds = SECONDS,
+  maxInflight = CONNECTIONS,
+  workers = 1,
+): Promise<LoadReport & { cpuUsPerRequest: number }> {
+  const before = process.cpuUsage();
+  const report =
+    workers > 1
+      ? await executeWithLocalWorkers(plan(url, rate, seconds, maxInflight), urlSource(url), workers)
+      : await executeLoad(plan(url, rate, seconds, maxInflight));
   const cpu = process.cpuUsage(before);
   return { ...report, cpuUsPerRequest: (cpu.user + cpu.system) / Math.max(1, report.requests.sent) };
 }
@@ -100,11 +123,99 @@ type Measured = Awaited<ReturnType<typeof load>>;
 
 /** A probe passes if either of two attempts sustains the rate: the machine is shared, and a pause
  * of the server process of a few tens of ms at these rates already drops more than 1 %. */
-async function probe(url: string, rate: number): Promise<{ rate: number; report: Measured; attempts: number }> {
-  let report = await load(url, rate, 3);
+async function probe(url: string, rate: number, workers: number): Promise<{ rate: number; report: Measured; attempts: number }> {
+  let report = await load(url, rate, 3, CONNECTIONS, workers);
   if (sustained(report)) return { rate, report, attempts: 1 };
-  report = await load(url, rate, 3);
+  report = await load(url, rate, 3, CONNECTIONS, workers);
   return { rate, report, attempts: 2 };
+}
+
+type Probe = Awaited<ReturnType<typeof probe>>;
+
+/**
+ * From half of wrk's throughput, step in 10 % of it (up while it holds, down while it does not),
+ * then bisect once between the last rate that held and the first that did not.
+ */
+async function maxSustained(url: string, wrk: number, workers: number): Promise<{ best: number; probes: Probe[] }> {
+  const probes: Probe[] = [];
+  let best = 0;
+  let failedAt = Infinity;
+  const tryRate = async (fraction: number): Promise<boolean> => {
+    const rate = Math.round(wrk * fraction);
+    const result = await probe(url, rate, workers);
+    probes.push(result);
+    process.stderr.write(
+      `probe ${rate} req/s (${workers} worker${workers > 1 ? 's' : ''}): dropped ${(result.report.dropRate * 100).toFixed(2)}%\n`,
+    );
+    if (sustained(result.report)) best = Math.max(best, rate);
+    else failedAt = Math.min(failedAt, rate);
+    return sustained(result.report);
+  };
+  if (await tryRate(0.5)) {
+    for (let tenths = 6; tenths <= 13 && (await tryRate(tenths / 10)); tenths++);
+  } else {
+    for (let tenths = 4; tenths >= 1 && !(await tryRate(tenths / 10)); tenths--);
+  }
+  if (Number.isFinite(failedAt) && best > 0) {
+    const rate = Math.round((best + failedAt) / 2);
+    const result = await probe(url, rate, workers);
+    probes.push(result);
+    if (sustained(result.report)) best = rate;
+  }
+  probes.sort((a, b) => a.rate - b.rate);
+  return { best, probes };
+}
+
+/**
+ * `--in-cluster --workers 2` against the fake Kubernetes API: its stand-in kubelet runs each pod's
+ * worker here, against the same server, and logs the result line. Measures the wall time beyond
+ * the planned run (start delay + duration).
+ */
+async function inClusterRun(url: string, rate: number, seconds: number): Promise<{ report: LoadReport; overheadMs: number }> {
+  const kube = await startFakeKubeApi({ autoReady: false });
+  process.env.KUBECONFIG = kube.writeKubeconfig(['microk8s']);
+  process.env.QCTL_POLL_MS = '250';
+  const namespace = 'quotes-dev';
+  kube.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  kube.react({ kind: 'Job' }, (job) => {
+    const container = (job.spec as { template: { spec: { containers: { env: { name: string; value: string }[] }[] } } }).template.spec
+      .containers[0]!;
+    const spec = JSON.parse(container.env.find((e) => e.name === 'QCTL_LOAD_WORKER')!.value) as Omit<WorkerSpec, 'index'>;
+    const labels = (job.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+    for (let index = 0; index < spec.count; index++) {
+      const name = `${job.metadata.name}-${index}`;
+      const index_ = String(index);
+      const pod: KubeObject = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name,
+          namespace,
+          labels: { ...labels, 'job-name': job.metadata.name },
+          annotations: { 'batch.kubernetes.io/job-completion-index': index_ },
+        },
+        status: { phase: 'Running' },
+      };
+      kube.put(pod);
+      void runWorker({ ...spec, index }).then((result) => {
+        kube.setLogs(namespace, name, `${JSON.stringify(result)}\n`);
+        kube.setStatus('Pod', namespace, name, { phase: 'Succeeded' });
+      });
+    }
+  });
+  const startDelayMs = 2000;
+  const started = performance.now();
+  try {
+    const report = await executeInCluster(plan(url, rate, seconds, 1000), urlSource(url), {
+      env: 'dev',
+      workers: 2,
+      startDelayMs,
+      dryRun: false,
+    });
+    return { report: report!, overheadMs: performance.now() - started - startDelayMs - seconds * 1000 };
+  } finally {
+    await kube.stop();
+  }
 }
 
 function table(headers: string[], rows: (string | number)[][]): string {
@@ -133,34 +244,31 @@ try {
     process.stderr.write(`qctl load ${rate} req/s: achieved ${fixed.at(-1)!.achievedRate.toFixed(1)}\n`);
   }
 
-  // From half of wrk's throughput, step in 10 % of it (up while it holds, down while it does not),
-  // then bisect once between the last rate that held and the first that did not.
-  const probes: { rate: number; report: Measured; attempts: number }[] = [];
-  let best = 0;
-  let failedAt = Infinity;
-  const tryRate = async (fraction: number): Promise<boolean> => {
-    const rate = Math.round(wrk * fraction);
-    const result = await probe(server.url, rate);
-    probes.push(result);
-    process.stderr.write(`probe ${rate} req/s: dropped ${(result.report.dropRate * 100).toFixed(2)}%\n`);
-    if (sustained(result.report)) best = Math.max(best, rate);
-    else failedAt = Math.min(failedAt, rate);
-    return sustained(result.report);
-  };
-  if (await tryRate(0.5)) {
-    for (let tenths = 6; tenths <= 13 && (await tryRate(tenths / 10)); tenths++);
-  } else {
-    for (let tenths = 4; tenths >= 1 && !(await tryRate(tenths / 10)); tenths--);
+  const { best, probes } = await maxSustained(server.url, wrk, 1);
+
+  const withWorkers: Measured[] = [];
+  for (const rate of [1000, 5000]) {
+    withWorkers.push(await load(server.url, rate, SECONDS, DEFAULT_MAX_INFLIGHT, 2));
+    process.stderr.write(`qctl load --workers 2 ${rate} req/s: achieved ${withWorkers.at(-1)!.achievedRate.toFixed(1)}\n`);
   }
-  if (Number.isFinite(failedAt) && best > 0) {
-    const rate = Math.round((best + failedAt) / 2);
-    const result = await probe(server.url, rate);
-    probes.push(result);
-    if (sustained(result.report)) best = rate;
-  }
-  probes.sort((a, b) => a.rate - b.rate);
+  const workersMax = await maxSustained(server.url, wrk, 2);
+  const inCluster = await inClusterRun(server.url, 1000, 3);
+  process.stderr.write(`in-cluster (fake API): ${inCluster.report.requests.sent} sent, overhead ${inCluster.overheadMs.toFixed(0)} ms\n`);
 
   const fmtMs = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(2));
+  /** A fixed-rate run's row; `gated`: achieved/target must reach 0.99. */
+  const fixedRow = (r: Measured, what: string, gated: boolean): (string | number)[] => [
+    `${what} @ ${r.targetRate} (defaults)`,
+    r.targetRate,
+    r.achievedRate.toFixed(1),
+    r.rateRatio.toFixed(4),
+    `${(r.dropRate * 100).toFixed(2)}%`,
+    fmtMs(r.latencyMs?.p50),
+    fmtMs(r.latencyMs?.p99),
+    r.cpuUsPerRequest.toFixed(1),
+    gated ? '>= 0.99' : '-',
+    gated ? (r.rateRatio >= 0.99 ? 'yes' : 'NO') : '-',
+  ];
   console.log(
     `\nqctl load vs wrk: minimal local node:http server, ${CONNECTIONS} connections (wrk -c${CONNECTIONS}, qctl --max-inflight ${CONNECTIONS})\n`,
   );
@@ -168,18 +276,7 @@ try {
     table(
       ['measurement', 'target req/s', 'achieved req/s', 'achieved/target', 'dropped', 'p50 ms', 'p99 ms', 'qctl CPU us/req', 'goal', 'met'],
       [
-        ...fixed.map((r) => [
-          `qctl load @ ${r.targetRate} (defaults)`,
-          r.targetRate,
-          r.achievedRate.toFixed(1),
-          r.rateRatio.toFixed(4),
-          `${(r.dropRate * 100).toFixed(2)}%`,
-          fmtMs(r.latencyMs?.p50),
-          fmtMs(r.latencyMs?.p99),
-          r.cpuUsPerRequest.toFixed(1),
-          r.targetRate === 1000 ? '>= 0.99' : '-',
-          r.targetRate === 1000 ? (r.rateRatio >= 0.99 ? 'yes' : 'NO') : '-',
-        ]),
+        ...fixed.map((r) => fixedRow(r, 'qctl load', r.targetRate === 1000)),
         ['wrk throughput (closed loop)', '-', wrk.toFixed(0), '-', '-', '-', '-', '-', '-', '-'],
         [
           'undici alone, closed loop (client ceiling)',
@@ -205,6 +302,31 @@ try {
           `>= ${(0.8 * wrk).toFixed(0)} (0.8x wrk)`,
           best >= 0.8 * wrk ? `yes (${(best / wrk).toFixed(2)}x)` : `NO (${(best / wrk).toFixed(2)}x)`,
         ],
+        ...withWorkers.map((r) => fixedRow(r, 'qctl load --workers 2', true)),
+        [
+          `qctl load --workers 2 max sustained (<1% dropped, --max-inflight ${CONNECTIONS})`,
+          workersMax.best,
+          workersMax.best.toFixed(0),
+          '-',
+          '-',
+          '-',
+          '-',
+          '-',
+          `> ${best} (one process)`,
+          `${workersMax.best > best ? 'yes' : 'NO'} (${(workersMax.best / wrk).toFixed(2)}x wrk -t2, ${(workersMax.best / Math.max(1, best)).toFixed(2)}x one process)`,
+        ],
+        [
+          `qctl load --in-cluster --workers 2 @ 1000 for 3 s (fake API, poll 250 ms)`,
+          1000,
+          inCluster.report.achievedRate.toFixed(1),
+          inCluster.report.rateRatio.toFixed(4),
+          `${(inCluster.report.dropRate * 100).toFixed(2)}%`,
+          fmtMs(inCluster.report.latencyMs?.p50),
+          fmtMs(inCluster.report.latencyMs?.p99),
+          '-',
+          'overhead beyond start delay + run',
+          `${(inCluster.overheadMs / 1000).toFixed(2)} s`,
+        ],
       ],
     ),
   );
@@ -212,16 +334,18 @@ try {
   console.log(
     table(
       ['target req/s', 'attempts', 'achieved req/s', 'dropped', 'errors', 'p50 ms', 'p99 ms', 'qctl CPU us/req'],
-      probes.map(({ rate, report, attempts }) => [
-        rate,
-        attempts,
-        report.achievedRate.toFixed(1),
-        `${(report.dropRate * 100).toFixed(2)}%`,
-        `${(report.errorRate * 100).toFixed(2)}%`,
-        fmtMs(report.latencyMs?.p50),
-        fmtMs(report.latencyMs?.p99),
-        report.cpuUsPerRequest.toFixed(1),
-      ]),
+      [...probes.map((p) => ({ ...p, workers: 1 })), ...workersMax.probes.map((p) => ({ ...p, workers: 2 }))].map(
+        ({ rate, report, attempts, workers }) => [
+          `${rate}${workers > 1 ? ' (2 workers)' : ''}`,
+          attempts,
+          report.achievedRate.toFixed(1),
+          `${(report.dropRate * 100).toFixed(2)}%`,
+          `${(report.errorRate * 100).toFixed(2)}%`,
+          fmtMs(report.latencyMs?.p50),
+          fmtMs(report.latencyMs?.p99),
+          report.cpuUsPerRequest.toFixed(1),
+        ],
+      ),
     ),
   );
   console.log(

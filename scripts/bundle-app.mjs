@@ -33,14 +33,15 @@ const zodEnglishOnly = {
   },
 };
 
-/** Builds the artefact into outDir (emptied first); returns the bundle's path and size. */
-export async function bundleApp(outDir) {
-  rmSync(outDir, { recursive: true, force: true });
-  const bundle = join(outDir, 'build', 'app', 'main.js');
+/**
+ * One TypeScript entry and every runtime dependency in one minified ESM file for Node 20+, the
+ * way both images run their code (the API here, the load worker in scripts/bundle-load.mjs).
+ */
+export async function bundleNodeEntry(entryPoint, outfile) {
   await build({
     absWorkingDir: root,
-    entryPoints: ['app/main.ts'],
-    outfile: bundle,
+    entryPoints: [entryPoint],
+    outfile,
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -58,6 +59,14 @@ export async function bundleApp(outDir) {
     external: ['pg-native'],
     plugins: [zodEnglishOnly],
   });
+  return statSync(outfile).size;
+}
+
+/** Builds the artefact into outDir (emptied first); returns the bundle's path and size. */
+export async function bundleApp(outDir) {
+  rmSync(outDir, { recursive: true, force: true });
+  const bundle = join(outDir, 'build', 'app', 'main.js');
+  await bundleNodeEntry('app/main.ts', bundle);
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'package.json'), `${JSON.stringify({ type: 'module', private: true })}\n`);
   const assets = copyAppAssets(join(outDir, 'build'));

@@ -34,6 +34,18 @@ function declare(program: Command) {
       .option('--timeout <d>', 'per-request timeout, counted from the scheduled send time', '2s')
       .option('--slo <expressions>', 'e.g. "p99<250ms,p50<50ms,errors<0.1%,rate>=0.99"')
       .option('--ramp <start:end:step[:stepDuration]>', 'step the rate and report the highest step that met the SLO (the knee)')
+      .option('--workers <n>', 'send from N workers (threads; pods with --in-cluster), each 1/N of the rate, merged into one report', '1')
+      .option(
+        '--in-cluster',
+        "with --env: run the workers as an Indexed Job in the environment's namespace, sending to the API Service directly",
+      )
+      .option('--image <ref>', "with --in-cluster: the worker image (default: the API image's repository with a -load suffix, same tag)")
+      .option(
+        '--start-delay <d>',
+        "with --in-cluster: from creating the Job to the workers' shared first send (scheduling, image pulls)",
+        '30s',
+      )
+      .option('--dry-run', 'with --in-cluster: print the Job and its NetworkPolicies instead of running them')
       .option('--port-forward', 'with --env: reach the API through a port-forward instead of the ingress')
       .option('--watch-hpa', 'with --env: sample the API HPA and ready replicas during the run')
       .option('--hpa-interval <d>', 'how often --watch-hpa samples', '5s')

@@ -126,7 +126,7 @@ export function podSelector(object: KubeObject): string | undefined {
 }
 
 /** Looks at the workload's pods for a reason that will not fix itself. */
-async function inspectPods(
+export async function inspectPods(
   kube: Kube,
   object: KubeObject,
   options: WaitOptions,

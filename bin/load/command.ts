@@ -7,17 +7,11 @@ import { ExitError, usageError } from '../cli/errors.js';
 import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
 import { formatTextReport } from './text-report.js';
 import { renderHtmlReport } from './html-report.js';
-import { executeLoad, type Ramp, type RunHooks } from './run.js';
+import { namespaceFor } from '../../infra/environments.js';
+import { executeWithLocalWorkers } from './local-workers.js';
+import { executeLoad, type LoadPlan, type Ramp, type RunHooks } from './run.js';
 import { parseSlos, type Slo } from './slo.js';
-import {
-  parseHeaders,
-  parseMethod,
-  parseQuotesMix,
-  quotesScenario,
-  singleUrlScenario,
-  targetsFileScenario,
-  type Scenario,
-} from './scenario.js';
+import { parseHeaders, parseMethod, parseQuotesMix, readTargetsFile, scenarioFromSource, type ScenarioSource } from './scenario.js';
 import { assertTargetsAllowed, parseTargetUrl } from './target.js';
 import type { LoadOptions } from '../commands/load.js';
 
@@ -36,6 +30,8 @@ export function withErrorGate(slos: Slo[]): Slo[] {
   return [...slos, { ...gate, expression: `${DEFAULT_ERROR_GATE} (default gate)` }];
 }
 const MAX_RATE = 100_000;
+/** Threads beyond the cores only share them; pods beyond this are a different kind of test. */
+const MAX_WORKERS = 64;
 
 function parsePositive(text: string, flag: string, example: string, integer = false): number {
   const value = Number(text);
@@ -109,36 +105,21 @@ async function resolveTarget(url: string | undefined, options: LoadOptions): Pro
   return { url: new URL(`http://127.0.0.1:${process.env.PORT?.trim() || '8080'}/`), own: true, close: async () => undefined };
 }
 
-async function buildScenario(url: URL | null, explicitUrl: boolean, options: LoadOptions, timeoutMs: number): Promise<Scenario> {
+async function scenarioSource(url: URL | null, explicitUrl: boolean, options: LoadOptions, timeoutMs: number): Promise<ScenarioSource> {
   const headers = parseHeaders(options.header);
   const scenario = options.scenario ?? (explicitUrl ? undefined : 'quotes');
   if (scenario !== 'quotes' && options.mix !== undefined) throw usageError('--mix applies to --scenario quotes only');
   if (scenario === undefined) {
-    return singleUrlScenario(url!, parseMethod(options.method, '--method'), headers, options.body);
+    return { kind: 'url', url: url!.href, method: parseMethod(options.method, '--method'), headers, body: options.body };
   }
   if (options.body !== undefined || options.method.toUpperCase() !== 'GET') {
     throw usageError('--method and --body apply to a plain URL target; put methods and bodies in a targets file instead');
   }
   if (scenario === 'quotes') {
     if (url === null) throw usageError('--scenario quotes needs a target: give a URL or --env');
-    return quotesScenario(url, { mix: parseQuotesMix(options.mix), headers, timeoutMs });
+    return { kind: 'quotes', baseUrl: url.href, mix: parseQuotesMix(options.mix), headers, timeoutMs };
   }
-  const fileScenario = await targetsFileScenario(scenario, url ?? undefined);
-  if (headers) {
-    // Command-line headers apply to every request of the file, under the file's own headers.
-    const next = fileScenario.next;
-    const merged = new Map<object, ReturnType<typeof next>>();
-    fileScenario.next = () => {
-      const spec = next();
-      let withHeaders = merged.get(spec);
-      if (!withHeaders) {
-        withHeaders = { ...spec, headers: { ...headers, ...spec.headers } };
-        merged.set(spec, withHeaders);
-      }
-      return withHeaders;
-    };
-  }
-  return fileScenario;
+  return { kind: 'file', file: scenario, text: await readTargetsFile(scenario), baseUrl: url?.href, headers };
 }
 
 export async function runLoadCommand(url: string | undefined, options: LoadOptions): Promise<void> {
@@ -153,6 +134,23 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
   const slos: Slo[] = withErrorGate(options.slo !== undefined ? parseSlos(options.slo) : ramp ? parseSlos(DEFAULT_RAMP_SLO) : []);
   if (options.report !== undefined) await assertReportWritable(options.report);
   const hpaIntervalMs = parseDuration(options.hpaInterval, '--hpa-interval');
+  const workers = parsePositive(options.workers, '--workers', '4', true);
+  if (workers > MAX_WORKERS) throw usageError(`invalid --workers "${options.workers}": at most ${MAX_WORKERS}`);
+  const inCluster = options.inCluster === true;
+  if (inCluster && options.env === undefined)
+    throw usageError('--in-cluster needs --env: the Job runs in that environment, e.g. --env dev --in-cluster');
+  if (inCluster && options.portForward)
+    throw usageError('--in-cluster and --port-forward do not mix: the workers reach the API Service directly');
+  if (inCluster && url !== undefined) {
+    throw usageError("--in-cluster sends to the environment's API Service: drop the URL (paths go in a targets file)");
+  }
+  for (const [flag, given] of [
+    ['--image', options.image !== undefined],
+    ['--dry-run', options.dryRun === true],
+  ] as const) {
+    if (given && !inCluster) throw usageError(`${flag} applies to --in-cluster runs only, e.g. --env dev --in-cluster --workers 4 ${flag}`);
+  }
+  const startDelayMs = parseDuration(options.startDelay, '--start-delay');
   if (options.portForward && options.env === undefined) throw usageError('--port-forward needs --env, e.g. --env dev --port-forward');
   if (options.watchHpa && options.env === undefined) {
     throw usageError("--watch-hpa needs --env: it reads that environment's HPA, e.g. --env dev --watch-hpa");
@@ -161,9 +159,11 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
   const interactive = !isNonInteractive(process.stderr);
   // A targets file with absolute URLs needs no base URL; otherwise the target is the URL, the env, or qctl dev.
   const fileWithoutBase = options.scenario !== undefined && options.scenario !== 'quotes' && url === undefined && options.env === undefined;
-  const target: ResolvedTarget = fileWithoutBase
-    ? { url: null, own: false, close: async () => undefined }
-    : await resolveTarget(url, options);
+  const target: ResolvedTarget = inCluster
+    ? { url: (await import('./in-cluster.js')).apiServiceUrl(namespaceFor(parseEnv(options.env))), own: true, close: async () => undefined }
+    : fileWithoutBase
+      ? { url: null, own: false, close: async () => undefined }
+      : await resolveTarget(url, options);
   let hooks: RunHooks = {};
   const controller = new AbortController();
   let interrupts = 0;
@@ -174,8 +174,14 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
     controller.abort();
   };
   try {
-    const scenario = await buildScenario(target.url, url !== undefined, options, timeoutMs);
+    const source = await scenarioSource(target.url, url !== undefined, options, timeoutMs);
+    const scenario = await scenarioFromSource(source, { fetchSample: !inCluster });
     const ownTarget = target.own && target.url !== null && scenario.origins.every((origin) => origin === target.url!.origin);
+    if (inCluster && !ownTarget) {
+      throw usageError(
+        `--in-cluster workers may reach only ${target.url!.origin} (their NetworkPolicy): use paths relative to it in the targets file`,
+      );
+    }
     assertTargetsAllowed(scenario.origins, options.yes === true || ownTarget);
     if (options.watchHpa) {
       const { createHpaWatcher } = await import('./hpa.js');
@@ -186,12 +192,30 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
     const what = ramp
       ? `ramp ${ramp.start}→${ramp.end} req/s step ${ramp.step} every ${options.ramp?.split(':')[3] ?? options.duration}`
       : `${rate} req/s for ${options.duration}`;
-    process.stderr.write(`qctl load: ${what}, ${scenario.description} (Ctrl-C stops and reports)\n`);
+    const from = inCluster ? ` from ${workers} in-cluster worker${workers > 1 ? 's' : ''}` : workers > 1 ? ` from ${workers} workers` : '';
+    // --dry-run sends nothing: its output is the Job alone.
+    if (!options.dryRun) process.stderr.write(`qctl load: ${what}${from}, ${scenario.description} (Ctrl-C stops and reports)\n`);
     process.on('SIGINT', onSigint);
-    const report = await executeLoad(
-      { targetUrl: target.url?.href ?? null, scenario, rate, durationMs, ramp, maxInflight, timeoutMs, sendGraceMs, slos },
-      hooks,
-    );
+    const plan: LoadPlan = {
+      targetUrl: target.url?.href ?? null,
+      scenario,
+      rate,
+      durationMs,
+      ramp,
+      maxInflight,
+      timeoutMs,
+      sendGraceMs,
+      slos,
+    };
+    const { env, context, image, dryRun = false } = options;
+    const report = inCluster
+      ? await (
+          await import('./in-cluster.js')
+        ).executeInCluster(plan, source, { env: parseEnv(env), context, workers, image, startDelayMs, dryRun }, hooks)
+      : workers > 1
+        ? await executeWithLocalWorkers(plan, source, workers, hooks)
+        : await executeLoad(plan, hooks);
+    if (report === null) return;
     if (hooks.onProgress) process.stderr.write('\r\x1b[2K');
     // The results come first: a report file that cannot be written must not lose them.
     if (output === 'json') printJson(report);

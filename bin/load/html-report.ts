@@ -1,7 +1,7 @@
 import { formatDuration } from '../cli/duration.js';
 import { formatSloValue } from './slo.js';
 import type { LoadReport } from './report-schema.js';
-import { bytesSummary, kneeSummary, rateSummary } from './text-report.js';
+import { bytesSummary, interruption, kneeSummary, rateSummary, WORKER_COLUMNS, workerRows } from './text-report.js';
 
 interface Series {
   name: string;
@@ -168,7 +168,7 @@ export function renderHtmlReport(report: LoadReport): string {
 
   const summaryRows: string[][] = [
     ['target', report.target.description],
-    ['run', `${formatDuration(report.elapsedMs)}${report.interrupted ? ' (interrupted: partial results)' : ''}`],
+    ['run', `${formatDuration(report.elapsedMs)}${interruption(report)}`],
     ['rate', rateSummary(report)],
     [
       'requests',
@@ -214,6 +214,9 @@ export function renderHtmlReport(report: LoadReport): string {
         ]),
       )}`
     : '';
+  const workersTable = report.workers
+    ? `<h2>Workers</h2><p>${report.workers.count} ${report.workers.inCluster ? `pods of Job ${escapeHtml(report.workers.job ?? '-')}` : 'threads'}; their histograms and counters are merged exactly into the numbers above.</p>${tableHtml(WORKER_COLUMNS, workerRows(report.workers))}`
+    : '';
   // `<` is escaped so the embedded JSON can never close its script element.
   const data = JSON.stringify(report).replace(/</g, '\\u003c');
   return `<!doctype html>
@@ -235,6 +238,7 @@ svg .grid{stroke:#e9ecef}svg .tick,svg .axis{font-size:11px;fill:#495057}svg .li
 ${tableHtml(['', ''], summaryRows)}
 <h2>SLO</h2>${sloTable}
 ${rampTable}
+${workersTable}
 <h2>Charts</h2>
 ${latencyChart}
 ${percentileChart}

@@ -62,6 +62,23 @@ export const hpaSampleSchema = z.object({
   cpuUtilization: z.number().nullable(),
 });
 
+/** One worker of a `--workers N` run: its share of the schedule and what it achieved, so a starved worker shows. */
+export const workerSummarySchema = z.object({
+  index: z.number().int(),
+  /** Its share of the target rate (the time-weighted average over a ramp's steps). */
+  targetRate: z.number(),
+  achievedRate: z.number(),
+  sent: z.number().int(),
+  dropped: z.number().int(),
+  errors: z.number().int(),
+  /** Milliseconds after the shared start instant that it began sending. */
+  startOffsetMs: z.number().nullable(),
+  /** complete: its final result; partial: its last checkpoint (stopped early); missing: nothing to merge. */
+  state: z.enum(['complete', 'partial', 'missing']),
+  /** Why it is partial or missing (pod failed, thread died, stopped by Ctrl-C), or null. */
+  note: z.string().nullable(),
+});
+
 export const loadReportSchema = z.object({
   version: z.literal(1),
   target: z.object({ url: z.string().nullable(), scenario: z.string(), description: z.string() }),
@@ -109,6 +126,17 @@ export const loadReportSchema = z.object({
     })
     .nullable(),
   hpa: z.object({ namespace: z.string(), name: z.string(), samples: z.array(hpaSampleSchema), error: z.string().nullable() }).nullable(),
+  /** The workers of a `--workers N` run (null: one process). Their numbers are already merged into the ones above. */
+  workers: z
+    .object({
+      count: z.number().int(),
+      inCluster: z.boolean(),
+      job: z.string().nullable(),
+      /** Why an in-cluster run ended before every worker finished (Ctrl-C, the deadline, a failed pod), or null. */
+      stopped: z.string().nullable(),
+      list: z.array(workerSummarySchema),
+    })
+    .nullable(),
   verdict: z.enum(['pass', 'fail']),
 });
 
@@ -116,3 +144,4 @@ export type LoadReport = z.infer<typeof loadReportSchema>;
 export type StepReport = z.infer<typeof stepSchema>;
 export type HpaSample = z.infer<typeof hpaSampleSchema>;
 export type HpaReport = NonNullable<LoadReport['hpa']>;
+export type WorkerSummary = z.infer<typeof workerSummarySchema>;

@@ -52,7 +52,8 @@ const round = (n: number, digits = 3): number => {
   return Math.round(n * f) / f;
 };
 
-function counts(stats: Stats) {
+/** The request counters of a slice, as the report (and the worker result) carry them. */
+export function counts(stats: Stats) {
   return {
     scheduled: stats.scheduled,
     sent: stats.sent,
@@ -63,7 +64,7 @@ function counts(stats: Stats) {
   };
 }
 
-function stepReport(result: GeneratorResult, rate: number, slos: Slo[]): StepReport {
+function stepReport(result: StepRun['result'], rate: number, slos: Slo[]): StepReport {
   const stats = result.overall;
   const achieved = result.sendWindowMs > 0 ? stats.sent / (result.sendWindowMs / 1000) : 0;
   const subject = sloSubject(stats, rate, achieved);
@@ -82,12 +83,54 @@ function stepReport(result: GeneratorResult, rate: number, slos: Slo[]): StepRep
   };
 }
 
-/** Runs the plan (one constant-rate run, or ramp steps back to back) and builds the report. */
-export async function executeLoad(plan: LoadPlan, hooks: RunHooks = {}): Promise<LoadReport> {
-  const rates = plan.ramp ? rampRates(plan.ramp) : [plan.rate];
-  const stepDurationMs = plan.ramp ? plan.ramp.stepDurationMs : plan.durationMs;
-  const results: { rate: number; result: GeneratorResult; offsetMs: number }[] = [];
-  const steps: StepReport[] = [];
+/** One step of a run (the whole of a constant-rate run): what the generator measured, and where it began. */
+export interface StepRun {
+  rate: number;
+  /** Milliseconds from the run's start to this step's start. */
+  offsetMs: number;
+  result: Pick<GeneratorResult, 'elapsedMs' | 'sendWindowMs' | 'interrupted' | 'overall' | 'seconds'>;
+}
+
+/** What ran: the steps in order, and why it ended. A worker's run and the merged run of N workers alike. */
+export interface RunOutcome {
+  /** Epoch milliseconds of the first scheduled send. */
+  startedAt: number;
+  steps: StepRun[];
+  interrupted: boolean;
+  stoppedEarly: boolean;
+}
+
+export function planRates(plan: Pick<LoadPlan, 'ramp' | 'rate'>): number[] {
+  return plan.ramp ? rampRates(plan.ramp) : [plan.rate];
+}
+
+export function planStepDurationMs(plan: Pick<LoadPlan, 'ramp' | 'durationMs'>): number {
+  return plan.ramp ? plan.ramp.stepDurationMs : plan.durationMs;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Warms up, then runs the plan's steps back to back. A ramp stops at the first step that breaches
+ * plan.slos (workers get none: only the merged run can be judged). With `startAt` the first send
+ * waits for the instant it gives, so that workers started apart begin together.
+ */
+export async function runSteps(
+  plan: LoadPlan,
+  hooks: Pick<RunHooks, 'signal' | 'onProgress'> & {
+    /** Called once warmed up; the first send waits for the instant it gives (epoch ms). */
+    startAt?: () => Promise<number>;
+    onStart?: (startedAt: number) => void;
+    /**
+     * About once a second: the run so far, the current step's counters and histogram as they
+     * stand (its per-second series only once the step is done). In-cluster workers log it.
+     */
+    onCheckpoint?: (sofar: RunOutcome) => void;
+  } = {},
+): Promise<RunOutcome> {
+  const rates = planRates(plan);
+  const stepDurationMs = planStepDurationMs(plan);
+  const steps: StepRun[] = [];
   let offsetMs = 0;
   let interrupted = false;
   let stoppedEarly = false;
@@ -103,8 +146,10 @@ export async function executeLoad(plan: LoadPlan, hooks: RunHooks = {}): Promise
     Math.max(WARM_UP_CONNECTIONS, Math.min(64, Math.ceil(firstRate / 500))),
   );
   await client.warmUp(() => plan.scenario.next(), warmUpConnections, warmUpRequests, 1000);
+  const startAt = hooks.startAt ? await hooks.startAt() : Date.now();
+  if (startAt > Date.now() && !hooks.signal?.aborted) await sleep(startAt - Date.now());
   const startedAt = Date.now();
-  hooks.watcher?.start(startedAt);
+  hooks.onStart?.(startedAt);
 
   for (const [index, rate] of rates.entries()) {
     const label = plan.ramp ? `step ${index + 1}/${rates.length} ${rate} req/s` : `${rate} req/s`;
@@ -116,22 +161,25 @@ export async function executeLoad(plan: LoadPlan, hooks: RunHooks = {}): Promise
       sendGraceMs: plan.sendGraceMs ?? DEFAULT_SEND_GRACE_MS,
       signal: hooks.signal,
       client,
-      onProgress: hooks.onProgress
-        ? (elapsed, stats) =>
-            hooks.onProgress!(
-              `${label}: ${(elapsed / 1000).toFixed(0)}s/${(stepDurationMs / 1000).toFixed(0)}s sent ${stats.sent} dropped ${stats.dropped} errors ${stats.errors}`,
-            )
-        : undefined,
+      onProgress: (elapsed, stats) => {
+        hooks.onProgress?.(
+          `${label}: ${(elapsed / 1000).toFixed(0)}s/${(stepDurationMs / 1000).toFixed(0)}s sent ${stats.sent} dropped ${stats.dropped} errors ${stats.errors}`,
+        );
+        const current: StepRun = {
+          rate,
+          offsetMs,
+          result: { overall: stats, seconds: [], sendWindowMs: elapsed, elapsedMs: elapsed, interrupted: true },
+        };
+        hooks.onCheckpoint?.({ startedAt, steps: [...steps, current], interrupted: true, stoppedEarly: false });
+      },
     });
-    results.push({ rate, result, offsetMs });
+    steps.push({ rate, result, offsetMs });
     offsetMs += result.elapsedMs;
-    const step = stepReport(result, rate, plan.slos);
-    steps.push(step);
     if (result.interrupted) {
       interrupted = true;
       break;
     }
-    if (plan.ramp && !step.passed) {
+    if (plan.ramp && !stepReport(result, rate, plan.slos).passed) {
       // Past the knee: stepping higher would only overload the service further.
       stoppedEarly = index < rates.length - 1;
       hooks.onProgress?.(`${label}: SLO breached, ramp stops here`);
@@ -139,8 +187,30 @@ export async function executeLoad(plan: LoadPlan, hooks: RunHooks = {}): Promise
     }
   }
   await client.close();
-  const hpa = hooks.watcher ? await hooks.watcher.stop() : null;
+  return { startedAt, steps, interrupted, stoppedEarly };
+}
 
+/** Runs the plan in this process and builds the report. */
+export async function executeLoad(plan: LoadPlan, hooks: RunHooks = {}): Promise<LoadReport> {
+  const outcome = await runSteps(plan, { ...hooks, onStart: (startedAt) => hooks.watcher?.start(startedAt) });
+  const hpa = hooks.watcher ? await hooks.watcher.stop() : null;
+  return buildReport(plan, outcome, { hpa, workers: null });
+}
+
+/** The report of a run: every step's numbers, the whole run's, the SLO verdict and the knee of a ramp. */
+export function buildReport(
+  plan: LoadPlan,
+  outcome: RunOutcome,
+  extras: { hpa: HpaReport | null; workers: LoadReport['workers'] },
+): LoadReport {
+  const rates = planRates(plan);
+  const stepDurationMs = planStepDurationMs(plan);
+  const { startedAt, interrupted, stoppedEarly } = outcome;
+  const results = outcome.steps;
+  const steps = results.map((r) => stepReport(r.result, r.rate, plan.slos));
+  const last = results.at(-1);
+  const offsetMs = last ? last.offsetMs + last.result.elapsedMs : 0;
+  const hpa = extras.hpa;
   // Whole-run numbers: every step's requests together.
   const overall = mergeStats(results.map((r) => r.result.overall));
   const sendWindowMs = results.reduce((sum, r) => sum + r.result.sendWindowMs, 0);
@@ -211,6 +281,8 @@ export async function executeLoad(plan: LoadPlan, hooks: RunHooks = {}): Promise
     slo: { passed: sloPassed, results: sloResults },
     ramp: plan.ramp ? { steps, knee, highestPassed, stoppedEarly } : null,
     hpa,
-    verdict: sloPassed ? 'pass' : 'fail',
+    workers: extras.workers,
+    // A worker with no result left its share of the schedule unmeasured: the run cannot pass.
+    verdict: sloPassed && !(extras.workers?.list.some((w) => w.state === 'missing') ?? false) ? 'pass' : 'fail',
   };
 }

@@ -148,17 +148,22 @@ async function fetchQuoteSample(base: URL, headers: Record<string, string> | und
 
 export async function quotesScenario(
   baseUrl: URL,
-  options: { mix: QuotesMix; headers?: Record<string, string>; timeoutMs: number },
+  options: { mix: QuotesMix; headers?: Record<string, string>; timeoutMs: number; fetchSample?: boolean },
 ): Promise<Scenario> {
   // The base may carry a path prefix (an ingress path); routes hang below it.
   const base = new URL(baseUrl.href.endsWith('/') ? baseUrl.href : `${baseUrl.href}/`);
   base.search = '';
-  const sample = await fetchQuoteSample(base, options.headers, Math.min(options.timeoutMs, 5000));
+  const sample =
+    options.fetchSample === false ? undefined : await fetchQuoteSample(base, options.headers, Math.min(options.timeoutMs, 5000));
   const ids = sample && sample.ids.length > 0 ? sample.ids : Array.from({ length: 30 }, (_, i) => String(i + 1));
   const harvested = sample ? wordsOf(sample.texts) : [];
   const words = harvested.length >= 10 ? harvested : [...QUOTE_WORDS];
   const source =
-    sample && sample.ids.length > 0 ? `ids and words from ${new URL('quotes', base).href}` : 'built-in ids 1-30 and quote words';
+    options.fetchSample === false
+      ? `ids and words each worker reads from ${new URL('quotes', base).href}`
+      : sample && sample.ids.length > 0
+        ? `ids and words from ${new URL('quotes', base).href}`
+        : 'built-in ids 1-30 and quote words';
 
   const make = (kind: QuotesRequestKind, pathAndQuery: string): RequestSpec => ({
     origin: base.origin,
@@ -196,12 +201,19 @@ export async function quotesScenario(
  * Blank lines and lines starting with # are ignored. Requests are sent in file order, round robin.
  */
 export async function targetsFileScenario(file: string, base: URL | undefined): Promise<Scenario> {
-  let text: string;
+  return targetsTextScenario(await readTargetsFile(file), file, base);
+}
+
+export async function readTargetsFile(file: string): Promise<string> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch {
     throw usageError(`--scenario ${file}: cannot read the file; give "quotes" or the path of a targets file`);
   }
+}
+
+/** The targets file's requests, from its text (workers get the text, not the file). */
+export function targetsTextScenario(text: string, file: string, base: URL | undefined): Scenario {
   const specs: RequestSpec[] = [];
   const where = (n: number): string => `${file}:${n}`;
   const resolve = (raw: string, n: number): URL => {
@@ -263,4 +275,36 @@ export async function targetsFileScenario(file: string, base: URL | undefined): 
     description: `${specs.length} request${specs.length === 1 ? '' : 's'} from ${file}`,
     next: cycle(specs, false),
   };
+}
+
+/**
+ * What a scenario is made from, as plain data: the command builds its scenario from it, and so
+ * does every worker (a thread, or a pod of the in-cluster Job), each with its own request cycle.
+ */
+export type ScenarioSource =
+  | { kind: 'url'; url: string; method: Dispatcher.HttpMethod; headers?: Record<string, string>; body?: string }
+  | { kind: 'quotes'; baseUrl: string; mix: QuotesMix; headers?: Record<string, string>; timeoutMs: number }
+  | { kind: 'file'; file: string; text: string; baseUrl?: string; headers?: Record<string, string> };
+
+/** `fetchSample: false`: no request for the quotes scenario's ids (qctl cannot reach an in-cluster target; its workers can). */
+export async function scenarioFromSource(source: ScenarioSource, options: { fetchSample?: boolean } = {}): Promise<Scenario> {
+  if (source.kind === 'url') return singleUrlScenario(new URL(source.url), source.method, source.headers, source.body);
+  if (source.kind === 'quotes') return quotesScenario(new URL(source.baseUrl), { ...source, ...options });
+  const scenario = targetsTextScenario(source.text, source.file, source.baseUrl === undefined ? undefined : new URL(source.baseUrl));
+  const headers = source.headers;
+  if (headers) {
+    // Command-line headers apply to every request of the file, under the file's own headers.
+    const next = scenario.next;
+    const merged = new Map<object, RequestSpec>();
+    scenario.next = () => {
+      const spec = next();
+      let withHeaders = merged.get(spec);
+      if (!withHeaders) {
+        withHeaders = { ...spec, headers: { ...headers, ...spec.headers } };
+        merged.set(spec, withHeaders);
+      }
+      return withHeaders;
+    };
+  }
+  return scenario;
 }

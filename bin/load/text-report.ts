@@ -55,13 +55,42 @@ function sloStepLabel(ramp: NonNullable<LoadReport['ramp']>): string {
   return ramp.knee === null ? `highest step, ${ramp.highestPassed} req/s` : `at the knee, ${ramp.knee} req/s`;
 }
 
+export const WORKER_COLUMNS = ['worker', 'target', 'achieved', 'sent', 'dropped', 'errors', 'start', 'state'];
+
+/** One row per worker: its share, what it achieved (a starved worker shows here) and its state. */
+export function workerRows(workers: NonNullable<LoadReport['workers']>): string[][] {
+  return workers.list.map((w) => [
+    `${w.index}`,
+    `${w.targetRate.toFixed(1)}/s`,
+    `${w.achievedRate.toFixed(1)}/s`,
+    `${w.sent}`,
+    `${w.dropped}`,
+    `${w.errors}`,
+    w.startOffsetMs === null ? '-' : `+${formatDuration(w.startOffsetMs)}`,
+    `${w.state}${w.note ? ` (${w.note})` : ''}`,
+  ]);
+}
+
+/** How the run was cut short, if it was. */
+export function interruption(report: LoadReport): string {
+  if (!report.interrupted) return '';
+  return ` (${report.workers?.stopped ?? 'interrupted by Ctrl-C'}: partial results)`;
+}
+
+/** Why a verdict reads as it does, when the SLO table alone does not say. */
+export function verdictNote(report: LoadReport): string {
+  const missing = report.workers?.list.filter((w) => w.state === 'missing') ?? [];
+  if (missing.length > 0) return ` (worker ${missing.map((w) => w.index).join(', ')} returned no result)`;
+  return report.slo.results.length === 0 && !report.ramp ? ' (no --slo given)' : '';
+}
+
 /** The report for people: what ran, how fast, how it answered, and the verdict. */
 export function formatTextReport(report: LoadReport): string {
   const out: string[] = [];
   const r = report.requests;
   out.push(`qctl load: ${report.target.description}`);
   out.push(
-    `run        ${formatDuration(report.elapsedMs)}${report.interrupted ? ' (interrupted by Ctrl-C: partial results)' : ''}, max in-flight ${report.config.maxInflight} (send grace ${formatDuration(report.config.sendGraceMs)}), timeout ${formatDuration(report.config.timeoutMs)}`,
+    `run        ${formatDuration(report.elapsedMs)}${interruption(report)}, max in-flight ${report.config.maxInflight} (send grace ${formatDuration(report.config.sendGraceMs)}), timeout ${formatDuration(report.config.timeoutMs)}`,
   );
   out.push(`rate       ${rateSummary(report)}`);
   out.push(
@@ -133,6 +162,15 @@ export function formatTextReport(report: LoadReport): string {
     );
   }
 
+  if (report.workers) {
+    const w = report.workers;
+    out.push(
+      '',
+      `workers    ${w.count} ${w.inCluster ? `pods of Job ${w.job ?? '-'}` : 'threads'}, merged exactly (histograms added, counters summed)`,
+    );
+    out.push(table(WORKER_COLUMNS, workerRows(w)));
+  }
+
   if (report.slo.results.length) {
     out.push('', report.ramp ? `SLO (${sloStepLabel(report.ramp)})` : 'SLO');
     out.push(
@@ -142,9 +180,6 @@ export function formatTextReport(report: LoadReport): string {
       ),
     );
   }
-  out.push(
-    '',
-    `verdict    ${report.verdict === 'pass' ? 'PASS' : 'FAIL'}${report.slo.results.length === 0 && !report.ramp ? ' (no --slo given)' : ''}`,
-  );
+  out.push('', `verdict    ${report.verdict === 'pass' ? 'PASS' : 'FAIL'}${verdictNote(report)}`);
   return `${out.join('\n')}\n`;
 }

@@ -3,8 +3,10 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runWorker, type WorkerSpec } from '../../bin/load/worker.js';
 import { DeployHarness } from '../deploy/harness.js';
 import { startFakePrometheus, type FakePrometheus } from '../helpers/fake-prometheus.js';
+import { readyStatus, type FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { freePort } from '../helpers/ports.js';
 import { startTestPostgres, type EmbeddedPostgres } from '../helpers/postgres.js';
 import { loadQuoteFixture, REPO_ROOT, repoPath } from '../helpers/quotes-fixture.js';
@@ -42,6 +44,8 @@ const NOT_RUN: Record<string, string> = {
     'needs the dev ingress answering at quotes.127.0.0.1.nip.io (public DNS and a real ingress controller); --env targeting is tested in tests/load/cluster.test.ts',
   'qctl load --env dev --ramp 50:500:50:20s --slo "p99<250ms,errors<1%" --watch-hpa --report ramp.html':
     'needs the dev ingress (public DNS, an ingress controller) and a live HPA; --watch-hpa is tested against the fake API in tests/load/cluster.test.ts',
+  'docker build --target load -t 127.0.0.1:32000/quote-api-load:0.1.0 .':
+    "builds an image with a real Docker engine; the Dockerfile's load target is checked in tests/infra/image-and-compose.test.ts and its bundle in bench and tests/load",
   'qctl load --env dev --ramp 50:400:50:60s --watch-hpa --hpa-interval 5s --report hpa.html':
     'needs the dev ingress (public DNS, an ingress controller) and a live HPA; --watch-hpa is tested against the fake API in tests/load/cluster.test.ts',
   'microk8s enable community': 'changes a real microk8s cluster (adds the community addon repository)',
@@ -79,6 +83,19 @@ const EXPECT: Record<string, Expectation> = {
   'qctl load --rate 200 --duration 30s --slo "p99<250ms,p50<50ms,errors<0.1%,rate>=0.99"': {
     exit: [0, 1],
     stdout: /^verdict\s+(PASS|FAIL)$/m,
+  },
+  // The SLO verdict depends on how busy the machine is; the threads must run and report together.
+  'qctl load --workers 4 --rate 2000 --duration 1m --slo "p99<100ms,rate>=0.99"': {
+    exit: [0, 1],
+    stdout: /^workers {4}4 threads, merged exactly[\s\S]*^verdict\s+(PASS|FAIL)/m,
+  },
+  // The stand-in kubelet runs the 8 workers (see beforeAll); at 8,000 req/s the local API may breach the SLO.
+  'qctl load --in-cluster --workers 8 --env dev --rate 8000 --duration 60s --slo "p99<100ms"': {
+    exit: [0, 1],
+    stdout: /^workers {4}8 pods of Job quote-api-load-[a-z0-9]+, merged exactly/m,
+  },
+  'qctl load --in-cluster --workers 8 --env dev --rate 8000 --duration 60s --dry-run': {
+    stdout: /^kind: Job\n[\s\S]*completions: 8\n/m,
   },
   // Every line of the targets file answered 2xx (the POST is a duplicate after the warm-up sent it once).
   'qctl load http://127.0.0.1:8080 --scenario targets.txt --rate 20 --duration 10s': {
@@ -127,6 +144,8 @@ function adapt(key: string, ctx: Context, serverPort: number, apiPort: number): 
         /--ramp (\d+):(\d+):(\d+)(:\S+)?/g,
         (_all, a: string, b: string, s: string) => `--ramp ${a}:${Math.min(Number(b), Number(a) + Number(s))}:${s}:1s`,
       )
+      // The Job's pods start at once here (no scheduling, no image pull): no need to wait 30 s for them.
+      .replace(/--in-cluster/g, '--in-cluster --start-delay 2s')
       // Fixed ports may be taken on a shared machine: the stand-ins listen on free ones.
       .replace(/127\.0\.0\.1:8080/g, `127.0.0.1:${apiPort}`)
       .replace(/--port \d+/g, `--port ${serverPort}`)
@@ -232,6 +251,7 @@ beforeAll(async () => {
   // A cluster set up as the docs say (microk8s enable ingress; kind with ingress-nginx).
   for (const name of ['public', 'nginx'])
     harness.api.put({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name }, spec: {} });
+  playLoadWorkers(harness.api, apiPort);
   // `qctl` on PATH runs this checkout, the way `npm link` would.
   const shim = join(harness.bins.dir, 'qctl');
   writeFileSync(shim, `#!/bin/sh\nexec node ${JSON.stringify(repoPath('bin/qctl.mjs'))} "$@"\n`);
@@ -252,6 +272,48 @@ beforeAll(async () => {
   });
   ctx = { ...partial, stopApi: async () => void (await api.stop()) };
 }, 180_000);
+
+/**
+ * The kubelet of `qctl load --in-cluster`: each pod of a load Job runs the real worker in this
+ * process, with the API Service's cluster-DNS name standing for the local `qctl dev`, and logs
+ * its result line. Other Jobs (migrate, seed) become complete as the fake API's auto-ready does.
+ */
+function playLoadWorkers(api: FakeKubeApi, apiPort: number): void {
+  api.react({ kind: 'Job' }, (job) => {
+    if (job.metadata.labels?.['app.kubernetes.io/name'] !== 'quote-api-load') {
+      job.status = readyStatus(job) ?? job.status;
+      return;
+    }
+    const template = (job.spec as { template: { metadata: { labels: Record<string, string> }; spec: { containers: Container[] } } })
+      .template;
+    const spec = JSON.parse(template.spec.containers[0]!.env.find((e) => e.name === 'QCTL_LOAD_WORKER')!.value) as Omit<
+      WorkerSpec,
+      'index'
+    >;
+    const local = new URL(`http://127.0.0.1:${apiPort}/`);
+    const source = spec.source.kind === 'quotes' ? { ...spec.source, baseUrl: local.href } : spec.source;
+    for (let index = 0; index < spec.count; index++) {
+      const name = `${job.metadata.name}-${index}`;
+      const namespace = job.metadata.namespace!;
+      api.put({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name,
+          namespace,
+          labels: { ...template.metadata.labels, 'job-name': job.metadata.name },
+          annotations: { 'batch.kubernetes.io/job-completion-index': String(index) },
+        },
+        status: { phase: 'Running' },
+      });
+      void runWorker({ ...spec, source, index }).then((result) => {
+        api.setLogs(namespace, name, `${JSON.stringify(result)}\n`);
+        api.setStatus('Pod', namespace, name, { phase: 'Succeeded' });
+      });
+    }
+  });
+}
+type Container = { env: { name: string; value: string }[] };
 
 afterAll(async () => {
   await ctx?.stopApi();

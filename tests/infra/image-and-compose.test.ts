@@ -40,7 +40,8 @@ describe('Dockerfile', () => {
   const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
 
   it('is multi-stage and runs the current Node LTS, as a non-root numeric user', () => {
-    expect(stages.map((s) => s.name)).toEqual(['build', 'runtime']);
+    // The API image is the last stage, the default target; the load worker is the `load` target.
+    expect(stages.map((s) => s.name)).toEqual(['build', 'load-build', 'load', 'runtime']);
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:22-/m);
     expect(runtime).toMatch(/^USER 1000:1000$/m);
   });
@@ -53,6 +54,14 @@ describe('Dockerfile', () => {
     expect(runtime).not.toMatch(/^RUN /m);
     const bundleScript = readFileSync(repoPath('scripts/bundle-app.mjs'), 'utf8');
     expect(bundleScript).toContain("'build/image'");
+  });
+
+  it('builds the in-cluster load worker as its own target, from its bundle only', () => {
+    const load = dockerfile.slice(dockerfile.indexOf('AS load\n'), dockerfile.indexOf('\nFROM ', dockerfile.indexOf('AS load\n')));
+    expect([...load.matchAll(/^COPY .*$/gm)].map((m) => m[0])).toEqual(['COPY --from=load-build /app/build/load-image ./']);
+    expect(load).toMatch(/^USER 1000:1000$/m);
+    expect(load).toMatch(/^ENTRYPOINT \["node", "build\/load\/worker\.js"\]$/m);
+    expect(readFileSync(repoPath('scripts/bundle-load.mjs'), 'utf8')).toContain("'build/load-image'");
   });
 
   it('uses only commands, files and scripts that exist', () => {

@@ -184,6 +184,40 @@ describe('--watch-hpa', () => {
     expect(text.stdout).toMatch(/time\s+target\s+sent\/s\s+p99\s+replicas\s+desired\s+ready\s+cpu/);
     expect(text.stdout).toMatch(/20\/s\s+\d+\s+\S+\s+3\s+3\s+2\s+95%/);
   });
+
+  it('samples from the shared start instant while --workers threads run', async () => {
+    putApi();
+    const result = await runQctl(
+      [
+        'load',
+        `${target.url}/`,
+        '--env',
+        'dev',
+        '--watch-hpa',
+        '--hpa-interval',
+        '500ms',
+        '--workers',
+        '2',
+        '--rate',
+        '40',
+        '--duration',
+        '2s',
+        '--output',
+        'json',
+      ],
+      { env: { KUBECONFIG: kubeconfig } },
+    );
+    expect(result.exitCode).toBe(0);
+    const report = loadReportSchema.parse(JSON.parse(String(result.stdout)));
+    const times = report.hpa!.samples.map((s) => s.t);
+    // Sampled from the workers' first send (t = 0) to after their last.
+    expect(times[0]).toBeGreaterThanOrEqual(0);
+    expect(times[0]).toBeLessThan(500);
+    expect(times.at(-1)).toBeGreaterThan(1500);
+    expect(report.hpa!.samples[0]).toMatchObject({ currentReplicas: 1, readyReplicas: 1 });
+    expect(report.workers?.count).toBe(2);
+    expect(report.requests.sent).toBe(80);
+  });
 });
 
 describe('kube context', () => {

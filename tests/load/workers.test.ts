@@ -1,0 +1,119 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadReportSchema } from '../../bin/load/report-schema.js';
+import { runQctl } from '../helpers/cli.js';
+import { repoPath } from '../helpers/quotes-fixture.js';
+import { startTarget, type Target } from './fixtures/target.js';
+
+let target: Target;
+let dir: string;
+beforeAll(async () => {
+  target = await startTarget();
+  dir = mkdtempSync(join(tmpdir(), 'qctl-load-workers-'));
+});
+afterAll(async () => {
+  await target?.stop();
+});
+
+describe('qctl load --workers N (threads)', () => {
+  it('splits the rate over the workers and merges their requests into one report, as the server counted them', async () => {
+    const before = (await target.stats()).count;
+    const html = join(dir, 'workers.html');
+    const result = await runQctl([
+      'load',
+      `${target.url}/`,
+      '--workers',
+      '3',
+      '--rate',
+      '150',
+      '--duration',
+      '2s',
+      '--slo',
+      'p99<500ms,rate>=0.95',
+      '--output',
+      'json',
+      '--report',
+      html,
+    ]);
+    expect(result.stderr).toMatch(/150 req\/s for 2s from 3 workers/);
+    expect(result.exitCode).toBe(0);
+    const report = loadReportSchema.parse(JSON.parse(String(result.stdout)));
+    expect(report.requests.scheduled).toBe(300);
+    expect(report.requests.sent).toBe(300);
+    expect(report.requests.responses).toBe(300);
+    // Warm-up requests are marked and left out of the target's count.
+    expect((await target.stats()).count - before).toBe(300);
+    expect(report.latencyMs).not.toBeNull();
+    expect(report.workers?.count).toBe(3);
+    expect(report.workers?.inCluster).toBe(false);
+    for (const worker of report.workers!.list) {
+      expect(worker).toMatchObject({ targetRate: 50, sent: 100, state: 'complete', note: null });
+      expect(worker.achievedRate).toBeGreaterThan(45);
+      // One shared start instant: every thread began sending within a few tens of ms of it.
+      expect(worker.startOffsetMs).toBeLessThan(100);
+    }
+    expect(report.series.reduce((sum, s) => sum + s.sent, 0)).toBe(300);
+    expect(report.verdict).toBe('pass');
+    expect(readFileSync(html, 'utf8')).toMatch(/<h2>Workers<\/h2><p>3 threads;/);
+  });
+
+  it('runs a ramp with workers: every step is merged, the knee judged on the merged numbers', async () => {
+    const result = await runQctl(['load', `${target.url}/`, '--workers', '2', '--ramp', '20:60:20:1s', '--slo', 'p99<1s,errors<1%']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/^20\/s +\d/m);
+    expect(result.stdout).toMatch(/^60\/s +\d/m);
+    expect(result.stdout).toMatch(/knee {7}none found: every step up to 60 req\/s met the SLO/);
+    expect(result.stdout).toMatch(/^workers {4}2 threads, merged exactly/m);
+    // Each worker sends half of every step: 10 + 20 + 30 requests at 20 req/s on average.
+    expect(result.stdout).toMatch(/^0 +\d+\.\d\/s +\d+\.\d\/s +60 /m);
+  });
+
+  it('stops every worker on Ctrl-C and reports what they sent, marked interrupted', async () => {
+    const child = execa(
+      'node',
+      [repoPath('bin/qctl.mjs'), 'load', `${target.url}/`, '--workers', '2', '--rate', '100', '--duration', '60s', '--output', 'json'],
+      { env: { QCTL_FROM_SOURCE: '1', CI: 'true' }, reject: false },
+    );
+    await new Promise<void>((resolve) => {
+      child.stderr!.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('Ctrl-C stops')) resolve();
+      });
+    });
+    // The threads start sending about 3 s after they are started.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    child.kill('SIGINT');
+    const result = await child;
+    const report = loadReportSchema.parse(JSON.parse(String(result.stdout)));
+    expect(report.interrupted).toBe(true);
+    expect(report.requests.sent).toBeGreaterThan(50);
+    expect(report.requests.sent).toBeLessThan(1000);
+    expect(report.workers?.list.map((w) => [w.state, w.note])).toEqual([
+      ['partial', 'stopped by Ctrl-C'],
+      ['partial', 'stopped by Ctrl-C'],
+    ]);
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('refuses bad --workers values and in-cluster flags without --in-cluster, sending nothing', async () => {
+    const file = join(dir, 'unused.txt');
+    writeFileSync(file, 'GET /x\n');
+    const cases: [string[], RegExp][] = [
+      [['--workers', '0'], /^qctl: invalid --workers "0": use a whole number above 0, e\.g\. --workers 4\n$/],
+      [['--workers', '1.5'], /invalid --workers "1\.5": use a whole number above 0/],
+      [['--workers', '65'], /invalid --workers "65": at most 64/],
+      [['--dry-run'], /--dry-run applies to --in-cluster runs only/],
+      [['--image', 'x:1'], /--image applies to --in-cluster runs only/],
+      [['--in-cluster'], /--in-cluster needs --env/],
+    ];
+    const before = (await target.stats()).count;
+    for (const [args, message] of cases) {
+      const result = await runQctl(['load', `${target.url}/`, '--rate', '10', '--duration', '1s', ...args]);
+      expect(result.exitCode, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toMatch(message);
+    }
+    expect((await target.stats()).count).toBe(before);
+  });
+});
