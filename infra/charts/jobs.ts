@@ -56,6 +56,17 @@ export function buildJobs(scope: ManifestScope, props: JobsProps): void {
   new ApiObject(scope.file('90-seed-job.yaml'), 'seed', appJob(props, 'seed'));
 }
 
+/** What every Job pod running our images shares: no restart in place, the jobs account without a token, no service links, the app user. */
+export function jobPodBasics() {
+  return {
+    restartPolicy: 'Never' as const,
+    serviceAccountName: SERVICE_ACCOUNTS.jobs,
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    securityContext: podSecurityContext(APP_UID),
+  };
+}
+
 function appJob(props: JobsProps, kind: JobKind): IJob {
   const jobs = { ...BASE_SETTINGS.jobs, ...props.jobs };
   const component = kind === 'migrate' ? 'migration' : 'seed';
@@ -71,11 +82,7 @@ function appJob(props: JobsProps, kind: JobKind): IJob {
       template: {
         metadata: { labels },
         spec: {
-          restartPolicy: 'Never',
-          serviceAccountName: SERVICE_ACCOUNTS.jobs,
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          securityContext: podSecurityContext(APP_UID),
+          ...jobPodBasics(),
           containers: [
             {
               name: kind,

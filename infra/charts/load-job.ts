@@ -8,8 +8,8 @@ import { LOAD_SPEC_ENV, LOAD_WORKER_COMMAND } from '../load-worker.js';
 import { networkPolicy } from '../objects.js';
 import { ManifestScope, type KubeObject } from '../scope.js';
 import { API_PORT } from './app-config.js';
-import { SERVICE_ACCOUNTS } from './namespace.js';
-import { APP_UID, containerSecurityContext, podSecurityContext, resourceRequirements } from './pod.js';
+import { jobPodBasics } from './jobs.js';
+import { APP_UID, containerSecurityContext, resourceRequirements } from './pod.js';
 import { labelsFor, selectorFor, stackPropsFrom, type ResourceSettings, type StackProps } from './props.js';
 import { API_NAME } from './quote-api.js';
 
@@ -101,11 +101,7 @@ function loadJob(props: LoadJobProps, labels: Record<string, string>): IJob {
       template: {
         metadata: { labels },
         spec: {
-          restartPolicy: 'Never',
-          serviceAccountName: SERVICE_ACCOUNTS.jobs,
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          securityContext: podSecurityContext(APP_UID),
+          ...jobPodBasics(),
           containers: [
             {
               name: 'worker',
