@@ -275,10 +275,14 @@ export async function runCanary(
   }
 }
 
-/** A plain `qctl up` would prune a canary in progress and roll its image nowhere: it is refused until the canary is finished. */
-export async function refuseDuringCanary(kube: Kube, namespace: string): Promise<undefined> {
+/**
+ * A plain `qctl up` would prune a canary in progress and roll its image nowhere, or strip the
+ * state of a `qctl up --canary` rollout: it is refused until the canary is finished. A canary the
+ * settings themselves declare (canary.tag, no rollout state) is the release's own: re-applying it is fine.
+ */
+export async function refuseDuringCanary(kube: Kube, namespace: string, releaseHasCanary: boolean): Promise<undefined> {
   const live = await readCanary(kube, namespace);
-  if (!live) return undefined;
+  if (!live || (releaseHasCanary && !live.state)) return undefined;
   const image = live.state?.image ?? containerImage(live.deployment);
   const at = live.state ? ` at ${weightOf(live.state)}%` : '';
   throw usageError(

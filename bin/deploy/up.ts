@@ -16,6 +16,7 @@ import { imageRef, shipCommands, shipImage, type ShipOptions } from './ship.js';
 import { accessInfo, hasNodePort, nodeAddress } from './urls.js';
 import type { UpOptions } from '../commands/up.js';
 import { parseCanaryFlags } from '../canary/flags.js';
+import { CANARY_NAME } from '../canary/state.js';
 import { printCanaryReport } from '../canary/report.js';
 import { canarySettings, openPrometheus, planCanary, refuseDuringCanary, runCanary } from '../canary/rollout.js';
 import { releaseEngineOptions, synthesizeRelease } from './release.js';
@@ -87,7 +88,11 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
     ? await planCanary(kube, namespace, ref, canary, { set: flags.set, monitoring: flags.monitoring })
     : flags.dryRun
       ? undefined
-      : await refuseDuringCanary(kube, namespace);
+      : await refuseDuringCanary(
+          kube,
+          namespace,
+          objects.some((o) => o.kind === 'Deployment' && o.metadata.name === CANARY_NAME),
+        );
 
   const buildLines: string[] = [];
   if (build) {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { GATEWAY_API_KINDS, ISTIO_KINDS } from '../helpers/fake-kube-api.js';
+import { CNPG_KINDS, GATEWAY_API_KINDS, ISTIO_KINDS } from '../helpers/fake-kube-api.js';
 import { DeployHarness, errorLines } from './harness.js';
 
 /** `qctl up` per exposure mode: what its preflight refuses or warns about, and the URL it prints. */
@@ -133,4 +133,32 @@ describe('qctl up: exposure modes against a fake cluster', () => {
     const again = await up(harness, 'ingress.mode=nodeport');
     expect(again.exitCode, String(again.stderr)).toBe(0);
   }, 60_000);
+
+  it('a second up with every new kind and option on (gateway, Istio, canary, CloudNativePG + Pooler, replica sidecar) writes nothing', async () => {
+    harness = await DeployHarness.create({ api: { kinds: [...GATEWAY_API_KINDS, ...ISTIO_KINDS, ...CNPG_KINDS] } });
+    const settings = [
+      'ingress.mode=gateway',
+      'traffic.mesh=istio',
+      'canary.tag=git-canary1',
+      'canary.weight=20',
+      'postgres.mode=cnpg',
+      'postgres.pooler=pgbouncer',
+      'redis.readReplicaSidecar=true',
+    ];
+    const first = await up(harness, ...settings);
+    expect(first.exitCode, String(first.stderr)).toBe(0);
+    for (const [kind, name] of [
+      ['HTTPRoute', 'quote-api'],
+      ['VirtualService', 'quote-api'],
+      ['Cluster', 'postgres'],
+      ['Deployment', 'quote-api-canary'],
+    ]) {
+      expect(harness.api.get(kind!, 'quotes-dev', name!), `${kind} ${name}`).toBeDefined();
+    }
+    harness.bins.add('docker', {}); // the image exists now: no rebuild
+    harness.api.requests.length = 0;
+    const second = await up(harness, ...settings);
+    expect(second.exitCode, String(second.stderr)).toBe(0);
+    expect(harness.api.mutations()).toEqual([]);
+  }, 90_000);
 });
