@@ -42,8 +42,7 @@ function declare(program: Command) {
       .option('--image <ref>', "with --in-cluster: the worker image (default: the API image's repository with a -load suffix, same tag)")
       .option(
         '--start-delay <d>',
-        "with --in-cluster: from creating the Job to the workers' shared first send (scheduling, image pulls)",
-        '30s',
+        "with --in-cluster: from creating the Job to the workers' shared first send (scheduling, image pulls; default 30s)",
       )
       .option('--dry-run', 'with --in-cluster: print the Job and its NetworkPolicies instead of running them')
       .option('--port-forward', 'with --env: reach the API through a port-forward instead of the ingress')

@@ -32,6 +32,8 @@ export function withErrorGate(slos: Slo[]): Slo[] {
 const MAX_RATE = 100_000;
 /** Threads beyond the cores only share them; pods beyond this are a different kind of test. */
 const MAX_WORKERS = 64;
+/** From creating the load Job to the workers' first send: time to schedule the pods and pull the image. */
+const DEFAULT_START_DELAY = '30s';
 
 function parsePositive(text: string, flag: string, example: string, integer = false): number {
   const value = Number(text);
@@ -147,10 +149,11 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
   for (const [flag, given] of [
     ['--image', options.image !== undefined],
     ['--dry-run', options.dryRun === true],
+    ['--start-delay', options.startDelay !== undefined],
   ] as const) {
     if (given && !inCluster) throw usageError(`${flag} applies to --in-cluster runs only, e.g. --env dev --in-cluster --workers 4 ${flag}`);
   }
-  const startDelayMs = parseDuration(options.startDelay, '--start-delay');
+  const startDelayMs = parseDuration(options.startDelay ?? DEFAULT_START_DELAY, '--start-delay');
   if (options.portForward && options.env === undefined) throw usageError('--port-forward needs --env, e.g. --env dev --port-forward');
   if (options.watchHpa && options.env === undefined) {
     throw usageError("--watch-hpa needs --env: it reads that environment's HPA, e.g. --env dev --watch-hpa");

@@ -106,6 +106,7 @@ describe('qctl load --workers N (threads)', () => {
       [['--workers', '65'], /invalid --workers "65": at most 64/],
       [['--dry-run'], /--dry-run applies to --in-cluster runs only/],
       [['--image', 'x:1'], /--image applies to --in-cluster runs only/],
+      [['--start-delay', '5s'], /--start-delay applies to --in-cluster runs only/],
       [['--in-cluster'], /--in-cluster needs --env/],
     ];
     const before = (await target.stats()).count;
