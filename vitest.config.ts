@@ -6,6 +6,8 @@ const jsonReport = process.env.VITEST_JSON_REPORT;
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
+    // The real API server tier (tests/kube-real): one line when skipped, instances wiped at the end.
+    globalSetup: ['tests/kube-real/global-setup.ts'],
     // PGlite, redis-server, Prometheus and Chromium start per file; the machine has 2 cores.
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
