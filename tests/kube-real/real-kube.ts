@@ -34,7 +34,13 @@ export class RealKube {
     private readonly tls: { server: string; ca: Buffer; cert: Buffer; key: Buffer },
   ) {
     process.once('exit', this.onExit);
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, this.onExit);
+    // On Ctrl-C or a kill: wipe the instance, then die of the signal as if nobody had listened.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        this.stopSync();
+        process.kill(process.pid, signal);
+      });
+    }
   }
 
   /** Starts an instance (about 15-20 s); `featureGates` replaces the API server's feature gates. */
