@@ -34,7 +34,7 @@ const canaryGone = async () =>
   (await kube.get(`/apis/apps/v1/namespaces/${NS}/deployments/quote-api-canary`)) === undefined &&
   (await kube.get(`/api/v1/namespaces/${NS}/services/quote-api-canary`)) === undefined;
 
-describeRealKube('qctl up --canary and load --in-cluster against a real API server', { timeout: 300_000 }, () => {
+describeRealKube('qctl up --canary and load --in-cluster against a real API server', { timeout: 600_000 }, () => {
   beforeAll(async () => {
     [kube, prometheus] = await Promise.all([RealKube.start(), startFakePrometheus()]);
     harness = await DeployHarness.create({ kubeconfig: kube.kubeconfig });

@@ -21,7 +21,7 @@ const image = async (name: string) =>
     }
   )?.template.spec.containers[0]!.image;
 
-describeRealKube('qctl against a real API server', { timeout: 300_000 }, () => {
+describeRealKube('qctl against a real API server', { timeout: 600_000 }, () => {
   beforeAll(async () => {
     kube = await RealKube.start();
     harness = await DeployHarness.create({ kubeconfig: kube.kubeconfig });

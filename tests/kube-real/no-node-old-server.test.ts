@@ -12,7 +12,7 @@ let kube: RealKube;
 let harness: DeployHarness;
 const UP = ['up', '--image', 'registry.example/quote-api:1.0.0', '--monitoring', 'none', '--timeout', '10s'];
 
-describeRealKube('qctl against a real API server without a node, without the StatefulSetAutoDeletePVC gate', { timeout: 240_000 }, () => {
+describeRealKube('qctl against a real API server without a node, without the StatefulSetAutoDeletePVC gate', { timeout: 600_000 }, () => {
   beforeAll(async () => {
     kube = await RealKube.start({ nodes: 0, featureGates: 'CustomResourceValidationExpressions=true,StatefulSetAutoDeletePVC=false' });
     harness = await DeployHarness.create({ kubeconfig: kube.kubeconfig });
