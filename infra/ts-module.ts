@@ -42,9 +42,11 @@ export async function importTypeScript(file: string): Promise<Record<string, unk
 const INNER = Symbol('inner resolve');
 
 /**
- * Running compiled (this file is build/infra/ts-module.js), the qctl sources a config imports
- * (qctl.config.ts imports infra/config.ts) are already loaded as their compiled twins: import
- * those rather than bundle second copies (a second settings schema, a second zod setup).
+ * Running compiled, the qctl sources a config imports (qctl.config.ts imports infra/config.ts)
+ * are already loaded: import those rather than bundle second copies (a second settings schema, a
+ * second zod setup). Two layouts: tsc's (this file is build/infra/ts-module.js, every source has a
+ * twin) and the CLI bundle's (this file is inlined into a chunk of build/cli/, which exposes
+ * infra/config.ts as its entry config.js; scripts/bundle-cli.mjs).
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const compiledRoot = import.meta.url.endsWith('.js') ? dirname(here) : undefined;
@@ -53,6 +55,14 @@ const sourceRoot = compiledRoot && findUp(compiledRoot, (dir) => existsSync(join
 function findUp(start: string, found: (dir: string) => boolean): string | undefined {
   for (let dir = start; dir !== dirname(dir); dir = dirname(dir)) if (found(dir)) return dir;
   return undefined;
+}
+
+function compiledTwin(source: string): string | undefined {
+  const path = relative(sourceRoot!, source);
+  const candidates = [join(compiledRoot!, path).replace(/\.ts$/, '.js')];
+  // First: in tsc's layout it is the same file; in the bundle's, build/ may also hold an old tsc output.
+  if (path === join('infra', 'config.ts')) candidates.unshift(join(here, 'config.js'));
+  return candidates.find((candidate) => existsSync(candidate));
 }
 
 const compiledTwins: Plugin = {
@@ -69,8 +79,8 @@ const compiledTwins: Plugin = {
       });
       if (resolved.errors.length > 0 || !resolved.path.startsWith(`${sourceRoot}${sep}`) || !resolved.path.endsWith('.ts'))
         return undefined;
-      const twin = join(compiledRoot, relative(sourceRoot, resolved.path)).replace(/\.ts$/, '.js');
-      return existsSync(twin) ? { path: pathToFileURL(twin).href, external: true } : undefined;
+      const twin = compiledTwin(resolved.path);
+      return twin ? { path: pathToFileURL(twin).href, external: true } : undefined;
     });
   },
 };
