@@ -103,7 +103,7 @@ describe('qctl secrets and up', () => {
     const { repoPath } = await import('../helpers/quotes-fixture.js');
     const child = execa('node', [repoPath('bin/qctl.mjs'), 'secrets', 'edit', '--env', 'dev'], {
       cwd: harness.project,
-      env: { QCTL_FROM_SOURCE: '1', CI: 'true', ...harness.env({ EDITOR: slow, MARKER: marker }) },
+      env: { CI: 'true', ...harness.env({ EDITOR: slow, MARKER: marker }) },
       reject: false,
       detached: true, // its own process group, as a terminal would make it
     });

@@ -187,7 +187,6 @@ function env(ctxt: Context, key: string, extra: Record<string, string> = {}): Re
   // PORT: where `qctl dev` listens and `qctl load` without a URL sends (the stand-in unless overridden).
   const all = ctxt.harness.env({
     CI: 'true',
-    QCTL_FROM_SOURCE: '1',
     PATH: ctxt.harness.bins.path(),
     PORT: String(ctxt.apiPort),
     OPENAI_BASE_URL: ctxt.openai.url,

@@ -192,7 +192,7 @@ describe('qctl load --in-cluster --workers N', () => {
         '--output',
         'json',
       ],
-      { env: { QCTL_FROM_SOURCE: '1', CI: 'true', ...env() }, reject: false },
+      { env: { CI: 'true', ...env() }, reject: false },
     );
     let stderr = '';
     await new Promise<void>((resolve) => {

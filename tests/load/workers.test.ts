@@ -75,7 +75,7 @@ describe('qctl load --workers N (threads)', () => {
     const child = execa(
       'node',
       [repoPath('bin/qctl.mjs'), 'load', `${target.url}/`, '--workers', '2', '--rate', '100', '--duration', '60s', '--output', 'json'],
-      { env: { QCTL_FROM_SOURCE: '1', CI: 'true' }, reject: false },
+      { env: { CI: 'true' }, reject: false },
     );
     await new Promise<void>((resolve) => {
       child.stderr!.on('data', (chunk: Buffer) => {

@@ -57,7 +57,7 @@ describe('qctl seed', () => {
       openai.delayMs = 150; // slow enough to kill it halfway through 29 batches
       const child = execa('node', [repoPath('bin/qctl.mjs'), ...args], {
         cwd: repoPath(),
-        env: { QCTL_FROM_SOURCE: '1', CI: 'true', ...openaiEnv() },
+        env: { CI: 'true', ...openaiEnv() },
         reject: false,
       });
       let stored = 0;
