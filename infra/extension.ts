@@ -111,9 +111,25 @@ export class ExtensionChart extends Chart {
       }
       annotations[PHASE_ANNOTATION] = stamped ?? phaseOfKind(object.kind);
       applySecurityDefaults(object);
-      return object;
+      return withoutEmptyLists(object) as KubeObject;
     });
   }
+}
+
+/**
+ * cdk8s-plus writes some empty lists (a Service's `externalIPs: []`); the API server does not
+ * store them, so sending them would make every `qctl up` report a change. An empty list and
+ * an absent one mean the same to Kubernetes.
+ */
+function withoutEmptyLists(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutEmptyLists);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (Array.isArray(item) && item.length === 0) continue;
+    out[key] = withoutEmptyLists(item);
+  }
+  return out;
 }
 
 /**

@@ -114,6 +114,8 @@ export class QuoteApi extends Construct {
   /** The containers' port, which NetworkPolicies name. */
   readonly containerPort = API_PORT;
   readonly serviceName = API_NAME;
+  /** The API image reference, which the Jobs (and a CronJob of yours running `seed`) share. */
+  readonly image: string;
 
   constructor(scope: Construct, id: string, props: QuoteApiProps) {
     super(scope, id);
@@ -122,6 +124,7 @@ export class QuoteApi extends Construct {
     const labels = labelsFor(props, API_NAME, API_COMPONENT);
     const selector = selectorFor(props, API_NAME);
     this.selector = selector;
+    this.image = props.image.ref;
     const metadata = { name: API_NAME, namespace: props.namespace, labels };
     // The track is on the pods only: the Deployment's selector is immutable and stays as it was.
     const podLabels: Record<string, string> = { ...labels, [TRACK_LABEL]: 'stable' };
