@@ -160,6 +160,16 @@ const envSchema = z.object({
     .transform((v) => v ?? DEFAULT_APP_VERSION),
 });
 
+/**
+ * The problem with one variable's value under the same rules as loadConfig, or undefined when
+ * it is fine or not one of ours (qctl secrets set checks a value before storing it).
+ */
+export function checkVariable(name: string, value: string): string | undefined {
+  const field = (envSchema.shape as Record<string, z.ZodType | undefined>)[name];
+  const result = field?.safeParse(value);
+  return result && !result.success ? result.error.issues[0]?.message : undefined;
+}
+
 /** Reads and validates the environment. Throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env): AppConfig {
   const parsed = envSchema.safeParse(env);

@@ -42,13 +42,19 @@ export const VECTOR_INDEX_NAME = 'quotes_embedding_idx';
  * HNSW: better recall/latency, slower to build, no training. IVFFlat: fast to build,
  * needs data present when built (its lists are trained on existing rows).
  */
-export async function ensureVectorIndex(db: Queryable, settings: VectorIndexSettings): Promise<IndexOutcome> {
+export async function ensureVectorIndex(
+  db: Queryable,
+  settings: VectorIndexSettings,
+  /** Called only when the index is about to be built, so progress never announces a build that does not happen. */
+  beforeBuild?: () => void,
+): Promise<IndexOutcome> {
   const { rows } = await db.query<{ indexdef: string }>(
     'SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1',
     [VECTOR_INDEX_NAME],
   );
   const existing = rows[0]?.indexdef;
   if (existing && matches(existing, settings)) return { action: 'unchanged', buildMs: 0 };
+  beforeBuild?.();
   const started = performance.now();
   if (existing) await db.query(`DROP INDEX IF EXISTS ${VECTOR_INDEX_NAME}`);
   await buildWith(db, settings.build, () => db.query(indexDefinition(settings)));

@@ -111,7 +111,15 @@ async function microk8sConfig(): Promise<KubeTarget> {
  * given (it must exist); else the context the last `up` used for the environment, when it
  * still exists; else the current context. Load has no cluster flavour to match contexts by.
  */
-export function loadKubeTarget(options: { context?: string; preferredContext?: string } = {}): KubeTarget {
+export function loadKubeTarget(options: { context?: string; preferredContext?: string; startHint?: string } = {}): KubeTarget {
+  // Without a kubeconfig client-node falls back to http://localhost:8080 and every call then fails
+  // with "HTTP protocol is not allowed when skipTLSVerify is not set": say what is missing instead.
+  const path = defaultKubeconfigPath();
+  if (!existsSync(path) && !process.env.KUBERNETES_SERVICE_HOST) {
+    throw new NoClusterError(
+      `no kubeconfig found at ${path}: start the cluster${options.startHint ? ` (${options.startHint})` : ''} or set KUBECONFIG`,
+    );
+  }
   const kc = new KubeConfig();
   try {
     kc.loadFromDefault();

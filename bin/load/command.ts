@@ -146,12 +146,14 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
   if (inCluster && url !== undefined) {
     throw usageError("--in-cluster sends to the environment's API Service: drop the URL (paths go in a targets file)");
   }
-  for (const [flag, given] of [
-    ['--image', options.image !== undefined],
-    ['--dry-run', options.dryRun === true],
-    ['--start-delay', options.startDelay !== undefined],
+  // The example repeats the flag with the user's own value, so it can be run as shown.
+  for (const [flag, given, example] of [
+    ['--image', options.image !== undefined, `--image ${options.image}`],
+    ['--dry-run', options.dryRun === true, '--dry-run'],
+    ['--start-delay', options.startDelay !== undefined, `--start-delay ${options.startDelay}`],
   ] as const) {
-    if (given && !inCluster) throw usageError(`${flag} applies to --in-cluster runs only, e.g. --env dev --in-cluster --workers 4 ${flag}`);
+    if (given && !inCluster)
+      throw usageError(`${flag} applies to --in-cluster runs only, e.g. --env dev --in-cluster --workers 4 ${example}`);
   }
   const startDelayMs = parseDuration(options.startDelay ?? DEFAULT_START_DELAY, '--start-delay');
   if (options.portForward && options.env === undefined) throw usageError('--port-forward needs --env, e.g. --env dev --port-forward');

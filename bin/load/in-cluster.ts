@@ -106,7 +106,7 @@ export async function executeInCluster(
     return null;
   }
 
-  const kube = openLoadClient(process.cwd(), options.env, options.context);
+  const kube = await openLoadClient(process.cwd(), options.env, options.context);
   const job = objects.find((o) => o.kind === 'Job')!;
   const say = (line: string): void => void process.stderr.write(`qctl load: ${line}\n`);
   const watcher = hooks.watcher;

@@ -50,9 +50,13 @@ export function kneeSummary(ramp: NonNullable<LoadReport['ramp']>): string {
   return `${ramp.knee} req/s is the highest rate that met the SLO${breach ? `; ${breach.rate} req/s breached it${ramp.stoppedEarly ? ' and the ramp stopped there' : ''}` : ''}`;
 }
 
-function sloStepLabel(ramp: NonNullable<LoadReport['ramp']>): string {
-  if (ramp.highestPassed === null) return 'first step';
-  return ramp.knee === null ? `highest step, ${ramp.highestPassed} req/s` : `at the knee, ${ramp.knee} req/s`;
+/** Which ramp step the SLO table shows: a ramp is judged at one step, not over the whole run. */
+export function sloStepLabel(ramp: NonNullable<LoadReport['ramp']>): string {
+  const first = ramp.steps[0];
+  if (ramp.highestPassed === null) return `judged at the first step${first ? `, ${first.rate} req/s` : ''}, which breached it`;
+  return ramp.knee === null
+    ? `judged at the highest step, ${ramp.highestPassed} req/s`
+    : `judged at the knee, ${ramp.knee} req/s, the highest step that met it`;
 }
 
 export const WORKER_COLUMNS = ['worker', 'target', 'achieved', 'sent', 'dropped', 'errors', 'start', 'state'];

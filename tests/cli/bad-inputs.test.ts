@@ -65,7 +65,7 @@ const cases: Record<string, Case[]> = {
     },
     {
       args: ['dev', '--dev-dir', devDir, '--quotes', '/missing.json'],
-      message: /cannot read quotes file \/missing\.json \(ENOENT\): pass an existing JSON file, e\.g\. --quotes \.\/quotes\.json$/,
+      message: /no quotes file at \/missing\.json: check the path \(a relative one starts at the working directory, \/.*\)$/,
       not: /seed|--source/,
       creates: devDir,
     },
@@ -90,7 +90,9 @@ const cases: Record<string, Case[]> = {
   seed: [
     {
       args: ['seed', '--dev-dir', seedDir, '--source', 'file:/missing.json'],
-      message: /cannot read quotes file \/missing\.json \(ENOENT\)/,
+      // The fix is not "pass a file like the one that is missing" (--source file:./quotes.json).
+      message: /no quotes file at \/missing\.json: check the path/,
+      not: /e\.g\./,
       creates: seedDir,
     },
     { args: ['seed', '--dev-dir', seedDir, '--source', `file:${fifo}`], message: /is not a regular file/, creates: seedDir },

@@ -105,8 +105,11 @@ describe('qctl load --workers N (threads)', () => {
       [['--workers', '1.5'], /invalid --workers "1\.5": use a whole number above 0/],
       [['--workers', '65'], /invalid --workers "65": at most 64/],
       [['--dry-run'], /--dry-run applies to --in-cluster runs only/],
-      [['--image', 'x:1'], /--image applies to --in-cluster runs only/],
-      [['--start-delay', '5s'], /--start-delay applies to --in-cluster runs only/],
+      [['--image', 'x:1'], /--image applies to --in-cluster runs only, e\.g\. --env dev --in-cluster --workers 4 --image x:1\n$/],
+      [
+        ['--start-delay', '5s'],
+        /--start-delay applies to --in-cluster runs only, e\.g\. --env dev --in-cluster --workers 4 --start-delay 5s\n$/,
+      ],
       [['--in-cluster'], /--in-cluster needs --env/],
     ];
     const before = (await target.stats()).count;
