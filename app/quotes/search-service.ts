@@ -114,9 +114,16 @@ export class SearchService {
       author ? this.repository.resolveAuthors(author) : Promise.resolve(undefined),
     ]);
     await this.verifyStoredModel();
+    // A few more than asked, so that collapsing near-duplicates still fills the page.
     const rows =
-      authors && authors.length === 0 ? [] : await this.repository.search({ vector, model: this.embedder.model, limit, authors });
-    const json = JSON.stringify(rows.map((r) => ({ id: r.id, quote: r.quote, author: r.author, score: round(r.score) })));
+      authors && authors.length === 0
+        ? []
+        : await this.repository.search({ vector, model: this.embedder.model, limit: limit + DUPLICATE_MARGIN, authors });
+    const json = JSON.stringify(
+      withoutNearDuplicates(rows)
+        .slice(0, limit)
+        .map((r) => ({ id: r.id, quote: r.quote, author: r.author, score: round(r.score) })),
+    );
     if (this.shared) {
       void this.cacheSet('search', key, json);
       void this.memory?.set(localKey, json, this.localTtlSeconds);
@@ -163,6 +170,30 @@ export class SearchService {
     if (error) this.metrics?.cache(cache, 'error');
   }
 }
+
+const DUPLICATE_MARGIN = 5;
+
+/**
+ * Ranked results without near-duplicates: the same words by the same author, differing only
+ * in letter case, punctuation or spacing ("It'S Hard To Be Humble, When..." and "It's hard to
+ * be humble when..." are both in the shipped data). The first, best-ranked one stays.
+ */
+export function withoutNearDuplicates<T extends { quote: string; author: string }>(rows: T[]): T[] {
+  const seen = new Set<string>();
+  return rows.filter((row) => {
+    const key = `${wordsOnly(row.quote)}\u0000${wordsOnly(row.author)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+const wordsOnly = (text: string) =>
+  text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
 
 const PLAIN_ASCII = /^[\x20-\x7e]*$/;
 
