@@ -228,9 +228,16 @@ export class QuoteRepository {
    * after hnsw.max_scan_tuples) or the server cannot scan iteratively, the author's rows are
    * ranked exactly instead.
    */
-  async search(options: { vector: number[]; model: string; limit: number; authors?: string[] }): Promise<ScoredQuote[]> {
+  async search(options: {
+    vector: number[];
+    model: string;
+    limit: number;
+    authors?: string[];
+    /** Once aborted, a search still waiting for a connection gives up instead of querying. */
+    signal?: AbortSignal;
+  }): Promise<ScoredQuote[]> {
     const vector = toVectorLiteral(options.vector);
-    if (!options.authors) return this.nearest(vector, options.model, options.limit);
+    if (!options.authors) return this.nearest(vector, options.model, options.limit, options.signal);
     const authors = options.authors.map((a) => a.toLowerCase());
     const client = await this.pool.connect();
     try {
@@ -261,10 +268,17 @@ export class QuoteRepository {
     }
   }
 
-  private async nearest(vector: string, model: string, limit: number): Promise<ScoredQuote[]> {
-    // Several statements in one simple query: the result of each, the SELECT's last.
-    const results = (await this.pool.query(nearestSql(this.effort, vector, model, limit))) as unknown as pg.QueryResult<ScoredQuote>[];
-    return results[results.length - 1]!.rows;
+  private async nearest(vector: string, model: string, limit: number, signal?: AbortSignal): Promise<ScoredQuote[]> {
+    const client = await this.pool.connect();
+    try {
+      // Under overload most of a search's wait is for a connection: by then its client may have gone.
+      signal?.throwIfAborted();
+      // Several statements in one simple query: the result of each, the SELECT's last.
+      const results = (await client.query(nearestSql(this.effort, vector, model, limit))) as unknown as pg.QueryResult<ScoredQuote>[];
+      return results[results.length - 1]!.rows;
+    } finally {
+      client.release();
+    }
   }
 
   /** Whether the server's pgvector scans its indexes iteratively (0.8.0 and later); asked once. */
