@@ -6,6 +6,8 @@ export interface VectorIndexSettings {
   kind: VectorIndexKind;
   /** IVFFlat only: number of lists (rule of thumb: rows / 1000, at least 1). */
   lists?: number;
+  /** HNSW only: graph build parameters; pgvector's defaults (m 16, ef_construction 64) when omitted. */
+  hnsw?: { m: number; efConstruction: number };
   /** How the session that builds the index is tuned; the server's defaults when omitted. */
   build?: IndexBuildSettings;
 }
@@ -98,12 +100,20 @@ export function indexDefinition(settings: VectorIndexSettings): string {
     const lists = Math.max(1, Math.floor(settings.lists ?? 100));
     return `CREATE INDEX IF NOT EXISTS ${VECTOR_INDEX_NAME} ON quotes USING ivfflat (embedding vector_cosine_ops) WITH (lists = ${lists})`;
   }
-  return `CREATE INDEX IF NOT EXISTS ${VECTOR_INDEX_NAME} ON quotes USING hnsw (embedding vector_cosine_ops)`;
+  const graph = settings.hnsw
+    ? ` WITH (m = ${Math.floor(settings.hnsw.m)}, ef_construction = ${Math.floor(settings.hnsw.efConstruction)})`
+    : '';
+  return `CREATE INDEX IF NOT EXISTS ${VECTOR_INDEX_NAME} ON quotes USING hnsw (embedding vector_cosine_ops)${graph}`;
 }
 
 function matches(indexdef: string, settings: VectorIndexSettings): boolean {
   const def = indexdef.toLowerCase();
-  if (settings.kind === 'hnsw') return def.includes('using hnsw');
+  if (settings.kind === 'hnsw') {
+    const graph = settings.hnsw ?? { m: 16, efConstruction: 64 };
+    const m = /\bm='?(\d+)/.exec(def)?.[1] ?? '16';
+    const efConstruction = /ef_construction='?(\d+)/.exec(def)?.[1] ?? '64';
+    return def.includes('using hnsw') && Number(m) === Math.floor(graph.m) && Number(efConstruction) === Math.floor(graph.efConstruction);
+  }
   const lists = Math.max(1, Math.floor(settings.lists ?? 100));
   return def.includes('using ivfflat') && def.includes(`lists='${lists}'`);
 }
