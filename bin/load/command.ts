@@ -13,6 +13,7 @@ import { executeLoad, type LoadPlan, type Ramp, type RunHooks } from './run.js';
 import { parseSlos, type Slo } from './slo.js';
 import { parseHeaders, parseMethod, parseQuotesMix, readTargetsFile, scenarioFromSource, type ScenarioSource } from './scenario.js';
 import { assertTargetsAllowed, parseTargetUrl } from './target.js';
+import { redactUrls } from './redact.js';
 import type { LoadOptions } from '../commands/load.js';
 
 /** Knee criteria when --ramp is given without --slo: nothing failed and the schedule was kept. */
@@ -200,7 +201,8 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
     if (!options.dryRun) process.stderr.write(`qctl load: ${what}${from}, ${scenario.description} (Ctrl-C stops and reports)\n`);
     process.on('SIGINT', onSigint);
     const plan: LoadPlan = {
-      targetUrl: target.url?.href ?? null,
+      // Reports carry the URL without its credentials (the requests carry them as a header).
+      targetUrl: target.url ? redactUrls(target.url.href) : null,
       scenario,
       rate,
       durationMs,
