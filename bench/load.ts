@@ -178,9 +178,15 @@ async function inClusterRun(url: string, rate: number, seconds: number): Promise
   const namespace = 'quotes-dev';
   kube.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   kube.react({ kind: 'Job' }, (job) => {
-    const container = (job.spec as { template: { spec: { containers: { env: { name: string; value: string }[] }[] } } }).template.spec
-      .containers[0]!;
-    const spec = JSON.parse(container.env.find((e) => e.name === 'QCTL_LOAD_WORKER')!.value) as Omit<WorkerSpec, 'index'>;
+    type Env = { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } };
+    const container = (job.spec as { template: { spec: { containers: { env: Env[] }[] } } }).template.spec.containers[0]!;
+    // The scenario source travels in the run's Secret (secretKeyRef), as the kubelet would resolve it.
+    const ref = container.env.find((e) => e.name === 'QCTL_LOAD_SOURCE')!.valueFrom!.secretKeyRef;
+    const secret = kube.get('Secret', namespace, ref.name) as unknown as { data: Record<string, string> };
+    const spec: Omit<WorkerSpec, 'index'> = {
+      ...(JSON.parse(container.env.find((e) => e.name === 'QCTL_LOAD_WORKER')!.value!) as Omit<WorkerSpec, 'index' | 'source'>),
+      source: JSON.parse(Buffer.from(secret.data[ref.key]!, 'base64').toString()) as WorkerSpec['source'],
+    };
     const labels = (job.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
     for (let index = 0; index < spec.count; index++) {
       const name = `${job.metadata.name}-${index}`;

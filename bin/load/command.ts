@@ -216,7 +216,7 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
     const report = inCluster
       ? await (
           await import('./in-cluster.js')
-        ).executeInCluster(plan, source, { env: parseEnv(env), context, workers, image, startDelayMs, dryRun }, hooks)
+        ).executeInCluster(plan, source, { env: parseEnv(env), context, workers, image, startDelayMs, dryRun, output }, hooks)
       : workers > 1
         ? await executeWithLocalWorkers(plan, source, workers, hooks)
         : await executeLoad(plan, hooks);
