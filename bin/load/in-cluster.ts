@@ -222,7 +222,8 @@ async function follow(
         continue;
       }
       const why = phase === 'Failed' ? failureOf(pod) : 'succeeded without a result line';
-      returns.set(index, { index, result, state: result ? 'partial' : 'missing', note: `pod ${pod.metadata.name} ${why}` });
+      // A failed pod's last checkpoint is merged, but the worker died: the run fails.
+      returns.set(index, { index, result, state: result ? 'partial' : 'missing', note: `pod ${pod.metadata.name} ${why}`, failed: true });
       stopped ??= `worker ${index} (pod ${pod.metadata.name}) ${why}`;
     }
     if (returns.size >= options.workers || stopped) break;
@@ -268,7 +269,9 @@ async function follow(
     const pending = pod && pendingReason(pod);
     const result = pod && !pending ? await readResult(pod) : undefined;
     const note = pending ? `Pending: ${pending}` : !pod ? 'no pod was created' : (stopped ?? 'stopped');
-    returns.set(index, { index, result, state: result ? 'partial' : 'missing', note });
+    // Stopped because of another worker or by Ctrl-C is not a failure of its own; not finishing by the deadline is.
+    const failed = !result || stopped?.includes('(deadline)') === true;
+    returns.set(index, { index, result, state: result ? 'partial' : 'missing', note, failed });
   }
   return { workers: [...returns.values()].sort((a, b) => a.index - b.index), stopped };
 }

@@ -97,6 +97,27 @@ describe('qctl load --workers N (threads)', () => {
     expect(result.exitCode).toBe(0);
   });
 
+  it('fails the verdict when a worker thread dies mid-run, and names it', async () => {
+    // The test-only hook crashes worker 1 half a second into its run, as an uncaught error would.
+    const result = await runQctl(['load', `${target.url}/`, '--workers', '2', '--rate', '40', '--duration', '2s', '--output', 'json'], {
+      env: { QCTL_TEST_LOAD_WORKER_DIES: '1' },
+    });
+    expect(result.exitCode).toBe(1);
+    const report = loadReportSchema.parse(JSON.parse(String(result.stdout)));
+    expect(report.verdict).toBe('fail');
+    expect(report.workers!.list[0]).toMatchObject({ state: 'complete', failed: false });
+    expect(report.workers!.list[1]).toMatchObject({
+      state: 'missing',
+      failed: true,
+      note: 'worker thread died: injected by QCTL_TEST_LOAD_WORKER_DIES',
+    });
+    const text = await runQctl(['load', `${target.url}/`, '--workers', '2', '--rate', '40', '--duration', '1s'], {
+      env: { QCTL_TEST_LOAD_WORKER_DIES: '0' },
+    });
+    expect(text.exitCode).toBe(1);
+    expect(text.stdout).toMatch(/^verdict {4}FAIL \(worker 0 returned no result\)$/m);
+  });
+
   it('refuses bad --workers values and in-cluster flags without --in-cluster, sending nothing', async () => {
     const file = join(dir, 'unused.txt');
     writeFileSync(file, 'GET /x\n');
