@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultWorkerCount, workersWarning } from '../../bin/load/command.js';
 import { loadReportSchema } from '../../bin/load/report-schema.js';
 import { runQctl } from '../helpers/cli.js';
 import { repoPath } from '../helpers/quotes-fixture.js';
@@ -137,5 +138,22 @@ describe('qctl load --workers N (threads)', () => {
       expect(result.stderr, args.join(' ')).toMatch(message);
     }
     expect((await target.stats()).count).toBe(before);
+  });
+});
+
+describe('the default worker count', () => {
+  it('is one thread per 10,000 req/s of the peak rate, at most one per two cores (so 1 on 2 cores)', () => {
+    expect(defaultWorkerCount(2, 50_000)).toBe(1);
+    expect(defaultWorkerCount(1, 50_000)).toBe(1);
+    expect(defaultWorkerCount(8, 200)).toBe(1);
+    expect(defaultWorkerCount(8, 25_000)).toBe(3);
+    expect(defaultWorkerCount(8, 90_000)).toBe(4);
+  });
+
+  it('warns about more threads than cores, not about fewer', () => {
+    expect(workersWarning(2, 2)).toBeNull();
+    expect(workersWarning(4, 2)).toBe(
+      '--workers 4 on 2 cores: threads beyond the cores share them, which lowers the ceiling and raises the noise floor; use --workers 1 or fewer here',
+    );
   });
 });
