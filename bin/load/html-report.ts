@@ -1,7 +1,7 @@
 import { formatDuration } from '../cli/duration.js';
 import { formatSloValue } from './slo.js';
 import type { LoadReport } from './report-schema.js';
-import { bytesSummary, interruption, kneeSummary, rateSummary, sloStepLabel, WORKER_COLUMNS, workerRows } from './text-report.js';
+import { bytesSummary, floorSummary, interruption, kneeSummary, rateSummary, sloStepLabel, WORKER_COLUMNS, workerRows } from './text-report.js';
 
 interface Series {
   name: string;
@@ -201,6 +201,7 @@ export function renderHtmlReport(report: LoadReport): string {
         ? `p50 ${msText(l.p50)} · p90 ${msText(l.p90)} · p99 ${msText(l.p99)} · p99.9 ${msText(l.p999)} · max ${msText(l.max)}`
         : 'no responses',
     ],
+    ['noise floor', `${floorSummary(report)}${report.generator.note ? `. ${report.generator.note}` : ''}`],
     [
       'status codes',
       Object.entries(report.statusCodes)

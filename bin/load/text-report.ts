@@ -59,7 +59,7 @@ export function sloStepLabel(ramp: NonNullable<LoadReport['ramp']>): string {
     : `judged at the knee, ${ramp.knee} req/s, the highest step that met it`;
 }
 
-export const WORKER_COLUMNS = ['worker', 'target', 'achieved', 'sent', 'dropped', 'errors', 'start', 'state'];
+export const WORKER_COLUMNS = ['worker', 'target', 'achieved', 'sent', 'dropped', 'errors', 'start', 'loop p99', 'state'];
 
 /** One row per worker: its share, what it achieved (a starved worker shows here) and its state. */
 export function workerRows(workers: NonNullable<LoadReport['workers']>): string[][] {
@@ -71,7 +71,8 @@ export function workerRows(workers: NonNullable<LoadReport['workers']>): string[
     `${w.dropped}`,
     `${w.errors}`,
     w.startOffsetMs === null ? '-' : `+${formatDuration(w.startOffsetMs)}`,
-    `${w.state}${w.note ? ` (${w.note})` : ''}`,
+    w.loopDelayP99Ms === null ? '-' : ms(w.loopDelayP99Ms),
+    `${w.failed && w.state !== 'missing' ? 'failed, ' : ''}${w.state}${w.note ? ` (${w.note})` : ''}`,
   ]);
 }
 
@@ -85,7 +86,18 @@ export function interruption(report: LoadReport): string {
 export function verdictNote(report: LoadReport): string {
   const missing = report.workers?.list.filter((w) => w.state === 'missing') ?? [];
   if (missing.length > 0) return ` (worker ${missing.map((w) => w.index).join(', ')} returned no result)`;
+  const failed = report.workers?.list.filter((w) => w.failed) ?? [];
+  if (failed.length > 0) return ` (worker ${failed.map((w) => w.index).join(', ')} died before finishing its share)`;
+  if (!report.generator.trusted) return ' (latency p99 not trustworthy: see "floor" above; the target may not be to blame)';
   return report.slo.results.length === 0 && !report.ramp ? ' (no --slo given)' : '';
+}
+
+/** The generator's noise floor: its event-loop delay while it sent, and whether the p99 can be trusted. */
+export function floorSummary(report: LoadReport): string {
+  const d = report.generator.loopDelayMs;
+  if (d === null) return 'not measured';
+  const whose = report.workers ? ' (the noisiest worker)' : '';
+  return `qctl's event loop ran late by p99 ${ms(d.p99)}, max ${ms(d.max)}${whose}${report.generator.trusted ? '' : ': TOO HIGH to trust the latency p99'}`;
 }
 
 /** The report for people: what ran, how fast, how it answered, and the verdict. */
@@ -106,6 +118,8 @@ export function formatTextReport(report: LoadReport): string {
       ? `latency    p50 ${ms(l.p50)}  p90 ${ms(l.p90)}  p99 ${ms(l.p99)}  p99.9 ${ms(l.p999)}  max ${ms(l.max)}  mean ${ms(l.mean)} (from scheduled send time)`
       : 'latency    no responses',
   );
+  out.push(`floor      ${floorSummary(report)}`);
+  if (report.generator.note) out.push(`warning    ${report.generator.note}`);
   const statuses = Object.entries(report.statusCodes).map(([code, n]) => `${code}: ${n}`);
   out.push(`status     ${statuses.length ? statuses.join(', ') : 'none'}`);
   const errors = Object.entries(report.errorsByKind).map(([kind, n]) => `${kind}: ${n}`);
