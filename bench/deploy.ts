@@ -25,7 +25,7 @@ import { userSecretObject } from '../bin/deploy/credentials.js';
 import { deploy } from '../bin/deploy/engine.js';
 import { Kube, resolveKubeTarget } from '../bin/kube/client.js';
 import { compact } from '../bin/deploy/live-state.js';
-import type { KubeObject } from '../bin/deploy/objects.js';
+import type { KubeObject } from '../bin/kube/objects.js';
 import { Progress } from '../bin/deploy/progress.js';
 import { startFakeKubeApi } from '../tests/helpers/fake-kube-api.js';
 import { DeployHarness } from '../tests/deploy/harness.js';

@@ -14,7 +14,7 @@ import { releaseEngineOptions, synthesizeRelease } from '../deploy/release.js';
 import { analyseStep, formatDecision, type Decision } from './analysis.js';
 import type { CanaryPlan } from './flags.js';
 import { PrometheusClient } from './prometheus.js';
-import { apiDeploymentRef, containerImage, readCanary, weightOf, withCanaryState, type CanaryState } from './state.js';
+import { apiDeploymentRef, containerImage, readCanary, weightOf, withCanaryState, type CanaryState } from '../deploy/canary-state.js';
 import { readVersionNumbers } from './version-metrics.js';
 
 /**

@@ -1,5 +1,5 @@
 import { Option, type Command } from '@commander-js/extra-typings';
-import { collect, contextOption, outputOption, targetEnvOption, type OptionsOf } from '../cli/options.js';
+import { collect, contextOption, outputOption, targetEnvOption } from '../cli/options.js';
 
 /** `qctl load`: open-loop load at a fixed rate (or a ramp), judged by SLO expressions. */
 function declare(program: Command) {
@@ -59,8 +59,6 @@ function declare(program: Command) {
       .option('--yes', 'confirm a target that is not a local address')
   );
 }
-
-export type LoadOptions = Omit<OptionsOf<typeof declare>, 'kubeContext'>;
 
 export function register(program: Command): void {
   declare(program).action(async (url, { kubeContext, ...options }) => {

@@ -1,15 +1,6 @@
 import type { Command } from '@commander-js/extra-typings';
 import { exitWith, usageError } from '../cli/errors.js';
-import {
-  clusterOption,
-  contextOption,
-  envOption,
-  monitoringOption,
-  outputOption,
-  setOption,
-  timeoutOption,
-  type OptionsOf,
-} from '../cli/options.js';
+import { clusterOption, contextOption, envOption, monitoringOption, outputOption, setOption, timeoutOption } from '../cli/options.js';
 
 function declare(program: Command) {
   return program
@@ -61,8 +52,6 @@ Examples:
     );
 }
 
-export type UpOptions = OptionsOf<typeof declare>;
-
 /** Options that only mean something for a canary release. */
 const CANARY_ONLY = [
   'canarySteps',
@@ -85,7 +74,7 @@ export function register(program: Command): void {
       const flag = command.options.find((o) => o.attributeName() === stray)?.long ?? stray;
       throw usageError(`${flag} only applies to a canary release: add --canary WEIGHT (e.g. --canary 20)`);
     }
-    const { runUp } = await import('../deploy/up.js');
+    const { runUp } = await import('../up/up.js');
     exitWith(await runUp(process.cwd(), options));
   });
 }

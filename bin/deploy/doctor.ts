@@ -9,7 +9,8 @@ import { detectBuilder, onPath, type Builder } from './image.js';
 import { Kube, resolveKubeTarget } from '../kube/client.js';
 import { parseMicrok8sAddons, REQUIRED_MICROK8S_ADDONS } from './microk8s.js';
 import { resolveFlavour } from './session.js';
-import type { DoctorOptions } from '../commands/doctor.js';
+/** What `qctl doctor` needs; bin/commands/doctor.ts turns the flags into it. */
+export type DoctorOptions = { env: string; cluster?: string; context?: string; output: string };
 
 export type Check = { name: string; ok: boolean; detail: string; fix?: string };
 

@@ -1,5 +1,5 @@
 import type { Kube } from '../kube/client.js';
-import { FIELD_MANAGER, isClusterScoped, refKey, refOf, type KubeObject, type ObjectRef } from './objects.js';
+import { FIELD_MANAGER, isClusterScoped, refKey, refOf, type KubeObject, type ObjectRef } from '../kube/objects.js';
 
 /**
  * Is an object already applied as we would apply it? A real API server answers a no-op

@@ -1,10 +1,11 @@
 import { parseOutputMode, printJson } from '../cli/output.js';
 import type { Kube } from '../kube/client.js';
-import { ENV_LABEL, type KubeObject } from './objects.js';
+import { ENV_LABEL, type KubeObject } from '../kube/objects.js';
 import { readiness } from './waits.js';
-import { CANARY_NAME, containerImage, parseCanaryState, weightOf } from '../canary/state.js';
+import { CANARY_NAME, containerImage, parseCanaryState, weightOf } from './canary-state.js';
 import { openSession } from './session.js';
-import type { StatusOptions } from '../commands/status.js';
+/** What `qctl status` needs; bin/commands/status.ts turns the flags into it. */
+export type StatusOptions = { env: string; cluster?: string; context?: string; output: string };
 
 export type StatusReport = {
   env: string;

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from '../cli/duration.js';
 import { JobError } from '../cli/errors.js';
 import type { Kube } from '../kube/client.js';
-import { describeRef, type KubeObject, type ObjectRef } from './objects.js';
+import { describeRef, type KubeObject, type ObjectRef } from '../kube/objects.js';
 
 /**
  * Waits for workloads with a deadline per object, and explains failures: the object, the

@@ -16,9 +16,10 @@ import {
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { execa } from 'execa';
 import { JobError, UsageError, usageError } from '../cli/errors.js';
-import type { DeployFlavour } from '../deploy/clusters.js';
-import { describeRef, FIELD_MANAGER, type KubeObject, type ObjectRef } from '../deploy/objects.js';
+import { describeRef, FIELD_MANAGER, type KubeObject, type ObjectRef } from './objects.js';
 
+/** What picking a kubeconfig context needs of a cluster flavour (deploy's DeployFlavour is one). */
+export type ContextMatcher = { name: string; matchesContext(context: string): boolean; startHint: string };
 /** No cluster to talk to (no kubeconfig, `microk8s config` failed, API unreachable): exit 2, but a dry run can go on offline. */
 export class NoClusterError extends UsageError {
   constructor(message: string) {
@@ -31,7 +32,7 @@ export class NoClusterError extends UsageError {
 export type KubeTarget = { kc: KubeConfig; context: string; server: string; source: string };
 
 export type ResolveOptions = {
-  flavour: DeployFlavour;
+  flavour: ContextMatcher;
   /** --context: must exist in the kubeconfig. */
   context?: string;
   /** The context the last `up` used for this env: taken when it still exists. */

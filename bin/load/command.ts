@@ -15,7 +15,35 @@ import { parseSlos, type Slo } from './slo.js';
 import { parseHeaders, parseMethod, parseQuotesMix, readTargetsFile, scenarioFromSource, type ScenarioSource } from './scenario.js';
 import { assertTargetsAllowed, parseTargetUrl } from './target.js';
 import { redactUrls } from './redact.js';
-import type { LoadOptions } from '../commands/load.js';
+
+/** What `qctl load` needs; bin/commands/load.ts turns the flags into it. */
+export type LoadOptions = {
+  env?: string;
+  context?: string;
+  rate: string;
+  duration: string;
+  scenario?: string;
+  mix?: string;
+  method: string;
+  header: string[];
+  body?: string;
+  maxInflight: string;
+  sendGrace: string;
+  timeout: string;
+  slo?: string;
+  ramp?: string;
+  workers?: string;
+  inCluster?: boolean;
+  image?: string;
+  startDelay?: string;
+  dryRun?: boolean;
+  portForward?: boolean;
+  watchHpa?: boolean;
+  hpaInterval: string;
+  output: string;
+  report?: string;
+  yes?: boolean;
+};
 
 /** Knee criteria when --ramp is given without --slo: nothing failed and the schedule was kept. */
 export const DEFAULT_RAMP_SLO = 'errors<1%,dropped<1%,rate>=0.99';

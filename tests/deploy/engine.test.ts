@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deployFlavour } from '../../bin/deploy/clusters.js';
 import { deploy, type EngineOptions } from '../../bin/deploy/engine.js';
 import { Kube, resolveKubeTarget } from '../../bin/kube/client.js';
-import type { KubeObject } from '../../bin/deploy/objects.js';
+import type { KubeObject } from '../../bin/kube/objects.js';
 import { Progress } from '../../bin/deploy/progress.js';
 import { CNPG_KINDS, FakeKubeApi, podFor, readyStatus, startFakeKubeApi, warningEvent } from '../helpers/fake-kube-api.js';
 import { synthesize } from '../../infra/main.js';
