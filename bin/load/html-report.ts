@@ -1,7 +1,16 @@
 import { formatDuration } from '../cli/duration.js';
 import { formatSloValue } from './slo.js';
 import type { LoadReport } from './report-schema.js';
-import { bytesSummary, floorSummary, interruption, kneeSummary, rateSummary, sloStepLabel, WORKER_COLUMNS, workerRows } from './text-report.js';
+import {
+  bytesSummary,
+  floorSummary,
+  interruption,
+  kneeSummary,
+  rateSummary,
+  sloStepLabel,
+  WORKER_COLUMNS,
+  workerRows,
+} from './text-report.js';
 
 interface Series {
   name: string;
