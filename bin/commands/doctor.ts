@@ -11,6 +11,7 @@ function declare(program: Command) {
     .addOption(clusterOption())
     .addOption(envOption())
     .addOption(contextOption())
+    .option('--builder <name>', 'docker | podman | nerdctl (default: the first installed one whose engine answers)')
     .addOption(outputOption())
     .addHelpText('after', '\nExamples:\n  qctl doctor\n  qctl doctor --cluster kind --output json');
 }

@@ -10,6 +10,7 @@ function declare(program: Command) {
     .addOption(envOption())
     .addOption(contextOption())
     .option('--registry <host>', 'registry to push to and pull from (required for --cluster generic)')
+    .option('--builder <name>', 'docker | podman | nerdctl (default: the first installed one whose engine answers)')
     .option('--image <ref>', 'deploy this image instead of building one')
     .option('--skip-build', 'do not build or ship: use the content-addressed tag of the current tree as already shipped')
     .addOption(timeoutOption())

@@ -6,7 +6,7 @@ import { secretsFile } from '../secrets/store.js';
 import { deploy, summarizeEngineResult, type EngineResult } from '../deploy/engine.js';
 import { readInventory } from '../deploy/inventory.js';
 import { NoClusterError } from '../kube/client.js';
-import { buildImage, contentTag, detectBuilder, imageExists, type Builder } from '../deploy/image.js';
+import { buildImage, chooseBuilder, contentTag, imageExists, type Builder } from '../deploy/image.js';
 import type { DeployFlavour } from '../deploy/clusters.js';
 import { describeRef, refOf, type KubeObject } from '../kube/objects.js';
 import { describePlan, buildPlan } from '../deploy/plan.js';
@@ -20,6 +20,7 @@ export type UpOptions = {
   cluster?: string;
   context?: string;
   registry?: string;
+  builder?: string;
   image?: string;
   skipBuild?: boolean;
   timeout: string;
@@ -68,10 +69,19 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
     throw usageError('--canary and --dry-run do not go together: preview the canary with qctl diff --set canary.tag=TAG');
 
   let builder: Builder | undefined;
+  let builderReason = '';
   const build = flags.image === undefined && !flags.skipBuild;
-  if (build && !flags.dryRun) {
-    builder = detectBuilder();
-    if (!builder) throw usageError('no container builder found: install docker, podman or nerdctl, or pass --image REF (or --skip-build)');
+  if (build) {
+    // Probed even for --dry-run, so the plan shows the builder a real run would use.
+    const choice = await chooseBuilder(flags.builder);
+    if (!flags.dryRun && !choice)
+      throw usageError('no container builder found: install docker, podman or nerdctl, or pass --image REF (or --skip-build)');
+    if (!flags.dryRun && choice && !choice.works)
+      throw usageError(
+        `no working container builder: ${choice.reason}; start its engine, or pass --builder NAME, --image REF or --skip-build`,
+      );
+    builder = choice?.builder;
+    builderReason = choice?.reason ?? '';
   }
   const ref = flags.image ?? imageRef(flavour, await contentTag(root), flags.registry);
 
@@ -94,7 +104,7 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
         ref,
         objects,
         build,
-        builder: detectBuilder() ?? 'docker',
+        builder: builder ?? 'docker',
         flags,
         reason: error.message,
       });
@@ -122,7 +132,8 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
 
   const buildLines: string[] = [];
   if (build) {
-    const chosen = builder ?? detectBuilder() ?? 'docker';
+    const chosen = builder ?? 'docker';
+    if (builderReason) progress.info(`builder: ${builderReason}`);
     if (flags.dryRun) {
       buildLines.push(...buildCommands(ref, { flavour, builder: chosen, registry: flags.registry, context: kube.target.context }));
       for (const line of buildLines) progress.info(line);
