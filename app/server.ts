@@ -75,7 +75,7 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
     clientErrorHandler: (error, socket) => {
       const tooLarge = (error as { code?: string }).code === 'HPE_HEADER_OVERFLOW';
       const [status, reason, body] = tooLarge
-        ? overflowAnswer((error as { rawPacket?: Buffer }).rawPacket)
+        ? overflowAnswer((error as unknown as { rawPacket?: Buffer }).rawPacket)
         : ([400, 'Bad Request', { error: 'bad_request', message: 'the request is not valid HTTP' }] as const);
       if (socket.writable) {
         const json = JSON.stringify(body);

@@ -1,5 +1,6 @@
 import { SeedError } from '../../app/seed/errors.js';
 import { InfraUsageError } from '../../infra/errors.js';
+import { safeForTerminal } from './safe-text.js';
 
 /**
  * Every way a qctl command ends other than success is one of these, thrown up to `main()`,
@@ -52,6 +53,7 @@ export function exitWith(code: number): void {
 
 /**
  * The one error-to-exit mapping: prints what the user needs and returns the exit code.
+ * Messages often quote outside text (a server's answer, a URL): every one passes safeForTerminal.
  * infra/ and app/ cannot import bin/, so their errors are recognised here: InfraUsageError
  * exits 2, SeedError by its kind (usage 2, failed 1). Anything else
  * is a bug in qctl: one line asking for a report, the stack only with QCTL_DEBUG=1.
@@ -62,15 +64,15 @@ export function exitWithError(
   env: NodeJS.ProcessEnv = process.env,
 ): number {
   if (error instanceof QctlError) {
-    if (error.message !== '') stderr.write(`qctl: ${error.message}\n`);
+    if (error.message !== '') stderr.write(`qctl: ${safeForTerminal(error.message)}\n`);
     return error.exitCode;
   }
   if (error instanceof InfraUsageError || error instanceof SeedError) {
-    stderr.write(`qctl: ${error.message}\n`);
+    stderr.write(`qctl: ${safeForTerminal(error.message)}\n`);
     return error instanceof SeedError && error.kind === 'failed' ? 1 : 2;
   }
   const debug = env.QCTL_DEBUG === '1';
-  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  const message = safeForTerminal(error instanceof Error ? error.message.split('\n')[0]! : String(error));
   stderr.write(`qctl: internal error: ${message}\n`);
   if (debug && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
   stderr.write(

@@ -19,6 +19,8 @@ import { JobError, UsageError, usageError } from '../cli/errors.js';
 import type { DeployFlavour } from '../deploy/clusters.js';
 import { describeRef, FIELD_MANAGER, type KubeObject, type ObjectRef } from '../deploy/objects.js';
 
+/** What qctl reads of one container's log for a diagnosis (its last lines, not a transcript). */
+export const MAX_LOG_BYTES = 64 * 1024;
 /** No cluster to talk to (no kubeconfig, `microk8s config` failed, API unreachable): exit 2, but a dry run can go on offline. */
 export class NoClusterError extends UsageError {
   constructor(message: string) {
@@ -326,7 +328,7 @@ export class Kube {
     }
   }
 
-  /** The last lines a container logged (the previous instance's after a crash), or '' when unavailable. */
+  /** The last lines a container logged (at most MAX_LOG_BYTES of them) (the previous instance's after a crash), or '' when unavailable. */
   async logs(
     namespace: string,
     pod: string,
@@ -339,6 +341,8 @@ export class Kube {
         container: options.container,
         previous: options.previous,
         tailLines: options.tailLines ?? 20,
+        // 20 lines of one container: a pod that logs megabytes per line must not fill our memory.
+        limitBytes: MAX_LOG_BYTES,
       });
       return typeof text === 'string' ? text : String(text ?? '');
     } catch {
