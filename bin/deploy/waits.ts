@@ -199,10 +199,14 @@ export async function inspectPods(
 
 async function warningEvents(kube: Kube, namespace: string, name: string): Promise<string[]> {
   const events = await kube.list('v1', 'Event', namespace, { field: `involvedObject.name=${name}` });
-  return events
-    .filter((e) => e.type === 'Warning')
-    .slice(-5)
-    .map((e) => `event ${String(e.reason)} on ${name}: ${String(e.message)}`);
+  return (
+    events
+      .filter((e) => e.type === 'Warning')
+      .map((e) => `event ${String(e.reason)} on ${name}: ${String(e.message)}`)
+      // A real scheduler logs the same FailedScheduling warning again on every retry: say it once.
+      .filter((line, i, lines) => lines.indexOf(line) === i)
+      .slice(-5)
+  );
 }
 
 /** Waits until `ref` is ready, or throws a WaitError naming what went wrong. */

@@ -113,7 +113,15 @@ async function microk8sConfig(): Promise<KubeTarget> {
  * given (it must exist); else the context the last `up` used for the environment, when it
  * still exists; else the current context. Load has no cluster flavour to match contexts by.
  */
-export function loadKubeTarget(options: { context?: string; preferredContext?: string } = {}): KubeTarget {
+export function loadKubeTarget(options: { context?: string; preferredContext?: string; startHint?: string } = {}): KubeTarget {
+  // Without a kubeconfig client-node falls back to http://localhost:8080 and every call then fails
+  // with "HTTP protocol is not allowed when skipTLSVerify is not set": say what is missing instead.
+  const path = defaultKubeconfigPath();
+  if (!existsSync(path) && !process.env.KUBERNETES_SERVICE_HOST) {
+    throw new NoClusterError(
+      `no kubeconfig found at ${path}: start the cluster${options.startHint ? ` (${options.startHint})` : ''} or set KUBECONFIG`,
+    );
+  }
   const kc = new KubeConfig();
   try {
     kc.loadFromDefault();
@@ -138,7 +146,31 @@ export function loadKubeTarget(options: { context?: string; preferredContext?: s
 }
 
 function target(kc: KubeConfig, source: string): KubeTarget {
+  reuseConnections(kc);
   return { kc, context: kc.getCurrentContext(), server: kc.getCurrentCluster()?.server ?? '(no server)', source };
+}
+
+type AgentFactory = (cluster: unknown, options: Record<string, unknown>) => unknown;
+
+/**
+ * client-node makes a new https.Agent for every request, so each call pays a new TCP connection
+ * and TLS handshake (a no-op `qctl up` makes dozens of calls; kubectl keeps one connection). One
+ * keep-alive agent per distinct set of options lets the calls share connections; idle sockets do
+ * not keep the process alive (Node unrefs them).
+ */
+function reuseConnections(kc: KubeConfig): void {
+  const patched = kc as unknown as { createAgent: AgentFactory };
+  const create = patched.createAgent.bind(kc);
+  const agents = new Map<string, unknown>();
+  patched.createAgent = (cluster, options) => {
+    const key = JSON.stringify([(cluster as { server?: string } | null)?.server, options]);
+    let agent = agents.get(key);
+    if (!agent) {
+      agent = create(cluster, { ...options, keepAlive: true });
+      agents.set(key, agent);
+    }
+    return agent;
+  };
 }
 
 /** Turns client-node errors into one line: the API's own message when it sent one. */
