@@ -264,13 +264,22 @@ function parseOrigins(raw: string | undefined, issues: string[]): string[] {
   return origins;
 }
 
+/** How a log shows a secret that was not given (a given one shows as "***"). */
+export const UNSET = 'unset';
+
 /** A copy safe to log: secrets and credentials masked. */
 export function redactedConfig(config: AppConfig): Record<string, unknown> {
-  const mask = (v?: string) => (v ? '***' : undefined);
+  // "unset" rather than an absent key or "***": a reader of the log must tell a missing key from a hidden one.
+  const mask = (v?: string) => (v ? '***' : UNSET);
   const dbUrl = config.database.connectionString ? maskUrlPassword(config.database.connectionString) : undefined;
   return {
     ...config,
-    database: { ...config.database, connectionString: dbUrl, password: mask(config.database.password) },
+    database: {
+      ...config.database,
+      connectionString: dbUrl,
+      // With DATABASE_URL the password lives in the (masked) URL; there is no separate one to report.
+      password: dbUrl === undefined ? mask(config.database.password) : undefined,
+    },
     redisUrl: config.redisUrl ? maskUrlPassword(config.redisUrl) : undefined,
     redisReadUrl: config.redisReadUrl ? maskUrlPassword(config.redisReadUrl) : undefined,
     openaiApiKey: mask(config.openaiApiKey),

@@ -200,7 +200,7 @@ export const COMMANDS: Record<string, EntryCommand> = {
 
 export async function runEntry(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
-  const command = name ? COMMANDS[name] : undefined;
+  const command = name && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     const known = Object.keys(COMMANDS).join(', ');
     process.stderr.write(name ? `quote-api: unknown command "${name}": use one of ${known}\n` : `quote-api: name a command: ${known}\n`);

@@ -29,6 +29,30 @@ export const VERSION_HEADER = 'x-quote-api-version';
 // Probes and scrapes would drown the access log.
 const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
 
+/**
+ * Node's parser counts the request line and the headers against one 16 KB limit. Blame the part
+ * that is large: a request line that does not end within the first 8 KB of what arrived is a
+ * long URL (a huge query string), not cookies or tokens.
+ */
+function overflowAnswer(packet: Buffer | undefined): readonly [number, string, { error: string; message: string }] {
+  const lineEnd = packet ? packet.subarray(0, 8 * 1024).indexOf('\n') : 0;
+  if (lineEnd === -1) {
+    return [
+      414,
+      'URI Too Long',
+      { error: 'url_too_long', message: 'the request URL is too long (over 8 KB): shorten it, e.g. a shorter q or fewer query parameters' },
+    ];
+  }
+  return [
+    431,
+    'Request Header Fields Too Large',
+    {
+      error: 'headers_too_large',
+      message: 'the request headers are too large (over 16 KB): send fewer or smaller headers, e.g. cookies or tokens',
+    },
+  ];
+}
+
 /** The fastify instance with every route, hook and error mapping; not yet listening. */
 export async function buildServer(ctx: AppContext, log: Logger): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
@@ -52,15 +76,8 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
     clientErrorHandler: (error, socket) => {
       const tooLarge = (error as { code?: string }).code === 'HPE_HEADER_OVERFLOW';
       const [status, reason, body] = tooLarge
-        ? [
-            431,
-            'Request Header Fields Too Large',
-            {
-              error: 'headers_too_large',
-              message: 'the request headers are too large (over 16 KB): send fewer or smaller headers, e.g. cookies or tokens',
-            },
-          ]
-        : [400, 'Bad Request', { error: 'bad_request', message: 'the request is not valid HTTP' }];
+        ? overflowAnswer((error as unknown as { rawPacket?: Buffer }).rawPacket)
+        : ([400, 'Bad Request', { error: 'bad_request', message: 'the request is not valid HTTP' }] as const);
       if (socket.writable) {
         const json = JSON.stringify(body);
         socket.end(

@@ -188,7 +188,8 @@ export function parseSetArguments(pairs: string[]): Array<{ source: string; valu
     const parts = key.split('.');
     // Setting names only: an empty segment or an Object.prototype name (__proto__, constructor)
     // would otherwise walk off the schema or pollute the override object.
-    const renamed = RENAMED_SETTINGS[key];
+    // Own keys only: a user's key must never find Object.prototype's toString or constructor.
+    const renamed = Object.hasOwn(RENAMED_SETTINGS, key) ? RENAMED_SETTINGS[key] : undefined;
     if (renamed) throw new InfraUsageError(`invalid --set "${pair}": setting "${key}" is gone: ${renamed}`);
     const badPart = parts.find((part) => !/^[A-Za-z0-9][\w-]*$/.test(part) || FORBIDDEN_KEYS.has(part));
     if (badPart !== undefined) {

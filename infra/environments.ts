@@ -177,7 +177,7 @@ export function getEnvironment(
       const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys : [];
       if (unknownKeys.length > 0) {
         const key = [path, unknownKeys[0]].filter(Boolean).join('.');
-        const renamed = RENAMED_SETTINGS[key];
+        const renamed = Object.hasOwn(RENAMED_SETTINGS, key) ? RENAMED_SETTINGS[key] : undefined;
         if (renamed) throw new InfraUsageError(`${layer.source}: setting "${key}" for environment ${envName} is gone: ${renamed}`);
         throw new InfraUsageError(
           `${layer.source}: unknown setting "${key}" for environment ${envName}: valid keys here are ${validKeysAt(path).join(', ')}`,

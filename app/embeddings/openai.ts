@@ -1,7 +1,11 @@
 import type OpenAI from 'openai';
 import { EMBEDDING_DIMENSIONS, EmbeddingUnavailableError, type EmbeddingProvider, type EmbeddingResult } from './provider.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { boundedFetch } from '../bounded-body.js';
 import { backoffDelay } from '../seed/retry.js';
+
+/** 2048 inputs of 1536 base64 floats are ~17 MB; a larger answer is not an embeddings answer. */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 export interface OpenAIEmbedderOptions {
   apiKey: string;
@@ -45,7 +49,13 @@ export class OpenAIEmbedder implements EmbeddingProvider {
     this.maxBackoffMs = options.maxBackoffMs ?? 8_000;
     this.batchSize = Math.max(1, Math.min(2048, options.batchSize ?? 256));
     this.onAttempt = options.onAttempt;
-    this.clientOptions = { apiKey: options.apiKey, baseURL: options.baseURL, timeout: options.timeoutMs ?? 10_000, maxRetries: 0 };
+    this.clientOptions = {
+      apiKey: options.apiKey,
+      baseURL: options.baseURL,
+      timeout: options.timeoutMs ?? 10_000,
+      maxRetries: 0,
+      fetch: boundedFetch(MAX_ANSWER_BYTES, 'the embeddings server'),
+    };
   }
 
   /** The SDK loads on the first request, not at start-up: it is a large import the ready path does not need. */

@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import type { LogLevel } from '../config.js';
+import { UNSET, type LogLevel } from '../config.js';
 
 export type { Logger };
 
@@ -26,7 +26,8 @@ export function createLogger(level: LogLevel = 'info', destination?: NodeJS.Writ
           'apiKey',
           'token',
         ],
-        censor: '***',
+        // A secret that was never set shows as "unset", so "***" always means a value is hidden.
+        censor: (value: unknown) => (value === undefined || value === null || value === '' || value === UNSET ? UNSET : '***'),
       },
     },
     destination ?? process.stdout,

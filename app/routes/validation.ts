@@ -55,12 +55,16 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.out
   throw badRequest(result.error.issues[0]!.message);
 }
 
-/** A route parameter id: a positive integer that fits a bigint, digits only. */
+/** The largest id the API reads back exactly (ids are bigint in SQL, numbers in JSON). */
+export const MAX_ID = Number.MAX_SAFE_INTEGER;
+
+/** A route parameter id: a positive integer up to MAX_ID, digits only. */
 export function parseId(raw: string): number {
-  if (!/^[1-9]\d{0,14}$/.test(raw)) {
-    throw badRequest(
-      `id must be a positive whole number, got "${raw.length > 40 ? `${raw.slice(0, 40)}..." (${raw.length} characters)` : `${raw}"`}`,
-    );
+  const shown = raw.length > 40 ? `${raw.slice(0, 40)}..." (${raw.length} characters)` : `${raw}"`;
+  if (!/^[1-9]\d*$/.test(raw)) throw badRequest(`id must be a positive whole number, got "${shown}`);
+  // A whole number all the same: say what is wrong with it instead of denying it is one.
+  if (raw.length > 16 || Number(raw) > MAX_ID) {
+    throw badRequest(`id "${shown} is too large: ids go up to ${MAX_ID}`, 'id_out_of_range');
   }
   return Number(raw);
 }

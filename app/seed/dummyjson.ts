@@ -1,8 +1,14 @@
+import { BodyTooLargeError, readBodyJson, readBodyText } from '../bounded-body.js';
 import { SeedError } from './errors.js';
 import { backoffDelay, isRetryableStatus, MAX_RETRY_AFTER_MS, parseRetryAfter, sleep } from './retry.js';
 import type { SourcePage } from './sources.js';
 
 export const DUMMYJSON_BASE_URL = 'https://dummyjson.com';
+
+/** A page of 100 quotes is ~20 KB; far more is not a quotes page. */
+const MAX_PAGE_BYTES = 16 * 1024 * 1024;
+/** Of an error answer we quote 200 characters; reading more is waste. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 export interface DummyJsonOptions {
   /** Base URL of the API; the pager requests `<base>/quotes?limit=&skip=`. */
@@ -58,8 +64,8 @@ async function fetchPage(url: string, options: DummyJsonOptions): Promise<Quotes
       const signals = [AbortSignal.timeout(options.timeoutMs ?? 15_000)];
       if (options.signal) signals.push(options.signal);
       const response = await fetch(url, { signal: AbortSignal.any(signals), headers: { accept: 'application/json' } });
-      if (response.ok) return parsePage(await response.json(), url);
-      const body = (await response.text().catch(() => '')).slice(0, 200);
+      if (response.ok) return parsePage(await readPage(response, url), url);
+      const body = (await readBodyText(response, MAX_ERROR_BODY_BYTES, url).catch(() => '')).slice(0, 200);
       lastProblem = `HTTP ${response.status}${body ? ` ${body}` : ''}`;
       if (!isRetryableStatus(response.status)) break;
       waitMs = parseRetryAfter(response.headers.get('retry-after'));
@@ -77,6 +83,16 @@ async function fetchPage(url: string, options: DummyJsonOptions): Promise<Quotes
   throw new SeedError(
     `cannot fetch quotes from ${url} (${lastProblem}) after ${attempts} attempt${attempts === 1 ? '' : 's'}: check the network, or seed from a file with ${options.fileSource ?? '--source file:PATH'}`,
   );
+}
+
+async function readPage(response: Response, url: string): Promise<unknown> {
+  try {
+    return await readBodyJson(response, MAX_PAGE_BYTES, `the quotes API at ${url}`);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) throw new SeedError(`${error.message}: is this the DummyJSON quotes API?`, 'failed');
+    if (error instanceof SyntaxError) throw new SeedError(`unexpected answer from ${url}: not JSON`, 'failed');
+    throw error;
+  }
 }
 
 function parsePage(body: unknown, url: string): QuotesPage {

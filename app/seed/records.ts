@@ -1,5 +1,6 @@
 import { contentHash } from '../quotes/quote-text.js';
 import { textProblem } from '../quotes/text-rules.js';
+import { INVALID_UTF8_MARK } from './utf8.js';
 
 /** Limits of the `quotes` table (its CHECK constraints): a longer record would fail the whole batch insert. */
 export const MAX_QUOTE_LENGTH = 2000;
@@ -32,6 +33,9 @@ export function checkRecord(raw: unknown, index: number): RecordCheck {
   if (typeof record.author !== 'string') return fail('missing author');
   const quote = record.quote.trim();
   const author = record.author.trim();
+  // POST /quotes refuses invalid UTF-8 with 400; here it is this record that is refused.
+  if (quote.includes(INVALID_UTF8_MARK)) return fail('quote is not valid UTF-8 in the source (it holds bytes that are not)');
+  if (author.includes(INVALID_UTF8_MARK)) return fail('author is not valid UTF-8 in the source (it holds bytes that are not)');
   // The same rules as POST /quotes: a record the API would refuse is skipped, never stored altered.
   const problem = textProblem(quote, 'quote', MAX_QUOTE_LENGTH) ?? textProblem(author, 'author', MAX_AUTHOR_LENGTH);
   if (problem) return fail(problem);

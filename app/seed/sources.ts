@@ -1,3 +1,4 @@
+import { decodeUtf8Marking } from './utf8.js';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -116,7 +117,7 @@ export async function readQuotesFile(path: string, flag = '--source file:./quote
         `quotes file ${path} is ${Math.round(info.size / 1048576)} MiB, over the ${MAX_SOURCE_BYTES / 1048576} MiB limit: split it and seed the parts one after another`,
       );
     }
-    text = await readFile(path, 'utf8');
+    text = decodeUtf8Marking(await readFile(path)).text;
   } catch (error) {
     if (error instanceof SeedError) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
@@ -171,5 +172,5 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
     }
     chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return decodeUtf8Marking(Buffer.concat(chunks)).text;
 }

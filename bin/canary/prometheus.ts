@@ -1,5 +1,10 @@
+import { BodyTooLargeError, readBodyJson } from '../../app/bounded-body.js';
 import { JobError } from '../cli/errors.js';
+import { quoteOutside, redactUrl } from '../cli/safe-text.js';
 import { connectionReason } from '../kube/client.js';
+
+/** A vector answer for a handful of series is kilobytes; a larger body is not one we asked for. */
+const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 
 /**
  * The one call qctl makes to Prometheus: an instant query over the HTTP API
@@ -16,35 +21,54 @@ type QueryAnswer = {
 };
 
 export class PrometheusClient {
+  /** The URL as printed: credentials redacted. */
+  readonly displayUrl: string;
+  private readonly baseUrl: URL;
+  private readonly headers: Record<string, string> = {};
+
   constructor(
-    readonly baseUrl: string,
+    baseUrl: string,
     private readonly timeoutMs = 10_000,
-  ) {}
+  ) {
+    this.displayUrl = redactUrl(baseUrl);
+    this.baseUrl = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+    // fetch refuses a URL with user info: credentials in --prometheus-url become Basic auth.
+    if (this.baseUrl.username || this.baseUrl.password) {
+      const user = decodeURIComponent(this.baseUrl.username);
+      const password = decodeURIComponent(this.baseUrl.password);
+      this.headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+      this.baseUrl.username = '';
+      this.baseUrl.password = '';
+    }
+  }
 
   async query(expr: string): Promise<Sample[]> {
-    const url = new URL('api/v1/query', this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
+    const url = new URL('api/v1/query', this.baseUrl);
     url.searchParams.set('query', expr);
     let response: Response;
     try {
-      response = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) });
+      response = await fetch(url, { headers: this.headers, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (error) {
       throw new JobError(
-        `cannot reach Prometheus at ${this.baseUrl} (${connectionReason(error)}): check --prometheus-url or the monitoring stack`,
+        `cannot reach Prometheus at ${this.displayUrl} (${quoteOutside(connectionReason(error))}): check --prometheus-url or the monitoring stack`,
       );
     }
     let answer: QueryAnswer;
     try {
-      answer = (await response.json()) as QueryAnswer;
-    } catch {
-      throw new JobError(`Prometheus at ${this.baseUrl} answered HTTP ${response.status} without JSON: is this a Prometheus server?`);
+      answer = (await readBodyJson(response, MAX_ANSWER_BYTES, `Prometheus at ${this.displayUrl}`)) as QueryAnswer;
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) throw new JobError(`${error.message}: is this a Prometheus server?`);
+      throw new JobError(`Prometheus at ${this.displayUrl} answered HTTP ${response.status} without JSON: is this a Prometheus server?`);
     }
     if (answer.status !== 'success') {
       throw new JobError(
-        `Prometheus refused the query (${answer.errorType ?? `HTTP ${response.status}`}: ${answer.error ?? 'no reason'}): ${expr}`,
+        `Prometheus refused the query (${quoteOutside(answer.errorType ?? `HTTP ${response.status}`)}: ${quoteOutside(answer.error ?? 'no reason')}): ${expr}`,
       );
     }
     if (answer.data?.resultType !== 'vector') {
-      throw new JobError(`Prometheus answered a ${answer.data?.resultType ?? 'missing'} result where a vector was expected: ${expr}`);
+      throw new JobError(
+        `Prometheus answered a ${quoteOutside(String(answer.data?.resultType ?? 'missing'), 40)} result where a vector was expected: ${expr}`,
+      );
     }
     return (answer.data.result ?? []).map((r) => ({ labels: r.metric, value: parseSampleValue(r.value?.[1]) }));
   }

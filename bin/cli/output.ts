@@ -1,4 +1,5 @@
 import { usageError } from './errors.js';
+import { safeForTerminal } from './safe-text.js';
 
 export type OutputMode = 'text' | 'json';
 
@@ -33,5 +34,5 @@ export function exitQuietlyOnClosedPipe(): void {
 
 /** Settings that were set but do nothing (infra's SynthResult.ignored): one warning line each, on stderr. */
 export function warnIgnoredSettings(lines: readonly string[]): void {
-  for (const line of lines) process.stderr.write(`qctl: warning: ${line}\n`);
+  for (const line of lines) process.stderr.write(`qctl: warning: ${safeForTerminal(line)}\n`);
 }

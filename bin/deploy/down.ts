@@ -27,6 +27,12 @@ async function confirm(question: string): Promise<boolean> {
  */
 export async function runDown(root: string, flags: DownOptions): Promise<number> {
   const mode = parseOutputMode(flags.output);
+  // Judged offline, before the cluster is contacted: nobody can answer the prompt here.
+  if (!flags.yes && isNonInteractive()) {
+    throw usageError(
+      `refusing to delete env ${flags.env ?? 'dev'} without --yes in a non-interactive session (CI or no terminal): re-run with --yes (qctl status shows what is deployed)`,
+    );
+  }
   const session = await openSession(root, flags);
   const { kube, env, namespace } = session;
   const inventory = await readInventory(kube, namespace);
@@ -53,11 +59,6 @@ export async function runDown(root: string, flags: DownOptions): Promise<number>
     }
   }
   if (!flags.yes) {
-    if (isNonInteractive()) {
-      throw usageError(
-        `refusing to delete ${toDelete.length} objects of env ${env} (context ${kube.target.context}) without --yes in a non-interactive session: re-run with --yes`,
-      );
-    }
     const what = pruneData
       ? 'including PVCs, namespaces and generated credentials (the data is lost)'
       : 'keeping PVCs, namespaces and generated credentials';

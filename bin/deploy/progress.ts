@@ -1,5 +1,6 @@
 import { formatDuration } from '../cli/duration.js';
 import type { OutputMode } from '../cli/output.js';
+import { safeForTerminal } from '../cli/safe-text.js';
 
 /**
  * Progress for long commands: listr2 on a TTY (one line per step with its timing), plain lines
@@ -18,7 +19,7 @@ export class Progress {
 
   /** An informational line outside any step. */
   info(line: string): void {
-    if (this.kind !== 'json') process.stdout.write(`${line}\n`);
+    if (this.kind !== 'json') process.stdout.write(`${safeForTerminal(line)}\n`);
   }
 
   async step<T>(title: string, fn: (log: (line: string) => void) => Promise<T>): Promise<T> {
@@ -39,7 +40,7 @@ export class Progress {
             task: async (_ctx, task) => {
               result = await fn((line) => {
                 record.lines.push(line);
-                task.output = line;
+                task.output = safeForTerminal(line);
               });
             },
           },
@@ -59,7 +60,8 @@ export class Progress {
     try {
       const result = await fn((line) => {
         record.lines.push(line);
-        if (this.kind === 'plain') process.stdout.write(`  ${line}\n`);
+        // Step lines quote pods, events and logs: escaped at this one sink (JSON output escapes by itself).
+        if (this.kind === 'plain') process.stdout.write(`  ${safeForTerminal(line)}\n`);
       });
       finish(true);
       if (this.kind === 'plain') process.stdout.write(`ok ${title} (${formatDuration(record.ms)})\n`);

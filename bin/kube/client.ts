@@ -20,6 +20,10 @@ import { describeRef, FIELD_MANAGER, type KubeObject, type ObjectRef } from './o
 
 /** What picking a kubeconfig context needs of a cluster flavour (deploy's DeployFlavour is one). */
 export type ContextMatcher = { name: string; matchesContext(context: string): boolean; startHint: string };
+
+/** What qctl reads of one container's log for a diagnosis (its last lines, not a transcript). */
+export const MAX_LOG_BYTES = 64 * 1024;
+
 /** No cluster to talk to (no kubeconfig, `microk8s config` failed, API unreachable): exit 2, but a dry run can go on offline. */
 export class NoClusterError extends UsageError {
   constructor(message: string) {
@@ -359,7 +363,7 @@ export class Kube {
     }
   }
 
-  /** The last lines a container logged (the previous instance's after a crash), or '' when unavailable. */
+  /** The last lines a container logged (at most MAX_LOG_BYTES of them) (the previous instance's after a crash), or '' when unavailable. */
   async logs(
     namespace: string,
     pod: string,
@@ -372,6 +376,8 @@ export class Kube {
         container: options.container,
         previous: options.previous,
         tailLines: options.tailLines ?? 20,
+        // 20 lines of one container: a pod that logs megabytes per line must not fill our memory.
+        limitBytes: MAX_LOG_BYTES,
       });
       return typeof text === 'string' ? text : String(text ?? '');
     } catch {

@@ -1,6 +1,18 @@
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  appendFileSync,
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { execa } from 'execa';
 import { checkVariable } from '../../app/config.js';
@@ -153,15 +165,120 @@ export async function secretsImport(root: string, env: string, path: string): Pr
 
 /**
  * Where the plaintext lives while the editor runs: RAM-backed /dev/shm when the machine has it,
- * so nothing secret reaches a disk even for a moment; else the temp directory.
+ * so nothing secret reaches a disk even for a moment; else the temp directory. The name carries
+ * a hash of the project, so the next edit of this project finds what a killed one left.
  */
-function editDirectory(): string {
+function editDirectory(root: string): string {
+  const prefix = `${EDIT_DIR_PREFIX}${projectTag(root)}-`;
   try {
-    if (statSync('/dev/shm').isDirectory()) return mkdtempSync(join('/dev/shm', 'qctl-secrets-'));
+    if (statSync('/dev/shm').isDirectory()) return mkdtempSync(join('/dev/shm', prefix));
   } catch {
     // no /dev/shm (macOS, Windows): the temp directory, still 0700 and removed on every exit
   }
-  return mkdtempSync(join(tmpdir(), 'qctl-secrets-'));
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+const EDIT_DIR_PREFIX = 'qctl-secrets-';
+/** Written next to the plaintext: who made it, so a later run can tell a live edit from a killed one. */
+const OWNER_FILE = 'owner.json';
+type EditOwner = { pid: number; env: string };
+
+function projectTag(root: string): string {
+  return createHash('sha256').update(resolve(root)).digest('hex').slice(0, 12);
+}
+
+function isAlive(pid: number | undefined): boolean {
+  if (pid === undefined || !Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A recycled pid is not a running edit: the process must still be qctl's (unknowable without /proc: assume it is). */
+function runsQctl(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('secrets');
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync('/proc/self');
+  }
+}
+
+/** Processes started on `path` (an editor a killed run left open): /proc where there is one. */
+function processesOn(path: string): number[] {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  return pids
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(path);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number)
+    .filter((pid) => pid !== process.pid);
+}
+
+/**
+ * What a killed `secrets edit` of this project left (SIGKILL runs no handler): the decrypted copy
+ * and maybe its editor. The editor is stopped, edits that differ from the stored file are kept
+ * encrypted as the rejected edits (so this run resumes them), the plaintext is removed; each
+ * step is said on stderr. A live edit of the same env is refused instead.
+ */
+async function recoverKilledEdits(root: string, env: string, original: string): Promise<void> {
+  const tag = `${EDIT_DIR_PREFIX}${projectTag(root)}-`;
+  const places = [...new Set(['/dev/shm', tmpdir()])];
+  for (const place of places) {
+    let names: string[];
+    try {
+      names = readdirSync(place).filter((name) => name.startsWith(tag));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const dir = join(place, name);
+      let owner: Partial<EditOwner> = {};
+      try {
+        owner = JSON.parse(readFileSync(join(dir, OWNER_FILE), 'utf8')) as Partial<EditOwner>;
+      } catch {
+        // no owner note (killed before writing it): only a plaintext copy, if any, to deal with
+      }
+      const leftover = join(dir, `${owner.env ?? env}.env`);
+      if (owner.pid !== undefined && owner.pid !== process.pid && isAlive(owner.pid) && runsQctl(owner.pid)) {
+        if (owner.env === env) {
+          throw usageError(`another qctl secrets edit --env ${env} is running (pid ${owner.pid}): finish or close that editor first`);
+        }
+        continue;
+      }
+      for (const pid of processesOn(leftover)) {
+        process.kill(pid, 'SIGTERM');
+        process.stderr.write(`stopped the editor (pid ${pid}) a killed qctl secrets edit left open on ${leftover}\n`);
+      }
+      let text: string | undefined;
+      try {
+        text = readFileSync(leftover, 'utf8');
+      } catch {
+        text = undefined;
+      }
+      const rejected = join(root, rejectedFile(owner.env ?? env));
+      if (text !== undefined && (owner.env ?? env) === env && text !== original && !existsSync(rejected)) {
+        writeFileSync(rejected, await encryptText(text, readRecipients(root)));
+        process.stderr.write(
+          `a killed qctl secrets edit left unsaved edits in ${dir}: kept encrypted in ${rejectedFile(env)} and reopened now; the plaintext is removed\n`,
+        );
+      } else if (text !== undefined) {
+        process.stderr.write(`removed the decrypted copy a killed qctl secrets edit left in ${dir} (nothing unsaved in it)\n`);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 }
 
 /** Rejected edits, kept encrypted next to the file so a failed validation loses nothing. */
@@ -184,6 +301,7 @@ export async function secretsEdit(root: string, env: string): Promise<number> {
   const entries = await current(root, env);
   const file = secretsFile(env);
   const rejectedPath = join(root, rejectedFile(env));
+  await recoverKilledEdits(root, env, formatEnv(entries));
   // Edits refused last time (non-interactive) come back instead of the stored values.
   const resumed = existsSync(rejectedPath);
   const original = formatEnv(entries);
@@ -192,8 +310,10 @@ export async function secretsEdit(root: string, env: string): Promise<number> {
     : original;
   if (resumed) process.stderr.write(`resuming your rejected edits from ${rejectedFile(env)}\n`);
 
-  const dir = editDirectory();
+  const dir = editDirectory(root);
   const path = join(dir, `${env}.env`);
+  const owner: EditOwner = { pid: process.pid, env };
+  writeFileSync(join(dir, OWNER_FILE), JSON.stringify(owner), { mode: 0o600 });
   const removeTemp = (): void => rmSync(dir, { recursive: true, force: true });
   // A closed terminal or a kill: the plaintext goes first, then we exit. Ctrl-C is different:
   // it reaches the editor too, which decides (vi ignores it); when the editor ends, nothing is saved.

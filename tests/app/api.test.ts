@@ -164,6 +164,8 @@ describe('bad input is a 400 with a JSON message, never a 500', () => {
     ['non-numeric id', '/quotes/abc', /id must be a positive whole number/],
     ['id with SQL', '/quotes/1%20OR%201=1', /id must be a positive whole number/],
     ['negative id', '/quotes/-1', /id must be a positive whole number/],
+    ['id above 2^53', '/quotes/9007199254740993', /^id "9007199254740993" is too large: ids go up to 9007199254740991$/],
+    ['id of 17 digits', '/quotes/12345678901234567', /is too large: ids go up to 9007199254740991/],
     ['invalid UTF-8 in the query', '/quotes/search?q=%FF%FE', /invalid UTF-8/],
     ['truncated UTF-8 sequence', '/quotes/search?q=caf%C3', /invalid UTF-8/],
     ['invalid UTF-8 in the path', '/quotes/%C3%28', /invalid UTF-8|bad request/],
@@ -190,7 +192,7 @@ describe('bad input is a 400 with a JSON message, never a 500', () => {
   it('an oversized id names the parameter without echoing it back', async () => {
     const { status, body } = await getJson(`${base}/quotes/${'9'.repeat(10_000)}`);
     expect(status).toBe(400);
-    expect(body.message).toMatch(/^id must be a positive whole number, got "9{40}\.\.\." \(10000 characters\)$/);
+    expect(body.message).toMatch(/^id "9{40}\.\.\." \(10000 characters\) is too large: ids go up to 9007199254740991$/);
     const unknown = await getJson(`${base}/quotes/search?q=love&${'k'.repeat(5_000)}=1`);
     expect(unknown.status).toBe(400);
     expect(unknown.body.message.length).toBeLessThan(200);
@@ -222,6 +224,27 @@ describe('bad input is a 400 with a JSON message, never a 500', () => {
     expect(answer.type).toMatch(/application\/json/);
     expect(answer.version).toBe(VERSION);
     expect(JSON.parse(answer.body)).toEqual({ error: 'headers_too_large', message: expect.stringMatching(/headers are too large/) });
+  });
+
+  it('a 1 MB URL is answered 414 naming the URL, not cookies or tokens', async () => {
+    const { connect } = await import('node:net');
+    const url = new URL(base);
+    const raw = await new Promise<string>((resolve, reject) => {
+      let answer = '';
+      const socket = connect(Number(url.port), url.hostname, () =>
+        socket.end(`GET /quotes/search?q=${'a'.repeat(1 << 20)} HTTP/1.1\r\nHost: x\r\n\r\n`),
+      );
+      socket.on('data', (c: Buffer) => (answer += c.toString()));
+      socket.on('error', (error: NodeJS.ErrnoException) =>
+        error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error),
+      );
+      socket.on('close', () => resolve(answer));
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 414 /);
+    const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { error: string; message: string };
+    expect(body.error).toBe('url_too_long');
+    expect(body.message).toMatch(/URL is too long/);
+    expect(body.message).not.toMatch(/cookies/);
   });
 
   it('answers unknown routes with a JSON 404', async () => {

@@ -121,6 +121,25 @@ describe('loadConfig', () => {
       expect(text).not.toContain(secret);
     expect(text).toContain('db/quotes');
   });
+
+  it('the start log says "unset" for a secret that was not given and "***" for one that was', async () => {
+    const { createLogger } = await import('../../app/observability/logger.js');
+    const { PassThrough } = await import('node:stream');
+    const logLine = (env: NodeJS.ProcessEnv): Record<string, unknown> => {
+      const out = new PassThrough();
+      let text = '';
+      out.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      createLogger('info', out).info({ config: redactedConfig(loadConfig(env)) }, 'quote API listening');
+      return (JSON.parse(text) as { config: Record<string, unknown> }).config;
+    };
+    const bare = logLine({});
+    expect(bare.openaiApiKey).toBe('unset');
+    expect(bare.apiToken).toBe('unset');
+    const given = logLine({ OPENAI_API_KEY: 'sk-very-secret', API_TOKEN: 'token-secret-0123456789' });
+    expect(given.openaiApiKey).toBe('***');
+    expect(given.apiToken).toBe('***');
+    expect(JSON.stringify(given)).not.toContain('secret');
+  });
 });
 
 describe('vector index and search effort settings', () => {

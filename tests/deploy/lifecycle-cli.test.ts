@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeployHarness, errorLines } from './harness.js';
 
@@ -84,14 +86,18 @@ describe('qctl status / diff / down after up', () => {
     expect(harness.api.applies().every((r) => r.query.dryRun === 'All')).toBe(true);
   });
 
-  it('down refuses without --yes in CI and deletes nothing', async () => {
+  it('down refuses without --yes in CI before contacting the cluster, and deletes nothing', async () => {
     const before = harness.api.list().length;
     const result = await harness.run(['down']);
     expect(result.exitCode).toBe(2);
     expect(errorLines(result)).toEqual([
-      expect.stringMatching(/^qctl: refusing to delete \d+ objects of env dev .* without --yes in a non-interactive session/),
+      expect.stringMatching(/^qctl: refusing to delete env dev without --yes in a non-interactive session .*re-run with --yes/),
     ]);
     expect(harness.api.list().length).toBe(before);
+    // The same answer with no cluster at all: the refusal never needed one.
+    const offline = await harness.run(['down'], { env: { KUBECONFIG: join(tmpdir(), 'qctl-no-such-kubeconfig') } });
+    expect(offline.exitCode).toBe(2);
+    expect(errorLines(offline)).toEqual([expect.stringMatching(/^qctl: refusing to delete env dev without --yes/)]);
   });
 
   it('down --yes deletes in reverse order and keeps PVCs, namespaces and generated credentials', async () => {

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeployHarness } from './harness.js';
@@ -116,6 +116,62 @@ describe('qctl secrets and up', () => {
     expect(existsSync(plaintext)).toBe(false);
     expect(existsSync(join(plaintext, '..'))).toBe(false);
   });
+
+  it(
+    'edit killed with SIGKILL: the next edit stops the orphan editor, keeps the unsaved edits encrypted, removes the plaintext, and says so',
+    { timeout: 300_000 },
+    async () => {
+      // The editor appends a line (unsaved work), notes the path, then waits like a person typing.
+      const marker = join(harness.home, 'editor-path-kill');
+      const typing = join(harness.bins.dir, 'typing-editor');
+      writeFileSync(
+        typing,
+        `#!${process.execPath}\nconst fs = require('node:fs');\nfs.appendFileSync(process.argv.at(-1), 'KILLED_RUN=unsaved-work\\n');\nfs.writeFileSync(process.env.MARKER, process.argv.at(-1));\nsetTimeout(() => {}, 600000);\n`,
+      );
+      chmodSync(typing, 0o755);
+      const { execa } = await import('execa');
+      const { repoPath } = await import('../helpers/quotes-fixture.js');
+      const child = execa('node', [repoPath('bin/qctl.mjs'), 'secrets', 'edit', '--env', 'dev'], {
+        cwd: harness.project,
+        env: { QCTL_FROM_SOURCE: '1', CI: 'true', ...harness.env({ EDITOR: typing, MARKER: marker }) },
+        reject: false,
+      });
+      while (!existsSync(marker)) await new Promise((r) => setTimeout(r, 50));
+      const plaintext = readFileSync(marker, 'utf8');
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL'); // qctl only: no handler runs, the editor lives on
+      // Not `await child`: the orphan editor still holds qctl's output pipes open.
+      await exited;
+      child.catch(() => undefined);
+      expect(existsSync(plaintext)).toBe(true);
+      const editorPids = readdirSync('/proc').filter((pid) => {
+        try {
+          return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(plaintext);
+        } catch {
+          return false;
+        }
+      });
+      expect(editorPids.length).toBe(1);
+
+      const next = await harness.run(['secrets', 'edit', '--env', 'dev'], { env: { EDITOR: 'true' } });
+      const stderr = String(next.stderr);
+      expect(next.exitCode, stderr).toBe(0);
+      expect(stderr).toMatch(/stopped the editor \(pid \d+\) a killed qctl secrets edit left open/);
+      expect(stderr).toMatch(
+        /a killed qctl secrets edit left unsaved edits in .*: kept encrypted in secrets\/dev\.env\.age\.rejected and reopened now/,
+      );
+      expect(existsSync(join(plaintext, '..'))).toBe(false);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(
+        existsSync(`/proc/${editorPids[0]}/cmdline`) && readFileSync(`/proc/${editorPids[0]}/cmdline`, 'utf8').includes(plaintext),
+      ).toBe(false);
+      // The recovered edits were reopened and saved: nothing lost, nothing in plaintext on disk.
+      const list = await harness.run(['secrets', 'list', '--env', 'dev']);
+      expect(String(list.stdout)).toContain('KILLED_RUN');
+      expect(readFileSync(join(harness.project, 'secrets/dev.env.age'), 'utf8')).not.toContain('unsaved-work');
+      expect(existsSync(join(harness.project, 'secrets/dev.env.age.rejected'))).toBe(false);
+    },
+  );
 
   it.each([
     [

@@ -214,3 +214,32 @@ describe('progress output', () => {
     );
   });
 });
+
+describe('invalid UTF-8 in a seed file: the POST /quotes rule, record by record', () => {
+  it('the record holding bad bytes is reported invalid, the others are kept, nothing is stored as U+FFFD', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { readQuotesFile } = await import('../../app/seed/sources.js');
+    const { checkRecord } = await import('../../app/seed/records.js');
+    const dir = await mkdtemp(join(tmpdir(), 'qctl-utf8-'));
+    try {
+      const file = join(dir, 'quotes.json');
+      const bytes = Buffer.concat([
+        Buffer.from('[{"quote":"caf'),
+        Buffer.from([0xc3, 0x28]), // a broken two-byte sequence
+        Buffer.from('","author":"A"},{"quote":"ok \u00e9 \ufffd kept as written","author":"B"},{"quote":"x","author":"surrogate '),
+        Buffer.from([0xed, 0xa0, 0x80]), // CESU-style surrogate: invalid UTF-8
+        Buffer.from('"}]'),
+      ]);
+      await writeFile(file, bytes);
+      const records = await readQuotesFile(file);
+      const checks = records.map((record, index) => checkRecord(record, index));
+      expect(checks[0]).toEqual({ ok: false, invalid: { index: 0, reason: expect.stringMatching(/quote is not valid UTF-8/) } });
+      expect(checks[1]!.ok).toBe(true);
+      expect(checks[2]).toEqual({ ok: false, invalid: { index: 2, reason: expect.stringMatching(/author is not valid UTF-8/) } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
