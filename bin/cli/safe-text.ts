@@ -43,9 +43,9 @@ export function redactUrlsIn(text: string): string {
 
 // C0 controls, DEL, C1 controls, and the invisible characters that reorder or hide text (bidi
 // overrides, line/paragraph separators, zero-width). Newline and tab are handled by the caller's choice.
- 
+
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g;
- 
+
 const CONTROL_OR_LINE_BREAK = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g;
 
 function escapeChar(char: string): string {

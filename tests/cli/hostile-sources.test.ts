@@ -16,7 +16,6 @@ import { runQctl } from '../helpers/cli.js';
 const HOSTILE = '\x1b[2J\x1b]0;owned\x07before\x00after\u202eevil\x9b31m';
 
 function expectNoRawControls(text: string): void {
-   
   expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]/);
 }
 
