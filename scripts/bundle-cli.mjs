@@ -27,9 +27,8 @@ const EXTERNAL = [
   'esbuild',
   'tsx',
   'tsx/*',
-  '@electric-sql/pglite',
-  '@electric-sql/pglite/*',
-  '@electric-sql/pglite-socket',
+  // PGlite and its extensions (pglite-pgvector finds vector.tar.gz beside its own module).
+  '@electric-sql/*',
   'playwright-core',
   'pg-native',
 ];

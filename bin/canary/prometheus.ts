@@ -1,6 +1,7 @@
 import { BodyTooLargeError, readBodyJson } from '../../app/bounded-body.js';
 import { JobError } from '../cli/errors.js';
 import { quoteOutside, redactUrl } from '../cli/safe-text.js';
+import { splitCredentials } from '../cli/url.js';
 import { connectionReason } from '../kube/client.js';
 
 /** A vector answer for a handful of series is kilobytes; a larger body is not one we asked for. */
@@ -31,15 +32,10 @@ export class PrometheusClient {
     private readonly timeoutMs = 10_000,
   ) {
     this.displayUrl = redactUrl(baseUrl);
-    this.baseUrl = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
     // fetch refuses a URL with user info: credentials in --prometheus-url become Basic auth.
-    if (this.baseUrl.username || this.baseUrl.password) {
-      const user = decodeURIComponent(this.baseUrl.username);
-      const password = decodeURIComponent(this.baseUrl.password);
-      this.headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-      this.baseUrl.username = '';
-      this.baseUrl.password = '';
-    }
+    const { url, authorization } = splitCredentials(new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`));
+    this.baseUrl = url;
+    if (authorization) this.headers.authorization = authorization;
   }
 
   async query(expr: string): Promise<Sample[]> {

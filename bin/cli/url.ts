@@ -14,3 +14,17 @@ export function parseHttpUrl(text: string, flag: string, example: string): strin
   }
   return text;
 }
+
+/**
+ * The URL without its credentials, and the Basic Authorization header they stand for (as curl
+ * sends them); fetch and undici send only the origin and path, so they would otherwise be dropped silently.
+ */
+export function splitCredentials(url: URL): { url: URL; authorization?: string } {
+  if (url.username === '' && url.password === '') return { url };
+  const bare = new URL(url.href);
+  bare.username = '';
+  bare.password = '';
+  const user = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  return { url: bare, authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
+}

@@ -14,7 +14,7 @@ import { executeLoad, type LoadPlan, type Ramp, type RunHooks } from './run.js';
 import { parseSlos, type Slo } from './slo.js';
 import { parseHeaders, parseMethod, parseQuotesMix, readTargetsFile, scenarioFromSource, type ScenarioSource } from './scenario.js';
 import { assertTargetsAllowed, parseTargetUrl } from './target.js';
-import { redactUrls } from './redact.js';
+import { redactUrlsIn as redactUrls } from '../cli/safe-text.js';
 
 /** What `qctl load` needs; bin/commands/load.ts turns the flags into it. */
 export type LoadOptions = {

@@ -5,7 +5,8 @@ import { usageError } from '../cli/errors.js';
 import { WARM_UP_HEADER, type RequestSpec } from './client.js';
 import type { RequestSource } from './generator.js';
 import { QUOTE_WORDS, wordsOf } from './quote-words.js';
-import { redactUrls, splitCredentials } from './redact.js';
+import { redactUrlsIn as redactUrls } from '../cli/safe-text.js';
+import { splitCredentials } from '../cli/url.js';
 
 export interface Scenario extends RequestSource {
   name: string;

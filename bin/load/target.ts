@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { usageError } from '../cli/errors.js';
-import { redactUrls } from './redact.js';
+import { redactUrlsIn as redactUrls } from '../cli/safe-text.js';
 
 /**
  * Loopback names and addresses, plus wildcard-DNS names that resolve to loopback

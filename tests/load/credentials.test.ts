@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadReportSchema } from '../../bin/load/report-schema.js';
-import { redactUrls } from '../../bin/load/redact.js';
+import { redactUrlsIn as redactUrls } from '../../bin/cli/safe-text.js';
 import { runQctl } from '../helpers/cli.js';
 import { startTarget, type Target } from './fixtures/target.js';
 
