@@ -11,6 +11,7 @@ import Fastify, {
 import { EmbeddingUnavailableError } from './embeddings/provider.js';
 import { HttpError } from './errors.js';
 import type { Logger } from './observability/logger.js';
+import { METRICS_ROUTE, PROBE_ROUTES } from './observability/routes.js';
 import { registerAuthorRoutes } from './routes/authors.js';
 import type { AppContext } from './routes/context.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -26,7 +27,7 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 export const VERSION_HEADER = 'x-quote-api-version';
 
 // Probes and scrapes would drown the access log.
-const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+const QUIET_ROUTES = new Set<string>([...PROBE_ROUTES, METRICS_ROUTE]);
 
 /** The fastify instance with every route, hook and error mapping; not yet listening. */
 export async function buildServer(ctx: AppContext, log: Logger): Promise<FastifyInstance> {

@@ -15,18 +15,40 @@ type QueryAnswer = {
   error?: string;
 };
 
+/** A URL as it may be printed: user and password replaced by `***` (also for text that does not parse as a URL). */
+export function redactUrl(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1***@');
+}
+
 export class PrometheusClient {
+  /** The URL without credentials, for every message. */
+  readonly baseUrl: string;
+  private readonly endpoint: URL;
+  private readonly headers: Record<string, string> = {};
+
   constructor(
-    readonly baseUrl: string,
+    url: string,
     private readonly timeoutMs = 10_000,
-  ) {}
+  ) {
+    // fetch() refuses URLs with credentials: they travel as Basic authentication instead.
+    const parsed = new URL(url.endsWith('/') ? url : `${url}/`);
+    if (parsed.username || parsed.password) {
+      const user = decodeURIComponent(parsed.username);
+      const password = decodeURIComponent(parsed.password);
+      this.headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+      parsed.username = '';
+      parsed.password = '';
+    }
+    this.endpoint = parsed;
+    this.baseUrl = redactUrl(url);
+  }
 
   async query(expr: string): Promise<Sample[]> {
-    const url = new URL('api/v1/query', this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
+    const url = new URL('api/v1/query', this.endpoint);
     url.searchParams.set('query', expr);
     let response: Response;
     try {
-      response = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) });
+      response = await fetch(url, { headers: this.headers, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (error) {
       throw new JobError(
         `cannot reach Prometheus at ${this.baseUrl} (${connectionReason(error)}): check --prometheus-url or the monitoring stack`,
@@ -40,7 +62,7 @@ export class PrometheusClient {
     }
     if (answer.status !== 'success') {
       throw new JobError(
-        `Prometheus refused the query (${answer.errorType ?? `HTTP ${response.status}`}: ${answer.error ?? 'no reason'}): ${expr}`,
+        `Prometheus at ${this.baseUrl} refused the query (${answer.errorType ?? `HTTP ${response.status}`}: ${answer.error ?? 'no reason'}): ${expr}`,
       );
     }
     if (answer.data?.resultType !== 'vector') {

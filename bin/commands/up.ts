@@ -40,13 +40,27 @@ function declare(program: Command) {
       '--prometheus-url <url>',
       "Prometheus for the analysis (default: a port-forward to the environment's own, monitoring-<env>/prometheus)",
     )
-    .option('--analysis-interval <duration>', 'time between two checks; each looks at the last max(interval, 1m)', '30s')
-    .option('--analysis-grace <duration>', 'abort when a step has gone this long without usable canary numbers', '2m')
-    .option('--analysis-checks <n>', 'passing checks that finish a step', '2')
-    .option('--max-error-ratio <ratio>', 'highest share of 5xx answers of the canary, e.g. 1% or 0.01', '1%')
-    .option('--max-p99 <duration>', 'highest p99 latency of the canary', '500ms')
-    .option('--max-p99-ratio <factor>', 'highest canary p99 as a multiple of the stable p99, or off', '1.5')
-    .option('--min-requests <n>', 'requests the canary must serve in a check window before its numbers count', '20')
+    // No defaults here: what is not given comes from the environment's canary.analysis settings.
+    .option(
+      '--analysis-interval <duration>',
+      'time between two checks; each judges the user requests since the previous one (setting canary.analysis.interval, 30s; at most 1h)',
+    )
+    .option(
+      '--analysis-grace <duration>',
+      'abort when a step has gone this long without usable canary numbers (canary.analysis.grace, 2m; at most 24h)',
+    )
+    .option('--analysis-checks <n>', 'passing checks that finish a step (canary.analysis.checks, 2)')
+    .option('--max-error-ratio <ratio>', 'highest share of 5xx answers of the canary, e.g. 1% or 0.01 (canary.analysis.maxErrorRatio, 1%)')
+    .option('--max-p99 <duration>', 'highest p99 latency of the canary (canary.analysis.maxP99, 500ms; at most 10s)')
+    .option('--max-p99-ratio <factor>', 'highest canary p99 as a multiple of the stable p99, or off (canary.analysis.maxP99Ratio, 1.5)')
+    .option(
+      '--min-requests <n>',
+      'user requests the canary must serve in one check before its numbers count (canary.analysis.minRequests, 20)',
+    )
+    .option(
+      '--canary-load <rate>',
+      'requests per second qctl itself sends to the canary during the analysis, for a canary without users yet (canary.analysis.load, 0: off)',
+    )
     .addOption(outputOption())
     .addHelpText(
       'after',
@@ -75,6 +89,7 @@ const CANARY_ONLY = [
   'maxP99',
   'maxP99Ratio',
   'minRequests',
+  'canaryLoad',
 ] as const;
 
 export function register(program: Command): void {

@@ -15,10 +15,21 @@ import { openSession, parseTimeout, rememberTarget, resolveFlavour, type Session
 import { imageRef, shipCommands, shipImage, type ShipOptions } from './ship.js';
 import { accessInfo, hasNodePort, nodeAddress } from './urls.js';
 import type { UpOptions } from '../commands/up.js';
-import { parseCanaryFlags } from '../canary/flags.js';
+import { parseCanaryFlags, parseWeights } from '../canary/flags.js';
 import { CANARY_NAME } from '../canary/state.js';
 import { printCanaryReport } from '../canary/report.js';
-import { canarySettings, openPrometheus, planCanary, refuseDuringCanary, runCanary } from '../canary/rollout.js';
+import {
+  canarySettings,
+  checkPrometheus,
+  forwardToCanary,
+  openPrometheus,
+  planCanary,
+  realSteps,
+  refuseDuringCanary,
+  requirePrometheusSource,
+  runCanary,
+  type AnalysisAccess,
+} from '../canary/rollout.js';
 import { releaseEngineOptions, synthesizeRelease } from './release.js';
 
 /**
@@ -37,8 +48,8 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
   if (flavour.ship === 'registry' && !flags.registry && flags.image === undefined) {
     throw usageError(`--cluster ${flavour.name} needs --registry HOST (a registry the cluster pulls from) or --image REF`);
   }
-  const canary = flags.canary === undefined ? undefined : parseCanaryFlags({ ...flags, canary: flags.canary });
-  if (canary && flags.dryRun)
+  const firstWeight = flags.canary === undefined ? undefined : parseWeights({ ...flags, canary: flags.canary })[0]!;
+  if (firstWeight !== undefined && flags.dryRun)
     throw usageError('--canary and --dry-run do not go together: preview the canary with qctl diff --set canary.tag=TAG');
 
   let builder: Builder | undefined;
@@ -50,9 +61,16 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
   const ref = flags.image ?? imageRef(flavour, await contentTag(root), flags.registry);
 
   // A canary release is checked here with the new image standing in for the stable one (known only from the cluster).
-  const set = canary ? [...flags.set, ...canarySettings(ref, canary.weights[0]!)] : flags.set;
+  const set = firstWeight !== undefined ? [...flags.set, ...canarySettings(ref, firstWeight)] : flags.set;
   const release = await synthesizeRelease({ root, env, namespace, flavour, image: ref, set, monitoring: flags.monitoring });
   const { synth, objects, hasSecretsFile } = release;
+  // Everything about the canary that can be judged offline is judged here, before the first write.
+  const settings = synth.context.env;
+  const canary =
+    flags.canary === undefined ? undefined : parseCanaryFlags({ ...flags, canary: flags.canary }, settings.canary.analysis);
+  if (canary) requirePrometheusSource(namespace, canary, synth.monitoring);
+  const steps = canary && realSteps(settings, canary.weights);
+  if (canary && steps) canary.weights = steps.weights;
 
   let session: Session;
   try {
@@ -84,6 +102,7 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
   if (!hasSecretsFile)
     progress.info(`note: no ${secretsFile(env)}: quote-api-secrets is created empty (qctl secrets init to add OPENAI_API_KEY, API_TOKEN)`);
   const started = Date.now();
+  for (const note of steps?.notes ?? []) progress.info(note);
   const canaryStart = canary
     ? await planCanary(kube, namespace, ref, canary, { set: flags.set, monitoring: flags.monitoring })
     : flags.dryRun
@@ -93,6 +112,14 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
           namespace,
           objects.some((o) => o.kind === 'Deployment' && o.metadata.name === CANARY_NAME),
         );
+  // Prometheus is reached and answers for this namespace before anything is built, shipped or applied.
+  const ctx = { root, env, namespace, flavour, kube, timeoutMs, progress };
+  let analysis: AnalysisAccess | undefined;
+  if (canary?.analysis && canaryStart) {
+    const prometheus = await openPrometheus(ctx, canary, canaryStart.state.monitoring ?? synth.monitoring);
+    await checkPrometheus(prometheus, namespace);
+    analysis = { prometheus, canaryTarget: () => forwardToCanary(ctx) };
+  }
 
   const buildLines: string[] = [];
   if (build) {
@@ -125,8 +152,7 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
 
   if (canary && canaryStart) {
     if (canaryStart.resumed) progress.info(`resuming the canary of ${ref} started ${canaryStart.state.started}`);
-    const ctx = { root, env, namespace, flavour, kube, timeoutMs, progress };
-    const report = await runCanary(ctx, canaryStart.state, canary, () => openPrometheus(ctx, canary, synth.monitoring));
+    const report = await runCanary(ctx, canaryStart.state, canary, analysis);
     rememberTarget(root, env, flavour.name, kube.target.context);
     return printCanaryReport(report, mode, {
       env,
