@@ -32,8 +32,7 @@ const int = (min: number, max: number) => z.int().min(min).max(max);
 const duration = z.string().regex(/^[1-9][0-9]{0,4}(ms|s|m|h)$/, 'expected a duration above zero such as 500ms, 10s or 1m');
 
 /** A duration of at most `max` ms (`maxText` in the message). */
-const boundedDuration = (max: number, maxText: string) =>
-  duration.refine((value) => durationMs(value) <= max, `at most ${maxText}`);
+const boundedDuration = (max: number, maxText: string) => duration.refine((value) => durationMs(value) <= max, `at most ${maxText}`);
 
 /** How the API is reached from outside the cluster (see docs/deploy.md, exposure modes). */
 export const EXPOSURE_MODES = ['ingress', 'gateway', 'nodeport', 'none'] as const;

@@ -116,7 +116,9 @@ export function parseCanaryFlags(flags: CanaryFlags & { canary: string }, settin
     try {
       prometheusUrl = parseHttpUrl(flags.prometheusUrl, '--prometheus-url', 'http://127.0.0.1:9090');
     } catch {
-      throw usageError(`invalid --prometheus-url "${redacted}": give an http:// or https:// URL, e.g. --prometheus-url http://127.0.0.1:9090`);
+      throw usageError(
+        `invalid --prometheus-url "${redacted}": give an http:// or https:// URL, e.g. --prometheus-url http://127.0.0.1:9090`,
+      );
     }
   }
   return {

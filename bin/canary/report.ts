@@ -11,7 +11,15 @@ export type AnalysisSummary = {
   reason: string | null;
   judged: { requests: 'user'; excludedRoutes: readonly string[]; from: string | null; to: string | null };
   checks: number;
-  steps: { step: number; weight: number; checks: number; passed: number; waited: number; failed: number; result: Decision['action'] | null }[];
+  steps: {
+    step: number;
+    weight: number;
+    checks: number;
+    passed: number;
+    waited: number;
+    failed: number;
+    result: Decision['action'] | null;
+  }[];
   /** The numbers of the last check that had any. */
   last: (Numbers & { window: Decision['window'] }) | null;
 };

@@ -382,7 +382,11 @@ export async function runCanary(ctx: CanaryContext, start: CanaryState, plan: Ca
       await target?.close();
     }
     result = await promoteCanary(ctx, state);
-    return report(result.ok ? 'promoted' : 'failed', result, result.ok ? undefined : `promotion failed: ${result.error?.message ?? 'apply failed'}; ${left()}`);
+    return report(
+      result.ok ? 'promoted' : 'failed',
+      result,
+      result.ok ? undefined : `promotion failed: ${result.error?.message ?? 'apply failed'}; ${left()}`,
+    );
   }
 }
 

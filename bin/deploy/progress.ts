@@ -22,7 +22,11 @@ export class Progress {
   }
 
   /** `succeeded` tells a result that means failure (an analysis that says abort) from success: shown as FAILED, not ok. */
-  async step<T>(title: string, fn: (log: (line: string) => void) => Promise<T>, succeeded: (result: T) => boolean = () => true): Promise<T> {
+  async step<T>(
+    title: string,
+    fn: (log: (line: string) => void) => Promise<T>,
+    succeeded: (result: T) => boolean = () => true,
+  ): Promise<T> {
     const record: StepRecord = { title, ok: false, ms: 0, lines: [] };
     this.steps.push(record);
     const started = Date.now();

@@ -66,8 +66,7 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
   const { synth, objects, hasSecretsFile } = release;
   // Everything about the canary that can be judged offline is judged here, before the first write.
   const settings = synth.context.env;
-  const canary =
-    flags.canary === undefined ? undefined : parseCanaryFlags({ ...flags, canary: flags.canary }, settings.canary.analysis);
+  const canary = flags.canary === undefined ? undefined : parseCanaryFlags({ ...flags, canary: flags.canary }, settings.canary.analysis);
   if (canary) requirePrometheusSource(namespace, canary, synth.monitoring);
   const steps = canary && realSteps(settings, canary.weights);
   if (canary && steps) canary.weights = steps.weights;

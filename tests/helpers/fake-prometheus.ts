@@ -63,7 +63,10 @@ export async function startFakePrometheus(): Promise<FakePrometheus> {
     let match: RegExpExecArray | null;
     if ((match = SCRAPED.exec(expr))) {
       const count = series.get(match[1]!)?.size ?? 0;
-      return send(200, { status: 'success', data: { resultType: 'vector', result: count ? [{ metric: {}, value: [time, String(count)] }] : [] } });
+      return send(200, {
+        status: 'success',
+        data: { resultType: 'vector', result: count ? [{ metric: {}, value: [time, String(count)] }] : [] },
+      });
     }
     const window = REQUESTS.exec(expr) ?? ERRORS.exec(expr) ?? P99.exec(expr);
     if (window) {
