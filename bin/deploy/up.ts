@@ -128,18 +128,24 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
       for (const line of buildLines) progress.info(line);
     } else {
       let built = false;
-      await progress.step(`Build image ${ref}`, async (log) => {
-        if (await imageExists(chosen, ref)) return log('already built (content-addressed tag)');
-        await buildImage(chosen, ref, root, log);
-        built = true;
-      });
-      // Same tag as the last successful up and nothing rebuilt: the cluster already has this image.
-      const shipped = !built && (await readInventory(kube, namespace))?.image === ref;
-      await progress.step(`Ship image to ${flavour.name}`, async (log) => {
-        if (shipped) return log(`already shipped: the last up deployed ${ref}`);
-        const steps = await shipImage(ref, { flavour, builder: chosen, registry: flags.registry, context: kube.target.context }, log);
-        if (steps.length === 0) log('nothing to do: the cluster shares the Docker daemon');
-      });
+      try {
+        await progress.step(`Build image ${ref}`, async (log) => {
+          if (await imageExists(chosen, ref)) return log('already built (content-addressed tag)');
+          await buildImage(chosen, ref, root, log);
+          built = true;
+        });
+        // Same tag as the last successful up and nothing rebuilt: the cluster already has this image.
+        const shipped = !built && (await readInventory(kube, namespace))?.image === ref;
+        await progress.step(`Ship image to ${flavour.name}`, async (log) => {
+          if (shipped) return log(`already shipped: the last up deployed ${ref}`);
+          const steps = await shipImage(ref, { flavour, builder: chosen, registry: flags.registry, context: kube.target.context }, log);
+          if (steps.length === 0) log('nothing to do: the cluster shares the Docker daemon');
+        });
+      } catch (error) {
+        // An open port-forward to Prometheus would keep the process alive after the error.
+        await analysis?.prometheus.close();
+        throw error;
+      }
     }
   }
 
