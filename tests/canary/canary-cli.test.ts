@@ -101,7 +101,7 @@ describe('qctl up --canary against a fake cluster and a fake Prometheus', () => 
       'qctl: --canary and --dry-run do not go together: preview the canary with qctl diff --set canary.tag=TAG',
     ]);
     expect(harness.api.mutations()).toEqual([]);
-  });
+  }, 120_000);
 
   it('steps 20 -> 50 on good numbers, then promotes: the stable Deployment takes the canary image and the canary objects go', async () => {
     prometheus.set(NS, '2.0.0', GOOD);
@@ -318,7 +318,7 @@ describe('qctl up --canary against a fake cluster and a fake Prometheus', () => 
     expect(JSON.parse(String(promoted.stdout)).canary).toMatchObject({ outcome: 'promoted', image: `${REPO}:4.0.0` });
     expect(image('quote-api')).toBe(`${REPO}:4.0.0`);
     expect(canaryGone()).toBe(true);
-  }, 240_000);
+  }, 480_000);
 
   it('an interrupted up --canary resumes at the step it reached', async () => {
     prometheus.set(NS, '4.0.0', GOOD);
