@@ -13,6 +13,7 @@ import { defineConfig } from './infra/config.js';
  *
  *   cluster: 'kind',                                   // default for --cluster (else microk8s)
  *   monitoring: 'operator',                            // default for --monitoring (else self)
+ *   extensions: 'deploy/extra.ts',                     // your cdk8s-plus-28 objects (default: qctl.extensions.ts; docs/manifests.md)
  *   defaults: {                                        // every environment
  *     image: { registry: '127.0.0.1:32000' },
  *     networkPolicy: { monitoringNamespaces: ['observability'] },

@@ -25,6 +25,9 @@ export interface AppConfig {
   postgresMemoryLimitMb?: number;
   /** max_parallel_maintenance_workers for the index build. */
   indexBuildWorkers: number;
+  /** HNSW graph build parameters (pgvector's defaults 16 and 64): larger finds more at scale, builds slower. */
+  hnswM: number;
+  hnswEfConstruction: number;
   /** hnsw.ef_search per query: candidates the HNSW scan keeps (recall vs latency). */
   searchEfSearch: number;
   /** ivfflat.probes per query: lists an IVFFlat scan visits (recall vs latency). */
@@ -134,6 +137,8 @@ const envSchema = z.object({
   INDEX_BUILD_MEMORY_MB: int(16, 1_048_576, DEFAULT_INDEX_BUILD_MEMORY_MB),
   POSTGRES_MEMORY_LIMIT_MB: int(64, 16_777_216, 0),
   INDEX_BUILD_WORKERS: int(0, 64, 2),
+  HNSW_M: int(2, 100, 16),
+  HNSW_EF_CONSTRUCTION: int(4, 1000, 64),
   SEARCH_EF_SEARCH: int(1, 1000, DEFAULT_SEARCH_EF_SEARCH),
   SEARCH_PROBES: int(1, 32_768, DEFAULT_SEARCH_PROBES),
   API_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, {
@@ -159,6 +164,16 @@ const envSchema = z.object({
     })
     .transform((v) => v ?? DEFAULT_APP_VERSION),
 });
+
+/**
+ * The problem with one variable's value under the same rules as loadConfig, or undefined when
+ * it is fine or not one of ours (qctl secrets set checks a value before storing it).
+ */
+export function checkVariable(name: string, value: string): string | undefined {
+  const field = (envSchema.shape as Record<string, z.ZodType | undefined>)[name];
+  const result = field?.safeParse(value);
+  return result && !result.success ? result.error.issues[0]?.message : undefined;
+}
 
 /** Reads and validates the environment. Throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env): AppConfig {
@@ -196,6 +211,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     indexBuildMemoryMb: e.INDEX_BUILD_MEMORY_MB,
     postgresMemoryLimitMb: e.POSTGRES_MEMORY_LIMIT_MB || undefined,
     indexBuildWorkers: e.INDEX_BUILD_WORKERS,
+    hnswM: e.HNSW_M,
+    hnswEfConstruction: e.HNSW_EF_CONSTRUCTION,
     searchEfSearch: e.SEARCH_EF_SEARCH,
     searchProbes: e.SEARCH_PROBES,
     apiToken: e.API_TOKEN,
@@ -215,12 +232,14 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
  * parallel build, the graph in shared memory need the rest).
  */
 export function vectorIndexSettings(
-  config: Pick<AppConfig, 'vectorIndex' | 'ivfflatLists' | 'indexBuildMemoryMb' | 'postgresMemoryLimitMb' | 'indexBuildWorkers'>,
+  config: Pick<AppConfig, 'vectorIndex' | 'ivfflatLists' | 'indexBuildMemoryMb' | 'postgresMemoryLimitMb' | 'indexBuildWorkers'> &
+    Partial<Pick<AppConfig, 'hnswM' | 'hnswEfConstruction'>>,
 ): VectorIndexSettings {
   const ceiling = config.postgresMemoryLimitMb ? Math.max(16, Math.floor(config.postgresMemoryLimitMb / 4)) : Infinity;
   return {
     kind: config.vectorIndex,
     lists: config.ivfflatLists,
+    hnsw: { m: config.hnswM ?? 16, efConstruction: config.hnswEfConstruction ?? 64 },
     build: { memoryMb: Math.min(config.indexBuildMemoryMb, ceiling), parallelWorkers: config.indexBuildWorkers },
   };
 }

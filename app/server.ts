@@ -10,6 +10,7 @@ import Fastify, {
 } from 'fastify';
 import { EmbeddingUnavailableError } from './embeddings/provider.js';
 import { HttpError } from './errors.js';
+import { SearchAbandonedError } from './quotes/search-service.js';
 import type { Logger } from './observability/logger.js';
 import { METRICS_ROUTE, PROBE_ROUTES } from './observability/routes.js';
 import { registerAuthorRoutes } from './routes/authors.js';
@@ -174,6 +175,10 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
   app.setErrorHandler((error: FastifyError | HttpError | Error, request, reply) => {
     if (error instanceof HttpError) {
       return reply.code(error.statusCode).send({ error: error.code, message: error.message });
+    }
+    if (error instanceof SearchAbandonedError || (error.name === 'AbortError' && request.raw.destroyed)) {
+      // Nobody is listening; onRequestAbort has recorded the request as 499.
+      return reply.code(499).send();
     }
     if (error instanceof EmbeddingUnavailableError) {
       request.log.warn({ err: error.message }, 'embeddings unavailable');

@@ -128,6 +128,7 @@ async function main(): Promise<void> {
     // One second at the rate first, not recorded: connections, JIT and index pages warm up.
     await openLoop(api, UNCACHED_RATE, 1, 'warmup');
     const uncached = await openLoop(api, UNCACHED_RATE, SECONDS * 2);
+    const sequential = await oneClient(api, 200);
 
     const baseline = median(rounds.map((r) => r.bare.rps));
     const cachedRps = median(rounds.map((r) => r.cached.rps));
@@ -154,7 +155,7 @@ async function main(): Promise<void> {
         `${fmt(cachedRps)} req/s`,
         `${cachedRatio.toFixed(2)}×`,
         cpu((r) => r.cached),
-        `target ≥ 0.50× ${cachedRatio >= 0.5 ? 'MET' : 'MISSED'}`,
+        `goal ≥ 0.80× ${cachedRatio >= 0.8 ? 'MET' : 'MISSED'}`,
       ],
       [
         'cached search, Redis cache',
@@ -181,7 +182,14 @@ async function main(): Promise<void> {
         `p50 ${uncached.p50.toFixed(1)} ms, p99 ${uncached.p99.toFixed(1)} ms`,
         '',
         '',
-        `target p99 ≤ 50 ms ${uncached.p99 <= 50 ? 'MET' : 'MISSED'}; ${uncached.ok}/${uncached.sent} ok, achieved ${uncached.achieved.toFixed(0)} req/s, max ${uncached.max.toFixed(1)} ms`,
+        `goal p99 ≤ 20 ms ${uncached.p99 <= 20 ? 'MET' : 'MISSED'}; ${uncached.ok}/${uncached.sent} ok, achieved ${uncached.achieved.toFixed(0)} req/s, max ${uncached.max.toFixed(1)} ms`,
+      ],
+      [
+        'uncached search, sequential, one client',
+        `p50 ${sequential.p50.toFixed(1)} ms, max ${sequential.max.toFixed(1)} ms`,
+        '',
+        '',
+        `goal p50 ≤ 5 ms ${sequential.p50 <= 5 ? 'MET' : 'MISSED'}; ${sequential.sent} searches, each new`,
       ],
     ];
     console.log(
@@ -322,6 +330,20 @@ async function openLoop(base: string, rate: number, seconds: number, tag = 'm') 
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]!;
   return { sent: total, ok, p50: pct(50), p99: pct(99), max: latencies[latencies.length - 1]!, achieved: total / elapsed };
+}
+
+/** One client, one uncached search at a time: the latency of a search with nothing queued before it. */
+async function oneClient(base: string, count: number) {
+  const latencies: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    const response = await fetch(`${base}/quotes/search?q=${encodeURIComponent(`wisdom and time s${i}`)}&limit=10`);
+    await response.text();
+    if (!response.ok) throw new Error(`sequential search ${i} answered ${response.status}`);
+    latencies.push(performance.now() - started);
+  }
+  latencies.sort((a, b) => a - b);
+  return { sent: count, p50: latencies[Math.floor(count / 2)]!, max: latencies[count - 1]! };
 }
 
 async function startChild<T>(script: string, env: Record<string, string>): Promise<T & { pid: number }> {

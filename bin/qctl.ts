@@ -3,26 +3,31 @@ import { exitWithError } from './cli/errors.js';
 import { exitQuietlyOnClosedPipe } from './cli/output.js';
 import { shortUsage } from './cli/usage.js';
 
+type CommandModule = { register(program: Command): void };
+
 /**
- * Each command lives in bin/commands/<name>.ts and exports `register(program)`.
- * Command modules import their heavy dependencies lazily inside the action, so
- * `qctl --help` and every command start fast.
+ * Each command lives in bin/commands/<name>.ts and exports `register(program)`. Each loader is a
+ * literal import() so the CLI bundle (scripts/bundle-cli.mjs) puts every command in its own chunk.
+ * Command modules import their heavy dependencies lazily inside the action, so `qctl --help`
+ * and every command start fast.
  */
-export const COMMANDS: string[] = [
-  'seed',
-  'load',
-  'dev',
-  'synth',
-  'validate',
-  'up',
-  'promote',
-  'abort',
-  'down',
-  'status',
-  'diff',
-  'doctor',
-  'secrets',
-];
+const COMMAND_MODULES: Record<string, () => Promise<CommandModule>> = {
+  seed: () => import('./commands/seed.js'),
+  load: () => import('./commands/load.js'),
+  dev: () => import('./commands/dev.js'),
+  synth: () => import('./commands/synth.js'),
+  validate: () => import('./commands/validate.js'),
+  up: () => import('./commands/up.js'),
+  promote: () => import('./commands/promote.js'),
+  abort: () => import('./commands/abort.js'),
+  down: () => import('./commands/down.js'),
+  status: () => import('./commands/status.js'),
+  diff: () => import('./commands/diff.js'),
+  doctor: () => import('./commands/doctor.js'),
+  secrets: () => import('./commands/secrets.js'),
+};
+
+export const COMMANDS: string[] = Object.keys(COMMAND_MODULES);
 
 /**
  * The command modules a command line needs: `qctl synth ...` only synth's, `qctl --version`
@@ -44,9 +49,7 @@ export async function buildProgram(args: string[] = []): Promise<Command> {
     .exitOverride();
   const names = commandsToRegister(args);
   // Loaded together: module loading overlaps instead of running one file after another.
-  const modules = await Promise.all(
-    names.map(async (name) => (await import(`./commands/${name}.js`)) as { register(program: Command): void }),
-  );
+  const modules = await Promise.all(names.map((name) => COMMAND_MODULES[name]!()));
   for (const module of modules) module.register(program);
   return program;
 }

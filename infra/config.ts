@@ -8,6 +8,7 @@ import { InfraUsageError } from './errors.js';
 import type { DeepPartial } from './merge.js';
 import { environmentSettingsSchema, RENAMED_SETTINGS } from './settings-schema.js';
 import { importTypeScript } from './ts-module.js';
+import type { StackExtension } from './extension.js';
 
 export const MONITORING_MODES = ['self', 'operator', 'none'] as const;
 export type MonitoringMode = (typeof MONITORING_MODES)[number];
@@ -24,6 +25,14 @@ export interface QctlConfig {
   defaults?: SettingsOverride;
   /** Per-environment overrides. */
   environments?: Partial<Record<EnvironmentName, SettingsOverride>>;
+  /**
+   * Module whose default export adds your own cdk8s / cdk8s-plus-28 constructs to every
+   * environment (infra/extension.ts), relative to the working directory. Default:
+   * qctl.extensions.ts there, when present.
+   */
+  extensions?: string;
+  /** The extension itself, inline (what `extensions` loads; set one or the other). */
+  extend?: StackExtension;
 }
 
 /** Identity function that gives qctl.config.ts its types. */
@@ -37,6 +46,8 @@ const configSchema = z.strictObject({
   monitoring: z.enum(MONITORING_MODES).optional(),
   defaults: z.record(z.string(), z.unknown()).optional(),
   environments: z.partialRecord(z.enum(ENVIRONMENT_NAMES), z.record(z.string(), z.unknown())).optional(),
+  extensions: z.string().min(1).optional(),
+  extend: z.custom<StackExtension>((value) => typeof value === 'function', 'expected a function (see defineExtension)').optional(),
 });
 
 export function checkConfig(value: unknown, source: string): QctlConfig {
@@ -46,7 +57,7 @@ export function checkConfig(value: unknown, source: string): QctlConfig {
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       throw new InfraUsageError(
-        `${source}: unknown key "${[path, issue.keys[0]].filter(Boolean).join('.')}": use cluster, monitoring, defaults or environments.{${ENVIRONMENT_NAMES.join(',')}}`,
+        `${source}: unknown key "${[path, issue.keys[0]].filter(Boolean).join('.')}": use cluster, monitoring, defaults, environments.{${ENVIRONMENT_NAMES.join(',')}} or extensions`,
       );
     }
     throw new InfraUsageError(`${source}: ${path || 'config'}: ${issue.message}`);
@@ -95,6 +106,53 @@ export async function loadConfigFile(path?: string, cwd = process.cwd()): Promis
   }
   if (value === undefined) throw new InfraUsageError(`${source} has no default export: end it with \`export default defineConfig({...})\``);
   return { config: checkConfig(value, source), source };
+}
+
+export const EXTENSION_FILE_NAMES = ['qctl.extensions.ts', 'qctl.extensions.mts', 'qctl.extensions.mjs', 'qctl.extensions.js'];
+
+/**
+ * Loads the extension module: `path` when given (must exist), else the first of
+ * EXTENSION_FILE_NAMES in `cwd`; null when there is none. Its default export must be a
+ * function (defineExtension). Only synthesis calls this, so commands that merely read the
+ * config never load the extension or the cdk8s-plus-28 it imports.
+ */
+export async function loadExtensionFile(
+  path: string | undefined,
+  cwd = process.cwd(),
+): Promise<{ extend: StackExtension; source: string } | null> {
+  let file: string | undefined;
+  if (path) {
+    file = resolve(cwd, path);
+    if (!existsSync(file))
+      throw new InfraUsageError(`extensions file ${path} does not exist: fix "extensions" in qctl.config.ts or create the file`);
+  } else {
+    file = EXTENSION_FILE_NAMES.map((name) => resolve(cwd, name)).find((candidate) => existsSync(candidate));
+    if (!file) return null;
+  }
+  const rel = relative(resolve(cwd), file);
+  const source = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+  let module: { default?: unknown };
+  try {
+    module = await importConfigModule(file);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new InfraUsageError(
+      `${source} failed to load: ${message
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .join(' ')}`,
+    );
+  }
+  let value = module.default;
+  if (value && typeof value === 'object' && 'default' in value && Object.keys(value).length === 1)
+    value = (value as { default: unknown }).default;
+  if (typeof value !== 'function') {
+    throw new InfraUsageError(
+      `${source} must export a function as default: end it with \`export default defineExtension(({ chart, stack }) => {...})\``,
+    );
+  }
+  return { extend: value as StackExtension, source };
 }
 
 /**

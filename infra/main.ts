@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { getClusterFlavour, type ClusterName } from './clusters.js';
 import {
   loadConfigFile,
+  loadExtensionFile,
   MONITORING_MODES,
   parseSetArguments,
   type MonitoringMode,
@@ -13,6 +14,7 @@ import {
 import { createSynthContext, type SynthContext } from './context.js';
 import { assertEnvironmentName, ENVIRONMENT_NAMES, getEnvironment, type EnvironmentName } from './environments.js';
 import { InfraUsageError } from './errors.js';
+import type { QuoteStack, StackExtension } from './extension.js';
 import { ignoredSettings } from './ignored-settings.js';
 import { imageFromSettings, parseImageRef } from './image.js';
 import { ManifestScope, type KubeObject } from './scope.js';
@@ -33,34 +35,45 @@ import { buildMonitoring } from './monitoring/index.js';
 export type { KubeObject } from './scope.js';
 export type { SynthContext } from './context.js';
 export type { MonitoringMode, QctlConfig } from './config.js';
+export type { QuoteStack, StackExtension, StackExtensionContext } from './extension.js';
 
 export const DEFAULT_CLUSTER: ClusterName = 'microk8s';
 export const DEFAULT_MONITORING: MonitoringMode = 'self';
 
 /**
- * Every stack of one environment, in one place. A chart builder is a function
- * `(scope: ManifestScope, props) => void` with its own small typed props (defaults documented
- * on each field); it adds its objects to the files it names, whose prefix is their deploy
- * phase (see phases.ts). Its `…PropsFrom(ctx)` maps the resolved environment onto the props.
+ * Every stack of one environment, in one place. Each part is a cdk8s Construct with its own
+ * small typed props (defaults documented on each field), created in the chart of the file it
+ * belongs in, whose prefix is its deploy phase (see phases.ts); its `…PropsFrom(ctx)` maps the
+ * resolved environment onto the props. The parts that others wire to are returned.
  *
- * EXTENSION POINT: adding a stack is one call here, e.g.
- *   buildMinio(scope, { ...stackPropsFrom(ctx) });
- * buildMonitoring picks its builders by ctx.monitoring (self|operator|none); ctx.env.monitoring
- * carries that stack's own (unvalidated) settings from qctl.config.ts/--set.
+ * EXTENSION POINT: your own objects do not go here but in qctl.extensions.ts (infra/extension.ts),
+ * which receives the returned stack. buildMonitoring picks its builders by ctx.monitoring
+ * (self|operator|none); ctx.env.monitoring carries that stack's own settings.
  */
-export function buildStacks(scope: ManifestScope, ctx: SynthContext): void {
+export function buildStacks(scope: ManifestScope, ctx: SynthContext): QuoteStack {
   buildNamespace(scope, stackPropsFrom(ctx));
   buildServiceAccounts(scope, serviceAccountsPropsFrom(ctx));
   buildAppConfig(scope, appConfigPropsFrom(ctx));
-  buildNetworkPolicies(scope, networkPoliciesPropsFrom(ctx));
-  buildPostgres(scope, postgresPropsFrom(ctx));
+  const networkPolicies = buildNetworkPolicies(scope, networkPoliciesPropsFrom(ctx));
+  const postgres = buildPostgres(scope, postgresPropsFrom(ctx));
   buildPgbouncer(scope, pgbouncerPropsFrom(ctx));
   buildCnpg(scope, cnpgPropsFrom(ctx));
-  buildRedis(scope, redisPropsFrom(ctx));
-  buildJobs(scope, jobsPropsFrom(ctx));
-  buildQuoteApi(scope, quoteApiPropsFrom(ctx));
+  const redis = buildRedis(scope, redisPropsFrom(ctx));
+  const jobs = buildJobs(scope, jobsPropsFrom(ctx));
+  const api = buildQuoteApi(scope, quoteApiPropsFrom(ctx));
   buildRouting(scope, routingPropsFrom(ctx));
-  buildMonitoring(scope, ctx);
+  const monitoring = buildMonitoring(scope, ctx);
+  return { env: ctx.env.name, namespace: ctx.namespace, api, postgres, redis, jobs, networkPolicies, monitoring };
+}
+
+/** The stack, then the user's extension (if any) in its own chart, 50-extensions.yaml. */
+export function buildEnvironment(scope: ManifestScope, ctx: SynthContext, extend?: StackExtension): QuoteStack {
+  const stack = buildStacks(scope, ctx);
+  if (extend) {
+    const chart = scope.extensionChart(ctx.env.name, ctx.namespace);
+    extend({ chart, stack, env: ctx.env.name, namespace: ctx.namespace });
+  }
+  return stack;
 }
 
 export interface SynthesizeOptions {
@@ -98,12 +111,32 @@ export interface SynthResult {
   ignored: string[];
 }
 
-/** Resolves a `config` option to a config object (loading qctl.config.ts when asked). */
+/**
+ * Resolves a `config` option to a config object (loading qctl.config.ts when asked), with the
+ * extension module (qctl.extensions.ts or the config's `extensions`) loaded into `extend`.
+ */
 export async function resolveConfig(config: SynthesizeOptions['config'], cwd?: string): Promise<{ config: QctlConfig; source: string }> {
   if (config === false) return { config: {}, source: 'no config' };
-  if (typeof config === 'object') return { config, source: 'config' };
-  const loaded = await loadConfigFile(config, cwd);
-  return loaded ?? { config: {}, source: 'no config' };
+  const loaded =
+    typeof config === 'object'
+      ? { config, source: 'config' }
+      : ((await loadConfigFile(config, cwd)) ?? { config: {}, source: 'no config' });
+  if (loaded.config.extend) return loaded;
+  const extension = await loadExtensionFile(loaded.config.extensions, cwd);
+  if (!extension) return loaded;
+  return { ...loaded, config: { ...loaded.config, extend: reportedAs(extension.source, extension.extend) } };
+}
+
+/** An error thrown by the user's extension names its file and stops synth with exit code 2. */
+function reportedAs(source: string, extend: StackExtension): StackExtension {
+  return (context) => {
+    try {
+      extend(context);
+    } catch (error) {
+      if (error instanceof InfraUsageError) throw error;
+      throw new InfraUsageError(`${source}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
 }
 
 /**
@@ -132,7 +165,7 @@ export function synthesizeWithConfig(options: Omit<SynthesizeOptions, 'config'>,
 
   const ctx = createSynthContext({ env, cluster, image, monitoring });
   const scope = new ManifestScope();
-  buildStacks(scope, ctx);
+  buildEnvironment(scope, ctx, config.extend);
   const files = scope.toFiles();
   return {
     env: envName,
@@ -193,7 +226,7 @@ async function runAsCdk8sApp(): Promise<void> {
   for (const env of envs) {
     const result = synthesizeWithConfig({ env, cluster: process.env.QCTL_CLUSTER, image: process.env.QCTL_IMAGE }, config, source);
     const scope = new ManifestScope(join(outdir, env));
-    buildStacks(scope, result.context);
+    buildEnvironment(scope, result.context, config.extend);
     scope.app.synth();
   }
 }

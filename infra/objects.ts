@@ -37,14 +37,14 @@ export function clusterIpService(metadata: ObjectMeta, selector: Labels, ports: 
 
 /**
  * The two Services of a single-replica StatefulSet: `<name>-headless` (its `serviceName`, for
- * stable pod DNS) and the ClusterIP Service `<name>` clients use. Returns the headless name.
+ * stable pod DNS) and the ClusterIP Service `<name>` clients use. Returns the headless name and the client Service.
  */
 export function addStatefulSetServices(
   chart: Construct,
   metadata: ObjectMeta & { name: string },
   selector: Labels,
   ports: IServicePort[],
-): string {
+): { headlessName: string; service: ApiObject } {
   const headlessName = `${metadata.name}-headless`;
   const headless: IService = {
     apiVersion: 'v1',
@@ -53,8 +53,8 @@ export function addStatefulSetServices(
     spec: { clusterIP: 'None', selector, ports },
   };
   new ApiObject(chart, 'headless', headless);
-  new ApiObject(chart, 'service', clusterIpService(metadata, selector, ports));
-  return headlessName;
+  const service = new ApiObject(chart, 'service', clusterIpService(metadata, selector, ports));
+  return { headlessName, service };
 }
 
 /** A one-replica StatefulSet whose claims outlive it: `qctl down` keeps PVCs unless asked. */

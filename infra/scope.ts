@@ -1,5 +1,7 @@
 import { ApiObject, App, Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
+import type { EnvironmentName } from './environments.js';
+import { ExtensionChart, EXTENSIONS_FILE } from './extension.js';
 import { PHASE_ANNOTATION, placedPhase } from './phases.js';
 
 const FILE_NAME = /^[0-9]{2}-[a-z0-9][a-z0-9-]*\.yaml$/;
@@ -29,6 +31,14 @@ export class ManifestScope {
       chart = new PhasedChart(this.app, name.replace(/\.yaml$/, ''), name);
       this.charts.set(name, chart);
     }
+    return chart;
+  }
+
+  /** The chart of a user's extension (infra/extension.ts), file 50-extensions.yaml; one per scope. */
+  extensionChart(env: EnvironmentName, namespace: string): Chart {
+    if (this.charts.has(EXTENSIONS_FILE)) throw new Error(`${EXTENSIONS_FILE} exists already`);
+    const chart = new ExtensionChart(this.app, env, namespace);
+    this.charts.set(EXTENSIONS_FILE, chart);
     return chart;
   }
 

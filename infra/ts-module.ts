@@ -1,5 +1,7 @@
-import { existsSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
 
@@ -12,9 +14,13 @@ import type { Plugin } from 'esbuild';
  * from the compiled CLI about half a second.
  */
 export async function importTypeScript(file: string): Promise<Record<string, unknown>> {
+  const code = readCompiled(file) ?? (await compile(file));
+  return (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as Record<string, unknown>;
+}
+
+async function compile(file: string): Promise<string> {
   const { build } = await import('esbuild');
   const url = pathToFileURL(file).href;
-  let code: string;
   try {
     const result = await build({
       entryPoints: [file],
@@ -23,12 +29,16 @@ export async function importTypeScript(file: string): Promise<Record<string, unk
       platform: 'node',
       target: 'node20',
       write: false,
+      metafile: true,
       logLevel: 'silent',
       plugins: [compiledTwins, packagesByAbsoluteUrl],
       // The module runs from a data: URL; code that locates files from itself still sees its own path.
       define: { 'import.meta.url': JSON.stringify(url) },
     });
-    code = result.outputFiles[0]!.text;
+    const code = result.outputFiles[0]!.text;
+    const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.includes(':'));
+    saveCompiled(file, inputs, code);
+    return code;
   } catch (error) {
     const first = (error as { errors?: Array<{ text: string; location?: { file: string; line: number; column: number } | null }> })
       .errors?.[0];
@@ -36,15 +46,63 @@ export async function importTypeScript(file: string): Promise<Record<string, unk
     const where = first.location ? `${first.location.file}:${first.location.line}:${first.location.column}: ` : '';
     throw new Error(`${where}${first.text}`, { cause: error });
   }
-  return (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as Record<string, unknown>;
+}
+
+/**
+ * The compiled module, kept in $QCTL_CACHE_DIR (like the schema record) with the content hash of
+ * every file it was bundled from: starting esbuild's service costs a `qctl synth` or `up` about
+ * a tenth of a second, for a config that rarely changes. The record's name carries the config's
+ * path and this module's own URL (another qctl build resolves twins to other files).
+ */
+interface CompiledRecord {
+  inputs: Record<string, string>;
+  code: string;
+}
+
+function recordFile(file: string): string {
+  const dir = process.env.QCTL_CACHE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'qctl');
+  const key = createHash('sha256')
+    .update(`${file}\0${import.meta.url}`)
+    .digest('hex')
+    .slice(0, 24);
+  return join(dir, `config-module-${key}.json`);
+}
+
+const contentHash = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('base64url');
+
+function readCompiled(file: string): string | undefined {
+  try {
+    const record = JSON.parse(readFileSync(recordFile(file), 'utf8')) as CompiledRecord;
+    const unchanged = Object.entries(record.inputs).every(([path, hash]) => contentHash(path) === hash);
+    return unchanged && typeof record.code === 'string' ? record.code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Best effort (a read-only home just means no cache); write-then-rename so readers never see half a file. */
+function saveCompiled(file: string, inputs: string[], code: string): void {
+  try {
+    const record: CompiledRecord = { inputs: {}, code };
+    // esbuild names inputs relative to the working directory.
+    for (const input of inputs) record.inputs[resolve(input)] = contentHash(resolve(input));
+    const target = recordFile(file);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(`${target}.${process.pid}`, JSON.stringify(record));
+    renameSync(`${target}.${process.pid}`, target);
+  } catch {
+    // no cache this time
+  }
 }
 
 const INNER = Symbol('inner resolve');
 
 /**
- * Running compiled (this file is build/infra/ts-module.js), the qctl sources a config imports
- * (qctl.config.ts imports infra/config.ts) are already loaded as their compiled twins: import
- * those rather than bundle second copies (a second settings schema, a second zod setup).
+ * Running compiled, the qctl sources a config imports (qctl.config.ts imports infra/config.ts)
+ * are already loaded: import those rather than bundle second copies (a second settings schema, a
+ * second zod setup). Two layouts: tsc's (this file is build/infra/ts-module.js, every source has a
+ * twin) and the CLI bundle's (this file is inlined into a chunk of build/cli/, which exposes
+ * infra/config.ts as its entry config.js; scripts/bundle-cli.mjs).
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const compiledRoot = import.meta.url.endsWith('.js') ? dirname(here) : undefined;
@@ -53,6 +111,14 @@ const sourceRoot = compiledRoot && findUp(compiledRoot, (dir) => existsSync(join
 function findUp(start: string, found: (dir: string) => boolean): string | undefined {
   for (let dir = start; dir !== dirname(dir); dir = dirname(dir)) if (found(dir)) return dir;
   return undefined;
+}
+
+function compiledTwin(source: string): string | undefined {
+  const path = relative(sourceRoot!, source);
+  const candidates = [join(compiledRoot!, path).replace(/\.ts$/, '.js')];
+  // First: in tsc's layout it is the same file; in the bundle's, build/ may also hold an old tsc output.
+  if (path === join('infra', 'config.ts')) candidates.unshift(join(here, 'config.js'));
+  return candidates.find((candidate) => existsSync(candidate));
 }
 
 const compiledTwins: Plugin = {
@@ -69,8 +135,8 @@ const compiledTwins: Plugin = {
       });
       if (resolved.errors.length > 0 || !resolved.path.startsWith(`${sourceRoot}${sep}`) || !resolved.path.endsWith('.ts'))
         return undefined;
-      const twin = join(compiledRoot, relative(sourceRoot, resolved.path)).replace(/\.ts$/, '.js');
-      return existsSync(twin) ? { path: pathToFileURL(twin).href, external: true } : undefined;
+      const twin = compiledTwin(resolved.path);
+      return twin ? { path: pathToFileURL(twin).href, external: true } : undefined;
     });
   },
 };

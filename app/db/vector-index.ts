@@ -6,6 +6,8 @@ export interface VectorIndexSettings {
   kind: VectorIndexKind;
   /** IVFFlat only: number of lists (rule of thumb: rows / 1000, at least 1). */
   lists?: number;
+  /** HNSW only: graph build parameters; pgvector's defaults (m 16, ef_construction 64) when omitted. */
+  hnsw?: { m: number; efConstruction: number };
   /** How the session that builds the index is tuned; the server's defaults when omitted. */
   build?: IndexBuildSettings;
 }
@@ -42,13 +44,19 @@ export const VECTOR_INDEX_NAME = 'quotes_embedding_idx';
  * HNSW: better recall/latency, slower to build, no training. IVFFlat: fast to build,
  * needs data present when built (its lists are trained on existing rows).
  */
-export async function ensureVectorIndex(db: Queryable, settings: VectorIndexSettings): Promise<IndexOutcome> {
+export async function ensureVectorIndex(
+  db: Queryable,
+  settings: VectorIndexSettings,
+  /** Called only when the index is about to be built, so progress never announces a build that does not happen. */
+  beforeBuild?: () => void,
+): Promise<IndexOutcome> {
   const { rows } = await db.query<{ indexdef: string }>(
     'SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1',
     [VECTOR_INDEX_NAME],
   );
   const existing = rows[0]?.indexdef;
   if (existing && matches(existing, settings)) return { action: 'unchanged', buildMs: 0 };
+  beforeBuild?.();
   const started = performance.now();
   if (existing) await db.query(`DROP INDEX IF EXISTS ${VECTOR_INDEX_NAME}`);
   await buildWith(db, settings.build, () => db.query(indexDefinition(settings)));
@@ -92,12 +100,20 @@ export function indexDefinition(settings: VectorIndexSettings): string {
     const lists = Math.max(1, Math.floor(settings.lists ?? 100));
     return `CREATE INDEX IF NOT EXISTS ${VECTOR_INDEX_NAME} ON quotes USING ivfflat (embedding vector_cosine_ops) WITH (lists = ${lists})`;
   }
-  return `CREATE INDEX IF NOT EXISTS ${VECTOR_INDEX_NAME} ON quotes USING hnsw (embedding vector_cosine_ops)`;
+  const graph = settings.hnsw
+    ? ` WITH (m = ${Math.floor(settings.hnsw.m)}, ef_construction = ${Math.floor(settings.hnsw.efConstruction)})`
+    : '';
+  return `CREATE INDEX IF NOT EXISTS ${VECTOR_INDEX_NAME} ON quotes USING hnsw (embedding vector_cosine_ops)${graph}`;
 }
 
 function matches(indexdef: string, settings: VectorIndexSettings): boolean {
   const def = indexdef.toLowerCase();
-  if (settings.kind === 'hnsw') return def.includes('using hnsw');
+  if (settings.kind === 'hnsw') {
+    const graph = settings.hnsw ?? { m: 16, efConstruction: 64 };
+    const m = /\bm='?(\d+)/.exec(def)?.[1] ?? '16';
+    const efConstruction = /ef_construction='?(\d+)/.exec(def)?.[1] ?? '64';
+    return def.includes('using hnsw') && Number(m) === Math.floor(graph.m) && Number(efConstruction) === Math.floor(graph.efConstruction);
+  }
   const lists = Math.max(1, Math.floor(settings.lists ?? 100));
   return def.includes('using ivfflat') && def.includes(`lists='${lists}'`);
 }

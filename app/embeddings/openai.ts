@@ -69,6 +69,15 @@ export class OpenAIEmbedder implements EmbeddingProvider {
     return result;
   }
 
+  /**
+   * text-embedding-3-* models shorten their vectors on request (`dimensions`): text-embedding-3-large
+   * gives 3072 by default, which the 1536-dimension column cannot store. Older models take no
+   * `dimensions` and must give 1536 on their own (checked below).
+   */
+  private request(input: string[]): { model: string; input: string[]; dimensions?: number } {
+    return /^text-embedding-3-/.test(this.model) ? { model: this.model, input, dimensions: this.dimensions } : { model: this.model, input };
+  }
+
   private async embedBatch(input: string[], signal?: AbortSignal): Promise<EmbeddingResult> {
     const client = await this.sdkClient();
     let requests = 0;
@@ -76,7 +85,7 @@ export class OpenAIEmbedder implements EmbeddingProvider {
       requests++;
       const started = performance.now();
       try {
-        const response = await client.embeddings.create({ model: this.model, input }, { signal });
+        const response = await client.embeddings.create(this.request(input), { signal });
         this.onAttempt?.('success', (performance.now() - started) / 1000);
         const vectors = [...response.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
         if (vectors.length !== input.length) {

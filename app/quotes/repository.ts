@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import { DEFAULT_SEARCH_EF_SEARCH, DEFAULT_SEARCH_PROBES } from '../config.js';
 import { toVectorLiteral } from '../db/pool.js';
 import { normalizeText } from './quote-text.js';
@@ -60,6 +60,49 @@ export function effortSql(effort: SearchEffort, limit: number, iterative: boolea
   const statements = [`SET LOCAL hnsw.ef_search = ${efSearch}`, `SET LOCAL ivfflat.probes = ${probes}`];
   if (iterative) statements.push('SET LOCAL hnsw.iterative_scan = relaxed_order', 'SET LOCAL ivfflat.iterative_scan = relaxed_order');
   return statements.join('; ');
+}
+
+// What toVectorLiteral makes: the only text nearestSql puts into SQL without quoting it.
+const VECTOR_LITERAL = /^\[[-+0-9.,eE]*\]$/;
+
+/**
+ * One unfiltered search as one simple-protocol query, so it costs one round trip (the
+ * embedded PGlite serves every connection from one single-threaded backend, where the four
+ * round trips of BEGIN, SET LOCAL, SELECT and COMMIT cost more than the search itself).
+ * Postgres runs the statements of one such query in one implicit transaction: SET LOCAL
+ * holds for the SELECT and is gone after it, also when it fails. Values are inlined: the
+ * vector is our own numbers (checked), the model is quoted with escapeLiteral, the limit an
+ * integer.
+ * enable_seqscan = off makes the planner use the vector index at every table size. Measured
+ * (docs/app.md, "Search plan"): an exact scan reads each 6 KB vector from TOAST and is several
+ * times slower than the index even at the shipped 1,423 quotes, and at 100,000 rows the
+ * planner's own choice at a high ef_search was a 1.2 s full scan.
+ */
+export function nearestSql(effort: SearchEffort, vector: string, model: string, limit: number): string {
+  const { settings, select } = nearestStatements(effort, vector, model, limit);
+  return `${settings}; ${select}`;
+}
+
+/** nearestSql in its two parts: the SET LOCAL statements, and the SELECT they apply to. */
+export function nearestStatements(
+  effort: SearchEffort,
+  vector: string,
+  model: string,
+  limit: number,
+): { settings: string; select: string } {
+  if (!VECTOR_LITERAL.test(vector)) throw new Error('a search vector must be a pgvector literal of numbers');
+  const rows = Math.floor(limit);
+  return {
+    settings: `${effortSql(effort, rows, false)}; SET LOCAL enable_seqscan = off`,
+    select: `SELECT id::float8 AS id, quote, author, ${SCORE} AS score FROM (
+      SELECT id, quote, author, embedding <=> '${vector}'::vector AS distance
+        FROM quotes
+       WHERE embedding IS NOT NULL AND embedding_model = ${pg.escapeLiteral(model)}
+       ORDER BY embedding <=> '${vector}'::vector
+       LIMIT ${rows + TIE_MARGIN}
+    ) nearest
+    ORDER BY score DESC, id LIMIT ${rows}`,
+  };
 }
 
 /** pgvector 0.8.0 added hnsw.iterative_scan and ivfflat.iterative_scan. */
@@ -176,42 +219,63 @@ export class QuoteRepository {
   }
 
   /**
-   * Nearest quotes by cosine distance among vectors of `model` only, in one transaction whose
-   * SET LOCAL gives the index scan its effort (hnsw.ef_search, ivfflat.probes). Ranked by
-   * score as the API shows it (rounded to 4 places), then id: the order is the same on every
-   * backend and every run, even where two distances differ only in their last bits.
+   * Nearest quotes by cosine distance among vectors of `model` only, ranked by score as the API
+   * shows it (rounded to 4 places), then id: the order is the same on every backend and every
+   * run, even where two distances differ only in their last bits.
+   * Without an author filter: one round trip (see nearestSql), always through the vector index.
    * With an author filter the index scan is iterative (pgvector >= 0.8), so it keeps reading
    * until enough of that author's quotes are found; when it still comes back short (it stops
    * after hnsw.max_scan_tuples) or the server cannot scan iteratively, the author's rows are
    * ranked exactly instead.
    */
-  async search(options: { vector: number[]; model: string; limit: number; authors?: string[] }): Promise<ScoredQuote[]> {
+  async search(options: {
+    vector: number[];
+    model: string;
+    limit: number;
+    authors?: string[];
+    /** Once aborted, a search still waiting for a connection gives up instead of querying. */
+    signal?: AbortSignal;
+  }): Promise<ScoredQuote[]> {
     const vector = toVectorLiteral(options.vector);
-    const authors = options.authors?.map((a) => a.toLowerCase());
+    if (!options.authors) return this.nearest(vector, options.model, options.limit, options.signal);
+    const authors = options.authors.map((a) => a.toLowerCase());
     const client = await this.pool.connect();
     try {
-      const iterative = authors ? await this.iterativeScans(client) : false;
-      if (authors && !iterative) return await exactAuthorSearch(client, vector, options.model, options.limit, authors);
+      const iterative = await this.iterativeScans(client);
+      if (!iterative) return await exactAuthorSearch(client, vector, options.model, options.limit, authors);
       await client.query(`BEGIN; ${effortSql(this.effort, options.limit, iterative)}`);
       try {
         const { rows } = await client.query<ScoredQuote>(
           `SELECT id::float8 AS id, quote, author, ${SCORE} AS score FROM (
              SELECT id, quote, author, embedding <=> $1::vector AS distance
                FROM quotes
-              WHERE embedding IS NOT NULL AND embedding_model = $2 ${authors ? 'AND lower(author) = ANY($4::text[])' : ''}
+              WHERE embedding IS NOT NULL AND embedding_model = $2 AND lower(author) = ANY($4::text[])
               ORDER BY embedding <=> $1::vector
               LIMIT $3::int + ${TIE_MARGIN}
            ) nearest
            ORDER BY score DESC, id LIMIT $3`,
-          authors ? [vector, options.model, options.limit, authors] : [vector, options.model, options.limit],
+          [vector, options.model, options.limit, authors],
         );
         await client.query('COMMIT');
-        if (authors && rows.length < options.limit) return await exactAuthorSearch(client, vector, options.model, options.limit, authors);
+        if (rows.length < options.limit) return await exactAuthorSearch(client, vector, options.model, options.limit, authors);
         return rows;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       }
+    } finally {
+      client.release();
+    }
+  }
+
+  private async nearest(vector: string, model: string, limit: number, signal?: AbortSignal): Promise<ScoredQuote[]> {
+    const client = await this.pool.connect();
+    try {
+      // Under overload most of a search's wait is for a connection: by then its client may have gone.
+      signal?.throwIfAborted();
+      // Several statements in one simple query: the result of each, the SELECT's last.
+      const results = (await client.query(nearestSql(this.effort, vector, model, limit))) as unknown as pg.QueryResult<ScoredQuote>[];
+      return results[results.length - 1]!.rows;
     } finally {
       client.release();
     }

@@ -11,6 +11,23 @@ export interface SearchRequest {
   q: string;
   limit: number;
   author?: string;
+  /** Aborts when the client has gone: work not yet sent to the database is dropped. */
+  signal?: AbortSignal;
+}
+
+/** A search dropped because every client waiting for it has gone. */
+export class SearchAbandonedError extends Error {
+  constructor() {
+    super('the client closed the request before the search reached the database');
+    this.name = 'SearchAbandonedError';
+  }
+}
+
+/** One search being worked on, and how many clients still wait for it. */
+interface InFlightSearch {
+  work: Promise<string>;
+  waiting: number;
+  abandoned: AbortController;
 }
 
 export interface SearchServiceOptions {
@@ -53,7 +70,7 @@ export class SearchService {
   private readonly ttlSeconds: number;
   private readonly modelCheckTtlMs: number;
   private modelVerifiedUntil = 0;
-  private readonly inFlight = new Map<string, Promise<string>>();
+  private readonly inFlight = new Map<string, InFlightSearch>();
 
   constructor(options: SearchServiceOptions) {
     this.repository = options.repository;
@@ -97,26 +114,62 @@ export class SearchService {
       this.metrics?.cache('search', 'miss');
     }
 
-    const pending = this.inFlight.get(key);
-    if (pending) return pending;
-    const work = this.searchUncached(query, request.limit, author || undefined, key, localKey).finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, work);
-    return work;
+    let entry = this.inFlight.get(key);
+    // Work every earlier client abandoned is not joined: it may already have given up.
+    if (!entry || entry.abandoned.signal.aborted) {
+      const abandoned = new AbortController();
+      const work = this.searchUncached(query, request.limit, author || undefined, key, localKey, abandoned.signal).finally(() => {
+        if (this.inFlight.get(key) === entry) this.inFlight.delete(key);
+      });
+      entry = { work, waiting: 0, abandoned };
+      this.inFlight.set(key, entry);
+    }
+    this.follow(entry, request.signal);
+    return entry.work;
+  }
+
+  /** Counts a client waiting for shared work; when the last one has gone, the work is abandoned. */
+  private follow(entry: InFlightSearch, signal: AbortSignal | undefined): void {
+    if (!signal) {
+      entry.waiting = Number.POSITIVE_INFINITY; // a caller that cannot leave keeps the work alive
+      return;
+    }
+    entry.waiting++;
+    const leave = () => {
+      if (--entry.waiting === 0) entry.abandoned.abort();
+    };
+    if (signal.aborted) leave();
+    else signal.addEventListener('abort', leave, { once: true });
   }
 
   async search(request: SearchRequest): Promise<ScoredQuote[]> {
     return JSON.parse(await this.searchJson(request)) as ScoredQuote[];
   }
 
-  private async searchUncached(query: string, limit: number, author: string | undefined, key: string, localKey: string): Promise<string> {
+  private async searchUncached(
+    query: string,
+    limit: number,
+    author: string | undefined,
+    key: string,
+    localKey: string,
+    abandoned: AbortSignal,
+  ): Promise<string> {
     const [vector, authors] = await Promise.all([
       this.queryVector(query),
       author ? this.repository.resolveAuthors(author) : Promise.resolve(undefined),
     ]);
     await this.verifyStoredModel();
+    if (abandoned.aborted) throw new SearchAbandonedError();
+    // A few more than asked, so that collapsing near-duplicates still fills the page.
     const rows =
-      authors && authors.length === 0 ? [] : await this.repository.search({ vector, model: this.embedder.model, limit, authors });
-    const json = JSON.stringify(rows.map((r) => ({ id: r.id, quote: r.quote, author: r.author, score: round(r.score) })));
+      authors && authors.length === 0
+        ? []
+        : await this.repository.search({ vector, model: this.embedder.model, limit: limit + DUPLICATE_MARGIN, authors, signal: abandoned });
+    const json = JSON.stringify(
+      withoutNearDuplicates(rows)
+        .slice(0, limit)
+        .map((r) => ({ id: r.id, quote: r.quote, author: r.author, score: round(r.score) })),
+    );
     if (this.shared) {
       void this.cacheSet('search', key, json);
       void this.memory?.set(localKey, json, this.localTtlSeconds);
@@ -163,6 +216,30 @@ export class SearchService {
     if (error) this.metrics?.cache(cache, 'error');
   }
 }
+
+const DUPLICATE_MARGIN = 5;
+
+/**
+ * Ranked results without near-duplicates: the same words by the same author, differing only
+ * in letter case, punctuation or spacing ("It'S Hard To Be Humble, When..." and "It's hard to
+ * be humble when..." are both in the shipped data). The first, best-ranked one stays.
+ */
+export function withoutNearDuplicates<T extends { quote: string; author: string }>(rows: T[]): T[] {
+  const seen = new Set<string>();
+  return rows.filter((row) => {
+    const key = `${wordsOnly(row.quote)}\u0000${wordsOnly(row.author)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+const wordsOnly = (text: string) =>
+  text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
 
 const PLAIN_ASCII = /^[\x20-\x7e]*$/;
 

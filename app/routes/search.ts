@@ -17,7 +17,12 @@ const searchQuery = z.object({
 export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/quotes/search', async (request, reply) => {
     const query = parseQuery(searchQuery, request.query);
-    const json = await ctx.search.searchJson(query);
+    // The response closing before it was sent means the client has gone: its search is dropped.
+    const gone = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) gone.abort();
+    });
+    const json = await ctx.search.searchJson({ ...query, signal: gone.signal });
     // Already JSON: skip re-serialisation on the hot path.
     return reply.type('application/json; charset=utf-8').send(json);
   });

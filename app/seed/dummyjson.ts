@@ -16,6 +16,8 @@ export interface DummyJsonOptions {
   /** First backoff step; doubled per attempt. */
   backoffMs?: number;
   signal?: AbortSignal;
+  /** How the reader of an error chooses a file source instead (default `--source file:PATH`). */
+  fileSource?: string;
 }
 
 interface QuotesPage {
@@ -73,7 +75,7 @@ async function fetchPage(url: string, options: DummyJsonOptions): Promise<Quotes
     if (attempt < maxRetries) await sleep(waitMs ?? backoffDelay(attempt, options.backoffMs ?? 500), options.signal);
   }
   throw new SeedError(
-    `cannot fetch quotes from ${url} (${lastProblem}) after ${attempts} attempt${attempts === 1 ? '' : 's'}: check the network, or seed from a file with --source file:PATH`,
+    `cannot fetch quotes from ${url} (${lastProblem}) after ${attempts} attempt${attempts === 1 ? '' : 's'}: check the network, or seed from a file with ${options.fileSource ?? '--source file:PATH'}`,
   );
 }
 

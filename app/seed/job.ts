@@ -1,5 +1,6 @@
 import { loadConfig, ConfigError, vectorIndexSettings } from '../config.js';
 import { SeedError } from './errors.js';
+import { ENV_SOURCE_SETTING } from './sources.js';
 import { createProgressPrinter, formatReembedSummary, formatSeedSummary } from './progress.js';
 import { runSeed, type SeedRunSettings } from './run.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY } from './seeder.js';
@@ -28,6 +29,8 @@ export function seedSettingsFromEnv(env: NodeJS.ProcessEnv | Record<string, stri
     embedding: config,
     vectorIndex: vectorIndexSettings(config),
     databaseHint: 'check DATABASE_URL (or PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE)',
+    // The image reads no flags: its hints name the variable.
+    sourceSetting: ENV_SOURCE_SETTING,
   };
 }
 

@@ -8,7 +8,15 @@ import type { EmbeddingProvider } from '../embeddings/provider.js';
 import { SeedError } from './errors.js';
 import { reembedQuotes, type ReembedProgress, type ReembedSummary } from './reembed.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, seedQuotes, validateTuning, type SeedProgress, type SeedSummary } from './seeder.js';
-import { describeSource, parseSourceSpec, preloadSource, readSource, type SourcePage } from './sources.js';
+import {
+  CLI_SOURCE_SETTING,
+  describeSource,
+  parseSourceSpec,
+  preloadSource,
+  readSource,
+  type SourcePage,
+  type SourceSetting,
+} from './sources.js';
 
 export interface SeedRunSettings {
   database: DatabaseConfig;
@@ -38,6 +46,8 @@ export interface SeedRunSettings {
   databaseLabel?: string;
   /** How the user points us elsewhere, for the unreachable-database message. */
   databaseHint?: string;
+  /** How the user sets the source, for hints (`--source …` by default; the image reads SEED_SOURCE). */
+  sourceSetting?: SourceSetting;
 }
 
 export type SeedRunResult = { mode: 'seed'; summary: SeedSummary } | { mode: 'reembed'; summary: ReembedSummary };
@@ -48,7 +58,8 @@ export type SeedRunResult = { mode: 'seed'; summary: SeedSummary } | { mode: 're
  */
 export async function runSeed(settings: SeedRunSettings): Promise<SeedRunResult> {
   // Usage problems first, before anything touches the network.
-  const spec = settings.reembed ? undefined : parseSourceSpec(settings.source);
+  const sourceSetting = settings.sourceSetting ?? CLI_SOURCE_SETTING;
+  const spec = settings.reembed ? undefined : parseSourceSpec(settings.source, sourceSetting);
   const batchSize = settings.batchSize ?? DEFAULT_BATCH_SIZE;
   const concurrency = settings.concurrency ?? DEFAULT_CONCURRENCY;
   validateTuning(batchSize, concurrency);
@@ -57,9 +68,10 @@ export async function runSeed(settings: SeedRunSettings): Promise<SeedRunResult>
     maxRetries: settings.fetchRetries,
     timeoutMs: settings.fetchTimeoutMs,
     signal: settings.signal,
+    fileSource: sourceSetting('file:PATH'),
   };
   // A missing or malformed file fails here, before the database is touched.
-  const sourceOptions = { cwd: settings.cwd, stdin: settings.stdin, dummyJson };
+  const sourceOptions = { cwd: settings.cwd, stdin: settings.stdin, dummyJson, fileFlag: sourceSetting('file:./quotes.json') };
   const source = spec ? (settings.prepared ?? (await preloadSource(spec, sourceOptions)) ?? readSource(spec, sourceOptions)) : undefined;
 
   const pool = createSeedPool(settings.database);

@@ -229,9 +229,12 @@ export async function seedQuotes(options: SeedOptions): Promise<SeedSummary> {
     writer.release();
   }
 
-  progress.phase = 'indexing';
-  report();
-  const index = await withIndexLock(pool, (client) => ensureVectorIndex(client, indexSettings));
+  const index = await withIndexLock(pool, (client) =>
+    ensureVectorIndex(client, indexSettings, () => {
+      progress.phase = 'indexing';
+      report();
+    }),
+  );
   summary.vectorIndex = index.action;
   summary.indexElapsedMs = index.buildMs;
   summary.elapsedMs = Math.round(performance.now() - started);

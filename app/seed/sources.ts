@@ -16,15 +16,23 @@ export type SourceSpec = { kind: 'dummyjson' } | { kind: 'file'; path: string } 
 
 export const SOURCE_HELP = 'dummyjson, file:PATH, - (stdin) or sample';
 
+/**
+ * How the user sets the source where the message is read: `--source file:PATH` for qctl,
+ * `SEED_SOURCE=file:PATH` in the image (which reads no flags), so a fix names what works there.
+ */
+export type SourceSetting = (value: string) => string;
+export const CLI_SOURCE_SETTING: SourceSetting = (value) => `--source ${value}`;
+export const ENV_SOURCE_SETTING: SourceSetting = (value) => `SEED_SOURCE=${value}`;
+
 /** `dummyjson` | `file:PATH` | `-` | `sample`. Anything else is a usage error naming the choices. */
-export function parseSourceSpec(spec: string): SourceSpec {
+export function parseSourceSpec(spec: string, setting: SourceSetting = CLI_SOURCE_SETTING): SourceSpec {
   const trimmed = spec.trim();
   if (trimmed === 'dummyjson') return { kind: 'dummyjson' };
   if (trimmed === '-') return { kind: 'stdin' };
   if (trimmed === 'sample') return { kind: 'sample' };
   if (trimmed.startsWith('file:')) {
     const path = trimmed.slice('file:'.length);
-    if (path === '') throw new SeedError('source "file:" needs a path, e.g. --source file:./quotes.json');
+    if (path === '') throw new SeedError(`source "file:" needs a path, e.g. ${setting('file:./quotes.json')}`);
     return { kind: 'file', path };
   }
   throw new SeedError(`unknown source "${spec}": use ${SOURCE_HELP}`);
@@ -98,7 +106,7 @@ export async function* readSource(spec: SourceSpec, options: OpenSourceOptions =
  * reading it (a FIFO or /dev/zero would otherwise hang or exhaust memory).
  */
 export async function readQuotesFile(path: string, flag = '--source file:./quotes.json'): Promise<unknown[]> {
-  const fix = `pass an existing JSON file, e.g. ${flag}`;
+  const fix = `pass a JSON file, e.g. ${flag}`;
   let text: string;
   try {
     const info = await stat(path);
@@ -112,6 +120,10 @@ export async function readQuotesFile(path: string, flag = '--source file:./quote
   } catch (error) {
     if (error instanceof SeedError) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    // Suggesting a path like the one that is missing would lead nowhere: say where we looked.
+    if (code === 'ENOENT') {
+      throw new SeedError(`no quotes file at ${path}: check the path (a relative one starts at the working directory, ${process.cwd()})`);
+    }
     throw new SeedError(`cannot read quotes file ${path} (${code}): ${fix}`);
   }
   return parseQuotesJson(text, `quotes file ${path}`);

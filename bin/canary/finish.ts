@@ -2,10 +2,14 @@ import { usageError } from '../cli/errors.js';
 import { isNonInteractive, parseOutputMode } from '../cli/output.js';
 import { Progress } from '../deploy/progress.js';
 import { openSession, parseTimeout } from '../deploy/session.js';
-import type { FinishAction, FinishOptions } from '../commands/finish-canary.js';
+/** `qctl promote` and `qctl abort`: the two ways to finish a canary release by hand take the same options. */
+export type FinishAction = 'promote' | 'abort';
+
+/** What promote and abort need; bin/commands/finish-canary.ts turns the flags into it. */
+export type FinishOptions = { env: string; cluster?: string; context?: string; timeout: string; output: string };
 import { printCanaryReport } from './report.js';
 import { abortCanary, promoteCanary, type CanaryContext } from './rollout.js';
-import { apiDeploymentRef, containerImage, readCanary, weightOf, type CanaryState } from './state.js';
+import { apiDeploymentRef, containerImage, readCanary, weightOf, type CanaryState } from '../deploy/canary-state.js';
 
 /**
  * `qctl promote` / `qctl abort`: finish the canary in progress by hand, from the state recorded

@@ -18,7 +18,7 @@ import { analyseStep, formatDecision, type Decision } from './analysis.js';
 import type { CanaryPlan } from './flags.js';
 import { startCanaryLoad, type CanaryLoad, type CanaryLoadSummary } from './load.js';
 import { PrometheusClient } from './prometheus.js';
-import { apiDeploymentRef, containerImage, readCanary, weightOf, withCanaryState, type CanaryState } from './state.js';
+import { apiDeploymentRef, containerImage, readCanary, weightOf, withCanaryState, type CanaryState } from '../deploy/canary-state.js';
 import { checkPrometheusScrapes, EXCLUDED_ROUTES, readVersionNumbers } from './version-metrics.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Command } from '@commander-js/extra-typings';
 import { exitWith } from '../cli/errors.js';
-import { clusterOption, contextOption, envOption, monitoringOption, outputOption, setOption, type OptionsOf } from '../cli/options.js';
+import { clusterOption, contextOption, envOption, monitoringOption, outputOption, setOption } from '../cli/options.js';
 
 function declare(program: Command) {
   return program
@@ -16,8 +16,6 @@ function declare(program: Command) {
     .addOption(outputOption())
     .addHelpText('after', '\nExamples:\n  qctl diff --env staging\n  qctl diff --env prod --exit-code --output json');
 }
-
-export type DiffOptions = OptionsOf<typeof declare>;
 
 export function register(program: Command): void {
   declare(program).action(async (options) => {

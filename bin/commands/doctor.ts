@@ -1,6 +1,6 @@
 import type { Command } from '@commander-js/extra-typings';
 import { exitWith } from '../cli/errors.js';
-import { clusterOption, contextOption, envOption, outputOption, type OptionsOf } from '../cli/options.js';
+import { clusterOption, contextOption, envOption, outputOption } from '../cli/options.js';
 
 function declare(program: Command) {
   return program
@@ -11,11 +11,10 @@ function declare(program: Command) {
     .addOption(clusterOption())
     .addOption(envOption())
     .addOption(contextOption())
+    .option('--builder <name>', 'docker | podman | nerdctl (default: the first installed one whose engine answers)')
     .addOption(outputOption())
     .addHelpText('after', '\nExamples:\n  qctl doctor\n  qctl doctor --cluster kind --output json');
 }
-
-export type DoctorOptions = OptionsOf<typeof declare>;
 
 export function register(program: Command): void {
   declare(program).action(async (options) => {

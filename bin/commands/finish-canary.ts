@@ -1,9 +1,8 @@
 import type { Command } from '@commander-js/extra-typings';
 import { exitWith } from '../cli/errors.js';
-import { clusterOption, contextOption, envOption, outputOption, timeoutOption, type OptionsOf } from '../cli/options.js';
+import { clusterOption, contextOption, envOption, outputOption, timeoutOption } from '../cli/options.js';
 
-/** `qctl promote` and `qctl abort`: the two ways to finish a canary release by hand take the same options. */
-export type FinishAction = 'promote' | 'abort';
+import type { FinishAction } from '../canary/finish.js';
 
 function declare(program: Command, action: FinishAction, description: string) {
   return program
@@ -16,8 +15,6 @@ function declare(program: Command, action: FinishAction, description: string) {
     .addOption(outputOption())
     .addHelpText('after', `\nExamples:\n  qctl ${action}\n  qctl ${action} --env prod --output json`);
 }
-
-export type FinishOptions = OptionsOf<typeof declare>;
 
 export function registerFinish(program: Command, action: FinishAction, description: string): void {
   declare(program, action, description).action(async (options) => {

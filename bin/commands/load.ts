@@ -1,5 +1,5 @@
 import { Option, type Command } from '@commander-js/extra-typings';
-import { collect, contextOption, outputOption, targetEnvOption, type OptionsOf } from '../cli/options.js';
+import { collect, contextOption, outputOption, targetEnvOption } from '../cli/options.js';
 
 /** `qctl load`: open-loop load at a fixed rate (or a ramp), judged by SLO expressions. */
 function declare(program: Command) {
@@ -34,7 +34,10 @@ function declare(program: Command) {
       .option('--timeout <d>', 'per-request timeout, counted from the scheduled send time', '2s')
       .option('--slo <expressions>', 'e.g. "p99<250ms,p50<50ms,errors<0.1%,rate>=0.99"')
       .option('--ramp <start:end:step[:stepDuration]>', 'step the rate and report the highest step that met the SLO (the knee)')
-      .option('--workers <n>', 'send from N workers (threads; pods with --in-cluster), each 1/N of the rate, merged into one report', '1')
+      .option(
+        '--workers <n>',
+        'send from N workers (threads; pods with --in-cluster), each 1/N of the rate, merged into one report (default: from the cores and the rate, see docs/load.md; 1 pod in-cluster)',
+      )
       .option(
         '--in-cluster',
         "with --env: run the workers as an Indexed Job in the environment's namespace, sending to the API Service directly",
@@ -56,8 +59,6 @@ function declare(program: Command) {
       .option('--yes', 'confirm a target that is not a local address')
   );
 }
-
-export type LoadOptions = Omit<OptionsOf<typeof declare>, 'kubeContext'>;
 
 export function register(program: Command): void {
   declare(program).action(async (url, { kubeContext, ...options }) => {

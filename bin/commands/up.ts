@@ -1,15 +1,6 @@
 import type { Command } from '@commander-js/extra-typings';
 import { exitWith, usageError } from '../cli/errors.js';
-import {
-  clusterOption,
-  contextOption,
-  envOption,
-  monitoringOption,
-  outputOption,
-  setOption,
-  timeoutOption,
-  type OptionsOf,
-} from '../cli/options.js';
+import { clusterOption, contextOption, envOption, monitoringOption, outputOption, setOption, timeoutOption } from '../cli/options.js';
 
 function declare(program: Command) {
   return (
@@ -20,6 +11,7 @@ function declare(program: Command) {
       .addOption(envOption())
       .addOption(contextOption())
       .option('--registry <host>', 'registry to push to and pull from (required for --cluster generic)')
+      .option('--builder <name>', 'docker | podman | nerdctl (default: the first installed one whose engine answers)')
       .option('--image <ref>', 'deploy this image instead of building one')
       .option('--skip-build', 'do not build or ship: use the content-addressed tag of the current tree as already shipped')
       .addOption(timeoutOption())
@@ -80,8 +72,6 @@ Examples:
   );
 }
 
-export type UpOptions = OptionsOf<typeof declare>;
-
 /** Options that only mean something for a canary release. */
 const CANARY_ONLY = [
   'canarySteps',
@@ -105,7 +95,7 @@ export function register(program: Command): void {
       const flag = command.options.find((o) => o.attributeName() === stray)?.long ?? stray;
       throw usageError(`${flag} only applies to a canary release: add --canary WEIGHT (e.g. --canary 20)`);
     }
-    const { runUp } = await import('../deploy/up.js');
+    const { runUp } = await import('../up/up.js');
     exitWith(await runUp(process.cwd(), options));
   });
 }

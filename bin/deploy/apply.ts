@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kube } from '../kube/client.js';
 import { isApplied } from './live-state.js';
-import { refOf, type KubeObject, type ObjectRef } from './objects.js';
+import { refOf, type KubeObject, type ObjectRef } from '../kube/objects.js';
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged' | 'replaced';
 export type ApplyResult = { ref: ObjectRef; action: ApplyAction };

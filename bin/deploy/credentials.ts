@@ -3,7 +3,7 @@ import { API_NAME } from '../../infra/monitoring/names.js';
 import { SECRETS } from '../../infra/secrets.js';
 import { usageError } from '../cli/errors.js';
 import type { Kube } from '../kube/client.js';
-import { ENV_LABEL, GENERATED_LABEL, type KubeObject } from './objects.js';
+import { ENV_LABEL, GENERATED_LABEL, type KubeObject } from '../kube/objects.js';
 
 /**
  * Generated credentials: created once in the cluster by the first `qctl up` and reused on every

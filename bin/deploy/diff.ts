@@ -5,12 +5,22 @@ import { findSecretReferences, GENERATED_SECRETS, userSecretObject } from './cre
 import { readInventory } from './inventory.js';
 import { jobNeedsReplace } from './apply.js';
 import { compact, isApplied, liveOf, readLiveState } from './live-state.js';
-import { describeRef, refOf, type KubeObject } from './objects.js';
+import { describeRef, refOf, type KubeObject } from '../kube/objects.js';
 import { planPrune } from './plan.js';
 import { openSession, resolveFlavour } from './session.js';
 import { yamlDiff } from './text-diff.js';
 
-import type { DiffOptions } from '../commands/diff.js';
+/** What `qctl diff` needs; bin/commands/diff.ts turns the flags into it. */
+export type DiffOptions = {
+  env: string;
+  cluster?: string;
+  context?: string;
+  image?: string;
+  monitoring?: string;
+  set: string[];
+  exitCode?: boolean;
+  output: string;
+};
 
 type Change = { object: string; change: 'create' | 'update' | 'replace' | 'prune' | 'keep'; diff: string[] };
 

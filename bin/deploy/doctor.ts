@@ -5,11 +5,12 @@ import { parseOutputMode, printJson } from '../cli/output.js';
 import { findIdentity } from '../secrets/age.js';
 import { readSecrets, secretsFile } from '../secrets/store.js';
 import type { DeployFlavour } from './clusters.js';
-import { detectBuilder, onPath, type Builder } from './image.js';
+import { chooseBuilder, onPath, type Builder } from './image.js';
 import { Kube, resolveKubeTarget } from '../kube/client.js';
 import { parseMicrok8sAddons, REQUIRED_MICROK8S_ADDONS } from './microk8s.js';
 import { resolveFlavour } from './session.js';
-import type { DoctorOptions } from '../commands/doctor.js';
+/** What `qctl doctor` needs; bin/commands/doctor.ts turns the flags into it. */
+export type DoctorOptions = { env: string; cluster?: string; context?: string; builder?: string; output: string };
 
 export type Check = { name: string; ok: boolean; detail: string; fix?: string };
 
@@ -53,9 +54,9 @@ const DAEMON_FIX: Record<Builder, string> = {
  * The builder `up` would use, and whether its engine answers: a client on PATH whose daemon
  * is down (or whose socket we may not use) fails the build later, so it fails here.
  */
-async function builderCheck(): Promise<Check> {
-  const builder = detectBuilder();
-  if (!builder) {
+async function builderCheck(requested?: string): Promise<Check> {
+  const choice = await chooseBuilder(requested);
+  if (!choice) {
     return {
       name: 'container builder',
       ok: false,
@@ -63,17 +64,13 @@ async function builderCheck(): Promise<Check> {
       fix: 'install docker, podman or nerdctl (or deploy a prebuilt image with qctl up --image REF)',
     };
   }
-  const info = await execa(builder, ['info'], { reject: false, timeout: 15_000 });
-  if (info.exitCode === 0) return { name: 'container builder', ok: true, detail: `${builder} (${onPath(builder)}), engine answers` };
-  const reason =
-    String(info.stderr || info.stdout || info.message || '')
-      .trim()
-      .split('\n')
-      .find((l) => l.trim()) ?? `exit ${info.exitCode}`;
-  const fix = /permission denied/i.test(reason)
+  const { builder } = choice;
+  if (choice.works) return { name: 'container builder', ok: true, detail: `${choice.reason} at ${onPath(builder)}, engine answers` };
+  const failure = choice.failure ?? choice.reason;
+  const fix = /permission denied/i.test(failure)
     ? `let your user reach the ${builder} socket (sudo usermod -aG docker $USER, then log in again)`
     : DAEMON_FIX[builder];
-  return { name: 'container builder', ok: false, detail: `${builder} is installed but \`${builder} info\` failed: ${reason.trim()}`, fix };
+  return { name: 'container builder', ok: false, detail: choice.reason, fix };
 }
 
 /** The API check's message split into what failed and the fix that matches it. */
@@ -94,7 +91,7 @@ export async function runDoctor(root: string, flags: DoctorOptions): Promise<num
   const { env, flavour, context, preferredContext } = resolveFlavour(root, flags);
   const checks: Check[] = [];
 
-  checks.push(await builderCheck());
+  checks.push(await builderCheck(flags.builder));
   if (flavour.cli) {
     const path = onPath(flavour.cli);
     checks.push(

@@ -2,11 +2,12 @@ import { createInterface } from 'node:readline/promises';
 import { usageError } from '../cli/errors.js';
 import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
 import { inventoryObject, inventoryRef, readInventory } from './inventory.js';
-import { describeRef, GENERATED_LABEL, type ObjectRef } from './objects.js';
+import { describeRef, GENERATED_LABEL, type ObjectRef } from '../kube/objects.js';
 import { DATA_KINDS, teardownOrder } from './plan.js';
 import { openSession } from './session.js';
 
-import type { DownOptions } from '../commands/down.js';
+/** What `qctl down` needs; bin/commands/down.ts turns the flags into it. */
+export type DownOptions = { env: string; cluster?: string; context?: string; yes?: boolean; pruneData?: boolean; output: string };
 
 type Outcome = { kind: string; namespace?: string; name: string; action: 'deleted' | 'kept' | 'already gone'; reason?: string };
 

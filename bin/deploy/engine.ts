@@ -5,7 +5,7 @@ import { checkGatewayNamespaces, checkNodePorts, gatewayWarnings, installHint } 
 import { inventoryObject, inventoryRef, parseInventory } from './inventory.js';
 import { compact, isApplied, liveOf, readLiveState, type LiveState } from './live-state.js';
 import type { Kube } from '../kube/client.js';
-import { describeRef, refKey, refOf, type KubeObject, type ObjectRef } from './objects.js';
+import { describeRef, refKey, refOf, type KubeObject, type ObjectRef } from '../kube/objects.js';
 import { buildPlan, planPrune, type PlanStep, type PruneDecision } from './plan.js';
 import type { Progress } from './progress.js';
 import { normalizeForDiff } from './text-diff.js';

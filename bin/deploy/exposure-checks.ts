@@ -1,6 +1,6 @@
 import { usageError } from '../cli/errors.js';
 import type { Kube } from '../kube/client.js';
-import type { KubeObject } from './objects.js';
+import type { KubeObject } from '../kube/objects.js';
 
 /**
  * Preflight checks of how the API is exposed (ingress.mode) and routed (traffic.mesh): the

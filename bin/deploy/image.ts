@@ -23,8 +23,67 @@ export function onPath(name: string, path = process.env.PATH ?? ''): string | un
   return undefined;
 }
 
-export function detectBuilder(): Builder | undefined {
+/** The builder `up` uses: the one the user forced, else the first on PATH whose engine answers. */
+export type BuilderChoice = {
+  builder: Builder;
+  /** Its engine answered `<builder> info` (or it was not probed: --dry-run plans with it either way). */
+  works: boolean;
+  /** Why this one, for the user: forced, the only one, or others skipped and why. */
+  reason: string;
+  /** The first line of the failed `info` when it does not work. */
+  failure?: string;
+};
+
+/** The first installed builder, without running anything (for plans that only print commands). */
+export function installedBuilder(): Builder | undefined {
   return BUILDERS.find((b) => onPath(b) !== undefined);
+}
+
+function firstLine(text: string): string {
+  return (
+    text
+      .trim()
+      .split('\n')
+      .find((l) => l.trim())
+      ?.trim() ?? ''
+  );
+}
+
+/** Runs `<builder> info`: a client on PATH whose daemon is down fails here, not halfway through a build. */
+export async function probeBuilder(builder: Builder): Promise<{ works: boolean; failure?: string }> {
+  const info = await execa(builder, ['info'], { reject: false, timeout: 15_000 });
+  if (info.exitCode === 0) return { works: true };
+  const failure =
+    firstLine(String(info.stderr || info.stdout || '')) || (info.timedOut ? 'no answer within 15 s' : `exit ${info.exitCode ?? '?'}`);
+  return { works: false, failure };
+}
+
+/**
+ * Picks the image builder. `--builder NAME` forces one (it must be on PATH); otherwise each
+ * installed builder is probed in order (docker, podman, nerdctl) and the first whose engine
+ * answers wins, so a docker client without a daemon no longer shadows a working podman.
+ * Undefined when none is installed.
+ */
+export async function chooseBuilder(requested?: string): Promise<BuilderChoice | undefined> {
+  if (requested !== undefined) {
+    const forced = BUILDERS.find((b) => b === requested);
+    if (!forced) throw usageError(`--builder ${requested} is not a builder qctl knows: use ${BUILDERS.join(', ')}`);
+    if (!onPath(forced)) throw usageError(`--builder ${forced}: ${forced} is not on PATH; install it or choose another --builder`);
+    const probe = await probeBuilder(forced);
+    return { builder: forced, ...probe, reason: `${forced} (chosen with --builder)` };
+  }
+  const installed = BUILDERS.filter((b) => onPath(b) !== undefined);
+  const skipped: string[] = [];
+  for (const builder of installed) {
+    const probe = await probeBuilder(builder);
+    if (probe.works) {
+      const reason = skipped.length ? `${builder} (${skipped.join('; ')})` : builder;
+      return { builder, works: true, reason };
+    }
+    skipped.push(`${builder} is installed but \`${builder} info\` failed: ${probe.failure}`);
+  }
+  if (installed.length === 0) return undefined;
+  return { builder: installed[0]!, works: false, reason: skipped.join('; '), failure: skipped[0] };
 }
 
 export async function contentTag(root: string): Promise<string> {

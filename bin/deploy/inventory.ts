@@ -1,5 +1,5 @@
 import type { Kube } from '../kube/client.js';
-import { ENV_LABEL, refKey, type KubeObject, type ObjectRef } from './objects.js';
+import { ENV_LABEL, refKey, type KubeObject, type ObjectRef } from '../kube/objects.js';
 
 /**
  * What the last `qctl up` applied for an environment, kept in the cluster as a ConfigMap so

@@ -1,5 +1,5 @@
 import type { Kube } from '../kube/client.js';
-import { FIELD_MANAGER, isClusterScoped, refKey, refOf, type KubeObject, type ObjectRef } from './objects.js';
+import { FIELD_MANAGER, isClusterScoped, refKey, refOf, type KubeObject, type ObjectRef } from '../kube/objects.js';
 
 /**
  * Is an object already applied as we would apply it? A real API server answers a no-op
@@ -41,21 +41,30 @@ export function compact<T>(value: T): T {
   return result as T;
 }
 
-/** Every field of `desired` is in `live` with the same value (lists: same length, element by element). */
-function contains(live: unknown, desired: unknown): boolean {
+type FieldsV1 = { [key: string]: FieldsV1 };
+
+/**
+ * Every field of `desired` is in `live` with the same value (lists: same length, element by
+ * element). A map field that `live` lacks although our field manager owns it (`owned`, our
+ * managedFields at the same place) is one the server dropped when we applied it: a field behind a
+ * feature gate the server does not have (e.g. a StatefulSet's persistentVolumeClaimRetentionPolicy
+ * before 1.27). Applying it again would be dropped again, so it counts as applied.
+ */
+function contains(live: unknown, desired: unknown, owned?: FieldsV1): boolean {
   if (Array.isArray(desired)) {
     return Array.isArray(live) && live.length === desired.length && desired.every((d, i) => contains(live[i], d));
   }
   if (desired && typeof desired === 'object') {
     if (!live || typeof live !== 'object' || Array.isArray(live)) return false;
-    return Object.entries(desired).every(
-      ([key, value]) => value === undefined || value === null || contains((live as Record<string, unknown>)[key], value),
-    );
+    return Object.entries(desired).every(([key, value]) => {
+      if (value === undefined || value === null) return true;
+      const liveValue = (live as Record<string, unknown>)[key];
+      if (liveValue === undefined && owned?.[`f:${key}`] !== undefined) return true;
+      return contains(liveValue, value, owned?.[`f:${key}`]);
+    });
   }
   return live === desired;
 }
-
-type FieldsV1 = { [key: string]: FieldsV1 };
 
 /** Does our manager own a map field (`f:name`) that `desired` no longer sets? Lists are compared whole by contains(). */
 function dropsOwnedField(owned: FieldsV1, desired: unknown): boolean {
@@ -84,10 +93,10 @@ function ownedFields(live: KubeObject): FieldsV1 | undefined {
 export function isApplied(live: KubeObject | undefined, desired: KubeObject): boolean {
   if (!live) return false;
   const { apiVersion: _apiVersion, kind: _kind, status: _status, ...fields } = desired;
-  if (!contains(live, fields)) return false;
   const owned = ownedFields(live);
   // Not applied by us before (created by someone else): one apply makes the fields ours.
   if (!owned) return false;
+  if (!contains(live, fields, owned)) return false;
   return !dropsOwnedField(owned, fields);
 }
 

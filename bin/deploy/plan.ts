@@ -1,6 +1,6 @@
 import { isPhase, PHASE_ANNOTATION, PHASES, phaseOfKind, type Phase } from '../../infra/phases.js';
 import { QctlError } from '../cli/errors.js';
-import { describeRef, refKey, refOf, type KubeObject, type ObjectRef } from './objects.js';
+import { describeRef, refKey, refOf, type KubeObject, type ObjectRef } from '../kube/objects.js';
 
 /**
  * The apply plan: which phase each object belongs to, in which order the phases run, and what

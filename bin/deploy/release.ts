@@ -4,7 +4,7 @@ import type { SynthResult } from '../../infra/main.js';
 import type { DeployFlavour } from './clusters.js';
 import { userSecretObject } from './credentials.js';
 import type { EngineOptions } from './engine.js';
-import type { KubeObject } from './objects.js';
+import type { KubeObject } from '../kube/objects.js';
 import { pollInterval } from './session.js';
 import { imagePullHint } from './ship.js';
 

@@ -65,8 +65,13 @@ export function resolveFlavour(root: string, flags: ClusterFlags): ResolvedFlavo
  * The client of `qctl load --env`: --context, else the context the last `up` used for the
  * environment (as status, diff and down), else the kubeconfig's current context.
  */
-export function openLoadClient(root: string, env: string, context?: string): Kube {
-  return new Kube(loadKubeTarget({ context, preferredContext: readState(root)[env]?.context }));
+export async function openLoadClient(root: string, env: string, context?: string): Promise<Kube> {
+  const remembered = readState(root)[env];
+  const { startHint } = deployFlavour(remembered?.cluster ?? 'microk8s');
+  const kube = new Kube(loadKubeTarget({ context, preferredContext: remembered?.context, startHint }));
+  // The same one-line failure as up and status, before any load-specific call.
+  await kube.checkReachable(startHint);
+  return kube;
 }
 
 /** `resolved`: what the caller already got from resolveFlavour, so the flags and state are read once. */

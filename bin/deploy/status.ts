@@ -1,10 +1,11 @@
 import { parseOutputMode, printJson } from '../cli/output.js';
 import type { Kube } from '../kube/client.js';
-import { ENV_LABEL, type KubeObject } from './objects.js';
+import { ENV_LABEL, type KubeObject } from '../kube/objects.js';
 import { readiness } from './waits.js';
-import { CANARY_NAME, containerImage, parseCanaryState, weightOf } from '../canary/state.js';
+import { CANARY_NAME, containerImage, parseCanaryState, weightOf } from './canary-state.js';
 import { openSession } from './session.js';
-import type { StatusOptions } from '../commands/status.js';
+/** What `qctl status` needs; bin/commands/status.ts turns the flags into it. */
+export type StatusOptions = { env: string; cluster?: string; context?: string; output: string };
 
 export type StatusReport = {
   env: string;
@@ -14,6 +15,8 @@ export type StatusReport = {
   workloads: { kind: string; namespace: string; name: string; ready: number; desired: number; upToDate: boolean; images: string[] }[];
   hpas: { namespace: string; name: string; current: number; desired: number; min: number; max: number; cpu?: string }[];
   jobs: { namespace: string; name: string; status: 'complete' | 'failed' | 'running'; succeeded: number; failed: number }[];
+  /** CronJobs (e.g. added through qctl.extensions.ts): schedule, whether suspended, last run. */
+  cronJobs: { namespace: string; name: string; schedule: string; suspended: boolean; active: number; lastSchedule?: string }[];
   pvcs: { namespace: string; name: string; phase: string; capacity?: string }[];
   warnings: { namespace: string; object: string; reason: string; message: string; count: number; last?: string }[];
   /** The canary release in progress (qctl up --canary), or null. */
@@ -60,11 +63,12 @@ function images(object: KubeObject): string[] {
 export async function collectStatus(kube: Kube, env: string, namespace: string): Promise<StatusReport> {
   const label = `${ENV_LABEL}=${env}`;
   const byLabel = (apiVersion: string, kind: string) => kube.list(apiVersion, kind, undefined, { label });
-  const [deployments, statefulsets, hpas, jobs, labelledPvcs, appPvcs, events, ns] = await Promise.all([
+  const [deployments, statefulsets, hpas, jobs, cronJobs, labelledPvcs, appPvcs, events, ns] = await Promise.all([
     byLabel('apps/v1', 'Deployment'),
     byLabel('apps/v1', 'StatefulSet'),
     byLabel('autoscaling/v2', 'HorizontalPodAutoscaler'),
     byLabel('batch/v1', 'Job'),
+    byLabel('batch/v1', 'CronJob'),
     byLabel('v1', 'PersistentVolumeClaim'),
     // StatefulSet claims carry the template's labels, which may not include the env label.
     kube.list('v1', 'PersistentVolumeClaim', namespace),
@@ -130,6 +134,18 @@ export async function collectStatus(kube: Kube, env: string, namespace: string):
         failed: num(status.failed),
       };
     }),
+    cronJobs: cronJobs.map((c) => {
+      const spec = (c.spec ?? {}) as { schedule?: string; suspend?: boolean };
+      const status = (c.status ?? {}) as { active?: unknown[]; lastScheduleTime?: string };
+      return {
+        namespace: c.metadata.namespace!,
+        name: c.metadata.name,
+        schedule: spec.schedule ?? '',
+        suspended: spec.suspend === true,
+        active: status.active?.length ?? 0,
+        ...(status.lastScheduleTime ? { lastSchedule: status.lastScheduleTime } : {}),
+      };
+    }),
     pvcs: [...pvcs.values()],
     canary: canaryStatus(deployments),
     warnings: events
@@ -191,6 +207,14 @@ export function formatStatus(report: StatusReport): string[] {
       ...table([
         ['JOB', 'STATUS', 'SUCCEEDED', 'FAILED'],
         ...report.jobs.map((j) => [j.name, j.status, String(j.succeeded), String(j.failed)]),
+      ]),
+    );
+  if (report.cronJobs.length)
+    lines.push(
+      '',
+      ...table([
+        ['CRONJOB', 'SCHEDULE', 'SUSPENDED', 'ACTIVE', 'LAST SCHEDULE'],
+        ...report.cronJobs.map((c) => [c.name, c.schedule, c.suspended ? 'yes' : 'no', String(c.active), c.lastSchedule ?? '-']),
       ]),
     );
   if (report.pvcs.length)

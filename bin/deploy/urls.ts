@@ -1,6 +1,6 @@
 import { API_NAME, GRAFANA_NAME, GRAFANA_PORT, PROMETHEUS_NAME, PROMETHEUS_PORT } from '../../infra/monitoring/names.js';
 import type { Kube } from '../kube/client.js';
-import type { KubeObject } from './objects.js';
+import type { KubeObject } from '../kube/objects.js';
 
 /**
  * Where the stack can be reached once it is up: the Ingress and HTTPRoute hosts, a NodePort on

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from '../cli/duration.js';
 import { JobError } from '../cli/errors.js';
 import type { Kube } from '../kube/client.js';
-import { describeRef, type KubeObject, type ObjectRef } from './objects.js';
+import { describeRef, type KubeObject, type ObjectRef } from '../kube/objects.js';
 
 /**
  * Waits for workloads with a deadline per object, and explains failures: the object, the
@@ -199,10 +199,14 @@ export async function inspectPods(
 
 async function warningEvents(kube: Kube, namespace: string, name: string): Promise<string[]> {
   const events = await kube.list('v1', 'Event', namespace, { field: `involvedObject.name=${name}` });
-  return events
-    .filter((e) => e.type === 'Warning')
-    .slice(-5)
-    .map((e) => `event ${String(e.reason)} on ${name}: ${String(e.message)}`);
+  return (
+    events
+      .filter((e) => e.type === 'Warning')
+      .map((e) => `event ${String(e.reason)} on ${name}: ${String(e.message)}`)
+      // A real scheduler logs the same FailedScheduling warning again on every retry: say it once.
+      .filter((line, i, lines) => lines.indexOf(line) === i)
+      .slice(-5)
+  );
 }
 
 /** Waits until `ref` is ready, or throws a WaitError naming what went wrong. */

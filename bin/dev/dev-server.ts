@@ -2,7 +2,16 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import pg from 'pg';
 import { usageError } from '../cli/errors.js';
-import { acquireDevLock, describeHolder, devPaths, staleLockHint, type DevLock, type DevPaths } from './dev-state.js';
+import {
+  acquireDevLock,
+  describeHolder,
+  devPaths,
+  readLiveDevState,
+  secondDevHint,
+  staleLockHint,
+  type DevLock,
+  type DevPaths,
+} from './dev-state.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import { assertPortFree, portInUse } from './port-check.js';
 import type { SeedSummary } from '../../app/seed/seeder.js';
@@ -52,7 +61,15 @@ export interface DevService {
  */
 export async function startDev(options: DevOptions): Promise<DevService> {
   const started = performance.now();
-  await assertPortFree(options.host, options.port);
+  const paths: DevPaths | undefined = options.ephemeral ? undefined : devPaths(options.devDir);
+  // A busy port is most often a first `qctl dev`: then it holds the directory too, and the hint says so.
+  const runningDev = paths ? await readLiveDevState(paths) : undefined;
+  await assertPortFree(
+    options.host,
+    options.port,
+    '--port',
+    paths && runningDev?.owner === 'dev' ? secondDevHint(paths, runningDev, options.port) : undefined,
+  );
   await assertPortFree('127.0.0.1', options.dbPort, '--db-port');
 
   const [
@@ -93,7 +110,6 @@ export async function startDev(options: DevOptions): Promise<DevService> {
     ? await sources.preloadSource({ kind: 'file', path: options.quotesFile }, { fileFlag: '--quotes ./quotes.json' })
     : undefined;
 
-  const paths: DevPaths | undefined = options.ephemeral ? undefined : devPaths(options.devDir);
   let lock: DevLock | undefined;
   if (paths) {
     const attempt = await acquireDevLock(paths, 'dev');
@@ -101,7 +117,7 @@ export async function startDev(options: DevOptions): Promise<DevService> {
       const holder = attempt.holder;
       const fix = holder.owner === 'dev' ? `stop it first (kill ${holder.pid})` : 'wait for it to finish';
       throw usageError(
-        `${describeHolder(paths, holder)}: ${fix}, or run a throwaway one with --ephemeral (${staleLockHint(paths, holder)})`,
+        `${describeHolder(paths, holder)}: ${fix}, or use another directory (--dev-dir DIR), or run a throwaway one with --ephemeral (${staleLockHint(paths, holder)})`,
       );
     }
     lock = attempt.lock;

@@ -195,6 +195,14 @@ export function describeHolder(paths: DevPaths, holder: DevState): string {
   return `the dev database in ${paths.dir} is in use by qctl ${holder.owner} (pid ${holder.pid}${holder.apiUrl ? `, ${holder.apiUrl}` : ''})`;
 }
 
+/**
+ * What a second `qctl dev` needs while a first one holds the directory: another port alone
+ * would only run into the lock, so the fix names both (or stopping the first one).
+ */
+export function secondDevHint(paths: DevPaths, holder: DevState, port: number): string {
+  return `${describeHolder(paths, holder)}: stop it (kill ${holder.pid}), or start a second one with another port and another directory, e.g. --port ${port + 1} --dev-dir ${paths.dir}-${port + 1} (or --port ${port + 1} --ephemeral)`;
+}
+
 export function staleLockHint(paths: DevPaths, holder: DevState): string {
   return `if pid ${holder.pid} is not qctl, delete ${paths.stateFile}`;
 }

@@ -149,6 +149,10 @@ function keepExtendedQueriesTogether(server: PGLiteSocketServer): void {
           sequenceOpen = false;
           item.reject(error);
         }
+        // Every step above settles in microtasks: without a turn of the event loop here a long
+        // queue (an overloaded `qctl dev`) would run to its end before any socket is read, and
+        // /healthz, sharing this process, would wait seconds. One macrotask per message lets it in.
+        if (this.queue.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       this.processing = false;

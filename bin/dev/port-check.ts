@@ -5,11 +5,12 @@ import { usageError } from '../cli/errors.js';
  * Fails fast, before anything slow starts, when the port is taken: the message names the
  * port and the flag that changes it.
  */
-export async function assertPortFree(host: string, port: number, flag = '--port'): Promise<void> {
+export async function assertPortFree(host: string, port: number, flag = '--port', inUseHint?: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const server = createServer();
     server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') reject(portInUse(port, flag));
+      if (error.code === 'EADDRINUSE')
+        reject(inUseHint ? usageError(`port ${port} is already in use: ${inUseHint}`) : portInUse(port, flag));
       else if (error.code === 'EACCES')
         reject(usageError(`port ${port} needs privileges on this machine: pick another with ${flag}, e.g. ${flag} 8081`));
       else if (['ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'EAI_NONAME', 'EINVAL'].includes(error.code ?? '')) {

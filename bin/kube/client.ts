@@ -16,9 +16,10 @@ import {
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { execa } from 'execa';
 import { JobError, UsageError, usageError } from '../cli/errors.js';
-import type { DeployFlavour } from '../deploy/clusters.js';
-import { describeRef, FIELD_MANAGER, type KubeObject, type ObjectRef } from '../deploy/objects.js';
+import { describeRef, FIELD_MANAGER, type KubeObject, type ObjectRef } from './objects.js';
 
+/** What picking a kubeconfig context needs of a cluster flavour (deploy's DeployFlavour is one). */
+export type ContextMatcher = { name: string; matchesContext(context: string): boolean; startHint: string };
 /** No cluster to talk to (no kubeconfig, `microk8s config` failed, API unreachable): exit 2, but a dry run can go on offline. */
 export class NoClusterError extends UsageError {
   constructor(message: string) {
@@ -31,7 +32,7 @@ export class NoClusterError extends UsageError {
 export type KubeTarget = { kc: KubeConfig; context: string; server: string; source: string };
 
 export type ResolveOptions = {
-  flavour: DeployFlavour;
+  flavour: ContextMatcher;
   /** --context: must exist in the kubeconfig. */
   context?: string;
   /** The context the last `up` used for this env: taken when it still exists. */
@@ -111,7 +112,15 @@ async function microk8sConfig(): Promise<KubeTarget> {
  * given (it must exist); else the context the last `up` used for the environment, when it
  * still exists; else the current context. Load has no cluster flavour to match contexts by.
  */
-export function loadKubeTarget(options: { context?: string; preferredContext?: string } = {}): KubeTarget {
+export function loadKubeTarget(options: { context?: string; preferredContext?: string; startHint?: string } = {}): KubeTarget {
+  // Without a kubeconfig client-node falls back to http://localhost:8080 and every call then fails
+  // with "HTTP protocol is not allowed when skipTLSVerify is not set": say what is missing instead.
+  const path = defaultKubeconfigPath();
+  if (!existsSync(path) && !process.env.KUBERNETES_SERVICE_HOST) {
+    throw new NoClusterError(
+      `no kubeconfig found at ${path}: start the cluster${options.startHint ? ` (${options.startHint})` : ''} or set KUBECONFIG`,
+    );
+  }
   const kc = new KubeConfig();
   try {
     kc.loadFromDefault();
@@ -136,7 +145,31 @@ export function loadKubeTarget(options: { context?: string; preferredContext?: s
 }
 
 function target(kc: KubeConfig, source: string): KubeTarget {
+  reuseConnections(kc);
   return { kc, context: kc.getCurrentContext(), server: kc.getCurrentCluster()?.server ?? '(no server)', source };
+}
+
+type AgentFactory = (cluster: unknown, options: Record<string, unknown>) => unknown;
+
+/**
+ * client-node makes a new https.Agent for every request, so each call pays a new TCP connection
+ * and TLS handshake (a no-op `qctl up` makes dozens of calls; kubectl keeps one connection). One
+ * keep-alive agent per distinct set of options lets the calls share connections; idle sockets do
+ * not keep the process alive (Node unrefs them).
+ */
+function reuseConnections(kc: KubeConfig): void {
+  const patched = kc as unknown as { createAgent: AgentFactory };
+  const create = patched.createAgent.bind(kc);
+  const agents = new Map<string, unknown>();
+  patched.createAgent = (cluster, options) => {
+    const key = JSON.stringify([(cluster as { server?: string } | null)?.server, options]);
+    let agent = agents.get(key);
+    if (!agent) {
+      agent = create(cluster, { ...options, keepAlive: true });
+      agents.set(key, agent);
+    }
+    return agent;
+  };
 }
 
 /** Turns client-node errors into one line: the API's own message when it sent one. */

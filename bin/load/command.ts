@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { access, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseDuration } from '../cli/duration.js';
 import { parseEnv } from '../cli/env.js';
@@ -13,7 +14,36 @@ import { executeLoad, type LoadPlan, type Ramp, type RunHooks } from './run.js';
 import { parseSlos, type Slo } from './slo.js';
 import { parseHeaders, parseMethod, parseQuotesMix, readTargetsFile, scenarioFromSource, type ScenarioSource } from './scenario.js';
 import { assertTargetsAllowed, parseTargetUrl } from './target.js';
-import type { LoadOptions } from '../commands/load.js';
+import { redactUrls } from './redact.js';
+
+/** What `qctl load` needs; bin/commands/load.ts turns the flags into it. */
+export type LoadOptions = {
+  env?: string;
+  context?: string;
+  rate: string;
+  duration: string;
+  scenario?: string;
+  mix?: string;
+  method: string;
+  header: string[];
+  body?: string;
+  maxInflight: string;
+  sendGrace: string;
+  timeout: string;
+  slo?: string;
+  ramp?: string;
+  workers?: string;
+  inCluster?: boolean;
+  image?: string;
+  startDelay?: string;
+  dryRun?: boolean;
+  portForward?: boolean;
+  watchHpa?: boolean;
+  hpaInterval: string;
+  output: string;
+  report?: string;
+  yes?: boolean;
+};
 
 /** Knee criteria when --ramp is given without --slo: nothing failed and the schedule was kept. */
 export const DEFAULT_RAMP_SLO = 'errors<1%,dropped<1%,rate>=0.99';
@@ -30,6 +60,24 @@ export function withErrorGate(slos: Slo[]): Slo[] {
   return [...slos, { ...gate, expression: `${DEFAULT_ERROR_GATE} (default gate)` }];
 }
 const MAX_RATE = 100_000;
+/** About what one generator thread sends with a low noise floor (bench:load measures it); more needs another thread. */
+export const RATE_PER_WORKER = 10_000;
+
+/**
+ * The default --workers: one thread per RATE_PER_WORKER of the peak rate, at most one per two
+ * cores. A generator thread keeps a core busy at its ceiling, and the other core is for what it
+ * loads (often on the same machine), the OS and undici's sockets; threads beyond that share cores
+ * and stall each other, which lowers the ceiling and raises the noise floor. So on 2 cores: 1.
+ */
+export function defaultWorkerCount(cores: number, peakRate: number): number {
+  return Math.max(1, Math.min(Math.floor(cores / 2), Math.ceil(peakRate / RATE_PER_WORKER)));
+}
+
+/** A warning for more local worker threads than cores (they share the cores: no higher ceiling, more stalls). */
+export function workersWarning(workers: number, cores: number): string | null {
+  if (workers <= 1 || workers <= cores) return null;
+  return `--workers ${workers} on ${cores} cores: threads beyond the cores share them, which lowers the ceiling and raises the noise floor; use --workers ${Math.max(1, Math.floor(cores / 2))} or fewer here`;
+}
 /** Threads beyond the cores only share them; pods beyond this are a different kind of test. */
 const MAX_WORKERS = 64;
 /** From creating the load Job to the workers' first send: time to schedule the pods and pull the image. */
@@ -136,9 +184,17 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
   const slos: Slo[] = withErrorGate(options.slo !== undefined ? parseSlos(options.slo) : ramp ? parseSlos(DEFAULT_RAMP_SLO) : []);
   if (options.report !== undefined) await assertReportWritable(options.report);
   const hpaIntervalMs = parseDuration(options.hpaInterval, '--hpa-interval');
-  const workers = parsePositive(options.workers, '--workers', '4', true);
-  if (workers > MAX_WORKERS) throw usageError(`invalid --workers "${options.workers}": at most ${MAX_WORKERS}`);
   const inCluster = options.inCluster === true;
+  const cores = availableParallelism();
+  const workers =
+    options.workers !== undefined
+      ? parsePositive(options.workers, '--workers', '4', true)
+      : inCluster
+        ? 1
+        : defaultWorkerCount(cores, ramp ? Math.max(ramp.start, ramp.end) : rate);
+  if (workers > MAX_WORKERS) throw usageError(`invalid --workers "${options.workers}": at most ${MAX_WORKERS}`);
+  const overCores = inCluster ? null : workersWarning(workers, cores);
+  if (overCores !== null && !options.dryRun) process.stderr.write(`qctl load: ${overCores}\n`);
   if (inCluster && options.env === undefined)
     throw usageError('--in-cluster needs --env: the Job runs in that environment, e.g. --env dev --in-cluster');
   if (inCluster && options.portForward)
@@ -146,12 +202,14 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
   if (inCluster && url !== undefined) {
     throw usageError("--in-cluster sends to the environment's API Service: drop the URL (paths go in a targets file)");
   }
-  for (const [flag, given] of [
-    ['--image', options.image !== undefined],
-    ['--dry-run', options.dryRun === true],
-    ['--start-delay', options.startDelay !== undefined],
+  // The example repeats the flag with the user's own value, so it can be run as shown.
+  for (const [flag, given, example] of [
+    ['--image', options.image !== undefined, `--image ${options.image}`],
+    ['--dry-run', options.dryRun === true, '--dry-run'],
+    ['--start-delay', options.startDelay !== undefined, `--start-delay ${options.startDelay}`],
   ] as const) {
-    if (given && !inCluster) throw usageError(`${flag} applies to --in-cluster runs only, e.g. --env dev --in-cluster --workers 4 ${flag}`);
+    if (given && !inCluster)
+      throw usageError(`${flag} applies to --in-cluster runs only, e.g. --env dev --in-cluster --workers 4 ${example}`);
   }
   const startDelayMs = parseDuration(options.startDelay ?? DEFAULT_START_DELAY, '--start-delay');
   if (options.portForward && options.env === undefined) throw usageError('--port-forward needs --env, e.g. --env dev --port-forward');
@@ -200,7 +258,8 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
     if (!options.dryRun) process.stderr.write(`qctl load: ${what}${from}, ${scenario.description} (Ctrl-C stops and reports)\n`);
     process.on('SIGINT', onSigint);
     const plan: LoadPlan = {
-      targetUrl: target.url?.href ?? null,
+      // Reports carry the URL without its credentials (the requests carry them as a header).
+      targetUrl: target.url ? redactUrls(target.url.href) : null,
       scenario,
       rate,
       durationMs,
@@ -214,7 +273,7 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
     const report = inCluster
       ? await (
           await import('./in-cluster.js')
-        ).executeInCluster(plan, source, { env: parseEnv(env), context, workers, image, startDelayMs, dryRun }, hooks)
+        ).executeInCluster(plan, source, { env: parseEnv(env), context, workers, image, startDelayMs, dryRun, output }, hooks)
       : workers > 1
         ? await executeWithLocalWorkers(plan, source, workers, hooks)
         : await executeLoad(plan, hooks);

@@ -48,7 +48,7 @@ async function openPortForward(environment: Environment, context?: string): Prom
     import('../deploy/session.js'),
     import('../kube/port-forward.js'),
   ]);
-  const kube = openLoadClient(process.cwd(), environment.name, context);
+  const kube = await openLoadClient(process.cwd(), environment.name, context);
   const forward = await forwardToReadyPod(kube, {
     namespace,
     labelSelector: `app.kubernetes.io/name=${API_NAME}`,

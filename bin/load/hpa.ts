@@ -36,7 +36,7 @@ export async function sampleHpa(kube: Kube, namespace: string): Promise<Omit<Hpa
 export async function createHpaWatcher(env: EnvironmentName, options: { context?: string; intervalMs?: number }): Promise<HpaWatcher> {
   const namespace = namespaceFor(env);
   // Made once: the watcher samples every few seconds for the whole run.
-  const kube = openLoadClient(process.cwd(), env, options.context);
+  const kube = await openLoadClient(process.cwd(), env, options.context);
   const intervalMs = options.intervalMs ?? 5000;
   try {
     await sampleHpa(kube, namespace);

@@ -1,7 +1,16 @@
 import { formatDuration } from '../cli/duration.js';
 import { formatSloValue } from './slo.js';
 import type { LoadReport } from './report-schema.js';
-import { bytesSummary, interruption, kneeSummary, rateSummary, WORKER_COLUMNS, workerRows } from './text-report.js';
+import {
+  bytesSummary,
+  floorSummary,
+  interruption,
+  kneeSummary,
+  rateSummary,
+  sloStepLabel,
+  WORKER_COLUMNS,
+  workerRows,
+} from './text-report.js';
 
 interface Series {
   name: string;
@@ -24,6 +33,30 @@ interface ChartOptions {
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
+/**
+ * Ticks at round values (0, 5, 10 or 0, 0.2, 0.4 rather than 0, 3.80, 7.60): the step is 1, 2
+ * or 5 times a power of ten, giving at most `count` intervals up to a top of at least `max`.
+ */
+export function niceTicks(min: number, max: number, count = 5): number[] {
+  const span = max - min || Math.abs(max) || 1;
+  const raw = span / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw - 1e-12)!;
+  const first = Math.floor(min / step + 1e-9) * step;
+  const ticks: number[] = [];
+  for (let v = first; v < max + step - 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+  return ticks;
+}
+
+/** A tick label without trailing zeros (5, 2.5, 0.2). */
+const tickLabel = (n: number): string => String(Number(n.toPrecision(6)));
+
+/**
+ * Lines that coincide (errors and dropped both 0, p99 equal to max) would hide each other: each
+ * later series is drawn narrower on top of the earlier, wider ones, so every colour stays visible.
+ */
+const strokeWidth = (index: number, count: number): number => 2 + 1.5 * (count - 1 - index);
+
 const fmt = (n: number): string => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
 
 /** A dependency-free SVG line chart: the page must open offline, from a CI artifact, as is. */
@@ -38,31 +71,28 @@ function lineChart(options: ChartOptions): string {
     return `<figure id="${options.id}"><figcaption>${escapeHtml(options.title)}</figcaption><p class="empty">no data</p></figure>`;
   }
   const xs = all.map((p) => p[0]);
-  const minX = Math.min(...xs);
-  const maxX = Math.max(...xs, minX + 1);
+  const autoXTicks = options.xTicks ? undefined : niceTicks(Math.min(...xs), Math.max(...xs, Math.min(...xs) + 1));
+  const minX = autoXTicks ? autoXTicks[0]! : Math.min(...xs);
+  const maxX = autoXTicks ? autoXTicks[autoXTicks.length - 1]! : Math.max(...xs, minX + 1);
   const ys = all.map((p) => p[1]);
   const log = options.logY === true && Math.min(...ys) > 0;
   const tY = (v: number): number => (log ? Math.log10(Math.max(v, 1e-3)) : v);
+  const linearYTicks = log ? [] : niceTicks(0, Math.max(...ys) || 1);
   const minY = log ? Math.floor(tY(Math.min(...ys))) : 0;
-  const maxY = log ? Math.ceil(tY(Math.max(...ys)) + 1e-9) : Math.max(...ys) * 1.1 || 1;
+  const maxY = log ? Math.ceil(tY(Math.max(...ys)) + 1e-9) : linearYTicks[linearYTicks.length - 1]!;
   const px = (x: number): number => pad.left + ((x - minX) / (maxX - minX)) * plotW;
   const py = (y: number): number => pad.top + plotH - ((tY(y) - minY) / (maxY - minY || 1)) * plotH;
 
   const parts: string[] = [];
   const yTicks: number[] = [];
   if (log) for (let e = minY; e <= maxY; e++) yTicks.push(10 ** e);
-  else for (let i = 0; i <= 5; i++) yTicks.push((maxY / 5) * i);
+  else yTicks.push(...linearYTicks);
   for (const v of yTicks) {
     const y = py(v).toFixed(1);
     parts.push(`<line class="grid" x1="${pad.left}" x2="${width - pad.right}" y1="${y}" y2="${y}"/>`);
-    parts.push(`<text class="tick" x="${pad.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${fmt(v)}</text>`);
+    parts.push(`<text class="tick" x="${pad.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${tickLabel(v)}</text>`);
   }
-  const xTicks =
-    options.xTicks ??
-    Array.from({ length: 6 }, (_, i) => {
-      const x = minX + ((maxX - minX) / 5) * i;
-      return { x, label: fmt(x) };
-    });
+  const xTicks = options.xTicks ?? autoXTicks!.map((x) => ({ x, label: tickLabel(x) }));
   for (const t of xTicks) {
     parts.push(
       `<text class="tick" x="${px(t.x).toFixed(1)}" y="${height - pad.bottom + 16}" text-anchor="middle">${escapeHtml(t.label)}</text>`,
@@ -72,15 +102,15 @@ function lineChart(options: ChartOptions): string {
   parts.push(
     `<text class="axis" transform="translate(14 ${pad.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(options.yLabel)}</text>`,
   );
-  for (const s of options.series) {
+  for (const [index, s] of options.series.entries()) {
     if (s.points.length === 0) continue;
     const d = s.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join('');
     parts.push(
-      `<path class="line" data-series="${escapeHtml(s.name)}" d="${d}" stroke="${s.color}"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+      `<path class="line" data-series="${escapeHtml(s.name)}" d="${d}" stroke="${s.color}" stroke-width="${strokeWidth(index, options.series.length)}"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
     );
     for (const p of s.points) {
       parts.push(
-        `<circle cx="${px(p[0]).toFixed(1)}" cy="${py(p[1]).toFixed(1)}" r="2.5" fill="${s.color}"><title>${escapeHtml(s.name)}: ${fmt(p[1])} at ${fmt(p[0])}</title></circle>`,
+        `<circle cx="${px(p[0]).toFixed(1)}" cy="${py(p[1]).toFixed(1)}" r="${strokeWidth(index, options.series.length) / 2 + 1}" fill="${s.color}"><title>${escapeHtml(s.name)}: ${fmt(p[1])} at ${fmt(p[0])}</title></circle>`,
       );
     }
   }
@@ -180,6 +210,7 @@ export function renderHtmlReport(report: LoadReport): string {
         ? `p50 ${msText(l.p50)} · p90 ${msText(l.p90)} · p99 ${msText(l.p99)} · p99.9 ${msText(l.p999)} · max ${msText(l.max)}`
         : 'no responses',
     ],
+    ['noise floor', `${floorSummary(report)}${report.generator.note ? `. ${report.generator.note}` : ''}`],
     [
       'status codes',
       Object.entries(report.statusCodes)
@@ -229,14 +260,14 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px}
 .pass{background:#2b8a3e}.fail{background:#c92a2a}
 table{border-collapse:collapse;width:100%;margin:8px 0}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #dee2e6}
 figure{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}
-svg .grid{stroke:#e9ecef}svg .tick,svg .axis{font-size:11px;fill:#495057}svg .line{fill:none;stroke-width:2}
+svg .grid{stroke:#e9ecef}svg .tick,svg .axis{font-size:11px;fill:#495057}svg .line{fill:none;stroke-linejoin:round}
 .legend{font-size:12px}.key{margin-right:14px}.key i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}
 .empty{color:#868e96}
 </style></head><body>
 <h1>qctl load report <span class="verdict ${report.verdict}" id="verdict">${report.verdict.toUpperCase()}</span></h1>
 <p>Started ${escapeHtml(report.startedAt)}. Latency counts from each request's scheduled send time, so a stalled service shows up in full.</p>
 ${tableHtml(['', ''], summaryRows)}
-<h2>SLO</h2>${sloTable}
+<h2>SLO${report.ramp ? ` (${escapeHtml(sloStepLabel(report.ramp))})` : ''}</h2>${sloTable}
 ${rampTable}
 ${workersTable}
 <h2>Charts</h2>

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LOAD_NAME, LOAD_RUN_LABEL, loadJobObjects } from '../../infra/charts/load-job.js';
+import { LOAD_SOURCE_KEY } from '../../infra/load-worker.js';
 import { API_NAME } from '../../infra/charts/quote-api.js';
 import type { EnvironmentName } from '../../infra/environments.js';
 import { parseImageRef } from '../../infra/image.js';
@@ -17,7 +18,8 @@ import type { LoadReport } from './report-schema.js';
 import type { LoadPlan, RunHooks } from './run.js';
 import type { ScenarioSource } from './scenario.js';
 import { findWorkerResult } from './worker-result.js';
-import { plannedMs, workerSpecBase, type WorkerSpec } from './worker.js';
+import { printJson } from '../cli/output.js';
+import { plannedMs, workerSpecBase } from './worker.js';
 
 /** Pods of an Indexed Job carry their index in this annotation (and, since 1.28, label). */
 const COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
@@ -40,6 +42,8 @@ export interface InClusterOptions {
   /** From creating the Job to the workers' shared first send. */
   startDelayMs: number;
   dryRun: boolean;
+  /** What --dry-run prints the objects as: YAML documents (text) or a JSON List. */
+  output?: 'text' | 'json';
 }
 
 type Pod = KubeObject & {
@@ -84,11 +88,14 @@ export async function executeInCluster(
   const namespace = synth.namespace;
   const name = `${LOAD_NAME}-${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const startAt = Date.now() + options.startDelayMs;
-  const spec: Omit<WorkerSpec, 'index'> = { ...workerSpecBase(plan, source), count: workers, startAt };
+  const { source: scenarioSource, ...spec } = { ...workerSpecBase(plan, source), count: workers, startAt };
+  // The source (URLs, headers, a targets file) may carry credentials: it goes into the run's Secret,
+  // the rest of the spec into the pods' env where `kubectl describe` shows it.
   const workerSpec = JSON.stringify(spec);
-  if (Buffer.byteLength(workerSpec) > MAX_SPEC_BYTES) {
+  const sourceJson = JSON.stringify(scenarioSource);
+  if (Buffer.byteLength(workerSpec) + Buffer.byteLength(sourceJson) > MAX_SPEC_BYTES) {
     throw usageError(
-      `the workers' spec is ${Math.round(Buffer.byteLength(workerSpec) / 1024)} KiB (the targets file?); in-cluster runs take up to 64 KiB`,
+      `the workers' spec is ${Math.round((Buffer.byteLength(workerSpec) + Buffer.byteLength(sourceJson)) / 1024)} KiB (the targets file?); in-cluster runs take up to 64 KiB`,
     );
   }
   const deadlineMs = options.startDelayMs + plannedMs(plan) + plan.timeoutMs + finishSlackMs();
@@ -102,18 +109,21 @@ export async function executeInCluster(
   const issues = validateObjects(objects);
   if (hasErrors(issues)) throw new JobError(`the load Job does not validate:\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`);
   if (options.dryRun) {
-    process.stdout.write(toYamlDocuments(objects));
+    // The Secret shows without its data: that is filled in only when the run is applied.
+    if (options.output === 'json') printJson({ apiVersion: 'v1', kind: 'List', items: objects });
+    else process.stdout.write(toYamlDocuments(objects));
     return null;
   }
 
-  const kube = openLoadClient(process.cwd(), options.env, options.context);
+  const kube = await openLoadClient(process.cwd(), options.env, options.context);
   const job = objects.find((o) => o.kind === 'Job')!;
   const say = (line: string): void => void process.stderr.write(`qctl load: ${line}\n`);
   const watcher = hooks.watcher;
   const startWatcher = watcher ? setTimeout(() => watcher.start(startAt), Math.max(0, startAt - Date.now())) : undefined;
   const created: KubeObject[] = [];
   try {
-    for (const object of objects) created.push(await kube.apply(object));
+    for (const object of objects) created.push(await kube.apply(withSourceData(object, sourceJson)));
+    await ownSourceSecret(kube, objects, created, sourceJson);
     const imageRef = (job.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image;
     say(`Job ${namespace}/${name}: ${workers} workers (${imageRef}), first send at ${new Date(startAt).toISOString()}`);
     const followed = await follow(
@@ -138,7 +148,26 @@ export async function executeInCluster(
   }
 }
 
-/** Deletes the Job (its pods with it) and the NetworkPolicies; whatever is already gone is fine. */
+/** The run's Secret with the scenario source as its data; other objects as they are. */
+function withSourceData(object: KubeObject, sourceJson: string): KubeObject {
+  if (object.kind !== 'Secret') return object;
+  return { ...object, data: { [LOAD_SOURCE_KEY]: Buffer.from(sourceJson).toString('base64') } } as KubeObject;
+}
+
+/**
+ * Makes the Job the owner of the source Secret, so that the garbage collector deletes it with the
+ * Job even when qctl cannot (killed; the Job's TTL or deadline ends it). Created before the Job
+ * so that no pod starts without it, owned right after.
+ */
+async function ownSourceSecret(kube: Kube, objects: KubeObject[], created: KubeObject[], sourceJson: string): Promise<void> {
+  const secret = objects.find((o) => o.kind === 'Secret');
+  const job = created.find((o) => o.kind === 'Job');
+  if (!secret || !job?.metadata.uid) return;
+  const owner = { apiVersion: 'batch/v1', kind: 'Job', name: job.metadata.name, uid: job.metadata.uid };
+  await kube.apply(withSourceData({ ...secret, metadata: { ...secret.metadata, ownerReferences: [owner] } }, sourceJson));
+}
+
+/** Deletes the Job (its pods with it), its Secret and the NetworkPolicies; whatever is already gone is fine. */
 async function removeRun(kube: Kube, objects: KubeObject[], say: (line: string) => void): Promise<void> {
   for (const object of [...objects].reverse()) {
     try {
@@ -193,7 +222,8 @@ async function follow(
         continue;
       }
       const why = phase === 'Failed' ? failureOf(pod) : 'succeeded without a result line';
-      returns.set(index, { index, result, state: result ? 'partial' : 'missing', note: `pod ${pod.metadata.name} ${why}` });
+      // A failed pod's last checkpoint is merged, but the worker died: the run fails.
+      returns.set(index, { index, result, state: result ? 'partial' : 'missing', note: `pod ${pod.metadata.name} ${why}`, failed: true });
       stopped ??= `worker ${index} (pod ${pod.metadata.name}) ${why}`;
     }
     if (returns.size >= options.workers || stopped) break;
@@ -239,7 +269,9 @@ async function follow(
     const pending = pod && pendingReason(pod);
     const result = pod && !pending ? await readResult(pod) : undefined;
     const note = pending ? `Pending: ${pending}` : !pod ? 'no pod was created' : (stopped ?? 'stopped');
-    returns.set(index, { index, result, state: result ? 'partial' : 'missing', note });
+    // Stopped because of another worker or by Ctrl-C is not a failure of its own; not finishing by the deadline is.
+    const failed = !result || stopped?.includes('(deadline)') === true;
+    returns.set(index, { index, result, state: result ? 'partial' : 'missing', note, failed });
   }
   return { workers: [...returns.values()].sort((a, b) => a.index - b.index), stopped };
 }

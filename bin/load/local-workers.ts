@@ -53,15 +53,22 @@ export async function runLocalWorkers(
               const parsed = workerResultSchema.safeParse(message);
               settled = parsed.success
                 ? { index, result: parsed.data, state: parsed.data.interrupted ? 'partial' : 'complete', note: null }
-                : { index, state: 'missing', note: 'sent something that is not a worker result' };
+                : { index, state: 'missing', note: 'sent something that is not a worker result', failed: true };
             });
             thread.on('error', (error) => {
-              settled ??= { index, state: 'missing', note: `worker thread died: ${error.message}` };
+              settled ??= { index, state: 'missing', note: `worker thread died: ${error.message}`, failed: true };
             });
             thread.on('exit', (code) => {
               // A thread that died before it was ready must not hold the others back.
               ready(index);
-              resolve(settled ?? { index, state: 'missing', note: `worker thread exited with code ${code} before sending a result` });
+              resolve(
+                settled ?? {
+                  index,
+                  state: 'missing',
+                  note: `worker thread exited with code ${code} before sending a result`,
+                  failed: true,
+                },
+              );
             });
           }),
       ),

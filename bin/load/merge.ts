@@ -3,6 +3,7 @@ import type { HpaReport, LoadReport, WorkerSummary } from './report-schema.js';
 import { buildReport, planRates, type LoadPlan, type RunOutcome, type StepRun } from './run.js';
 import { mergeStats, type Stats } from './stats.js';
 import { statsFromJson, type WorkerResult } from './worker-result.js';
+import { worstFloor } from './noise-floor.js';
 
 /** A worker as the coordinator saw it: its result (final or last checkpoint), or why there is none. */
 export interface WorkerReturn {
@@ -11,6 +12,8 @@ export interface WorkerReturn {
   /** complete unless the worker stopped early or never returned a result. */
   state: WorkerSummary['state'];
   note: string | null;
+  /** It died or did not finish on its own (thread crashed, pod failed, deadline), as opposed to stopped by Ctrl-C. */
+  failed?: boolean;
 }
 
 const round = (n: number, digits = 3): number => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -86,6 +89,8 @@ export function mergeWorkerRuns(
       startOffsetMs: w.result ? round(w.result.startOffsetMs, 1) : null,
       state: w.state,
       note: w.note,
+      failed: w.failed === true || w.state === 'missing',
+      loopDelayP99Ms: w.result?.loopDelayMs?.p99 ?? null,
     };
   });
 
@@ -96,6 +101,7 @@ export function mergeWorkerRuns(
       interrupted: interrupted || reported.some((w) => w.result!.interrupted),
       // Workers run every step: only the merged run can be judged against the SLO.
       stoppedEarly: false,
+      loopDelayMs: worstFloor(reported.map((w) => w.result!.loopDelayMs)),
     },
     summaries,
   };

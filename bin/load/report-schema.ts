@@ -77,7 +77,13 @@ export const workerSummarySchema = z.object({
   state: z.enum(['complete', 'partial', 'missing']),
   /** Why it is partial or missing (pod failed, thread died, stopped by Ctrl-C), or null. */
   note: z.string().nullable(),
+  /** It died or did not finish on its own (thread crashed, pod failed, deadline): the run fails. */
+  failed: z.boolean(),
+  /** Its event-loop delay p99 while sending (ms): its own noise floor; null if it did not report one. */
+  loopDelayP99Ms: z.number().nullable(),
 });
+
+const loopDelaySchema = z.object({ p50: z.number(), p99: z.number(), max: z.number() });
 
 export const loadReportSchema = z.object({
   version: z.literal(1),
@@ -137,6 +143,11 @@ export const loadReportSchema = z.object({
       list: z.array(workerSummarySchema),
     })
     .nullable(),
+  /**
+   * The generator's own noise floor: its event-loop delay while sending (the worst worker's).
+   * trusted false: the floor is high against the latency p99, which may then be qctl's pauses.
+   */
+  generator: z.object({ loopDelayMs: loopDelaySchema.nullable(), trusted: z.boolean(), note: z.string().nullable() }),
   verdict: z.enum(['pass', 'fail']),
 });
 

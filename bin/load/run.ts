@@ -4,6 +4,7 @@ import type { Scenario } from './scenario.js';
 import { evaluateSlos, type Slo } from './slo.js';
 import { mergeStats, percentileCurve, sloSubject, summarizeLatency, type Stats } from './stats.js';
 import type { HpaReport, LoadReport, StepReport } from './report-schema.js';
+import { judgeNoiseFloor, startLoopDelayMonitor, type LoopDelay } from './noise-floor.js';
 
 /** Most requests sent before the clock starts to open connections (not counted; see HttpClient.warmUp). */
 export const WARM_UP_REQUESTS = 3000;
@@ -98,6 +99,8 @@ export interface RunOutcome {
   steps: StepRun[];
   interrupted: boolean;
   stoppedEarly: boolean;
+  /** The generator's event-loop delay while it sent (the worst worker's in a merged run); null if unknown. */
+  loopDelayMs: LoopDelay | null;
 }
 
 export function planRates(plan: Pick<LoadPlan, 'ramp' | 'rate'>): number[] {
@@ -150,6 +153,7 @@ export async function runSteps(
   if (startAt > Date.now() && !hooks.signal?.aborted) await sleep(startAt - Date.now());
   const startedAt = Date.now();
   hooks.onStart?.(startedAt);
+  const loopMonitor = startLoopDelayMonitor();
 
   for (const [index, rate] of rates.entries()) {
     const label = plan.ramp ? `step ${index + 1}/${rates.length} ${rate} req/s` : `${rate} req/s`;
@@ -170,7 +174,7 @@ export async function runSteps(
           offsetMs,
           result: { overall: stats, seconds: [], sendWindowMs: elapsed, elapsedMs: elapsed, interrupted: true },
         };
-        hooks.onCheckpoint?.({ startedAt, steps: [...steps, current], interrupted: true, stoppedEarly: false });
+        hooks.onCheckpoint?.({ startedAt, steps: [...steps, current], interrupted: true, stoppedEarly: false, loopDelayMs: null });
       },
     });
     steps.push({ rate, result, offsetMs });
@@ -186,8 +190,9 @@ export async function runSteps(
       break;
     }
   }
+  const loopDelayMs = loopMonitor.stop();
   await client.close();
-  return { startedAt, steps, interrupted, stoppedEarly };
+  return { startedAt, steps, interrupted, stoppedEarly, loopDelayMs };
 }
 
 /** Runs the plan in this process and builds the report. */
@@ -251,6 +256,10 @@ export function buildReport(
   const judgedStep = plan.ramp ? (steps.find((s) => s.rate === highestPassed) ?? steps[0]) : undefined;
   const sloResults = plan.ramp ? (judgedStep?.slo ?? []) : evaluateSlos(plan.slos, subject);
   const sloPassed = plan.ramp ? highestPassed !== null : sloResults.every((r) => r.passed);
+  const latencyMs = summarizeLatency(overall);
+  const floor = judgeNoiseFloor(outcome.loopDelayMs, latencyMs?.p99 ?? null);
+  // A worker that died or returned nothing left its share of the schedule unmeasured: the run cannot pass.
+  const workerFailed = extras.workers?.list.some((w) => w.state === 'missing' || w.failed) ?? false;
 
   return {
     version: 1,
@@ -272,7 +281,7 @@ export function buildReport(
     errorRate: round(subject.errorRate, 6),
     dropRate: round(subject.dropRate, 6),
     requests: counts(overall),
-    latencyMs: summarizeLatency(overall),
+    latencyMs,
     percentiles: percentileCurve(overall),
     statusCodes: Object.fromEntries([...overall.statusCodes].sort((a, b) => a[0] - b[0]).map(([k, v]) => [String(k), v])),
     errorsByKind: Object.fromEntries(overall.errorsByKind),
@@ -282,7 +291,7 @@ export function buildReport(
     ramp: plan.ramp ? { steps, knee, highestPassed, stoppedEarly } : null,
     hpa,
     workers: extras.workers,
-    // A worker with no result left its share of the schedule unmeasured: the run cannot pass.
-    verdict: sloPassed && !(extras.workers?.list.some((w) => w.state === 'missing') ?? false) ? 'pass' : 'fail',
+    generator: { loopDelayMs: outcome.loopDelayMs, trusted: floor.trusted, note: floor.note },
+    verdict: sloPassed && !workerFailed ? 'pass' : 'fail',
   };
 }

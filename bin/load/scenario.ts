@@ -5,6 +5,7 @@ import { usageError } from '../cli/errors.js';
 import { WARM_UP_HEADER, type RequestSpec } from './client.js';
 import type { RequestSource } from './generator.js';
 import { QUOTE_WORDS, wordsOf } from './quote-words.js';
+import { redactUrls, splitCredentials } from './redact.js';
 
 export interface Scenario extends RequestSource {
   name: string;
@@ -39,6 +40,16 @@ function cycle(specs: RequestSpec[], shuffle: boolean): () => RequestSpec {
 
 function splitUrl(url: URL): { origin: string; path: string } {
   return { origin: url.origin, path: `${url.pathname}${url.search}` };
+}
+
+/**
+ * The URL without user:password, and the headers with the Basic Authorization they stand for
+ * (an explicit Authorization header wins). The credentials are sent, never printed.
+ */
+function credentialsToHeader(url: URL, headers: Record<string, string> | undefined) {
+  const { url: bare, authorization } = splitCredentials(url);
+  if (authorization === undefined || headers?.authorization !== undefined) return { url: bare, headers };
+  return { url: bare, headers: { ...headers, authorization } };
 }
 
 export function parseMethod(text: string, where: string): Dispatcher.HttpMethod {
@@ -78,7 +89,13 @@ export function parseHeaders(lines: string[]): Record<string, string> | undefine
   return headers;
 }
 
-export function singleUrlScenario(url: URL, method: Dispatcher.HttpMethod, headers?: Record<string, string>, body?: string): Scenario {
+export function singleUrlScenario(
+  given: URL,
+  method: Dispatcher.HttpMethod,
+  givenHeaders?: Record<string, string>,
+  body?: string,
+): Scenario {
+  const { url, headers } = credentialsToHeader(given, givenHeaders);
   const { origin, path } = splitUrl(url);
   const spec: RequestSpec = { origin, path, method, headers, body, label: `${method} ${url.pathname}` };
   return { name: 'url', origins: [origin], description: `${method} ${url.href}`, next: () => spec };
@@ -151,10 +168,10 @@ export async function quotesScenario(
   options: { mix: QuotesMix; headers?: Record<string, string>; timeoutMs: number; fetchSample?: boolean },
 ): Promise<Scenario> {
   // The base may carry a path prefix (an ingress path); routes hang below it.
-  const base = new URL(baseUrl.href.endsWith('/') ? baseUrl.href : `${baseUrl.href}/`);
+  const { url: bare, headers } = credentialsToHeader(baseUrl, options.headers);
+  const base = new URL(bare.href.endsWith('/') ? bare.href : `${bare.href}/`);
   base.search = '';
-  const sample =
-    options.fetchSample === false ? undefined : await fetchQuoteSample(base, options.headers, Math.min(options.timeoutMs, 5000));
+  const sample = options.fetchSample === false ? undefined : await fetchQuoteSample(base, headers, Math.min(options.timeoutMs, 5000));
   const ids = sample && sample.ids.length > 0 ? sample.ids : Array.from({ length: 30 }, (_, i) => String(i + 1));
   const harvested = sample ? wordsOf(sample.texts) : [];
   const words = harvested.length >= 10 ? harvested : [...QUOTE_WORDS];
@@ -169,7 +186,7 @@ export async function quotesScenario(
     origin: base.origin,
     method: 'GET',
     path: `${base.pathname}${pathAndQuery}`,
-    headers: options.headers,
+    headers,
     label: kind,
   });
   const total = Object.values(options.mix).reduce((a, b) => a + b, 0);
@@ -220,7 +237,9 @@ export function targetsTextScenario(text: string, file: string, base: URL | unde
     try {
       return base ? new URL(raw, base) : new URL(raw);
     } catch {
-      throw usageError(`${where(n)}: "${raw}" is not a URL; use an absolute URL, or a path and give the base URL on the command line`);
+      throw usageError(
+        `${where(n)}: "${redactUrls(raw)}" is not a URL; use an absolute URL, or a path and give the base URL on the command line`,
+      );
     }
   };
   const lines = text.split(/\r?\n/);
@@ -238,13 +257,13 @@ export function targetsTextScenario(text: string, file: string, base: URL | unde
         throw usageError(`${where(n)}: not valid JSON; write {"method":"GET","url":"/quotes"}`);
       }
       if (typeof entry.url !== 'string') throw usageError(`${where(n)}: "url" is missing; write {"method":"GET","url":"/quotes"}`);
-      const url = resolve(entry.url, n);
       const method = parseMethod(typeof entry.method === 'string' ? entry.method : 'GET', where(n));
-      const headers =
+      const given =
         entry.headers && typeof entry.headers === 'object'
           ? Object.fromEntries(Object.entries(entry.headers as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), String(v)]))
           : undefined;
-      for (const [name, value] of Object.entries(headers ?? {})) checkHeader(name, value, where(n));
+      for (const [name, value] of Object.entries(given ?? {})) checkHeader(name, value, where(n));
+      const { url, headers } = credentialsToHeader(resolve(entry.url, n), given);
       const body = entry.body === undefined ? undefined : typeof entry.body === 'string' ? entry.body : JSON.stringify(entry.body);
       specs.push({ ...splitUrl(url), method, headers, body, label: `${method} ${url.pathname}` });
       return;
@@ -257,16 +276,16 @@ export function targetsTextScenario(text: string, file: string, base: URL | unde
       return;
     }
     const parts = line.split(/\s+/);
-    if (parts.length > 2) throw usageError(`${where(n)}: expected "METHOD URL", got "${line}"`);
+    if (parts.length > 2) throw usageError(`${where(n)}: expected "METHOD URL", got "${redactUrls(line)}"`);
     const [method, raw] = parts.length === 2 ? [parseMethod(parts[0]!, where(n)), parts[1]!] : (['GET', parts[0]!] as const);
     // A stray word (e.g. "FROB") would otherwise become GET /FROB and be sent.
     if (!raw.startsWith('/') && !/^https?:\/\//i.test(raw)) {
       throw usageError(
-        `${where(n)}: "${line}" is not a request: write "METHOD /path", "METHOD http://host/path", a header "Name: value", a JSON line or a # comment`,
+        `${where(n)}: "${redactUrls(line)}" is not a request: write "METHOD /path", "METHOD http://host/path", a header "Name: value", a JSON line or a # comment`,
       );
     }
-    const url = resolve(raw, n);
-    specs.push({ ...splitUrl(url), method, label: `${method} ${url.pathname}` });
+    const { url, headers } = credentialsToHeader(resolve(raw, n), undefined);
+    specs.push({ ...splitUrl(url), method, headers, label: `${method} ${url.pathname}` });
   });
   if (specs.length === 0) throw usageError(`${file}: no requests found; write one per line, e.g. "GET http://127.0.0.1:8080/quotes"`);
   return {

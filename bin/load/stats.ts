@@ -68,8 +68,12 @@ export class Stats {
     return this.sent - this.cancelled;
   }
 
+  /**
+   * HDR answers a percentile with the upper bound of its bucket, which can lie above the largest
+   * value recorded (p99.9 2028.5 ms beside max 2028.1 ms): no percentile is reported above max.
+   */
   percentileMs(percentile: number): number {
-    return this.histogram.getValueAtPercentile(percentile) / 1000;
+    return Math.min(this.histogram.getValueAtPercentile(percentile), this.histogram.maxValue) / 1000;
   }
 
   latencySamples(): number {

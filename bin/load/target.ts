@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { usageError } from '../cli/errors.js';
+import { redactUrls } from './redact.js';
 
 /**
  * Loopback names and addresses, plus wildcard-DNS names that resolve to loopback
@@ -19,10 +20,10 @@ export function parseTargetUrl(text: string): URL {
   try {
     url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`);
   } catch {
-    throw usageError(`invalid URL "${text}": give a full URL such as http://127.0.0.1:8080/quotes`);
+    throw usageError(`invalid URL "${redactUrls(text)}": give a full URL such as http://127.0.0.1:8080/quotes`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw usageError(`invalid URL "${text}": only http:// and https:// are supported`);
+    throw usageError(`invalid URL "${redactUrls(text)}": only http:// and https:// are supported`);
   }
   return url;
 }

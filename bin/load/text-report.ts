@@ -50,12 +50,16 @@ export function kneeSummary(ramp: NonNullable<LoadReport['ramp']>): string {
   return `${ramp.knee} req/s is the highest rate that met the SLO${breach ? `; ${breach.rate} req/s breached it${ramp.stoppedEarly ? ' and the ramp stopped there' : ''}` : ''}`;
 }
 
-function sloStepLabel(ramp: NonNullable<LoadReport['ramp']>): string {
-  if (ramp.highestPassed === null) return 'first step';
-  return ramp.knee === null ? `highest step, ${ramp.highestPassed} req/s` : `at the knee, ${ramp.knee} req/s`;
+/** Which ramp step the SLO table shows: a ramp is judged at one step, not over the whole run. */
+export function sloStepLabel(ramp: NonNullable<LoadReport['ramp']>): string {
+  const first = ramp.steps[0];
+  if (ramp.highestPassed === null) return `judged at the first step${first ? `, ${first.rate} req/s` : ''}, which breached it`;
+  return ramp.knee === null
+    ? `judged at the highest step, ${ramp.highestPassed} req/s`
+    : `judged at the knee, ${ramp.knee} req/s, the highest step that met it`;
 }
 
-export const WORKER_COLUMNS = ['worker', 'target', 'achieved', 'sent', 'dropped', 'errors', 'start', 'state'];
+export const WORKER_COLUMNS = ['worker', 'target', 'achieved', 'sent', 'dropped', 'errors', 'start', 'loop p99', 'state'];
 
 /** One row per worker: its share, what it achieved (a starved worker shows here) and its state. */
 export function workerRows(workers: NonNullable<LoadReport['workers']>): string[][] {
@@ -67,7 +71,8 @@ export function workerRows(workers: NonNullable<LoadReport['workers']>): string[
     `${w.dropped}`,
     `${w.errors}`,
     w.startOffsetMs === null ? '-' : `+${formatDuration(w.startOffsetMs)}`,
-    `${w.state}${w.note ? ` (${w.note})` : ''}`,
+    w.loopDelayP99Ms === null ? '-' : ms(w.loopDelayP99Ms),
+    `${w.failed && w.state !== 'missing' ? 'failed, ' : ''}${w.state}${w.note ? ` (${w.note})` : ''}`,
   ]);
 }
 
@@ -81,7 +86,18 @@ export function interruption(report: LoadReport): string {
 export function verdictNote(report: LoadReport): string {
   const missing = report.workers?.list.filter((w) => w.state === 'missing') ?? [];
   if (missing.length > 0) return ` (worker ${missing.map((w) => w.index).join(', ')} returned no result)`;
+  const failed = report.workers?.list.filter((w) => w.failed) ?? [];
+  if (failed.length > 0) return ` (worker ${failed.map((w) => w.index).join(', ')} died before finishing its share)`;
+  if (!report.generator.trusted) return ' (latency p99 not trustworthy: see "floor" above; the target may not be to blame)';
   return report.slo.results.length === 0 && !report.ramp ? ' (no --slo given)' : '';
+}
+
+/** The generator's noise floor: its event-loop delay while it sent, and whether the p99 can be trusted. */
+export function floorSummary(report: LoadReport): string {
+  const d = report.generator.loopDelayMs;
+  if (d === null) return 'not measured';
+  const whose = report.workers ? ' (the noisiest worker)' : '';
+  return `qctl's event loop ran late by p99 ${ms(d.p99)}, max ${ms(d.max)}${whose}${report.generator.trusted ? '' : ': TOO HIGH to trust the latency p99'}`;
 }
 
 /** The report for people: what ran, how fast, how it answered, and the verdict. */
@@ -102,6 +118,8 @@ export function formatTextReport(report: LoadReport): string {
       ? `latency    p50 ${ms(l.p50)}  p90 ${ms(l.p90)}  p99 ${ms(l.p99)}  p99.9 ${ms(l.p999)}  max ${ms(l.max)}  mean ${ms(l.mean)} (from scheduled send time)`
       : 'latency    no responses',
   );
+  out.push(`floor      ${floorSummary(report)}`);
+  if (report.generator.note) out.push(`warning    ${report.generator.note}`);
   const statuses = Object.entries(report.statusCodes).map(([code, n]) => `${code}: ${n}`);
   out.push(`status     ${statuses.length ? statuses.join(', ') : 'none'}`);
   const errors = Object.entries(report.errorsByKind).map(([kind, n]) => `${kind}: ${n}`);

@@ -49,6 +49,8 @@ export const workerResultSchema = z.object({
   startOffsetMs: z.number(),
   interrupted: z.boolean(),
   steps: z.array(stepSchema),
+  /** Its event-loop delay while sending, ms (absent from checkpoints and older workers). */
+  loopDelayMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }).nullable().optional(),
 });
 
 export type WorkerResult = z.infer<typeof workerResultSchema>;
@@ -90,6 +92,7 @@ export function workerResult(index: number, count: number, startAt: number, outc
     startedAt: outcome.startedAt,
     startOffsetMs: Math.max(0, outcome.startedAt - startAt),
     interrupted: outcome.interrupted,
+    loopDelayMs: outcome.loopDelayMs,
     steps: outcome.steps.map(({ rate, offsetMs, result }) => ({
       rate,
       offsetMs,

@@ -15,6 +15,19 @@ parentPort!.on('message', (message: unknown) => {
     go(Date.now());
   } else if (typeof message === 'object' && message !== null && 'startAt' in message) go(Number(message.startAt));
 });
+/**
+ * Tests only: QCTL_TEST_LOAD_WORKER_DIES=<index> makes that worker thread crash half a second into
+ * its run, the way a real crash would (an uncaught error ends the thread), so that a test can
+ * show that a worker dying mid-run fails the verdict. Read from the environment, the process boundary.
+ */
+const dies = process.env.QCTL_TEST_LOAD_WORKER_DIES;
+if (dies !== undefined && Number(dies) === (workerData as WorkerSpec).index) {
+  void started.then(() =>
+    setTimeout(() => {
+      throw new Error('injected by QCTL_TEST_LOAD_WORKER_DIES');
+    }, 500),
+  );
+}
 const ready = (): Promise<number> => {
   parentPort!.postMessage('ready');
   return started;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { execa } from 'execa';
+import { checkVariable } from '../../app/config.js';
 import { JobError, QctlError, usageError } from '../cli/errors.js';
 import { parseOutputMode, printJson } from '../cli/output.js';
 import {
@@ -105,6 +106,9 @@ export async function secretsSet(root: string, env: string, key: string, value: 
       `the value for ${key} is empty (nothing on stdin, or an unset variable?): pass a value, or --allow-empty to store an empty one`,
     );
   }
+  // The app refuses a bad value at start-up; refuse it here instead, before it is stored and shipped.
+  const problem = checkVariable(key, secret);
+  if (problem) throw usageError(`${key} ${problem}; nothing was stored`);
   const entries = await current(root, env);
   const existed = key in entries;
   entries[key] = secret;

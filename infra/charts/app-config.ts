@@ -3,7 +3,7 @@ import type { SynthContext } from '../context.js';
 import { BASE_SETTINGS, type EnvironmentSettings } from '../environments.js';
 import type { ManifestScope } from '../scope.js';
 import { databaseEndpoints } from './database.js';
-import { labelsFor, stackPropsFrom, type StackProps } from './props.js';
+import { inClusterHost, labelsFor, stackPropsFrom, type StackProps } from './props.js';
 
 export const API_CONFIG_MAP = 'quote-api-config';
 export const API_PORT = 8080;
@@ -37,9 +37,7 @@ export function appConfigPropsFrom(ctx: SynthContext): AppConfigProps {
   };
 }
 
-export function inClusterHost(service: string, namespace: string): string {
-  return `${service}.${namespace}.svc.cluster.local`;
-}
+export { inClusterHost };
 
 export function redisHost(namespace: string): string {
   return inClusterHost('redis', namespace);

@@ -1,6 +1,6 @@
 import type { EnvironmentSettings } from '../settings-schema.js';
 import { SECRETS } from '../secrets.js';
-import { inClusterHost } from './app-config.js';
+import { inClusterHost } from './props.js';
 import { POSTGRES_NAME } from './postgres.js';
 
 /** Names of the database objects, shared by the charts, NetworkPolicies and monitoring. */

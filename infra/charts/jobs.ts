@@ -1,4 +1,6 @@
 import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import type { Labels } from '../labels.js';
 import type { IJob } from 'kubernetes-models/batch/v1';
 import type { ImagePullPolicy } from '../clusters.js';
 import type { SynthContext } from '../context.js';
@@ -9,7 +11,7 @@ import { apiEnvFrom, apiSecretEnv } from './api-env.js';
 import { databaseEndpoints } from './database.js';
 import { SERVICE_ACCOUNTS } from './namespace.js';
 import { APP_UID, containerSecurityContext, podSecurityContext, quantityToMebibytes, resourceRequirements } from './pod.js';
-import { labelsFor, stackPropsFrom, type StackProps } from './props.js';
+import { labelsFor, selectorFor, stackPropsFrom, type StackProps } from './props.js';
 import { API_NAME, APP_COMMAND } from './quote-api.js';
 
 export type JobKind = 'migrate' | 'seed';
@@ -51,9 +53,29 @@ export function jobName(image: ImageRef, kind: JobKind): string {
 }
 
 /** The migration Job (30-, applied and awaited before the API rolls out) and the seed Job (90-, first install). */
-export function buildJobs(scope: ManifestScope, props: JobsProps): void {
-  new ApiObject(scope.file('30-migrate-job.yaml'), 'migrate', appJob(props, 'migrate'));
-  new ApiObject(scope.file('90-seed-job.yaml'), 'seed', appJob(props, 'seed'));
+export function buildJobs(scope: ManifestScope, props: JobsProps): { migrate: AppJob; seed: AppJob } {
+  return {
+    migrate: new AppJob(scope.file('30-migrate-job.yaml'), 'migrate', { ...props, kind: 'migrate' }),
+    seed: new AppJob(scope.file('90-seed-job.yaml'), 'seed', { ...props, kind: 'seed' }),
+  };
+}
+
+/**
+ * One run of the API image's `migrate` or `seed` command as a Job. Exposes `.job`, `.name`
+ * (which carries the image tag, see jobName) and `.selector` (its pods' labels, stable across
+ * images, which NetworkPolicies select).
+ */
+export class AppJob extends Construct {
+  readonly job: ApiObject;
+  readonly name: string;
+  readonly selector: Labels;
+
+  constructor(scope: Construct, id: string, props: JobsProps & { kind: JobKind }) {
+    super(scope, id);
+    this.name = jobName(props.image, props.kind);
+    this.selector = selectorFor(props, `${API_NAME}-${props.kind}`);
+    this.job = new ApiObject(this, 'job', appJob(props, props.kind));
+  }
 }
 
 /** What every Job pod running our images shares: no restart in place, the jobs account without a token, no service links, the app user. */

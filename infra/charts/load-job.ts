@@ -4,7 +4,7 @@ import type { INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1'
 import type { ImagePullPolicy } from '../clusters.js';
 import type { SynthContext } from '../context.js';
 import { imageFromSettings, parseImageRef, type ImageRef } from '../image.js';
-import { LOAD_SPEC_ENV, LOAD_WORKER_COMMAND } from '../load-worker.js';
+import { LOAD_SOURCE_ENV, LOAD_SOURCE_KEY, LOAD_SPEC_ENV, LOAD_WORKER_COMMAND } from '../load-worker.js';
 import { networkPolicy } from '../objects.js';
 import { ManifestScope, type KubeObject } from '../scope.js';
 import { API_PORT } from './app-config.js';
@@ -39,12 +39,20 @@ export interface LoadJobProps extends StackProps {
   imagePullPolicy?: ImagePullPolicy;
   /** Pods, all running at once: parallelism = completions = workers. */
   workers: number;
-  /** The workers' spec as JSON (bin/load/worker.ts WorkerSpec without its index). */
+  /** The workers' spec as JSON (bin/load/worker.ts WorkerSpec without its index and source; the source is in the Secret). */
   workerSpec: string;
   /** Kills the Job if qctl is gone: the planned run plus start delay and slack. */
   activeDeadlineSeconds: number;
   /** @default LOAD_WORKER_RESOURCES */
   resources?: ResourceSettings;
+}
+
+/**
+ * The Secret that holds a run's scenario source: its headers (Authorization, cookies) and URLs
+ * may carry credentials, and a Pod's env is readable by anyone who can read Pods.
+ */
+export function loadSourceSecretName(jobName: string): string {
+  return `${jobName}-source`;
 }
 
 /** The default worker image: the API image's repository with `-load`, same tag or digest. */
@@ -65,7 +73,11 @@ export function loadJobPropsFrom(
   };
 }
 
-/** The Job and its NetworkPolicies: workers -> API http, and the API accepting them. */
+/**
+ * The Job, the Secret its pods read the scenario source from, and its NetworkPolicies: workers ->
+ * API http, and the API accepting them. qctl makes the Job the Secret's owner once it exists, so
+ * the Secret goes with it.
+ */
 export function buildLoadJob(scope: ManifestScope, props: LoadJobProps): void {
   const chart = scope.file('95-load-job.yaml');
   const runSelector = { ...selectorFor(props, LOAD_NAME), [LOAD_RUN_LABEL]: props.name };
@@ -81,6 +93,13 @@ export function buildLoadJob(scope: ManifestScope, props: LoadJobProps): void {
     'to-api',
     networkPolicy(policy('to-api'), apiPods.podSelector, { ingress: [{ from: [workerPods], ports: [http] }] }),
   );
+  // Its data (the scenario source) is written by qctl when it applies the run, never into a manifest.
+  new ApiObject(chart, 'source', {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: loadSourceSecretName(props.name), namespace: props.namespace, labels },
+    type: 'Opaque',
+  });
   new ApiObject(chart, 'job', loadJob(props, labels));
 }
 
@@ -110,6 +129,7 @@ function loadJob(props: LoadJobProps, labels: Record<string, string>): IJob {
               command: LOAD_WORKER_COMMAND,
               env: [
                 { name: LOAD_SPEC_ENV, value: props.workerSpec },
+                { name: LOAD_SOURCE_ENV, valueFrom: { secretKeyRef: { name: loadSourceSecretName(props.name), key: LOAD_SOURCE_KEY } } },
                 { name: 'NODE_ENV', value: 'production' },
               ],
               resources: resourceRequirements(props.resources ?? LOAD_WORKER_RESOURCES),
@@ -122,7 +142,7 @@ function loadJob(props: LoadJobProps, labels: Record<string, string>): IJob {
   };
 }
 
-/** The run's objects for the environment `ctx` was synthesized for, in apply order (policies first). */
+/** The run's objects for the environment `ctx` was synthesized for, in apply order (policies, Secret, Job). */
 export function loadJobObjects(ctx: SynthContext, run: Parameters<typeof loadJobPropsFrom>[1]): KubeObject[] {
   const scope = new ManifestScope();
   buildLoadJob(scope, loadJobPropsFrom(ctx, run));

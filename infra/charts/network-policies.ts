@@ -1,4 +1,7 @@
 import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import type { Labels } from '../labels.js';
+import { InfraUsageError } from '../errors.js';
 import type { INetworkPolicyEgressRule, INetworkPolicyPeer, INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1';
 import type { SynthContext } from '../context.js';
 import { BASE_SETTINGS } from '../environments.js';
@@ -85,117 +88,171 @@ export function networkPoliciesPropsFrom(ctx: SynthContext): NetworkPoliciesProp
  *   monitoring namespaces -> metrics ports (API http, any container port named `metrics`)
  *   and the Postgres/Redis ports (for exporters running there).
  */
-export function buildNetworkPolicies(scope: ManifestScope, props: NetworkPoliciesProps): void {
-  const chart = scope.file('15-network-policies.yaml');
-  const base = BASE_SETTINGS.networkPolicy;
-  const internalDb = props.internalDatabase ?? true;
-  const redis = props.redis ?? true;
-  const pods = (name: string): INetworkPolicyPeer => ({ podSelector: { matchLabels: selectorFor(props, name) } });
-  const api = pods(API_NAME);
-  const migrate = pods(`${API_NAME}-migrate`);
-  const seed = pods(`${API_NAME}-seed`);
-  const monitoring = namespacesPeer(props.monitoringNamespaces ?? base.monitoringNamespaces);
-  const outside = (props.egressPorts ?? base.egressPorts).map(tcp);
-  const dbPort = tcp(props.postgresPort ?? BASE_SETTINGS.postgres.port);
-  const cnpgPeer = (label: string, value: string): INetworkPolicyPeer => ({ podSelector: { matchLabels: { [label]: value } } });
-  const instances = cnpgPeer('cnpg.io/cluster', CNPG_CLUSTER_NAME);
-  // Where the Jobs (and, without a pooler, the API) connect: the server itself.
-  const database = props.cnpg ? instances : internalDb ? pods(POSTGRES_NAME) : ANYWHERE;
-  const poolerPods = props.cnpg ? cnpgPeer('cnpg.io/poolerName', CNPG_POOLER_NAME) : pods(PGBOUNCER_NAME);
-  // NetworkPolicy ports are the pods' ports: our PgBouncer listens on 6432, CloudNativePG's on 5432.
-  const poolerPort = tcp(props.cnpg ? CNPG_PORT : PGBOUNCER_PORT);
-  const apiDatabase = props.pooler ? { to: [poolerPods], ports: [poolerPort] } : { to: [database], ports: [dbPort] };
+export function buildNetworkPolicies(scope: ManifestScope, props: NetworkPoliciesProps): NetworkPolicies {
+  return new NetworkPolicies(scope.file('15-network-policies.yaml'), 'network-policies', props);
+}
 
-  const add = (name: string, podSelector: LabelSelector, rules: NetworkPolicyRules): void => {
+/** Pods another part can be told apart by: our constructs' `.selector`, or a cdk8s-plus workload's `.matchLabels`. */
+export type PodPeer = Construct & ({ readonly selector: Labels } | { readonly matchLabels: Record<string, string> });
+
+/** A peer that listens: the port of its pods (NetworkPolicies name pod ports, not Service ports). */
+export type PodEndpoint = PodPeer & { readonly containerPort?: number; readonly port?: number };
+
+/**
+ * The namespace's NetworkPolicies (see buildNetworkPolicies): default deny, then the paths
+ * the stack needs. `allow(from, to)` opens one more path between two parts, e.g. a worker of
+ * your own to the database: `networkPolicies.allow(worker, postgres)`.
+ */
+export class NetworkPolicies extends Construct {
+  private readonly props: NetworkPoliciesProps;
+
+  constructor(scope: Construct, id: string, props: NetworkPoliciesProps) {
+    super(scope, id);
+    this.props = props;
+    const base = BASE_SETTINGS.networkPolicy;
+    const internalDb = props.internalDatabase ?? true;
+    const redis = props.redis ?? true;
+    const pods = (name: string): INetworkPolicyPeer => ({ podSelector: { matchLabels: selectorFor(props, name) } });
+    const api = pods(API_NAME);
+    const migrate = pods(`${API_NAME}-migrate`);
+    const seed = pods(`${API_NAME}-seed`);
+    const monitoring = namespacesPeer(props.monitoringNamespaces ?? base.monitoringNamespaces);
+    const outside = (props.egressPorts ?? base.egressPorts).map(tcp);
+    const dbPort = tcp(props.postgresPort ?? BASE_SETTINGS.postgres.port);
+    const cnpgPeer = (label: string, value: string): INetworkPolicyPeer => ({ podSelector: { matchLabels: { [label]: value } } });
+    const instances = cnpgPeer('cnpg.io/cluster', CNPG_CLUSTER_NAME);
+    // Where the Jobs (and, without a pooler, the API) connect: the server itself.
+    const database = props.cnpg ? instances : internalDb ? pods(POSTGRES_NAME) : ANYWHERE;
+    const poolerPods = props.cnpg ? cnpgPeer('cnpg.io/poolerName', CNPG_POOLER_NAME) : pods(PGBOUNCER_NAME);
+    // NetworkPolicy ports are the pods' ports: our PgBouncer listens on 6432, CloudNativePG's on 5432.
+    const poolerPort = tcp(props.cnpg ? CNPG_PORT : PGBOUNCER_PORT);
+    const apiDatabase = props.pooler ? { to: [poolerPods], ports: [poolerPort] } : { to: [database], ports: [dbPort] };
+
+    const add = (name: string, podSelector: LabelSelector, rules: NetworkPolicyRules): void => {
+      this.addPolicy(name, podSelector, rules);
+    };
+
+    add('default-deny', {}, { ingress: [], egress: [] });
+    add(
+      'allow-dns',
+      {},
+      {
+        egress: [{ to: [namespacesPeer(['kube-system'])], ports: [{ protocol: 'UDP', port: 53 }, tcp(53)] }],
+      },
+    );
+
+    const controllers =
+      props.ingressControllerNamespaces === undefined ? base.ingressControllerNamespaces : props.ingressControllerNamespaces;
+    const exposure = props.exposure ?? 'ingress';
+    if (exposure === 'nodeport') {
+      // No `from`: NodePort traffic arrives from node or client addresses, which no selector names.
+      add('quote-api-ingress', api.podSelector!, { ingress: [{ ports: [tcp('http')] }] });
+    } else if (exposure !== 'none') {
+      add('quote-api-ingress', api.podSelector!, {
+        // null: the controller's namespace is unknown (generic cluster), so any namespace may reach http only.
+        ingress: [{ from: [controllers ? namespacesPeer(controllers) : { namespaceSelector: {} }], ports: [tcp('http')] }],
+      });
+    }
+    if (props.istio) {
+      add('quote-api-mesh', api.podSelector!, { egress: [{ to: [namespacesPeer([ISTIO_NAMESPACE])], ports: [tcp(ISTIOD_XDS_PORT)] }] });
+    }
+
+    const apiEgress: INetworkPolicyEgressRule[] = [apiDatabase];
+    if (redis) apiEgress.push({ to: [pods(REDIS_NAME)], ports: [tcp(REDIS_PORT)] });
+    if (outside.length > 0) apiEgress.push({ to: [ANYWHERE], ports: outside });
+    add('quote-api-egress', api.podSelector!, { egress: apiEgress });
+
+    add('migrate-job-egress', migrate.podSelector!, {
+      egress: [{ to: [database], ports: [dbPort] }],
+    });
+    const seedEgress: INetworkPolicyEgressRule[] = [{ to: [database], ports: [dbPort] }];
+    if (redis) seedEgress.push({ to: [pods(REDIS_NAME)], ports: [tcp(REDIS_PORT)] });
+    if (outside.length > 0) seedEgress.push({ to: [ANYWHERE], ports: outside });
+    add('seed-job-egress', seed.podSelector!, { egress: seedEgress });
+
+    // The server admits the Jobs, and the API or the pooler in front of it.
+    const databaseClients = [props.pooler ? poolerPods : api, migrate, seed];
+    if (props.pooler) {
+      add('pooler', poolerPods.podSelector!, {
+        ingress: [{ from: [api], ports: [poolerPort] }],
+        // CloudNativePG's pooler pods also read their Secrets and status from the kube API.
+        egress: [{ to: [database], ports: [dbPort] }, ...(props.cnpg ? [KUBE_API_EGRESS] : [])],
+      });
+    }
+    if (internalDb) {
+      add('postgres-ingress', pods(POSTGRES_NAME).podSelector!, {
+        ingress: [
+          { from: databaseClients, ports: [dbPort] },
+          { from: [monitoring], ports: [dbPort] },
+        ],
+      });
+    }
+    if (props.cnpg) {
+      // Instances replicate from each other and answer the operator's status checks on 8000;
+      // their instance manager talks to the kube API. Backups to an object store need an egress rule of your own.
+      const status = tcp(CNPG_STATUS_PORT);
+      add('postgres-cnpg', instances.podSelector!, {
+        ingress: [
+          { from: databaseClients, ports: [dbPort] },
+          { from: [monitoring], ports: [dbPort] },
+          { from: [instances], ports: [dbPort, status] },
+          { from: [namespacesPeer([props.cnpg.operatorNamespace])], ports: [status, dbPort] },
+        ],
+        egress: [{ to: [instances], ports: [dbPort, status] }, KUBE_API_EGRESS],
+      });
+    }
+    if (redis) {
+      add('redis-ingress', pods(REDIS_NAME).podSelector!, {
+        ingress: [
+          { from: [api, seed], ports: [tcp(REDIS_PORT)] },
+          { from: [monitoring], ports: [tcp(REDIS_PORT)] },
+        ],
+      });
+    }
+    add(
+      'allow-monitoring-scrape',
+      {},
+      {
+        ingress: [{ from: [monitoring], ports: [tcp(API_PORT), tcp('metrics')] }],
+      },
+    );
+  }
+
+  /**
+   * Lets the pods of `from` open TCP connections to the pods of `to` on `port` (default: the
+   * target's `containerPort`, else its `port`): an egress policy on one side and an ingress
+   * policy on the other, named `<from>-to-<to>-egress|ingress` after the construct ids.
+   */
+  allow(from: PodPeer, to: PodEndpoint, options: { port?: number } = {}): void {
+    const port = options.port ?? to.containerPort ?? to.port;
+    if (port === undefined) {
+      throw new InfraUsageError(`allow(${from.node.id}, ${to.node.id}): ${to.node.id} has no port: pass { port: <the pods' port> }`);
+    }
+    const name = dnsName(`${from.node.id}-to-${to.node.id}`);
+    const fromPods = { matchLabels: selectorOf(from) };
+    const toPods = { matchLabels: selectorOf(to) };
+    this.addPolicy(`${name}-egress`, fromPods, { egress: [{ to: [{ podSelector: toPods }], ports: [tcp(port)] }] });
+    this.addPolicy(`${name}-ingress`, toPods, { ingress: [{ from: [{ podSelector: fromPods }], ports: [tcp(port)] }] });
+  }
+
+  private addPolicy(name: string, podSelector: LabelSelector, rules: NetworkPolicyRules): void {
+    const { props } = this;
     new ApiObject(
-      chart,
+      this,
       name,
       networkPolicy({ name, namespace: props.namespace, labels: labelsFor(props, name, 'network-policy') }, podSelector, rules),
     );
-  };
+  }
+}
 
-  add('default-deny', {}, { ingress: [], egress: [] });
-  add(
-    'allow-dns',
-    {},
-    {
-      egress: [{ to: [namespacesPeer(['kube-system'])], ports: [{ protocol: 'UDP', port: 53 }, tcp(53)] }],
-    },
-  );
+function selectorOf(peer: PodPeer): Labels {
+  return 'selector' in peer ? peer.selector : peer.matchLabels;
+}
 
-  const controllers =
-    props.ingressControllerNamespaces === undefined ? base.ingressControllerNamespaces : props.ingressControllerNamespaces;
-  const exposure = props.exposure ?? 'ingress';
-  if (exposure === 'nodeport') {
-    // No `from`: NodePort traffic arrives from node or client addresses, which no selector names.
-    add('quote-api-ingress', api.podSelector!, { ingress: [{ ports: [tcp('http')] }] });
-  } else if (exposure !== 'none') {
-    add('quote-api-ingress', api.podSelector!, {
-      // null: the controller's namespace is unknown (generic cluster), so any namespace may reach http only.
-      ingress: [{ from: [controllers ? namespacesPeer(controllers) : { namespaceSelector: {} }], ports: [tcp('http')] }],
-    });
-  }
-  if (props.istio) {
-    add('quote-api-mesh', api.podSelector!, { egress: [{ to: [namespacesPeer([ISTIO_NAMESPACE])], ports: [tcp(ISTIOD_XDS_PORT)] }] });
-  }
-
-  const apiEgress: INetworkPolicyEgressRule[] = [apiDatabase];
-  if (redis) apiEgress.push({ to: [pods(REDIS_NAME)], ports: [tcp(REDIS_PORT)] });
-  if (outside.length > 0) apiEgress.push({ to: [ANYWHERE], ports: outside });
-  add('quote-api-egress', api.podSelector!, { egress: apiEgress });
-
-  add('migrate-job-egress', migrate.podSelector!, {
-    egress: [{ to: [database], ports: [dbPort] }],
-  });
-  const seedEgress: INetworkPolicyEgressRule[] = [{ to: [database], ports: [dbPort] }];
-  if (redis) seedEgress.push({ to: [pods(REDIS_NAME)], ports: [tcp(REDIS_PORT)] });
-  if (outside.length > 0) seedEgress.push({ to: [ANYWHERE], ports: outside });
-  add('seed-job-egress', seed.podSelector!, { egress: seedEgress });
-
-  // The server admits the Jobs, and the API or the pooler in front of it.
-  const databaseClients = [props.pooler ? poolerPods : api, migrate, seed];
-  if (props.pooler) {
-    add('pooler', poolerPods.podSelector!, {
-      ingress: [{ from: [api], ports: [poolerPort] }],
-      // CloudNativePG's pooler pods also read their Secrets and status from the kube API.
-      egress: [{ to: [database], ports: [dbPort] }, ...(props.cnpg ? [KUBE_API_EGRESS] : [])],
-    });
-  }
-  if (internalDb) {
-    add('postgres-ingress', pods(POSTGRES_NAME).podSelector!, {
-      ingress: [
-        { from: databaseClients, ports: [dbPort] },
-        { from: [monitoring], ports: [dbPort] },
-      ],
-    });
-  }
-  if (props.cnpg) {
-    // Instances replicate from each other and answer the operator's status checks on 8000;
-    // their instance manager talks to the kube API. Backups to an object store need an egress rule of your own.
-    const status = tcp(CNPG_STATUS_PORT);
-    add('postgres-cnpg', instances.podSelector!, {
-      ingress: [
-        { from: databaseClients, ports: [dbPort] },
-        { from: [monitoring], ports: [dbPort] },
-        { from: [instances], ports: [dbPort, status] },
-        { from: [namespacesPeer([props.cnpg.operatorNamespace])], ports: [status, dbPort] },
-      ],
-      egress: [{ to: [instances], ports: [dbPort, status] }, KUBE_API_EGRESS],
-    });
-  }
-  if (redis) {
-    add('redis-ingress', pods(REDIS_NAME).podSelector!, {
-      ingress: [
-        { from: [api, seed], ports: [tcp(REDIS_PORT)] },
-        { from: [monitoring], ports: [tcp(REDIS_PORT)] },
-      ],
-    });
-  }
-  add(
-    'allow-monitoring-scrape',
-    {},
-    {
-      ingress: [{ from: [monitoring], ports: [tcp(API_PORT), tcp('metrics')] }],
-    },
-  );
+function dnsName(value: string): string {
+  return value
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 50);
 }

@@ -1,4 +1,7 @@
 import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import type { IEnvVar } from 'kubernetes-models/v1';
+import type { Labels } from '../labels.js';
 import type { SynthContext } from '../context.js';
 import { SUPERUSER_RESERVED_CONNECTIONS } from '../connection-budget.js';
 import { BASE_SETTINGS } from '../environments.js';
@@ -7,7 +10,7 @@ import { SECRETS } from '../secrets.js';
 import type { ManifestScope } from '../scope.js';
 import { SERVICE_ACCOUNTS } from './namespace.js';
 import { containerSecurityContext, podSecurityContext, quantityToMebibytes, resourceRequirements } from './pod.js';
-import { labelsFor, selectorFor, stackPropsFrom, type ResourceSettings, type StackProps } from './props.js';
+import { inClusterHost, labelsFor, selectorFor, stackPropsFrom, type ResourceSettings, type StackProps } from './props.js';
 
 export const POSTGRES_NAME = 'postgres';
 /** uid/gid of the `postgres` user in the official (and pgvector) image. */
@@ -60,91 +63,139 @@ export function postgresPropsFrom(ctx: SynthContext): PostgresProps | undefined 
  * In `external` mode there are no props and nothing is emitted: the API's PGHOST points at
  * the managed database.
  */
-export function buildPostgres(scope: ManifestScope, props: PostgresProps | undefined): void {
-  if (!props) return;
-  const postgres = { ...BASE_SETTINGS.postgres, ...props };
-  const chart = scope.file('20-postgres.yaml');
-  const labels = labelsFor(props, POSTGRES_NAME, 'database');
-  const selector = selectorFor(props, POSTGRES_NAME);
-  const metadata = { name: POSTGRES_NAME, namespace: props.namespace, labels };
-  const storageClassName = postgres.storageClassName;
+export function buildPostgres(scope: ManifestScope, props: PostgresProps | undefined): Postgres | undefined {
+  return props ? new Postgres(scope.file('20-postgres.yaml'), POSTGRES_NAME, props) : undefined;
+}
 
-  const serviceName = addStatefulSetServices(chart, metadata, selector, [servicePort('postgres', postgres.port)]);
+/** Where a database's username and password are: a Secret and its two keys. */
+export interface DatabaseCredentials {
+  secretName: string;
+  usernameKey: string;
+  passwordKey: string;
+}
 
-  const credential = (key: string) => ({ secretKeyRef: { name: SECRETS.postgres.name, key } });
-  const statefulSet = singleReplicaStatefulSet(metadata, selector, {
-    serviceName,
-    template: {
-      metadata: { labels },
-      spec: {
-        serviceAccountName: SERVICE_ACCOUNTS.postgres,
-        automountServiceAccountToken: false,
-        enableServiceLinks: false,
-        terminationGracePeriodSeconds: 60,
-        securityContext: podSecurityContext(POSTGRES_UID),
-        containers: [
-          {
-            name: POSTGRES_NAME,
-            image: postgres.image,
-            imagePullPolicy: 'IfNotPresent',
-            args: [
-              'postgres',
-              ...Object.entries(connectionSettings(postgres.maxConnections)).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
-            ],
-            ports: [{ name: 'postgres', containerPort: postgres.port, protocol: 'TCP' }],
-            env: [
-              { name: 'POSTGRES_USER', valueFrom: credential(SECRETS.postgres.keys.username) },
-              { name: 'POSTGRES_PASSWORD', valueFrom: credential(SECRETS.postgres.keys.password) },
-              { name: 'POSTGRES_DB', value: postgres.database },
-              // A subdirectory: the volume root holds lost+found on many provisioners, which initdb refuses.
-              { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
-              { name: 'PGPORT', value: String(postgres.port) },
-            ],
-            resources: resourceRequirements(postgres.resources),
-            startupProbe: {
-              exec: { command: ['sh', '-c', 'pg_isready -h 127.0.0.1 -p "$PGPORT" -U "$POSTGRES_USER" -d "$POSTGRES_DB"'] },
-              periodSeconds: 5,
-              failureThreshold: 60,
-              timeoutSeconds: 4,
+/**
+ * The in-cluster Postgres (see buildPostgres). Exposes `.service` (the ClusterIP Service
+ * clients use), `.statefulSet`, `.selector`, `.port`, `.host` (in-cluster DNS name),
+ * `.credentials` and `.connectionEnv()` for a container of your own that connects to it.
+ */
+export class Postgres extends Construct {
+  readonly service: ApiObject;
+  readonly statefulSet: ApiObject;
+  readonly selector: Labels;
+  readonly port: number;
+  readonly host: string;
+  readonly database: string;
+  readonly credentials: DatabaseCredentials = {
+    secretName: SECRETS.postgres.name,
+    usernameKey: SECRETS.postgres.keys.username,
+    passwordKey: SECRETS.postgres.keys.password,
+  };
+
+  constructor(scope: Construct, id: string, props: PostgresProps) {
+    super(scope, id);
+    const postgres = { ...BASE_SETTINGS.postgres, ...props };
+    const labels = labelsFor(props, POSTGRES_NAME, 'database');
+    const selector = selectorFor(props, POSTGRES_NAME);
+    const metadata = { name: POSTGRES_NAME, namespace: props.namespace, labels };
+    const storageClassName = postgres.storageClassName;
+
+    const { headlessName: serviceName, service } = addStatefulSetServices(this, metadata, selector, [
+      servicePort('postgres', postgres.port),
+    ]);
+    this.service = service;
+    this.selector = selector;
+    this.port = postgres.port;
+    this.host = inClusterHost(POSTGRES_NAME, props.namespace);
+    this.database = postgres.database;
+
+    const credential = (key: string) => ({ secretKeyRef: { name: SECRETS.postgres.name, key } });
+    const statefulSet = singleReplicaStatefulSet(metadata, selector, {
+      serviceName,
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: SERVICE_ACCOUNTS.postgres,
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: 60,
+          securityContext: podSecurityContext(POSTGRES_UID),
+          containers: [
+            {
+              name: POSTGRES_NAME,
+              image: postgres.image,
+              imagePullPolicy: 'IfNotPresent',
+              args: [
+                'postgres',
+                ...Object.entries(connectionSettings(postgres.maxConnections)).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+              ],
+              ports: [{ name: 'postgres', containerPort: postgres.port, protocol: 'TCP' }],
+              env: [
+                { name: 'POSTGRES_USER', valueFrom: credential(SECRETS.postgres.keys.username) },
+                { name: 'POSTGRES_PASSWORD', valueFrom: credential(SECRETS.postgres.keys.password) },
+                { name: 'POSTGRES_DB', value: postgres.database },
+                // A subdirectory: the volume root holds lost+found on many provisioners, which initdb refuses.
+                { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
+                { name: 'PGPORT', value: String(postgres.port) },
+              ],
+              resources: resourceRequirements(postgres.resources),
+              startupProbe: {
+                exec: { command: ['sh', '-c', 'pg_isready -h 127.0.0.1 -p "$PGPORT" -U "$POSTGRES_USER" -d "$POSTGRES_DB"'] },
+                periodSeconds: 5,
+                failureThreshold: 60,
+                timeoutSeconds: 4,
+              },
+              readinessProbe: {
+                exec: { command: ['sh', '-c', 'pg_isready -h 127.0.0.1 -p "$PGPORT" -U "$POSTGRES_USER" -d "$POSTGRES_DB"'] },
+                periodSeconds: 10,
+                failureThreshold: 3,
+                timeoutSeconds: 4,
+              },
+              livenessProbe: {
+                tcpSocket: { port: 'postgres' },
+                periodSeconds: 15,
+                failureThreshold: 4,
+                timeoutSeconds: 4,
+              },
+              securityContext: containerSecurityContext(POSTGRES_UID),
+              volumeMounts: [
+                { name: 'data', mountPath: '/var/lib/postgresql/data' },
+                { name: 'run', mountPath: '/var/run/postgresql' },
+                { name: 'tmp', mountPath: '/tmp' },
+                { name: 'shm', mountPath: '/dev/shm' },
+              ],
             },
-            readinessProbe: {
-              exec: { command: ['sh', '-c', 'pg_isready -h 127.0.0.1 -p "$PGPORT" -U "$POSTGRES_USER" -d "$POSTGRES_DB"'] },
-              periodSeconds: 10,
-              failureThreshold: 3,
-              timeoutSeconds: 4,
+          ],
+          volumes: [
+            { name: 'run', emptyDir: { sizeLimit: '16Mi' } },
+            { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
+            // A parallel index build keeps its whole graph (maintenance_work_mem, up to a quarter
+            // of the memory limit: see the Jobs' POSTGRES_MEMORY_LIMIT_MB) in shared memory; the
+            // runtime's default /dev/shm of 64 MB would fail it.
+            {
+              name: 'shm',
+              emptyDir: {
+                medium: 'Memory',
+                sizeLimit: `${Math.max(64, Math.floor(quantityToMebibytes(postgres.resources.limits.memory) / 4))}Mi`,
+              },
             },
-            livenessProbe: {
-              tcpSocket: { port: 'postgres' },
-              periodSeconds: 15,
-              failureThreshold: 4,
-              timeoutSeconds: 4,
-            },
-            securityContext: containerSecurityContext(POSTGRES_UID),
-            volumeMounts: [
-              { name: 'data', mountPath: '/var/lib/postgresql/data' },
-              { name: 'run', mountPath: '/var/run/postgresql' },
-              { name: 'tmp', mountPath: '/tmp' },
-              { name: 'shm', mountPath: '/dev/shm' },
-            ],
-          },
-        ],
-        volumes: [
-          { name: 'run', emptyDir: { sizeLimit: '16Mi' } },
-          { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
-          // A parallel index build keeps its whole graph (maintenance_work_mem, up to a quarter
-          // of the memory limit: see the Jobs' POSTGRES_MEMORY_LIMIT_MB) in shared memory; the
-          // runtime's default /dev/shm of 64 MB would fail it.
-          {
-            name: 'shm',
-            emptyDir: {
-              medium: 'Memory',
-              sizeLimit: `${Math.max(64, Math.floor(quantityToMebibytes(postgres.resources.limits.memory) / 4))}Mi`,
-            },
-          },
-        ],
+          ],
+        },
       },
-    },
-    volumeClaimTemplates: [readWriteOnceClaim({ name: 'data', labels }, storageClassName, postgres.storageSize)],
-  });
-  new ApiObject(chart, 'statefulset', statefulSet);
+      volumeClaimTemplates: [readWriteOnceClaim({ name: 'data', labels }, storageClassName, postgres.storageSize)],
+    });
+    this.statefulSet = new ApiObject(this, 'statefulset', statefulSet);
+  }
+
+  /** PGHOST, PGPORT, PGDATABASE, PGUSER and PGPASSWORD (from the Secret) for a container that connects directly. */
+  connectionEnv(): IEnvVar[] {
+    const secret = (key: string) => ({ secretKeyRef: { name: this.credentials.secretName, key } });
+    return [
+      { name: 'PGHOST', value: this.host },
+      { name: 'PGPORT', value: String(this.port) },
+      { name: 'PGDATABASE', value: this.database },
+      { name: 'PGUSER', valueFrom: secret(this.credentials.usernameKey) },
+      { name: 'PGPASSWORD', valueFrom: secret(this.credentials.passwordKey) },
+    ];
+  }
 }

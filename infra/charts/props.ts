@@ -29,3 +29,8 @@ export function selectorFor(props: StackProps, name: string): Labels {
 export function stackPropsFrom(ctx: SynthContext): StackProps {
   return { env: ctx.env.name, namespace: ctx.namespace };
 }
+
+/** The in-cluster DNS name of a Service. */
+export function inClusterHost(service: string, namespace: string): string {
+  return `${service}.${namespace}.svc.cluster.local`;
+}

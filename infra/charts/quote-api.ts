@@ -1,4 +1,5 @@
 import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { IAffinity, ITopologySpreadConstraint } from 'kubernetes-models/v1';
@@ -17,6 +18,7 @@ import { API_PORT, apiConfigData, appConfigPropsFrom } from './app-config.js';
 import { POSTGRES_NAME } from './postgres.js';
 import { redisReplicaSidecar, redisReplicaSidecarPropsFrom, type RedisReplicaSidecarProps } from './redis.js';
 import { selectorFor, labelsFor, stackPropsFrom, type StackProps } from './props.js';
+import type { Labels } from '../labels.js';
 import { SERVICE_ACCOUNTS } from './namespace.js';
 import { APP_UID, CONFIG_HASH_ANNOTATION, containerSecurityContext, contentHash, podSecurityContext, resourceRequirements } from './pod.js';
 
@@ -86,153 +88,180 @@ export function guaranteedReplicas(api: Pick<ApiSettings, 'replicas' | 'hpa'>): 
   return api.hpa.enabled ? api.hpa.minReplicas : api.replicas;
 }
 
+/** The API in its chart of its file (40-quote-api.yaml, phase api). Kept for callers that build one part alone. */
+export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): QuoteApi {
+  return new QuoteApi(scope.file('40-quote-api.yaml'), API_NAME, props);
+}
+
 /**
+ * The quote API: Deployment, Service, and by its settings an Ingress, HPA, PDB and canary.
+ * What others wire to is exposed: `.deployment`, `.service`, `.selector` (the pods' immutable
+ * selector labels), `.port` (the Service's port, named `http`).
+ *
  * Workload objects are plain ApiObjects typed by kubernetes-models (the same schemas
  * validate.ts checks against): cdk8s-plus' Deployment/Service would add defaults (security
  * context, pull policy Always, generated port names) that we would only have to undo.
  */
-export function buildQuoteApi(scope: ManifestScope, props: QuoteApiProps): void {
-  const chart = scope.file('40-quote-api.yaml');
-  const api = { ...BASE_SETTINGS.api, ...props.api };
-  const ingress = { ...BASE_SETTINGS.ingress, ...props.ingress };
-  const labels = labelsFor(props, API_NAME, API_COMPONENT);
-  const selector = selectorFor(props, API_NAME);
-  const metadata = { name: API_NAME, namespace: props.namespace, labels };
-  // The track is on the pods only: the Deployment's selector is immutable and stays as it was.
-  const podLabels: Record<string, string> = { ...labels, [TRACK_LABEL]: 'stable' };
-  // Only the API joins the mesh (not the Jobs, which a sidecar would keep from completing).
-  if (props.istio) podLabels['sidecar.istio.io/inject'] = 'true';
-  const redis = props.redis ?? true;
-  const replica = redis && props.redisReadReplica ? redisReplicaSidecar(props.namespace, props.redisReadReplica) : undefined;
+export class QuoteApi extends Construct {
+  readonly deployment: ApiObject;
+  readonly service: ApiObject;
+  readonly ingress?: ApiObject;
+  readonly autoscaler?: ApiObject;
+  /** Selector labels of the API pods (both tracks). */
+  readonly selector: Labels;
+  /** The Service's port (named `http`, targeting the container's `http`). */
+  readonly port = 80;
+  /** The containers' port, which NetworkPolicies name. */
+  readonly containerPort = API_PORT;
+  readonly serviceName = API_NAME;
+  /** The API image reference, which the Jobs (and a CronJob of yours running `seed`) share. */
+  readonly image: string;
 
-  const deployment: IDeployment = {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata,
-    spec: {
-      // With an HPA the Deployment must not pin replicas, or every apply fights the autoscaler.
-      ...(api.hpa.enabled ? {} : { replicas: api.replicas }),
-      revisionHistoryLimit: 5,
-      selector: { matchLabels: selector },
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: API_MAX_SURGE, maxUnavailable: 0 } },
-      template: {
-        metadata: {
-          labels: podLabels,
-          annotations: {
-            'prometheus.io/scrape': 'true',
-            'prometheus.io/port': String(API_PORT),
-            'prometheus.io/path': '/metrics',
-            [CONFIG_HASH_ANNOTATION]: props.configHash,
-            // Istio would otherwise point these scrape annotations at its sidecar's merged metrics port.
-            ...(props.istio ? { 'prometheus.istio.io/merge-metrics': 'false' } : {}),
-          },
-        },
-        spec: {
-          serviceAccountName: SERVICE_ACCOUNTS.api,
-          automountServiceAccountToken: false,
-          // Service links would inject REDIS_PORT=tcp://... style variables the app does not expect.
-          enableServiceLinks: false,
-          terminationGracePeriodSeconds: api.terminationGracePeriodSeconds,
-          securityContext: podSecurityContext(APP_UID),
-          ...placement(props, api.spread),
-          containers: [
-            {
-              name: API_NAME,
-              image: props.image.ref,
-              imagePullPolicy: props.imagePullPolicy ?? 'IfNotPresent',
-              command: APP_COMMAND,
-              args: ['serve'],
-              ports: [{ name: 'http', containerPort: API_PORT, protocol: 'TCP' }],
-              envFrom: apiEnvFrom(),
-              env: [
-                { name: 'APP_VERSION', value: imageVersion(props.image) },
-                ...apiSecretEnv(props.namespace, { redis, readReplica: replica !== undefined, postgresSecret: props.postgresSecret }),
-                ...apiDatabaseEnv({ poolMax: api.dbPoolMax, host: props.poolerHost }),
-              ],
-              resources: resourceRequirements(api.resources),
-              startupProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2, failureThreshold: 30, timeoutSeconds: 2 },
-              readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 },
-              livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2 },
-              // Keep serving while endpoints and ingress controllers drop this pod, then SIGTERM drains.
-              ...(api.preStopSleepSeconds > 0
-                ? { lifecycle: { preStop: { exec: { command: ['sleep', String(api.preStopSleepSeconds)] } } } }
-                : {}),
-              securityContext: containerSecurityContext(APP_UID),
-              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-            },
-            ...(replica ? [replica.container] : []),
-          ],
-          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }, ...(replica ? [replica.volume] : [])],
-        },
-      },
-    },
-  };
-  new ApiObject(chart, 'deployment', deployment);
+  constructor(scope: Construct, id: string, props: QuoteApiProps) {
+    super(scope, id);
+    const api = { ...BASE_SETTINGS.api, ...props.api };
+    const ingress = { ...BASE_SETTINGS.ingress, ...props.ingress };
+    const labels = labelsFor(props, API_NAME, API_COMPONENT);
+    const selector = selectorFor(props, API_NAME);
+    this.selector = selector;
+    this.image = props.image.ref;
+    const metadata = { name: API_NAME, namespace: props.namespace, labels };
+    // The track is on the pods only: the Deployment's selector is immutable and stays as it was.
+    const podLabels: Record<string, string> = { ...labels, [TRACK_LABEL]: 'stable' };
+    // Only the API joins the mesh (not the Jobs, which a sidecar would keep from completing).
+    if (props.istio) podLabels['sidecar.istio.io/inject'] = 'true';
+    const redis = props.redis ?? true;
+    const replica = redis && props.redisReadReplica ? redisReplicaSidecar(props.namespace, props.redisReadReplica) : undefined;
 
-  // The Service selects both tracks: without a weighted router, a canary gets its share of the pods.
-  const service = clusterIpService(metadata, selector, [servicePort('http', 80)]);
-  if (ingress.mode === 'nodeport') {
-    service.spec = { ...service.spec, type: 'NodePort', ports: [{ ...servicePort('http', 80), nodePort: ingress.nodePort }] };
-  }
-  new ApiObject(chart, 'service', service);
-  if (props.canary) addCanary(chart, deployment, props, props.canary);
-
-  if (ingress.mode === 'ingress') {
-    const resource: IIngress = {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'Ingress',
-      // No controller-specific annotations: plain routing works on ingress-nginx, Traefik and microk8s alike.
+    const deployment: IDeployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
       metadata,
       spec: {
-        ingressClassName: props.ingressClassName ?? 'nginx',
-        ...(ingress.tlsSecretName ? { tls: [{ hosts: [ingress.host], secretName: ingress.tlsSecretName }] } : {}),
-        rules: [
-          {
-            host: ingress.host,
-            http: {
-              paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: API_NAME, port: { name: 'http' } } } }],
+        // With an HPA the Deployment must not pin replicas, or every apply fights the autoscaler.
+        ...(api.hpa.enabled ? {} : { replicas: api.replicas }),
+        revisionHistoryLimit: 5,
+        selector: { matchLabels: selector },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: API_MAX_SURGE, maxUnavailable: 0 } },
+        template: {
+          metadata: {
+            labels: podLabels,
+            annotations: {
+              'prometheus.io/scrape': 'true',
+              'prometheus.io/port': String(API_PORT),
+              'prometheus.io/path': '/metrics',
+              [CONFIG_HASH_ANNOTATION]: props.configHash,
+              // Istio would otherwise point these scrape annotations at its sidecar's merged metrics port.
+              ...(props.istio ? { 'prometheus.istio.io/merge-metrics': 'false' } : {}),
             },
           },
-        ],
+          spec: {
+            serviceAccountName: SERVICE_ACCOUNTS.api,
+            automountServiceAccountToken: false,
+            // Service links would inject REDIS_PORT=tcp://... style variables the app does not expect.
+            enableServiceLinks: false,
+            terminationGracePeriodSeconds: api.terminationGracePeriodSeconds,
+            securityContext: podSecurityContext(APP_UID),
+            ...placement(props, api.spread),
+            containers: [
+              {
+                name: API_NAME,
+                image: props.image.ref,
+                imagePullPolicy: props.imagePullPolicy ?? 'IfNotPresent',
+                command: APP_COMMAND,
+                args: ['serve'],
+                ports: [{ name: 'http', containerPort: API_PORT, protocol: 'TCP' }],
+                envFrom: apiEnvFrom(),
+                env: [
+                  { name: 'APP_VERSION', value: imageVersion(props.image) },
+                  ...apiSecretEnv(props.namespace, { redis, readReplica: replica !== undefined, postgresSecret: props.postgresSecret }),
+                  ...apiDatabaseEnv({ poolMax: api.dbPoolMax, host: props.poolerHost }),
+                ],
+                resources: resourceRequirements(api.resources),
+                startupProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2, failureThreshold: 30, timeoutSeconds: 2 },
+                readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 },
+                livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2 },
+                // Keep serving while endpoints and ingress controllers drop this pod, then SIGTERM drains.
+                ...(api.preStopSleepSeconds > 0
+                  ? { lifecycle: { preStop: { exec: { command: ['sleep', String(api.preStopSleepSeconds)] } } } }
+                  : {}),
+                securityContext: containerSecurityContext(APP_UID),
+                volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+              },
+              ...(replica ? [replica.container] : []),
+            ],
+            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }, ...(replica ? [replica.volume] : [])],
+          },
+        },
       },
     };
-    new ApiObject(chart, 'ingress', resource);
-  }
+    this.deployment = new ApiObject(this, 'deployment', deployment);
 
-  if (api.hpa.enabled) {
-    const { hpa } = api;
-    const metrics: NonNullable<IHorizontalPodAutoscaler['spec']>['metrics'] = [
-      { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: hpa.cpuUtilization } } },
-    ];
-    if (hpa.memoryUtilization !== null) {
-      metrics.push({
-        type: 'Resource',
-        resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: hpa.memoryUtilization } },
-      });
+    // The Service selects both tracks: without a weighted router, a canary gets its share of the pods.
+    const service = clusterIpService(metadata, selector, [servicePort('http', 80)]);
+    if (ingress.mode === 'nodeport') {
+      service.spec = { ...service.spec, type: 'NodePort', ports: [{ ...servicePort('http', 80), nodePort: ingress.nodePort }] };
     }
-    const autoscaler: IHorizontalPodAutoscaler = {
-      apiVersion: 'autoscaling/v2',
-      kind: 'HorizontalPodAutoscaler',
-      metadata,
-      spec: {
-        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: API_NAME },
-        minReplicas: hpa.minReplicas,
-        maxReplicas: hpa.maxReplicas,
-        metrics,
-        behavior: {
-          scaleUp: { stabilizationWindowSeconds: 0, policies: [{ type: 'Percent', value: 100, periodSeconds: 30 }] },
-          scaleDown: {
-            stabilizationWindowSeconds: hpa.scaleDownStabilizationSeconds,
-            policies: [{ type: 'Percent', value: 50, periodSeconds: 60 }],
+    this.service = new ApiObject(this, 'service', service);
+    if (props.canary) addCanary(this, deployment, props, props.canary);
+
+    if (ingress.mode === 'ingress') {
+      const resource: IIngress = {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        // No controller-specific annotations: plain routing works on ingress-nginx, Traefik and microk8s alike.
+        metadata,
+        spec: {
+          ingressClassName: props.ingressClassName ?? 'nginx',
+          ...(ingress.tlsSecretName ? { tls: [{ hosts: [ingress.host], secretName: ingress.tlsSecretName }] } : {}),
+          rules: [
+            {
+              host: ingress.host,
+              http: {
+                paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: API_NAME, port: { name: 'http' } } } }],
+              },
+            },
+          ],
+        },
+      };
+      this.ingress = new ApiObject(this, 'ingress', resource);
+    }
+
+    if (api.hpa.enabled) {
+      const { hpa } = api;
+      const metrics: NonNullable<IHorizontalPodAutoscaler['spec']>['metrics'] = [
+        { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: hpa.cpuUtilization } } },
+      ];
+      if (hpa.memoryUtilization !== null) {
+        metrics.push({
+          type: 'Resource',
+          resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: hpa.memoryUtilization } },
+        });
+      }
+      const autoscaler: IHorizontalPodAutoscaler = {
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata,
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: API_NAME },
+          minReplicas: hpa.minReplicas,
+          maxReplicas: hpa.maxReplicas,
+          metrics,
+          behavior: {
+            scaleUp: { stabilizationWindowSeconds: 0, policies: [{ type: 'Percent', value: 100, periodSeconds: 30 }] },
+            scaleDown: {
+              stabilizationWindowSeconds: hpa.scaleDownStabilizationSeconds,
+              policies: [{ type: 'Percent', value: 50, periodSeconds: 60 }],
+            },
           },
         },
-      },
-    };
-    new ApiObject(chart, 'hpa', autoscaler);
-  }
+      };
+      this.autoscaler = new ApiObject(this, 'hpa', autoscaler);
+    }
 
-  if (guaranteedReplicas(api) > 1) {
-    new ApiObject(chart, 'pdb', oneAtATimeDisruptionBudget(metadata, selector));
+    if (guaranteedReplicas(api) > 1) {
+      new ApiObject(this, 'pdb', oneAtATimeDisruptionBudget(metadata, selector));
+    }
   }
 }
 

@@ -1,5 +1,7 @@
 import { ApiObject } from 'cdk8s';
-import type { IContainer, IVolume } from 'kubernetes-models/v1';
+import { Construct } from 'constructs';
+import type { IContainer, IEnvVar, IVolume } from 'kubernetes-models/v1';
+import type { Labels } from '../labels.js';
 import type { SynthContext } from '../context.js';
 import { BASE_SETTINGS } from '../environments.js';
 import { addStatefulSetServices, readWriteOnceClaim, servicePort, singleReplicaStatefulSet } from '../objects.js';
@@ -118,63 +120,96 @@ export function redisPropsFrom(ctx: SynthContext): RedisProps | undefined {
  * Redis as the API's cache: password from the generated Secret, AOF persistence on a PVC so
  * a restart does not empty the cache, read-only root filesystem (data on the PVC).
  */
-export function buildRedis(scope: ManifestScope, props: RedisProps | undefined): void {
-  if (!props) return;
-  const redis = { ...BASE_SETTINGS.redis, ...props };
-  const chart = scope.file('25-redis.yaml');
-  const labels = labelsFor(props, REDIS_NAME, 'cache');
-  const selector = selectorFor(props, REDIS_NAME);
-  const metadata = { name: REDIS_NAME, namespace: props.namespace, labels };
-  const storageClassName = redis.storageClassName;
+export function buildRedis(scope: ManifestScope, props: RedisProps | undefined): Redis | undefined {
+  return props ? new Redis(scope.file('25-redis.yaml'), REDIS_NAME, props) : undefined;
+}
 
-  const serviceName = addStatefulSetServices(chart, metadata, selector, [servicePort('redis', REDIS_PORT)]);
+/**
+ * The cache (see buildRedis). Exposes `.service`, `.statefulSet`, `.selector`, `.port`,
+ * `.host`, the password's Secret (`.passwordSecret`) and `.connectionEnv()` (REDIS_PASSWORD
+ * from the Secret, REDIS_URL composed from it by the kubelet).
+ */
+export class Redis extends Construct {
+  readonly service: ApiObject;
+  readonly statefulSet: ApiObject;
+  readonly selector: Labels;
+  readonly port = REDIS_PORT;
+  readonly host: string;
+  readonly passwordSecret = { secretName: SECRETS.redis.name, passwordKey: SECRETS.redis.keys.password };
 
-  const ping = ['sh', '-c', 'redis-cli --no-auth-warning -a "$REDIS_PASSWORD" ping | grep -q PONG'];
-  const statefulSet = singleReplicaStatefulSet(metadata, selector, {
-    serviceName,
-    template: {
-      metadata: { labels },
-      spec: {
-        serviceAccountName: SERVICE_ACCOUNTS.redis,
-        automountServiceAccountToken: false,
-        enableServiceLinks: false,
-        terminationGracePeriodSeconds: 30,
-        securityContext: podSecurityContext(REDIS_UID),
-        containers: [
-          {
-            name: REDIS_NAME,
-            image: redis.image,
-            imagePullPolicy: 'IfNotPresent',
-            command: ['redis-server'],
-            // $(REDIS_PASSWORD) is expanded by the kubelet from the Secret reference below.
-            args: [
-              '--appendonly',
-              'yes',
-              '--appendfsync',
-              'everysec',
-              '--dir',
-              '/data',
-              '--port',
-              String(REDIS_PORT),
-              '--requirepass',
-              '$(REDIS_PASSWORD)',
-            ],
-            ports: [{ name: 'redis', containerPort: REDIS_PORT, protocol: 'TCP' }],
-            env: [{ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: SECRETS.redis.name, key: SECRETS.redis.keys.password } } }],
-            resources: resourceRequirements(redis.resources),
-            readinessProbe: { exec: { command: ping }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 3 },
-            livenessProbe: { tcpSocket: { port: 'redis' }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 3 },
-            securityContext: containerSecurityContext(REDIS_UID),
-            volumeMounts: [
-              { name: 'data', mountPath: '/data' },
-              { name: 'tmp', mountPath: '/tmp' },
-            ],
-          },
-        ],
-        volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '16Mi' } }],
+  constructor(scope: Construct, id: string, props: RedisProps) {
+    super(scope, id);
+    const redis = { ...BASE_SETTINGS.redis, ...props };
+    const labels = labelsFor(props, REDIS_NAME, 'cache');
+    const selector = selectorFor(props, REDIS_NAME);
+    const metadata = { name: REDIS_NAME, namespace: props.namespace, labels };
+    const storageClassName = redis.storageClassName;
+
+    const { headlessName: serviceName, service } = addStatefulSetServices(this, metadata, selector, [servicePort('redis', REDIS_PORT)]);
+    this.service = service;
+    this.selector = selector;
+    this.host = redisHost(props.namespace);
+
+    const ping = ['sh', '-c', 'redis-cli --no-auth-warning -a "$REDIS_PASSWORD" ping | grep -q PONG'];
+    const statefulSet = singleReplicaStatefulSet(metadata, selector, {
+      serviceName,
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: SERVICE_ACCOUNTS.redis,
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: 30,
+          securityContext: podSecurityContext(REDIS_UID),
+          containers: [
+            {
+              name: REDIS_NAME,
+              image: redis.image,
+              imagePullPolicy: 'IfNotPresent',
+              command: ['redis-server'],
+              // $(REDIS_PASSWORD) is expanded by the kubelet from the Secret reference below.
+              args: [
+                '--appendonly',
+                'yes',
+                '--appendfsync',
+                'everysec',
+                '--dir',
+                '/data',
+                '--port',
+                String(REDIS_PORT),
+                '--requirepass',
+                '$(REDIS_PASSWORD)',
+              ],
+              ports: [{ name: 'redis', containerPort: REDIS_PORT, protocol: 'TCP' }],
+              env: [
+                { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: SECRETS.redis.name, key: SECRETS.redis.keys.password } } },
+              ],
+              resources: resourceRequirements(redis.resources),
+              readinessProbe: { exec: { command: ping }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 3 },
+              livenessProbe: { tcpSocket: { port: 'redis' }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 3 },
+              securityContext: containerSecurityContext(REDIS_UID),
+              volumeMounts: [
+                { name: 'data', mountPath: '/data' },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+          ],
+          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '16Mi' } }],
+        },
       },
-    },
-    volumeClaimTemplates: [readWriteOnceClaim({ name: 'data', labels }, storageClassName, redis.storageSize)],
-  });
-  new ApiObject(chart, 'statefulset', statefulSet);
+      volumeClaimTemplates: [readWriteOnceClaim({ name: 'data', labels }, storageClassName, redis.storageSize)],
+    });
+    this.statefulSet = new ApiObject(this, 'statefulset', statefulSet);
+  }
+
+  /** REDIS_PASSWORD from the Secret and REDIS_URL (database 0) built from it through `$(VAR)` expansion. */
+  connectionEnv(): IEnvVar[] {
+    return [
+      {
+        name: 'REDIS_PASSWORD',
+        valueFrom: { secretKeyRef: { name: this.passwordSecret.secretName, key: this.passwordSecret.passwordKey } },
+      },
+      { name: 'REDIS_URL', value: `redis://:$(REDIS_PASSWORD)@${this.host}:${this.port}/0` },
+    ];
+  }
 }

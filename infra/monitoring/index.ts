@@ -1,4 +1,6 @@
 import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import { PROMETHEUS_NAME, PROMETHEUS_PORT } from './names.js';
 import type { INamespace } from 'kubernetes-models/v1';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import type { SynthContext } from '../context.js';
@@ -8,7 +10,7 @@ import { buildGrafana, grafanaPropsFrom } from './grafana.js';
 import { buildKubeStateMetrics } from './kube-state-metrics.js';
 import { buildOperatorResources, operatorPropsFrom } from './operator.js';
 import { monitoringNamespaceOf, monitoringStackPropsFrom, type MonitoringStackProps } from './common.js';
-import { labelsFor } from '../charts/props.js';
+import { inClusterHost, labelsFor } from '../charts/props.js';
 import { buildPrometheus, prometheusPropsFrom } from './prometheus.js';
 import { resolveMonitoringSettings, type MonitoringSettings } from './settings.js';
 
@@ -23,19 +25,41 @@ export type { MonitoringSettings } from './settings.js';
  * ctx.env.monitoring (qctl.config.ts / --set) is validated in every mode, so a typo in a
  * threshold fails the synth even while monitoring is switched off.
  */
-export function buildMonitoring(scope: ManifestScope, ctx: SynthContext): void {
-  const settings = monitoringSettings(ctx);
-  if (ctx.monitoring === 'none') return;
-  if (ctx.monitoring === 'operator') {
-    buildExporters(scope, exportersPropsFrom(ctx, [...ctx.env.networkPolicy.monitoringNamespaces, settings.operator.namespace]));
-    buildOperatorResources(scope, operatorPropsFrom(ctx, settings));
-    return;
+export function buildMonitoring(scope: ManifestScope, ctx: SynthContext): Monitoring {
+  return new Monitoring(scope.app, 'monitoring', { files: scope, ctx });
+}
+
+/**
+ * The monitoring stack as one construct. Its objects live in several deploy phases (RBAC,
+ * config, workloads, policies), so it places them in the files of `files` rather than under
+ * one chart. Exposes `.mode`, `.namespace` (where our Prometheus and Grafana run, self mode
+ * only), `.settings` and `.prometheusUrl` (self mode: the in-cluster query URL).
+ */
+export class Monitoring extends Construct {
+  readonly mode: SynthContext['monitoring'];
+  readonly namespace: string | undefined;
+  readonly settings: MonitoringSettings;
+  readonly prometheusUrl: string | undefined;
+
+  constructor(scope: Construct, id: string, { files, ctx }: { files: ManifestScope; ctx: SynthContext }) {
+    super(scope, id);
+    const settings = monitoringSettings(ctx);
+    this.mode = ctx.monitoring;
+    this.settings = settings;
+    this.namespace = ctx.monitoring === 'self' ? ctx.monitoringNamespace : undefined;
+    this.prometheusUrl = this.namespace ? `http://${inClusterHost(PROMETHEUS_NAME, this.namespace)}:${PROMETHEUS_PORT}` : undefined;
+    if (ctx.monitoring === 'none') return;
+    if (ctx.monitoring === 'operator') {
+      buildExporters(files, exportersPropsFrom(ctx, [...ctx.env.networkPolicy.monitoringNamespaces, settings.operator.namespace]));
+      buildOperatorResources(files, operatorPropsFrom(ctx, settings));
+      return;
+    }
+    buildMonitoringNamespace(files, monitoringStackPropsFrom(ctx));
+    buildExporters(files, exportersPropsFrom(ctx, [ctx.monitoringNamespace, ...ctx.env.networkPolicy.monitoringNamespaces]));
+    buildPrometheus(files, prometheusPropsFrom(ctx, settings));
+    buildKubeStateMetrics(files, monitoringStackPropsFrom(ctx));
+    buildGrafana(files, grafanaPropsFrom(ctx, settings));
   }
-  buildMonitoringNamespace(scope, monitoringStackPropsFrom(ctx));
-  buildExporters(scope, exportersPropsFrom(ctx, [ctx.monitoringNamespace, ...ctx.env.networkPolicy.monitoringNamespaces]));
-  buildPrometheus(scope, prometheusPropsFrom(ctx, settings));
-  buildKubeStateMetrics(scope, monitoringStackPropsFrom(ctx));
-  buildGrafana(scope, grafanaPropsFrom(ctx, settings));
 }
 
 export function monitoringSettings(ctx: SynthContext): MonitoringSettings {

@@ -126,8 +126,17 @@ describe('loadConfig', () => {
 describe('vector index and search effort settings', () => {
   it('defaults: 1 GB and 2 workers for the index build, ef_search 100, probes 10', () => {
     const config = loadConfig({});
-    expect(vectorIndexSettings(config)).toEqual({ kind: 'hnsw', lists: 100, build: { memoryMb: 1024, parallelWorkers: 2 } });
+    expect(vectorIndexSettings(config)).toEqual({
+      kind: 'hnsw',
+      lists: 100,
+      hnsw: { m: 16, efConstruction: 64 },
+      build: { memoryMb: 1024, parallelWorkers: 2 },
+    });
     expect([config.searchEfSearch, config.searchProbes]).toEqual([100, 10]);
+  });
+
+  it('HNSW_M and HNSW_EF_CONSTRUCTION shape the graph the index is built with', () => {
+    expect(vectorIndexSettings(loadConfig({ HNSW_M: '32', HNSW_EF_CONSTRUCTION: '128' })).hnsw).toEqual({ m: 32, efConstruction: 128 });
   });
 
   it('caps the build memory at a quarter of the Postgres pod memory limit', () => {

@@ -163,6 +163,34 @@ describe('search through the service when the embeddings server fails', () => {
     expect(await metric(/http_requests_total\{method="GET",route="\/quotes\/search",status="499"[^}]*\} (\d+)/)).toBe(1);
   });
 
+  it('drops a search whose client has gone before it reaches the database', async () => {
+    const searches = (result: string) => metric(new RegExp(`quotes_cache_operations_total\\{cache="search",result="${result}"\\} (\\d+)`));
+    const embeddings = (outcome: string) =>
+      metric(new RegExp(`quotes_embedding_requests_total\\{provider="openai",outcome="${outcome}"\\} (\\d+)`));
+    const [missesBefore, hitsBefore, embeddedBefore] = [await searches('miss'), await searches('hit'), await embeddings('success')];
+    openai.delayMs = 500;
+    const controller = new AbortController();
+    const abandoned = fetch(`${service.url}/quotes/search?q=gone%20before%20the%20answer`, { signal: controller.signal }).catch(
+      (e: Error) => e,
+    );
+    while (openai.requests.length === 0 || !JSON.stringify(openai.requests.at(-1)!.body.input).includes('gone before the answer')) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    controller.abort(); // while its query is being embedded
+    expect(await abandoned).toBeInstanceOf(Error);
+    while ((await embeddings('success')) === embeddedBefore) await new Promise((r) => setTimeout(r, 50));
+    openai.delayMs = 0;
+    // Time for the dropped work to have reached the database had it not been dropped (a slow
+    // machine can only make this test pass without the drop, never fail with it).
+    await new Promise((r) => setTimeout(r, 300));
+
+    // Had the search gone on to the database, its result would be cached now: it was not.
+    const again = await getJson(`${service.url}/quotes/search?q=gone%20before%20the%20answer`);
+    expect(again.status).toBe(200);
+    expect(await searches('hit')).toBe(hitsBefore);
+    expect(await searches('miss')).toBe(missesBefore + 2);
+  });
+
   it('shares one embedding call among identical concurrent searches', async () => {
     openai.delayMs = 200;
     const answers = await Promise.all(Array.from({ length: 5 }, () => getJson(`${service.url}/quotes/search?q=brand%20new%20stampede`)));

@@ -16,7 +16,10 @@ beforeAll(async () => {
   [db, browser] = await Promise.all([startTestPostgres(), launchChromium()]);
   service = await startService(testConfig(db.url), { migrate: true });
   await service.databaseReady;
-  await insertQuotes(service.repository, new LocalEmbedder(), loadQuoteFixture().slice(0, 120));
+  const fixture = loadQuoteFixture();
+  // The first 120, and the shipped pair that differs only in case and a comma.
+  const humble = fixture.filter((q) => /hard to be humble/i.test(q.quote));
+  await insertQuotes(service.repository, new LocalEmbedder(), [...fixture.slice(0, 120), ...humble]);
   page = await browser.newPage();
 });
 
@@ -87,5 +90,61 @@ describe('search page in Chromium', () => {
     await page.waitForFunction(() => (globalThis as any).document.getElementById('status').dataset.state === 'error');
     expect(await page.textContent('#status')).toBe('Search failed: q must be at most 500 characters');
     expect(await page.$$('#results li')).toHaveLength(0);
+  });
+
+  const statusText = () => (globalThis as any).document.getElementById('status').textContent as string;
+
+  it('keeps the search in the address bar: a reload, a shared link and Back show it again', async () => {
+    await page.goto(service.url + '/');
+    await page.fill('#q', 'heart ocean hidden depths');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#results li.result');
+    expect(new URL(page.url()).searchParams.get('q')).toBe('heart ocean hidden depths');
+
+    await page.reload();
+    await page.waitForSelector('#results li.result');
+    expect(await page.inputValue('#q')).toBe('heart ocean hidden depths');
+    expect(await page.textContent('#results li.result blockquote')).toMatch(/Your heart is the size of an ocean/);
+
+    // A link someone shared, with an author filter, opened in a fresh tab.
+    const shared = await browser.newPage();
+    try {
+      await shared.goto(`${service.url}/?q=${encodeURIComponent('love')}&author=${encodeURIComponent('Muhammad Ali')}`);
+      await shared.waitForSelector('#results li.result');
+      expect(await shared.inputValue('#q')).toBe('love');
+      await shared.waitForFunction(() => (globalThis as any).document.querySelectorAll('#author option').length > 2);
+      expect(await shared.inputValue('#author')).toBe('Muhammad Ali');
+      expect(new Set(await shared.$$eval('#results .author', (els) => els.map((e) => e.textContent)))).toEqual(new Set(['— Muhammad Ali']));
+    } finally {
+      await shared.close();
+    }
+
+    await page.fill('#q', 'patience');
+    await page.click('button[type=submit]');
+    await page.waitForFunction(() => new URL((globalThis as any).location.href).searchParams.get('q') === 'patience');
+    await page.goBack();
+    await page.waitForFunction(() => (globalThis as any).document.getElementById('q').value === 'heart ocean hidden depths');
+    await page.waitForFunction(() =>
+      /Your heart is the size of an ocean/.test((globalThis as any).document.querySelector('#results li.result blockquote').textContent),
+    );
+  });
+
+  it('shows a quote once when the data holds it twice in different letter case', async () => {
+    await page.goto(`${service.url}/?q=${encodeURIComponent('hard to be humble great')}`);
+    await page.waitForSelector('#results li.result');
+    const quotes = await page.$$eval('#results blockquote', (els) => els.map((e) => e.textContent!));
+    expect(quotes.filter((q) => /hard to be humble/i.test(q))).toHaveLength(1);
+    expect(quotes).toHaveLength(10);
+  });
+
+  it('says when nothing matches well, and still shows the nearest quotes', async () => {
+    await page.goto(`${service.url}/?q=zzzzqqq`);
+    await page.waitForFunction(() => /No close matches/.test((globalThis as any).document.getElementById('status').textContent));
+    expect(await page.evaluate(statusText)).toBe('No close matches for “zzzzqqq”. The nearest quotes, none of them a good match:');
+    expect((await page.$$('#results li.result')).length).toBeGreaterThan(0);
+
+    await page.fill('#q', 'heart ocean hidden depths');
+    await page.click('button[type=submit]');
+    await page.waitForFunction(() => /^\d+ results?$/.test((globalThis as any).document.getElementById('status').textContent));
   });
 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../app/db/migrate.js';
 import { toVectorLiteral } from '../../app/db/pool.js';
 import { ensureVectorIndex } from '../../app/db/vector-index.js';
-import { QuoteRepository, supportsIterativeScans } from '../../app/quotes/repository.js';
+import { DEFAULT_SEARCH_EFFORT, nearestStatements, QuoteRepository, supportsIterativeScans } from '../../app/quotes/repository.js';
 import { startTestPostgres, testPool, type TestPostgres } from '../helpers/postgres.js';
 import { insertPseudoQuotes, pseudoVector } from '../helpers/vectors.js';
 
@@ -109,6 +109,53 @@ describe('search effort', () => {
     } finally {
       await single.end();
     }
+  });
+});
+
+describe('search plan', () => {
+  const planOf = async (sql: string) => {
+    const result = (await pool.query(sql)) as unknown as
+      pg.QueryResult<{ 'QUERY PLAN': string }> | pg.QueryResult<{ 'QUERY PLAN': string }>[];
+    return (Array.isArray(result) ? result[result.length - 1]! : result).rows.map((r) => r['QUERY PLAN']).join('\n');
+  };
+
+  it('reads the vector index even where the planner alone would rank every row', async () => {
+    await ensureVectorIndex(pool, { kind: 'hnsw' });
+    const { settings, select } = nearestStatements(DEFAULT_SEARCH_EFFORT, toVectorLiteral(queries[2]!), 'm', 10);
+    // 600 rows: left to itself the planner reads them all (the point of the guard).
+    expect(await planOf(`EXPLAIN ${select}`)).toMatch(/Seq Scan on quotes/);
+    const guarded = await planOf(`${settings}; EXPLAIN ${select}`);
+    expect(guarded).toMatch(/Index Scan using quotes_embedding_idx/);
+    expect(guarded).not.toMatch(/Seq Scan/);
+  });
+
+  it('answers in one round trip, leaving no setting or transaction behind', async () => {
+    const single = testPool(database, 1);
+    let queriesSent = 0;
+    single.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as unknown as { query: unknown }).query = (...args: unknown[]) => {
+        queriesSent++;
+        return query(...args);
+      };
+    });
+    try {
+      await single.query("SELECT '[1]'::vector"); // loads pgvector into the session, defining its settings
+      queriesSent = 0;
+      const rows = await new QuoteRepository(single).search({ vector: queries[3]!, model: 'm', limit: 10 });
+      expect(queriesSent).toBe(1);
+      expect(rows.map((r) => r.id)).toEqual(await exactIds(queries[3]!, 10));
+      const { rows: state } = await single.query<{ seqscan: string; idle: boolean }>(
+        "SELECT current_setting('enable_seqscan') AS seqscan, now() = statement_timestamp() AS idle",
+      );
+      expect(state[0]).toEqual({ seqscan: 'on', idle: true });
+    } finally {
+      await single.end();
+    }
+  });
+
+  it('refuses a vector that is not a list of numbers rather than put it into SQL', () => {
+    expect(() => nearestStatements(DEFAULT_SEARCH_EFFORT, "[1]'; DROP TABLE quotes; --", 'm', 10)).toThrow(/pgvector literal/);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CANARY_NAME as INFRA_CANARY_NAME } from '../../infra/charts/canary.js';
-import { CANARY_NAME, canaryAnnotations, parseCanaryState, withCanaryState, type CanaryState } from '../../bin/canary/state.js';
-import type { KubeObject } from '../../bin/deploy/objects.js';
+import { CANARY_NAME, canaryAnnotations, parseCanaryState, withCanaryState, type CanaryState } from '../../bin/deploy/canary-state.js';
+import type { KubeObject } from '../../bin/kube/objects.js';
 
 const STATE: CanaryState = {
   image: 'registry.example/quote-api:2.0.0',

@@ -13,7 +13,7 @@ import * as status from '../../bin/commands/status.js';
 import * as synth from '../../bin/commands/synth.js';
 import * as up from '../../bin/commands/up.js';
 import * as validate from '../../bin/commands/validate.js';
-import type { UpOptions } from '../../bin/commands/up.js';
+import type { UpOptions } from '../../bin/up/up.js';
 import { COMMANDS } from '../../bin/qctl.js';
 
 const MODULES = { abort, dev, diff, doctor, down, load, promote, secrets, seed, status, synth, up, validate };

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deployFlavour } from '../../bin/deploy/clusters.js';
 import { deploy, type EngineOptions } from '../../bin/deploy/engine.js';
 import { Kube, resolveKubeTarget } from '../../bin/kube/client.js';
-import type { KubeObject } from '../../bin/deploy/objects.js';
+import type { KubeObject } from '../../bin/kube/objects.js';
 import { Progress } from '../../bin/deploy/progress.js';
 import { CNPG_KINDS, FakeKubeApi, podFor, readyStatus, startFakeKubeApi, warningEvent } from '../helpers/fake-kube-api.js';
 import { synthesize } from '../../infra/main.js';
@@ -351,6 +351,22 @@ describe('deploy engine against a fake Kubernetes API', () => {
     );
     // One list per kind and namespace, not one GET per object.
     expect(api.requests.filter((r) => r.method === 'GET').length).toBeLessThan(objects.length / 2);
+  });
+
+  it('a re-run writes nothing on a server that drops a field behind a feature gate (StatefulSet PVC retention before 1.27)', async () => {
+    await api.stop();
+    api = await startFakeKubeApi({
+      droppedFields: [{ kind: 'StatefulSet', path: ['spec', 'persistentVolumeClaimRetentionPolicy'] }],
+    });
+    kube = new Kube(await resolveKubeTarget({ flavour: deployFlavour('microk8s'), kubeconfigPath: api.writeKubeconfig(['microk8s']) }));
+    const synth = await synthesize({ env: 'dev', cluster: 'microk8s', image: '127.0.0.1:32000/quote-api:abc', config: false });
+    const objects = synth.objects as KubeObject[];
+    expect((await run(objects, { env: 'dev', namespace: synth.namespace })).ok).toBe(true);
+    expect(api.get('StatefulSet', synth.namespace, 'postgres')!.spec).not.toHaveProperty('persistentVolumeClaimRetentionPolicy');
+    api.requests.length = 0;
+    const second = await run(objects, { env: 'dev', namespace: synth.namespace });
+    expect(second.objects.filter((o) => o.action !== 'unchanged' && o.action !== 'skipped')).toEqual([]);
+    expect(api.mutations()).toEqual([]);
   });
 
   it('re-applies an object whose live fields drifted, or that lost a field qctl applied', async () => {

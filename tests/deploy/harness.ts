@@ -12,16 +12,23 @@ import { startFakeKubeApi, type FakeKubeApi, type FakeKubeApiOptions } from '../
  * throw-away HOME (for the age identity) and a small git project as the working directory.
  */
 export class DeployHarness {
+  /** The fake API; absent when the harness talks to a real API server (`kubeconfig` given). */
   api!: FakeKubeApi;
   readonly bins = new FakeBins();
   readonly home = mkdtempSync(join(tmpdir(), 'qctl-home-'));
   readonly project = mkdtempSync(join(tmpdir(), 'qctl-project-'));
   kubeconfig = '';
 
-  static async create(options: { contexts?: string[]; api?: FakeKubeApiOptions; registryAddon?: boolean } = {}): Promise<DeployHarness> {
+  static async create(
+    options: { contexts?: string[]; api?: FakeKubeApiOptions; registryAddon?: boolean; kubeconfig?: string } = {},
+  ): Promise<DeployHarness> {
     const harness = new DeployHarness();
-    harness.api = await startFakeKubeApi(options.api);
-    harness.kubeconfig = harness.api.writeKubeconfig(options.contexts ?? ['microk8s']);
+    if (options.kubeconfig) {
+      harness.kubeconfig = options.kubeconfig;
+    } else {
+      harness.api = await startFakeKubeApi(options.api);
+      harness.kubeconfig = harness.api.writeKubeconfig(options.contexts ?? ['microk8s']);
+    }
     harness.bins.add('docker', { when: { 'image inspect': { exitCode: 1, stderr: 'Error: No such image' } } });
     const enabled = ['dns', 'hostpath-storage', 'ingress', 'metrics-server', ...(options.registryAddon === false ? [] : ['registry'])];
     harness.bins.add('microk8s', { when: { 'status --format yaml': { stdout: microk8sStatusYaml(enabled) } } });
@@ -62,7 +69,7 @@ export class DeployHarness {
   }
 
   async stop(): Promise<void> {
-    await this.api.stop();
+    await this.api?.stop();
     this.bins.cleanup();
     rmSync(this.home, { recursive: true, force: true });
     rmSync(this.project, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import { ManifestScope } from '../../infra/scope.js';
 import { deployFlavour } from '../../bin/deploy/clusters.js';
 import { imageRef, shipCommands } from '../../bin/deploy/ship.js';
 import { checkGeneratedReferences, findSecretReferences, GENERATED_SECRETS } from '../../bin/deploy/credentials.js';
-import type { KubeObject, ObjectRef } from '../../bin/deploy/objects.js';
+import type { KubeObject, ObjectRef } from '../../bin/kube/objects.js';
 import { buildPlan, phaseOf, planPrune, teardownOrder } from '../../bin/deploy/plan.js';
 import { yamlDiff } from '../../bin/deploy/text-diff.js';
 import { readiness } from '../../bin/deploy/waits.js';

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../../bin/deploy/objects.js';
+import type { KubeObject } from '../../bin/kube/objects.js';
 import { PHASE_ANNOTATION, type Phase } from '../../infra/phases.js';
 
 /**

@@ -25,7 +25,7 @@ describe('qctl secrets and up', () => {
     expect(existsSync(join(harness.project, 'secrets/dev.env.age'))).toBe(true);
 
     expect((await harness.run(['secrets', 'set', 'OPENAI_API_KEY', '--env', 'dev'], { input: 'sk-from-stdin\n' })).exitCode).toBe(0);
-    expect((await harness.run(['secrets', 'set', 'API_TOKEN', 'tok en"1', '--env', 'dev'])).exitCode).toBe(0);
+    expect((await harness.run(['secrets', 'set', 'API_TOKEN', 'tok en"1 of 16+ chars', '--env', 'dev'])).exitCode).toBe(0);
     expect((await harness.run(['secrets', 'set', 'TEMP', 'x', '--env', 'dev'])).exitCode).toBe(0);
     expect((await harness.run(['secrets', 'unset', 'TEMP', '--env', 'dev'])).exitCode).toBe(0);
     const encrypted = readFileSync(join(harness.project, 'secrets/dev.env.age'), 'utf8');
@@ -40,7 +40,7 @@ describe('qctl secrets and up', () => {
     expect(up.exitCode, String(up.stderr)).toBe(0);
     const data = harness.api.get('Secret', 'quotes-dev', 'quote-api-secrets')!.data as Record<string, string>;
     const decoded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
-    expect(decoded).toEqual({ OPENAI_API_KEY: 'sk-from-stdin', API_TOKEN: 'tok en"1' });
+    expect(decoded).toEqual({ OPENAI_API_KEY: 'sk-from-stdin', API_TOKEN: 'tok en"1 of 16+ chars' });
   });
 
   it('edit re-encrypts what the editor saved, and leaves the file alone when the edit is malformed', async () => {
@@ -103,7 +103,7 @@ describe('qctl secrets and up', () => {
     const { repoPath } = await import('../helpers/quotes-fixture.js');
     const child = execa('node', [repoPath('bin/qctl.mjs'), 'secrets', 'edit', '--env', 'dev'], {
       cwd: harness.project,
-      env: { QCTL_FROM_SOURCE: '1', CI: 'true', ...harness.env({ EDITOR: slow, MARKER: marker }) },
+      env: { CI: 'true', ...harness.env({ EDITOR: slow, MARKER: marker }) },
       reject: false,
       detached: true, // its own process group, as a terminal would make it
     });
@@ -139,6 +139,19 @@ describe('qctl secrets and up', () => {
     ],
     ['import of a directory', ['secrets', 'import', '/tmp', '--env', 'dev'], {}, /cannot import \/tmp: not a regular file/],
     ['unknown key', ['secrets', 'set', '1BAD', 'x', '--env', 'dev'], {}, /invalid key "1BAD"/],
+    // The app's own rules (app/config.ts): a value it would refuse at start-up is refused here.
+    [
+      'set with a token the app refuses',
+      ['secrets', 'set', 'API_TOKEN', 's3cret', '--env', 'prod'],
+      {},
+      /^qctl: API_TOKEN must be at least 16 characters \(generate one with `openssl rand -hex 24`\); nothing was stored$/,
+    ],
+    [
+      'set with a log level the app refuses',
+      ['secrets', 'set', 'LOG_LEVEL', 'chatty', '--env', 'dev'],
+      {},
+      /^qctl: LOG_LEVEL must be one of fatal/,
+    ],
   ] as const)('bad input: %s -> one line, exit 2, the secret file untouched', async (_name, args, options, message) => {
     const before = readFileSync(join(harness.project, 'secrets/dev.env.age'), 'utf8');
     const result = await harness.run([...args], options as { env?: Record<string, string>; input?: string });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../bin/deploy/objects.js';
+import type { KubeObject } from '../../bin/kube/objects.js';
 import { DeployHarness } from './harness.js';
 
 let harness: DeployHarness | undefined;

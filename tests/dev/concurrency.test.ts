@@ -154,7 +154,7 @@ describe('qctl dev first start', () => {
         [repoPath('bin/qctl.mjs'), 'dev', '--dev-dir', devDir, '--port', String(await freePort()), '--output', 'json'],
         {
           cwd: repoPath(),
-          env: { QCTL_FROM_SOURCE: '1', CI: 'true', ...openaiEnv },
+          env: { CI: 'true', ...openaiEnv },
           reject: false,
         },
       );

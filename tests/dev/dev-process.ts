@@ -29,7 +29,7 @@ export async function startDevProcess(
 ): Promise<DevProcess> {
   const child = execa('node', [repoPath('bin/qctl.mjs'), 'dev', '--output', 'json', ...args], {
     cwd: repoPath(),
-    env: { QCTL_FROM_SOURCE: '1', CI: 'true', DATABASE_URL: undefined, REDIS_URL: undefined, OPENAI_API_KEY: undefined, ...env },
+    env: { CI: 'true', DATABASE_URL: undefined, REDIS_URL: undefined, OPENAI_API_KEY: undefined, ...env },
     reject: false,
     buffer: false,
   });

@@ -81,7 +81,7 @@ describe('qctl dev', () => {
       'sh',
       ['-c', `node ${repoPath('bin/qctl.mjs')} dev --ephemeral --quotes ${quotes} --port ${port} & echo $!; wait`],
       {
-        env: { QCTL_FROM_SOURCE: '1', CI: 'true', DATABASE_URL: undefined, OPENAI_API_KEY: undefined, REDIS_URL: undefined },
+        env: { CI: 'true', DATABASE_URL: undefined, OPENAI_API_KEY: undefined, REDIS_URL: undefined },
         reject: false,
         buffer: false,
       },

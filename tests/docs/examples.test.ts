@@ -188,7 +188,6 @@ function env(ctxt: Context, key: string, extra: Record<string, string> = {}): Re
   // PORT: where `qctl dev` listens and `qctl load` without a URL sends (the stand-in unless overridden).
   const all = ctxt.harness.env({
     CI: 'true',
-    QCTL_FROM_SOURCE: '1',
     PATH: ctxt.harness.bins.path(),
     PORT: String(ctxt.apiPort),
     OPENAI_BASE_URL: ctxt.openai.url,
@@ -287,10 +286,18 @@ function playLoadWorkers(api: FakeKubeApi, apiPort: number): void {
     }
     const template = (job.spec as { template: { metadata: { labels: Record<string, string> }; spec: { containers: Container[] } } })
       .template;
-    const spec = JSON.parse(template.spec.containers[0]!.env.find((e) => e.name === 'QCTL_LOAD_WORKER')!.value) as Omit<
-      WorkerSpec,
-      'index'
-    >;
+    // The scenario source travels in the run's Secret (secretKeyRef), as the kubelet would resolve it.
+    const env = template.spec.containers[0]!.env as {
+      name: string;
+      value?: string;
+      valueFrom?: { secretKeyRef: { name: string; key: string } };
+    }[];
+    const ref = env.find((e) => e.name === 'QCTL_LOAD_SOURCE')!.valueFrom!.secretKeyRef;
+    const secret = api.get('Secret', job.metadata.namespace, ref.name) as unknown as { data: Record<string, string> };
+    const spec: Omit<WorkerSpec, 'index'> = {
+      ...(JSON.parse(env.find((e) => e.name === 'QCTL_LOAD_WORKER')!.value!) as Omit<WorkerSpec, 'index' | 'source'>),
+      source: JSON.parse(Buffer.from(secret.data[ref.key]!, 'base64').toString()) as WorkerSpec['source'],
+    };
     const local = new URL(`http://127.0.0.1:${apiPort}/`);
     const source = spec.source.kind === 'quotes' ? { ...spec.source, baseUrl: local.href } : spec.source;
     for (let index = 0; index < spec.count; index++) {

@@ -11,7 +11,7 @@ export function runQctl(
 ): RunningQctl {
   return execa('node', [repoPath('bin/qctl.mjs'), ...args], {
     cwd: options.cwd ?? repoPath(),
-    env: { QCTL_FROM_SOURCE: '1', CI: 'true', ...options.env },
+    env: { CI: 'true', ...options.env },
     input: options.input,
     reject: false,
     timeout: options.timeoutMs ?? 120_000,

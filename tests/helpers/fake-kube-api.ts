@@ -126,6 +126,12 @@ export type FakeKubeApiOptions = {
   kubelet?: boolean;
   /** With `kubelet`: 0 means no schedulable node, so pods stay Pending. Default 1. */
   nodes?: number;
+  /**
+   * Fields behind feature gates this server does not have: dropped from what is stored, yet still
+   * owned by the applier in managedFields, as a real server's dropDisabledFields does (e.g. kind
+   * StatefulSet, path spec.persistentVolumeClaimRetentionPolicy before 1.27 without the gate).
+   */
+  droppedFields?: { kind: string; path: string[] }[];
 };
 
 type ManagerEntry = {
@@ -449,6 +455,7 @@ export class FakeKubeApi {
     }
     const next = deepMerge(base, strip(applied)) as KubeObject;
     next.apiVersion = applied.apiVersion;
+    for (const dropped of this.options.droppedFields ?? []) if (dropped.kind === resource.kind) removePath(next, dropped.path);
     if (resource.namespaced) next.metadata.namespace = namespace;
     // Compared before empty lists/maps are dropped: sending `ingress: []` again is a change to
     // the real server too (it then stores nothing), so the write happens every time.

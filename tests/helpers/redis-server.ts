@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { requireTool } from './tools.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,7 @@ export interface RedisServerOptions {
 
 /** A real redis-server (Debian's package) on a free loopback port, with a password. */
 export async function startRedisServer(password = 'test-redis-password', options: RedisServerOptions = {}): Promise<RedisServer> {
+  requireTool('redis-server', 'redis-server');
   const port = options.port ?? (await freePort());
   const dir = await mkdtemp(join(tmpdir(), 'qctl-redis-'));
   const child = spawn(

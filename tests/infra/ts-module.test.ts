@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,7 +9,13 @@ import { repoPath } from '../helpers/quotes-fixture.js';
 // Inside the repository, so the packages the module imports resolve as they do for a user's qctl.config.ts.
 mkdirSync(repoPath('.qctl'), { recursive: true });
 const dir = mkdtempSync(join(repoPath('.qctl'), 'ts-module-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// The compiled-module record goes here, not to the user's ~/.cache.
+const cacheDir = mkdtempSync(join(tmpdir(), 'qctl-ts-module-cache-'));
+process.env.QCTL_CACHE_DIR = cacheDir;
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(cacheDir, { recursive: true, force: true });
+});
 
 describe('importTypeScript (how the compiled CLI loads qctl.config.ts)', () => {
   it('loads TypeScript with its relative .js-named imports and packages, and keeps import.meta.url', async () => {
@@ -25,6 +32,25 @@ describe('importTypeScript (how the compiled CLI loads qctl.config.ts)', () => {
     );
     const module = await importTypeScript(join(dir, 'config.ts'));
     expect(module.default).toEqual({ replicas: 3, tag: 'v1', self: pathToFileURL(join(dir, 'config.ts')).href });
+  });
+
+  it('reuses the compiled module while no file it was built from changed, and recompiles after an edit to any of them', async () => {
+    writeFileSync(join(dir, 'cached-helper.ts'), 'export const tag: string = "one";\n');
+    writeFileSync(join(dir, 'cached.ts'), "import { tag } from './cached-helper.js';\nexport default { tag };\n");
+    expect((await importTypeScript(join(dir, 'cached.ts'))).default).toEqual({ tag: 'one' });
+    const records = readdirSync(cacheDir).filter((name) => name.startsWith('config-module-'));
+    expect(records.length).toBeGreaterThan(0);
+    // The record is what the next run imports: a marker put into its code shows it was used.
+    const recordPath = join(
+      cacheDir,
+      records.find((name) => readFileSync(join(cacheDir, name), 'utf8').includes('cached-helper'))!,
+    );
+    const record = JSON.parse(readFileSync(recordPath, 'utf8')) as { code: string };
+    writeFileSync(recordPath, JSON.stringify({ ...record, code: record.code.replace('"one"', '"from the record"') }));
+    expect((await importTypeScript(join(dir, 'cached.ts'))).default).toEqual({ tag: 'from the record' });
+    // An edit to an imported file (not only the config itself) invalidates the record.
+    writeFileSync(join(dir, 'cached-helper.ts'), 'export const tag: string = "two";\n');
+    expect((await importTypeScript(join(dir, 'cached.ts'))).default).toEqual({ tag: 'two' });
   });
 
   it('reports a syntax error with its file and line', async () => {

@@ -106,7 +106,7 @@ describe('qctl load (real CLI)', () => {
       'node',
       [repoPath('bin/qctl.mjs'), 'load', `${target.url}/`, '--rate', '100', '--duration', '60s', '--output', 'json', '--slo', 'errors<1%'],
       {
-        env: { QCTL_FROM_SOURCE: '1', CI: 'true' },
+        env: { CI: 'true' },
         reject: false,
       },
     );

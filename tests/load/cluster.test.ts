@@ -136,7 +136,7 @@ describe('--watch-hpa', () => {
         '--output',
         'json',
       ],
-      { env: { QCTL_FROM_SOURCE: '1', CI: 'true', KUBECONFIG: kubeconfig }, reject: false },
+      { env: { CI: 'true', KUBECONFIG: kubeconfig }, reject: false },
     );
     await new Promise<void>((resolve) => {
       child.stderr!.on('data', (chunk: Buffer) => {

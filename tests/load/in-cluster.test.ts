@@ -34,13 +34,25 @@ async function startKube(): Promise<void> {
   kube.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
 }
 
-type Container = { env: { name: string; value: string }[]; image: string; resources: unknown; securityContext: unknown };
+type Container = {
+  env: { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }[];
+  image: string;
+  resources: unknown;
+  securityContext: unknown;
+};
 const containerOf = (job: KubeObject): Container =>
   (job.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers[0]!;
 
 /** The spec qctl gave the workers, aimed at the local target instead of the Service (which only exists in a cluster). */
 function specOf(job: KubeObject, index: number): WorkerSpec {
-  const spec = JSON.parse(containerOf(job).env.find((e) => e.name === 'QCTL_LOAD_WORKER')!.value) as Omit<WorkerSpec, 'index'>;
+  // The scenario source comes from the run's Secret, as the kubelet resolves secretKeyRef.
+  const env = containerOf(job).env;
+  const ref = env.find((e) => e.name === 'QCTL_LOAD_SOURCE')!.valueFrom!.secretKeyRef;
+  const secret = kube.get('Secret', NAMESPACE, ref.name) as KubeObject & { data: Record<string, string> };
+  const spec = {
+    ...(JSON.parse(env.find((e) => e.name === 'QCTL_LOAD_WORKER')!.value!) as Omit<WorkerSpec, 'index' | 'source'>),
+    source: JSON.parse(Buffer.from(secret.data[ref.key]!, 'base64').toString()) as WorkerSpec['source'],
+  };
   const source = spec.source.kind === 'quotes' ? { ...spec.source, baseUrl: `${target.url}/` } : spec.source;
   return { ...spec, source, index };
 }
@@ -99,15 +111,15 @@ describe('qctl load --in-cluster --workers N', () => {
     expect(result.exitCode).toBe(0);
 
     const applied = kube.applies().map((r) => (typeof r.body === 'string' ? parseYaml(r.body) : r.body) as KubeObject);
-    expect(applied.map((o) => o.kind)).toEqual(['NetworkPolicy', 'NetworkPolicy', 'Job']);
-    const job = applied[2]!;
+    // The spec Secret comes before the Job (no pod starts without it), then is owned by the Job.
+    expect(applied.map((o) => o.kind)).toEqual(['NetworkPolicy', 'NetworkPolicy', 'Secret', 'Job', 'Secret']);
+    const job = applied[3]!;
     expect(job.spec).toMatchObject({ completionMode: 'Indexed', completions: 3, parallelism: 3, backoffLimit: 0 });
     expect(job.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'quote-api-load', 'qctl.dev/env': 'dev' });
     const container = containerOf(job);
     expect(container.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
     expect(container.resources).toEqual({ requests: { cpu: '500m', memory: '128Mi' }, limits: { cpu: '1', memory: '256Mi' } });
-    const spec = specOf(job, 0);
-    expect(spec).toMatchObject({ count: 3, rate: 60, durationMs: 2000 });
+    expect(JSON.parse(container.env[0]!.value!)).toMatchObject({ count: 3, rate: 60, durationMs: 2000 });
     // The policies: workers may reach the API's http port, and the API accepts them.
     expect(applied[0]!.spec).toMatchObject({ policyTypes: ['Egress'], egress: [{ ports: [{ port: 8080 }] }] });
     expect(applied[1]!.spec).toMatchObject({
@@ -127,7 +139,12 @@ describe('qctl load --in-cluster --workers N', () => {
     ]);
     expect(report.interrupted).toBe(false);
     expect(deletes().sort()).toEqual(
-      [`jobs/${job.metadata.name}`, `networkpolicies/${job.metadata.name}-egress`, `networkpolicies/${job.metadata.name}-to-api`].sort(),
+      [
+        `jobs/${job.metadata.name}`,
+        `secrets/${job.metadata.name}-source`,
+        `networkpolicies/${job.metadata.name}-egress`,
+        `networkpolicies/${job.metadata.name}-to-api`,
+      ].sort(),
     );
     expect(kube.list('Job', NAMESPACE)).toEqual([]);
     expect(kube.list('NetworkPolicy', NAMESPACE)).toEqual([]);
@@ -192,7 +209,7 @@ describe('qctl load --in-cluster --workers N', () => {
         '--output',
         'json',
       ],
-      { env: { QCTL_FROM_SOURCE: '1', CI: 'true', ...env() }, reject: false },
+      { env: { CI: 'true', ...env() }, reject: false },
     );
     let stderr = '';
     await new Promise<void>((resolve) => {
@@ -268,15 +285,57 @@ describe('qctl load --in-cluster --workers N', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stderr).toBe('');
     const docs = parseAllDocuments(String(result.stdout)).map((d) => d.toJS() as KubeObject);
-    expect(docs.map((d) => d.kind)).toEqual(['NetworkPolicy', 'NetworkPolicy', 'Job']);
-    expect(docs[2]!.spec).toMatchObject({ completions: 8, parallelism: 8 });
-    expect(JSON.parse(containerOf(docs[2]!).env[0]!.value)).toMatchObject({ rate: 8000, count: 8, durationMs: 60000 });
+    expect(docs.map((d) => d.kind)).toEqual(['NetworkPolicy', 'NetworkPolicy', 'Secret', 'Job']);
+    expect(docs[3]!.spec).toMatchObject({ completions: 8, parallelism: 8 });
+    expect(JSON.parse(containerOf(docs[3]!).env[0]!.value!)).toMatchObject({ rate: 8000, count: 8, durationMs: 60000 });
+    // The source Secret is printed without data: that is written only when the run is applied.
+    expect(docs[2]).not.toHaveProperty('data');
     expect(kube.mutations()).toEqual([]);
     // What --dry-run prints passes `qctl validate` as it is.
     const file = join(mkdtempSync(join(tmpdir(), 'qctl-load-job-')), 'load-job.yaml');
     writeFileSync(file, String(result.stdout));
     const validate = await runQctl(['validate', file]);
     expect(validate.exitCode).toBe(0);
+  });
+
+  it('keeps --header values out of the Job: they travel in a Secret the Job owns, deleted with the run', async () => {
+    await startKube();
+    const token = 'Bearer tok-7f3a9c-secret';
+    kube.react({ kind: 'Job' }, (job) => runPodsForReal(job, 2));
+    const result = await runQctl(
+      [...IN_CLUSTER, '--workers', '2', '--rate', '20', '--duration', '1s', '--start-delay', '2s', '--header', `Authorization: ${token}`],
+      { env: env() },
+    );
+    expect(result.exitCode).toBe(0);
+    const applied = kube.applies().map((r) => (typeof r.body === 'string' ? parseYaml(r.body) : r.body) as KubeObject);
+    const job = applied.find((o) => o.kind === 'Job')!;
+    expect(JSON.stringify(job)).not.toContain('tok-7f3a9c');
+    expect(containerOf(job).env[1]).toEqual({
+      name: 'QCTL_LOAD_SOURCE',
+      valueFrom: { secretKeyRef: { name: `${job.metadata.name}-source`, key: 'source' } },
+    });
+    // The Secret is re-applied with the Job as its owner right after the Job exists.
+    const owned = applied.filter((o) => o.kind === 'Secret').at(-1)!.metadata.ownerReferences;
+    expect(owned).toEqual([{ apiVersion: 'batch/v1', kind: 'Job', name: job.metadata.name, uid: expect.stringMatching(/^uid-/) }]);
+    // The workers sent it.
+    expect((await target.stats()).headers.at(-1)?.authorization).toBe(token);
+    expect(kube.list('Secret', NAMESPACE)).toEqual([]);
+    expect(kube.list('Job', NAMESPACE)).toEqual([]);
+  });
+
+  it('--dry-run --output json prints the objects as a JSON List, without the headers', async () => {
+    await startKube();
+    const result = await runQctl(
+      [...IN_CLUSTER, '--workers', '2', '--rate', '100', '--dry-run', '--output', 'json', '--header', 'Authorization: Bearer tok-55e1'],
+      { env: env() },
+    );
+    expect(result.exitCode).toBe(0);
+    const list = JSON.parse(String(result.stdout)) as { kind: string; items: KubeObject[] };
+    expect(list.kind).toBe('List');
+    expect(list.items.map((o) => o.kind)).toEqual(['NetworkPolicy', 'NetworkPolicy', 'Secret', 'Job']);
+    expect(String(result.stdout)).not.toContain('tok-55e1');
+    expect(JSON.parse(containerOf(list.items[3]!).env[0]!.value!)).toMatchObject({ rate: 100, count: 2 });
+    expect(kube.mutations()).toEqual([]);
   });
 
   it('refuses a URL: in-cluster workers send to the API Service', async () => {

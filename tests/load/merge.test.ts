@@ -47,6 +47,7 @@ function outcomeOf(samples: Sample[], rate: number, seconds: number, startedAt: 
   }
   return {
     startedAt,
+    loopDelayMs: null,
     interrupted: false,
     stoppedEarly: false,
     steps: [
@@ -151,7 +152,9 @@ describe('merging worker results', () => {
       [2, 'complete', 100],
     ]);
     const text = formatTextReport(report);
-    expect(text).toMatch(/^1 +100\.0\/s +0\.0\/s +0 +0 +0 +- +missing \(pod quote-api-load-x-1 failed \(OOMKilled\) without a result\)$/m);
+    expect(text).toMatch(
+      /^1 +100\.0\/s +0\.0\/s +0 +0 +0 +- +- +missing \(pod quote-api-load-x-1 failed \(OOMKilled\) without a result\)$/m,
+    );
     expect(text).toMatch(/verdict {4}FAIL \(worker 1 returned no result\)/);
   });
 

@@ -65,7 +65,7 @@ describe('ramp', () => {
     expect(text).toMatch(/^knee\s+150 req\/s is the highest rate that met the SLO; 200 req\/s breached it and the ramp stopped there$/m);
     expect(text).toMatch(/200\/s.*FAIL \(p95\)/);
     expect(text).toMatch(/^rate\s+ramp 50→300 req\/s, step 50 every 1\.5s \(4 of 6 steps run\); achieved \d+\.\d req\/s on average/m);
-    expect(text).toMatch(/^SLO \(at the knee, 150 req\/s\)$/m);
+    expect(text).toMatch(/^SLO \(judged at the knee, 150 req\/s, the highest step that met it\)$/m);
   });
 
   it('reports no knee when no step breached, and no "sent 0 B" for bodiless GETs', async () => {
@@ -76,7 +76,7 @@ describe('ramp', () => {
     expect(report.verdict).toBe('pass');
     const text = formatTextReport(report);
     expect(text).toMatch(/^knee\s+none found: every step up to 80 req\/s met the SLO \(ramp higher to find where the service bends\)$/m);
-    expect(text).toMatch(/^SLO \(highest step, 80 req\/s\)$/m);
+    expect(text).toMatch(/^SLO \(judged at the highest step, 80 req\/s\)$/m);
     expect(text).not.toMatch(/target \d/);
     expect(report.bytes.sent).toBe(0);
     expect(text).toMatch(/^bytes\s+received \d+(\.\d)? (B|KiB) of response bodies$/m);

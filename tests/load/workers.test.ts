@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultWorkerCount, workersWarning } from '../../bin/load/command.js';
 import { loadReportSchema } from '../../bin/load/report-schema.js';
 import { runQctl } from '../helpers/cli.js';
 import { repoPath } from '../helpers/quotes-fixture.js';
@@ -75,7 +76,7 @@ describe('qctl load --workers N (threads)', () => {
     const child = execa(
       'node',
       [repoPath('bin/qctl.mjs'), 'load', `${target.url}/`, '--workers', '2', '--rate', '100', '--duration', '60s', '--output', 'json'],
-      { env: { QCTL_FROM_SOURCE: '1', CI: 'true' }, reject: false },
+      { env: { CI: 'true' }, reject: false },
     );
     await new Promise<void>((resolve) => {
       child.stderr!.on('data', (chunk: Buffer) => {
@@ -97,6 +98,27 @@ describe('qctl load --workers N (threads)', () => {
     expect(result.exitCode).toBe(0);
   });
 
+  it('fails the verdict when a worker thread dies mid-run, and names it', async () => {
+    // The test-only hook crashes worker 1 half a second into its run, as an uncaught error would.
+    const result = await runQctl(['load', `${target.url}/`, '--workers', '2', '--rate', '40', '--duration', '2s', '--output', 'json'], {
+      env: { QCTL_TEST_LOAD_WORKER_DIES: '1' },
+    });
+    expect(result.exitCode).toBe(1);
+    const report = loadReportSchema.parse(JSON.parse(String(result.stdout)));
+    expect(report.verdict).toBe('fail');
+    expect(report.workers!.list[0]).toMatchObject({ state: 'complete', failed: false });
+    expect(report.workers!.list[1]).toMatchObject({
+      state: 'missing',
+      failed: true,
+      note: 'worker thread died: injected by QCTL_TEST_LOAD_WORKER_DIES',
+    });
+    const text = await runQctl(['load', `${target.url}/`, '--workers', '2', '--rate', '40', '--duration', '1s'], {
+      env: { QCTL_TEST_LOAD_WORKER_DIES: '0' },
+    });
+    expect(text.exitCode).toBe(1);
+    expect(text.stdout).toMatch(/^verdict {4}FAIL \(worker 0 returned no result\)$/m);
+  });
+
   it('refuses bad --workers values and in-cluster flags without --in-cluster, sending nothing', async () => {
     const file = join(dir, 'unused.txt');
     writeFileSync(file, 'GET /x\n');
@@ -105,8 +127,11 @@ describe('qctl load --workers N (threads)', () => {
       [['--workers', '1.5'], /invalid --workers "1\.5": use a whole number above 0/],
       [['--workers', '65'], /invalid --workers "65": at most 64/],
       [['--dry-run'], /--dry-run applies to --in-cluster runs only/],
-      [['--image', 'x:1'], /--image applies to --in-cluster runs only/],
-      [['--start-delay', '5s'], /--start-delay applies to --in-cluster runs only/],
+      [['--image', 'x:1'], /--image applies to --in-cluster runs only, e\.g\. --env dev --in-cluster --workers 4 --image x:1\n$/],
+      [
+        ['--start-delay', '5s'],
+        /--start-delay applies to --in-cluster runs only, e\.g\. --env dev --in-cluster --workers 4 --start-delay 5s\n$/,
+      ],
       [['--in-cluster'], /--in-cluster needs --env/],
     ];
     const before = (await target.stats()).count;
@@ -116,5 +141,22 @@ describe('qctl load --workers N (threads)', () => {
       expect(result.stderr, args.join(' ')).toMatch(message);
     }
     expect((await target.stats()).count).toBe(before);
+  });
+});
+
+describe('the default worker count', () => {
+  it('is one thread per 10,000 req/s of the peak rate, at most one per two cores (so 1 on 2 cores)', () => {
+    expect(defaultWorkerCount(2, 50_000)).toBe(1);
+    expect(defaultWorkerCount(1, 50_000)).toBe(1);
+    expect(defaultWorkerCount(8, 200)).toBe(1);
+    expect(defaultWorkerCount(8, 25_000)).toBe(3);
+    expect(defaultWorkerCount(8, 90_000)).toBe(4);
+  });
+
+  it('warns about more threads than cores, not about fewer', () => {
+    expect(workersWarning(2, 2)).toBeNull();
+    expect(workersWarning(4, 2)).toBe(
+      '--workers 4 on 2 cores: threads beyond the cores share them, which lowers the ceiling and raises the noise floor; use --workers 1 or fewer here',
+    );
   });
 });

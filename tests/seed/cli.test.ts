@@ -57,7 +57,7 @@ describe('qctl seed', () => {
       openai.delayMs = 150; // slow enough to kill it halfway through 29 batches
       const child = execa('node', [repoPath('bin/qctl.mjs'), ...args], {
         cwd: repoPath(),
-        env: { QCTL_FROM_SOURCE: '1', CI: 'true', ...openaiEnv() },
+        env: { CI: 'true', ...openaiEnv() },
         reject: false,
       });
       let stored = 0;
@@ -220,5 +220,21 @@ describe('the image entry point: node app/main.ts seed', () => {
     });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain('seed: unknown source "nowhere"');
+  });
+
+  it('names SEED_SOURCE, not a qctl flag, in its hints: the image reads no flags', async () => {
+    const image = (env: Record<string, string>) =>
+      execa('node', ['--import', 'tsx', repoPath('app/main.ts'), 'seed'], {
+        cwd: repoPath(),
+        env: { ...baseEnv(), DATABASE_URL: database.url, ...env },
+        reject: false,
+      });
+    const noPath = await image({ SEED_SOURCE: 'file:' });
+    expect(noPath.exitCode).toBe(2);
+    expect(noPath.stderr).toContain('source "file:" needs a path, e.g. SEED_SOURCE=file:./quotes.json');
+    const unreachable = await image({ SEED_DUMMYJSON_URL: `http://127.0.0.1:${await freePort()}` });
+    expect(unreachable.exitCode).not.toBe(0);
+    expect(unreachable.stderr).toMatch(/cannot fetch quotes from .*: check the network, or seed from a file with SEED_SOURCE=file:PATH/);
+    for (const result of [noPath, unreachable]) expect(result.stderr).not.toContain('--source');
   });
 });

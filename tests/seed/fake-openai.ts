@@ -11,7 +11,7 @@ export interface FakeOpenAI {
   /** Base URL to use as OPENAI_BASE_URL (ends in /v1). */
   url: string;
   /** Every POST /embeddings, in arrival order. */
-  requests: { at: number; inputs: number; status: number; model: string }[];
+  requests: { at: number; inputs: number; status: number; model: string; dimensions?: number }[];
   /** Successful embedding answers. */
   readonly succeeded: number;
   /** Answers these statuses (in order) to the next requests before answering normally. */
@@ -81,9 +81,10 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       input: string | string[];
       model: string;
       encoding_format?: 'float' | 'base64';
+      dimensions?: number;
     };
     const inputs = Array.isArray(request.input) ? request.input : [request.input];
-    const record = { at: Date.now(), inputs: inputs.length, status: 200, model: request.model };
+    const record = { at: Date.now(), inputs: inputs.length, status: 200, model: request.model, dimensions: request.dimensions };
     state.requests.push(record);
     if (state.delayMs > 0) await new Promise((r) => setTimeout(r, state.delayMs));
     const failure = pending.shift() ?? (state.failAlways ? { status: state.failAlways } : undefined);
@@ -99,7 +100,8 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     let tokens = 0;
     const data = inputs.map((text, index) => {
       tokens += fakeTokens(text);
-      const vector = fakeEmbedding(text);
+      // Like the real API: text-embedding-3-large answers 3072 dimensions unless asked for fewer.
+      const vector = request.model === 'text-embedding-3-large' ? largeEmbedding(text, request.dimensions) : fakeEmbedding(text);
       const embedding =
         request.encoding_format === 'base64'
           ? Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64')
@@ -147,4 +149,12 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** A 3072-dimension vector (two fake ones), shortened to `dimensions` the way the API does. */
+function largeEmbedding(text: string, dimensions?: number): Float32Array {
+  const full = new Float32Array(3072);
+  full.set(fakeEmbedding(text), 0);
+  full.set(fakeEmbedding(`${text} `), 1536);
+  return dimensions ? full.slice(0, dimensions) : full;
 }

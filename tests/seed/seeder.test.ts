@@ -244,3 +244,28 @@ describe('--reembed', () => {
     expect(rows[0]?.indexdef).toMatch(/USING ivfflat/);
   });
 });
+
+describe('progress around the vector index', () => {
+  it('announces "indexing" only when the index is built, never before an unchanged one', async () => {
+    await pool.query('TRUNCATE quotes RESTART IDENTITY');
+    await pool.query(`DROP INDEX IF EXISTS ${VECTOR_INDEX_NAME}`);
+    const records = loadQuoteFixture().slice(0, 5);
+    const run = async () => {
+      const phases: string[] = [];
+      const summary = await seedQuotes({
+        pool,
+        source: arraySource(records),
+        sourceName: 'array',
+        provider: local,
+        onProgress: (p) => phases.push(p.phase),
+      });
+      return { summary, phases };
+    };
+    const first = await run();
+    expect(first.summary.vectorIndex).toBe('created');
+    expect(first.phases).toContain('indexing');
+    const second = await run();
+    expect(second.summary.vectorIndex).toBe('unchanged');
+    expect(second.phases).not.toContain('indexing');
+  });
+});

@@ -123,7 +123,7 @@ describe('source specs and files', () => {
 
   it('names a missing file and bad JSON', async () => {
     await expect(collect(readSource({ kind: 'file', path: '/nonexistent/q.json' }))).rejects.toThrow(
-      /cannot read quotes file \/nonexistent\/q\.json \(ENOENT\)/,
+      /^no quotes file at \/nonexistent\/q\.json: check the path \(a relative one starts at the working directory, \/.*\)$/,
     );
     const stdin = Readable.from(['{not json']);
     await expect(collect(readSource({ kind: 'stdin' }, { stdin }))).rejects.toThrow(/standard input is not valid JSON/);

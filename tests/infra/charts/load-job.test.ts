@@ -40,6 +40,16 @@ describe('the load Job (qctl load --in-cluster)', () => {
         false,
       );
       expect(job.metadata.namespace).toBe(`quotes-${env}`);
+      // The scenario source (headers, credentials) is read from a Secret by reference, never in the Job;
+      // the manifest carries no secret data (qctl fills it in when it applies the run).
+      const secret = objects.find((o) => o.kind === 'Secret')!;
+      expect(secret.metadata.name).toBe('quote-api-load-t1-source');
+      expect(secret).not.toHaveProperty('data');
+      const container = (job.spec as { template: { spec: { containers: { env: unknown[] }[] } } }).template.spec.containers[0]!;
+      expect(container.env).toContainEqual({
+        name: 'QCTL_LOAD_SOURCE',
+        valueFrom: { secretKeyRef: { name: 'quote-api-load-t1-source', key: 'source' } },
+      });
     });
   }
 

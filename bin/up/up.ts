@@ -3,20 +3,48 @@ import { namespaceFor } from '../../infra/environments.js';
 import { usageError } from '../cli/errors.js';
 import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
 import { secretsFile } from '../secrets/store.js';
-import { deploy, summarizeEngineResult, type EngineResult } from './engine.js';
-import { readInventory } from './inventory.js';
+import { deploy, summarizeEngineResult, type EngineResult } from '../deploy/engine.js';
+import { readInventory } from '../deploy/inventory.js';
 import { NoClusterError } from '../kube/client.js';
-import { buildImage, contentTag, detectBuilder, imageExists, type Builder } from './image.js';
-import type { DeployFlavour } from './clusters.js';
-import { describeRef, refOf, type KubeObject } from './objects.js';
-import { describePlan, buildPlan } from './plan.js';
-import { Progress } from './progress.js';
-import { openSession, parseTimeout, rememberTarget, resolveFlavour, type Session } from './session.js';
-import { imageRef, shipCommands, shipImage, type ShipOptions } from './ship.js';
-import { accessInfo, hasNodePort, nodeAddress } from './urls.js';
-import type { UpOptions } from '../commands/up.js';
+import { buildImage, chooseBuilder, contentTag, imageExists, type Builder } from '../deploy/image.js';
+import type { DeployFlavour } from '../deploy/clusters.js';
+import { describeRef, refOf, type KubeObject } from '../kube/objects.js';
+import { describePlan, buildPlan } from '../deploy/plan.js';
+import { Progress } from '../deploy/progress.js';
+import { openSession, parseTimeout, rememberTarget, resolveFlavour, type Session } from '../deploy/session.js';
+import { imageRef, shipCommands, shipImage, type ShipOptions } from '../deploy/ship.js';
+import { accessInfo, hasNodePort, nodeAddress } from '../deploy/urls.js';
+/** What `qctl up` needs; bin/commands/up.ts turns the flags into it (and refuses canary flags without --canary). */
+export type UpOptions = {
+  env: string;
+  cluster?: string;
+  context?: string;
+  registry?: string;
+  builder?: string;
+  image?: string;
+  skipBuild?: boolean;
+  timeout: string;
+  rollbackOnFailure?: boolean;
+  pruneData?: boolean;
+  monitoring?: string;
+  set: string[];
+  dryRun?: boolean;
+  canary?: string;
+  canarySteps?: string;
+  analysis: boolean;
+  prometheusUrl?: string;
+  analysisInterval?: string;
+  analysisGrace?: string;
+  analysisChecks?: string;
+  maxErrorRatio?: string;
+  maxP99?: string;
+  maxP99Ratio?: string;
+  minRequests?: string;
+  canaryLoad?: string;
+  output: string;
+};
 import { parseCanaryFlags, parseWeights } from '../canary/flags.js';
-import { CANARY_NAME } from '../canary/state.js';
+import { CANARY_NAME } from '../deploy/canary-state.js';
 import { printCanaryReport } from '../canary/report.js';
 import {
   canarySettings,
@@ -30,7 +58,7 @@ import {
   runCanary,
   type AnalysisAccess,
 } from '../canary/rollout.js';
-import { releaseEngineOptions, synthesizeRelease } from './release.js';
+import { releaseEngineOptions, synthesizeRelease } from '../deploy/release.js';
 
 /**
  * `qctl up`: validate everything that can be validated without a cluster first (flags,
@@ -53,10 +81,19 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
     throw usageError('--canary and --dry-run do not go together: preview the canary with qctl diff --set canary.tag=TAG');
 
   let builder: Builder | undefined;
+  let builderReason = '';
   const build = flags.image === undefined && !flags.skipBuild;
-  if (build && !flags.dryRun) {
-    builder = detectBuilder();
-    if (!builder) throw usageError('no container builder found: install docker, podman or nerdctl, or pass --image REF (or --skip-build)');
+  if (build) {
+    // Probed even for --dry-run, so the plan shows the builder a real run would use.
+    const choice = await chooseBuilder(flags.builder);
+    if (!flags.dryRun && !choice)
+      throw usageError('no container builder found: install docker, podman or nerdctl, or pass --image REF (or --skip-build)');
+    if (!flags.dryRun && choice && !choice.works)
+      throw usageError(
+        `no working container builder: ${choice.reason}; start its engine, or pass --builder NAME, --image REF or --skip-build`,
+      );
+    builder = choice?.builder;
+    builderReason = choice?.reason ?? '';
   }
   const ref = flags.image ?? imageRef(flavour, await contentTag(root), flags.registry);
 
@@ -85,7 +122,7 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
         ref,
         objects,
         build,
-        builder: detectBuilder() ?? 'docker',
+        builder: builder ?? 'docker',
         flags,
         reason: error.message,
       });
@@ -122,7 +159,8 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
 
   const buildLines: string[] = [];
   if (build) {
-    const chosen = builder ?? detectBuilder() ?? 'docker';
+    const chosen = builder ?? 'docker';
+    if (builderReason) progress.info(`builder: ${builderReason}`);
     if (flags.dryRun) {
       buildLines.push(...buildCommands(ref, { flavour, builder: chosen, registry: flags.registry, context: kube.target.context }));
       for (const line of buildLines) progress.info(line);

@@ -1,7 +1,7 @@
 import { JobError } from '../cli/errors.js';
 import type { Kube } from '../kube/client.js';
 import { API_CONTAINER, API_NAME } from '../../infra/monitoring/names.js';
-import type { KubeObject, ObjectRef } from '../deploy/objects.js';
+import type { KubeObject, ObjectRef } from '../kube/objects.js';
 
 /**
  * Where a canary release keeps its state: annotations on the canary Deployment itself. It
