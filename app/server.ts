@@ -12,6 +12,7 @@ import { EmbeddingUnavailableError } from './embeddings/provider.js';
 import { HttpError } from './errors.js';
 import { SearchAbandonedError } from './quotes/search-service.js';
 import type { Logger } from './observability/logger.js';
+import { METRICS_ROUTE, PROBE_ROUTES } from './observability/routes.js';
 import { registerAuthorRoutes } from './routes/authors.js';
 import type { AppContext } from './routes/context.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -27,7 +28,7 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 export const VERSION_HEADER = 'x-quote-api-version';
 
 // Probes and scrapes would drown the access log.
-const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+const QUIET_ROUTES = new Set<string>([...PROBE_ROUTES, METRICS_ROUTE]);
 
 /**
  * Node's parser counts the request line and the headers against one 16 KB limit. Blame the part

@@ -43,7 +43,21 @@ export const BASE_SETTINGS: EnvironmentSettings = {
     gateway: { name: 'quotes', namespace: null, sectionName: null, create: false, className: null },
     nodePort: 30080,
   },
-  canary: { tag: null, weight: 20, replicas: 1 },
+  canary: {
+    tag: null,
+    weight: 20,
+    replicas: 1,
+    analysis: {
+      interval: '30s',
+      grace: '2m',
+      checks: 2,
+      maxErrorRatio: 0.01,
+      maxP99: '500ms',
+      maxP99Ratio: 1.5,
+      minRequests: 20,
+      load: 0,
+    },
+  },
   traffic: { mesh: 'none', retries: { attempts: 2, perTryTimeout: '10s' }, timeout: '30s' },
   image: { registry: null, repository: 'quote-api', tag: '0.1.0', pullPolicy: null },
   postgres: {

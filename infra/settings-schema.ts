@@ -31,6 +31,9 @@ const int = (min: number, max: number) => z.int().min(min).max(max);
 /** One number and unit, a form both Gateway API (GEP-2257) and Istio durations accept. */
 const duration = z.string().regex(/^[1-9][0-9]{0,4}(ms|s|m|h)$/, 'expected a duration above zero such as 500ms, 10s or 1m');
 
+/** A duration of at most `max` ms (`maxText` in the message). */
+const boundedDuration = (max: number, maxText: string) => duration.refine((value) => durationMs(value) <= max, `at most ${maxText}`);
+
 /** How the API is reached from outside the cluster (see docs/deploy.md, exposure modes). */
 export const EXPOSURE_MODES = ['ingress', 'gateway', 'nodeport', 'none'] as const;
 export type ExposureMode = (typeof EXPOSURE_MODES)[number];
@@ -102,6 +105,25 @@ export const environmentSettingsSchema = z.strictObject({
     tag: imageTag.nullable(),
     weight: int(0, 100),
     replicas: int(1, 100),
+    /**
+     * How `qctl up --canary` judges the canary (each has a flag of the same name that wins,
+     * e.g. --analysis-interval, --max-p99; docs/deploy.md): every `interval` a check of the user
+     * requests since the previous check, `checks` passing checks per step, abort after `grace`
+     * without enough data; `load` requests per second qctl sends to the canary itself during
+     * the analysis (0: none, the users' traffic is judged).
+     */
+    analysis: z.strictObject({
+      interval: boundedDuration(3_600_000, '1h'),
+      grace: boundedDuration(24 * 3_600_000, '24h'),
+      checks: int(1, 100),
+      maxErrorRatio: z.number().min(0).max(1),
+      /** At most 10s: the API's latency histogram ends there (app/observability/metrics.ts). */
+      maxP99: boundedDuration(10_000, '10s'),
+      /** null: the canary's p99 is not compared with the stable one's. */
+      maxP99Ratio: z.number().positive().max(1000).nullable(),
+      minRequests: int(1, 1_000_000),
+      load: int(0, 10_000),
+    }),
   }),
   /** Routing policy for the API: Istio retries/timeouts (mesh istio), HTTPRoute timeouts (gateway mode). */
   traffic: z.strictObject({

@@ -1,6 +1,6 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { formatDuration } from '../cli/duration.js';
-import type { VersionNumbers } from './version-metrics.js';
+import type { VersionNumbers, Window } from './version-metrics.js';
 
 /**
  * The canary analysis: at every interval, the canary's numbers against the limits and against
@@ -15,7 +15,7 @@ export type Thresholds = {
   maxP99Ms: number;
   /** Highest canary p99 as a multiple of the stable p99 (when the stable served enough requests); null: not compared. */
   maxP99Ratio: number | null;
-  /** Requests the canary must serve within the window before its numbers count. */
+  /** User requests the canary must serve within one check's window before its numbers count. */
   minRequests: number;
 };
 
@@ -42,6 +42,8 @@ export type Decision = {
   /** What follows: another check, the next step, promotion or abort. */
   action: 'check again' | 'next step' | 'promote' | 'abort';
   reason: string;
+  /** The span of time this check judged: user requests answered in (start, end]. */
+  window: { start: string; end: string };
   numbers?: Numbers;
 };
 
@@ -51,7 +53,10 @@ const ms = (value: number) => (Number.isFinite(value) ? `${Math.round(value)}ms`
 export function judge(numbers: Numbers, t: Thresholds): Verdict {
   const { canary, stable } = numbers;
   if (canary.requests < t.minRequests || canary.errorRatio === null) {
-    return { outcome: 'wait', reason: `canary served ${Math.round(canary.requests)} requests in the window, fewer than ${t.minRequests}` };
+    return {
+      outcome: 'wait',
+      reason: `canary served ${Math.round(canary.requests)} user requests in the window, fewer than ${t.minRequests}`,
+    };
   }
   if (canary.errorRatio > t.maxErrorRatio) {
     return { outcome: 'fail', reason: `canary error ratio ${percent(canary.errorRatio)} is above ${percent(t.maxErrorRatio)}` };
@@ -74,7 +79,9 @@ export type StepInput = {
   step: number;
   steps: number;
   weight: number;
-  measure: () => Promise<Numbers>;
+  /** When the step's weight took effect (Unix ms): the first check's window starts there. */
+  startedMs: number;
+  measure: (window: Window) => Promise<Numbers>;
   thresholds: Thresholds;
   policy: AnalysisPolicy;
   onDecision: (decision: Decision) => void;
@@ -83,19 +90,26 @@ export type StepInput = {
   now?: () => number;
 };
 
-/** Runs the checks of one step of the ladder until it passes (true) or fails (false). */
+/**
+ * Runs the checks of one step of the ladder until it passes (true) or fails (false). Each check
+ * judges the window since the previous one (the first: since the weight took effect), so no
+ * two checks share a request and a check never looks back into the previous step.
+ */
 export async function analyseStep(input: StepInput): Promise<boolean> {
   const sleep = input.sleep ?? ((delay: number) => sleepFor(delay));
   const now = input.now ?? Date.now;
-  const started = now();
-  const last = input.step === input.steps;
+  const started = input.startedMs;
+  let windowStart = started;
   let passes = 0;
+  const last = input.step === input.steps;
   for (let check = 1; ; check++) {
-    await sleep(input.policy.intervalMs);
+    await sleep(Math.max(0, windowStart + input.policy.intervalMs - now()));
+    const window: Window = { startMs: windowStart, endMs: Math.max(now(), windowStart + 2) };
+    windowStart = window.endMs;
     let numbers: Numbers | undefined;
     let verdict: Verdict;
     try {
-      numbers = await input.measure();
+      numbers = await input.measure(window);
       verdict = judge(numbers, input.thresholds);
     } catch (error) {
       // Prometheus unreachable counts as missing data: the grace period decides.
@@ -108,7 +122,7 @@ export async function analyseStep(input: StepInput): Promise<boolean> {
       passes++;
       if (passes >= input.policy.checks) action = last ? 'promote' : 'next step';
       else reason = `${reason} (${passes}/${input.policy.checks} passing checks)`;
-    } else if (now() - started >= input.policy.graceMs) {
+    } else if (window.endMs - started >= input.policy.graceMs) {
       action = 'abort';
       reason = `no usable canary data within the grace period of ${formatDuration(input.policy.graceMs)}: ${verdict.reason}`;
     }
@@ -121,6 +135,7 @@ export async function analyseStep(input: StepInput): Promise<boolean> {
       outcome: verdict.outcome,
       action,
       reason,
+      window: { start: new Date(window.startMs).toISOString(), end: new Date(window.endMs).toISOString() },
       ...(numbers ? { numbers } : {}),
     });
     if (action === 'abort') return false;
@@ -133,9 +148,14 @@ function describeVersion(name: string, v: VersionNumbers): string {
   return `${name} ${errors}, p99 ${v.p99Ms === null ? '-' : ms(v.p99Ms)}`;
 }
 
-/** One line per decision, with the numbers behind it. */
+/** `12:00:01.123` of an ISO time: the window is minutes long at most, the date is in the report. */
+const clock = (iso: string) => iso.slice(11, 23);
+
+/** One line per decision: the routes and the window judged, the verdict, and the numbers behind it. */
 export function formatDecision(d: Decision): string {
-  const head = `step ${d.step}/${d.steps} (canary ${d.weight}%) check ${d.check}: ${d.outcome} -> ${d.action}: ${d.reason}`;
+  const span = Date.parse(d.window.end) - Date.parse(d.window.start);
+  const judged = `user requests ${clock(d.window.start)}-${clock(d.window.end)} UTC (${formatDuration(span)})`;
+  const head = `step ${d.step}/${d.steps} (canary ${d.weight}%) check ${d.check}, ${judged}: ${d.outcome} -> ${d.action}: ${d.reason}`;
   if (!d.numbers) return head;
   return `${head} [${describeVersion('canary', d.numbers.canary)}; ${describeVersion('stable', d.numbers.stable)}]`;
 }

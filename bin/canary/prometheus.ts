@@ -22,24 +22,24 @@ type QueryAnswer = {
 };
 
 export class PrometheusClient {
-  /** The URL as printed: credentials redacted. */
-  readonly displayUrl: string;
-  private readonly baseUrl: URL;
+  /** The URL without credentials, for every message. */
+  readonly baseUrl: string;
+  private readonly endpoint: URL;
   private readonly headers: Record<string, string> = {};
 
   constructor(
-    baseUrl: string,
+    url: string,
     private readonly timeoutMs = 10_000,
   ) {
-    this.displayUrl = redactUrl(baseUrl);
-    // fetch refuses a URL with user info: credentials in --prometheus-url become Basic auth.
-    const { url, authorization } = splitCredentials(new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`));
-    this.baseUrl = url;
+    // fetch() refuses URLs with credentials: they travel as Basic authentication instead.
+    const { url: endpoint, authorization } = splitCredentials(new URL(url.endsWith('/') ? url : `${url}/`));
+    this.endpoint = endpoint;
     if (authorization) this.headers.authorization = authorization;
+    this.baseUrl = redactUrl(url);
   }
 
   async query(expr: string): Promise<Sample[]> {
-    const url = new URL('api/v1/query', this.baseUrl);
+    const url = new URL('api/v1/query', this.endpoint);
     url.searchParams.set('query', expr);
     let response: Response;
     try {
@@ -58,7 +58,7 @@ export class PrometheusClient {
     }
     if (answer.status !== 'success') {
       throw new JobError(
-        `Prometheus refused the query (${quoteOutside(answer.errorType ?? `HTTP ${response.status}`)}: ${quoteOutside(answer.error ?? 'no reason')}): ${expr}`,
+        `Prometheus at ${this.baseUrl} refused the query (${quoteOutside(answer.errorType ?? `HTTP ${response.status}`)}: ${quoteOutside(answer.error ?? 'no reason')}): ${expr}`,
       );
     }
     if (answer.data?.resultType !== 'vector') {

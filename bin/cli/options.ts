@@ -26,7 +26,8 @@ export const contextOption = () =>
   );
 
 /** The deadline of each waited object of an apply (up, promote, abort). */
-export const timeoutOption = () => new Option('--timeout <duration>', 'deadline per waited object, e.g. 90s, 5m').default('5m');
+export const timeoutOption = () =>
+  new Option('--timeout <duration>', 'deadline per waited object, e.g. 90s, 5m (at most 24h)').default('5m');
 
 export const outputOption = () => new Option('--output <mode>', 'text or json').default('text');
 

@@ -126,6 +126,10 @@ export async function deploy(kube: Kube, synthesized: KubeObject[], options: Eng
   const applied: ObjectRef[] = [];
   // A skipped seed Job is still wanted: it must not be pruned.
   const desired = objects.map(refOf);
+  // The inventory lists what exists: a skipped seed Job that never ran (a later version's, say)
+  // is left out, so that a later prune does not report it "already gone".
+  const planned = new Set(steps.flatMap((s) => s.objects));
+  const recorded = objects.filter((o) => planned.has(o) || liveOf(live, refOf(o)) !== undefined).map(refOf);
   try {
     for (const step of steps) {
       await progress.step(`${step.title}${options.dryRun ? ' (dry run)' : ''}`, async (log) => {
@@ -161,7 +165,7 @@ export async function deploy(kube: Kube, synthesized: KubeObject[], options: Eng
           .filter((r): r is ObjectRef => r !== undefined);
         const inventory = compact(
           inventoryObject(options.env, options.namespace, {
-            objects: [...desired, ...kept],
+            objects: [...recorded, ...kept],
             image: options.image,
             cluster: options.cluster,
           }),

@@ -22,7 +22,12 @@ export class Progress {
     if (this.kind !== 'json') process.stdout.write(`${safeForTerminal(line)}\n`);
   }
 
-  async step<T>(title: string, fn: (log: (line: string) => void) => Promise<T>): Promise<T> {
+  /** `succeeded` tells a result that means failure (an analysis that says abort) from success: shown as FAILED, not ok. */
+  async step<T>(
+    title: string,
+    fn: (log: (line: string) => void) => Promise<T>,
+    succeeded: (result: T) => boolean = () => true,
+  ): Promise<T> {
     const record: StepRecord = { title, ok: false, ms: 0, lines: [] };
     this.steps.push(record);
     const started = Date.now();
@@ -42,6 +47,7 @@ export class Progress {
                 record.lines.push(line);
                 task.output = safeForTerminal(line);
               });
+              if (!succeeded(result)) throw new StepFailed();
             },
           },
         ],
@@ -53,6 +59,7 @@ export class Progress {
         return result as T;
       } catch (error) {
         finish(false);
+        if (error instanceof StepFailed) return result as T;
         throw error;
       }
     }
@@ -63,13 +70,21 @@ export class Progress {
         // Step lines quote pods, events and logs: escaped at this one sink (JSON output escapes by itself).
         if (this.kind === 'plain') process.stdout.write(`  ${safeForTerminal(line)}\n`);
       });
-      finish(true);
-      if (this.kind === 'plain') process.stdout.write(`ok ${title} (${formatDuration(record.ms)})\n`);
+      const ok = succeeded(result);
+      finish(ok);
+      if (this.kind === 'plain') process.stdout.write(`${ok ? 'ok' : 'FAILED'} ${title} (${formatDuration(record.ms)})\n`);
       return result;
     } catch (error) {
       finish(false);
       if (this.kind === 'plain') process.stdout.write(`FAILED ${title} (${formatDuration(record.ms)})\n`);
       throw error;
     }
+  }
+}
+
+/** Marks a listr2 task failed for a result that means failure (nothing was thrown). */
+class StepFailed extends Error {
+  constructor() {
+    super('failed');
   }
 }

@@ -231,7 +231,10 @@ export function formatStatus(report: StatusReport): string[] {
 function describeCanary(c: CanaryStatus): string {
   if (c.weight === null) return `canary in progress: ${c.image} (without qctl's canary state): finish with qctl promote or qctl abort`;
   const started = c.started ? `, started ${c.started}` : '';
-  return `canary in progress: ${c.image} takes ${c.weight}% (step ${c.step}/${c.steps}, ${c.analysis}${started}) beside ${c.stableImage}: finish with qctl promote or qctl abort`;
+  const head = `canary in progress: ${c.image} takes ${c.weight}% (step ${c.step}/${c.steps}, ${c.analysis}${started}) beside ${c.stableImage}`;
+  if (c.analysis === 'manual') return `${head}: no automatic analysis; finish with qctl promote or qctl abort`;
+  // The state cannot tell a running analysis from an interrupted one: say both.
+  return `${head}: qctl up --canary analyses it and promotes or aborts on its own; if that run was stopped, resume it with the same qctl up --canary (or finish by hand with qctl promote / qctl abort)`;
 }
 
 export async function runStatus(root: string, flags: StatusOptions): Promise<number> {

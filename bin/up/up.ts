@@ -33,19 +33,31 @@ export type UpOptions = {
   canarySteps?: string;
   analysis: boolean;
   prometheusUrl?: string;
-  analysisInterval: string;
-  analysisGrace: string;
-  analysisChecks: string;
-  maxErrorRatio: string;
-  maxP99: string;
-  maxP99Ratio: string;
-  minRequests: string;
+  analysisInterval?: string;
+  analysisGrace?: string;
+  analysisChecks?: string;
+  maxErrorRatio?: string;
+  maxP99?: string;
+  maxP99Ratio?: string;
+  minRequests?: string;
+  canaryLoad?: string;
   output: string;
 };
-import { parseCanaryFlags } from '../canary/flags.js';
+import { parseCanaryFlags, parseWeights } from '../canary/flags.js';
 import { CANARY_NAME } from '../deploy/canary-state.js';
 import { printCanaryReport } from '../canary/report.js';
-import { canarySettings, openPrometheus, planCanary, refuseDuringCanary, runCanary } from '../canary/rollout.js';
+import {
+  canarySettings,
+  checkPrometheus,
+  forwardToCanary,
+  openPrometheus,
+  planCanary,
+  realSteps,
+  refuseDuringCanary,
+  requirePrometheusSource,
+  runCanary,
+  type AnalysisAccess,
+} from '../canary/rollout.js';
 import { releaseEngineOptions, synthesizeRelease } from '../deploy/release.js';
 
 /**
@@ -64,8 +76,8 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
   if (flavour.ship === 'registry' && !flags.registry && flags.image === undefined) {
     throw usageError(`--cluster ${flavour.name} needs --registry HOST (a registry the cluster pulls from) or --image REF`);
   }
-  const canary = flags.canary === undefined ? undefined : parseCanaryFlags({ ...flags, canary: flags.canary });
-  if (canary && flags.dryRun)
+  const firstWeight = flags.canary === undefined ? undefined : parseWeights({ ...flags, canary: flags.canary })[0]!;
+  if (firstWeight !== undefined && flags.dryRun)
     throw usageError('--canary and --dry-run do not go together: preview the canary with qctl diff --set canary.tag=TAG');
 
   let builder: Builder | undefined;
@@ -86,9 +98,15 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
   const ref = flags.image ?? imageRef(flavour, await contentTag(root), flags.registry);
 
   // A canary release is checked here with the new image standing in for the stable one (known only from the cluster).
-  const set = canary ? [...flags.set, ...canarySettings(ref, canary.weights[0]!)] : flags.set;
+  const set = firstWeight !== undefined ? [...flags.set, ...canarySettings(ref, firstWeight)] : flags.set;
   const release = await synthesizeRelease({ root, env, namespace, flavour, image: ref, set, monitoring: flags.monitoring });
   const { synth, objects, hasSecretsFile } = release;
+  // Everything about the canary that can be judged offline is judged here, before the first write.
+  const settings = synth.context.env;
+  const canary = flags.canary === undefined ? undefined : parseCanaryFlags({ ...flags, canary: flags.canary }, settings.canary.analysis);
+  if (canary) requirePrometheusSource(namespace, canary, synth.monitoring);
+  const steps = canary && realSteps(settings, canary.weights);
+  if (canary && steps) canary.weights = steps.weights;
 
   let session: Session;
   try {
@@ -120,6 +138,7 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
   if (!hasSecretsFile)
     progress.info(`note: no ${secretsFile(env)}: quote-api-secrets is created empty (qctl secrets init to add OPENAI_API_KEY, API_TOKEN)`);
   const started = Date.now();
+  for (const note of steps?.notes ?? []) progress.info(note);
   const canaryStart = canary
     ? await planCanary(kube, namespace, ref, canary, { set: flags.set, monitoring: flags.monitoring })
     : flags.dryRun
@@ -129,6 +148,14 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
           namespace,
           objects.some((o) => o.kind === 'Deployment' && o.metadata.name === CANARY_NAME),
         );
+  // Prometheus is reached and answers for this namespace before anything is built, shipped or applied.
+  const ctx = { root, env, namespace, flavour, kube, timeoutMs, progress };
+  let analysis: AnalysisAccess | undefined;
+  if (canary?.analysis && canaryStart) {
+    const prometheus = await openPrometheus(ctx, canary, canaryStart.state.monitoring ?? synth.monitoring);
+    await checkPrometheus(prometheus, namespace);
+    analysis = { prometheus, canaryTarget: () => forwardToCanary(ctx) };
+  }
 
   const buildLines: string[] = [];
   if (build) {
@@ -139,18 +166,24 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
       for (const line of buildLines) progress.info(line);
     } else {
       let built = false;
-      await progress.step(`Build image ${ref}`, async (log) => {
-        if (await imageExists(chosen, ref)) return log('already built (content-addressed tag)');
-        await buildImage(chosen, ref, root, log);
-        built = true;
-      });
-      // Same tag as the last successful up and nothing rebuilt: the cluster already has this image.
-      const shipped = !built && (await readInventory(kube, namespace))?.image === ref;
-      await progress.step(`Ship image to ${flavour.name}`, async (log) => {
-        if (shipped) return log(`already shipped: the last up deployed ${ref}`);
-        const steps = await shipImage(ref, { flavour, builder: chosen, registry: flags.registry, context: kube.target.context }, log);
-        if (steps.length === 0) log('nothing to do: the cluster shares the Docker daemon');
-      });
+      try {
+        await progress.step(`Build image ${ref}`, async (log) => {
+          if (await imageExists(chosen, ref)) return log('already built (content-addressed tag)');
+          await buildImage(chosen, ref, root, log);
+          built = true;
+        });
+        // Same tag as the last successful up and nothing rebuilt: the cluster already has this image.
+        const shipped = !built && (await readInventory(kube, namespace))?.image === ref;
+        await progress.step(`Ship image to ${flavour.name}`, async (log) => {
+          if (shipped) return log(`already shipped: the last up deployed ${ref}`);
+          const steps = await shipImage(ref, { flavour, builder: chosen, registry: flags.registry, context: kube.target.context }, log);
+          if (steps.length === 0) log('nothing to do: the cluster shares the Docker daemon');
+        });
+      } catch (error) {
+        // An open port-forward to Prometheus would keep the process alive after the error.
+        await analysis?.prometheus.close();
+        throw error;
+      }
     }
   }
 
@@ -162,8 +195,7 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
 
   if (canary && canaryStart) {
     if (canaryStart.resumed) progress.info(`resuming the canary of ${ref} started ${canaryStart.state.started}`);
-    const ctx = { root, env, namespace, flavour, kube, timeoutMs, progress };
-    const report = await runCanary(ctx, canaryStart.state, canary, () => openPrometheus(ctx, canary, synth.monitoring));
+    const report = await runCanary(ctx, canaryStart.state, canary, analysis);
     rememberTarget(root, env, flavour.name, kube.target.context);
     return printCanaryReport(report, mode, {
       env,

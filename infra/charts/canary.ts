@@ -27,7 +27,9 @@ export interface CanaryProps {
   replicas: number;
 }
 
-type TrafficSplitSettings = Pick<EnvironmentSettings, 'canary' | 'ingress' | 'traffic'>;
+type TrafficSplitSettings = Pick<EnvironmentSettings, 'ingress' | 'traffic'> & {
+  canary: Pick<EnvironmentSettings['canary'], 'weight' | 'replicas'>;
+};
 
 /** The canary of the environment, or null when canary.tag is null. `stableReplicas`: pods the stable Deployment is sure to run. */
 export function canaryPropsFrom(ctx: SynthContext, stableReplicas: number): CanaryProps | null {

@@ -15,6 +15,7 @@ const STABLE = 'stable-1';
 const CANARY = 'canary-2';
 const THRESHOLDS: Thresholds = { maxErrorRatio: 0.01, maxP99Ms: 500, maxP99Ratio: 1.5, minRequests: 20 };
 const POLICY = { intervalMs: 30_000, graceMs: 120_000, checks: 2 };
+const START = Date.parse('2026-11-30T12:00:00Z');
 
 let prometheus: FakePrometheus;
 beforeAll(async () => {
@@ -27,21 +28,23 @@ beforeEach(() => {
   prometheus.set(NS, STABLE, undefined);
   prometheus.set(NS, CANARY, undefined);
   prometheus.queries.length = 0;
+  prometheus.windows.length = 0;
 });
 
 async function runStep(options: { step?: number; steps?: number; onCheck?: (check: number) => void } = {}) {
   const client = new PrometheusClient(prometheus.url);
-  let clock = Date.parse('2026-11-30T12:00:00Z');
+  let clock = START;
   const decisions: Decision[] = [];
   const passed = await analyseStep({
     step: options.step ?? 1,
     steps: options.steps ?? 2,
     weight: 20,
+    startedMs: START,
     thresholds: THRESHOLDS,
     policy: POLICY,
-    measure: async () => {
+    measure: async (window) => {
       options.onCheck?.(decisions.length + 1);
-      const numbers = await readVersionNumbers(client, { namespace: NS, windowSeconds: 60, versions: [STABLE, CANARY] });
+      const numbers = await readVersionNumbers(client, { namespace: NS, window, versions: [STABLE, CANARY] });
       return { canary: numbers[CANARY]!, stable: numbers[STABLE]! };
     },
     onDecision: (d) => decisions.push(d),
@@ -64,7 +67,15 @@ describe('canary analysis against a fake Prometheus', () => {
     expect(first.decisions[0]!.numbers!.canary).toEqual({ requests: 1000, errors: 2, errorRatio: 0.002, p99Ms: 150 });
     expect(first.decisions[0]!.numbers!.stable).toEqual({ requests: 4000, errors: 4, errorRatio: 0.001, p99Ms: 120 });
     expect(formatDecision(first.decisions[1]!)).toBe(
-      'step 1/2 (canary 20%) check 2: pass -> next step: within every limit [canary 0.20% 5xx (2/1000), p99 150ms; stable 0.10% 5xx (4/4000), p99 120ms]',
+      'step 1/2 (canary 20%) check 2, user requests 12:00:30.000-12:01:00.000 UTC (30.0s): pass -> next step: within every limit [canary 0.20% 5xx (2/1000), p99 150ms; stable 0.10% 5xx (4/4000), p99 120ms]',
+    );
+    // Each check asked about its own 30 s since the step began: (12:00:00, 12:00:30], then (12:00:30, 12:01:00].
+    expect(first.decisions.map((d) => d.window)).toEqual([
+      { start: '2026-11-30T12:00:00.000Z', end: '2026-11-30T12:00:30.000Z' },
+      { start: '2026-11-30T12:00:30.000Z', end: '2026-11-30T12:01:00.000Z' },
+    ]);
+    expect(new Set(prometheus.windows.map((w) => `${w.startMs}-${w.endMs}`))).toEqual(
+      new Set([`${START}-${START + 30_000}`, `${START + 30_000}-${START + 60_000}`]),
     );
     const last = await runStep({ step: 2, steps: 2 });
     expect(last.decisions.at(-1)!.action).toBe('promote');
@@ -106,7 +117,7 @@ describe('canary analysis against a fake Prometheus', () => {
     });
     expect(passed).toBe(true);
     expect(decisions.map((d) => d.outcome)).toEqual(['wait', 'wait', 'pass', 'pass']);
-    expect(decisions[0]!.reason).toBe('canary served 5 requests in the window, fewer than 20');
+    expect(decisions[0]!.reason).toBe('canary served 5 user requests in the window, fewer than 20');
   });
 
   it('aborts when the canary has no series at all once the grace period is over', async () => {
@@ -116,7 +127,7 @@ describe('canary analysis against a fake Prometheus', () => {
     // Checks at 30s, 60s, 90s wait; the one at 120s reaches the grace period of 2 minutes.
     expect(decisions.map((d) => d.action)).toEqual(['check again', 'check again', 'check again', 'abort']);
     expect(decisions[3]!.reason).toBe(
-      'no usable canary data within the grace period of 2m: canary served 0 requests in the window, fewer than 20',
+      'no usable canary data within the grace period of 2m: canary served 0 user requests in the window, fewer than 20',
     );
     expect(decisions[3]!.numbers!.canary).toEqual({ requests: 0, errors: 0, errorRatio: null, p99Ms: null });
   });
@@ -130,10 +141,11 @@ describe('canary analysis against a fake Prometheus', () => {
       step: 1,
       steps: 1,
       weight: 50,
+      startedMs: 0,
       thresholds: THRESHOLDS,
       policy: { intervalMs: 60_000, graceMs: 60_000, checks: 1 },
-      measure: async () => {
-        const numbers = await readVersionNumbers(unreachable, { namespace: NS, windowSeconds: 60, versions: [STABLE, CANARY] });
+      measure: async (window) => {
+        const numbers = await readVersionNumbers(unreachable, { namespace: NS, window, versions: [STABLE, CANARY] });
         return { canary: numbers[CANARY]!, stable: numbers[STABLE]! };
       },
       onDecision: (d) => decisions.push(d),

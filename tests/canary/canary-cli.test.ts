@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeployHarness, errorLines } from '../deploy/harness.js';
 import type { ResourceKind, RecordedRequest } from '../helpers/fake-kube-api.js';
 import { startFakePrometheus, type FakePrometheus } from '../helpers/fake-prometheus.js';
+import { freePort } from '../helpers/ports.js';
 
 /**
  * The canary flow through the real CLI against the fake Kubernetes API (serving the Gateway API,
@@ -39,7 +40,22 @@ afterAll(async () => {
 type Decision = { step: number; weight: number; outcome: string; action: string; reason: string };
 type CanaryJson = {
   ok: boolean;
-  canary: { outcome: string; image: string; stableImage: string; weights: number[]; decisions: Decision[]; reason?: string };
+  canary: {
+    outcome: string;
+    image: string;
+    stableImage: string;
+    weights: number[];
+    decisions: (Decision & { window: { start: string; end: string } })[];
+    reason?: string;
+    analysis?: {
+      outcome: string;
+      judged: { requests: string; excludedRoutes: string[]; from: string; to: string };
+      checks: number;
+      steps: { step: number; weight: number; checks: number; passed: number; result: string }[];
+      last: { canary: { requests: number } } | null;
+    };
+  };
+  pruned: { kind: string; name: string; action: string }[];
 };
 
 const canaryArgs = (tag: string, ...extra: string[]) => [
@@ -85,7 +101,7 @@ describe('qctl up --canary against a fake cluster and a fake Prometheus', () => 
       'qctl: --canary and --dry-run do not go together: preview the canary with qctl diff --set canary.tag=TAG',
     ]);
     expect(harness.api.mutations()).toEqual([]);
-  });
+  }, 120_000);
 
   it('steps 20 -> 50 on good numbers, then promotes: the stable Deployment takes the canary image and the canary objects go', async () => {
     prometheus.set(NS, '2.0.0', GOOD);
@@ -99,6 +115,22 @@ describe('qctl up --canary against a fake cluster and a fake Prometheus', () => 
       [1, 20, 'pass', 'next step'],
       [2, 50, 'pass', 'promote'],
     ]);
+    // The final summary: what was judged, over which time, step by step.
+    expect(report.canary.analysis).toMatchObject({
+      outcome: 'promoted',
+      judged: { requests: 'user', excludedRoutes: ['/healthz', '/readyz', '/metrics', '/', '/page/app.js', '/page/style.css'] },
+      checks: 2,
+      steps: [
+        { step: 1, weight: 20, checks: 1, passed: 1, result: 'next step' },
+        { step: 2, weight: 50, checks: 1, passed: 1, result: 'promote' },
+      ],
+      last: { canary: { requests: 1200 } },
+    });
+    expect(report.canary.analysis!.judged.from).toBe(report.canary.decisions[0]!.window.start);
+    // Step 2 is judged from when its weight took effect: after step 1's window.
+    expect(Date.parse(report.canary.decisions[1]!.window.start)).toBeGreaterThan(Date.parse(report.canary.decisions[0]!.window.end));
+    // The seed Job of a version that never ran a first install is not in the prune list ("already gone").
+    expect(report.pruned.filter((p) => p.action === 'already gone')).toEqual([]);
     expect(routeWeights(harness.api.requests)).toEqual([
       { 'quote-api-stable': 80, 'quote-api-canary': 20 },
       { 'quote-api-stable': 50, 'quote-api-canary': 50 },
@@ -122,6 +154,39 @@ describe('qctl up --canary against a fake cluster and a fake Prometheus', () => 
     expect(canaryGone()).toBe(true);
   }, 120_000);
 
+  it('judges offline and checks Prometheus before the first write: exit 2, nothing applied, credentials never printed', async () => {
+    harness.api.requests.length = 0;
+    const none = await harness.run(['up', '--image', `${REPO}:2.5.0`, '--canary', '20', '--monitoring', 'none']);
+    expect(errorLines(none)).toEqual([
+      'qctl: with --monitoring none qctl has no Prometheus of its own to ask: pass --prometheus-url URL (a Prometheus that scrapes quotes-dev), or --no-analysis',
+    ]);
+    expect(none.exitCode).toBe(2);
+    const overflow = await harness.run([...canaryArgs('2.5.0'), '--analysis-interval', '600h']);
+    expect(errorLines(overflow)).toEqual(['qctl: invalid --analysis-interval "600h": it may be at most 1h']);
+    expect(overflow.exitCode).toBe(2);
+    const timeout = await harness.run([...canaryArgs('2.5.0'), '--timeout', '600h']);
+    expect(errorLines(timeout)).toEqual(['qctl: invalid --timeout "600h": it may be at most 24h']);
+    const closed = `http://admin:hunter2@127.0.0.1:${await freePort()}`;
+    const unreachable = await harness.run(['up', '--image', `${REPO}:2.5.0`, '--canary', '20', '--prometheus-url', closed]);
+    expect(unreachable.exitCode).toBe(2);
+    expect(errorLines(unreachable)).toEqual([
+      expect.stringMatching(
+        /^qctl: the canary analysis cannot use Prometheus at http:\/\/\*\*\*@127\.0\.0\.1:\d+: cannot reach Prometheus at http:\/\/\*\*\*@127\.0\.0\.1:\d+ \(connection refused\).*; nothing was applied/,
+      ),
+    ]);
+    expect(`${String(unreachable.stdout)}${String(unreachable.stderr)}`).not.toMatch(/hunter2/);
+    // A Prometheus that does not scrape the namespace could never judge the canary.
+    const blind = await startFakePrometheus();
+    try {
+      const elsewhere = await harness.run(['up', '--image', `${REPO}:2.5.0`, '--canary', '20', '--prometheus-url', blind.url]);
+      expect(elsewhere.exitCode).toBe(2);
+      expect(String(elsewhere.stderr)).toMatch(/no http_requests_total series of namespace quotes-dev in the last 5 minutes/);
+    } finally {
+      await blind.stop();
+    }
+    expect(harness.api.mutations()).toEqual([]);
+  }, 300_000);
+
   it('aborts on a bad canary error ratio: the canary objects go, the stable image stays, exit 1', async () => {
     prometheus.set(NS, '2.0.0', GOOD);
     prometheus.set(NS, '3.0.0', { requests: 500, errors: 40, p99Seconds: 0.05 });
@@ -129,9 +194,16 @@ describe('qctl up --canary against a fake cluster and a fake Prometheus', () => 
     expect(result.exitCode).toBe(1);
     // The HTTPRoute splits by weight: no note about an approximate share.
     expect(result.stdout).not.toMatch(/without a weighted router/);
+    // The analysis says what it judges before it starts, and each decision its window.
     expect(result.stdout).toMatch(
-      /step 1\/2 \(canary 20%\) check 1: fail -> abort: canary error ratio 8\.00% is above 1\.00% \[canary 8\.00% 5xx \(40\/500\), p99 50ms; stable 0\.08% 5xx \(1\/1200\), p99 80ms\]/,
+      /analysis: user requests of quotes-dev \(every route but \/healthz, \/readyz, \/metrics, \/, \/page\/app\.js, \/page\/style\.css\) of version 3\.0\.0 against 2\.0\.0/,
     );
+    expect(result.stdout).toMatch(
+      /step 1\/2 \(canary 20%\) check 1, user requests [\d:.]+-[\d:.]+ UTC \([\d.]+m?s\): fail -> abort: canary error ratio 8\.00% is above 1\.00% \[canary 8\.00% 5xx \(40\/500\), p99 50ms; stable 0\.08% 5xx \(1\/1200\), p99 80ms\]/,
+    );
+    // A failed analysis is never printed as ok.
+    expect(result.stdout).toMatch(/^FAILED Analyse step 1\/2: canary at 20%/m);
+    expect(result.stdout).not.toMatch(/^ok Analyse/m);
     expect(result.stdout).toMatch(
       /aborted: canary error ratio 8\.00% is above 1\.00%; the canary objects are removed and quotes-dev\/quote-api still runs registry\.example\/quote-api:2\.0\.0/,
     );
@@ -152,7 +224,7 @@ describe('qctl up --canary against a fake cluster and a fake Prometheus', () => 
     const report = JSON.parse(String(silent.stdout)) as CanaryJson;
     expect(report.canary.outcome).toBe('aborted');
     expect(report.canary.reason).toMatch(
-      /^no usable canary data within the grace period of 200ms: canary served 0 requests in the window, fewer than 20$/,
+      /^no usable canary data within the grace period of 200ms: canary served 0 user requests in the window, fewer than 20$/,
     );
     expect(report.canary.decisions.at(-1)!.action).toBe('abort');
     expect(image('quote-api')).toBe(`${REPO}:2.0.0`);
@@ -246,7 +318,7 @@ describe('qctl up --canary against a fake cluster and a fake Prometheus', () => 
     expect(JSON.parse(String(promoted.stdout)).canary).toMatchObject({ outcome: 'promoted', image: `${REPO}:4.0.0` });
     expect(image('quote-api')).toBe(`${REPO}:4.0.0`);
     expect(canaryGone()).toBe(true);
-  }, 240_000);
+  }, 480_000);
 
   it('an interrupted up --canary resumes at the step it reached', async () => {
     prometheus.set(NS, '4.0.0', GOOD);

@@ -6,11 +6,13 @@ import { startFakePrometheus, type FakePrometheus } from '../helpers/fake-promet
 
 /**
  * The fake Prometheus answers as the real one did (tests/fixtures/prometheus/query-responses.json,
- * recorded from Debian's prometheus 2.42 evaluating the same sums of increase() and histogram_quantile() by version): same envelope,
+ * recorded by tests/canary/real-prometheus.test.ts with QCTL_RECORD_PROMETHEUS=1 from Debian's
+ * prometheus 2.42 scraping real API processes, for the very queries qctl sends): same envelope,
  * same vector items (metric labels, [unix seconds, value as a string]), NaN spelt "NaN", an
- * empty result for no series, and 400 bad_data for a query it cannot answer.
+ * empty result for no series, the pre-flight count, and 400 bad_data for a query it cannot answer.
  */
-type Recorded = Record<'vector' | 'nan' | 'empty', unknown> & { badQuery: { httpStatus: number; contentType: string; body: unknown } };
+type Answer = { httpStatus: number; contentType: string; body: unknown };
+type Recorded = Record<'vector' | 'nan' | 'empty' | 'scraped', unknown> & { badQuery: Answer };
 const recorded = JSON.parse(readFileSync(repoPath('tests/fixtures/prometheus/query-responses.json'), 'utf8')) as Recorded;
 
 /** The structure of a JSON value: its keys and the types of its leaves, with numeric strings and "NaN" told apart. */
@@ -24,8 +26,8 @@ function shape(value: unknown): unknown {
 let prometheus: FakePrometheus;
 beforeAll(async () => {
   prometheus = await startFakePrometheus();
-  prometheus.set('quotes-dev', 'v1', { requests: 77.9, errors: 0, p99Seconds: 0.25 });
-  prometheus.set('quotes-dev', 'v2', { requests: 0, errors: 0, p99Seconds: 0.25 });
+  prometheus.set('quotes-dev', '1.0.0', { requests: 77.9, errors: 0, p99Seconds: 0.25 });
+  prometheus.set('quotes-dev', '2.0.0', { requests: 0, errors: 0, p99Seconds: 0.25 });
 });
 afterAll(async () => {
   await prometheus.stop();
@@ -35,7 +37,8 @@ const ask = async (expr: string) => {
   const response = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
   return { status: response.status, contentType: response.headers.get('content-type'), body: (await response.json()) as unknown };
 };
-const queries = versionQueries('quotes-dev', 60);
+const WINDOW = { startMs: Date.parse('2026-12-07T02:00:00Z'), endMs: Date.parse('2026-12-07T02:00:30Z') };
+const queries = versionQueries('quotes-dev', WINDOW);
 
 describe('fake Prometheus against recorded answers', () => {
   it('answers a vector of labelled samples as Prometheus does', async () => {
@@ -45,11 +48,16 @@ describe('fake Prometheus against recorded answers', () => {
     const { body } = await ask(queries.p99);
     expect(shape(body)).toEqual(shape(recorded.nan));
     const results = (body as { data: { result: { metric: { version: string }; value: [number, string] }[] } }).data.result;
-    expect(results.find((r) => r.metric.version === 'v2')?.value[1]).toBe('NaN');
-    expect(results.find((r) => r.metric.version === 'v1')?.value[1]).toBe('0.25');
+    expect(results.find((r) => r.metric.version === '2.0.0')?.value[1]).toBe('NaN');
+    expect(results.find((r) => r.metric.version === '1.0.0')?.value[1]).toBe('0.25');
   });
   it('answers an empty vector when no version has a series', async () => {
-    expect((await ask(versionQueries('quotes-prod', 60).requests)).body).toEqual(recorded.empty);
+    expect((await ask(versionQueries('quotes-prod', WINDOW).requests)).body).toEqual(recorded.empty);
+  });
+  it('counts the series of a scraped namespace for the pre-flight check', async () => {
+    expect(shape((await ask('count(last_over_time(http_requests_total{namespace="quotes-dev"}[5m]))')).body)).toEqual(
+      shape(recorded.scraped),
+    );
   });
   it('refuses a query it does not know with the real 400 bad_data answer', async () => {
     const answer = await ask('bad(((');

@@ -113,15 +113,16 @@ const EXPECT: Record<string, Expectation> = {
     stdout: /"fix": "kubectl apply -f https:\/\/github\.com\/kubernetes-sigs\/metrics-server\//,
   },
   'qctl down --env dev': { exit: 2, stderr: /without --yes in a non-interactive session: re-run with --yes/ },
-  // The fake Prometheus answers good numbers for 1.5.0: the canary is stepped up and promoted. Ingress mode with one
-  // stable pod: the replica ratio gives the canary half the requests at 20%, and qctl says so.
+  // The fake Prometheus answers good numbers for 1.5.0: the canary is promoted. Ingress mode with one stable pod:
+  // the replica ratio gives the canary half the requests at 20% as at 50%, so qctl runs the one real step and says so.
   'qctl up --image ghcr.io/acme/quote-api:1.5.0 --canary 20 --analysis-interval 30s --prometheus-url http://127.0.0.1:9090': {
     stdout:
-      /about 50% of the requests, not 20%[\s\S]*step 2\/2 \(canary 50%\) check 2: pass -> promote[\s\S]*promoted: quotes-dev\/quote-api runs ghcr\.io\/acme\/quote-api:1\.5\.0/,
+      /steps: 20% -> 50% runs as 50% \(1 pod, for 20% and 50%\)[\s\S]*step 1\/1 \(canary 50%\) check 2, user requests [^:]+:[^:]+:[^ ]+ UTC \([^)]+\): pass -> promote[\s\S]*promoted: quotes-dev\/quote-api runs ghcr\.io\/acme\/quote-api:1\.5\.0/,
   },
   'qctl up --image ghcr.io/acme/quote-api:1.5.0 --canary 10 --canary-steps 25,50 --max-error-ratio 0.5% --max-p99 300ms --analysis-interval 30s --prometheus-url http://127.0.0.1:9090 --output json':
     { stdout: /"outcome": "promoted"/ },
-  'qctl status': { stdout: /canary in progress: ghcr\.io\/acme\/quote-api:1\.6\.0 takes 10%/ },
+  // --canary 10 beside one stable pod: one canary pod, half the requests (the real share, not the 10% asked for).
+  'qctl status': { stdout: /canary in progress: ghcr\.io\/acme\/quote-api:1\.6\.0 takes 50%/ },
   'qctl abort': {
     stdout:
       /aborted: aborted by hand; the canary objects are removed and quotes-dev\/quote-api still runs ghcr\.io\/acme\/quote-api:1\.5\.0/,

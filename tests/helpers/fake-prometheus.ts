@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { NON_USER_ROUTES } from '../../app/observability/routes.js';
 
 /**
  * A local HTTP server on 127.0.0.1 answering GET /api/v1/query the way Prometheus does
@@ -8,6 +9,8 @@ import { createServer, type Server } from 'node:http';
  * numbers per version; a version without numbers has no series (an empty result), a version
  * without requests has a NaN p99, as a real Prometheus answers. Anything else is refused with
  * the real 400 bad_data answer, so a changed query shows up as a failure, never as a guess.
+ * Each query must carry the user-requests matchers and a window `[Dms] @ T`; `windows` records them.
+ * It also answers the pre-flight check (are there series of the namespace at all?).
  */
 export type ScriptedVersion = { requests: number; errors: number; p99Seconds: number };
 
@@ -15,19 +18,27 @@ export type FakePrometheus = {
   url: string;
   /** Every PromQL expression received, in order. */
   queries: string[];
+  /** The window of every analysis query received: (endMs - rangeMs - 1, endMs]. */
+  windows: { startMs: number; endMs: number }[];
   /** Sets (or, with undefined, removes) the numbers of a version in `namespace`. */
   set(namespace: string, version: string, numbers: ScriptedVersion | undefined): void;
   stop(): Promise<void>;
 };
 
-const REQUESTS = /^sum by \(version\) \(increase\(http_requests_total\{namespace="([^"]+)",version!=""\}\[\d+s\]\)\)$/;
-const ERRORS = /^sum by \(version\) \(increase\(http_requests_total\{namespace="([^"]+)",version!="",status=~"5\.\."\}\[\d+s\]\)\)$/;
-const P99 =
-  /^histogram_quantile\(0\.99, sum by \(version, le\) \(rate\(http_request_duration_seconds_bucket\{namespace="([^"]+)",version!=""\}\[\d+s\]\)\)\)$/;
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const USER = `namespace="([^"]+)",version!="",${NON_USER_ROUTES.map((r) => `route!="${escape(r)}"`).join(',')}`;
+const RANGE = String.raw`\[(\d+)ms\] @ (\d+\.\d{3})`;
+const REQUESTS = new RegExp(`^sum by \\(version\\) \\(increase\\(http_requests_total\\{${USER}\\}${RANGE}\\)\\)$`);
+const ERRORS = new RegExp(`^sum by \\(version\\) \\(increase\\(http_requests_total\\{${USER},status=~"5\\.\\."\\}${RANGE}\\)\\)$`);
+const P99 = new RegExp(
+  `^histogram_quantile\\(0\\.99, sum by \\(version, le\\) \\(increase\\(http_request_duration_seconds_bucket\\{${USER}\\}${RANGE}\\)\\)\\)$`,
+);
+const SCRAPED = /^count\(last_over_time\(http_requests_total\{namespace="([^"]+)"\}\[5m\]\)\)$/;
 
 export async function startFakePrometheus(): Promise<FakePrometheus> {
   const series = new Map<string, Map<string, ScriptedVersion>>();
   const queries: string[] = [];
+  const windows: { startMs: number; endMs: number }[] = [];
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const send = (code: number, body: unknown) => {
@@ -50,6 +61,18 @@ export async function startFakePrometheus(): Promise<FakePrometheus> {
         },
       });
     let match: RegExpExecArray | null;
+    if ((match = SCRAPED.exec(expr))) {
+      const count = series.get(match[1]!)?.size ?? 0;
+      return send(200, {
+        status: 'success',
+        data: { resultType: 'vector', result: count ? [{ metric: {}, value: [time, String(count)] }] : [] },
+      });
+    }
+    const window = REQUESTS.exec(expr) ?? ERRORS.exec(expr) ?? P99.exec(expr);
+    if (window) {
+      const endMs = Math.round(Number(window[3]) * 1000);
+      windows.push({ startMs: endMs - Number(window[2]) - 1, endMs });
+    }
     if ((match = REQUESTS.exec(expr))) return vector(match[1]!, (v) => v.requests);
     // No 5xx at all: no series, as with a real counter that was never incremented for that status.
     if ((match = ERRORS.exec(expr))) return vector(match[1]!, (v) => (v.errors > 0 ? v.errors : null));
@@ -66,6 +89,7 @@ export async function startFakePrometheus(): Promise<FakePrometheus> {
   return {
     url: `http://127.0.0.1:${address.port}`,
     queries,
+    windows,
     set(namespace, version, numbers) {
       const versions = series.get(namespace) ?? new Map<string, ScriptedVersion>();
       if (numbers) versions.set(version, numbers);
