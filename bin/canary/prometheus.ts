@@ -46,15 +46,15 @@ export class PrometheusClient {
       response = await fetch(url, { headers: this.headers, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (error) {
       throw new JobError(
-        `cannot reach Prometheus at ${this.displayUrl} (${quoteOutside(connectionReason(error))}): check --prometheus-url or the monitoring stack`,
+        `cannot reach Prometheus at ${this.baseUrl} (${quoteOutside(connectionReason(error))}): check --prometheus-url or the monitoring stack`,
       );
     }
     let answer: QueryAnswer;
     try {
-      answer = (await readBodyJson(response, MAX_ANSWER_BYTES, `Prometheus at ${this.displayUrl}`)) as QueryAnswer;
+      answer = (await readBodyJson(response, MAX_ANSWER_BYTES, `Prometheus at ${this.baseUrl}`)) as QueryAnswer;
     } catch (error) {
       if (error instanceof BodyTooLargeError) throw new JobError(`${error.message}: is this a Prometheus server?`);
-      throw new JobError(`Prometheus at ${this.displayUrl} answered HTTP ${response.status} without JSON: is this a Prometheus server?`);
+      throw new JobError(`Prometheus at ${this.baseUrl} answered HTTP ${response.status} without JSON: is this a Prometheus server?`);
     }
     if (answer.status !== 'success') {
       throw new JobError(

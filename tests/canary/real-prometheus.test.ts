@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -270,7 +270,9 @@ describe('canary analysis against a real Prometheus scraping real API processes'
     expect(await samplesIn({ startMs: t, endMs: t + 3000 })).not.toContain(key);
   });
 
-  it.runIf(process.env.QCTL_RECORD_PROMETHEUS === '1')('records real answers for the fake Prometheus', async () => {
+  // The fake Prometheus answers from tests/fixtures/prometheus/query-responses.json: the real server's
+  // answers must still have the shape recorded there (QCTL_RECORD_PROMETHEUS=1 re-records them).
+  it('answers the queries the way the recorded answers the fake serves say', async () => {
     const now = Date.now();
     const queries = versionQueries(NS, { startMs: now - 10_000, endMs: now });
     const answer = async (expr: string) => {
@@ -286,6 +288,21 @@ describe('canary analysis against a real Prometheus scraping real API processes'
       scraped: (await answer(`count(last_over_time(http_requests_total{namespace="${NS}"}[5m]))`)).body,
       badQuery: await answer('sum(('),
     };
-    writeFileSync(repoPath('tests/fixtures/prometheus/query-responses.json'), `${JSON.stringify(recorded, null, 1)}\n`);
+    const fixture = repoPath('tests/fixtures/prometheus/query-responses.json');
+    if (process.env.QCTL_RECORD_PROMETHEUS === '1') writeFileSync(fixture, `${JSON.stringify(recorded, null, 1)}\n`);
+    // Values and timestamps move; the shape (status, result type, label names, error type) may not.
+    const shape = (answer: unknown): unknown =>
+      JSON.parse(JSON.stringify(answer), (key, value: unknown) => {
+        if (key === 'value' && Array.isArray(value)) return ['<time>', typeof value[1]];
+        if (key === 'metric' && value && typeof value === 'object') return Object.keys(value).sort();
+        if (key === 'error' || key === 'source' || key === 'contentType') return '<text>';
+        return value;
+      });
+    const stored = JSON.parse(readFileSync(fixture, 'utf8')) as typeof recorded;
+    const kinds = (r: typeof recorded) => ({ ...r, source: '', vector: undefined, nan: undefined });
+    expect(shape(kinds(recorded))).toEqual(shape(kinds(stored)));
+    expect(shape((recorded.vector as { data: { result: unknown[] } }).data.result[0])).toEqual(
+      shape((stored.vector as { data: { result: unknown[] } }).data.result[0]),
+    );
   });
 });

@@ -76,7 +76,7 @@ describe('credentials in URLs are redacted wherever we print or store them', () 
     try {
       const withCredentials = url.replace('http://', 'http://alice:pr0m-pass@');
       const client = new PrometheusClient(withCredentials);
-      expect(client.displayUrl).not.toContain('pr0m-pass');
+      expect(client.baseUrl).not.toContain('pr0m-pass');
       const failure = await client.query('up').catch((error: Error) => error);
       expect(seenAuth).toBe(`Basic ${Buffer.from('alice:pr0m-pass').toString('base64')}`);
       expect(String(failure)).toMatch(/answered HTTP 500 without JSON/);
