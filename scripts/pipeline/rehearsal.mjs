@@ -78,7 +78,8 @@ async function localPhases(results, work) {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
-    await waitReady(`http://127.0.0.1:${port}/readyz`, dev, 180_000);
+    // A first start seeds 1423 quotes: seconds on a quiet machine, minutes on a loaded one.
+    await waitReady(`http://127.0.0.1:${port}/readyz`, dev, 600_000);
     await phase(results, 'load gate against qctl dev', 'load-gate', 'staging', {
       ...common,
       LOAD_TARGET: `http://127.0.0.1:${port}`,

@@ -24,7 +24,11 @@ const pipelineFiles = [...workflowFiles.map((f) => `.github/workflows/${f}`), '.
 
 /** `npm run pipeline -- STEP [--env E]` calls in a CI file, in order. */
 function pipelineCalls(text: string): { step: string; env?: string }[] {
-  return [...text.matchAll(/npm run pipeline -- ([a-z-]+)(?: --env ([a-z]+))?/g)].map((m) => ({ step: m[1]!, env: m[2] }));
+  const commands = text
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('#'))
+    .join('\n');
+  return [...commands.matchAll(/npm run pipeline -- ([a-z-]+)(?: --env ([a-z]+))?/g)].map((m) => ({ step: m[1]!, env: m[2] }));
 }
 
 async function printedCommands(step: string, env: string | undefined, extraEnv: Record<string, string> = {}): Promise<string[][]> {
@@ -42,13 +46,12 @@ describe('GitHub Actions workflows', () => {
     expect(problems.map((p) => `${file}:${p.line}: ${p.message}`)).toEqual([]);
   });
 
-  it('actionlint does flag a broken workflow (an unknown input of a pinned action)', async () => {
-    const broken = readWorkflow('pull-request.yml').replace(
-      'persist-credentials: false',
-      'persist-credentials: false\n          fetch-deepth: 1',
-    );
+  it('actionlint does flag a broken workflow (a misspelt context)', async () => {
+    const original = readWorkflow('pull-request.yml');
+    const broken = original.replace('github.event.pull_request.number', 'githb.event.pull_request.number');
+    expect(broken).not.toBe(original);
     const problems = await runLint(broken, 'broken.yml');
-    expect(problems.map((p) => p.message).join('\n')).toMatch(/fetch-deepth/);
+    expect(problems.map((p) => p.message).join('\n')).toMatch(/undefined variable "githb"/);
   });
 
   it('pins every action to a full commit SHA (with the version as a comment)', () => {
@@ -122,7 +125,12 @@ describe('GitLab CI', () => {
   const running = (jobs: { name: string; when: string }[]) => jobs.filter((j) => j.when !== 'never').map((j) => j.name);
 
   it('passes the GitLab CI schema; a merge request gets tests, manifests and the staging diff', async () => {
-    const { code, output, jobs } = await listJobs(gitlab, { CI_PIPELINE_SOURCE: 'merge_request_event', KUBE_CONFIG: '/tmp/kubeconfig' });
+    const { code, output, jobs } = await listJobs(gitlab, {
+      CI_PIPELINE_SOURCE: 'merge_request_event',
+      CI_COMMIT_BRANCH: '',
+      CI_DEFAULT_BRANCH: 'main',
+      KUBE_CONFIG: '/tmp/kubeconfig',
+    });
     expect(code, output).toBe(0);
     expect(running(jobs)).toEqual(['test', 'manifests', 'diff-staging']);
   });
@@ -163,19 +171,17 @@ describe('the qctl commands the pipeline runs', () => {
     expect(badEnv.stderr).toMatch(/--env qa is not an environment/);
   });
 
-  it('qctl up as the deploy and canary steps run it: flags and values valid (offline plan)', async () => {
-    const deploy = await printedCommands('deploy', 'staging');
-    const canary = await printedCommands('canary', 'prod');
-    for (const argv of [...deploy, ...canary]) {
+  it('qctl up as the deploy step runs it: flags and values valid (offline plan)', async () => {
+    for (const argv of await printedCommands('deploy', 'staging')) {
       const result = await runQctl([...argv, '--dry-run', '--output', 'json'], {
         env: { KUBECONFIG: join(tmpdir(), 'qctl-no-such-kubeconfig') },
       });
       expect(result.exitCode, `qctl ${argv.join(' ')}\n${result.stderr}`).toBe(0);
       expect(JSON.parse(String(result.stdout))).toMatchObject({ ok: true, dryRun: true });
     }
-  });
+  }, 600_000);
 
-  it('qctl diff and abort as the pipeline runs them get as far as the cluster', async () => {
+  it('qctl up --canary, diff and abort as the pipeline runs them get as far as the cluster', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'qctl-kubeconfig-'));
     // Port 9 (discard) on loopback: nothing listens, so the first request is refused.
     const kubeconfig = join(dir, 'config');
@@ -191,14 +197,19 @@ describe('the qctl commands the pipeline runs', () => {
       ].join('\n'),
     );
     try {
-      for (const argv of [...(await printedCommands('diff', 'staging')), ...(await printedCommands('abort', 'prod'))]) {
+      const steps = [
+        ['canary', 'prod'],
+        ['diff', 'staging'],
+        ['abort', 'prod'],
+      ] as const;
+      for (const argv of (await Promise.all(steps.map(([step, env]) => printedCommands(step, env)))).flat()) {
         const result = await runQctl(argv, { env: { KUBECONFIG: kubeconfig } });
         expect(result.stderr, `qctl ${argv.join(' ')}`).toMatch(/cannot reach the Kubernetes API at https:\/\/127\.0\.0\.1:9/);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 600_000);
 });
 
 describe('README CI/CD section', () => {
@@ -224,7 +235,7 @@ describe('pipeline rehearsal without a cluster', () => {
     const result = await execa('node', [repoPath('scripts/pipeline.mjs'), 'rehearse'], {
       env: { QCTL_FROM_SOURCE: '1', QCTL_TEST_KUBE_ASSETS: '', LOAD_DURATION: '2s', LOAD_RATE: '10' },
       reject: false,
-      timeout: 300_000,
+      timeout: 900_000,
     });
     const summary = JSON.parse(String(result.stdout).trim().split('\n').at(-1)!) as {
       phases: { name: string; ok: boolean }[];
@@ -237,5 +248,5 @@ describe('pipeline rehearsal without a cluster', () => {
     ]);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/cluster steps skipped \(set QCTL_TEST_KUBE_ASSETS/);
-  }, 300_000);
+  }, 900_000);
 });

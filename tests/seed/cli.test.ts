@@ -182,7 +182,7 @@ describe('qctl seed', () => {
     });
     expect(result.exitCode).toBe(2);
     expect(lines(result.stderr)).toEqual([
-      `qctl: cannot reach the database at postgres://app:***@127.0.0.1:${port}/quotes (ECONNREFUSED): start it, or pass --database-url (or set DATABASE_URL)`,
+      `qctl: cannot reach the database at postgres://***@127.0.0.1:${port}/quotes (ECONNREFUSED): start it, or pass --database-url (or set DATABASE_URL)`,
     ]);
   });
 
