@@ -248,7 +248,7 @@ describe('kube context', () => {
 
     const forgotten = await runQctl(args, { env, cwd: project });
     expect(forgotten.exitCode).toBe(2);
-    expect(forgotten.stderr).toMatch(/--watch-hpa: cannot read HorizontalPodAutoscaler quotes-dev\/quote-api/);
+    expect(forgotten.stderr).toMatch(/cannot reach the Kubernetes API at http:\/\/127\.0\.0\.1:1 \(context elsewhere\)/);
 
     writeFileSync(join(project, '.qctl', 'deploy.json'), JSON.stringify({ dev: { cluster: 'kind', context: 'kind-quotes' } }));
     const remembered = await runQctl(args, { env, cwd: project });
