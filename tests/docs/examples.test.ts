@@ -35,6 +35,11 @@ import { commandKey, extractDocs, withoutComment, type DocCommand } from './exam
 /** Commands that cannot run on a CI machine, with the reason. */
 const NOT_RUN: Record<string, string> = {
   'npm test': 'the whole test suite, which includes this test',
+  'npm run pipeline -- rehearse': 'starts qctl dev and runs the pipeline steps: tests/ci/pipeline.test.ts runs it',
+  'QCTL_TEST_KUBE_ASSETS=../shared/kube-assets npm run pipeline -- rehearse':
+    'starts a real kube-apiserver from kube-assets beside the checkout; its deploy/diff/canary/abort steps are run by hand and reported in the closing note, the qctl commands they use are checked in tests/ci/pipeline.test.ts',
+  'npm run pipeline -- canary --env prod --print':
+    'prints the qctl commands of a step; tests/ci/pipeline.test.ts runs --print for every step',
   'npm run dev': 'the npm script for `qctl dev` (node bin/qctl.mjs dev), which the qctl dev examples start and check',
   'sudo snap install microk8s --classic': 'installs software on the host (needs the internet and root)',
   'microk8s enable dns hostpath-storage registry ingress metrics-server':
@@ -112,7 +117,7 @@ const EXPECT: Record<string, Expectation> = {
     exit: 1,
     stdout: /"fix": "kubectl apply -f https:\/\/github\.com\/kubernetes-sigs\/metrics-server\//,
   },
-  'qctl down --env dev': { exit: 2, stderr: /without --yes in a non-interactive session: re-run with --yes/ },
+  'qctl down --env dev': { exit: 2, stderr: /without --yes in a non-interactive session \(CI or no terminal\): re-run with --yes/ },
   // The fake Prometheus answers good numbers for 1.5.0: the canary is promoted. Ingress mode with one stable pod:
   // the replica ratio gives the canary half the requests at 20% as at 50%, so qctl runs the one real step and says so.
   'qctl up --image ghcr.io/acme/quote-api:1.5.0 --canary 20 --analysis-interval 30s --prometheus-url http://127.0.0.1:9090': {
