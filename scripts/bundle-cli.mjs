@@ -18,7 +18,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /**
  * Not bundled: kubernetes-models and the operator models are required by a computed path (only
  * the schemas a run needs); esbuild is a native binary; tsx registers loaders; PGlite and
- * playwright read files beside their own modules; pg-native is optional and never used.
+ * playwright read files beside their own modules; cdk8s and constructs are shared with user
+ * extensions; pg-native is optional and never used.
  */
 const EXTERNAL = [
   'kubernetes-models',
@@ -29,6 +30,11 @@ const EXTERNAL = [
   'tsx/*',
   // PGlite and its extensions (pglite-pgvector finds vector.tar.gz beside its own module).
   '@electric-sql/*',
+  // A user's extension (qctl.extensions.ts) imports cdk8s, constructs and cdk8s-plus-28 from
+  // node_modules: the CLI must use those same copies, or cdk8s cannot render the other's tokens.
+  'cdk8s',
+  'cdk8s-plus-28',
+  'constructs',
   'playwright-core',
   'pg-native',
 ];

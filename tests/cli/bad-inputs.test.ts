@@ -127,7 +127,7 @@ const cases: Record<string, Case[]> = {
     { args: ['seed', '--database-url', 'notaurl', '--source', 'sample'], message: /DATABASE_URL: must be a Postgres URL/ },
     {
       args: ['seed', '--database-url', 'postgres://app@127.0.0.1:1/quotes', '--source', 'sample'],
-      message: /cannot reach the database at postgres:\/\/app@127\.0\.0\.1:1\/quotes \(ECONNREFUSED\)/,
+      message: /cannot reach the database at postgres:\/\/\*\*\*@127\.0\.0\.1:1\/quotes \(ECONNREFUSED\)/,
     },
   ],
   validate: [

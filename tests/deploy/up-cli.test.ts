@@ -66,7 +66,8 @@ describe('qctl up (real CLI, fake cluster and fake docker/microk8s)', () => {
     expect(new Set(summary.generatedSecrets.map((g) => g.action))).toEqual(new Set(['reused']));
     expect((harness.api.get('Secret', 'quotes-dev', 'postgres-credentials')!.data as Record<string, string>).password).toBe(password);
     // No rebuild for a tag that already exists, no re-push of what the cluster already runs.
-    expect(harness.bins.calls('docker').map((c) => c.args[0])).toEqual(['image']);
+    // 'info' is the builder probe (read-only); the image exists, so nothing is built or pushed.
+    expect(harness.bins.calls('docker').map((c) => c.args[0])).toEqual(['info', 'image']);
     // `diff --exit-code` agrees, and the text output says why nothing happened.
     const diff = await harness.run(['diff', '--exit-code']);
     expect(diff.exitCode, String(diff.stdout)).toBe(0);

@@ -19,7 +19,8 @@ describe('qctl up --dry-run and failed rollouts (real CLI, fake cluster)', () =>
     const result = await harness.run(['up', '--cluster', 'microk8s', '--dry-run']);
     expect(result.exitCode).toBe(0);
     expect(harness.api.mutations()).toEqual([]);
-    expect(harness.bins.calls('docker')).toEqual([]);
+    // Only the read-only builder probe: nothing built, tagged or pushed.
+    expect(harness.bins.calls('docker').map((c) => c.args)).toEqual([['info']]);
     expect(result.stdout).toMatch(/would run: docker build -t 127\.0\.0\.1:32000\/quote-api:[0-9a-f]{12}/);
     expect(result.stdout).toContain('Namespace quotes-dev');
     expect(result.stdout).toContain('dry run: nothing was changed');

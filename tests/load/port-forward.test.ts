@@ -62,6 +62,11 @@ beforeAll(async () => {
       );
       return;
     }
+    // Every API server answers /version; qctl asks it first to tell an unreachable cluster apart.
+    if (req.method === 'GET' && req.url === '/version') {
+      res.end(JSON.stringify({ major: '1', minor: '31', gitVersion: 'v1.31.0-fake', platform: 'linux/amd64' }));
+      return;
+    }
     res.statusCode = 404;
     res.end(
       JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound', message: `no ${req.url}` }),
