@@ -81,29 +81,7 @@ export async function loadConfigFile(path?: string, cwd = process.cwd()): Promis
     file = CONFIG_FILE_NAMES.map((name) => resolve(cwd, name)).find((candidate) => existsSync(candidate));
     if (!file) return null;
   }
-  // Relative to the working directory when inside it, else the whole absolute path.
-  const rel = relative(resolve(cwd), file);
-  const source = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
-  let module: { default?: unknown };
-  try {
-    module = await importConfigModule(file);
-  } catch (error) {
-    // The compiler's message often starts "Transform failed with 1 error:" and says what on the
-    // next line: keep every line, joined into one.
-    const message = error instanceof Error ? error.message : String(error);
-    throw new InfraUsageError(
-      `${source} failed to load: ${message
-        .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean)
-        .join(' ')}`,
-    );
-  }
-  // tsImport of a CommonJS-looking module can nest the default export once more.
-  let value = module.default;
-  if (value && typeof value === 'object' && 'default' in value && Object.keys(value).length === 1) {
-    value = (value as { default: unknown }).default;
-  }
+  const { value, source } = await importUserModule(file, cwd);
   if (value === undefined) throw new InfraUsageError(`${source} has no default export: end it with \`export default defineConfig({...})\``);
   return { config: checkConfig(value, source), source };
 }
@@ -129,12 +107,29 @@ export async function loadExtensionFile(
     file = EXTENSION_FILE_NAMES.map((name) => resolve(cwd, name)).find((candidate) => existsSync(candidate));
     if (!file) return null;
   }
+  const { value, source } = await importUserModule(file, cwd);
+  if (typeof value !== 'function') {
+    throw new InfraUsageError(
+      `${source} must export a function as default: end it with \`export default defineExtension(({ chart, stack }) => {...})\``,
+    );
+  }
+  return { extend: value as StackExtension, source };
+}
+
+/**
+ * Imports a user's module (qctl.config.ts, qctl.extensions.ts) and returns its default export and
+ * how to name the file in messages (relative to `cwd` when inside it). A load error becomes one
+ * usage line; tsImport of a CommonJS-looking module can nest the default export once more.
+ */
+async function importUserModule(file: string, cwd: string): Promise<{ value: unknown; source: string }> {
   const rel = relative(resolve(cwd), file);
   const source = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
   let module: { default?: unknown };
   try {
     module = await importConfigModule(file);
   } catch (error) {
+    // The compiler's message often starts "Transform failed with 1 error:" and says what on the
+    // next line: keep every line, joined into one.
     const message = error instanceof Error ? error.message : String(error);
     throw new InfraUsageError(
       `${source} failed to load: ${message
@@ -145,14 +140,10 @@ export async function loadExtensionFile(
     );
   }
   let value = module.default;
-  if (value && typeof value === 'object' && 'default' in value && Object.keys(value).length === 1)
+  if (value && typeof value === 'object' && 'default' in value && Object.keys(value).length === 1) {
     value = (value as { default: unknown }).default;
-  if (typeof value !== 'function') {
-    throw new InfraUsageError(
-      `${source} must export a function as default: end it with \`export default defineExtension(({ chart, stack }) => {...})\``,
-    );
   }
-  return { extend: value as StackExtension, source };
+  return { value, source };
 }
 
 /**

@@ -15,7 +15,7 @@ import { openSession, parseTimeout, rememberTarget, resolveFlavour, type Session
 import { imageRef, shipCommands, shipImage, type ShipOptions } from '../deploy/ship.js';
 import { accessInfo, hasNodePort, nodeAddress } from '../deploy/urls.js';
 /** What `qctl up` needs; bin/commands/up.ts turns the flags into it (and refuses canary flags without --canary). */
-export type UpOptions = {
+export type UpOptions = CanaryFlags & {
   env: string;
   cluster?: string;
   context?: string;
@@ -29,21 +29,9 @@ export type UpOptions = {
   monitoring?: string;
   set: string[];
   dryRun?: boolean;
-  canary?: string;
-  canarySteps?: string;
-  analysis: boolean;
-  prometheusUrl?: string;
-  analysisInterval?: string;
-  analysisGrace?: string;
-  analysisChecks?: string;
-  maxErrorRatio?: string;
-  maxP99?: string;
-  maxP99Ratio?: string;
-  minRequests?: string;
-  canaryLoad?: string;
   output: string;
 };
-import { parseCanaryFlags, parseWeights } from '../canary/flags.js';
+import { parseCanaryFlags, parseWeights, type CanaryFlags } from '../canary/flags.js';
 import { CANARY_NAME } from '../deploy/canary-state.js';
 import { printCanaryReport } from '../canary/report.js';
 import {
