@@ -36,7 +36,7 @@ import { commandKey, extractDocs, withoutComment, type DocCommand } from './exam
 const NOT_RUN: Record<string, string> = {
   'npm test': 'the whole test suite, which includes this test',
   'npm run pipeline -- rehearse': 'starts qctl dev and runs the pipeline steps: tests/ci/pipeline.test.ts runs it',
-  'QCTL_TEST_KUBE_ASSETS=../shared/kube-assets npm run pipeline -- rehearse':
+  'QCTL_TEST_KUBE_ASSETS=/path/to/kube-assets npm run pipeline -- rehearse':
     'starts a real kube-apiserver from kube-assets beside the checkout; its deploy/diff/canary/abort steps are run by hand and reported in the closing note, the qctl commands they use are checked in tests/ci/pipeline.test.ts',
   'npm run pipeline -- canary --env prod --print':
     'prints the qctl commands of a step; tests/ci/pipeline.test.ts runs --print for every step',
