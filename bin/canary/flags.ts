@@ -3,7 +3,7 @@ import { usageError } from '../cli/errors.js';
 import { parseHttpUrl } from '../cli/url.js';
 import type { EnvironmentSettings } from '../../infra/settings-schema.js';
 import type { AnalysisPolicy, Thresholds } from './analysis.js';
-import { redactUrl } from '../cli/safe-text.js';
+import { redactUrlsIn } from '../cli/safe-text.js';
 
 /**
  * The canary options of `qctl up`, as commander hands them over (strings; undefined when not
@@ -112,7 +112,7 @@ export function parseCanaryFlags(flags: CanaryFlags & { canary: string }, settin
   const [load, loadName] = pick(flags.canaryLoad, '--canary-load', 'load');
   let prometheusUrl: string | undefined;
   if (flags.prometheusUrl !== undefined) {
-    const redacted = redactUrl(flags.prometheusUrl);
+    const redacted = redactUrlsIn(flags.prometheusUrl);
     try {
       prometheusUrl = parseHttpUrl(flags.prometheusUrl, '--prometheus-url', 'http://127.0.0.1:9090');
     } catch {

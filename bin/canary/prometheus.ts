@@ -1,6 +1,6 @@
 import { BodyTooLargeError, readBodyJson } from '../../app/bounded-body.js';
 import { JobError } from '../cli/errors.js';
-import { quoteOutside, redactUrl } from '../cli/safe-text.js';
+import { quoteOutside, redactUrlsIn } from '../cli/safe-text.js';
 import { splitCredentials } from '../cli/url.js';
 import { connectionReason } from '../kube/client.js';
 
@@ -35,7 +35,8 @@ export class PrometheusClient {
     const { url: endpoint, authorization } = splitCredentials(new URL(url.endsWith('/') ? url : `${url}/`));
     this.endpoint = endpoint;
     if (authorization) this.headers.authorization = authorization;
-    this.baseUrl = redactUrl(url);
+    // As typed (no trailing slash added), credentials and secret query values hidden.
+    this.baseUrl = redactUrlsIn(url);
   }
 
   async query(expr: string): Promise<Sample[]> {
