@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pgbouncerAuthScript, pgbouncerIni } from '../../infra/charts/pgbouncer.js';
 import { freePort } from './ports.js';
 import { killAndWait } from './redis-server.js';
+import { requireTool } from './tools.js';
 
 export interface RunningPgbouncer {
   port: number;
@@ -28,6 +29,7 @@ export async function startPgbouncer(options: {
   poolSize: number;
   maxClientConnections?: number;
 }): Promise<RunningPgbouncer> {
+  if (!existsSync('/usr/sbin/pgbouncer')) requireTool('pgbouncer', 'pgbouncer');
   const dir = mkdtempSync(join(tmpdir(), 'qctl-pgbouncer-'));
   const asNobody = process.getuid?.() === 0 ? { uid: NOBODY, gid: NOBODY } : {};
   if (asNobody.uid !== undefined) {

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDashboards, dashboardQueries } from '../../infra/dashboards/index.js';
 import { synthesize, type KubeObject } from '../../infra/main.js';
@@ -9,6 +9,7 @@ import { freePort } from '../helpers/ports.js';
 import { startTestPostgres, type EmbeddedPostgres } from '../helpers/postgres.js';
 import { killAndWait, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { listeningOn, podMetaLabels, startPrometheus, type PrometheusServer } from './prometheus-server.js';
+import { requireTool } from '../helpers/tools.js';
 
 /**
  * The exporters for real: Debian's postgres_exporter and redis_exporter (packages
@@ -54,13 +55,8 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 }
 
 beforeAll(async () => {
-  for (const [binary, pkg] of [
-    ['prometheus-postgres-exporter', 'prometheus-postgres-exporter'],
-    ['prometheus-redis-exporter', 'prometheus-redis-exporter'],
-  ]) {
-    const found = spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0;
-    if (!found) throw new Error(`${binary} is not installed: apt-get install ${pkg} (.ci/run installs it)`);
-  }
+  requireTool('prometheus-postgres-exporter', 'prometheus-postgres-exporter');
+  requireTool('prometheus-redis-exporter', 'prometheus-redis-exporter');
   [database, redis] = await Promise.all([startTestPostgres(), startRedisServer()]);
   const synth = await synthesize({ env: 'dev', config: false });
   const pgTemplate = template(synth.objects, 'postgres-exporter');

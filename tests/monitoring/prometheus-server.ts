@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { killAndWait } from '../helpers/redis-server.js';
 import { freePort } from '../helpers/ports.js';
+import { requireTool } from '../helpers/tools.js';
 
 export interface PrometheusServer {
   url: string;
@@ -34,6 +35,7 @@ export async function startPrometheus(options: {
   await writeFile(join(dir, 'prometheus.yml'), stringify(options.config));
   const port = await freePort();
   let output = '';
+  requireTool('prometheus', 'prometheus');
   const child: ChildProcess = spawn(
     'prometheus',
     [

@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { PrometheusConfig, ScrapeConfig } from '../../infra/monitoring/scrape-config.js';
+import { requireTool } from '../helpers/tools.js';
 
 /** Runs Debian's promtool (package `prometheus`) on files written to a fresh temp dir. */
 export async function promtool(args: string[], files: Record<string, unknown>): Promise<{ ok: boolean; output: string; dir: string }> {
+  requireTool('promtool', 'prometheus');
   const dir = await mkdtemp(join(tmpdir(), 'qctl-promtool-'));
   try {
     for (const [name, content] of Object.entries(files)) {
