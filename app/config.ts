@@ -25,11 +25,11 @@ export interface AppConfig {
   postgresMemoryLimitMb?: number;
   /** max_parallel_maintenance_workers for the index build. */
   indexBuildWorkers: number;
-  /** HNSW graph build parameters (pgvector's defaults 16 and 64): larger finds more at scale, builds slower. */
+  /** HNSW graph build parameters (default 32 and 128; pgvector's own 16 and 64): larger finds more at scale, builds slower. */
   hnswM: number;
   hnswEfConstruction: number;
-  /** hnsw.ef_search per query: candidates the HNSW scan keeps (recall vs latency). */
-  searchEfSearch: number;
+  /** hnsw.ef_search per query: candidates the HNSW scan keeps (recall vs latency); 'auto' by table size. */
+  searchEfSearch: number | 'auto';
   /** ivfflat.probes per query: lists an IVFFlat scan visits (recall vs latency). */
   searchProbes: number;
   /** Bearer token for POST /quotes; unset disables writes. */
@@ -110,8 +110,14 @@ export const DEFAULT_APP_VERSION = 'local';
 
 /** 1 GB holds the HNSW graph of ~150k 1536-dimension quotes: the build runs in memory. */
 export const DEFAULT_INDEX_BUILD_MEMORY_MB = 1024;
-// Chosen from the recall/latency table in docs/app.md (bench/search.ts).
+// Chosen from the recall/latency table in docs/app.md (bench/search.ts): the ef_search of
+// tables above SMALL_TABLE_ROWS (app/quotes/repository.ts), smaller ones search with 40.
 export const DEFAULT_SEARCH_EF_SEARCH = 100;
+// The HNSW graph (pgvector's defaults 16 and 64): at 100,000 quotes only this larger graph
+// reaches recall 0.95 (0.96 at ef_search 100; 16/64 reaches 0.86), and at the shipped 1,423 it
+// finds more per candidate too (docs/app.md, "Search effort").
+export const DEFAULT_HNSW_M = 32;
+export const DEFAULT_HNSW_EF_CONSTRUCTION = 128;
 export const DEFAULT_SEARCH_PROBES = 10;
 
 const envSchema = z.object({
@@ -137,9 +143,18 @@ const envSchema = z.object({
   INDEX_BUILD_MEMORY_MB: int(16, 1_048_576, DEFAULT_INDEX_BUILD_MEMORY_MB),
   POSTGRES_MEMORY_LIMIT_MB: int(64, 16_777_216, 0),
   INDEX_BUILD_WORKERS: int(0, 64, 2),
-  HNSW_M: int(2, 100, 16),
-  HNSW_EF_CONSTRUCTION: int(4, 1000, 64),
-  SEARCH_EF_SEARCH: int(1, 1000, DEFAULT_SEARCH_EF_SEARCH),
+  HNSW_M: int(2, 100, DEFAULT_HNSW_M),
+  HNSW_EF_CONSTRUCTION: int(4, 1000, DEFAULT_HNSW_EF_CONSTRUCTION),
+  // Unset or "auto": chosen by the table's size (efSearchForRows in app/quotes/repository.ts).
+  SEARCH_EF_SEARCH: optionalString.transform((v, ctx): number | 'auto' => {
+    if (v === undefined || v.trim() === '' || v.trim() === 'auto') return 'auto';
+    const n = Number(v.trim());
+    if (!Number.isInteger(n) || n < 1 || n > 1000) {
+      ctx.addIssue({ code: 'custom', message: `must be "auto" or a whole number from 1 to 1000, got "${v}"` });
+      return z.NEVER;
+    }
+    return n;
+  }),
   SEARCH_PROBES: int(1, 32_768, DEFAULT_SEARCH_PROBES),
   API_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, {
     message: 'must be at least 16 characters (generate one with `openssl rand -hex 24`)',
@@ -239,7 +254,7 @@ export function vectorIndexSettings(
   return {
     kind: config.vectorIndex,
     lists: config.ivfflatLists,
-    hnsw: { m: config.hnswM ?? 16, efConstruction: config.hnswEfConstruction ?? 64 },
+    hnsw: { m: config.hnswM ?? DEFAULT_HNSW_M, efConstruction: config.hnswEfConstruction ?? DEFAULT_HNSW_EF_CONSTRUCTION },
     build: { memoryMb: Math.min(config.indexBuildMemoryMb, ceiling), parallelWorkers: config.indexBuildWorkers },
   };
 }

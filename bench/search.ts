@@ -14,8 +14,9 @@
  * sizes run on the server only; PGlite is single-threaded WebAssembly), BENCH_QUERIES (100),
  * BENCH_INDEX_MEMORY_MB (1024), BENCH_KINDS ("hnsw,ivfflat").
  */
-import { readFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { migrate, withIndexLock } from '../app/db/migrate.js';
 import { toVectorLiteral } from '../app/db/pool.js';
@@ -32,7 +33,10 @@ const sizes = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map((s) => 
 const pgliteMaxRows = Number(process.env.BENCH_PGLITE_MAX_ROWS ?? 10_000);
 const queryCount = Number(process.env.BENCH_QUERIES ?? 100);
 const indexMemoryMb = Number(process.env.BENCH_INDEX_MEMORY_MB ?? 1024);
-const kinds = (process.env.BENCH_KINDS ?? 'hnsw,ivfflat').split(',').map((k) => k.trim()) as VectorIndexKind[];
+const kinds = (process.env.BENCH_KINDS ?? 'hnsw,ivfflat')
+  .split(',')
+  .map((k) => k.trim())
+  .filter((k) => k && k !== 'none') as VectorIndexKind[];
 const EFFORTS: Record<VectorIndexKind, number[]> = {
   hnsw: (process.env.BENCH_EF_SEARCH ?? '40,64,100,200,400').split(',').map(Number),
   ivfflat: [1, 5, 10, 20, 40],
@@ -43,6 +47,7 @@ const hnswBuilds = (process.env.BENCH_HNSW_BUILDS ?? '16:64').split(',').map((b)
   return { m: m!, efConstruction: efConstruction! };
 });
 const LIMIT = 10;
+const keepDatabases = process.env.BENCH_KEEP_DATABASES === '1';
 
 const embedder = new LocalEmbedder();
 const source = uniqueQuotes();
@@ -85,6 +90,9 @@ function queryPhrase(i: number): string {
 async function load(pool: pg.Pool, rows: number): Promise<number> {
   const started = performance.now();
   await migrate(pool);
+  const [{ count } = { count: 0 }] = (await pool.query<{ count: number }>('SELECT count(*)::int AS count FROM quotes')).rows;
+  if (count === rows) return 0; // a kept database (BENCH_KEEP_DATABASES) already holds these rows
+  if (count > 0) await pool.query('TRUNCATE quotes');
   const writer = await QuoteWriter.open(pool);
   try {
     for (let start = 0; start < rows; start += 1000) {
@@ -126,6 +134,22 @@ async function exactTopIds(pool: pg.Pool, vectors: number[][]): Promise<{ truth:
   }
 }
 
+/**
+ * With BENCH_KEEP_DATABASES=1 the exact top 10s (minutes at 100,000 rows) are kept in the
+ * temp directory beside the kept database, and reused while both are unchanged.
+ */
+async function cachedTruth(
+  name: string,
+  compute: () => Promise<{ truth: number[][]; latencies: number[] }>,
+): Promise<{ truth: number[][]; latencies: number[] }> {
+  if (!keepDatabases) return compute();
+  const file = join(tmpdir(), `qctl-bench-truth-${name.replace(/[^\w.-]+/g, '_')}.json`);
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { truth: number[][]; latencies: number[] };
+  const result = await compute();
+  writeFileSync(file, JSON.stringify(result));
+  return result;
+}
+
 /** What the planner does with the search's query at this effort (the repository's own statements). */
 async function planOf(pool: pg.Pool, effort: { efSearch: number; probes: number }, vector: number[]): Promise<'index' | 'full scan'> {
   const { settings, select } = nearestStatements(effort, toVectorLiteral(vector), embedder.model, LIMIT);
@@ -155,7 +179,7 @@ async function measure(backend: string, url: string, rows: number, results: Resu
     console.error(`${backend} ${rows}: loaded in ${(loadMs / 1000).toFixed(1)} s`);
     const { vectors } = await embedder.embed(Array.from({ length: queryCount }, (_, i) => queryPhrase(i)));
     const exactStarted = performance.now();
-    const { truth, latencies: exactLatencies } = await exactTopIds(pool, vectors);
+    const { truth, latencies: exactLatencies } = await cachedTruth(`${backend}-${rows}-${queryCount}`, () => exactTopIds(pool, vectors));
     console.error(
       `${backend} ${rows}: exact top 10 of ${queryCount} queries in ${((performance.now() - exactStarted) / 1000).toFixed(1)} s`,
     );
@@ -234,6 +258,38 @@ async function measure(backend: string, url: string, rows: number, results: Resu
   }
 }
 
+/**
+ * BENCH_KEEP_DATABASES=1: the server database for `rows` is qctl_bench_<rows>, made once and
+ * kept (loading 100,000 rows and building their index takes many minutes), used as the superuser.
+ */
+async function keptDatabase(
+  serverUrl: string,
+  rows: number,
+): Promise<{ url: string; admin: <T>(sql: string) => Promise<T[]>; stop(): Promise<void> }> {
+  const name = `qctl_bench_${rows}`;
+  const server = new pg.Client({ connectionString: serverUrl });
+  await server.connect();
+  try {
+    const { rowCount } = await server.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await server.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await server.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const admin = async <T>(sql: string): Promise<T[]> => {
+    const client = new pg.Client({ connectionString: url.toString() });
+    await client.connect();
+    try {
+      return (await client.query(sql)).rows as T[];
+    } finally {
+      await client.end();
+    }
+  };
+  await admin('CREATE EXTENSION IF NOT EXISTS vector; CREATE EXTENSION IF NOT EXISTS pg_trgm');
+  return { url: url.toString(), admin, stop: async () => undefined };
+}
+
 async function main(): Promise<void> {
   const results: Result[] = [];
   const serverUrl = process.env.QCTL_BENCH_DATABASE_URL;
@@ -249,7 +305,7 @@ async function main(): Promise<void> {
       console.error(`PGlite ${rows}: skipped (BENCH_PGLITE_MAX_ROWS=${pgliteMaxRows})`);
     }
     if (serverUrl) {
-      const database = await startServerDatabase(serverUrl);
+      const database = keepDatabases ? await keptDatabase(serverUrl, rows) : await startServerDatabase(serverUrl);
       try {
         const [version] = await database.admin<{ v: string }>("SELECT current_setting('server_version') AS v");
         await measure(`PostgreSQL ${version!.v.split(' ')[0]}`, database.url, rows, results);

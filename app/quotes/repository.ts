@@ -36,13 +36,32 @@ const FUZZY_TIE_MARGIN = 0.05;
 
 /** How hard an approximate index scan looks: more finds more of the true nearest, slower. */
 export interface SearchEffort {
-  /** hnsw.ef_search: candidates an HNSW scan keeps (pgvector's default 40). */
-  efSearch: number;
+  /**
+   * hnsw.ef_search: candidates an HNSW scan keeps (pgvector's default 40); 'auto' chooses it
+   * by the table's size (efSearchForRows).
+   */
+  efSearch: number | 'auto';
   /** ivfflat.probes: lists an IVFFlat scan visits (pgvector's default 1). */
   probes: number;
 }
 
-export const DEFAULT_SEARCH_EFFORT: SearchEffort = { efSearch: DEFAULT_SEARCH_EF_SEARCH, probes: DEFAULT_SEARCH_PROBES };
+export const DEFAULT_SEARCH_EFFORT: SearchEffort = { efSearch: 'auto', probes: DEFAULT_SEARCH_PROBES };
+
+/**
+ * Up to this many rows a small HNSW graph finds nearly all of the true nearest with
+ * pgvector's default ef_search of 40, and each candidate more costs a 1536-dimension distance
+ * in single-threaded WebAssembly on the embedded database (docs/app.md, "Search effort").
+ */
+export const SMALL_TABLE_ROWS = 5_000;
+export const SMALL_TABLE_EF_SEARCH = 40;
+
+/** The ef_search 'auto' means for a table of `rows` rows. */
+export function efSearchForRows(rows: number): number {
+  return rows <= SMALL_TABLE_ROWS ? SMALL_TABLE_EF_SEARCH : DEFAULT_SEARCH_EF_SEARCH;
+}
+
+// How long a table-size estimate is trusted before it is read again.
+const SIZE_TTL_MS = 60_000;
 
 // The approximate scan returns this many more rows than asked, so quotes tied at the cut
 // are ranked by id too rather than by whichever the index met first.
@@ -55,7 +74,8 @@ const SCORE = 'round((1 - distance)::numeric, 4)::float8';
  * it is raised to what the query asks for when the setting is lower.
  */
 export function effortSql(effort: SearchEffort, limit: number, iterative: boolean): string {
-  const efSearch = Math.min(1000, Math.max(Math.floor(effort.efSearch), limit + TIE_MARGIN));
+  const chosen = effort.efSearch === 'auto' ? DEFAULT_SEARCH_EF_SEARCH : effort.efSearch;
+  const efSearch = Math.min(1000, Math.max(Math.floor(chosen), limit + TIE_MARGIN));
   const probes = Math.max(1, Math.floor(effort.probes));
   const statements = [`SET LOCAL hnsw.ef_search = ${efSearch}`, `SET LOCAL ivfflat.probes = ${probes}`];
   if (iterative) statements.push('SET LOCAL hnsw.iterative_scan = relaxed_order', 'SET LOCAL ivfflat.iterative_scan = relaxed_order');
@@ -136,6 +156,7 @@ async function exactAuthorSearch(
 export class QuoteRepository {
   private readonly effort: SearchEffort;
   private iterativeSupport?: Promise<boolean>;
+  private size?: { rows: Promise<number>; until: number };
 
   constructor(
     private readonly pool: pg.Pool,
@@ -243,7 +264,7 @@ export class QuoteRepository {
     try {
       const iterative = await this.iterativeScans(client);
       if (!iterative) return await exactAuthorSearch(client, vector, options.model, options.limit, authors);
-      await client.query(`BEGIN; ${effortSql(this.effort, options.limit, iterative)}`);
+      await client.query(`BEGIN; ${effortSql(await this.effectiveEffort(client), options.limit, iterative)}`);
       try {
         const { rows } = await client.query<ScoredQuote>(
           `SELECT id::float8 AS id, quote, author, ${SCORE} AS score FROM (
@@ -273,12 +294,39 @@ export class QuoteRepository {
     try {
       // Under overload most of a search's wait is for a connection: by then its client may have gone.
       signal?.throwIfAborted();
+      const effort = await this.effectiveEffort(client);
       // Several statements in one simple query: the result of each, the SELECT's last.
-      const results = (await client.query(nearestSql(this.effort, vector, model, limit))) as unknown as pg.QueryResult<ScoredQuote>[];
+      const results = (await client.query(nearestSql(effort, vector, model, limit))) as unknown as pg.QueryResult<ScoredQuote>[];
       return results[results.length - 1]!.rows;
     } finally {
       client.release();
     }
+  }
+
+  /** The effort with 'auto' resolved by the table's size (read at most once a minute). */
+  async effectiveEffort(client?: pg.PoolClient): Promise<SearchEffort> {
+    if (this.effort.efSearch !== 'auto') return this.effort;
+    return { ...this.effort, efSearch: efSearchForRows(await this.tableRows(client ?? this.pool)) };
+  }
+
+  /**
+   * The planner's row estimate (kept by ANALYZE and autovacuum), or an exact count when the
+   * table was never analyzed: cheap either way, and precise enough to pick an effort by size.
+   */
+  private tableRows(db: Pick<pg.Pool, 'query'> | pg.PoolClient): Promise<number> {
+    if (this.size && Date.now() < this.size.until) return this.size.rows;
+    const rows = db
+      .query<{ rows: number }>(
+        `SELECT CASE WHEN reltuples >= 0 THEN reltuples ELSE (SELECT count(*) FROM quotes) END::float8 AS rows
+           FROM pg_class WHERE oid = 'quotes'::regclass`,
+      )
+      .then((result) => result.rows[0]?.rows ?? 0);
+    const entry = { rows, until: Date.now() + SIZE_TTL_MS };
+    this.size = entry;
+    rows.catch(() => {
+      if (this.size === entry) this.size = undefined; // ask again next time
+    });
+    return rows;
   }
 
   /** Whether the server's pgvector scans its indexes iteratively (0.8.0 and later); asked once. */

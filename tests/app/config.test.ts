@@ -143,15 +143,25 @@ describe('loadConfig', () => {
 });
 
 describe('vector index and search effort settings', () => {
-  it('defaults: 1 GB and 2 workers for the index build, ef_search 100, probes 10', () => {
+  it('defaults: 1 GB and 2 workers for the index build, an m 32 / ef_construction 128 graph, ef_search by table size, probes 10', () => {
     const config = loadConfig({});
     expect(vectorIndexSettings(config)).toEqual({
       kind: 'hnsw',
       lists: 100,
-      hnsw: { m: 16, efConstruction: 64 },
+      hnsw: { m: 32, efConstruction: 128 },
       build: { memoryMb: 1024, parallelWorkers: 2 },
     });
-    expect([config.searchEfSearch, config.searchProbes]).toEqual([100, 10]);
+    expect([config.searchEfSearch, config.searchProbes]).toEqual(['auto', 10]);
+  });
+
+  it('SEARCH_EF_SEARCH is "auto" (by table size) or a fixed number', () => {
+    expect([loadConfig({ SEARCH_EF_SEARCH: 'auto' }).searchEfSearch, loadConfig({ SEARCH_EF_SEARCH: '64' }).searchEfSearch]).toEqual([
+      'auto',
+      64,
+    ]);
+    expect(() => loadConfig({ SEARCH_EF_SEARCH: 'fast' })).toThrow(
+      /SEARCH_EF_SEARCH: must be "auto" or a whole number from 1 to 1000, got "fast"/,
+    );
   });
 
   it('HNSW_M and HNSW_EF_CONSTRUCTION shape the graph the index is built with', () => {

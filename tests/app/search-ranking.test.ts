@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../app/db/migrate.js';
 import { toVectorLiteral } from '../../app/db/pool.js';
 import { ensureVectorIndex } from '../../app/db/vector-index.js';
-import { DEFAULT_SEARCH_EFFORT, nearestStatements, QuoteRepository, supportsIterativeScans } from '../../app/quotes/repository.js';
+import {
+  DEFAULT_SEARCH_EFFORT,
+  efSearchForRows,
+  nearestStatements,
+  QuoteRepository,
+  SMALL_TABLE_ROWS,
+  supportsIterativeScans,
+} from '../../app/quotes/repository.js';
 import { startTestPostgres, testPool, type TestPostgres } from '../helpers/postgres.js';
 import { insertPseudoQuotes, pseudoVector } from '../helpers/vectors.js';
 
@@ -98,6 +105,43 @@ describe('search effort', () => {
     expect(rows).toHaveLength(50);
   });
 
+  it('chooses ef_search by the table size unless it is set: 40 up to SMALL_TABLE_ROWS rows, 100 above', async () => {
+    expect([efSearchForRows(1_423), efSearchForRows(SMALL_TABLE_ROWS), efSearchForRows(SMALL_TABLE_ROWS + 1)]).toEqual([40, 40, 100]);
+    await pool.query('ANALYZE quotes');
+    expect((await new QuoteRepository(pool).effectiveEffort()).efSearch).toBe(40); // 600 rows
+    expect((await new QuoteRepository(pool, { efSearch: 64 }).effectiveEffort()).efSearch).toBe(64);
+    // The planner's estimate is what is read: pretend the table grew past the threshold.
+    await database.admin(`UPDATE pg_class SET reltuples = ${SMALL_TABLE_ROWS * 20} WHERE oid = 'quotes'::regclass`);
+    try {
+      expect((await new QuoteRepository(pool).effectiveEffort()).efSearch).toBe(100);
+    } finally {
+      await pool.query('ANALYZE quotes');
+    }
+  });
+
+  it('sends the chosen ef_search with the search', async () => {
+    const single = testPool(database, 1);
+    const sent: string[] = [];
+    single.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as unknown as { query: unknown }).query = (...args: unknown[]) => {
+        if (typeof args[0] === 'string') sent.push(args[0]);
+        return query(...args);
+      };
+    });
+    try {
+      await pool.query('ANALYZE quotes');
+      const repository = new QuoteRepository(single);
+      await repository.search({ vector: queries[4]!, model: 'm', limit: 10 });
+      expect(sent.join('\n')).toContain('SET LOCAL hnsw.ef_search = 40');
+      sent.length = 0;
+      await repository.search({ vector: queries[5]!, model: 'm', limit: 10 });
+      expect(sent).toHaveLength(1); // the size is kept: one round trip again
+    } finally {
+      await single.end();
+    }
+  });
+
   it('sets the effort for its own transaction only', async () => {
     const single = testPool(database, 1);
     try {
@@ -142,7 +186,8 @@ describe('search plan', () => {
     try {
       await single.query("SELECT '[1]'::vector"); // loads pgvector into the session, defining its settings
       queriesSent = 0;
-      const rows = await new QuoteRepository(single).search({ vector: queries[3]!, model: 'm', limit: 10 });
+      // A fixed effort; with 'auto' the table size is read too, once a minute (see above).
+      const rows = await new QuoteRepository(single, { efSearch: 100 }).search({ vector: queries[3]!, model: 'm', limit: 10 });
       expect(queriesSent).toBe(1);
       expect(rows.map((r) => r.id)).toEqual(await exactIds(queries[3]!, 10));
       const { rows: state } = await single.query<{ seqscan: string; idle: boolean }>(
