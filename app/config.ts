@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { VectorIndexKind, VectorIndexSettings } from './db/vector-index.js';
+import { SMALL_GRAPH, type VectorIndexKind, type VectorIndexSettings } from './db/vector-index.js';
 
 /** Everything the service reads from its environment, validated once at start-up. */
 export interface AppConfig {
@@ -25,9 +25,12 @@ export interface AppConfig {
   postgresMemoryLimitMb?: number;
   /** max_parallel_maintenance_workers for the index build. */
   indexBuildWorkers: number;
-  /** HNSW graph build parameters (default 32 and 128; pgvector's own 16 and 64): larger finds more at scale, builds slower. */
-  hnswM: number;
-  hnswEfConstruction: number;
+  /**
+   * HNSW graph build parameters; both unset: chosen by the table's size (graphForRows), else
+   * pgvector's 16 and 64 for the one not set. Larger finds more at scale, builds slower.
+   */
+  hnswM?: number;
+  hnswEfConstruction?: number;
   /** hnsw.ef_search per query: candidates the HNSW scan keeps (recall vs latency); 'auto' by table size. */
   searchEfSearch: number | 'auto';
   /** ivfflat.probes per query: lists an IVFFlat scan visits (recall vs latency). */
@@ -111,13 +114,8 @@ export const DEFAULT_APP_VERSION = 'local';
 /** 1 GB holds the HNSW graph of ~150k 1536-dimension quotes: the build runs in memory. */
 export const DEFAULT_INDEX_BUILD_MEMORY_MB = 1024;
 // Chosen from the recall/latency table in docs/app.md (bench/search.ts): the ef_search of
-// tables above SMALL_TABLE_ROWS (app/quotes/repository.ts), smaller ones search with 40.
+// tables above SMALL_TABLE_ROWS (app/db/vector-index.ts), smaller ones search with 40.
 export const DEFAULT_SEARCH_EF_SEARCH = 100;
-// The HNSW graph (pgvector's defaults 16 and 64): at 100,000 quotes only this larger graph
-// reaches recall 0.95 (0.96 at ef_search 100; 16/64 reaches 0.86), and at the shipped 1,423 it
-// finds more per candidate too (docs/app.md, "Search effort").
-export const DEFAULT_HNSW_M = 32;
-export const DEFAULT_HNSW_EF_CONSTRUCTION = 128;
 export const DEFAULT_SEARCH_PROBES = 10;
 
 const envSchema = z.object({
@@ -143,8 +141,9 @@ const envSchema = z.object({
   INDEX_BUILD_MEMORY_MB: int(16, 1_048_576, DEFAULT_INDEX_BUILD_MEMORY_MB),
   POSTGRES_MEMORY_LIMIT_MB: int(64, 16_777_216, 0),
   INDEX_BUILD_WORKERS: int(0, 64, 2),
-  HNSW_M: int(2, 100, DEFAULT_HNSW_M),
-  HNSW_EF_CONSTRUCTION: int(4, 1000, DEFAULT_HNSW_EF_CONSTRUCTION),
+  // Unset: the graph is chosen by the table's size when the index is built (graphForRows).
+  HNSW_M: int(2, 100, 0),
+  HNSW_EF_CONSTRUCTION: int(4, 1000, 0),
   // Unset or "auto": chosen by the table's size (efSearchForRows in app/quotes/repository.ts).
   SEARCH_EF_SEARCH: optionalString.transform((v, ctx): number | 'auto' => {
     if (v === undefined || v.trim() === '' || v.trim() === 'auto') return 'auto';
@@ -226,8 +225,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     indexBuildMemoryMb: e.INDEX_BUILD_MEMORY_MB,
     postgresMemoryLimitMb: e.POSTGRES_MEMORY_LIMIT_MB || undefined,
     indexBuildWorkers: e.INDEX_BUILD_WORKERS,
-    hnswM: e.HNSW_M,
-    hnswEfConstruction: e.HNSW_EF_CONSTRUCTION,
+    hnswM: e.HNSW_M || undefined,
+    hnswEfConstruction: e.HNSW_EF_CONSTRUCTION || undefined,
     searchEfSearch: e.SEARCH_EF_SEARCH,
     searchProbes: e.SEARCH_PROBES,
     apiToken: e.API_TOKEN,
@@ -254,7 +253,10 @@ export function vectorIndexSettings(
   return {
     kind: config.vectorIndex,
     lists: config.ivfflatLists,
-    hnsw: { m: config.hnswM ?? DEFAULT_HNSW_M, efConstruction: config.hnswEfConstruction ?? DEFAULT_HNSW_EF_CONSTRUCTION },
+    hnsw:
+      config.hnswM === undefined && config.hnswEfConstruction === undefined
+        ? 'auto'
+        : { m: config.hnswM ?? SMALL_GRAPH.m, efConstruction: config.hnswEfConstruction ?? SMALL_GRAPH.efConstruction },
     build: { memoryMb: Math.min(config.indexBuildMemoryMb, ceiling), parallelWorkers: config.indexBuildWorkers },
   };
 }

@@ -3,7 +3,9 @@
  * shared quotes. Prints one table:
  *   - req/s of cached search and of GET /quotes/:id, each as a ratio to a bare fastify route
  *     returning constant JSON (same process, same settings, same load tool: wrk);
- *   - p50/p99 of uncached search (every query new) at a constant 100 req/s, open loop.
+ *   - the same for cached search with Redis, against the bare route of its own process;
+ *   - p50/p99 of uncached search (every query new) at a constant 100 req/s, open loop, with
+ *     the CPU the API and PGlite spent per request; the highest open-loop rate sustained;
  *   - cached search served by Redis alone (no in-process tier), through a local read replica
  *     (REDIS_READ_URL) vs through the primary, with the CPU each redis-server spent per request.
  * Processes: this one (orchestrates, generates the open-loop load), one for PGlite, one for
@@ -32,6 +34,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const UNCACHED_RATE = 100;
+// Open-loop rates tried in turn for the "max sustained" row, and what sustained means.
+const SUSTAIN_RATES = [150, 200, 250, 300, 350, 400, 500, 600];
+const SUSTAIN_P99_MS = 100;
 const CACHED_QUERIES = [
   'love',
   'courage and fear',
@@ -50,7 +55,7 @@ const cleanups: (() => Promise<void>)[] = [];
 
 async function main(): Promise<void> {
   console.log(`bench:api — ${ROUNDS} rounds of ${SECONDS}s wrk runs, ${CONNECTIONS} connections, node ${process.version}`);
-  const { url: databaseUrl } = await startChild<{ url: string }>('bench/api/database.ts', {});
+  const { url: databaseUrl, pid: databasePid } = await startChild<{ url: string }>('bench/api/database.ts', {});
   const loaded = await loadQuotes(databaseUrl);
   console.log(`loaded ${loaded.count} quotes with local embeddings in ${loaded.seconds.toFixed(1)} s (HNSW index)`);
 
@@ -109,12 +114,22 @@ async function main(): Promise<void> {
     // Rounds of (bare, cached search, by id) so that load from other processes on the machine
     // hits all three alike; each ratio is against the bare run of its own round, and the
     // table reports medians.
-    const rounds: { bare: WrkRun; cached: WrkRun; cachedRedis: WrkRun; byId: WrkRun; viaReplica: WrkRun; viaPrimary: WrkRun }[] = [];
+    const rounds: {
+      bare: WrkRun;
+      cached: WrkRun;
+      bareRedis: WrkRun;
+      cachedRedis: WrkRun;
+      byId: WrkRun;
+      viaReplica: WrkRun;
+      viaPrimary: WrkRun;
+    }[] = [];
     const redisPids = { primary: redis.pid, replica: replica.pid };
     for (let round = 0; round < ROUNDS; round++) {
       const run = {
         bare: await wrk(`${bare}/bare`, bareScript, servers.pid),
         cached: await wrk(`${api}/quotes/search`, searchScript, servers.pid),
+        // The Redis setup against the bare route of its own process (same process, same moment).
+        bareRedis: await wrk(`${redisServers.bare}/bare`, bareScript, redisServers.pid),
         cachedRedis: await wrk(`${apiRedis}/quotes/search`, searchScript, redisServers.pid),
         byId: await wrk(`${api}/quotes/1`, idScript, servers.pid),
         viaReplica: await wrk(`${viaReplica.api}/quotes/search`, searchScript, viaReplica.pid, redisPids),
@@ -122,13 +137,25 @@ async function main(): Promise<void> {
       };
       rounds.push(run);
       console.log(
-        `round ${round + 1}: bare ${fmt(run.bare.rps)}, cached search ${fmt(run.cached.rps)} (Redis: ${fmt(run.cachedRedis.rps)}; Redis only, via replica ${fmt(run.viaReplica.rps)}, via primary ${fmt(run.viaPrimary.rps)}), GET /quotes/:id ${fmt(run.byId.rps)} req/s`,
+        `round ${round + 1}: bare ${fmt(run.bare.rps)}, cached search ${fmt(run.cached.rps)} (Redis: ${fmt(run.cachedRedis.rps)} vs its bare ${fmt(run.bareRedis.rps)}; Redis only, via replica ${fmt(run.viaReplica.rps)}, via primary ${fmt(run.viaPrimary.rps)}), GET /quotes/:id ${fmt(run.byId.rps)} req/s`,
       );
     }
     // One second at the rate first, not recorded: connections, JIT and index pages warm up.
     await openLoop(api, UNCACHED_RATE, 1, 'warmup');
+    const uncachedCpu = cpuMeter({ api: servers.pid, database: databasePid });
     const uncached = await openLoop(api, UNCACHED_RATE, SECONDS * 2);
+    const uncachedCpuMs = uncachedCpu(uncached.sent);
     const sequential = await oneClient(api, 200);
+    // The highest open-loop rate served in full with p99 under 100 ms (no queue building up).
+    let maxSustained = 0;
+    const ramp: string[] = [];
+    for (const rate of SUSTAIN_RATES) {
+      const run = await openLoop(api, rate, SECONDS, `r${rate}-`);
+      const sustained = run.ok === run.sent && run.achieved >= rate * 0.98 && run.p99 <= SUSTAIN_P99_MS;
+      ramp.push(`${rate}: p99 ${run.p99.toFixed(0)} ms${sustained ? '' : ' (not sustained)'}`);
+      if (!sustained) break;
+      maxSustained = rate;
+    }
 
     const baseline = median(rounds.map((r) => r.bare.rps));
     const cachedRps = median(rounds.map((r) => r.cached.rps));
@@ -136,7 +163,10 @@ async function main(): Promise<void> {
     const cachedRatio = median(rounds.map((r) => r.cached.rps / r.bare.rps));
     const byIdRatio = median(rounds.map((r) => r.byId.rps / r.bare.rps));
     const cachedRedisRps = median(rounds.map((r) => r.cachedRedis.rps));
-    const cachedRedisRatio = median(rounds.map((r) => r.cachedRedis.rps / r.bare.rps));
+    const cachedRedisRatio = median(rounds.map((r) => r.cachedRedis.rps / r.bareRedis.rps));
+    // CPU per request is far steadier than req/s on a loaded machine: the same ratio by CPU.
+    const cpuRatio = (pick: (r: (typeof rounds)[number]) => WrkRun, base: (r: (typeof rounds)[number]) => WrkRun) =>
+      median(rounds.map((r) => base(r).cpuUs / pick(r).cpuUs));
     const cpu = (pick: (r: (typeof rounds)[number]) => WrkRun) => `${Math.min(...rounds.map((r) => pick(r).cpuUs)).toFixed(0)} µs`;
     const redisCpu = (pick: (r: (typeof rounds)[number]) => WrkRun, name: keyof typeof redisPids) =>
       `${median(rounds.map((r) => pick(r).watchedCpuUs[name]!)).toFixed(1)} µs`;
@@ -162,7 +192,10 @@ async function main(): Promise<void> {
         `${fmt(cachedRedisRps)} req/s`,
         `${cachedRedisRatio.toFixed(2)}×`,
         cpu((r) => r.cachedRedis),
-        'Redis + in-process tier (CACHE_LOCAL_TTL_SECONDS=10), multi-replica setup',
+        `goal ≥ 0.80× ${cachedRedisRatio >= 0.8 ? 'MET' : 'MISSED'} against the bare route of its own process (${fmt(median(rounds.map((r) => r.bareRedis.rps)))} req/s); by CPU/req ${cpuRatio(
+          (r) => r.cachedRedis,
+          (r) => r.bareRedis,
+        ).toFixed(2)}×; Redis + in-process tier (CACHE_LOCAL_TTL_SECONDS=10)`,
       ],
       replicaRow(
         'cached search, Redis only, via the local replica',
@@ -182,7 +215,14 @@ async function main(): Promise<void> {
         `p50 ${uncached.p50.toFixed(1)} ms, p99 ${uncached.p99.toFixed(1)} ms`,
         '',
         '',
-        `goal p99 ≤ 20 ms ${uncached.p99 <= 20 ? 'MET' : 'MISSED'}; ${uncached.ok}/${uncached.sent} ok, achieved ${uncached.achieved.toFixed(0)} req/s, max ${uncached.max.toFixed(1)} ms`,
+        `goal p99 ≤ 20 ms ${uncached.p99 <= 20 ? 'MET' : 'MISSED'}; ${uncached.ok}/${uncached.sent} ok, achieved ${uncached.achieved.toFixed(0)} req/s, max ${uncached.max.toFixed(1)} ms; CPU/req: PGlite ${uncachedCpuMs.database!.toFixed(2)} ms, API ${uncachedCpuMs.api!.toFixed(2)} ms`,
+      ],
+      [
+        'uncached search, max sustained',
+        `${maxSustained} req/s`,
+        '',
+        '',
+        `goal ≥ 300 req/s ${maxSustained >= 300 ? 'MET' : 'MISSED'}; open loop for ${SECONDS} s each, all answered, p99 ≤ ${SUSTAIN_P99_MS} ms: ${ramp.join(', ')}`,
       ],
       [
         'uncached search, sequential, one client',
@@ -224,7 +264,8 @@ async function loadQuotes(databaseUrl: string): Promise<{ count: number; ids: nu
         params,
       );
     }
-    await ensureVectorIndex(pool, { kind: 'hnsw' });
+    // The graph the app builds by default (HNSW_M, HNSW_EF_CONSTRUCTION unset: by table size).
+    await ensureVectorIndex(pool, { kind: 'hnsw', hnsw: 'auto' });
     const { rows } = await pool.query<{ id: number }>('SELECT id::float8 AS id FROM quotes ORDER BY id');
     return { count: rows.length, ids: rows.map((r) => r.id), seconds: (performance.now() - started) / 1000 };
   } finally {
@@ -259,6 +300,13 @@ async function wrk(url: string, script: string, serverPid: number, watched: Reco
     cpuUs: perRequest(cpuAfter - cpuBefore),
     watchedCpuUs: Object.fromEntries(watchedAfter.map(([name, ms]) => [name, perRequest(ms)])),
   };
+}
+
+/** Starts counting the CPU of named processes; the returned function gives ms per request since. */
+function cpuMeter(pids: Record<string, number>): (requests: number) => Record<string, number> {
+  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuMs(pid)]));
+  return (requests) =>
+    Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, (processCpuMs(pid) - before[name]!) / requests]));
 }
 
 /** utime + stime of a process from /proc, in ms (Linux; NaN elsewhere). */

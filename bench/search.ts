@@ -12,7 +12,9 @@
  *
  * Settings: BENCH_SIZES (default "10000,100000"), BENCH_PGLITE_MAX_ROWS (default 10000: larger
  * sizes run on the server only; PGlite is single-threaded WebAssembly), BENCH_QUERIES (100),
- * BENCH_INDEX_MEMORY_MB (1024), BENCH_KINDS ("hnsw,ivfflat").
+ * BENCH_INDEX_MEMORY_MB (1024), BENCH_KINDS ("hnsw,ivfflat"; "none": load and exact only),
+ * BENCH_HNSW_BUILDS ("32:128"), BENCH_EF_SEARCH ("40,64,100,200,400"), BENCH_KEEP_DATABASES
+ * (1: keep the server database qctl_bench_<rows> and the exact top 10s for the next run).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -41,8 +43,8 @@ const EFFORTS: Record<VectorIndexKind, number[]> = {
   hnsw: (process.env.BENCH_EF_SEARCH ?? '40,64,100,200,400').split(',').map(Number),
   ivfflat: [1, 5, 10, 20, 40],
 };
-// HNSW graphs to build, as m:ef_construction (pgvector's default 16:64).
-const hnswBuilds = (process.env.BENCH_HNSW_BUILDS ?? '16:64').split(',').map((b) => {
+// HNSW graphs to build, as m:ef_construction (the app's graph above 5,000 rows: 32:128).
+const hnswBuilds = (process.env.BENCH_HNSW_BUILDS ?? '32:128').split(',').map((b) => {
   const [m, efConstruction] = b.split(':').map(Number);
   return { m: m!, efConstruction: efConstruction! };
 });

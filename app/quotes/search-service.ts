@@ -91,12 +91,7 @@ export class SearchService {
 
   /** The results as a JSON array string: [{id, quote, author, score}]. */
   async searchJson(request: SearchRequest): Promise<string> {
-    const query = normalizeQuery(request.q);
-    const author = request.author ? normalizeQuery(request.author) : '';
-    const identity = `${this.embedder.model}\u0000${request.limit}\u0000${author}\u0000${query}`;
-    // In process the identity itself is the key (no hashing on the hot path); Redis gets a
-    // fixed-length digest so long queries do not make long keys.
-    const localKey = `search:${identity}`;
+    const { query, author, identity, localKey } = this.keyOf(request);
     const local = this.memory?.getSync(localKey);
     if (local !== undefined) {
       this.metrics?.cache('search', 'hit');
@@ -126,6 +121,25 @@ export class SearchService {
     }
     this.follow(entry, request.signal);
     return entry.work;
+  }
+
+  /**
+   * The results if the in-process cache holds them, without a promise: the route answers a
+   * repeated search with no further work (no abort wiring, no await). Undefined otherwise.
+   */
+  cachedJson(request: Omit<SearchRequest, 'signal'>): string | undefined {
+    const local = this.memory?.getSync(this.keyOf(request).localKey);
+    if (local !== undefined) this.metrics?.cache('search', 'hit');
+    return local;
+  }
+
+  private keyOf(request: Omit<SearchRequest, 'signal'>): { query: string; author: string; identity: string; localKey: string } {
+    const query = normalizeQuery(request.q);
+    const author = request.author ? normalizeQuery(request.author) : '';
+    const identity = `${this.embedder.model}\u0000${request.limit}\u0000${author}\u0000${query}`;
+    // In process the identity itself is the key (no hashing on the hot path); Redis gets a
+    // fixed-length digest so long queries do not make long keys.
+    return { query, author, identity, localKey: `search:${identity}` };
   }
 
   /** Counts a client waiting for shared work; when the last one has gone, the work is abandoned. */

@@ -17,6 +17,8 @@ const searchQuery = z.object({
 export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/quotes/search', async (request, reply) => {
     const query = parseQuery(searchQuery, request.query);
+    const cached = ctx.search.cachedJson(query);
+    if (cached !== undefined) return reply.type('application/json; charset=utf-8').send(cached);
     // The response closing before it was sent means the client has gone: its search is dropped.
     const gone = new AbortController();
     reply.raw.once('close', () => {

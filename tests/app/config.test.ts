@@ -143,12 +143,12 @@ describe('loadConfig', () => {
 });
 
 describe('vector index and search effort settings', () => {
-  it('defaults: 1 GB and 2 workers for the index build, an m 32 / ef_construction 128 graph, ef_search by table size, probes 10', () => {
+  it('defaults: 1 GB and 2 workers for the index build, the graph and ef_search by table size, probes 10', () => {
     const config = loadConfig({});
     expect(vectorIndexSettings(config)).toEqual({
       kind: 'hnsw',
       lists: 100,
-      hnsw: { m: 32, efConstruction: 128 },
+      hnsw: 'auto',
       build: { memoryMb: 1024, parallelWorkers: 2 },
     });
     expect([config.searchEfSearch, config.searchProbes]).toEqual(['auto', 10]);
@@ -166,6 +166,7 @@ describe('vector index and search effort settings', () => {
 
   it('HNSW_M and HNSW_EF_CONSTRUCTION shape the graph the index is built with', () => {
     expect(vectorIndexSettings(loadConfig({ HNSW_M: '32', HNSW_EF_CONSTRUCTION: '128' })).hnsw).toEqual({ m: 32, efConstruction: 128 });
+    expect(vectorIndexSettings(loadConfig({ HNSW_M: '24' })).hnsw).toEqual({ m: 24, efConstruction: 64 });
   });
 
   it('caps the build memory at a quarter of the Postgres pod memory limit', () => {

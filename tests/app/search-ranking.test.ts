@@ -2,13 +2,12 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../app/db/migrate.js';
 import { toVectorLiteral } from '../../app/db/pool.js';
-import { ensureVectorIndex } from '../../app/db/vector-index.js';
+import { ensureVectorIndex, SMALL_TABLE_ROWS } from '../../app/db/vector-index.js';
 import {
   DEFAULT_SEARCH_EFFORT,
   efSearchForRows,
   nearestStatements,
   QuoteRepository,
-  SMALL_TABLE_ROWS,
   supportsIterativeScans,
 } from '../../app/quotes/repository.js';
 import { startTestPostgres, testPool, type TestPostgres } from '../helpers/postgres.js';
@@ -116,6 +115,23 @@ describe('search effort', () => {
       expect((await new QuoteRepository(pool).effectiveEffort()).efSearch).toBe(100);
     } finally {
       await pool.query('ANALYZE quotes');
+    }
+  });
+
+  it("builds the graph by the table size with hnsw 'auto': pgvector's 16/64 when small, 32/128 once it has grown", async () => {
+    const indexdef = async () =>
+      (await pool.query<{ def: string }>("SELECT indexdef AS def FROM pg_indexes WHERE indexname = 'quotes_embedding_idx'")).rows[0]!.def;
+    await pool.query('ANALYZE quotes');
+    await ensureVectorIndex(pool, { kind: 'hnsw', hnsw: 'auto' });
+    expect(await indexdef()).not.toMatch(/m='32'/);
+    expect((await ensureVectorIndex(pool, { kind: 'hnsw', hnsw: 'auto' })).action).toBe('unchanged');
+    await database.admin(`UPDATE pg_class SET reltuples = ${SMALL_TABLE_ROWS * 20} WHERE oid = 'quotes'::regclass`);
+    try {
+      expect((await ensureVectorIndex(pool, { kind: 'hnsw', hnsw: 'auto' })).action).toBe('rebuilt');
+      expect(await indexdef()).toMatch(/m='32', ef_construction='128'/);
+    } finally {
+      await pool.query('ANALYZE quotes');
+      await ensureVectorIndex(pool, { kind: 'hnsw' });
     }
   });
 
