@@ -55,7 +55,7 @@ export function buildStacks(scope: ManifestScope, ctx: SynthContext): QuoteStack
     scope,
     networkPoliciesPropsFrom(ctx, { api, migrate: jobs.migrate, seed: jobs.seed, database, pooler, redis }, cnpg?.statusPort),
   );
-  const monitoring = buildMonitoring(scope, ctx);
+  const monitoring = buildMonitoring(scope, ctx, { api, database, redis, pgbouncer, cnpg });
   return {
     env: ctx.env.name,
     namespace: ctx.namespace,

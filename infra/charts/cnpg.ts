@@ -89,6 +89,8 @@ export interface CnpgPooler extends DatabaseEndpoint {
 export class Cnpg extends Construct implements DatabaseEndpoint {
   readonly cluster: ApiObject;
   readonly host: string;
+  /** The operator's Service for the primary. */
+  readonly serviceName = `${CNPG_CLUSTER_NAME}-rw`;
   readonly port = CNPG_PORT;
   readonly containerPort = CNPG_PORT;
   readonly selector: Labels = { 'cnpg.io/cluster': CNPG_CLUSTER_NAME };
@@ -103,7 +105,7 @@ export class Cnpg extends Construct implements DatabaseEndpoint {
     const cnpg = { ...postgres.cnpg, ...props.cnpg };
     const database = props.database ?? postgres.database;
     const labels = labelsFor(props, CNPG_CLUSTER_NAME, 'database');
-    this.host = inClusterHost(`${CNPG_CLUSTER_NAME}-rw`, props.namespace);
+    this.host = inClusterHost(this.serviceName, props.namespace);
     this.credentials = generatedCredentials(`${CNPG_CLUSTER_NAME}-app`);
     const storageClassName = props.storageClassName ?? null;
     const resources = props.resources ?? postgres.resources;
@@ -171,6 +173,7 @@ export class Cnpg extends Construct implements DatabaseEndpoint {
     this.pooler = {
       apiObject: poolerObject,
       host: inClusterHost(CNPG_POOLER_NAME, props.namespace),
+      serviceName: CNPG_POOLER_NAME,
       port: CNPG_PORT,
       containerPort: CNPG_PORT,
       selector: { 'cnpg.io/poolerName': CNPG_POOLER_NAME },

@@ -49,6 +49,8 @@ export interface DatabaseEndpoint {
   readonly host: string;
   /** The port clients connect to (the Service's port). */
   readonly port: number;
+  /** Its Service's name in the app namespace (`host` is that Service's DNS name); undefined outside the cluster. */
+  readonly serviceName?: string;
   readonly credentials: DatabaseCredentials;
   /** Selector labels of its pods; undefined for a database outside the cluster. */
   readonly selector?: Labels;

@@ -146,6 +146,7 @@ export class PgBouncer extends Construct implements DatabaseEndpoint {
   readonly configMap: ApiObject;
   readonly selector: Labels;
   readonly host: string;
+  readonly serviceName = PGBOUNCER_NAME;
   readonly port: number;
   readonly containerPort = PGBOUNCER_PORT;
   readonly metricsPort = PGBOUNCER_EXPORTER_PORT;
@@ -159,7 +160,7 @@ export class PgBouncer extends Construct implements DatabaseEndpoint {
     const labels = labelsFor(props, PGBOUNCER_NAME, 'pooler');
     const selector = selectorFor(props, PGBOUNCER_NAME);
     this.selector = selector;
-    this.host = inClusterHost(PGBOUNCER_NAME, props.namespace);
+    this.host = inClusterHost(this.serviceName, props.namespace);
     this.port = port;
     const metadata = { name: PGBOUNCER_NAME, namespace: props.namespace, labels };
     const ini = pgbouncerIni({

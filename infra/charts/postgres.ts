@@ -81,6 +81,7 @@ export class Postgres extends Construct implements DatabaseEndpoint {
   readonly selector: Labels;
   readonly port: number;
   readonly host: string;
+  readonly serviceName = POSTGRES_NAME;
   readonly database: string;
   readonly credentials: DatabaseCredentials = generatedCredentials();
 
@@ -98,7 +99,7 @@ export class Postgres extends Construct implements DatabaseEndpoint {
     this.service = service;
     this.selector = selector;
     this.port = postgres.port;
-    this.host = inClusterHost(POSTGRES_NAME, props.namespace);
+    this.host = inClusterHost(this.serviceName, props.namespace);
     this.database = postgres.database;
 
     const credential = (key: string) => ({ secretKeyRef: { name: this.credentials.secretName, key } });

@@ -2,7 +2,7 @@ import { ApiObject } from 'cdk8s';
 import type { IEnvVar, IServiceAccount } from 'kubernetes-models/v1';
 import type { Chart } from 'cdk8s';
 import { containerSecurityContext, podSecurityContext } from '../charts/pod.js';
-import { CNPG_CLUSTER_NAME, databaseEndpoints } from '../charts/database.js';
+import type { MonitoredParts } from './parts.js';
 import { POSTGRES_NAME } from '../charts/postgres.js';
 import { REDIS_NAME, REDIS_PORT } from '../charts/redis.js';
 import type { SynthContext } from '../context.js';
@@ -52,18 +52,20 @@ export interface ExportersProps extends StackProps {
   redis?: boolean;
 }
 
-export function exportersPropsFrom(ctx: SynthContext, scrapedFrom: readonly string[]): ExportersProps {
-  const { postgres, redis } = ctx.env;
+/** The exporters' props, watching the stack's database server and cache (`parts`). */
+export function exportersPropsFrom(ctx: SynthContext, scrapedFrom: readonly string[], parts: MonitoredParts): ExportersProps {
+  const { database } = parts;
   return {
     ...stackPropsFrom(ctx),
     scrapedFrom,
-    postgresExternalHost: postgres.mode === 'external' ? postgres.externalHost : null,
+    // A database without a Service in the namespace is outside the cluster.
+    postgresExternalHost: database.serviceName === undefined ? database.host : null,
     // CloudNativePG: the primary's Service; its pods carry the `postgres` selector labels too (inheritedMetadata).
-    ...(postgres.mode === 'cnpg' ? { postgresService: `${CNPG_CLUSTER_NAME}-rw` } : {}),
-    postgresSecret: databaseEndpoints(postgres, ctx.namespace).credentialsSecret,
-    postgresPort: postgres.port,
-    database: postgres.database,
-    redis: redis.enabled,
+    ...(database.serviceName !== undefined && database.serviceName !== POSTGRES_NAME ? { postgresService: database.serviceName } : {}),
+    postgresSecret: database.credentials.secretName,
+    postgresPort: database.port,
+    database: ctx.env.postgres.database,
+    redis: parts.redis !== undefined,
   };
 }
 
