@@ -46,8 +46,11 @@ export interface QuoteApiProps extends StackProps {
   poolerHost?: string;
   /** A Redis read replica in each pod, read through REDIS_READ_URL (with `redis` only). @default undefined (none) */
   redisReadReplica?: RedisReplicaSidecarProps;
-  /** Prefer nodes that run the in-cluster Postgres. @default false */
-  postgresAffinity?: boolean;
+  /**
+   * Prefer nodes that run the in-cluster Postgres: its pods' selector labels (the stack passes
+   * `postgres.selector`), or true for the pods of the `postgres` StatefulSet. @default false
+   */
+  postgresAffinity?: boolean | Labels;
   /** Class of the Ingress. @default 'nginx' */
   ingressClassName?: string;
   /** Replicas, resources, HPA, spread, shutdown timing. @default the `api` base settings of infra/environments.ts (1 replica, no HPA, spread preferred) */
@@ -67,7 +70,7 @@ export interface QuoteApiProps extends StackProps {
 
 /** What the API is wired to: the database server, the pooler in front of it (if any), its ConfigMap's hash and its ServiceAccount. */
 export interface QuoteApiWiring {
-  database: Pick<DatabaseEndpoint, 'credentials'>;
+  database: Pick<DatabaseEndpoint, 'credentials' | 'selector'>;
   pooler?: Pick<DatabaseEndpoint, 'host'>;
   configHash: string;
   serviceAccountName: string;
@@ -86,7 +89,8 @@ export function quoteApiPropsFrom(ctx: SynthContext, wiring: QuoteApiWiring): Qu
     postgresSecret: wiring.database.credentials.secretName,
     ...(wiring.pooler ? { poolerHost: wiring.pooler.host } : {}),
     redisReadReplica: redisReplicaSidecarPropsFrom(ctx),
-    postgresAffinity: postgresAffinity && ctx.env.postgres.mode === 'internal',
+    // Only our own Postgres: CloudNativePG spreads its instances itself, an external one has no pods.
+    postgresAffinity: postgresAffinity && ctx.env.postgres.mode === 'internal' && (wiring.database.selector ?? false),
     ingressClassName: ctx.ingressClassName,
     api,
     ingress,
@@ -305,11 +309,12 @@ function placement(
     };
   }
   if (props.postgresAffinity) {
+    const postgresPods = props.postgresAffinity === true ? selectorFor(props, POSTGRES_NAME) : props.postgresAffinity;
     affinity.podAffinity = {
       preferredDuringSchedulingIgnoredDuringExecution: [
         {
           weight: 50,
-          podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selectorFor(props, POSTGRES_NAME) } },
+          podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: postgresPods } },
         },
       ],
     };
