@@ -148,6 +148,7 @@ export class Redis extends Construct {
   readonly statefulSet: ApiObject;
   readonly selector: Labels;
   readonly port = REDIS_PORT;
+  readonly serviceName = REDIS_NAME;
   readonly host: string;
   readonly passwordSecret = { secretName: SECRETS.redis.name, passwordKey: SECRETS.redis.keys.password };
 

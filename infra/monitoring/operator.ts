@@ -14,7 +14,7 @@ import { namespacePeers, tcp } from './common.js';
 import { CNPG_CLUSTER_NAME, CNPG_POOLER_NAME, PGBOUNCER_NAME } from '../charts/database.js';
 import { API_NAME, POSTGRES_EXPORTER_NAME, REDIS_EXPORTER_NAME } from './names.js';
 import type { Labels } from '../labels.js';
-import type { MonitoredParts } from './parts.js';
+import type { MonitoredParts, ScrapedService } from './parts.js';
 import type { MonitoringSettings } from './settings.js';
 
 export const OPERATOR_FILE = '68-monitoring-operator.yaml';
@@ -32,8 +32,8 @@ export interface OperatorProps extends StackProps {
   settings: Pick<MonitoringSettings, 'operator' | 'scrapeInterval' | 'alerts'>;
   /** Redis runs (a ServiceMonitor for its exporter). @default true */
   redis?: boolean;
-  /** Our PgBouncer runs (a ServiceMonitor for its exporter sidecar). @default false */
-  pgbouncer?: boolean;
+  /** Our PgBouncer runs (a ServiceMonitor for its exporter sidecar): true for the `pgbouncer` Service, or the pooler's own. @default false */
+  pgbouncer?: boolean | ScrapedService;
   /** A CloudNativePG Cluster runs: PodMonitors select its instances' pods and, with `pooler`, its Pooler's. @default unset */
   cnpg?: MonitoredParts['cnpg'];
   /** The API's pods and their metrics port. @default the quote-api pods on 8080 */
@@ -45,7 +45,7 @@ export function operatorPropsFrom(ctx: SynthContext, settings: MonitoringSetting
     ...stackPropsFrom(ctx),
     settings,
     redis: parts.redis !== undefined,
-    pgbouncer: parts.pgbouncer !== undefined,
+    pgbouncer: parts.pgbouncer ?? false,
     ...(parts.cnpg ? { cnpg: parts.cnpg } : {}),
     api: parts.api,
   };
@@ -63,19 +63,27 @@ export function buildOperatorResources(scope: ManifestScope, props: OperatorProp
   const chart = scope.file(OPERATOR_FILE);
   const release = { release: settings.operator.release };
 
-  const targets: Array<{ name: string; port: string; component: string }> = [
-    { name: API_NAME, port: 'http', component: 'api' },
-    { name: POSTGRES_EXPORTER_NAME, port: 'metrics', component: 'metrics' },
+  const own = (name: string): ScrapedService => ({ serviceName: name, selector: selectorFor(props, name) });
+  const api = props.api ?? { ...own(API_NAME), containerPort: API_PORT };
+  const targets: Array<ScrapedService & { port: string; component: string }> = [
+    { ...api, port: 'http', component: 'api' },
+    { ...own(POSTGRES_EXPORTER_NAME), port: 'metrics', component: 'metrics' },
   ];
-  if (props.redis ?? true) targets.push({ name: REDIS_EXPORTER_NAME, port: 'metrics', component: 'metrics' });
-  if (props.pgbouncer) targets.push({ name: PGBOUNCER_NAME, port: 'metrics', component: 'pooler' });
+  if (props.redis ?? true) targets.push({ ...own(REDIS_EXPORTER_NAME), port: 'metrics', component: 'metrics' });
+  if (props.pgbouncer) {
+    targets.push({ ...(props.pgbouncer === true ? own(PGBOUNCER_NAME) : props.pgbouncer), port: 'metrics', component: 'pooler' });
+  }
   for (const target of targets) {
     const monitor: IServiceMonitor = {
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'ServiceMonitor',
-      metadata: { name: target.name, namespace: namespace, labels: { ...labelsFor(props, target.name, target.component), ...release } },
+      metadata: {
+        name: target.serviceName,
+        namespace: namespace,
+        labels: { ...labelsFor(props, target.serviceName, target.component), ...release },
+      },
       spec: {
-        selector: { matchLabels: selectorFor(props, target.name) },
+        selector: { matchLabels: target.selector },
         namespaceSelector: { matchNames: [namespace] },
         endpoints: [
           {
@@ -87,7 +95,7 @@ export function buildOperatorResources(scope: ManifestScope, props: OperatorProp
         ],
       },
     };
-    new ApiObject(chart, `servicemonitor-${target.name}`, monitor);
+    new ApiObject(chart, `servicemonitor-${target.serviceName}`, monitor);
   }
   if (props.cnpg) buildCnpgPodMonitors(chart, props, props.cnpg);
 
@@ -118,7 +126,6 @@ export function buildOperatorResources(scope: ManifestScope, props: OperatorProp
 
   // The operator's Prometheus scrapes from its own namespace: admit it to the API's metrics port
   // (infra's policy admits networkPolicy.monitoringNamespaces; this one needs no setting).
-  const api = props.api ?? { selector: selectorFor(props, API_NAME), containerPort: API_PORT };
   const admit = networkPolicy(
     { name: `${API_NAME}-from-operator-prometheus`, namespace: namespace, labels: labelsFor(props, API_NAME, 'api') },
     { matchLabels: api.selector },
