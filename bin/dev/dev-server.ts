@@ -1,4 +1,4 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import pg from 'pg';
 import { JobError, usageError } from '../cli/errors.js';
@@ -116,7 +116,12 @@ export async function startDev(options: DevOptions): Promise<DevService> {
 
   let lock: DevLock | undefined;
   if (paths) {
-    const attempt = await acquireDevLock(paths, 'dev');
+    const attempt = await acquireDevLock(paths, 'dev').catch(async (error: unknown) => {
+      const code = errnoCode(error);
+      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw error;
+      const problem = { kind: 'no-space' as const, path: paths.dir, freeBytes: await freeBytes(paths.dir) };
+      throw new JobError(formatDataDirProblem(paths.dataDir, problem, !(await stat(paths.dataDir).catch(() => undefined))));
+    });
     if ('holder' in attempt) {
       const holder = attempt.holder;
       const fix = holder.owner === 'dev' ? `stop it first (kill ${holder.pid})` : 'wait for it to finish';
