@@ -94,12 +94,12 @@ export async function ensureVectorIndex(
   return { action: existing ? 'rebuilt' : 'created', buildMs };
 }
 
-/** The planner's row estimate, or an exact count when the table was never analyzed. */
+/**
+ * The exact row count: right after a bulk load the planner's estimate may still say the table
+ * is empty (no ANALYZE yet), and a count costs little beside an index build.
+ */
 async function countRows(db: Queryable): Promise<number> {
-  const { rows } = await db.query<{ rows: number }>(
-    `SELECT CASE WHEN reltuples >= 0 THEN reltuples ELSE (SELECT count(*) FROM quotes) END::float8 AS rows
-       FROM pg_class WHERE oid = 'quotes'::regclass`,
-  );
+  const { rows } = await db.query<{ rows: number }>('SELECT count(*)::float8 AS rows FROM quotes');
   return rows[0]?.rows ?? 0;
 }
 

@@ -125,11 +125,14 @@ describe('search effort', () => {
     await ensureVectorIndex(pool, { kind: 'hnsw', hnsw: 'auto' });
     expect(await indexdef()).not.toMatch(/m='32'/);
     expect((await ensureVectorIndex(pool, { kind: 'hnsw', hnsw: 'auto' })).action).toBe('unchanged');
-    await database.admin(`UPDATE pg_class SET reltuples = ${SMALL_TABLE_ROWS * 20} WHERE oid = 'quotes'::regclass`);
+    // Rows are counted, not estimated: a bulk load is seen before any ANALYZE.
+    await pool.query(`INSERT INTO quotes (quote, author, content_hash)
+      SELECT 'filler ' || i, 'Filler', 'filler-' || i FROM generate_series(1, ${SMALL_TABLE_ROWS}) i`);
     try {
       expect((await ensureVectorIndex(pool, { kind: 'hnsw', hnsw: 'auto' })).action).toBe('rebuilt');
       expect(await indexdef()).toMatch(/m='32', ef_construction='128'/);
     } finally {
+      await pool.query("DELETE FROM quotes WHERE author = 'Filler'");
       await pool.query('ANALYZE quotes');
       await ensureVectorIndex(pool, { kind: 'hnsw' });
     }
