@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { Pool, type Dispatcher } from 'undici';
+import { Client, type Dispatcher } from 'undici';
 
 /** One request as the generator sends it; built once per scenario entry and reused. */
 export interface RequestSpec {
@@ -31,18 +31,68 @@ export function poolSizeFor(rate: number, latencyMs: number, maxInflight: number
 }
 
 /**
- * A connection pool per origin. The pool never holds more connections than the in-flight cap, and
- * the generator never has more requests in flight than that cap, so a request is written as soon as
- * it is dispatched: no hidden client-side queue to distort latency.
+ * One origin's keep-alive connections: an undici Client each (HTTP/1.1, pipelining 1). Idle ones
+ * wait on a stack (the most recently used, warmest, on top), so taking one is a pop, where undici's
+ * Pool scans its connections for a free one. A connection is opened only when none is idle, never
+ * more than `max`; undici's per-request timers are off (the generator enforces --timeout itself,
+ * from each request's scheduled time, sweeping its in-flight list on every tick).
+ */
+class OriginConnections {
+  private readonly idle: Client[] = [];
+  private readonly all: Client[] = [];
+  private overflow = 0;
+
+  constructor(
+    private readonly origin: string,
+    private readonly max: number,
+    private readonly connectTimeoutMs: number,
+  ) {}
+
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandlers): void {
+    let client = this.idle.pop();
+    if (client === undefined) {
+      if (this.all.length < this.max) client = this.open();
+      // More requests than connections (the generator never gives that many: its in-flight cap is
+      // `max`): queued behind a running one.
+      else client = this.all[this.overflow++ % this.all.length]!;
+    }
+    // false: the connection is busy until undici emits 'drain', which puts it back on the stack.
+    if (client.dispatch(options, handler)) this.idle.push(client);
+  }
+
+  private open(): Client {
+    const client = new Client(this.origin, {
+      pipelining: 1,
+      connect: { timeout: this.connectTimeoutMs },
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      keepAliveTimeout: 10_000,
+    });
+    client.on('drain', () => this.idle.push(client));
+    this.all.push(client);
+    return client;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all.map((client) => client.destroy().catch(() => undefined)));
+    this.all.length = 0;
+    this.idle.length = 0;
+  }
+}
+
+/**
+ * The generator's HTTP client: keep-alive connections per origin, never more than the in-flight
+ * cap, and the generator never has more requests in flight than that cap, so a request is written
+ * as soon as it is dispatched: no hidden client-side queue to distort latency.
  */
 export class HttpClient {
-  private readonly pools = new Map<string, Pool>();
+  private readonly origins = new Map<string, OriginConnections>();
   /**
-   * Each scenario entry's pool and undici options, built on its first send and reused for every
-   * later one (scenarios cycle through a fixed list of specs). Weak: a caller that builds a fresh
-   * spec per request costs a lookup, never memory.
+   * Each scenario entry's connections and undici options, built on its first send and reused for
+   * every later one (scenarios cycle through a fixed list of specs). Weak: a caller that builds a
+   * fresh spec per request costs a lookup, never memory.
    */
-  private prepared = new WeakMap<RequestSpec, { pool: Pool; options: Dispatcher.DispatchOptions }>();
+  private prepared = new WeakMap<RequestSpec, { connections: OriginConnections; options: Dispatcher.DispatchOptions }>();
 
   constructor(private readonly options: { maxConnections: number; timeoutMs: number }) {}
 
@@ -50,31 +100,22 @@ export class HttpClient {
     let ready = this.prepared.get(spec);
     if (ready === undefined) {
       ready = {
-        pool: this.poolFor(spec.origin),
-        options: { path: spec.path, method: spec.method, headers: spec.headers, body: spec.body },
+        connections: this.connectionsTo(spec.origin),
+        // With the origin given, undici skips rebuilding it from the client's URL on every request.
+        options: { origin: spec.origin, path: spec.path, method: spec.method, headers: spec.headers, body: spec.body },
       };
       this.prepared.set(spec, ready);
     }
-    ready.pool.dispatch(ready.options, handler);
+    ready.connections.dispatch(ready.options, handler);
   }
 
-  private poolFor(origin: string): Pool {
-    let pool = this.pools.get(origin);
-    if (pool === undefined) {
-      pool = new Pool(origin, {
-        connections: this.options.maxConnections,
-        pipelining: 1,
-        connect: { timeout: this.options.timeoutMs },
-        // The generator enforces --timeout itself, from each request's scheduled time (it sweeps
-        // its in-flight list on every tick): undici's own per-request timers would only cost a
-        // timer update per request.
-        headersTimeout: 0,
-        bodyTimeout: 0,
-        keepAliveTimeout: 10_000,
-      });
-      this.pools.set(origin, pool);
+  private connectionsTo(origin: string): OriginConnections {
+    let connections = this.origins.get(origin);
+    if (connections === undefined) {
+      connections = new OriginConnections(origin, this.options.maxConnections, this.options.timeoutMs);
+      this.origins.set(origin, connections);
     }
-    return pool;
+    return connections;
   }
 
   /**
@@ -109,7 +150,7 @@ export class HttpClient {
         try {
           const spec = next();
           const { path, method, body } = spec;
-          this.poolFor(spec.origin).dispatch({ path, method, body, headers: { ...spec.headers, [WARM_UP_HEADER]: '1' } }, handler);
+          this.connectionsTo(spec.origin).dispatch({ path, method, body, headers: { ...spec.headers, [WARM_UP_HEADER]: '1' } }, handler);
         } catch {
           resolve();
         }
@@ -126,8 +167,8 @@ export class HttpClient {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((pool) => pool.destroy().catch(() => undefined)));
-    this.pools.clear();
+    await Promise.all([...this.origins.values()].map((connections) => connections.close()));
+    this.origins.clear();
     this.prepared = new WeakMap();
   }
 }
