@@ -290,7 +290,12 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
       request.timeOut();
       head++;
     }
-    if (head > 4096 && head * 2 > queue.length) {
+    // Finished requests are let go of as soon as the sweep passes them, so that they die young
+    // (held longer, they would be promoted and cost full GCs).
+    if (head === queue.length) {
+      queue.length = 0;
+      head = 0;
+    } else if (head > 4096 && head * 2 > queue.length) {
       queue = queue.slice(head);
       head = 0;
     }
