@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { parseDuration } from '../cli/duration.js';
 import { parseEnv } from '../cli/env.js';
 import { ExitError, usageError } from '../cli/errors.js';
-import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
+import { isNonInteractive, parseOutputMode, printJson, printText } from '../cli/output.js';
 import { formatTextReport } from './text-report.js';
 import { renderHtmlReport } from './html-report.js';
 import { namespaceFor } from '../../infra/environments.js';
@@ -282,8 +282,8 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
     // The results come first: a report file that cannot be written must not lose them.
     if (output === 'json') printJson(report);
     else {
-      process.stdout.write(formatTextReport(report));
-      if (options.report !== undefined) process.stdout.write(`report     ${options.report}\n`);
+      printText(formatTextReport(report));
+      if (options.report !== undefined) printText(`report     ${options.report}\n`);
     }
     if (options.report !== undefined) {
       try {
