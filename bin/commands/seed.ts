@@ -46,6 +46,11 @@ async function seedAction(options: SeedOptions): Promise<void> {
       `--reembed recomputes the stored quotes and reads no source: drop --source ${options.source}, or load it first with qctl seed --source ${options.source}`,
     );
   }
+  if (options.reembed && options.dummyjsonUrl !== undefined) {
+    throw usageError(
+      '--reembed recomputes the stored quotes and fetches nothing: drop --dummyjson-url, or load from it first with qctl seed',
+    );
+  }
   const source = options.source ?? 'dummyjson';
   if (options.dummyjsonUrl !== undefined) parseHttpUrl(options.dummyjsonUrl, '--dummyjson-url', 'https://dummyjson.com');
 

@@ -6,7 +6,7 @@ import { usageError } from '../cli/errors.js';
 import { WARM_UP_HEADER, type RequestSpec } from './client.js';
 import type { RequestSource } from './generator.js';
 import { QUOTE_WORDS, wordsOf } from './quote-words.js';
-import { redactUrlsIn as redactUrls } from '../cli/safe-text.js';
+import { redactUrl, redactUrlsIn as redactUrls } from '../cli/safe-text.js';
 import { splitCredentials } from '../cli/url.js';
 
 export interface Scenario extends RequestSource {
@@ -100,7 +100,7 @@ export function singleUrlScenario(
   const { url, headers } = credentialsToHeader(given, givenHeaders);
   const { origin, path } = splitUrl(url);
   const spec: RequestSpec = { origin, path, method, headers, body, label: `${method} ${url.pathname}` };
-  return { name: 'url', origins: [origin], description: `${method} ${url.href}`, next: () => spec };
+  return { name: 'url', origins: [origin], description: `${method} ${redactUrl(url)}`, next: () => spec };
 }
 
 export type QuotesRequestKind = 'list' | 'get' | 'authors' | 'search';
@@ -220,7 +220,7 @@ export async function quotesScenario(
   return {
     name: 'quotes',
     origins: [base.origin],
-    description: `quotes mix ${mixText} against ${base.href} (${source})`,
+    description: redactUrls(`quotes mix ${mixText} against ${base.href} (${source})`),
     next: cycle(specs, true),
   };
 }

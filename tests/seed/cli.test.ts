@@ -182,6 +182,17 @@ describe('qctl seed', () => {
     expect(await count('SELECT count(*) AS n FROM quotes WHERE embedding_model = $1', ['text-embedding-3-large'])).toBe(stored);
   });
 
+  it('--reembed with --dummyjson-url is refused (it would be ignored), before touching the database', async () => {
+    const result = await runQctl(
+      ['seed', '--reembed', '--dummyjson-url', 'http://127.0.0.1:1/', '--database-url', 'postgres://nobody@127.0.0.1:1/none'],
+      { env: baseEnv() },
+    );
+    expect(result.exitCode).toBe(2);
+    expect(lines(result.stderr)).toEqual([
+      'qctl: --reembed recomputes the stored quotes and fetches nothing: drop --dummyjson-url, or load from it first with qctl seed',
+    ]);
+  });
+
   it('rejects an unknown source with exit 2 before touching the database', async () => {
     const result = await runQctl(['seed', '--database-url', 'postgres://nobody@127.0.0.1:1/none', '--source', 'ftp://quotes'], {
       env: baseEnv(),
