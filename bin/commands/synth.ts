@@ -3,6 +3,8 @@ import type { Command } from '@commander-js/extra-typings';
 import { clusterOption, envOption, monitoringOption, outputOption, setOption, type OptionsOf } from '../cli/options.js';
 import { ExitError, JobError, usageError } from '../cli/errors.js';
 import { parseOutputMode, printJson, warnIgnoredSettings } from '../cli/output.js';
+import { parseEnv } from '../cli/env.js';
+import { getClusterFlavour } from '../../infra/clusters.js';
 
 function declare(program: Command) {
   return program
@@ -46,16 +48,13 @@ export function register(program: Command): void {
       import('../../infra/main.js'),
       import('../../infra/validate.js'),
     ]);
-    const envs = options.all ? [...ENVIRONMENT_NAMES] : [options.env];
+    // Every flag is parsed here, once, also for --all (one parse of --set for three environments).
+    const envs = options.all ? [...ENVIRONMENT_NAMES] : [parseEnv(options.env)];
+    const choices = main.parseSynthChoices(options);
+    const cluster = options.cluster === undefined ? undefined : getClusterFlavour(options.cluster);
     const { config, source } = await main.resolveConfig(options.config, process.cwd());
     // Everything is built and validated before anything is written: nothing half-applied.
-    const results = envs.map((env) =>
-      main.synthesizeWithConfig(
-        { env, cluster: options.cluster, image: options.image, set: options.set, monitoring: options.monitoring },
-        config,
-        source,
-      ),
-    );
+    const results = envs.map((env) => main.synthesizeRequest({ env, cluster, ...choices }, config, source));
     for (const result of results) warnIgnoredSettings(result.ignored);
     const reports = results.map((result) => ({ result, issues: validate.validateFiles(result.files) }));
     const failed = reports.some(({ issues }) => validate.hasErrors(issues));

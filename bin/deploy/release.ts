@@ -1,5 +1,6 @@
 import { warnIgnoredSettings } from '../cli/output.js';
 import { readSecrets } from '../secrets/store.js';
+import type { EnvironmentName } from '../../infra/environments.js';
 import type { SynthResult } from '../../infra/main.js';
 import type { DeployFlavour } from './clusters.js';
 import { userSecretObject } from './credentials.js';
@@ -15,7 +16,7 @@ import { imagePullHint } from './ship.js';
  */
 export type ReleaseInput = {
   root: string;
-  env: string;
+  env: EnvironmentName;
   namespace: string;
   flavour: DeployFlavour;
   image: string;
@@ -27,15 +28,10 @@ export type Release = { objects: KubeObject[]; synth: SynthResult; hasSecretsFil
 
 export async function synthesizeRelease(input: ReleaseInput): Promise<Release> {
   const fromFile = await readSecrets(input.root, input.env);
-  const { synthesize } = await import('../../infra/main.js');
-  const synth = await synthesize({
-    env: input.env,
-    cluster: input.flavour.name,
-    image: input.image,
-    set: input.set,
-    monitoring: input.monitoring,
-    cwd: input.root,
-  });
+  const { parseSynthChoices, synthesizeFor } = await import('../../infra/main.js');
+  // --set and --monitoring travel as typed (and as recorded in a canary's state): parsed here, once per release.
+  const choices = parseSynthChoices({ image: input.image, set: input.set, monitoring: input.monitoring });
+  const synth = await synthesizeFor({ ...choices, env: input.env, cluster: input.flavour }, { cwd: input.root });
   warnIgnoredSettings(synth.ignored);
   const objects = [...(synth.objects as KubeObject[]), userSecretObject(input.env, input.namespace, fromFile ?? {})];
   return { objects, synth, hasSecretsFile: fromFile !== undefined };

@@ -54,7 +54,7 @@ describe('app settings are judged by the app at synth time', () => {
         ['app.corsOrigins=https://a.example,http://localhost:3000', 'app.cacheTtlSeconds=1'],
       ]) {
         const env = getEnvironment(name, parseSetArguments(pairs));
-        const data = apiConfigData(appConfigPropsFrom({ env, namespace: env.namespace } as never));
+        const data = apiConfigData(appConfigPropsFrom({ env, namespace: env.namespace } as never, { host: 'postgres', port: 5432 }));
         expect(() => loadConfig(data)).not.toThrow();
       }
     }
