@@ -1,13 +1,27 @@
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { HttpClient, type RequestSpec } from './client.js';
+import { ResponseLog } from './response-log.js';
+import { Schedule, type Phase, type PlannedPhase } from './schedule.js';
 import { Stats, errorKindOf, mergeStats } from './stats.js';
 
-/** A stretch of the run at one constant rate (a plain run has one phase, a ramp one per step). */
-export interface Phase {
-  rate: number;
-  durationMs: number;
+export type { Phase } from './schedule.js';
+
+/**
+ * The generator's only contact with time: a monotonic clock in ms and a one-shot timer. Real runs
+ * use performance.now and setTimeout; a test injects a clock it moves by hand.
+ */
+export interface Clock {
+  now(): number;
+  setTimer(callback: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
 }
+
+export const realClock: Clock = {
+  now: () => performance.now(),
+  setTimer: (callback, ms) => setTimeout(callback, ms),
+  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 export interface RequestSource {
   next(): RequestSpec;
@@ -29,6 +43,8 @@ export interface GeneratorOptions {
   onProgress?: (elapsedMs: number, phase: Stats) => void;
   /** A client kept across runs (ramp steps reuse warm connections); created and closed here if absent. */
   client?: HttpClient;
+  /** Defaults to the real clock. */
+  clock?: Clock;
 }
 
 export interface PhaseResult {
@@ -57,9 +73,7 @@ export interface GeneratorResult {
 }
 
 interface PhaseState extends PhaseResult {
-  startMs: number;
-  count: number;
-  intervalMs: number;
+  planned: PlannedPhase;
   /** Sends due from here on are the phase's tail, where sustained lateness is measured. */
   tailFromMs: number;
   /** The smallest send delay in the tail: how far behind schedule sending still was at the end. */
@@ -73,47 +87,47 @@ class TimeoutError extends Error {
 /** Keeps the scheduler awake often enough to enforce timeouts and report progress promptly. */
 const MAX_SLEEP_MS = 20;
 
+/** Answers logged between two folds into the histograms (a fold also runs whenever the log fills). */
+const RESPONSE_LOG_CAPACITY = 8192;
+
 /**
  * Open-loop load: request i of a phase is due at phaseStart + i/rate whatever happened to earlier
  * requests. Latency is measured from that due time, so a stalled server shows up in the latency of
  * every request that was due during the stall (no coordinated omission). A request that falls due
  * while the in-flight cap is reached waits up to `sendGraceMs` for a free slot, then counts as
  * dropped; the schedule itself never slows down.
+ *
+ * One timer drives it: each tick sends every request due by then (see Schedule), then folds the
+ * answers that came in since the last tick into the histograms, then sleeps until the next due
+ * time. The response path only writes numbers into a preallocated log (ResponseLog).
  */
 export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult> {
   const { source, maxInflight, timeoutMs, sendGraceMs } = options;
+  const clock = options.clock ?? realClock;
   const ownClient = options.client === undefined;
   const client = options.client ?? new HttpClient({ maxConnections: maxInflight, timeoutMs });
   const seconds: SecondResult[] = [];
-  let offset = 0;
-  const phases: PhaseState[] = options.phases.map((phase) => {
-    const state: PhaseState = {
-      rate: phase.rate,
-      plannedDurationMs: phase.durationMs,
-      sendWindowMs: 0,
-      stats: new Stats(3),
-      startMs: offset,
-      count: Math.max(1, Math.round((phase.rate * phase.durationMs) / 1000)),
-      intervalMs: 1000 / phase.rate,
-      tailFromMs: offset + phase.durationMs - Math.min(1000, phase.durationMs / 10),
-      tailLagMs: Infinity,
-    };
-    offset += phase.durationMs;
-    return state;
-  });
-  const plannedEndMs = offset;
+  const schedule = new Schedule(options.phases);
+  const phases: PhaseState[] = schedule.phases.map((planned) => ({
+    planned,
+    rate: planned.rate,
+    plannedDurationMs: planned.durationMs,
+    sendWindowMs: 0,
+    stats: new Stats(3),
+    tailFromMs: planned.startMs + planned.durationMs - Math.min(1000, planned.durationMs / 10),
+    tailLagMs: Infinity,
+  }));
+  const plannedEndMs = schedule.plannedEndMs;
 
   const startedAt = new Date();
-  const t0 = performance.now();
-  const now = (): number => performance.now() - t0;
+  const t0 = clock.now();
+  const now = (): number => clock.now() - t0;
 
   let inflight = 0;
-  let phaseIndex = 0;
-  let slot = 0;
   let stopped = false;
   let interrupted = false;
   let scheduleDoneAt = -1;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: unknown;
   let lastProgress = 0;
   // Requests in flight in due-time order: deadlines are monotonic, so timeouts sweep from the head.
   let queue: InFlight[] = [];
@@ -127,17 +141,19 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
     finish = resolve;
   });
 
-  const secondFor = (dueMs: number, rate: number): Stats => {
+  /** The per-second slice of a due time, created (with any seconds skipped before it) on first use. */
+  const secondIndexFor = (dueMs: number, rate: number): number => {
     const index = Math.floor(dueMs / 1000);
-    let entry = seconds[index];
-    if (entry === undefined) {
-      for (let i = seconds.length; i <= index; i++) {
-        seconds[i] ??= { second: i, targetRate: rate, stats: new Stats(2) };
-      }
-      entry = seconds[index]!;
-    }
-    return entry.stats;
+    for (let i = seconds.length; i <= index; i++) seconds.push({ second: i, targetRate: rate, stats: new Stats(2) });
+    return index;
   };
+
+  const record = (phase: number, second: number, status: number, latencyUs: number, bytes: number): void => {
+    phases[phase]!.stats.recordResponse(status, latencyUs, bytes);
+    seconds[second]!.stats.recordResponse(status, latencyUs, bytes);
+  };
+  const answers = new ResponseLog(RESPONSE_LOG_CAPACITY, () => answers.drain(record));
+  const fold = (): void => answers.drain(record);
 
   class InFlight implements Dispatcher.DispatchHandlers {
     status = 0;
@@ -147,7 +163,7 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
     constructor(
       readonly dueMs: number,
       readonly phase: PhaseState,
-      readonly second: Stats,
+      readonly second: number,
     ) {}
     onConnect(abort: (error?: Error) => void): void {
       this.abort = abort;
@@ -164,23 +180,22 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
       if (this.finished) return;
       this.finished = true;
       inflight--;
-      const latencyUs = (now() - this.dueMs) * 1000;
-      this.phase.stats.recordResponse(this.status, latencyUs, this.bytes);
-      this.second.recordResponse(this.status, latencyUs, this.bytes);
+      answers.push(this.phase.planned.index, this.second, this.status, (now() - this.dueMs) * 1000, this.bytes);
       settle();
     }
     onError(error: Error): void {
       if (this.finished) return;
       this.finished = true;
       inflight--;
+      const second = seconds[this.second]!.stats;
       const kind = errorKindOf(error);
       if (kind === 'timeout') {
         const latencyUs = (now() - this.dueMs) * 1000;
         this.phase.stats.recordTimeout(latencyUs);
-        this.second.recordTimeout(latencyUs);
+        second.recordTimeout(latencyUs);
       } else {
         this.phase.stats.recordTransportError(kind);
-        this.second.recordTransportError(kind);
+        second.recordTransportError(kind);
       }
       settle();
     }
@@ -196,7 +211,7 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
       this.finished = true;
       inflight--;
       this.phase.stats.cancelled++;
-      this.second.cancelled++;
+      seconds[this.second]!.stats.cancelled++;
       this.abort?.(new Error('cancelled'));
     }
   }
@@ -207,21 +222,23 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
      * generator's own pauses (GC, a busy machine) show up as latency, never as drops. */
     blockedAt: number;
     phase: PhaseState;
-    second: Stats;
+    second: number;
   }
 
-  const due = (phase: PhaseState, dueMs: number, at: number): void => {
-    const second = secondFor(dueMs, phase.rate);
+  let tickAt = 0;
+  const due = (planned: PlannedPhase, dueMs: number): void => {
+    const phase = phases[planned.index]!;
+    const second = secondIndexFor(dueMs, phase.rate);
     phase.stats.scheduled++;
-    second.scheduled++;
-    if (inflight < maxInflight && waitingHead === waiting.length) send(phase, dueMs, second, at);
-    else if (sendGraceMs === 0) drop({ dueMs, blockedAt: at, phase, second });
-    else waiting.push({ dueMs, blockedAt: at, phase, second });
+    seconds[second]!.stats.scheduled++;
+    if (inflight < maxInflight && waitingHead === waiting.length) send(phase, dueMs, second, tickAt);
+    else if (sendGraceMs === 0) drop({ dueMs, blockedAt: tickAt, phase, second });
+    else waiting.push({ dueMs, blockedAt: tickAt, phase, second });
   };
 
   const drop = (entry: Waiting): void => {
     entry.phase.stats.dropped++;
-    entry.second.dropped++;
+    seconds[entry.second]!.stats.dropped++;
   };
 
   /** Sends waiting requests while slots are free; drops those that waited past the grace. */
@@ -241,10 +258,11 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
     }
   };
 
-  const send = (phase: PhaseState, dueMs: number, second: Stats, at: number): void => {
+  const send = (phase: PhaseState, dueMs: number, secondIndex: number, at: number): void => {
     if (dueMs >= phase.tailFromMs && at - dueMs < phase.tailLagMs) phase.tailLagMs = at - dueMs;
     const spec = source.next();
-    const request = new InFlight(dueMs, phase, second);
+    const request = new InFlight(dueMs, phase, secondIndex);
+    const second = seconds[secondIndex]!.stats;
     inflight++;
     phase.stats.sent++;
     second.sent++;
@@ -272,7 +290,12 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
       request.timeOut();
       head++;
     }
-    if (head > 4096 && head * 2 > queue.length) {
+    // Finished requests are let go of as soon as the sweep passes them, so that they die young
+    // (held longer, they would be promoted and cost full GCs).
+    if (head === queue.length) {
+      queue.length = 0;
+      head = 0;
+    } else if (head > 4096 && head * 2 > queue.length) {
       queue = queue.slice(head);
       head = 0;
     }
@@ -286,11 +309,13 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
 
   const end = (): void => {
     stopped = true;
-    if (timer) clearTimeout(timer);
+    if (timer !== undefined) clock.clearTimer(timer);
+    timer = undefined;
     options.signal?.removeEventListener('abort', onAbort);
     for (let i = waitingHead; i < waiting.length; i++) drop(waiting[i]!);
     waiting = [];
     waitingHead = 0;
+    fold();
     const elapsedMs = now();
     for (const phase of phases) {
       if (phase.stats.scheduled === 0) continue;
@@ -298,10 +323,10 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
       // sending still was at the end. The smallest delay over the tail is used, so a generator that
       // cannot keep up is charged in full while one late send after a momentary pause is not.
       const planned = interrupted
-        ? Math.min(phase.plannedDurationMs, Math.max(0, (scheduleDoneAt >= 0 ? scheduleDoneAt : elapsedMs) - phase.startMs))
+        ? Math.min(phase.plannedDurationMs, Math.max(0, (scheduleDoneAt >= 0 ? scheduleDoneAt : elapsedMs) - phase.planned.startMs))
         : phase.plannedDurationMs;
       const lag = interrupted || !Number.isFinite(phase.tailLagMs) ? 0 : phase.tailLagMs;
-      phase.sendWindowMs = Math.max(planned + lag, phase.intervalMs);
+      phase.sendWindowMs = Math.max(planned + lag, phase.planned.intervalMs);
     }
     const used = phases.filter((p) => p.stats.scheduled > 0);
     // Each request was recorded once, in its phase; the whole run is the phases together.
@@ -322,29 +347,20 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
   const tick = (): void => {
     timer = undefined;
     if (stopped) return;
-    const at = now();
-    while (phaseIndex < phases.length) {
-      const phase = phases[phaseIndex]!;
-      if (slot >= phase.count) {
-        phaseIndex++;
-        slot = 0;
-        continue;
-      }
-      const dueMs = phase.startMs + slot * phase.intervalMs;
-      if (dueMs > at) break;
-      due(phase, dueMs, at);
-      slot++;
-    }
+    const at = (tickAt = now());
+    // Sending first: everything due goes out before any bookkeeping.
+    schedule.takeDue(at, due);
     sweep(at);
     drainWaiting(at);
+    fold();
     if (options.onProgress && at - lastProgress >= 1000) {
       lastProgress = at;
-      options.onProgress(at, phases[Math.min(phaseIndex, phases.length - 1)]!.stats);
+      options.onProgress(at, phases[schedule.currentPhase.index]!.stats);
     }
     let wakeIn = MAX_SLEEP_MS;
-    if (phaseIndex < phases.length) {
-      const phase = phases[phaseIndex]!;
-      wakeIn = Math.min(wakeIn, phase.startMs + slot * phase.intervalMs - now());
+    const next = schedule.nextDueMs();
+    if (next !== null) {
+      wakeIn = Math.min(wakeIn, next - now());
     } else if (scheduleDoneAt < 0) {
       // Every request is out; the schedule still runs to its planned end so the rate stays honest.
       if (at >= plannedEndMs) {
@@ -355,7 +371,7 @@ export function runOpenLoop(options: GeneratorOptions): Promise<GeneratorResult>
         wakeIn = Math.min(wakeIn, plannedEndMs - at);
       }
     }
-    timer = setTimeout(tick, Math.max(0, wakeIn));
+    timer = clock.setTimer(tick, Math.max(0, wakeIn));
   };
 
   const onAbort = (): void => {

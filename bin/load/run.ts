@@ -1,4 +1,4 @@
-import { HttpClient } from './client.js';
+import { HttpClient, poolSizeFor } from './client.js';
 import { runOpenLoop, type GeneratorResult } from './generator.js';
 import type { Scenario } from './scenario.js';
 import { evaluateSlos, type Slo } from './slo.js';
@@ -148,7 +148,11 @@ export async function runSteps(
     warmUpRequests,
     Math.max(WARM_UP_CONNECTIONS, Math.min(64, Math.ceil(firstRate / 500))),
   );
-  await client.warmUp(() => plan.scenario.next(), warmUpConnections, warmUpRequests, 1000);
+  const warm = await client.warmUp(() => plan.scenario.next(), warmUpConnections, warmUpRequests, 1000);
+  // Then every connection the highest rate will keep busy, opened at once (one request each), so
+  // that no handshake falls into the measured run.
+  const poolSize = poolSizeFor(Math.max(...rates), warm.medianMs ?? 0, plan.maxInflight);
+  if (poolSize > warmUpConnections) await client.warmUp(() => plan.scenario.next(), poolSize, poolSize, 1000);
   const startAt = hooks.startAt ? await hooks.startAt() : Date.now();
   if (startAt > Date.now() && !hooks.signal?.aborted) await sleep(startAt - Date.now());
   const startedAt = Date.now();

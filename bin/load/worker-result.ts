@@ -68,7 +68,10 @@ export function statsToJson(stats: Stats): StatsJson {
 }
 
 export function statsFromJson(json: StatsJson): Stats {
-  const stats = new Stats(3);
+  // The decoded histogram is used as it is: same precision as the worker's, no copy.
+  const decoded = hdr.decodeFromCompressedBase64(json.histogram);
+  decoded.autoResize = true;
+  const stats = new Stats(3, decoded);
   stats.scheduled = json.scheduled;
   stats.sent = json.sent;
   stats.dropped = json.dropped;
@@ -79,7 +82,6 @@ export function statsFromJson(json: StatsJson): Stats {
   stats.bytesOut = json.bytesOut;
   for (const [code, n] of Object.entries(json.statusCodes)) stats.statusCodes.set(Number(code), n);
   for (const [kind, n] of Object.entries(json.errorsByKind)) stats.errorsByKind.set(kind as ErrorKind, n);
-  stats.histogram.add(hdr.decodeFromCompressedBase64(json.histogram));
   return stats;
 }
 

@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { appSettingVariables } from '../app-environment.js';
 import type { SynthContext } from '../context.js';
 import { BASE_SETTINGS, type EnvironmentSettings } from '../environments.js';
 import type { ManifestScope } from '../scope.js';
@@ -49,15 +50,12 @@ export function apiConfigData(props: AppConfigProps): Record<string, string> {
     PGHOST: props.postgresHost ?? inClusterHost('postgres', props.namespace),
     PGPORT: String(props.postgresPort ?? BASE_SETTINGS.postgres.port),
     PGDATABASE: props.database ?? BASE_SETTINGS.postgres.database,
-    EMBEDDING_MODEL: app.embeddingModel,
-    VECTOR_INDEX: app.vectorIndex,
-    IVFFLAT_LISTS: String(app.ivfflatLists),
-    CACHE_TTL_SECONDS: String(app.cacheTtlSeconds),
-    LOG_LEVEL: props.logLevel ?? BASE_SETTINGS.api.logLevel,
-    NODE_ENV: 'production',
   };
-  if (app.corsOrigins.length > 0) data.CORS_ORIGINS = app.corsOrigins.join(',');
-  if (app.openaiBaseUrl) data.OPENAI_BASE_URL = app.openaiBaseUrl;
+  for (const { variable, value } of appSettingVariables(app, props.logLevel ?? BASE_SETTINGS.api.logLevel)) {
+    data[variable] = value;
+    // NODE_ENV keeps its place after LOG_LEVEL (the optional CORS and base URL follow it).
+    if (variable === 'LOG_LEVEL') data.NODE_ENV = 'production';
+  }
   return data;
 }
 

@@ -68,10 +68,12 @@ describe('quotes scenario against the quote API', () => {
       authors: delta('/authors 200'),
       search: delta('/quotes/search 200'),
     };
-    // Warm-up requests (20 here) are answered too, so the API saw a little more than the 80 counted.
+    // Warm-up requests are answered too, so the API saw a little more than the 80 counted: 20, then
+    // one each over the connections the rate keeps busy when that is more than the 10 opened
+    // (40 req/s x (median latency + 10 ms): under 40 while the API answers within a second).
     const total = kinds.list + kinds.get + kinds.authors + kinds.search;
     expect(total).toBeGreaterThanOrEqual(80);
-    expect(total).toBeLessThanOrEqual(80 + 20);
+    expect(total).toBeLessThanOrEqual(80 + 20 + 40);
     // Equal weights: each kind about a quarter (well mixed from the first request on, not in blocks).
     for (const count of Object.values(kinds)) expect(count / total).toBeGreaterThan(0.1);
   });
