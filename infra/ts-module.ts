@@ -15,6 +15,7 @@ import type { Plugin } from 'esbuild';
  */
 export async function importTypeScript(file: string): Promise<Record<string, unknown>> {
   const code = readCompiled(file) ?? (await compile(file));
+  for (const input of compiledInputs.get(file) ?? []) userModules.inputs.add(input);
   return (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as Record<string, unknown>;
 }
 
@@ -37,6 +38,11 @@ async function compile(file: string): Promise<string> {
     });
     const code = result.outputFiles[0]!.text;
     const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.includes(':'));
+    // esbuild names inputs relative to the working directory.
+    compiledInputs.set(
+      file,
+      inputs.map((input) => resolve(input)),
+    );
     saveCompiled(file, inputs, code);
     return code;
   } catch (error) {
@@ -74,7 +80,9 @@ function readCompiled(file: string): string | undefined {
   try {
     const record = JSON.parse(readFileSync(recordFile(file), 'utf8')) as CompiledRecord;
     const unchanged = Object.entries(record.inputs).every(([path, hash]) => contentHash(path) === hash);
-    return unchanged && typeof record.code === 'string' ? record.code : undefined;
+    if (!unchanged || typeof record.code !== 'string') return undefined;
+    compiledInputs.set(file, Object.keys(record.inputs));
+    return record.code;
   } catch {
     return undefined;
   }
@@ -94,6 +102,14 @@ function saveCompiled(file: string, inputs: string[], code: string): void {
     // no cache this time
   }
 }
+
+/**
+ * The files the user's modules were compiled from (absolute paths), for the synth cache
+ * (infra/synth-cache.ts); `untracked` when a user module was imported some other way (its
+ * imports unknown).
+ */
+export const userModules = { inputs: new Set<string>(), untracked: false };
+const compiledInputs = new Map<string, string[]>();
 
 const INNER = Symbol('inner resolve');
 

@@ -1,4 +1,4 @@
-import { ENVIRONMENT_NAMES, isEnvironmentName, type EnvironmentName } from '../../infra/environments.js';
+import { ENVIRONMENT_NAMES, isEnvironmentName, type EnvironmentName } from '../../infra/environment-names.js';
 import { usageError } from './errors.js';
 
 /**

@@ -1,4 +1,4 @@
-import { namespaceFor } from '../../infra/environments.js';
+import { namespaceFor } from '../../infra/environment-names.js';
 import { parseOutputMode, printJson, warnIgnoredSettings } from '../cli/output.js';
 import { readSecrets } from '../secrets/store.js';
 import { findSecretReferences, GENERATED_SECRETS, userSecretObject } from './credentials.js';
@@ -36,9 +36,11 @@ export async function runDiff(root: string, flags: DiffOptions): Promise<number>
   const resolved = resolveFlavour(root, flags);
   const { env, flavour } = resolved;
   const namespace = namespaceFor(env);
-  const { synthesize } = await import('../../infra/main.js');
-  const synthFor = (image: string | undefined) =>
-    synthesize({ env, cluster: flavour.name, image, set: flags.set, monitoring: flags.monitoring, cwd: root });
+  const { synthesizeCached } = await import('../../infra/synth-cache.js');
+  const synthFor = async (image: string | undefined) => {
+    const request = { env, cluster: flavour.name, image, set: flags.set, monitoring: flags.monitoring };
+    return (await synthesizeCached([request], { cwd: root, validate: false }))[0]!.result;
+  };
   let synth = await synthFor(flags.image);
   warnIgnoredSettings(synth.ignored);
   const userSecret = userSecretObject(env, namespace, (await readSecrets(root, env)) ?? {});

@@ -27,15 +27,10 @@ export type Release = { objects: KubeObject[]; synth: SynthResult; hasSecretsFil
 
 export async function synthesizeRelease(input: ReleaseInput): Promise<Release> {
   const fromFile = await readSecrets(input.root, input.env);
-  const { synthesize } = await import('../../infra/main.js');
-  const synth = await synthesize({
-    env: input.env,
-    cluster: input.flavour.name,
-    image: input.image,
-    set: input.set,
-    monitoring: input.monitoring,
-    cwd: input.root,
-  });
+  const { synthesizeCached } = await import('../../infra/synth-cache.js');
+  // Unchanged inputs reuse the last synthesized objects (infra/synth-cache.ts).
+  const request = { env: input.env, cluster: input.flavour.name, image: input.image, set: input.set, monitoring: input.monitoring };
+  const [{ result: synth }] = (await synthesizeCached([request], { cwd: input.root, validate: false })) as [{ result: SynthResult }];
   warnIgnoredSettings(synth.ignored);
   const objects = [...(synth.objects as KubeObject[]), userSecretObject(input.env, input.namespace, fromFile ?? {})];
   return { objects, synth, hasSecretsFile: fromFile !== undefined };
