@@ -242,6 +242,7 @@ function fileState(path: string): string | null {
 function startRecordingReads(): { env: Set<string>; files: Set<string>; trackable: boolean; stop(): void } {
   const state = { env: new Set<string>(), files: new Set<string>(), trackable: true, stop: () => {} };
   const realEnv = process.env;
+  userModules.realEnv = realEnv;
   process.env = new Proxy(realEnv, {
     get(target, name) {
       if (typeof name === 'string') state.env.add(name);
@@ -281,6 +282,7 @@ function startRecordingReads(): { env: Set<string>; files: Set<string>; trackabl
   syncBuiltinESMExports();
   state.stop = () => {
     process.env = realEnv;
+    userModules.realEnv = undefined;
     for (const [owner, name, original] of patched) owner[name] = original;
     syncBuiltinESMExports();
   };

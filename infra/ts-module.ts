@@ -22,6 +22,10 @@ export async function importTypeScript(file: string): Promise<Record<string, unk
 async function compile(file: string): Promise<string> {
   const { build } = await import('esbuild');
   const url = pathToFileURL(file).href;
+  // esbuild starts its service with a copy of the whole environment: not a read by the user's
+  // code, so it is kept out of the synth cache's record (realEnv: set while it records).
+  const recording = process.env;
+  if (userModules.realEnv) process.env = userModules.realEnv;
   try {
     const result = await build({
       entryPoints: [file],
@@ -51,6 +55,8 @@ async function compile(file: string): Promise<string> {
     if (!first) throw error;
     const where = first.location ? `${first.location.file}:${first.location.line}:${first.location.column}: ` : '';
     throw new Error(`${where}${first.text}`, { cause: error });
+  } finally {
+    process.env = recording;
   }
 }
 
@@ -108,7 +114,10 @@ function saveCompiled(file: string, inputs: string[], code: string): void {
  * (infra/synth-cache.ts); `untracked` when a user module was imported some other way (its
  * imports unknown).
  */
-export const userModules = { inputs: new Set<string>(), untracked: false };
+export const userModules: { inputs: Set<string>; untracked: boolean; realEnv?: NodeJS.ProcessEnv } = {
+  inputs: new Set<string>(),
+  untracked: false,
+};
 const compiledInputs = new Map<string, string[]>();
 
 const INNER = Symbol('inner resolve');
