@@ -8,12 +8,8 @@
  *                                  CLI bundle (build/cli/, made by the prepare script; rebuilt here
  *                                  into .qctl/bench-cli) and from source (through tsx, how
  *                                  bin/qctl.mjs runs while a source is newer than the bundle);
- *                                  synth three times: "first run" with an empty cache (every object's
- *                                  schema checked, qctl.config.ts compiled); "synth cache off"
- *                                  (QCTL_SYNTH_CACHE=0: synthesized and validated again, the schema
- *                                  record and compiled config reused); then the usual repeated run,
- *                                  which reuses the last objects while nothing they came from
- *                                  changed (infra/synth-cache.ts)
+ *                                  synth twice: "first run" with an empty cache (every object's
+ *                                  schema checked, qctl.config.ts compiled), then the usual repeated run
  * Goals (bundle rows, issue #24): --version <= 1.3x node -e 0; synth --all <= 0.5 s wall and
  * <= 0.6 s CPU on a quiet machine (the verdict lines print the ratios and the load average).
  *   --runs N      repetitions per row (default 5; the table shows min / median / max)
@@ -106,7 +102,6 @@ if (bundled) {
     { label: 'qctl --version (bundle)', argv: [runner, '--version'], goal: 'startup' },
     { label: 'qctl synth --help (bundle)', argv: [runner, 'synth', '--help'], goal: 'startup' },
     { label: 'qctl synth --all (bundle, first run)', argv: [runner, ...synthArgs], coldCache: true },
-    { label: 'qctl synth --all (bundle, synth cache off)', argv: [runner, ...synthArgs], env: { QCTL_SYNTH_CACHE: '0' } },
     { label: 'qctl synth --all (bundle)', argv: [runner, ...synthArgs], goal: 'synth' },
   );
 }
