@@ -159,9 +159,7 @@ type AgentFactory = (cluster: unknown, options: Record<string, unknown>) => unkn
  * client-node makes a new https.Agent for every request, so each call pays a new TCP connection
  * and TLS handshake (a no-op `qctl up` makes dozens of calls; kubectl keeps one connection). One
  * keep-alive agent per distinct set of options lets the calls share connections; idle sockets do
- * not keep the process alive (Node unrefs them). At most 4 connections: a no-op `up` sends about
- * twenty lists at once, and each extra connection is a TLS handshake and a new secure context
- * (about a third of the engine's CPU time against kube-assets with no cap).
+ * not keep the process alive (Node unrefs them).
  */
 function reuseConnections(kc: KubeConfig): void {
   const patched = kc as unknown as { createAgent: AgentFactory };
@@ -171,7 +169,7 @@ function reuseConnections(kc: KubeConfig): void {
     const key = JSON.stringify([(cluster as { server?: string } | null)?.server, options]);
     let agent = agents.get(key);
     if (!agent) {
-      agent = create(cluster, { ...options, keepAlive: true, maxSockets: 4 });
+      agent = create(cluster, { ...options, keepAlive: true });
       agents.set(key, agent);
     }
     return agent;
