@@ -166,10 +166,9 @@ export function defaultSettings(name: EnvironmentName): EnvironmentSettings {
  * unknown environment, an unknown key or a value of the wrong type.
  */
 export function getEnvironment(
-  name: string,
+  envName: EnvironmentName,
   overrides: Array<{ source: string; values: DeepPartial<EnvironmentSettings> }> = [],
 ): Environment {
-  const envName = assertEnvironmentName(name);
   let merged: unknown = defaultSettings(envName);
   for (const layer of overrides) {
     merged = deepMerge(merged, layer.values);

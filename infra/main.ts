@@ -1,21 +1,14 @@
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { getClusterFlavour, type ClusterName } from './clusters.js';
-import {
-  loadConfigFile,
-  loadExtensionFile,
-  MONITORING_MODES,
-  parseSetArguments,
-  type MonitoringMode,
-  type QctlConfig,
-  type SettingsOverride,
-} from './config.js';
+import { loadConfigFile, loadExtensionFile, type MonitoringMode, type QctlConfig } from './config.js';
 import { createSynthContext, type SynthContext } from './context.js';
 import { assertEnvironmentName, ENVIRONMENT_NAMES, getEnvironment, type EnvironmentName } from './environments.js';
 import { InfraUsageError } from './errors.js';
 import type { QuoteStack, StackExtension } from './extension.js';
 import { ignoredSettings } from './ignored-settings.js';
-import { imageFromSettings, parseImageRef } from './image.js';
+import { imageFromSettings } from './image.js';
+import { parseSynthChoices, parseSynthFlags, type SettingsLayer, type SynthFlags, type SynthRequest } from './request.js';
 import { ManifestScope, type KubeObject } from './scope.js';
 import { appConfigPropsFrom, buildAppConfig } from './charts/app-config.js';
 import { buildNamespace, buildServiceAccounts, serviceAccountsPropsFrom } from './charts/namespace.js';
@@ -34,6 +27,8 @@ export type { KubeObject } from './scope.js';
 export type { SynthContext } from './context.js';
 export type { MonitoringMode, QctlConfig } from './config.js';
 export type { QuoteStack, StackExtension, StackExtensionContext } from './extension.js';
+export { parseMonitoringMode, parseSynthChoices, parseSynthFlags } from './request.js';
+export type { SettingsLayer, SynthChoices, SynthFlags, SynthRequest } from './request.js';
 
 export const DEFAULT_CLUSTER: ClusterName = 'microk8s';
 export const DEFAULT_MONITORING: MonitoringMode = 'self';
@@ -74,16 +69,8 @@ export function buildEnvironment(scope: ManifestScope, ctx: SynthContext, extend
   return stack;
 }
 
-export interface SynthesizeOptions {
-  env: string;
-  /** Cluster flavour; default: qctl.config.ts `cluster`, else microk8s. */
-  cluster?: string;
-  /** Image reference (registry/repo:tag); default: the environment's image settings. */
-  image?: string;
-  /** `key=value` overrides, applied after qctl.config.ts. */
-  set?: string[];
-  /** Monitoring mode; default: qctl.config.ts `monitoring`, else self. */
-  monitoring?: string;
+/** The raw flags of a synth (parsed by parseSynthFlags) and where its config comes from. */
+export interface SynthesizeOptions extends SynthFlags {
   /** A config object, a path to a config file, or false for none. Default: qctl.config.ts in `cwd` if present. */
   config?: QctlConfig | string | false;
   cwd?: string;
@@ -138,28 +125,33 @@ function reportedAs(source: string, extend: StackExtension): StackExtension {
 }
 
 /**
- * Builds every object of one environment. Pure apart from reading qctl.config.ts: no kube
- * context, no clock, no randomness, so two runs give identical output.
- * Throws InfraUsageError (exitCode 2) for bad input.
+ * Builds every object of one environment from raw options (the library edge: they are parsed
+ * here, once). Pure apart from reading qctl.config.ts: no kube context, no clock, no
+ * randomness, so two runs give identical output. Throws InfraUsageError (exitCode 2) for bad input.
  */
 export async function synthesize(options: SynthesizeOptions): Promise<SynthResult> {
-  const envName = assertEnvironmentName(options.env);
-  const { config, source } = await resolveConfig(options.config, options.cwd);
-  return synthesizeWithConfig({ ...options, env: envName }, config, source);
+  const request = parseSynthFlags(options);
+  return synthesizeFor(request, options);
 }
 
-/** Like synthesize(), with the config already loaded (e.g. once for `--all`). */
-export function synthesizeWithConfig(options: Omit<SynthesizeOptions, 'config'>, config: QctlConfig, configSource = 'config'): SynthResult {
-  const envName = assertEnvironmentName(options.env);
-  const cluster = getClusterFlavour(options.cluster ?? config.cluster ?? DEFAULT_CLUSTER);
-  const monitoring = parseMonitoringMode(options.monitoring ?? config.monitoring ?? DEFAULT_MONITORING);
-  const layers: Array<{ source: string; values: SettingsOverride }> = [];
+/** synthesizeRequest() with qctl.config.ts (or the given config) loaded first. */
+export async function synthesizeFor(request: SynthRequest, where: Pick<SynthesizeOptions, 'config' | 'cwd'> = {}): Promise<SynthResult> {
+  const { config, source } = await resolveConfig(where.config, where.cwd);
+  return synthesizeRequest(request, config, source);
+}
+
+/** Builds one environment from a parsed request and a loaded config (e.g. loaded once for `--all`). */
+export function synthesizeRequest(request: SynthRequest, config: QctlConfig, configSource = 'config'): SynthResult {
+  const envName = request.env;
+  const cluster = request.cluster ?? getClusterFlavour(config.cluster ?? DEFAULT_CLUSTER);
+  const monitoring = request.monitoring ?? config.monitoring ?? DEFAULT_MONITORING;
+  const layers: SettingsLayer[] = [];
   if (config.defaults) layers.push({ source: `${configSource} defaults`, values: config.defaults });
   const perEnv = config.environments?.[envName];
   if (perEnv) layers.push({ source: `${configSource} environments.${envName}`, values: perEnv });
-  layers.push(...parseSetArguments(options.set ?? []));
+  layers.push(...(request.overrides ?? []));
   const env = getEnvironment(envName, layers);
-  const image = options.image !== undefined ? parseImageRef(options.image, '--image') : imageFromSettings(env.image);
+  const image = request.image ?? imageFromSettings(env.image);
 
   const ctx = createSynthContext({ env, cluster, image, monitoring });
   const scope = new ManifestScope();
@@ -178,13 +170,6 @@ export function synthesizeWithConfig(options: Omit<SynthesizeOptions, 'config'>,
   };
 }
 
-export function parseMonitoringMode(value: string): MonitoringMode {
-  if (!(MONITORING_MODES as readonly string[]).includes(value)) {
-    throw new InfraUsageError(`unknown --monitoring "${value}": use one of ${MONITORING_MODES.join(', ')}`);
-  }
-  return value as MonitoringMode;
-}
-
 export { renderFiles, writeSynthOutput } from './synth-output.js';
 
 /**
@@ -195,8 +180,10 @@ async function runAsCdk8sApp(): Promise<void> {
   const outdir = process.env.CDK8S_OUTDIR ?? 'dist';
   const envs = process.env.QCTL_ENV ? [assertEnvironmentName(process.env.QCTL_ENV)] : [...ENVIRONMENT_NAMES];
   const { config, source } = await resolveConfig(undefined);
+  const cluster = process.env.QCTL_CLUSTER === undefined ? undefined : getClusterFlavour(process.env.QCTL_CLUSTER);
+  const { image } = parseSynthChoices({ image: process.env.QCTL_IMAGE });
   for (const env of envs) {
-    const result = synthesizeWithConfig({ env, cluster: process.env.QCTL_CLUSTER, image: process.env.QCTL_IMAGE }, config, source);
+    const result = synthesizeRequest({ env, cluster, image }, config, source);
     const scope = new ManifestScope(join(outdir, env));
     buildEnvironment(scope, result.context, config.extend);
     scope.app.synth();

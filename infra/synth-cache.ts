@@ -9,7 +9,8 @@ import type { MonitoringMode } from './config.js';
 import { createSynthContext } from './context.js';
 import type { Environment, EnvironmentName } from './environments.js';
 import type { ImageRef } from './image.js';
-import type { SynthFile, SynthResult, SynthesizeOptions } from './main.js';
+import type { SynthFile, SynthResult } from './main.js';
+import type { SynthRequest } from './request.js';
 import type { RenderedFile } from './synth-output.js';
 import { userModules } from './ts-module.js';
 import type { ValidationIssue } from './validation/issue.js';
@@ -35,8 +36,6 @@ import type { ValidationIssue } from './validation/issue.js';
  * cache off. Records live in $QCTL_CACHE_DIR (default $XDG_CACHE_HOME/qctl or ~/.cache/qctl),
  * best effort: an unwritable directory only means no cache.
  */
-
-export type SynthRequest = Pick<SynthesizeOptions, 'env' | 'cluster' | 'image' | 'set' | 'monitoring'>;
 
 export interface CachedSynthOptions {
   /** Path of the config file; undefined: ./qctl.config.ts when present; false: none. */
@@ -87,7 +86,7 @@ const MODULE_FILE = /\.(?:[cm]?js|[cm]?ts)$/;
 const cacheDir = (): string => process.env.QCTL_CACHE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'qctl');
 
 /**
- * Synthesizes (and validates) each request with one config, from the record when it is still
+ * Synthesizes (and validates) each parsed request with one config, from the record when it is still
  * valid. Bad input throws InfraUsageError exactly as synthesize() does (nothing is cached then).
  */
 export async function synthesizeCached(requests: SynthRequest[], options: CachedSynthOptions): Promise<SynthOutcome[]> {
@@ -134,7 +133,7 @@ async function synthesizeFresh(
   try {
     const main = await import('./main.js');
     const loaded = await main.resolveConfig(config, cwd);
-    results = requests.map((request) => main.synthesizeWithConfig(request, loaded.config, loaded.source));
+    results = requests.map((request) => main.synthesizeRequest(request, loaded.config, loaded.source));
   } finally {
     reads.stop();
   }

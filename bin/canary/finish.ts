@@ -1,12 +1,12 @@
 import { usageError } from '../cli/errors.js';
 import { isNonInteractive, parseOutputMode } from '../cli/output.js';
 import { Progress } from '../deploy/progress.js';
-import { openSession, parseTimeout } from '../deploy/session.js';
+import { openSession, parseTimeout, type DeployTarget } from '../deploy/session.js';
 /** `qctl promote` and `qctl abort`: the two ways to finish a canary release by hand take the same options. */
 export type FinishAction = 'promote' | 'abort';
 
 /** What promote and abort need; bin/commands/finish-canary.ts turns the flags into it. */
-export type FinishOptions = { env: string; cluster?: string; context?: string; timeout: string; output: string };
+export type FinishOptions = { target: DeployTarget; timeout: string; output: string };
 import { printCanaryReport } from './report.js';
 import { abortCanary, promoteCanary, type CanaryContext } from './rollout.js';
 import { apiDeploymentRef, containerImage, readCanary, weightOf, type CanaryState } from '../deploy/canary-state.js';
@@ -20,7 +20,7 @@ import { apiDeploymentRef, containerImage, readCanary, weightOf, type CanaryStat
 export async function runFinish(root: string, flags: FinishOptions, action: FinishAction): Promise<number> {
   const mode = parseOutputMode(flags.output);
   const timeoutMs = parseTimeout(flags.timeout);
-  const session = await openSession(root, flags);
+  const session = await openSession(flags.target);
   const { kube, env, namespace, flavour } = session;
   const live = await readCanary(kube, namespace);
   if (!live) {

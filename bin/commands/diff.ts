@@ -19,7 +19,19 @@ function declare(program: Command) {
 
 export function register(program: Command): void {
   declare(program).action(async (options) => {
-    const { runDiff } = await import('../deploy/diff.js');
-    exitWith(await runDiff(process.cwd(), options));
+    const [{ runDiff }, { parseTarget }, { parseSynthChoices }] = await Promise.all([
+      import('../deploy/diff.js'),
+      import('../deploy/session.js'),
+      import('../../infra/request.js'),
+    ]);
+    const root = process.cwd();
+    // The flags are parsed here, once; the engine receives them typed.
+    const request = {
+      target: parseTarget(root, options),
+      synth: parseSynthChoices(options),
+      exitCode: options.exitCode,
+      output: options.output,
+    };
+    exitWith(await runDiff(root, request));
   });
 }

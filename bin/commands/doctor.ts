@@ -18,7 +18,10 @@ function declare(program: Command) {
 
 export function register(program: Command): void {
   declare(program).action(async (options) => {
-    const { runDoctor } = await import('../deploy/doctor.js');
-    exitWith(await runDoctor(process.cwd(), options));
+    const [{ runDoctor }, { parseTarget }] = await Promise.all([import('../deploy/doctor.js'), import('../deploy/session.js')]);
+    const root = process.cwd();
+    // --env, --cluster and --context are parsed here, once.
+    const { env, cluster, context, ...rest } = options;
+    exitWith(await runDoctor(root, { ...rest, target: parseTarget(root, { env, cluster, context }) }));
   });
 }

@@ -19,7 +19,10 @@ function declare(program: Command) {
 
 export function register(program: Command): void {
   declare(program).action(async (options) => {
-    const { runDown } = await import('../deploy/down.js');
-    exitWith(await runDown(process.cwd(), options));
+    const [{ runDown }, { parseTarget }] = await Promise.all([import('../deploy/down.js'), import('../deploy/session.js')]);
+    const root = process.cwd();
+    // --env, --cluster and --context are parsed here, once.
+    const { env, cluster, context, ...rest } = options;
+    exitWith(await runDown(root, { ...rest, target: parseTarget(root, { env, cluster, context }) }));
   });
 }

@@ -18,7 +18,10 @@ function declare(program: Command, action: FinishAction, description: string) {
 
 export function registerFinish(program: Command, action: FinishAction, description: string): void {
   declare(program, action, description).action(async (options) => {
-    const { runFinish } = await import('../canary/finish.js');
-    exitWith(await runFinish(process.cwd(), options, action));
+    const [{ runFinish }, { parseTarget }] = await Promise.all([import('../canary/finish.js'), import('../deploy/session.js')]);
+    const root = process.cwd();
+    // --env, --cluster and --context are parsed here, once.
+    const { env, cluster, context, ...rest } = options;
+    exitWith(await runFinish(root, { ...rest, target: parseTarget(root, { env, cluster, context }) }, action));
   });
 }

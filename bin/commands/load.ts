@@ -64,6 +64,9 @@ export function register(program: Command): void {
   declare(program).action(async (url, { kubeContext, ...options }) => {
     const { runLoadCommand } = await import('../load/command.js');
     if (kubeContext !== undefined) process.stderr.write('qctl load: --kube-context is deprecated; use --context\n');
-    await runLoadCommand(url, { ...options, context: options.context ?? kubeContext });
+    const { parseEnv } = await import('../cli/env.js');
+    // --env is checked here, once; the engine receives the environment's name.
+    const env = options.env === undefined ? undefined : parseEnv(options.env);
+    await runLoadCommand(url, { ...options, env, context: options.context ?? kubeContext });
   });
 }

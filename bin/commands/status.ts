@@ -15,7 +15,10 @@ function declare(program: Command) {
 
 export function register(program: Command): void {
   declare(program).action(async (options) => {
-    const { runStatus } = await import('../deploy/status.js');
-    exitWith(await runStatus(process.cwd(), options));
+    const [{ runStatus }, { parseTarget }] = await Promise.all([import('../deploy/status.js'), import('../deploy/session.js')]);
+    const root = process.cwd();
+    // --env, --cluster and --context are parsed here, once.
+    const { env, cluster, context, ...rest } = options;
+    exitWith(await runStatus(root, { ...rest, target: parseTarget(root, { env, cluster, context }) }));
   });
 }

@@ -3,6 +3,8 @@ import type { Command } from '@commander-js/extra-typings';
 import { clusterOption, envOption, monitoringOption, outputOption, setOption, type OptionsOf } from '../cli/options.js';
 import { ExitError, JobError, usageError } from '../cli/errors.js';
 import { parseOutputMode, printJson, warnIgnoredSettings } from '../cli/output.js';
+import { parseEnv } from '../cli/env.js';
+import { getClusterFlavour } from '../../infra/clusters.js';
 
 function declare(program: Command) {
   return program
@@ -41,17 +43,21 @@ export function register(program: Command): void {
     const toStdout = options.out === '-';
     if (toStdout) checkStreamFlags(options, mode);
     else checkOutDir(options.out);
-    const [{ ENVIRONMENT_NAMES }, { synthesizeCached }, { writeSynthOutput }, { formatIssue }] = await Promise.all([
+    const [{ ENVIRONMENT_NAMES }, { parseSynthChoices }, { synthesizeCached }, { writeSynthOutput }, { formatIssue }] = await Promise.all([
       import('../../infra/environment-names.js'),
+      import('../../infra/request.js'),
       import('../../infra/synth-cache.js'),
       import('../../infra/synth-output.js'),
       import('../../infra/validation/issue.js'),
     ]);
-    const envs = options.all ? [...ENVIRONMENT_NAMES] : [options.env];
+    // Every flag is parsed here, once, also for --all (one parse of --set for three environments).
+    const envs = options.all ? [...ENVIRONMENT_NAMES] : [parseEnv(options.env)];
+    const choices = parseSynthChoices(options);
+    const cluster = options.cluster === undefined ? undefined : getClusterFlavour(options.cluster);
     // Everything is built and validated before anything is written: nothing half-applied.
     // Unchanged inputs reuse the last run's objects and issues (infra/synth-cache.ts).
     const outcomes = await synthesizeCached(
-      envs.map((env) => ({ env, cluster: options.cluster, image: options.image, set: options.set, monitoring: options.monitoring })),
+      envs.map((env) => ({ env, cluster, ...choices })),
       { config: options.config, cwd: process.cwd(), validate: true, render: !toStdout },
     );
     for (const { result } of outcomes) warnIgnoredSettings(result.ignored);

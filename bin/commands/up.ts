@@ -95,7 +95,10 @@ export function register(program: Command): void {
       const flag = command.options.find((o) => o.attributeName() === stray)?.long ?? stray;
       throw usageError(`${flag} only applies to a canary release: add --canary WEIGHT (e.g. --canary 20)`);
     }
-    const { runUp } = await import('../up/up.js');
-    exitWith(await runUp(process.cwd(), options));
+    const [{ runUp }, { parseTarget }] = await Promise.all([import('../up/up.js'), import('../deploy/session.js')]);
+    const root = process.cwd();
+    // --env, --cluster and --context are parsed here, once.
+    const { env, cluster, context, ...rest } = options;
+    exitWith(await runUp(root, { ...rest, target: parseTarget(root, { env, cluster, context }) }));
   });
 }

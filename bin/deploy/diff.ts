@@ -1,4 +1,5 @@
-import { namespaceFor } from '../../infra/environment-names.js';
+import { parseImageRef, type ImageRef } from '../../infra/image.js';
+import type { SynthChoices } from '../../infra/request.js';
 import { parseOutputMode, printJson, warnIgnoredSettings } from '../cli/output.js';
 import { readSecrets } from '../secrets/store.js';
 import { findSecretReferences, GENERATED_SECRETS, userSecretObject } from './credentials.js';
@@ -7,17 +8,14 @@ import { jobNeedsReplace } from './apply.js';
 import { compact, isApplied, liveOf, readLiveState } from './live-state.js';
 import { describeRef, refOf, type KubeObject } from '../kube/objects.js';
 import { planPrune } from './plan.js';
-import { openSession, resolveFlavour } from './session.js';
+import { openSession, type DeployTarget } from './session.js';
 import { yamlDiff } from './text-diff.js';
 
 /** What `qctl diff` needs; bin/commands/diff.ts turns the flags into it. */
 export type DiffOptions = {
-  env: string;
-  cluster?: string;
-  context?: string;
-  image?: string;
-  monitoring?: string;
-  set: string[];
+  target: DeployTarget;
+  /** --image, --set, --monitoring; without --image the image that is deployed is compared. */
+  synth: SynthChoices;
   exitCode?: boolean;
   output: string;
 };
@@ -33,22 +31,21 @@ type Change = { object: string; change: 'create' | 'update' | 'replace' | 'prune
  */
 export async function runDiff(root: string, flags: DiffOptions): Promise<number> {
   const mode = parseOutputMode(flags.output);
-  const resolved = resolveFlavour(root, flags);
-  const { env, flavour } = resolved;
-  const namespace = namespaceFor(env);
+  const { target } = flags;
+  const { env, namespace, flavour } = target;
   const { synthesizeCached } = await import('../../infra/synth-cache.js');
-  const synthFor = async (image: string | undefined) => {
-    const request = { env, cluster: flavour.name, image, set: flags.set, monitoring: flags.monitoring };
-    return (await synthesizeCached([request], { cwd: root, validate: false }))[0]!.result;
-  };
-  let synth = await synthFor(flags.image);
+  const synthFor = async (image: ImageRef | undefined) =>
+    (await synthesizeCached([{ ...flags.synth, env, cluster: flavour, image }], { cwd: root, validate: false }))[0]!.result;
+  let synth = await synthFor(flags.synth.image);
   warnIgnoredSettings(synth.ignored);
   const userSecret = userSecretObject(env, namespace, (await readSecrets(root, env)) ?? {});
 
-  const { kube } = await openSession(root, flags, resolved);
+  const { kube } = await openSession(target);
   const inventory = await readInventory(kube, namespace);
   // Without --image, compare with the image that is deployed, not the environment's default.
-  if (flags.image === undefined && inventory?.image && inventory.image !== synth.image) synth = await synthFor(inventory.image);
+  if (flags.synth.image === undefined && inventory?.image && inventory.image !== synth.image) {
+    synth = await synthFor(parseImageRef(inventory.image, 'the deployed image'));
+  }
   const objects = [...(synth.objects as KubeObject[]), userSecret].map(compact);
   const live = await readLiveState(kube, objects);
   const changes: Change[] = [];

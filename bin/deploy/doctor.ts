@@ -8,9 +8,9 @@ import type { DeployFlavour } from './clusters.js';
 import { chooseBuilder, onPath, type Builder } from './image.js';
 import { Kube, resolveKubeTarget } from '../kube/client.js';
 import { parseMicrok8sAddons, REQUIRED_MICROK8S_ADDONS } from './microk8s.js';
-import { resolveFlavour } from './session.js';
+import type { DeployTarget } from './session.js';
 /** What `qctl doctor` needs; bin/commands/doctor.ts turns the flags into it. */
-export type DoctorOptions = { env: string; cluster?: string; context?: string; builder?: string; output: string };
+export type DoctorOptions = { target: DeployTarget; builder?: string; output: string };
 
 export type Check = { name: string; ok: boolean; detail: string; fix?: string };
 
@@ -88,7 +88,7 @@ function detailAndFix(message: string, flavour: DeployFlavour): { detail: string
 
 export async function runDoctor(root: string, flags: DoctorOptions): Promise<number> {
   const mode = parseOutputMode(flags.output);
-  const { env, flavour, context, preferredContext } = resolveFlavour(root, flags);
+  const { env, flavour, context, preferredContext } = flags.target;
   const checks: Check[] = [];
 
   checks.push(await builderCheck(flags.builder));

@@ -4,10 +4,10 @@ import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
 import { inventoryObject, inventoryRef, readInventory } from './inventory.js';
 import { describeRef, GENERATED_LABEL, type ObjectRef } from '../kube/objects.js';
 import { DATA_KINDS, teardownOrder } from './plan.js';
-import { openSession } from './session.js';
+import { openSession, type DeployTarget } from './session.js';
 
 /** What `qctl down` needs; bin/commands/down.ts turns the flags into it. */
-export type DownOptions = { env: string; cluster?: string; context?: string; yes?: boolean; pruneData?: boolean; output: string };
+export type DownOptions = { target: DeployTarget; yes?: boolean; pruneData?: boolean; output: string };
 
 type Outcome = { kind: string; namespace?: string; name: string; action: 'deleted' | 'kept' | 'already gone'; reason?: string };
 
@@ -30,10 +30,10 @@ export async function runDown(root: string, flags: DownOptions): Promise<number>
   // Judged offline, before the cluster is contacted: nobody can answer the prompt here.
   if (!flags.yes && isNonInteractive()) {
     throw usageError(
-      `refusing to delete env ${flags.env ?? 'dev'} without --yes in a non-interactive session (CI or no terminal): re-run with --yes (qctl status shows what is deployed)`,
+      `refusing to delete env ${flags.target.env} without --yes in a non-interactive session (CI or no terminal): re-run with --yes (qctl status shows what is deployed)`,
     );
   }
-  const session = await openSession(root, flags);
+  const session = await openSession(flags.target);
   const { kube, env, namespace } = session;
   const inventory = await readInventory(kube, namespace);
   if (!inventory) {

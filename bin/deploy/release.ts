@@ -1,5 +1,6 @@
 import { warnIgnoredSettings } from '../cli/output.js';
 import { readSecrets } from '../secrets/store.js';
+import type { EnvironmentName } from '../../infra/environments.js';
 import type { SynthResult } from '../../infra/main.js';
 import type { DeployFlavour } from './clusters.js';
 import { userSecretObject } from './credentials.js';
@@ -15,7 +16,7 @@ import { imagePullHint } from './ship.js';
  */
 export type ReleaseInput = {
   root: string;
-  env: string;
+  env: EnvironmentName;
   namespace: string;
   flavour: DeployFlavour;
   image: string;
@@ -27,10 +28,17 @@ export type Release = { objects: KubeObject[]; synth: SynthResult; hasSecretsFil
 
 export async function synthesizeRelease(input: ReleaseInput): Promise<Release> {
   const fromFile = await readSecrets(input.root, input.env);
-  const { synthesizeCached } = await import('../../infra/synth-cache.js');
+  const [{ parseSynthChoices }, { synthesizeCached }] = await Promise.all([
+    import('../../infra/request.js'),
+    import('../../infra/synth-cache.js'),
+  ]);
+  // --set and --monitoring travel as typed (and as recorded in a canary's state): parsed here, once per release.
+  const choices = parseSynthChoices({ image: input.image, set: input.set, monitoring: input.monitoring });
   // Unchanged inputs reuse the last synthesized objects (infra/synth-cache.ts).
-  const request = { env: input.env, cluster: input.flavour.name, image: input.image, set: input.set, monitoring: input.monitoring };
-  const [{ result: synth }] = (await synthesizeCached([request], { cwd: input.root, validate: false })) as [{ result: SynthResult }];
+  const [{ result: synth }] = (await synthesizeCached([{ ...choices, env: input.env, cluster: input.flavour }], {
+    cwd: input.root,
+    validate: false,
+  })) as [{ result: SynthResult }];
   warnIgnoredSettings(synth.ignored);
   const objects = [...(synth.objects as KubeObject[]), userSecretObject(input.env, input.namespace, fromFile ?? {})];
   return { objects, synth, hasSecretsFile: fromFile !== undefined };

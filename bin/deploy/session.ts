@@ -50,22 +50,32 @@ export function pollInterval(): number {
   return Number.isFinite(value) && value > 0 ? value : 2000;
 }
 
-export type ResolvedFlavour = { env: EnvironmentName; flavour: DeployFlavour; context?: string; preferredContext?: string };
+/**
+ * Where a cluster command acts, parsed from its flags once (by the command, at the edge): the
+ * environment, its namespace, the cluster flavour and the context to prefer.
+ */
+export type DeployTarget = {
+  env: EnvironmentName;
+  namespace: string;
+  flavour: DeployFlavour;
+  context?: string;
+  preferredContext?: string;
+};
 
 /** Validates the flags that need no cluster (exit 2 before any network call). */
-export function resolveFlavour(root: string, flags: ClusterFlags): ResolvedFlavour {
+export function parseTarget(root: string, flags: ClusterFlags): DeployTarget {
   const env = parseEnv(flags.env);
   const remembered = readState(root)[env];
   const flavour = deployFlavour(flags.cluster ?? remembered?.cluster ?? 'microk8s');
   const preferredContext = flags.cluster === undefined || flags.cluster === remembered?.cluster ? remembered?.context : undefined;
-  return { env, flavour, context: flags.context, preferredContext };
+  return { env, namespace: namespaceFor(env), flavour, context: flags.context, preferredContext };
 }
 
 /**
  * The client of `qctl load --env`: --context, else the context the last `up` used for the
  * environment (as status, diff and down), else the kubeconfig's current context.
  */
-export async function openLoadClient(root: string, env: string, context?: string): Promise<Kube> {
+export async function openLoadClient(root: string, env: EnvironmentName, context?: string): Promise<Kube> {
   const remembered = readState(root)[env];
   const { startHint } = deployFlavour(remembered?.cluster ?? 'microk8s');
   const kube = new Kube(loadKubeTarget({ context, preferredContext: remembered?.context, startHint }));
@@ -74,15 +84,11 @@ export async function openLoadClient(root: string, env: string, context?: string
   return kube;
 }
 
-/** `resolved`: what the caller already got from resolveFlavour, so the flags and state are read once. */
-export async function openSession(
-  root: string,
-  flags: ClusterFlags,
-  resolved: ResolvedFlavour = resolveFlavour(root, flags),
-): Promise<Session> {
-  const { env, flavour, context, preferredContext } = resolved;
-  const target = await resolveKubeTarget({ flavour, context, preferredContext });
-  const kube = new Kube(target);
+/** Reaches the target's cluster (one clean line when it cannot). */
+export async function openSession(target: DeployTarget): Promise<Session> {
+  const { env, namespace, flavour, context, preferredContext } = target;
+  const kubeTarget = await resolveKubeTarget({ flavour, context, preferredContext });
+  const kube = new Kube(kubeTarget);
   const serverVersion = await kube.checkReachable(flavour.startHint);
-  return { env, namespace: namespaceFor(env), flavour, kube, serverVersion };
+  return { env, namespace, flavour, kube, serverVersion };
 }

@@ -3,9 +3,9 @@ import type { Kube } from '../kube/client.js';
 import { ENV_LABEL, type KubeObject } from '../kube/objects.js';
 import { readiness } from './waits.js';
 import { CANARY_NAME, containerImage, parseCanaryState, weightOf } from './canary-state.js';
-import { openSession } from './session.js';
+import { openSession, type DeployTarget } from './session.js';
 /** What `qctl status` needs; bin/commands/status.ts turns the flags into it. */
-export type StatusOptions = { env: string; cluster?: string; context?: string; output: string };
+export type StatusOptions = { target: DeployTarget; output: string };
 
 export type StatusReport = {
   env: string;
@@ -239,7 +239,7 @@ function describeCanary(c: CanaryStatus): string {
 
 export async function runStatus(root: string, flags: StatusOptions): Promise<number> {
   const mode = parseOutputMode(flags.output);
-  const session = await openSession(root, flags);
+  const session = await openSession(flags.target);
   const report = await collectStatus(session.kube, session.env, session.namespace);
   if (mode === 'json') printJson(report);
   else process.stdout.write(`${formatStatus(report).join('\n')}\n`);

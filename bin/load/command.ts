@@ -3,12 +3,11 @@ import { access, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseDuration } from '../cli/duration.js';
-import { parseEnv } from '../cli/env.js';
 import { ExitError, usageError } from '../cli/errors.js';
 import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
 import { formatTextReport } from './text-report.js';
 import { renderHtmlReport } from './html-report.js';
-import { namespaceFor } from '../../infra/environment-names.js';
+import { namespaceFor, type EnvironmentName } from '../../infra/environment-names.js';
 import { executeWithLocalWorkers } from './local-workers.js';
 import { executeLoad, type LoadPlan, type Ramp, type RunHooks } from './run.js';
 import { parseSlos, type Slo } from './slo.js';
@@ -18,7 +17,8 @@ import { redactUrlsIn as redactUrls } from '../cli/safe-text.js';
 
 /** What `qctl load` needs; bin/commands/load.ts turns the flags into it. */
 export type LoadOptions = {
-  env?: string;
+  /** Parsed by the command (bin/commands/load.ts); --in-cluster, --watch-hpa and --port-forward are refused without it. */
+  env?: EnvironmentName;
   context?: string;
   rate: string;
   duration: string;
@@ -221,7 +221,7 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
   // A targets file with absolute URLs needs no base URL; otherwise the target is the URL, the env, or qctl dev.
   const fileWithoutBase = options.scenario !== undefined && options.scenario !== 'quotes' && url === undefined && options.env === undefined;
   const target: ResolvedTarget = inCluster
-    ? { url: (await import('./in-cluster.js')).apiServiceUrl(namespaceFor(parseEnv(options.env))), own: true, close: async () => undefined }
+    ? { url: (await import('./in-cluster.js')).apiServiceUrl(namespaceFor(options.env!)), own: true, close: async () => undefined }
     : fileWithoutBase
       ? { url: null, own: false, close: async () => undefined }
       : await resolveTarget(url, options);
@@ -246,7 +246,7 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
     assertTargetsAllowed(scenario.origins, options.yes === true || ownTarget);
     if (options.watchHpa) {
       const { createHpaWatcher } = await import('./hpa.js');
-      hooks.watcher = await createHpaWatcher(parseEnv(options.env), { context: options.context, intervalMs: hpaIntervalMs });
+      hooks.watcher = await createHpaWatcher(options.env!, { context: options.context, intervalMs: hpaIntervalMs });
     }
     hooks = { ...hooks, signal: controller.signal };
     if (interactive && output === 'text') hooks.onProgress = (line) => process.stderr.write(`\r\x1b[2K${line}`);
@@ -273,7 +273,7 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
     const report = inCluster
       ? await (
           await import('./in-cluster.js')
-        ).executeInCluster(plan, source, { env: parseEnv(env), context, workers, image, startDelayMs, dryRun, output }, hooks)
+        ).executeInCluster(plan, source, { env: env!, context, workers, image, startDelayMs, dryRun, output }, hooks)
       : workers > 1
         ? await executeWithLocalWorkers(plan, source, workers, hooks)
         : await executeLoad(plan, hooks);

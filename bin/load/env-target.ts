@@ -1,5 +1,5 @@
 import { loadConfigFile } from '../../infra/config.js';
-import { getEnvironment, type Environment } from '../../infra/environments.js';
+import { getEnvironment, type Environment, type EnvironmentName } from '../../infra/environments.js';
 import { API_NAME } from '../../infra/monitoring/names.js';
 
 export interface EnvironmentTarget {
@@ -10,11 +10,11 @@ export interface EnvironmentTarget {
 }
 
 /** The environment's settings with qctl.config.ts applied. */
-export async function loadEnvironment(name: string): Promise<Environment> {
+export async function loadEnvironment(name: EnvironmentName): Promise<Environment> {
   const file = await loadConfigFile();
   const layers = [];
   if (file?.config.defaults) layers.push({ source: `${file.source} defaults`, values: file.config.defaults });
-  const own = file?.config.environments?.[name as keyof NonNullable<typeof file.config.environments>];
+  const own = file?.config.environments?.[name];
   if (file && own) layers.push({ source: `${file.source} environments.${name}`, values: own });
   return getEnvironment(name, layers);
 }
@@ -32,7 +32,7 @@ export function ingressUrl(environment: Environment): URL | null {
  * to a ready API pod that qctl opens on 127.0.0.1 for the run and closes afterwards.
  */
 export async function resolveEnvironmentTarget(
-  name: string,
+  name: EnvironmentName,
   options: { context?: string; portForward?: boolean },
 ): Promise<EnvironmentTarget> {
   const environment = await loadEnvironment(name);

@@ -5,7 +5,7 @@ import { LOAD_SOURCE_KEY } from '../../infra/load-worker.js';
 import { API_NAME } from '../../infra/charts/quote-api.js';
 import type { EnvironmentName } from '../../infra/environments.js';
 import { parseImageRef } from '../../infra/image.js';
-import { synthesize, type KubeObject } from '../../infra/main.js';
+import { synthesizeFor, type KubeObject } from '../../infra/main.js';
 import { formatIssue, hasErrors, validateObjects } from '../../infra/validate.js';
 import { toYamlDocuments } from '../../infra/yaml.js';
 import { formatDuration } from '../cli/duration.js';
@@ -84,7 +84,7 @@ export async function executeInCluster(
 ): Promise<LoadReport | null> {
   const { workers } = options;
   const image = options.image === undefined ? undefined : parseImageRef(options.image, '--image');
-  const synth = await synthesize({ env: options.env });
+  const synth = await synthesizeFor({ env: options.env });
   const namespace = synth.namespace;
   const name = `${LOAD_NAME}-${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const startAt = Date.now() + options.startDelayMs;

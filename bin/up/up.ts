@@ -1,5 +1,4 @@
 import { formatDuration } from '../cli/duration.js';
-import { namespaceFor } from '../../infra/environment-names.js';
 import { usageError } from '../cli/errors.js';
 import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
 import { secretsFile } from '../secrets/store.js';
@@ -11,14 +10,13 @@ import type { DeployFlavour } from '../deploy/clusters.js';
 import { describeRef, refOf, type KubeObject } from '../kube/objects.js';
 import { describePlan, buildPlan } from '../deploy/plan.js';
 import { Progress } from '../deploy/progress.js';
-import { openSession, parseTimeout, rememberTarget, resolveFlavour, type Session } from '../deploy/session.js';
+import { openSession, parseTimeout, rememberTarget, type DeployTarget, type Session } from '../deploy/session.js';
 import { imageRef, shipCommands, shipImage, type ShipOptions } from '../deploy/ship.js';
 import { accessInfo, hasNodePort, nodeAddress } from '../deploy/urls.js';
 /** What `qctl up` needs; bin/commands/up.ts turns the flags into it (and refuses canary flags without --canary). */
 export type UpOptions = CanaryFlags & {
-  env: string;
-  cluster?: string;
-  context?: string;
+  /** --env, --cluster and --context, parsed by the command. */
+  target: DeployTarget;
   registry?: string;
   builder?: string;
   image?: string;
@@ -46,9 +44,8 @@ import { releaseEngineOptions, synthesizeRelease } from '../deploy/release.js';
 export async function runUp(root: string, flags: UpOptions): Promise<number> {
   const mode = parseOutputMode(flags.output);
   const timeoutMs = parseTimeout(flags.timeout);
-  const resolved = resolveFlavour(root, flags);
-  const { env, flavour } = resolved;
-  const namespace = namespaceFor(env);
+  const { target } = flags;
+  const { env, flavour, namespace } = target;
   if (flags.image !== undefined && flags.skipBuild) throw usageError('--image and --skip-build both skip the build: pass only one');
   if (flavour.ship === 'registry' && !flags.registry && flags.image === undefined) {
     throw usageError(`--cluster ${flavour.name} needs --registry HOST (a registry the cluster pulls from) or --image REF`);
@@ -89,7 +86,7 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
 
   let session: Session;
   try {
-    session = await openSession(root, flags, resolved);
+    session = await openSession(target);
   } catch (error) {
     // A dry run needs no cluster to show what would happen: print the plan offline.
     if (flags.dryRun && error instanceof NoClusterError) {
@@ -260,7 +257,7 @@ function printOfflinePlan(input: {
   const { mode, env, namespace, flavour, ref, objects, flags } = input;
   // The seed Job is shown: without the cluster there is no telling whether this is a first install.
   const steps = buildPlan(objects, { firstInstall: true });
-  const context = flags.context ?? `(the ${flavour.name} context)`;
+  const context = flags.target.context ?? `(the ${flavour.name} context)`;
   const build = input.build ? buildCommands(ref, { flavour, builder: input.builder, registry: flags.registry, context }) : [];
   const images = imagesOf(objects);
   if (mode === 'json') {

@@ -50,9 +50,10 @@ describe('shared CLI options', () => {
 
   it('give typed option objects: defaults are present, flags are optional, a misspelt one does not compile', () => {
     expectTypeOf<UpOptions['timeout']>().toEqualTypeOf<string>();
-    expectTypeOf<UpOptions['env']>().toEqualTypeOf<string>();
+    // --env, --cluster and --context reach the engine parsed, as one target (bin/commands/up.ts).
+    expectTypeOf<UpOptions['target']['env']>().toEqualTypeOf<'dev' | 'staging' | 'prod'>();
     expectTypeOf<UpOptions['set']>().toEqualTypeOf<string[]>();
-    expectTypeOf<UpOptions['context']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<UpOptions['target']['context']>().toEqualTypeOf<string | undefined>();
     expectTypeOf<UpOptions>().not.toHaveProperty('skipBiuld');
     expectTypeOf<UpOptions>().toHaveProperty('skipBuild');
   });

@@ -46,7 +46,7 @@ describe('qctl up: bad input is one clear line, exit 2, nothing applied', () => 
       /unknown cluster "openshift": use --cluster microk8s\|kind\|minikube\|k3d\|docker-desktop\|generic/,
     ));
 
-  it('unknown environment', () => expectUsageError(['up', '--env', 'qa'], /unknown environment "qa": use --env dev\|staging\|prod/));
+  it('unknown environment', () => expectUsageError(['up', '--env', 'qa'], /unknown environment "qa": use one of dev, staging, prod/));
 
   it('context not in the kubeconfig', () =>
     expectUsageError(['up', '--context', 'nope'], /context "nope" is not in kubeconfig .* \(it has: microk8s\): pick one with --context/));

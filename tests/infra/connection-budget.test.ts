@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { connectionBudget } from '../../infra/connection-budget.js';
-import { ENVIRONMENT_NAMES, getEnvironment } from '../../infra/environments.js';
+import { ENVIRONMENT_NAMES, getEnvironment, type EnvironmentName } from '../../infra/environments.js';
 import { parseSetArguments } from '../../infra/config.js';
 
 const withSets =
-  (env: string, ...pairs: string[]) =>
+  (env: EnvironmentName, ...pairs: string[]) =>
   () =>
     getEnvironment(env, parseSetArguments(pairs));
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CLUSTER_NAMES, getClusterFlavour } from '../../infra/clusters.js';
 import { checkConfig, parseSetArguments } from '../../infra/config.js';
-import { ENVIRONMENT_NAMES, getEnvironment } from '../../infra/environments.js';
+import { assertEnvironmentName, ENVIRONMENT_NAMES, getEnvironment } from '../../infra/environments.js';
 import { imageNameSuffix, parseImageRef } from '../../infra/image.js';
 import { resolveConfig, synthesize } from '../../infra/main.js';
 import { repoPath } from '../helpers/quotes-fixture.js';
@@ -27,7 +27,7 @@ describe('environments', () => {
   });
 
   it('rejects an unknown environment with the valid names', () => {
-    expect(() => getEnvironment('production')).toThrow('unknown environment "production": use one of dev, staging, prod');
+    expect(() => assertEnvironmentName('production')).toThrow('unknown environment "production": use one of dev, staging, prod');
   });
 
   it('applies overrides in order and keeps untouched defaults', () => {
