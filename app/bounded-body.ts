@@ -45,6 +45,31 @@ export async function readBodyBytes(response: Response, limitBytes: number, what
   return Buffer.concat(chunks, size);
 }
 
+/**
+ * The bytes of a Node stream (an undici `request()` body, a child's stdout), refused once more
+ * than `limitBytes` arrive or are announced (`announcedBytes`, from Content-Length). Leaving the
+ * loop early destroys the stream, so the rest is never read.
+ */
+export async function readStreamBytes(
+  stream: AsyncIterable<Uint8Array> & { destroy(): unknown },
+  limitBytes: number,
+  what: string,
+  announcedBytes?: number,
+): Promise<Uint8Array> {
+  if (announcedBytes !== undefined && Number.isFinite(announcedBytes) && announcedBytes > limitBytes) {
+    stream.destroy();
+    throw new BodyTooLargeError(what, limitBytes);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.byteLength;
+    if (size > limitBytes) throw new BodyTooLargeError(what, limitBytes);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
 /** The body as text (UTF-8, invalid bytes replaced: this is for messages and JSON parsing). */
 export async function readBodyText(response: Response, limitBytes: number, what: string): Promise<string> {
   return Buffer.from(await readBodyBytes(response, limitBytes, what)).toString('utf8');

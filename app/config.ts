@@ -78,6 +78,15 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+/**
+ * A name, host, URL or token on one line: a newline or other control character inside one
+ * (a paste, a YAML block scalar) would reach a header, a URL or a log line as something else
+ * (the URL parser silently drops newlines). Leading and trailing whitespace is trimmed first.
+ */
+const oneLine = optionalString.refine((v) => v === undefined || !/[\u0000-\u001f\u007f]/.test(v), {
+  message: 'must be one line without control characters (a newline or tab inside the value): remove them',
+});
+
 const int = (min: number, max: number, fallback: number) =>
   z
     .string()
@@ -93,7 +102,7 @@ const int = (min: number, max: number, fallback: number) =>
     });
 
 const httpUrl = (what: string, protocols: string[]) =>
-  optionalString.refine(
+  oneLine.refine(
     (v) => {
       if (v === undefined) return true;
       try {
@@ -116,18 +125,18 @@ export const DEFAULT_SEARCH_PROBES = 10;
 
 const envSchema = z.object({
   PORT: int(0, 65535, 8080),
-  HOST: optionalString.transform((v) => v ?? DUAL_STACK_HOST),
+  HOST: oneLine.transform((v) => v ?? DUAL_STACK_HOST),
   DATABASE_URL: httpUrl('Postgres', ['postgres:', 'postgresql:']),
-  PGHOST: optionalString,
+  PGHOST: oneLine,
   PGPORT: int(1, 65535, 5432),
-  PGUSER: optionalString,
+  PGUSER: oneLine,
   PGPASSWORD: optionalString,
-  PGDATABASE: optionalString,
+  PGDATABASE: oneLine,
   REDIS_URL: httpUrl('Redis', ['redis:', 'rediss:']),
   REDIS_READ_URL: httpUrl('Redis', ['redis:', 'rediss:']),
-  OPENAI_API_KEY: optionalString,
+  OPENAI_API_KEY: oneLine,
   OPENAI_BASE_URL: httpUrl('http(s)', ['http:', 'https:']),
-  EMBEDDING_MODEL: optionalString.transform((v) => v ?? 'text-embedding-3-small'),
+  EMBEDDING_MODEL: oneLine.transform((v) => v ?? 'text-embedding-3-small'),
   EMBEDDING_TIMEOUT_MS: int(100, 600_000, 10_000),
   EMBEDDING_MAX_RETRIES: int(0, 10, 3),
   VECTOR_INDEX: optionalString
@@ -141,10 +150,10 @@ const envSchema = z.object({
   HNSW_EF_CONSTRUCTION: int(4, 1000, 64),
   SEARCH_EF_SEARCH: int(1, 1000, DEFAULT_SEARCH_EF_SEARCH),
   SEARCH_PROBES: int(1, 32_768, DEFAULT_SEARCH_PROBES),
-  API_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, {
+  API_TOKEN: oneLine.refine((v) => v === undefined || v.length >= 16, {
     message: 'must be at least 16 characters (generate one with `openssl rand -hex 24`)',
   }),
-  CORS_ORIGINS: optionalString,
+  CORS_ORIGINS: oneLine,
   LOG_LEVEL: optionalString
     .pipe(
       z
@@ -172,7 +181,14 @@ const envSchema = z.object({
 export function checkVariable(name: string, value: string): string | undefined {
   const field = (envSchema.shape as Record<string, z.ZodType | undefined>)[name];
   const result = field?.safeParse(value);
-  return result && !result.success ? result.error.issues[0]?.message : undefined;
+  if (result && !result.success) return result.error.issues[0]?.message;
+  if (name === 'CORS_ORIGINS') {
+    // Origins are checked one by one after the schema (loadConfig): the same check here.
+    const issues: string[] = [];
+    parseOrigins(value, issues);
+    return issues[0]?.replace(/^CORS_ORIGINS: /, '');
+  }
+  return undefined;
 }
 
 /** Reads and validates the environment. Throws ConfigError naming every bad variable. */

@@ -9,6 +9,7 @@ import { RedisCache } from './cache/redis.js';
 import { ReplicaReadCache } from './cache/replica.js';
 import { ConfigError, DUAL_STACK_HOST, loadConfig, redactedConfig, vectorIndexSettings, type AppConfig } from './config.js';
 import { latestMigrationVersion, migrate } from './db/migrate.js';
+import { QuoteDataProbe } from './db/data-probe.js';
 import { createPool } from './db/pool.js';
 import { waitForDatabase } from './db/wait.js';
 import { createEmbeddingProvider } from './embeddings/index.js';
@@ -35,6 +36,8 @@ export interface StartOptions {
   embedder?: EmbeddingProvider;
   /** Test hook: first OpenAI retry delay. */
   embeddingBackoffMs?: number;
+  /** How readiness tells to re-create lost quotes (`qctl dev` names its own data directory). */
+  rebuildHint?: string;
 }
 
 export interface RunningService {
@@ -77,7 +80,8 @@ export async function startService(config: AppConfig, options: StartOptions = {}
     // One slow attempt, or a few fast failures with their backoff.
     embedBudgetMs: config.embeddingTimeoutMs + 2_000,
   });
-  const readiness = new Readiness(pool, cache, await latestMigrationVersion());
+  const dataProbe = new QuoteDataProbe(pool, embedder.model, options.rebuildHint);
+  const readiness = new Readiness(pool, cache, await latestMigrationVersion(), undefined, dataProbe);
 
   const app = await buildServer({ config, repository, search, embedder, cache, metrics, readiness }, log);
   try {

@@ -1,19 +1,25 @@
 import type pg from 'pg';
 import type { Cache } from './cache/cache.js';
+import { formatDataDamage, type DataDamage } from './db/data-damage.js';
+import type { QuoteDataProbe } from './db/data-probe.js';
 
 export interface ReadinessReport {
   ready: boolean;
   /** Why not ready, in one line; absent when ready. */
   reason?: string;
-  database: 'ok' | 'unreachable' | 'not_migrated';
+  database: 'ok' | 'unreachable' | 'not_migrated' | 'damaged';
+  /** Set when a file of the quotes table, its TOAST data or an index cannot be read. */
+  damage?: DataDamage;
   migrations: { current: number; expected: number };
   cache: { kind: Cache['kind']; state: ReturnType<Cache['state']>; replica?: ReturnType<NonNullable<Cache['replicaState']>> };
   shuttingDown: boolean;
 }
 
 /**
- * Ready means: not shutting down, Postgres answers, and its schema is at the version this
- * code expects. Redis is reported but never makes the pod unready (the cache fails open).
+ * Ready means: not shutting down, Postgres answers, its schema is at the version this code
+ * expects, and the quotes read the way the API reads them (the data probe: a search and the
+ * newest quote, answered from a short cache). Redis is reported but never makes the pod
+ * unready (the cache fails open).
  */
 export class Readiness {
   shuttingDown = false;
@@ -23,6 +29,7 @@ export class Readiness {
     private readonly cache: Cache,
     private readonly expectedVersion: number,
     private readonly timeoutMs = 2_000,
+    private readonly dataProbe?: QuoteDataProbe,
   ) {}
 
   async check(): Promise<ReadinessReport> {
@@ -56,6 +63,20 @@ export class Readiness {
     if (report.database === 'not_migrated') {
       report.reason = `database schema is at version ${report.migrations.current}, this build needs ${this.expectedVersion}: run the migrate job (\`node app/main.ts migrate\`)`;
       return report;
+    }
+    if (this.dataProbe) {
+      try {
+        const damage = await withTimeout(this.dataProbe.check(), this.timeoutMs);
+        if (damage) {
+          report.database = 'damaged';
+          report.damage = damage;
+          report.reason = formatDataDamage(damage);
+          return report;
+        }
+      } catch (error) {
+        report.reason = `quotes unreadable: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+        return report;
+      }
     }
     report.ready = true;
     return report;

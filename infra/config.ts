@@ -174,9 +174,10 @@ type SchemaNode = z.ZodType & { def: Record<string, unknown> & { type: string } 
  */
 export function parseSetArguments(pairs: string[]): Array<{ source: string; values: SettingsOverride }> {
   return pairs.map((pair) => {
-    const source = `--set ${pair}`;
+    const shown = shownPair(pair);
+    const source = `--set ${shown}`;
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new InfraUsageError(`invalid --set "${pair}": use key=value, e.g. --set api.replicas=2`);
+    if (eq <= 0) throw new InfraUsageError(`invalid --set "${shown}": use key=value, e.g. --set api.replicas=2`);
     const key = pair.slice(0, eq).trim();
     const raw = pair.slice(eq + 1);
     const parts = key.split('.');
@@ -184,11 +185,11 @@ export function parseSetArguments(pairs: string[]): Array<{ source: string; valu
     // would otherwise walk off the schema or pollute the override object.
     // Own keys only: a user's key must never find Object.prototype's toString or constructor.
     const renamed = Object.hasOwn(RENAMED_SETTINGS, key) ? RENAMED_SETTINGS[key] : undefined;
-    if (renamed) throw new InfraUsageError(`invalid --set "${pair}": setting "${key}" is gone: ${renamed}`);
+    if (renamed) throw new InfraUsageError(`invalid --set "${shown}": setting "${key}" is gone: ${renamed}`);
     const badPart = parts.find((part) => !/^[A-Za-z0-9][\w-]*$/.test(part) || FORBIDDEN_KEYS.has(part));
     if (badPart !== undefined) {
       throw new InfraUsageError(
-        `invalid --set "${pair}": "${badPart}" is not a setting name; use a dotted path of setting names, e.g. --set api.replicas=2`,
+        `invalid --set "${shown}": "${badPart}" is not a setting name; use a dotted path of setting names, e.g. --set api.replicas=2`,
       );
     }
     let node = environmentSettingsSchema as unknown as SchemaNode;
@@ -205,7 +206,7 @@ export function parseSetArguments(pairs: string[]): Array<{ source: string; valu
         const prefix = parts.slice(0, i).join('.');
         const valid = shape ? Object.keys(shape).map((k) => (prefix ? `${prefix}.${k}` : k)) : [];
         throw new InfraUsageError(
-          `invalid --set "${pair}": unknown setting "${key}"${valid.length ? `; valid keys: ${valid.join(', ')}` : ` ("${prefix}" is a value, not a group)`}`,
+          `invalid --set "${shown}": unknown setting "${key}"${valid.length ? `; valid keys: ${valid.join(', ')}` : ` ("${prefix}" is a value, not a group)`}`,
         );
       }
       node = next;
@@ -228,7 +229,7 @@ function coerce(node: SchemaNode, raw: string, pair: string, key: string): unkno
     return coerce(node.def.innerType as SchemaNode, raw, pair, key);
   }
   const fail = (expected: string): never => {
-    throw new InfraUsageError(`invalid --set "${pair}": ${key} expects ${expected}`);
+    throw new InfraUsageError(`invalid --set "${shownPair(pair)}": ${key} expects ${expected}`);
   };
   switch (type) {
     case 'number': {
@@ -249,6 +250,11 @@ function coerce(node: SchemaNode, raw: string, pair: string, key: string): unkno
     default:
       return raw;
   }
+}
+
+/** A pair with a newline or escape inside is shown quoted (`\\n` visible), so every message stays one line. */
+function shownPair(pair: string): string {
+  return /[\u0000-\u001f\u007f]/.test(pair) ? JSON.stringify(pair) : pair;
 }
 
 function guessScalar(raw: string): unknown {

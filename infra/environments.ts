@@ -1,4 +1,5 @@
 import { InfraUsageError } from './errors.js';
+import { appSettingProblems } from './app-environment.js';
 import { crossFieldProblems, environmentSettingsSchema, RENAMED_SETTINGS, type EnvironmentSettings } from './settings-schema.js';
 import { deepMerge, type DeepPartial } from './merge.js';
 import { assertEnvironmentName, namespaceFor, type EnvironmentName } from './environment-names.js';
@@ -189,7 +190,7 @@ export function getEnvironment(
     }
   }
   const settings = environmentSettingsSchema.parse(merged);
-  const problem = crossFieldProblems(settings)[0];
+  const problem = crossFieldProblems(settings)[0] ?? appSettingProblems(settings)[0];
   if (problem) {
     const source = overrides.length > 0 ? overrides.map((o) => o.source).join(' + ') : 'environment defaults';
     throw new InfraUsageError(`${source}: ${problem[0]} for environment ${envName} ${problem[1]}`);

@@ -7,11 +7,17 @@ import { isPhase, PHASE_ANNOTATION, PHASES, phaseOfKind, type Phase } from './ph
 import type { KubeObject } from './scope.js';
 import type { Json } from './validation/issue.js';
 import { podTemplateOf } from './validation/workloads.js';
+import type { AppConfig } from './charts/app-config.js';
+import type { Cnpg } from './charts/cnpg.js';
+import type { DatabaseEndpoint } from './charts/database.js';
 import type { AppJob } from './charts/jobs.js';
+import type { Namespace, ServiceAccounts } from './charts/namespace.js';
 import type { NetworkPolicies } from './charts/network-policies.js';
+import type { PgBouncer } from './charts/pgbouncer.js';
 import type { Postgres } from './charts/postgres.js';
 import type { QuoteApi } from './charts/quote-api.js';
 import type { Redis } from './charts/redis.js';
+import type { Routing } from './charts/routing.js';
 import type { Monitoring } from './monitoring/index.js';
 
 /**
@@ -30,9 +36,23 @@ export interface QuoteStack {
   env: EnvironmentName;
   /** The app namespace, `quotes-<env>`. */
   namespace: string;
+  /** The Namespace object of the app namespace. */
+  namespaceObject: Namespace;
+  /** `.api`, `.jobs`, `.postgres`, `.redis`: each with its `.serviceAccountName`. */
+  serviceAccounts: ServiceAccounts;
+  /** The API's ConfigMap (`.configMapName`, `.data`, `.configHash`). */
+  appConfig: AppConfig;
   api: QuoteApi;
+  /** Gateway API / Istio routes to the API (each undefined when its mode is off). */
+  routing: Routing;
   /** The in-cluster Postgres; undefined when `postgres.mode` is external or cnpg. */
   postgres?: Postgres;
+  /** The CloudNativePG Cluster (and `.pooler`); undefined unless `postgres.mode` is cnpg. */
+  cnpg?: Cnpg;
+  /** Our PgBouncer; undefined unless `postgres.pooler` is pgbouncer outside cnpg mode. */
+  pgbouncer?: PgBouncer;
+  /** The database server whatever its mode (Postgres, Cnpg or an ExternalDatabase): `.host`, `.port`, `.credentials`. */
+  database: DatabaseEndpoint;
   /** The cache; undefined when `redis.enabled` is false. */
   redis?: Redis;
   jobs: { migrate: AppJob; seed: AppJob };

@@ -10,54 +10,18 @@ import { ignoredSettings } from './ignored-settings.js';
 import { imageFromSettings } from './image.js';
 import { parseSynthChoices, parseSynthFlags, type SettingsLayer, type SynthFlags, type SynthRequest } from './request.js';
 import { ManifestScope, type KubeObject } from './scope.js';
-import { appConfigPropsFrom, buildAppConfig } from './charts/app-config.js';
-import { buildNamespace, buildServiceAccounts, serviceAccountsPropsFrom } from './charts/namespace.js';
-import { stackPropsFrom } from './charts/props.js';
-import { buildJobs, jobsPropsFrom } from './charts/jobs.js';
-import { buildNetworkPolicies, networkPoliciesPropsFrom } from './charts/network-policies.js';
-import { buildCnpg, cnpgPropsFrom } from './charts/cnpg.js';
-import { buildPgbouncer, pgbouncerPropsFrom } from './charts/pgbouncer.js';
-import { buildPostgres, postgresPropsFrom } from './charts/postgres.js';
-import { buildQuoteApi, quoteApiPropsFrom } from './charts/quote-api.js';
-import { buildRedis, redisPropsFrom } from './charts/redis.js';
-import { buildRouting, routingPropsFrom } from './charts/routing.js';
-import { buildMonitoring } from './monitoring/index.js';
+import { buildStacks } from './stack.js';
 
 export type { KubeObject } from './scope.js';
 export type { SynthContext } from './context.js';
 export type { MonitoringMode, QctlConfig } from './config.js';
 export type { QuoteStack, StackExtension, StackExtensionContext } from './extension.js';
+export { buildStacks } from './stack.js';
 export { parseMonitoringMode, parseSynthChoices, parseSynthFlags } from './request.js';
 export type { SettingsLayer, SynthChoices, SynthFlags, SynthRequest } from './request.js';
 
 export const DEFAULT_CLUSTER: ClusterName = 'microk8s';
 export const DEFAULT_MONITORING: MonitoringMode = 'self';
-
-/**
- * Every stack of one environment, in one place. Each part is a cdk8s Construct with its own
- * small typed props (defaults documented on each field), created in the chart of the file it
- * belongs in, whose prefix is its deploy phase (see phases.ts); its `…PropsFrom(ctx)` maps the
- * resolved environment onto the props. The parts that others wire to are returned.
- *
- * EXTENSION POINT: your own objects do not go here but in qctl.extensions.ts (infra/extension.ts),
- * which receives the returned stack. buildMonitoring picks its builders by ctx.monitoring
- * (self|operator|none); ctx.env.monitoring carries that stack's own settings.
- */
-export function buildStacks(scope: ManifestScope, ctx: SynthContext): QuoteStack {
-  buildNamespace(scope, stackPropsFrom(ctx));
-  buildServiceAccounts(scope, serviceAccountsPropsFrom(ctx));
-  buildAppConfig(scope, appConfigPropsFrom(ctx));
-  const networkPolicies = buildNetworkPolicies(scope, networkPoliciesPropsFrom(ctx));
-  const postgres = buildPostgres(scope, postgresPropsFrom(ctx));
-  buildPgbouncer(scope, pgbouncerPropsFrom(ctx));
-  buildCnpg(scope, cnpgPropsFrom(ctx));
-  const redis = buildRedis(scope, redisPropsFrom(ctx));
-  const jobs = buildJobs(scope, jobsPropsFrom(ctx));
-  const api = buildQuoteApi(scope, quoteApiPropsFrom(ctx));
-  buildRouting(scope, routingPropsFrom(ctx));
-  const monitoring = buildMonitoring(scope, ctx);
-  return { env: ctx.env.name, namespace: ctx.namespace, api, postgres, redis, jobs, networkPolicies, monitoring };
-}
 
 /** The stack, then the user's extension (if any) in its own chart, 50-extensions.yaml. */
 export function buildEnvironment(scope: ManifestScope, ctx: SynthContext, extend?: StackExtension): QuoteStack {

@@ -207,7 +207,11 @@ export const environmentSettingsSchema = z.strictObject({
     ivfflatLists: int(1, 100000),
     cacheTtlSeconds: int(0, 604800),
     corsOrigins: z.array(z.string().min(1)),
-    openaiBaseUrl: z.url().nullable(),
+    /**
+     * OPENAI_BASE_URL. Judged by the app's own rule at synth (app-environment.ts), as typed: a
+     * URL parser here would silently drop a newline inside it and write another URL.
+     */
+    openaiBaseUrl: z.string().min(1).nullable(),
   }),
   networkPolicy: z.strictObject({
     /** null: the cluster flavour's ingress controller namespaces. */

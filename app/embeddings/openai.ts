@@ -95,7 +95,9 @@ export class OpenAIEmbedder implements EmbeddingProvider {
       requests++;
       const started = performance.now();
       try {
-        const response = await client.embeddings.create(this.request(input), { signal });
+        const response = await withRequestSignal(signal, (requestSignal) =>
+          client.embeddings.create(this.request(input), { signal: requestSignal }),
+        );
         this.onAttempt?.('success', (performance.now() - started) / 1000);
         const vectors = [...response.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
         if (vectors.length !== input.length) {
@@ -127,6 +129,26 @@ export class OpenAIEmbedder implements EmbeddingProvider {
     if (retryAfter !== undefined) return Math.min(retryAfter, this.maxBackoffMs);
     // Jittered: many pods retrying a rate limit at once should not retry in lockstep.
     return backoffDelay(attempt, this.baseBackoffMs, this.maxBackoffMs);
+  }
+}
+
+/**
+ * Runs one SDK request with a signal of its own that follows `signal`. The SDK adds an abort
+ * listener to the signal it is given and never removes it: handed the run's one long-lived
+ * signal, every request and retry of a seed left one behind, and the 11th made Node warn of a
+ * leak (MaxListenersExceededWarning). Ours is removed when the request ends; the SDK's stays on
+ * a signal that is dropped with the request.
+ */
+async function withRequestSignal<T>(signal: AbortSignal | undefined, run: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+  if (!signal) return run(undefined);
+  signal.throwIfAborted();
+  const request = new AbortController();
+  const forward = (): void => request.abort(signal.reason);
+  signal.addEventListener('abort', forward, { once: true });
+  try {
+    return await run(request.signal);
+  } finally {
+    signal.removeEventListener('abort', forward);
   }
 }
 

@@ -1,5 +1,5 @@
 import { formatDuration } from '../cli/duration.js';
-import { printJson, type OutputMode } from '../cli/output.js';
+import { printJson, printText, type OutputMode } from '../cli/output.js';
 import { summarizeEngineResult } from '../deploy/engine.js';
 import type { Decision, Numbers } from './analysis.js';
 import type { CanaryReport } from './rollout.js';
@@ -80,7 +80,7 @@ export function printCanaryReport(
     printJson({ ok, ...meta, canary: { ...canary, ...analysis }, ...summarizeEngineResult(result) });
     return ok ? 0 : 1;
   }
-  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const out = (line: string) => printText(`${line}\n`);
   for (const warning of report.result.warnings) out(`warning: ${warning}`);
   if (report.decisions.length) out(describeAnalysis(summarizeAnalysis(report)));
   if (report.load) {

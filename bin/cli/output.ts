@@ -15,6 +15,15 @@ export function isNonInteractive(stream: NodeJS.WriteStream = process.stdout): b
   return (ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false') || !stream.isTTY;
 }
 
+/**
+ * Text for people on stdout (status, diff, doctor, reports). It quotes what servers, pods and
+ * files said (pod messages, events, error texts, URLs), so it passes the same last step as
+ * errors and warnings: credentials redacted, control characters escaped, line breaks kept.
+ */
+export function printText(text: string): void {
+  process.stdout.write(safeForTerminal(text));
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

@@ -14,6 +14,7 @@ function declare(program: Command) {
     .option('--quotes <file>', 'first-start seed from this JSON file (array of {quote, author}) instead of the bundled data/quotes.json')
     .option('--dev-dir <dir>', 'where the persistent dev database lives', '.qctl/dev')
     .option('--db-port <port>', 'port of the embedded Postgres server (0: any free port)', '0')
+    .option('--reindex', 'rebuild the indexes of the quotes before starting (when start-up says an index is damaged)')
     .option('--dummyjson-url <url>', 'first-start seed from this DummyJSON API instead of the bundled data/quotes.json')
     .addOption(outputOption())
     .addHelpText(
@@ -32,6 +33,9 @@ exit of the process that started it stops everything and flushes the database.`,
 }
 
 type DevOptions = OptionsOf<typeof declare>;
+
+/** How long one Ctrl-C during start-up waits for it to stop cleanly before exiting anyway. */
+const STARTUP_STOP_GRACE_MS = 5_000;
 
 export function register(program: Command): void {
   declare(program).action(devAction);
@@ -62,6 +66,14 @@ async function devAction(options: DevOptions): Promise<void> {
         '\nqctl dev: stopping (Ctrl-C again to exit at once); an interrupted first-start seed resumes on the next start\n',
       );
     startup.abort(new Error('stopped during start-up'));
+    // Some start-up steps cannot be interrupted (opening the database files, a query): if
+    // start-up has not wound down soon, one Ctrl-C still ends the process.
+    if (!ready) {
+      setTimeout(() => {
+        process.stderr.write('qctl dev: start-up did not stop within 5 s; exiting now\n');
+        process.exit(130);
+      }, STARTUP_STOP_GRACE_MS).unref();
+    }
     wake?.();
   };
   process.on('SIGINT', onSignal);
@@ -81,6 +93,7 @@ async function devAction(options: DevOptions): Promise<void> {
       devDir: options.devDir,
       dbPort,
       dummyJsonUrl: options.dummyjsonUrl,
+      reindex: options.reindex ?? false,
       env: process.env,
       interactive,
       info: (line) => process.stderr.write(`${line}\n`),

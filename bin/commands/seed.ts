@@ -2,7 +2,7 @@ import type { Command } from '@commander-js/extra-typings';
 import { JobError, usageError } from '../cli/errors.js';
 import { outputOption, type OptionsOf } from '../cli/options.js';
 import { parseHttpUrl } from '../cli/url.js';
-import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
+import { isNonInteractive, parseOutputMode, printJson, printText } from '../cli/output.js';
 
 function declare(program: Command) {
   return program
@@ -44,6 +44,11 @@ async function seedAction(options: SeedOptions): Promise<void> {
   if (options.reembed && options.source !== undefined) {
     throw usageError(
       `--reembed recomputes the stored quotes and reads no source: drop --source ${options.source}, or load it first with qctl seed --source ${options.source}`,
+    );
+  }
+  if (options.reembed && options.dummyjsonUrl !== undefined) {
+    throw usageError(
+      '--reembed recomputes the stored quotes and fetches nothing: drop --dummyjson-url, or load from it first with qctl seed',
     );
   }
   const source = options.source ?? 'dummyjson';
@@ -112,7 +117,7 @@ async function seedAction(options: SeedOptions): Promise<void> {
       printJson({ mode: result.mode, ...result.summary });
     } else {
       const lines = result.mode === 'seed' ? progress.formatSeedSummary(result.summary) : progress.formatReembedSummary(result.summary);
-      process.stdout.write(`${lines.join('\n')}\n`);
+      printText(`${lines.join('\n')}\n`);
     }
   } catch (error) {
     printer.finish();

@@ -1,6 +1,6 @@
 import { parseImageRef, type ImageRef } from '../../infra/image.js';
 import type { SynthChoices } from '../../infra/request.js';
-import { parseOutputMode, printJson, warnIgnoredSettings } from '../cli/output.js';
+import { parseOutputMode, printJson, printText, warnIgnoredSettings } from '../cli/output.js';
 import { readSecrets } from '../secrets/store.js';
 import { findSecretReferences, GENERATED_SECRETS, userSecretObject } from './credentials.js';
 import { readInventory } from './inventory.js';
@@ -82,14 +82,12 @@ export async function runDiff(root: string, flags: DiffOptions): Promise<number>
     printJson({ env, namespace, context: kube.target.context, image: synth.image, changed: changing.length > 0, changes });
   } else {
     for (const c of changes) {
-      process.stdout.write(
+      printText(
         `${c.change === 'prune' ? '-' : c.change === 'keep' ? '=' : c.change === 'create' ? '+' : '~'} ${c.object} (${c.change})\n`,
       );
-      for (const line of c.diff) process.stdout.write(`    ${line}\n`);
+      for (const line of c.diff) printText(`    ${line}\n`);
     }
-    process.stdout.write(
-      changing.length ? `${changing.length} object(s) would change\n` : `no changes: the cluster matches the code (env ${env})\n`,
-    );
+    printText(changing.length ? `${changing.length} object(s) would change\n` : `no changes: the cluster matches the code (env ${env})\n`);
   }
   return flags.exitCode && changing.length > 0 ? 1 : 0;
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { parseOutputMode, printJson } from '../cli/output.js';
+import { parseOutputMode, printJson, printText } from '../cli/output.js';
 import { findIdentity } from '../secrets/age.js';
 import { readSecrets, secretsFile } from '../secrets/store.js';
 import type { DeployFlavour } from './clusters.js';
@@ -190,10 +190,10 @@ export async function runDoctor(root: string, flags: DoctorOptions): Promise<num
     printJson({ ok, cluster: flavour.name, env, checks });
   } else {
     for (const c of checks) {
-      process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}\n`);
-      if (c.fix) process.stdout.write(`     fix: ${c.fix}\n`);
+      printText(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}\n`);
+      if (c.fix) printText(`     fix: ${c.fix}\n`);
     }
-    process.stdout.write(ok ? `all checks passed for ${flavour.name}\n` : `${checks.filter((c) => !c.ok).length} check(s) failed\n`);
+    printText(ok ? `all checks passed for ${flavour.name}\n` : `${checks.filter((c) => !c.ok).length} check(s) failed\n`);
   }
   return ok ? 0 : 1;
 }

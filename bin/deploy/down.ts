@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { usageError } from '../cli/errors.js';
-import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
+import { isNonInteractive, parseOutputMode, printJson, printText } from '../cli/output.js';
 import { inventoryObject, inventoryRef, readInventory } from './inventory.js';
 import { describeRef, GENERATED_LABEL, type ObjectRef } from '../kube/objects.js';
 import { DATA_KINDS, teardownOrder } from './plan.js';
@@ -38,7 +38,7 @@ export async function runDown(root: string, flags: DownOptions): Promise<number>
   const inventory = await readInventory(kube, namespace);
   if (!inventory) {
     if (mode === 'json') printJson({ ok: true, env, namespace, deleted: [], kept: [], note: 'nothing deployed' });
-    else process.stdout.write(`nothing to delete: no qctl inventory in namespace ${namespace} (context ${kube.target.context})\n`);
+    else printText(`nothing to delete: no qctl inventory in namespace ${namespace} (context ${kube.target.context})\n`);
     return 0;
   }
   const ordered = teardownOrder(inventory.objects);
@@ -72,7 +72,7 @@ export async function runDown(root: string, flags: DownOptions): Promise<number>
   for (const ref of [...toDelete.filter((r) => r.kind !== 'Namespace'), ...generated, ...namespaceDeletes]) {
     const gone = await kube.delete(ref);
     outcomes.push({ kind: ref.kind, namespace: ref.namespace, name: ref.name, action: gone ? 'deleted' : 'already gone' });
-    if (mode === 'text') process.stdout.write(`${gone ? 'deleted' : 'already gone'} ${describeRef(ref)}\n`);
+    if (mode === 'text') printText(`${gone ? 'deleted' : 'already gone'} ${describeRef(ref)}\n`);
   }
   const kept = ordered.filter((r) => !toDelete.includes(r));
   for (const ref of kept) {
@@ -83,7 +83,7 @@ export async function runDown(root: string, flags: DownOptions): Promise<number>
       action: 'kept',
       reason: 'holds data (pass --prune-data to delete it)',
     });
-    if (mode === 'text') process.stdout.write(`kept ${describeRef(ref)} (holds data; --prune-data deletes it)\n`);
+    if (mode === 'text') printText(`kept ${describeRef(ref)} (holds data; --prune-data deletes it)\n`);
   }
   if (pruneData) {
     await kube.delete(inventoryRef(namespace));
@@ -93,6 +93,6 @@ export async function runDown(root: string, flags: DownOptions): Promise<number>
   }
   if (mode === 'json') printJson({ ok: true, env, namespace, context: kube.target.context, pruneData, objects: outcomes });
   else if (!pruneData)
-    process.stdout.write('generated credentials (postgres-credentials, redis-credentials, grafana-admin) were kept with the data\n');
+    printText('generated credentials (postgres-credentials, redis-credentials, grafana-admin) were kept with the data\n');
   return 0;
 }

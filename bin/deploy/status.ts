@@ -1,4 +1,5 @@
-import { parseOutputMode, printJson } from '../cli/output.js';
+import { parseOutputMode, printJson, printText } from '../cli/output.js';
+import { quoteOutside } from '../cli/safe-text.js';
 import type { Kube } from '../kube/client.js';
 import { ENV_LABEL, type KubeObject } from '../kube/objects.js';
 import { readiness } from './waits.js';
@@ -224,7 +225,10 @@ export function formatStatus(report: StatusReport): string[] {
     );
   if (report.canary) lines.push('', describeCanary(report.canary));
   lines.push('', report.warnings.length ? 'recent warnings:' : 'no recent Warning events');
-  for (const w of report.warnings) lines.push(`  ${w.object} ${w.reason}: ${w.message}${w.count > 1 ? ` (x${w.count})` : ''}`);
+  // The cluster's words, one line each: a newline inside an event message must not forge a line of ours.
+  for (const w of report.warnings) {
+    lines.push(`  ${quoteOutside(w.object)} ${quoteOutside(w.reason)}: ${quoteOutside(w.message)}${w.count > 1 ? ` (x${w.count})` : ''}`);
+  }
   return lines;
 }
 
@@ -242,6 +246,6 @@ export async function runStatus(root: string, flags: StatusOptions): Promise<num
   const session = await openSession(flags.target);
   const report = await collectStatus(session.kube, session.env, session.namespace);
   if (mode === 'json') printJson(report);
-  else process.stdout.write(`${formatStatus(report).join('\n')}\n`);
+  else printText(`${formatStatus(report).join('\n')}\n`);
   return 0;
 }

@@ -1,7 +1,9 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import pg from 'pg';
-import { usageError } from '../cli/errors.js';
+import { JobError, usageError } from '../cli/errors.js';
+import { describeDataDamage, formatDataDamage, isDataDamage, type DataDamage } from '../../app/db/data-damage.js';
+import { errnoCode, formatDataDirProblem, freeBytes } from './data-dir-problem.js';
 import {
   acquireDevLock,
   describeHolder,
@@ -34,6 +36,8 @@ export interface DevOptions {
   info(line: string): void;
   warn(line: string): void;
   interactive: boolean;
+  /** Rebuild the indexes of the quotes (and of their TOAST data) before anything reads them. */
+  reindex?: boolean;
   /** Aborts start-up (Ctrl-C while seeding): everything started so far is stopped. */
   signal?: AbortSignal;
 }
@@ -112,7 +116,12 @@ export async function startDev(options: DevOptions): Promise<DevService> {
 
   let lock: DevLock | undefined;
   if (paths) {
-    const attempt = await acquireDevLock(paths, 'dev');
+    const attempt = await acquireDevLock(paths, 'dev').catch(async (error: unknown) => {
+      const code = errnoCode(error);
+      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw error;
+      const problem = { kind: 'no-space' as const, path: paths.dir, freeBytes: await freeBytes(paths.dir) };
+      throw new JobError(formatDataDirProblem(paths.dataDir, problem, !(await stat(paths.dataDir).catch(() => undefined))));
+    });
     if ('holder' in attempt) {
       const holder = attempt.holder;
       const fix = holder.owner === 'dev' ? `stop it first (kill ${holder.pid})` : 'wait for it to finish';
@@ -135,7 +144,9 @@ export async function startDev(options: DevOptions): Promise<DevService> {
     await lock?.update({ databaseUrl: database.url });
     const databaseConfig = { connectionString: database.url };
 
-    const empty = await migrateAndCheckEmpty(database.url, migrate);
+    options.signal?.throwIfAborted();
+    if (options.reindex) await reindexQuotes(database.url, options.info);
+    const empty = await migrateAndCheckEmpty(database.url, migrate, paths?.dataDir);
     // A first-start seed that was killed left this marker: resume it (the seed is idempotent).
     const interrupted = paths ? await readFirstSeedMarker(paths) : undefined;
     let seed: DevService['seed'];
@@ -187,14 +198,19 @@ export async function startDev(options: DevOptions): Promise<DevService> {
 
     options.signal?.throwIfAborted();
     const log = createLogger(config.logLevel, process.stderr);
-    const service = await startService({ ...config, database: databaseConfig }, { log, migrate: true }).catch(
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === 'EADDRINUSE') throw portInUse(options.port);
-        throw error;
-      },
-    );
+    const service = await startService(
+      { ...config, database: databaseConfig },
+      { log, migrate: true, rebuildHint: rebuildHint(paths?.dataDir) },
+    ).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') throw portInUse(options.port);
+      throw error;
+    });
     cleanups.push(() => service.stop());
     await service.databaseReady;
+    // Ready only when the quotes read the way the API reads them (the same check as /readyz).
+    const readiness = await service.readiness.check();
+    if (readiness.damage) throw damagedError(paths?.dataDir, readiness.damage);
+    if (!readiness.ready) throw new JobError(`the quote API is not ready: ${readiness.reason}`);
     await lock?.update({ apiUrl: service.url });
 
     let stopping: Promise<void> | undefined;
@@ -213,8 +229,50 @@ export async function startDev(options: DevOptions): Promise<DevService> {
     };
   } catch (error) {
     await cleanup();
+    if (paths && !(error instanceof JobError) && !options.signal?.aborted) {
+      const code = errnoCode(error);
+      if (code === 'ENOSPC' || code === 'EDQUOT') {
+        throw new JobError(
+          formatDataDirProblem(paths.dataDir, { kind: 'no-space', path: paths.dir, freeBytes: await freeBytes(paths.dir) }, false) +
+            ' (an interrupted first-start seed resumes)',
+        );
+      }
+    }
     throw error;
   }
+}
+
+async function reindexQuotes(url: string, info: (line: string) => void): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ present: boolean }>("SELECT to_regclass('quotes') IS NOT NULL AS present");
+    if (!rows[0]!.present) return;
+    info('rebuilding the indexes of the quotes (REINDEX TABLE quotes)');
+    await client.query('REINDEX TABLE quotes');
+  } finally {
+    await client.end();
+  }
+}
+
+/** How to get lost quotes back in the dev database (or the ephemeral one: start again). */
+function rebuildHint(dataDir: string | undefined): string {
+  if (!dataDir) return 'stop qctl dev and start it again';
+  return `move the directory aside (mv ${dataDir} ${dataDir}.broken) and run qctl dev again to re-seed, or restore a backup of it`;
+}
+
+/** One line naming the damaged file and the fix; an index is rebuilt by qctl dev --reindex, no data lost. */
+function damagedError(dataDir: string | undefined, damage: DataDamage): JobError {
+  const line = formatDataDamage(damage);
+  const where = dataDir ? ` in ${dataDir}` : '';
+  if (damage.kind === 'index') {
+    return new JobError(
+      line
+        .replace('the database is damaged', `the database${where} is damaged`)
+        .replace(/rebuild the index with REINDEX INDEX \S+$/, 'rebuild it with qctl dev --reindex'),
+    );
+  }
+  return new JobError(line.replace('the database is damaged', `the database${where} is damaged`));
 }
 
 /**
@@ -254,13 +312,47 @@ async function writeFirstSeedMarker(paths: DevPaths, source: string): Promise<vo
   await writeFile(paths.firstSeedFile, `${JSON.stringify({ source, startedAt: new Date().toISOString() })}\n`);
 }
 
-async function migrateAndCheckEmpty(url: string, migrate: (pool: pg.Pool) => Promise<unknown>): Promise<boolean> {
+async function migrateAndCheckEmpty(
+  url: string,
+  migrate: (pool: pg.Pool) => Promise<unknown>,
+  dataDir: string | undefined,
+): Promise<boolean> {
+  const rebuild = rebuildHint(dataDir);
   const pool = new pg.Pool({ connectionString: url, max: 1 });
   try {
     await migrate(pool);
     const { rows } = await pool.query<{ empty: boolean }>('SELECT NOT EXISTS (SELECT 1 FROM quotes) AS empty');
+    if (rows[0]!.empty) await refuseTruncatedTable(pool, dataDir, rebuild);
     return rows[0]!.empty;
+  } catch (error) {
+    if (isDataDamage(error)) throw damagedError(dataDir, await describeDataDamage(pool, error, rebuild));
+    throw error;
   } finally {
     await pool.end();
+  }
+}
+
+/**
+ * An empty quotes table is a new database, or a table file cut short (a scan reads no rows,
+ * it does not fail). Told apart by what survives elsewhere: the primary key still points at
+ * rows (reading them fails), or the catalog recorded pages and rows the file no longer has.
+ * Seeding on top would hide the loss.
+ */
+async function refuseTruncatedTable(pool: pg.Pool, dataDir: string | undefined, rebuild: string): Promise<void> {
+  await pool.query('SET enable_seqscan = off; SELECT id FROM quotes ORDER BY id LIMIT 1; RESET enable_seqscan');
+  const { rows } = await pool.query<{ pages: number; tuples: number; bytes: string; file: string }>(
+    `SELECT relpages AS pages, reltuples AS tuples, pg_relation_size(oid)::text AS bytes, pg_relation_filepath(oid) AS file
+       FROM pg_class WHERE oid = 'quotes'::regclass`,
+  );
+  const table = rows[0];
+  if (table && table.pages > 0 && table.tuples > 0 && Number(table.bytes) < table.pages * 8192) {
+    const damage: DataDamage = {
+      detail: `file "${table.file}" holds ${Number(table.bytes) / 8192} pages but the catalog recorded ${table.pages} pages and ${table.tuples} rows`,
+      file: table.file,
+      relation: 'quotes',
+      kind: 'table',
+      fix: `the rows of quotes (${table.file}) are lost, not seeded again over the loss: ${rebuild}`,
+    };
+    throw damagedError(dataDir, damage);
   }
 }

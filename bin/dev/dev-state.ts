@@ -113,8 +113,11 @@ export async function acquireDevLock(paths: DevPaths, owner: DevState['owner']):
 /** Writes the state to a private file, then links it into place: the lock never exists half-written. */
 async function createExclusive(file: string, state: DevState): Promise<boolean> {
   const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(state, null, 2)}\n`);
   try {
+    // Node's write errors (a full disk) carry no path: name the file, for the message.
+    await writeFile(temp, `${JSON.stringify(state, null, 2)}\n`).catch((error: NodeJS.ErrnoException) => {
+      throw Object.assign(error, { path: error.path ?? temp });
+    });
     await link(temp, file);
     return true;
   } catch (error) {

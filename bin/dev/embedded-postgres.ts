@@ -1,10 +1,19 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { JobError } from '../cli/errors.js';
+import {
+  FIRST_START_FREE_BYTES,
+  RESTART_FREE_BYTES,
+  describeCause,
+  findDataDirProblem,
+  formatDataDirProblem,
+  freeBytes,
+  removeUnfinishedDataDir,
+} from './data-dir-problem.js';
 
 export interface EmbeddedPostgresOptions {
   /** Directory that persists the data; omit for an in-memory database. */
@@ -34,6 +43,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   const host = options.host ?? '127.0.0.1';
   // PGlite creates the data directory itself, but not its parents (.qctl/dev/pgdata on a fresh checkout).
   if (options.dataDir) await mkdir(dirname(options.dataDir), { recursive: true });
+  const firstStart = options.dataDir ? !(await stat(options.dataDir).catch(() => undefined)) : false;
+  if (options.dataDir) await refuseFullDisk(options.dataDir, firstStart);
   let db: PGlite;
   try {
     db = await PGlite.create({
@@ -42,12 +53,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     });
   } catch (error) {
     if (!options.dataDir) throw error;
-    // PGlite reports a damaged or foreign data directory as a WASM abort; say what to do instead.
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new JobError(
-      `cannot open the database in ${options.dataDir} (${reason.split('\n')[0]}): it is damaged or not a PGlite data directory; ` +
-        `move it aside (mv ${options.dataDir} ${options.dataDir}.broken) and run again to start with a fresh one`,
-    );
+    throw await openFailure(options.dataDir, error, firstStart);
   }
   const server = new PGLiteSocketServer({
     db,
@@ -76,6 +82,33 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
       await db.close();
     },
   };
+}
+
+/**
+ * A disk too full for the database fails at once with the fix: PGlite would otherwise fail
+ * deep inside Postgres (or leave a half-created directory behind) after a long start.
+ */
+async function refuseFullDisk(dataDir: string, firstStart: boolean): Promise<void> {
+  const free = await freeBytes(firstStart ? dirname(dataDir) : dataDir);
+  if (free === undefined || free >= (firstStart ? FIRST_START_FREE_BYTES : RESTART_FREE_BYTES)) return;
+  throw new JobError(
+    formatDataDirProblem(dataDir, { kind: 'no-space', path: firstStart ? dirname(dataDir) : dataDir, freeBytes: free }, firstStart),
+  );
+}
+
+/**
+ * Why PGlite could not open `dataDir`, told apart: permission, read-only, no space (the files
+ * are intact: never advise moving them), or really damaged (Postgres refuses the files).
+ */
+async function openFailure(dataDir: string, error: unknown, firstStart: boolean): Promise<JobError> {
+  const problem = await findDataDirProblem(dataDir, error);
+  // A directory this start created holds nothing of the user's: leave no half-made database.
+  if (firstStart) await removeUnfinishedDataDir(dataDir);
+  if (problem) return new JobError(formatDataDirProblem(dataDir, problem, firstStart));
+  return new JobError(
+    `cannot open the database in ${dataDir} (${describeCause(error)}): it is damaged or not a PGlite data directory; ` +
+      `move it aside (mv ${dataDir} ${dataDir}.broken) and run again to start with a fresh one, or restore a backup of it`,
+  );
 }
 
 function listeningPort(server: PGLiteSocketServer, requested: number): number {

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseDuration } from '../cli/duration.js';
 import { ExitError, usageError } from '../cli/errors.js';
-import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
+import { isNonInteractive, parseOutputMode, printJson, printText } from '../cli/output.js';
 import { formatTextReport } from './text-report.js';
 import { renderHtmlReport } from './html-report.js';
 import { namespaceFor, type EnvironmentName } from '../../infra/environment-names.js';
@@ -13,7 +13,7 @@ import { executeLoad, type LoadPlan, type Ramp, type RunHooks } from './run.js';
 import { parseSlos, type Slo } from './slo.js';
 import { parseHeaders, parseMethod, parseQuotesMix, readTargetsFile, scenarioFromSource, type ScenarioSource } from './scenario.js';
 import { assertTargetsAllowed, parseTargetUrl } from './target.js';
-import { redactUrlsIn as redactUrls } from '../cli/safe-text.js';
+import { redactUrlsIn as redactUrls, safeForTerminal } from '../cli/safe-text.js';
 
 /** What `qctl load` needs; bin/commands/load.ts turns the flags into it. */
 export type LoadOptions = {
@@ -255,7 +255,8 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
       : `${rate} req/s for ${options.duration}`;
     const from = inCluster ? ` from ${workers} in-cluster worker${workers > 1 ? 's' : ''}` : workers > 1 ? ` from ${workers} workers` : '';
     // --dry-run sends nothing: its output is the Job alone.
-    if (!options.dryRun) process.stderr.write(`qctl load: ${what}${from}, ${scenario.description} (Ctrl-C stops and reports)\n`);
+    if (!options.dryRun)
+      process.stderr.write(safeForTerminal(`qctl load: ${what}${from}, ${scenario.description} (Ctrl-C stops and reports)\n`));
     process.on('SIGINT', onSigint);
     const plan: LoadPlan = {
       // Reports carry the URL without its credentials (the requests carry them as a header).
@@ -282,8 +283,8 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
     // The results come first: a report file that cannot be written must not lose them.
     if (output === 'json') printJson(report);
     else {
-      process.stdout.write(formatTextReport(report));
-      if (options.report !== undefined) process.stdout.write(`report     ${options.report}\n`);
+      printText(formatTextReport(report));
+      if (options.report !== undefined) printText(`report     ${options.report}\n`);
     }
     if (options.report !== undefined) {
       try {

@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
 import type { Dispatcher } from 'undici';
+import { BodyTooLargeError, readStreamBytes } from '../../app/bounded-body.js';
 import { usageError } from '../cli/errors.js';
 import { WARM_UP_HEADER, type RequestSpec } from './client.js';
 import type { RequestSource } from './generator.js';
 import { QUOTE_WORDS, wordsOf } from './quote-words.js';
-import { redactUrlsIn as redactUrls } from '../cli/safe-text.js';
+import { redactUrl, redactUrlsIn as redactUrls } from '../cli/safe-text.js';
 import { splitCredentials } from '../cli/url.js';
 
 export interface Scenario extends RequestSource {
@@ -99,7 +100,7 @@ export function singleUrlScenario(
   const { url, headers } = credentialsToHeader(given, givenHeaders);
   const { origin, path } = splitUrl(url);
   const spec: RequestSpec = { origin, path, method, headers, body, label: `${method} ${url.pathname}` };
-  return { name: 'url', origins: [origin], description: `${method} ${url.href}`, next: () => spec };
+  return { name: 'url', origins: [origin], description: `${method} ${redactUrl(url)}`, next: () => spec };
 }
 
 export type QuotesRequestKind = 'list' | 'get' | 'authors' | 'search';
@@ -125,7 +126,7 @@ export function parseQuotesMix(text: string | undefined): QuotesMix {
 }
 
 /** Ids and words from a JSON document of quotes, whatever its envelope (`[...]`, `{quotes: [...]}`, `{items: [...]}`). */
-function harvestQuotes(document: unknown): { ids: string[]; texts: string[] } {
+function harvestQuotes(document: unknown): { ids: string[]; texts: string[]; note?: string } {
   const ids: string[] = [];
   const texts: string[] = [];
   const visit = (value: unknown, depth: number): void => {
@@ -146,7 +147,16 @@ function harvestQuotes(document: unknown): { ids: string[]; texts: string[] } {
   return { ids, texts };
 }
 
-/** The service's own quotes, so get-by-id hits real ids and searches use words that exist. */
+/**
+ * The most qctl reads of the quotes sample: the API's largest page is a few hundred KiB; a
+ * target that streams without end must not grow the heap until V8 gives up.
+ */
+export const MAX_SAMPLE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The service's own quotes, so get-by-id hits real ids and searches use words that exist. Any
+ * failure (an error status, not JSON, a body over MAX_SAMPLE_BYTES) falls back to built-in ids and words.
+ */
 async function fetchQuoteSample(base: URL, headers: Record<string, string> | undefined, timeoutMs: number) {
   try {
     // Marked like the warm-up: it is preparation, not part of the load.
@@ -158,9 +168,12 @@ async function fetchQuoteSample(base: URL, headers: Record<string, string> | und
       await response.body.dump();
       return undefined;
     }
-    return harvestQuotes(await response.body.json());
-  } catch {
-    return undefined;
+    const announced = Number(response.headers['content-length']);
+    const bytes = await readStreamBytes(response.body, MAX_SAMPLE_BYTES, `the quotes sample at ${base.href}quotes`, announced);
+    return harvestQuotes(JSON.parse(Buffer.from(bytes).toString('utf8')));
+  } catch (error) {
+    // Too large is worth a word in the description; other failures read as "not the quotes API".
+    return error instanceof BodyTooLargeError ? { ids: [], texts: [], note: error.message } : undefined;
   }
 }
 
@@ -181,7 +194,7 @@ export async function quotesScenario(
       ? `ids and words each worker reads from ${new URL('quotes', base).href}`
       : sample && sample.ids.length > 0
         ? `ids and words from ${new URL('quotes', base).href}`
-        : 'built-in ids 1-30 and quote words';
+        : `built-in ids 1-30 and quote words${sample?.note ? ` (${sample.note})` : ''}`;
 
   const make = (kind: QuotesRequestKind, pathAndQuery: string): RequestSpec => ({
     origin: base.origin,
@@ -207,7 +220,7 @@ export async function quotesScenario(
   return {
     name: 'quotes',
     origins: [base.origin],
-    description: `quotes mix ${mixText} against ${base.href} (${source})`,
+    description: redactUrls(`quotes mix ${mixText} against ${base.href} (${source})`),
     next: cycle(specs, true),
   };
 }

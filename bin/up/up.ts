@@ -1,6 +1,6 @@
 import { formatDuration } from '../cli/duration.js';
 import { usageError } from '../cli/errors.js';
-import { isNonInteractive, parseOutputMode, printJson } from '../cli/output.js';
+import { isNonInteractive, parseOutputMode, printJson, printText as printSafe } from '../cli/output.js';
 import { secretsFile } from '../secrets/store.js';
 import { deploy, summarizeEngineResult, type EngineResult } from '../deploy/engine.js';
 import { readInventory } from '../deploy/inventory.js';
@@ -281,7 +281,7 @@ function printOfflinePlan(input: {
     });
     return 0;
   }
-  const out = (line = '') => process.stdout.write(`${line}\n`);
+  const out = (line = '') => printSafe(`${line}\n`);
   out(`qctl up --dry-run: env ${env} (${flavour.name}), image ${ref}: offline plan, no cluster reached`);
   out(`  (${input.reason})`);
   for (const line of build) out(line);
@@ -301,7 +301,7 @@ function printText(result: EngineResult, access: ReturnType<typeof accessInfo>, 
   const summary = [...counts]
     .map(([action, n]) => `${n} ${dryRun && action !== 'unchanged' && action !== 'skipped' ? `would be ${action}` : action}`)
     .join(', ');
-  const out = (line = '') => process.stdout.write(`${line}\n`);
+  const out = (line = '') => printSafe(`${line}\n`);
   for (const warning of result.warnings) out(`warning: ${warning}`);
   if (result.rolledBack) {
     out(

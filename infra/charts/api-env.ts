@@ -1,7 +1,8 @@
 import type { IEnvFromSource, IEnvVar } from 'kubernetes-models/v1';
 import { SECRETS } from '../secrets.js';
-import { API_CONFIG_MAP, redisHost } from './app-config.js';
-import { REDIS_REPLICA_URL } from './redis.js';
+import { API_CONFIG_MAP } from './app-config.js';
+import { credentialsEnv, generatedCredentials } from './database.js';
+import { REDIS_REPLICA_URL, redisConnectionEnv, redisHost } from './redis.js';
 
 /** envFrom shared by the API and its Jobs: the ConfigMap plus the optional user secrets. */
 export function apiEnvFrom(): IEnvFromSource[] {
@@ -23,15 +24,9 @@ export function apiSecretEnv(
     postgresSecret = SECRETS.postgres.name,
   }: { redis: boolean; readReplica?: boolean; postgresSecret?: string },
 ): IEnvVar[] {
-  const env: IEnvVar[] = [
-    { name: 'PGUSER', valueFrom: { secretKeyRef: { name: postgresSecret, key: SECRETS.postgres.keys.username } } },
-    { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: postgresSecret, key: SECRETS.postgres.keys.password } } },
-  ];
+  const env: IEnvVar[] = credentialsEnv(generatedCredentials(postgresSecret));
   if (redis) {
-    env.push(
-      { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: SECRETS.redis.name, key: SECRETS.redis.keys.password } } },
-      { name: 'REDIS_URL', value: `redis://:$(REDIS_PASSWORD)@${redisHost(namespace)}:6379/0` },
-    );
+    env.push(...redisConnectionEnv(redisHost(namespace)));
     if (readReplica) env.push({ name: 'REDIS_READ_URL', value: REDIS_REPLICA_URL });
   }
   return env;

@@ -1,8 +1,11 @@
 import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import { appSettingVariables } from '../app-environment.js';
 import type { SynthContext } from '../context.js';
 import { BASE_SETTINGS, type EnvironmentSettings } from '../environments.js';
 import type { ManifestScope } from '../scope.js';
-import { databaseEndpoints } from './database.js';
+import type { DatabaseEndpoint } from './database.js';
+import { contentHash } from './pod.js';
 import { inClusterHost, labelsFor, stackPropsFrom, type StackProps } from './props.js';
 
 export const API_CONFIG_MAP = 'quote-api-config';
@@ -23,24 +26,17 @@ export interface AppConfigProps extends StackProps {
   app?: Partial<AppSettings>;
 }
 
-export function appConfigPropsFrom(ctx: SynthContext): AppConfigProps {
+/** `database`: the server itself (Postgres, Cnpg or ExternalDatabase), never the pooler: the Jobs read it from here; the API's pod overrides PGHOST when a pooler runs. */
+export function appConfigPropsFrom(ctx: SynthContext, database: Pick<DatabaseEndpoint, 'host' | 'port'>): AppConfigProps {
   const { postgres, api, app } = ctx.env;
-  // The direct host: the Jobs read it from here; the API's pod overrides it when a pooler runs.
-  const database = databaseEndpoints(postgres, ctx.namespace);
   return {
     ...stackPropsFrom(ctx),
-    postgresHost: database.directHost,
+    postgresHost: database.host,
     postgresPort: database.port,
     database: postgres.database,
     logLevel: api.logLevel,
     app,
   };
-}
-
-export { inClusterHost };
-
-export function redisHost(namespace: string): string {
-  return inClusterHost('redis', namespace);
 }
 
 /**
@@ -54,25 +50,40 @@ export function apiConfigData(props: AppConfigProps): Record<string, string> {
     PGHOST: props.postgresHost ?? inClusterHost('postgres', props.namespace),
     PGPORT: String(props.postgresPort ?? BASE_SETTINGS.postgres.port),
     PGDATABASE: props.database ?? BASE_SETTINGS.postgres.database,
-    EMBEDDING_MODEL: app.embeddingModel,
-    VECTOR_INDEX: app.vectorIndex,
-    IVFFLAT_LISTS: String(app.ivfflatLists),
-    CACHE_TTL_SECONDS: String(app.cacheTtlSeconds),
-    LOG_LEVEL: props.logLevel ?? BASE_SETTINGS.api.logLevel,
-    NODE_ENV: 'production',
   };
-  if (app.corsOrigins.length > 0) data.CORS_ORIGINS = app.corsOrigins.join(',');
-  if (app.openaiBaseUrl) data.OPENAI_BASE_URL = app.openaiBaseUrl;
+  for (const { variable, value } of appSettingVariables(app, props.logLevel ?? BASE_SETTINGS.api.logLevel)) {
+    data[variable] = value;
+    // NODE_ENV keeps its place after LOG_LEVEL (the optional CORS and base URL follow it).
+    if (variable === 'LOG_LEVEL') data.NODE_ENV = 'production';
+  }
   return data;
 }
 
-export function buildAppConfig(scope: ManifestScope, props: AppConfigProps): void {
-  const chart = scope.file('10-config.yaml');
-  new ApiObject(chart, 'api-config', {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: API_CONFIG_MAP, namespace: props.namespace, labels: labelsFor(props, 'quote-api', 'api') },
-    immutable: false,
-    data: apiConfigData(props),
-  });
+export function buildAppConfig(scope: ManifestScope, props: AppConfigProps): AppConfig {
+  return new AppConfig(scope.file('10-config.yaml'), 'app-config', props);
+}
+
+/**
+ * The API's ConfigMap `quote-api-config` (10-config.yaml), read by the API and the Jobs through
+ * envFrom. Exposes `.configMap`, `.configMapName`, `.data` and `.configHash` (the hash the API's
+ * pod template carries, so that a config change rolls the pods).
+ */
+export class AppConfig extends Construct {
+  readonly configMap: ApiObject;
+  readonly configMapName = API_CONFIG_MAP;
+  readonly data: Readonly<Record<string, string>>;
+  readonly configHash: string;
+
+  constructor(scope: Construct, id: string, props: AppConfigProps) {
+    super(scope, id);
+    this.data = apiConfigData(props);
+    this.configHash = contentHash(this.data);
+    this.configMap = new ApiObject(this, 'api-config', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: API_CONFIG_MAP, namespace: props.namespace, labels: labelsFor(props, 'quote-api', 'api') },
+      immutable: false,
+      data: this.data,
+    });
+  }
 }

@@ -58,7 +58,8 @@ export function canaryTrafficShare(settings: TrafficSplitSettings, stableReplica
 }
 
 /** Adds the canary Deployment, made from the stable one, and the two per-track Services. */
-export function addCanary(chart: Construct, stable: IDeployment, props: StackProps, canary: CanaryProps): void {
+/** `port`: the Service port of the stable API, which the per-track Services share. */
+export function addCanary(chart: Construct, stable: IDeployment, props: StackProps, canary: CanaryProps, port: number): void {
   const stableName = stable.metadata!.name!;
   const selector = stable.spec!.selector.matchLabels!;
   const labels = stable.metadata!.labels!;
@@ -78,6 +79,10 @@ export function addCanary(chart: Construct, stable: IDeployment, props: StackPro
     [STABLE_SERVICE_NAME, 'stable'],
   ] as const) {
     const metadata = { name, namespace: props.namespace, labels: { ...labels, [TRACK_LABEL]: track } };
-    new ApiObject(chart, `${track}-service`, clusterIpService(metadata, { ...selector, [TRACK_LABEL]: track }, [servicePort('http', 80)]));
+    new ApiObject(
+      chart,
+      `${track}-service`,
+      clusterIpService(metadata, { ...selector, [TRACK_LABEL]: track }, [servicePort('http', port)]),
+    );
   }
 }

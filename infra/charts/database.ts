@@ -1,9 +1,12 @@
+import type { IEnvVar } from 'kubernetes-models/v1';
+import type { Labels } from '../labels.js';
 import type { EnvironmentSettings } from '../settings-schema.js';
 import { SECRETS } from '../secrets.js';
 import { inClusterHost } from './props.js';
-import { POSTGRES_NAME } from './postgres.js';
 
 /** Names of the database objects, shared by the charts, NetworkPolicies and monitoring. */
+/** The in-cluster Postgres (StatefulSet, Service, selector name). */
+export const POSTGRES_NAME = 'postgres';
 export const PGBOUNCER_NAME = 'pgbouncer';
 /** The CloudNativePG Cluster; the operator names its Services `<cluster>-rw|-ro|-r` and its app Secret `<cluster>-app`. */
 export const CNPG_CLUSTER_NAME = POSTGRES_NAME;
@@ -13,6 +16,56 @@ export const CNPG_POOLER_NAME = `${CNPG_CLUSTER_NAME}-pooler-rw`;
 export const CNPG_PORT = 5432;
 
 type PostgresSettings = EnvironmentSettings['postgres'];
+
+/** Where a database's username and password are: a Secret and its two keys. */
+export interface DatabaseCredentials {
+  secretName: string;
+  usernameKey: string;
+  passwordKey: string;
+}
+
+/** qctl's generated Secret (SECRETS.postgres); CloudNativePG's `<cluster>-app` has the same keys. */
+export function generatedCredentials(secretName: string = SECRETS.postgres.name): DatabaseCredentials {
+  return { secretName, usernameKey: SECRETS.postgres.keys.username, passwordKey: SECRETS.postgres.keys.password };
+}
+
+/** PGUSER and PGPASSWORD as references to the credentials Secret. */
+export function credentialsEnv(credentials: DatabaseCredentials): IEnvVar[] {
+  const secret = (key: string) => ({ secretKeyRef: { name: credentials.secretName, key } });
+  return [
+    { name: 'PGUSER', valueFrom: secret(credentials.usernameKey) },
+    { name: 'PGPASSWORD', valueFrom: secret(credentials.passwordKey) },
+  ];
+}
+
+/**
+ * What a client needs to reach a database server or pooler, and what a NetworkPolicy needs to
+ * admit it. The stack's database parts expose it (`Postgres`, `Cnpg` and its `.pooler`,
+ * `PgBouncer`, `ExternalDatabase`), and the API, the Jobs, the ConfigMap, the pooler and the
+ * NetworkPolicies are wired to it rather than to names derived from settings.
+ */
+export interface DatabaseEndpoint {
+  /** The host clients connect to (an in-cluster Service's DNS name, or the managed database's host). */
+  readonly host: string;
+  /** The port clients connect to (the Service's port). */
+  readonly port: number;
+  /** Its Service's name in the app namespace (`host` is that Service's DNS name); undefined outside the cluster. */
+  readonly serviceName?: string;
+  readonly credentials: DatabaseCredentials;
+  /** Selector labels of its pods; undefined for a database outside the cluster. */
+  readonly selector?: Labels;
+  /** The port its pods listen on, which NetworkPolicies name. @default port */
+  readonly containerPort?: number;
+}
+
+/** A managed database outside the cluster (`postgres.mode` external): no pods, TLS required. */
+export class ExternalDatabase implements DatabaseEndpoint {
+  readonly credentials = generatedCredentials();
+  constructor(
+    readonly host: string,
+    readonly port: number,
+  ) {}
+}
 
 /** Where each client of the database connects, and with which credentials. */
 export interface DatabaseEndpoints {

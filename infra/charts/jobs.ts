@@ -8,7 +8,7 @@ import { BASE_SETTINGS, type EnvironmentSettings } from '../environments.js';
 import { imageNameSuffix, type ImageRef } from '../image.js';
 import type { ManifestScope } from '../scope.js';
 import { apiEnvFrom, apiSecretEnv } from './api-env.js';
-import { databaseEndpoints } from './database.js';
+import type { DatabaseEndpoint } from './database.js';
 import { SERVICE_ACCOUNTS } from './namespace.js';
 import { APP_UID, containerSecurityContext, podSecurityContext, quantityToMebibytes, resourceRequirements } from './pod.js';
 import { labelsFor, selectorFor, stackPropsFrom, type StackProps } from './props.js';
@@ -29,16 +29,23 @@ export interface JobsProps extends StackProps {
   postgresMemoryLimit?: string;
   /** TTL, retries, deadline, resources, seed source. @default the `jobs` base settings of infra/environments.ts (ttl 1 day, 3 retries, 15 min, seed from dummyjson) */
   jobs?: Partial<EnvironmentSettings['jobs']>;
+  /** The pods' ServiceAccount (the stack passes `serviceAccounts.jobs.serviceAccountName`). @default 'quote-api-jobs' */
+  serviceAccountName?: string;
 }
 
-export function jobsPropsFrom(ctx: SynthContext): JobsProps {
+/** `database`: the server the Jobs connect to directly (never a pooler: they hold session state). */
+export function jobsPropsFrom(
+  ctx: SynthContext,
+  wiring: { database: Pick<DatabaseEndpoint, 'credentials'>; serviceAccountName: string },
+): JobsProps {
   const { postgres, redis, jobs } = ctx.env;
   return {
     ...stackPropsFrom(ctx),
     image: ctx.image,
     imagePullPolicy: ctx.imagePullPolicy,
     redis: redis.enabled,
-    postgresSecret: databaseEndpoints(postgres, ctx.namespace).credentialsSecret,
+    postgresSecret: wiring.database.credentials.secretName,
+    serviceAccountName: wiring.serviceAccountName,
     ...(postgres.mode !== 'external' ? { postgresMemoryLimit: postgres.resources.limits.memory } : {}),
     jobs,
   };
@@ -79,10 +86,10 @@ export class AppJob extends Construct {
 }
 
 /** What every Job pod running our images shares: no restart in place, the jobs account without a token, no service links, the app user. */
-export function jobPodBasics() {
+export function jobPodBasics(serviceAccountName: string = SERVICE_ACCOUNTS.jobs) {
   return {
     restartPolicy: 'Never' as const,
-    serviceAccountName: SERVICE_ACCOUNTS.jobs,
+    serviceAccountName,
     automountServiceAccountToken: false,
     enableServiceLinks: false,
     securityContext: podSecurityContext(APP_UID),
@@ -104,7 +111,7 @@ function appJob(props: JobsProps, kind: JobKind): IJob {
       template: {
         metadata: { labels },
         spec: {
-          ...jobPodBasics(),
+          ...jobPodBasics(props.serviceAccountName),
           containers: [
             {
               name: kind,

@@ -7,15 +7,10 @@ import type { SynthContext } from '../context.js';
 import { BASE_SETTINGS } from '../environments.js';
 import { networkPolicy, type LabelSelector, type NetworkPolicyRules } from '../objects.js';
 import type { ManifestScope } from '../scope.js';
-import { API_PORT } from './app-config.js';
-import { CNPG_CLUSTER_NAME, CNPG_POOLER_NAME, CNPG_PORT, databaseEndpoints, PGBOUNCER_NAME } from './database.js';
-import { PGBOUNCER_PORT } from './pgbouncer.js';
-import { POSTGRES_NAME } from './postgres.js';
-import { labelsFor, selectorFor, stackPropsFrom, type StackProps } from './props.js';
-import { API_NAME } from './quote-api.js';
+import type { DatabaseEndpoint } from './database.js';
+import { labelsFor, stackPropsFrom, type StackProps } from './props.js';
 import { gatewayNamespace } from './routing.js';
 import type { ExposureMode } from '../settings-schema.js';
-import { REDIS_NAME, REDIS_PORT } from './redis.js';
 
 const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 /** Where istiod runs (istioctl's and microk8s' istio addon's default), and its xDS/CA port the sidecars dial. */
@@ -29,20 +24,33 @@ function namespacesPeer(names: string[]): INetworkPolicyPeer {
 const tcp = (port: number | string): INetworkPolicyPort => ({ protocol: 'TCP', port });
 /** The kube API server has no pod to select: its usual ports, anywhere. */
 const KUBE_API_EGRESS: INetworkPolicyEgressRule = { to: [ANYWHERE], ports: [tcp(443), tcp(6443)] };
-/** The CloudNativePG instance manager's status port, which the operator polls. */
-const CNPG_STATUS_PORT = 8000;
+
+/** Pods selected by their labels (our constructs' `.selector`). */
+export interface SelectedPods {
+  readonly selector: Labels;
+}
+
+/**
+ * The parts of the stack whose paths the policies open; the stack passes its constructs, so
+ * selectors and ports come from the parts themselves.
+ */
+export interface NetworkPolicyParts {
+  /** The API: its pods and their container port (scraped by monitoring; ingress reaches the port named `http`). */
+  api: SelectedPods & { readonly containerPort: number };
+  migrate: SelectedPods;
+  seed: SelectedPods;
+  /** The server the Jobs (and, without a pooler, the API) connect to; one without `.selector` is outside the cluster (any address). */
+  database: DatabaseEndpoint;
+  /** A pooler between the API and the database (our PgBouncer, or CloudNativePG's Pooler). */
+  pooler?: DatabaseEndpoint;
+  /** The cache, when it runs. */
+  redis?: SelectedPods & { readonly port: number };
+}
 
 export interface NetworkPoliciesProps extends StackProps {
-  /** Postgres runs in the namespace; false (external database) allows its port to any address. @default true */
-  internalDatabase?: boolean;
-  /** @default 5432 */
-  postgresPort?: number;
-  /** Redis runs in the namespace. @default true */
-  redis?: boolean;
-  /** A CloudNativePG Cluster serves the database (its pods, the operator's namespace, the kube API). @default unset */
-  cnpg?: { operatorNamespace: string };
-  /** A pooler stands between the API and the database (our PgBouncer, or CloudNativePG's Pooler). @default false */
-  pooler?: boolean;
+  parts: NetworkPolicyParts;
+  /** The database is a CloudNativePG Cluster: its instances' status port and the operator's namespace (and the kube API) are allowed. @default unset */
+  cnpg?: { operatorNamespace: string; statusPort: number };
   /** Namespaces whose Prometheus may scrape metrics ports and whose exporters may reach the databases. @default ['monitoring'] */
   monitoringNamespaces?: string[];
   /** Namespaces of the ingress controller (or the Gateway's proxies); null lets any namespace reach the API's http port only. @default null */
@@ -58,15 +66,15 @@ export interface NetworkPoliciesProps extends StackProps {
   egressPorts?: number[];
 }
 
-export function networkPoliciesPropsFrom(ctx: SynthContext): NetworkPoliciesProps {
+/** `cnpgStatusPort`: the Cnpg construct's `.statusPort` when the database is CloudNativePG. */
+export function networkPoliciesPropsFrom(ctx: SynthContext, parts: NetworkPolicyParts, cnpgStatusPort?: number): NetworkPoliciesProps {
   const { env } = ctx;
   return {
     ...stackPropsFrom(ctx),
-    internalDatabase: env.postgres.mode === 'internal',
-    postgresPort: databaseEndpoints(env.postgres, ctx.namespace).port,
-    ...(env.postgres.mode === 'cnpg' ? { cnpg: { operatorNamespace: env.postgres.cnpg.operatorNamespace } } : {}),
-    pooler: env.postgres.pooler === 'pgbouncer',
-    redis: env.redis.enabled,
+    parts,
+    ...(cnpgStatusPort !== undefined
+      ? { cnpg: { operatorNamespace: env.postgres.cnpg.operatorNamespace, statusPort: cnpgStatusPort } }
+      : {}),
     // The environment's own monitoring namespace (self mode), plus the configured ones (kube-prometheus-stack's).
     monitoringNamespaces: [...(ctx.monitoring === 'self' ? [ctx.monitoringNamespace] : []), ...env.networkPolicy.monitoringNamespaces],
     // A Gateway's proxies usually run in its namespace (Istio, NGINX Gateway Fabric); others (Envoy Gateway) set the setting.
@@ -110,23 +118,24 @@ export class NetworkPolicies extends Construct {
     super(scope, id);
     this.props = props;
     const base = BASE_SETTINGS.networkPolicy;
-    const internalDb = props.internalDatabase ?? true;
-    const redis = props.redis ?? true;
-    const pods = (name: string): INetworkPolicyPeer => ({ podSelector: { matchLabels: selectorFor(props, name) } });
-    const api = pods(API_NAME);
-    const migrate = pods(`${API_NAME}-migrate`);
-    const seed = pods(`${API_NAME}-seed`);
+    const { parts } = props;
+    const pods = (part: SelectedPods): INetworkPolicyPeer => ({ podSelector: { matchLabels: part.selector } });
+    const api = pods(parts.api);
+    const migrate = pods(parts.migrate);
+    const seed = pods(parts.seed);
     const monitoring = namespacesPeer(props.monitoringNamespaces ?? base.monitoringNamespaces);
     const outside = (props.egressPorts ?? base.egressPorts).map(tcp);
-    const dbPort = tcp(props.postgresPort ?? BASE_SETTINGS.postgres.port);
-    const cnpgPeer = (label: string, value: string): INetworkPolicyPeer => ({ podSelector: { matchLabels: { [label]: value } } });
-    const instances = cnpgPeer('cnpg.io/cluster', CNPG_CLUSTER_NAME);
-    // Where the Jobs (and, without a pooler, the API) connect: the server itself.
-    const database = props.cnpg ? instances : internalDb ? pods(POSTGRES_NAME) : ANYWHERE;
-    const poolerPods = props.cnpg ? cnpgPeer('cnpg.io/poolerName', CNPG_POOLER_NAME) : pods(PGBOUNCER_NAME);
     // NetworkPolicy ports are the pods' ports: our PgBouncer listens on 6432, CloudNativePG's on 5432.
-    const poolerPort = tcp(props.cnpg ? CNPG_PORT : PGBOUNCER_PORT);
-    const apiDatabase = props.pooler ? { to: [poolerPods], ports: [poolerPort] } : { to: [database], ports: [dbPort] };
+    const podPort = (endpoint: DatabaseEndpoint) => tcp(endpoint.containerPort ?? endpoint.port);
+    const dbPort = podPort(parts.database);
+    const internalDb = parts.database.selector !== undefined && !props.cnpg;
+    // Where the Jobs (and, without a pooler, the API) connect: the server itself.
+    const database: INetworkPolicyPeer = parts.database.selector ? { podSelector: { matchLabels: parts.database.selector } } : ANYWHERE;
+    const instances = database;
+    const pooler = parts.pooler;
+    const poolerPods: INetworkPolicyPeer | undefined = pooler?.selector ? { podSelector: { matchLabels: pooler.selector } } : undefined;
+    const poolerPort = pooler ? podPort(pooler) : undefined;
+    const apiDatabase = poolerPods ? { to: [poolerPods], ports: [poolerPort!] } : { to: [database], ports: [dbPort] };
 
     const add = (name: string, podSelector: LabelSelector, rules: NetworkPolicyRules): void => {
       this.addPolicy(name, podSelector, rules);
@@ -158,7 +167,8 @@ export class NetworkPolicies extends Construct {
     }
 
     const apiEgress: INetworkPolicyEgressRule[] = [apiDatabase];
-    if (redis) apiEgress.push({ to: [pods(REDIS_NAME)], ports: [tcp(REDIS_PORT)] });
+    const redis = parts.redis;
+    if (redis) apiEgress.push({ to: [pods(redis)], ports: [tcp(redis.port)] });
     if (outside.length > 0) apiEgress.push({ to: [ANYWHERE], ports: outside });
     add('quote-api-egress', api.podSelector!, { egress: apiEgress });
 
@@ -166,21 +176,21 @@ export class NetworkPolicies extends Construct {
       egress: [{ to: [database], ports: [dbPort] }],
     });
     const seedEgress: INetworkPolicyEgressRule[] = [{ to: [database], ports: [dbPort] }];
-    if (redis) seedEgress.push({ to: [pods(REDIS_NAME)], ports: [tcp(REDIS_PORT)] });
+    if (redis) seedEgress.push({ to: [pods(redis)], ports: [tcp(redis.port)] });
     if (outside.length > 0) seedEgress.push({ to: [ANYWHERE], ports: outside });
     add('seed-job-egress', seed.podSelector!, { egress: seedEgress });
 
     // The server admits the Jobs, and the API or the pooler in front of it.
-    const databaseClients = [props.pooler ? poolerPods : api, migrate, seed];
-    if (props.pooler) {
+    const databaseClients = [poolerPods ?? api, migrate, seed];
+    if (poolerPods) {
       add('pooler', poolerPods.podSelector!, {
-        ingress: [{ from: [api], ports: [poolerPort] }],
+        ingress: [{ from: [api], ports: [poolerPort!] }],
         // CloudNativePG's pooler pods also read their Secrets and status from the kube API.
         egress: [{ to: [database], ports: [dbPort] }, ...(props.cnpg ? [KUBE_API_EGRESS] : [])],
       });
     }
     if (internalDb) {
-      add('postgres-ingress', pods(POSTGRES_NAME).podSelector!, {
+      add('postgres-ingress', database.podSelector!, {
         ingress: [
           { from: databaseClients, ports: [dbPort] },
           { from: [monitoring], ports: [dbPort] },
@@ -190,7 +200,7 @@ export class NetworkPolicies extends Construct {
     if (props.cnpg) {
       // Instances replicate from each other and answer the operator's status checks on 8000;
       // their instance manager talks to the kube API. Backups to an object store need an egress rule of your own.
-      const status = tcp(CNPG_STATUS_PORT);
+      const status = tcp(props.cnpg.statusPort);
       add('postgres-cnpg', instances.podSelector!, {
         ingress: [
           { from: databaseClients, ports: [dbPort] },
@@ -202,10 +212,10 @@ export class NetworkPolicies extends Construct {
       });
     }
     if (redis) {
-      add('redis-ingress', pods(REDIS_NAME).podSelector!, {
+      add('redis-ingress', pods(redis).podSelector!, {
         ingress: [
-          { from: [api, seed], ports: [tcp(REDIS_PORT)] },
-          { from: [monitoring], ports: [tcp(REDIS_PORT)] },
+          { from: [api, seed], ports: [tcp(redis.port)] },
+          { from: [monitoring], ports: [tcp(redis.port)] },
         ],
       });
     }
@@ -213,7 +223,7 @@ export class NetworkPolicies extends Construct {
       'allow-monitoring-scrape',
       {},
       {
-        ingress: [{ from: [monitoring], ports: [tcp(API_PORT), tcp('metrics')] }],
+        ingress: [{ from: [monitoring], ports: [tcp(parts.api.containerPort), tcp('metrics')] }],
       },
     );
   }

@@ -6,13 +6,12 @@ import type { SynthContext } from '../context.js';
 import { SUPERUSER_RESERVED_CONNECTIONS } from '../connection-budget.js';
 import { BASE_SETTINGS } from '../environments.js';
 import { addStatefulSetServices, readWriteOnceClaim, servicePort, singleReplicaStatefulSet } from '../objects.js';
-import { SECRETS } from '../secrets.js';
 import type { ManifestScope } from '../scope.js';
+import { credentialsEnv, generatedCredentials, POSTGRES_NAME, type DatabaseCredentials, type DatabaseEndpoint } from './database.js';
 import { SERVICE_ACCOUNTS } from './namespace.js';
 import { containerSecurityContext, podSecurityContext, quantityToMebibytes, resourceRequirements } from './pod.js';
 import { inClusterHost, labelsFor, selectorFor, stackPropsFrom, type ResourceSettings, type StackProps } from './props.js';
 
-export const POSTGRES_NAME = 'postgres';
 /** uid/gid of the `postgres` user in the official (and pgvector) image. */
 export const POSTGRES_UID = 999;
 
@@ -31,6 +30,8 @@ export interface PostgresProps extends StackProps {
   resources?: ResourceSettings;
   /** The server's max_connections, the ceiling of the connection budget (infra/connection-budget.ts). @default 100 */
   maxConnections?: number;
+  /** The pods' ServiceAccount (the stack passes `serviceAccounts.postgres.serviceAccountName`). @default 'postgres' */
+  serviceAccountName?: string;
 }
 
 /** The server settings the connection budget relies on, as `-c name=value` pairs (StatefulSet args, CNPG parameters). */
@@ -67,30 +68,22 @@ export function buildPostgres(scope: ManifestScope, props: PostgresProps | undef
   return props ? new Postgres(scope.file('20-postgres.yaml'), POSTGRES_NAME, props) : undefined;
 }
 
-/** Where a database's username and password are: a Secret and its two keys. */
-export interface DatabaseCredentials {
-  secretName: string;
-  usernameKey: string;
-  passwordKey: string;
-}
+export { POSTGRES_NAME, type DatabaseCredentials } from './database.js';
 
 /**
  * The in-cluster Postgres (see buildPostgres). Exposes `.service` (the ClusterIP Service
  * clients use), `.statefulSet`, `.selector`, `.port`, `.host` (in-cluster DNS name),
  * `.credentials` and `.connectionEnv()` for a container of your own that connects to it.
  */
-export class Postgres extends Construct {
+export class Postgres extends Construct implements DatabaseEndpoint {
   readonly service: ApiObject;
   readonly statefulSet: ApiObject;
   readonly selector: Labels;
   readonly port: number;
   readonly host: string;
+  readonly serviceName = POSTGRES_NAME;
   readonly database: string;
-  readonly credentials: DatabaseCredentials = {
-    secretName: SECRETS.postgres.name,
-    usernameKey: SECRETS.postgres.keys.username,
-    passwordKey: SECRETS.postgres.keys.password,
-  };
+  readonly credentials: DatabaseCredentials = generatedCredentials();
 
   constructor(scope: Construct, id: string, props: PostgresProps) {
     super(scope, id);
@@ -106,16 +99,16 @@ export class Postgres extends Construct {
     this.service = service;
     this.selector = selector;
     this.port = postgres.port;
-    this.host = inClusterHost(POSTGRES_NAME, props.namespace);
+    this.host = inClusterHost(this.serviceName, props.namespace);
     this.database = postgres.database;
 
-    const credential = (key: string) => ({ secretKeyRef: { name: SECRETS.postgres.name, key } });
+    const credential = (key: string) => ({ secretKeyRef: { name: this.credentials.secretName, key } });
     const statefulSet = singleReplicaStatefulSet(metadata, selector, {
       serviceName,
       template: {
         metadata: { labels },
         spec: {
-          serviceAccountName: SERVICE_ACCOUNTS.postgres,
+          serviceAccountName: props.serviceAccountName ?? SERVICE_ACCOUNTS.postgres,
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           terminationGracePeriodSeconds: 60,
@@ -131,8 +124,8 @@ export class Postgres extends Construct {
               ],
               ports: [{ name: 'postgres', containerPort: postgres.port, protocol: 'TCP' }],
               env: [
-                { name: 'POSTGRES_USER', valueFrom: credential(SECRETS.postgres.keys.username) },
-                { name: 'POSTGRES_PASSWORD', valueFrom: credential(SECRETS.postgres.keys.password) },
+                { name: 'POSTGRES_USER', valueFrom: credential(this.credentials.usernameKey) },
+                { name: 'POSTGRES_PASSWORD', valueFrom: credential(this.credentials.passwordKey) },
                 { name: 'POSTGRES_DB', value: postgres.database },
                 // A subdirectory: the volume root holds lost+found on many provisioners, which initdb refuses.
                 { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
@@ -189,13 +182,11 @@ export class Postgres extends Construct {
 
   /** PGHOST, PGPORT, PGDATABASE, PGUSER and PGPASSWORD (from the Secret) for a container that connects directly. */
   connectionEnv(): IEnvVar[] {
-    const secret = (key: string) => ({ secretKeyRef: { name: this.credentials.secretName, key } });
     return [
       { name: 'PGHOST', value: this.host },
       { name: 'PGPORT', value: String(this.port) },
       { name: 'PGDATABASE', value: this.database },
-      { name: 'PGUSER', valueFrom: secret(this.credentials.usernameKey) },
-      { name: 'PGPASSWORD', valueFrom: secret(this.credentials.passwordKey) },
+      ...credentialsEnv(this.credentials),
     ];
   }
 }

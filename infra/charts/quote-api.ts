@@ -12,18 +12,20 @@ import { clusterIpService, oneAtATimeDisruptionBudget, servicePort } from '../ob
 import type { ManifestScope } from '../scope.js';
 import { API_MAX_SURGE } from '../connection-budget.js';
 import { apiDatabaseEnv, apiEnvFrom, apiSecretEnv } from './api-env.js';
-import { databaseEndpoints } from './database.js';
-import { addCanary, canaryPropsFrom, TRACK_LABEL, type CanaryProps } from './canary.js';
-import { API_PORT, apiConfigData, appConfigPropsFrom } from './app-config.js';
+import type { DatabaseEndpoint } from './database.js';
+import { addCanary, CANARY_NAME, canaryPropsFrom, STABLE_SERVICE_NAME, TRACK_LABEL, type CanaryProps } from './canary.js';
+import { API_PORT } from './app-config.js';
 import { POSTGRES_NAME } from './postgres.js';
 import { redisReplicaSidecar, redisReplicaSidecarPropsFrom, type RedisReplicaSidecarProps } from './redis.js';
 import { selectorFor, labelsFor, stackPropsFrom, type StackProps } from './props.js';
 import type { Labels } from '../labels.js';
 import { SERVICE_ACCOUNTS } from './namespace.js';
-import { APP_UID, CONFIG_HASH_ANNOTATION, containerSecurityContext, contentHash, podSecurityContext, resourceRequirements } from './pod.js';
+import { APP_UID, CONFIG_HASH_ANNOTATION, containerSecurityContext, podSecurityContext, resourceRequirements } from './pod.js';
 
 export const API_NAME = 'quote-api';
 export const API_COMPONENT = 'api';
+/** The port of the API's Services (named `http`, targeting the containers' `http`). */
+export const API_SERVICE_PORT = 80;
 /** The image's entry point; the Dockerfile puts the compiled app at /app/build. */
 export const APP_COMMAND = ['node', 'build/app/main.js'];
 
@@ -44,8 +46,11 @@ export interface QuoteApiProps extends StackProps {
   poolerHost?: string;
   /** A Redis read replica in each pod, read through REDIS_READ_URL (with `redis` only). @default undefined (none) */
   redisReadReplica?: RedisReplicaSidecarProps;
-  /** Prefer nodes that run the in-cluster Postgres. @default false */
-  postgresAffinity?: boolean;
+  /**
+   * Prefer nodes that run the in-cluster Postgres: its pods' selector labels (the stack passes
+   * `postgres.selector`), or true for the pods of the `postgres` StatefulSet. @default false
+   */
+  postgresAffinity?: boolean | Labels;
   /** Class of the Ingress. @default 'nginx' */
   ingressClassName?: string;
   /** Replicas, resources, HPA, spread, shutdown timing. @default the `api` base settings of infra/environments.ts (1 replica, no HPA, spread preferred) */
@@ -59,22 +64,33 @@ export interface QuoteApiProps extends StackProps {
   canary?: CanaryProps | null;
   /** Put the pods in the Istio mesh (sidecar injection). @default false */
   istio?: boolean;
+  /** The pods' ServiceAccount (the stack passes `serviceAccounts.api.serviceAccountName`). @default 'quote-api' */
+  serviceAccountName?: string;
 }
 
-export function quoteApiPropsFrom(ctx: SynthContext): QuoteApiProps {
+/** What the API is wired to: the database server, the pooler in front of it (if any), its ConfigMap's hash and its ServiceAccount. */
+export interface QuoteApiWiring {
+  database: Pick<DatabaseEndpoint, 'credentials' | 'selector'>;
+  pooler?: Pick<DatabaseEndpoint, 'host'>;
+  configHash: string;
+  serviceAccountName: string;
+}
+
+export function quoteApiPropsFrom(ctx: SynthContext, wiring: QuoteApiWiring): QuoteApiProps {
   const { logLevel: _logLevel, postgresAffinity, ...api } = ctx.env.api;
   const { className: _className, ...ingress } = ctx.env.ingress;
-  const database = databaseEndpoints(ctx.env.postgres, ctx.namespace);
   return {
     ...stackPropsFrom(ctx),
     image: ctx.image,
     imagePullPolicy: ctx.imagePullPolicy,
-    configHash: contentHash(apiConfigData(appConfigPropsFrom(ctx))),
+    configHash: wiring.configHash,
+    serviceAccountName: wiring.serviceAccountName,
     redis: ctx.env.redis.enabled,
-    postgresSecret: database.credentialsSecret,
-    ...(database.apiHost !== database.directHost ? { poolerHost: database.apiHost } : {}),
+    postgresSecret: wiring.database.credentials.secretName,
+    ...(wiring.pooler ? { poolerHost: wiring.pooler.host } : {}),
     redisReadReplica: redisReplicaSidecarPropsFrom(ctx),
-    postgresAffinity: postgresAffinity && ctx.env.postgres.mode === 'internal',
+    // Only our own Postgres: CloudNativePG spreads its instances itself, an external one has no pods.
+    postgresAffinity: postgresAffinity && ctx.env.postgres.mode === 'internal' && (wiring.database.selector ?? false),
     ingressClassName: ctx.ingressClassName,
     api,
     ingress,
@@ -110,10 +126,13 @@ export class QuoteApi extends Construct {
   /** Selector labels of the API pods (both tracks). */
   readonly selector: Labels;
   /** The Service's port (named `http`, targeting the container's `http`). */
-  readonly port = 80;
+  readonly port = API_SERVICE_PORT;
   /** The containers' port, which NetworkPolicies name. */
   readonly containerPort = API_PORT;
   readonly serviceName = API_NAME;
+  /** The Services of each track alone (they exist while a canary runs), for weighted routes. */
+  readonly stableServiceName = STABLE_SERVICE_NAME;
+  readonly canaryServiceName = CANARY_NAME;
   /** The API image reference, which the Jobs (and a CronJob of yours running `seed`) share. */
   readonly image: string;
 
@@ -156,7 +175,7 @@ export class QuoteApi extends Construct {
             },
           },
           spec: {
-            serviceAccountName: SERVICE_ACCOUNTS.api,
+            serviceAccountName: props.serviceAccountName ?? SERVICE_ACCOUNTS.api,
             automountServiceAccountToken: false,
             // Service links would inject REDIS_PORT=tcp://... style variables the app does not expect.
             enableServiceLinks: false,
@@ -198,12 +217,12 @@ export class QuoteApi extends Construct {
     this.deployment = new ApiObject(this, 'deployment', deployment);
 
     // The Service selects both tracks: without a weighted router, a canary gets its share of the pods.
-    const service = clusterIpService(metadata, selector, [servicePort('http', 80)]);
+    const service = clusterIpService(metadata, selector, [servicePort('http', this.port)]);
     if (ingress.mode === 'nodeport') {
-      service.spec = { ...service.spec, type: 'NodePort', ports: [{ ...servicePort('http', 80), nodePort: ingress.nodePort }] };
+      service.spec = { ...service.spec, type: 'NodePort', ports: [{ ...servicePort('http', this.port), nodePort: ingress.nodePort }] };
     }
     this.service = new ApiObject(this, 'service', service);
-    if (props.canary) addCanary(this, deployment, props, props.canary);
+    if (props.canary) addCanary(this, deployment, props, props.canary, this.port);
 
     if (ingress.mode === 'ingress') {
       const resource: IIngress = {
@@ -218,7 +237,7 @@ export class QuoteApi extends Construct {
             {
               host: ingress.host,
               http: {
-                paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: API_NAME, port: { name: 'http' } } } }],
+                paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: this.serviceName, port: { name: 'http' } } } }],
               },
             },
           ],
@@ -290,11 +309,12 @@ function placement(
     };
   }
   if (props.postgresAffinity) {
+    const postgresPods = props.postgresAffinity === true ? selectorFor(props, POSTGRES_NAME) : props.postgresAffinity;
     affinity.podAffinity = {
       preferredDuringSchedulingIgnoredDuringExecution: [
         {
           weight: 50,
-          podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selectorFor(props, POSTGRES_NAME) } },
+          podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: postgresPods } },
         },
       ],
     };

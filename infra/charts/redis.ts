@@ -7,15 +7,27 @@ import { BASE_SETTINGS } from '../environments.js';
 import { addStatefulSetServices, readWriteOnceClaim, servicePort, singleReplicaStatefulSet } from '../objects.js';
 import { SECRETS } from '../secrets.js';
 import type { ManifestScope } from '../scope.js';
-import { redisHost } from './app-config.js';
 import { SERVICE_ACCOUNTS } from './namespace.js';
 import { containerSecurityContext, podSecurityContext, resourceRequirements } from './pod.js';
-import { labelsFor, selectorFor, stackPropsFrom, type ResourceSettings, type StackProps } from './props.js';
+import { inClusterHost, labelsFor, selectorFor, stackPropsFrom, type ResourceSettings, type StackProps } from './props.js';
 
 export const REDIS_NAME = 'redis';
 export const REDIS_PORT = 6379;
 /** uid/gid of the `redis` user in the official redis:alpine image. */
 export const REDIS_UID = 999;
+
+/** The in-cluster DNS name of the cache's Service. */
+export function redisHost(namespace: string): string {
+  return inClusterHost(REDIS_NAME, namespace);
+}
+
+/** REDIS_PASSWORD from the Secret and REDIS_URL (database 0) built from it through `$(VAR)` expansion, for the cache at host:port. */
+export function redisConnectionEnv(host: string, port: number = REDIS_PORT): IEnvVar[] {
+  return [
+    { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: SECRETS.redis.name, key: SECRETS.redis.keys.password } } },
+    { name: 'REDIS_URL', value: `redis://:$(REDIS_PASSWORD)@${host}:${port}/0` },
+  ];
+}
 
 export interface RedisProps extends StackProps {
   /** Pinned Redis image. @default 'redis:7.4-alpine' */
@@ -26,6 +38,8 @@ export interface RedisProps extends StackProps {
   storageClassName?: string | null;
   /** @default requests 50m/64Mi, limits 250m/128Mi */
   resources?: ResourceSettings;
+  /** The pod's ServiceAccount (the stack passes `serviceAccounts.redis.serviceAccountName`). @default 'redis' */
+  serviceAccountName?: string;
 }
 
 /** The read replica in each API pod: a container named so, listening on 127.0.0.1 only. */
@@ -134,6 +148,7 @@ export class Redis extends Construct {
   readonly statefulSet: ApiObject;
   readonly selector: Labels;
   readonly port = REDIS_PORT;
+  readonly serviceName = REDIS_NAME;
   readonly host: string;
   readonly passwordSecret = { secretName: SECRETS.redis.name, passwordKey: SECRETS.redis.keys.password };
 
@@ -156,7 +171,7 @@ export class Redis extends Construct {
       template: {
         metadata: { labels },
         spec: {
-          serviceAccountName: SERVICE_ACCOUNTS.redis,
+          serviceAccountName: props.serviceAccountName ?? SERVICE_ACCOUNTS.redis,
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           terminationGracePeriodSeconds: 30,
@@ -204,12 +219,6 @@ export class Redis extends Construct {
 
   /** REDIS_PASSWORD from the Secret and REDIS_URL (database 0) built from it through `$(VAR)` expansion. */
   connectionEnv(): IEnvVar[] {
-    return [
-      {
-        name: 'REDIS_PASSWORD',
-        valueFrom: { secretKeyRef: { name: this.passwordSecret.secretName, key: this.passwordSecret.passwordKey } },
-      },
-      { name: 'REDIS_URL', value: `redis://:$(REDIS_PASSWORD)@${this.host}:${this.port}/0` },
-    ];
+    return redisConnectionEnv(this.host, this.port);
   }
 }

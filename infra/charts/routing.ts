@@ -1,10 +1,11 @@
 import { ApiObject, type ApiObjectProps } from 'cdk8s';
+import { Construct } from 'constructs';
 import type { SynthContext } from '../context.js';
 import { BASE_SETTINGS, type EnvironmentSettings } from '../environments.js';
 import type { ManifestScope } from '../scope.js';
 import { CANARY_NAME, STABLE_SERVICE_NAME, TRACK_LABEL } from './canary.js';
-import { labelsFor, stackPropsFrom, type StackProps } from './props.js';
-import { API_COMPONENT, API_NAME } from './quote-api.js';
+import { inClusterHost, labelsFor, stackPropsFrom, type StackProps } from './props.js';
+import { API_COMPONENT, API_NAME, API_SERVICE_PORT } from './quote-api.js';
 
 /**
  * Routes to the API beyond the Service: the Gateway API HTTPRoute (ingress.mode gateway, plus a
@@ -16,7 +17,6 @@ export const GATEWAY_API_VERSION = 'gateway.networking.k8s.io/v1';
 export const ISTIO_API_VERSION = 'networking.istio.io/v1';
 /** Retried failures: ones where the request did not reach the app, or the proxy gave up; never a 5xx the app sent (POST is not idempotent). */
 export const ISTIO_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,gateway-error';
-const SERVICE_PORT = 80;
 
 type IngressSettings = EnvironmentSettings['ingress'];
 type TrafficSettings = EnvironmentSettings['traffic'];
@@ -28,12 +28,30 @@ export interface RoutingProps extends StackProps {
   traffic?: TrafficSettings;
   /** Percent of requests for the canary; null: no canary runs. @default null */
   canaryWeight?: number | null;
+  /** The Services routed to (the stack passes its QuoteApi). @default the quote-api Services on port 80 */
+  api?: RoutedServices;
 }
 
-export function routingPropsFrom(ctx: SynthContext): RoutingProps {
+/** What a route needs of the API: its Services' names (both tracks, and each track alone for weighted routes) and port. */
+export interface RoutedServices {
+  readonly serviceName: string;
+  readonly stableServiceName: string;
+  readonly canaryServiceName: string;
+  readonly port: number;
+}
+
+const DEFAULT_ROUTED: RoutedServices = {
+  serviceName: API_NAME,
+  stableServiceName: STABLE_SERVICE_NAME,
+  canaryServiceName: CANARY_NAME,
+  port: API_SERVICE_PORT,
+};
+
+export function routingPropsFrom(ctx: SynthContext, api: RoutedServices): RoutingProps {
   const { ingress, traffic, canary } = ctx.env;
   return {
     ...stackPropsFrom(ctx),
+    api,
     ingress: { mode: ingress.mode, host: ingress.host, tlsSecretName: ingress.tlsSecretName, gateway: ingress.gateway },
     traffic,
     canaryWeight: canary.tag === null ? null : canary.weight,
@@ -45,89 +63,110 @@ export function gatewayNamespace(gateway: IngressSettings['gateway'], appNamespa
   return gateway.namespace ?? appNamespace;
 }
 
-export function buildRouting(scope: ManifestScope, props: RoutingProps): void {
-  const ingress = props.ingress ?? BASE_SETTINGS.ingress;
-  const traffic = props.traffic ?? BASE_SETTINGS.traffic;
-  const weight = props.canaryWeight ?? null;
-  const chart = scope.file('40-quote-api.yaml');
-  const labels = labelsFor(props, API_NAME, API_COMPONENT);
-  const metadata = { name: API_NAME, namespace: props.namespace, labels };
+/** Routing of the API (in 40-quote-api.yaml, beside the API). See Routing. */
+export function buildRouting(scope: ManifestScope, props: RoutingProps): Routing {
+  return new Routing(scope.file('40-quote-api.yaml'), 'routing', props);
+}
 
-  if (ingress.mode === 'gateway') {
-    const gateway = ingress.gateway;
-    const namespace = gatewayNamespace(gateway, props.namespace);
-    if (gateway.create) new ApiObject(chart, 'gateway', gatewayObject(props, ingress, namespace));
-    const backends =
-      weight === null
-        ? [{ name: API_NAME, port: SERVICE_PORT }]
-        : [
-            { name: STABLE_SERVICE_NAME, port: SERVICE_PORT, weight: 100 - weight },
-            { name: CANARY_NAME, port: SERVICE_PORT, weight },
-          ];
-    new ApiObject(chart, 'httproute', {
-      apiVersion: GATEWAY_API_VERSION,
-      kind: 'HTTPRoute',
-      metadata,
-      spec: {
-        parentRefs: [
-          {
-            group: 'gateway.networking.k8s.io',
-            kind: 'Gateway',
-            name: gateway.name,
-            ...(namespace === props.namespace ? {} : { namespace }),
-            ...(gateway.sectionName ? { sectionName: gateway.sectionName } : {}),
-          },
-        ],
-        hostnames: [ingress.host],
-        rules: [
-          {
-            matches: [{ path: { type: 'PathPrefix', value: '/' } }],
-            backendRefs: backends.map((b) => ({ group: '', kind: 'Service', ...b })),
-            // The standard channel has no retries; a request timeout is an Extended feature most implementations support.
-            timeouts: { request: traffic.timeout },
-          },
-        ],
-      },
-    });
-  }
+/**
+ * The routes to `props.api` beyond its Service, by settings: `.httpRoute` (and `.gateway` when
+ * asked) in gateway mode, `.virtualService` and `.destinationRule` with Istio (`.meshHost` is
+ * the host they route). Each is undefined when its mode is off.
+ */
+export class Routing extends Construct {
+  readonly gateway?: ApiObject;
+  readonly httpRoute?: ApiObject;
+  readonly destinationRule?: ApiObject;
+  readonly virtualService?: ApiObject;
+  readonly meshHost?: string;
 
-  if (traffic.mesh === 'istio') {
-    const host = `${API_NAME}.${props.namespace}.svc.cluster.local`;
-    const destination = (subset?: 'stable' | 'canary') => ({ host, ...(subset ? { subset } : {}), port: { number: SERVICE_PORT } });
-    const route =
-      weight === null
-        ? [{ destination: destination() }]
-        : [
-            { destination: destination('stable'), weight: 100 - weight },
-            { destination: destination('canary'), weight },
-          ];
-    new ApiObject(chart, 'destinationrule', {
-      apiVersion: ISTIO_API_VERSION,
-      kind: 'DestinationRule',
-      metadata,
-      spec: {
-        host,
-        subsets: (['stable', 'canary'] as const).map((track) => ({ name: track, labels: { [TRACK_LABEL]: track } })),
-      },
-    });
-    const { attempts, perTryTimeout } = traffic.retries;
-    new ApiObject(chart, 'virtualservice', {
-      apiVersion: ISTIO_API_VERSION,
-      kind: 'VirtualService',
-      metadata,
-      spec: {
-        hosts: [host],
-        http: [
-          {
-            name: 'api',
-            route,
-            timeout: traffic.timeout,
-            // attempts 0 is written out: Istio's default would otherwise retry twice.
-            retries: attempts > 0 ? { attempts, perTryTimeout, retryOn: ISTIO_RETRY_ON } : { attempts: 0 },
-          },
-        ],
-      },
-    });
+  constructor(scope: Construct, id: string, props: RoutingProps) {
+    super(scope, id);
+    const api = props.api ?? DEFAULT_ROUTED;
+    const port = api.port;
+    const ingress = props.ingress ?? BASE_SETTINGS.ingress;
+    const traffic = props.traffic ?? BASE_SETTINGS.traffic;
+    const weight = props.canaryWeight ?? null;
+    const labels = labelsFor(props, api.serviceName, API_COMPONENT);
+    const metadata = { name: api.serviceName, namespace: props.namespace, labels };
+
+    if (ingress.mode === 'gateway') {
+      const gateway = ingress.gateway;
+      const namespace = gatewayNamespace(gateway, props.namespace);
+      if (gateway.create) this.gateway = new ApiObject(this, 'gateway', gatewayObject(props, ingress, namespace));
+      const backends =
+        weight === null
+          ? [{ name: api.serviceName, port }]
+          : [
+              { name: api.stableServiceName, port, weight: 100 - weight },
+              { name: api.canaryServiceName, port, weight },
+            ];
+      this.httpRoute = new ApiObject(this, 'httproute', {
+        apiVersion: GATEWAY_API_VERSION,
+        kind: 'HTTPRoute',
+        metadata,
+        spec: {
+          parentRefs: [
+            {
+              group: 'gateway.networking.k8s.io',
+              kind: 'Gateway',
+              name: gateway.name,
+              ...(namespace === props.namespace ? {} : { namespace }),
+              ...(gateway.sectionName ? { sectionName: gateway.sectionName } : {}),
+            },
+          ],
+          hostnames: [ingress.host],
+          rules: [
+            {
+              matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+              backendRefs: backends.map((b) => ({ group: '', kind: 'Service', ...b })),
+              // The standard channel has no retries; a request timeout is an Extended feature most implementations support.
+              timeouts: { request: traffic.timeout },
+            },
+          ],
+        },
+      });
+    }
+
+    if (traffic.mesh === 'istio') {
+      const host = inClusterHost(api.serviceName, props.namespace);
+      this.meshHost = host;
+      const destination = (subset?: 'stable' | 'canary') => ({ host, ...(subset ? { subset } : {}), port: { number: port } });
+      const route =
+        weight === null
+          ? [{ destination: destination() }]
+          : [
+              { destination: destination('stable'), weight: 100 - weight },
+              { destination: destination('canary'), weight },
+            ];
+      this.destinationRule = new ApiObject(this, 'destinationrule', {
+        apiVersion: ISTIO_API_VERSION,
+        kind: 'DestinationRule',
+        metadata,
+        spec: {
+          host,
+          subsets: (['stable', 'canary'] as const).map((track) => ({ name: track, labels: { [TRACK_LABEL]: track } })),
+        },
+      });
+      const { attempts, perTryTimeout } = traffic.retries;
+      this.virtualService = new ApiObject(this, 'virtualservice', {
+        apiVersion: ISTIO_API_VERSION,
+        kind: 'VirtualService',
+        metadata,
+        spec: {
+          hosts: [host],
+          http: [
+            {
+              name: 'api',
+              route,
+              timeout: traffic.timeout,
+              // attempts 0 is written out: Istio's default would otherwise retry twice.
+              retries: attempts > 0 ? { attempts, perTryTimeout, retryOn: ISTIO_RETRY_ON } : { attempts: 0 },
+            },
+          ],
+        },
+      });
+    }
   }
 }
 

@@ -2,7 +2,7 @@ import { ApiObject } from 'cdk8s';
 import type { IEnvVar, IServiceAccount } from 'kubernetes-models/v1';
 import type { Chart } from 'cdk8s';
 import { containerSecurityContext, podSecurityContext } from '../charts/pod.js';
-import { CNPG_CLUSTER_NAME, databaseEndpoints } from '../charts/database.js';
+import type { MonitoredParts, ScrapedService } from './parts.js';
 import { POSTGRES_NAME } from '../charts/postgres.js';
 import { REDIS_NAME, REDIS_PORT } from '../charts/redis.js';
 import type { SynthContext } from '../context.js';
@@ -48,22 +48,24 @@ export interface ExportersProps extends StackProps {
   postgresPort?: number;
   /** @default 'quotes' */
   database?: string;
-  /** Redis runs (its exporter too). @default true */
-  redis?: boolean;
+  /** Redis runs (its exporter too): true for the `redis` Service and pods on 6379, or the cache's own. @default true */
+  redis?: boolean | (ScrapedService & { readonly port: number });
 }
 
-export function exportersPropsFrom(ctx: SynthContext, scrapedFrom: readonly string[]): ExportersProps {
-  const { postgres, redis } = ctx.env;
+/** The exporters' props, watching the stack's database server and cache (`parts`). */
+export function exportersPropsFrom(ctx: SynthContext, scrapedFrom: readonly string[], parts: MonitoredParts): ExportersProps {
+  const { database } = parts;
   return {
     ...stackPropsFrom(ctx),
     scrapedFrom,
-    postgresExternalHost: postgres.mode === 'external' ? postgres.externalHost : null,
+    // A database without a Service in the namespace is outside the cluster.
+    postgresExternalHost: database.serviceName === undefined ? database.host : null,
     // CloudNativePG: the primary's Service; its pods carry the `postgres` selector labels too (inheritedMetadata).
-    ...(postgres.mode === 'cnpg' ? { postgresService: `${CNPG_CLUSTER_NAME}-rw` } : {}),
-    postgresSecret: databaseEndpoints(postgres, ctx.namespace).credentialsSecret,
-    postgresPort: postgres.port,
-    database: postgres.database,
-    redis: redis.enabled,
+    ...(database.serviceName !== undefined && database.serviceName !== POSTGRES_NAME ? { postgresService: database.serviceName } : {}),
+    postgresSecret: database.credentials.secretName,
+    postgresPort: database.port,
+    database: ctx.env.postgres.database,
+    redis: parts.redis ?? false,
   };
 }
 
@@ -97,7 +99,9 @@ export function buildExporters(scope: ManifestScope, props: ExportersProps): voi
       target: { selector: internalPostgres ? selectorFor(props, POSTGRES_NAME) : null, port },
     },
   ];
-  if (props.redis ?? true) {
+  const cache = props.redis ?? true;
+  if (cache !== false) {
+    const redis = cache === true ? { serviceName: REDIS_NAME, selector: selectorFor(props, REDIS_NAME), port: REDIS_PORT } : cache;
     exporters.push({
       name: REDIS_EXPORTER_NAME,
       image: IMAGES.redisExporter,
@@ -105,10 +109,10 @@ export function buildExporters(scope: ManifestScope, props: ExportersProps): voi
       // redis_exporter takes single-dash Go flags.
       args: [`-web.listen-address=:${REDIS_EXPORTER_PORT}`],
       env: [
-        { name: 'REDIS_ADDR', value: `redis://${REDIS_NAME}:${REDIS_PORT}` },
+        { name: 'REDIS_ADDR', value: `redis://${redis.serviceName}:${redis.port}` },
         { name: 'REDIS_PASSWORD', valueFrom: secret(SECRETS.redis.name, SECRETS.redis.keys.password) },
       ],
-      target: { selector: selectorFor(props, REDIS_NAME), port: REDIS_PORT },
+      target: { selector: redis.selector, port: redis.port },
     });
   }
   for (const exporter of exporters) addExporter(chart, props, exporter);

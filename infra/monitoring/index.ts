@@ -13,8 +13,10 @@ import { monitoringNamespaceOf, monitoringStackPropsFrom, type MonitoringStackPr
 import { inClusterHost, labelsFor } from '../charts/props.js';
 import { buildPrometheus, prometheusPropsFrom } from './prometheus.js';
 import { resolveMonitoringSettings, type MonitoringSettings } from './settings.js';
+import type { MonitoredParts } from './parts.js';
 
 export { resolveMonitoringSettings } from './settings.js';
+export type { MonitoredParts } from './parts.js';
 export type { MonitoringSettings } from './settings.js';
 
 /**
@@ -25,8 +27,8 @@ export type { MonitoringSettings } from './settings.js';
  * ctx.env.monitoring (qctl.config.ts / --set) is validated in every mode, so a typo in a
  * threshold fails the synth even while monitoring is switched off.
  */
-export function buildMonitoring(scope: ManifestScope, ctx: SynthContext): Monitoring {
-  return new Monitoring(scope.app, 'monitoring', { files: scope, ctx });
+export function buildMonitoring(scope: ManifestScope, ctx: SynthContext, parts: MonitoredParts): Monitoring {
+  return new Monitoring(scope.app, 'monitoring', { files: scope, ctx, parts });
 }
 
 /**
@@ -41,7 +43,7 @@ export class Monitoring extends Construct {
   readonly settings: MonitoringSettings;
   readonly prometheusUrl: string | undefined;
 
-  constructor(scope: Construct, id: string, { files, ctx }: { files: ManifestScope; ctx: SynthContext }) {
+  constructor(scope: Construct, id: string, { files, ctx, parts }: { files: ManifestScope; ctx: SynthContext; parts: MonitoredParts }) {
     super(scope, id);
     const settings = monitoringSettings(ctx);
     this.mode = ctx.monitoring;
@@ -50,12 +52,12 @@ export class Monitoring extends Construct {
     this.prometheusUrl = this.namespace ? `http://${inClusterHost(PROMETHEUS_NAME, this.namespace)}:${PROMETHEUS_PORT}` : undefined;
     if (ctx.monitoring === 'none') return;
     if (ctx.monitoring === 'operator') {
-      buildExporters(files, exportersPropsFrom(ctx, [...ctx.env.networkPolicy.monitoringNamespaces, settings.operator.namespace]));
-      buildOperatorResources(files, operatorPropsFrom(ctx, settings));
+      buildExporters(files, exportersPropsFrom(ctx, [...ctx.env.networkPolicy.monitoringNamespaces, settings.operator.namespace], parts));
+      buildOperatorResources(files, operatorPropsFrom(ctx, settings, parts));
       return;
     }
     buildMonitoringNamespace(files, monitoringStackPropsFrom(ctx));
-    buildExporters(files, exportersPropsFrom(ctx, [ctx.monitoringNamespace, ...ctx.env.networkPolicy.monitoringNamespaces]));
+    buildExporters(files, exportersPropsFrom(ctx, [ctx.monitoringNamespace, ...ctx.env.networkPolicy.monitoringNamespaces], parts));
     buildPrometheus(files, prometheusPropsFrom(ctx, settings));
     buildKubeStateMetrics(files, monitoringStackPropsFrom(ctx));
     buildGrafana(files, grafanaPropsFrom(ctx, settings));

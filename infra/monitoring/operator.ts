@@ -13,6 +13,8 @@ import { buildAlertRules } from './alert-rules.js';
 import { namespacePeers, tcp } from './common.js';
 import { CNPG_CLUSTER_NAME, CNPG_POOLER_NAME, PGBOUNCER_NAME } from '../charts/database.js';
 import { API_NAME, POSTGRES_EXPORTER_NAME, REDIS_EXPORTER_NAME } from './names.js';
+import type { Labels } from '../labels.js';
+import type { MonitoredParts, ScrapedService } from './parts.js';
 import type { MonitoringSettings } from './settings.js';
 
 export const OPERATOR_FILE = '68-monitoring-operator.yaml';
@@ -30,21 +32,22 @@ export interface OperatorProps extends StackProps {
   settings: Pick<MonitoringSettings, 'operator' | 'scrapeInterval' | 'alerts'>;
   /** Redis runs (a ServiceMonitor for its exporter). @default true */
   redis?: boolean;
-  /** Our PgBouncer runs (a ServiceMonitor for its exporter sidecar). @default false */
-  pgbouncer?: boolean;
-  /** A CloudNativePG Cluster runs (PodMonitors for its instances and, with `pooler`, its Pooler). @default unset */
-  cnpg?: { pooler: boolean };
+  /** Our PgBouncer runs (a ServiceMonitor for its exporter sidecar): true for the `pgbouncer` Service, or the pooler's own. @default false */
+  pgbouncer?: boolean | ScrapedService;
+  /** A CloudNativePG Cluster runs: PodMonitors select its instances' pods and, with `pooler`, its Pooler's. @default unset */
+  cnpg?: MonitoredParts['cnpg'];
+  /** The API's pods and their metrics port. @default the quote-api pods on 8080 */
+  api?: MonitoredParts['api'];
 }
 
-export function operatorPropsFrom(ctx: SynthContext, settings: MonitoringSettings): OperatorProps {
-  const { postgres } = ctx.env;
-  const pooler = postgres.pooler === 'pgbouncer';
+export function operatorPropsFrom(ctx: SynthContext, settings: MonitoringSettings, parts: MonitoredParts): OperatorProps {
   return {
     ...stackPropsFrom(ctx),
     settings,
-    redis: ctx.env.redis.enabled,
-    pgbouncer: pooler && postgres.mode !== 'cnpg',
-    ...(postgres.mode === 'cnpg' ? { cnpg: { pooler } } : {}),
+    redis: parts.redis !== undefined,
+    pgbouncer: parts.pgbouncer ?? false,
+    ...(parts.cnpg ? { cnpg: parts.cnpg } : {}),
+    api: parts.api,
   };
 }
 
@@ -60,19 +63,27 @@ export function buildOperatorResources(scope: ManifestScope, props: OperatorProp
   const chart = scope.file(OPERATOR_FILE);
   const release = { release: settings.operator.release };
 
-  const targets: Array<{ name: string; port: string; component: string }> = [
-    { name: API_NAME, port: 'http', component: 'api' },
-    { name: POSTGRES_EXPORTER_NAME, port: 'metrics', component: 'metrics' },
+  const own = (name: string): ScrapedService => ({ serviceName: name, selector: selectorFor(props, name) });
+  const api = props.api ?? { ...own(API_NAME), containerPort: API_PORT };
+  const targets: Array<ScrapedService & { port: string; component: string }> = [
+    { ...api, port: 'http', component: 'api' },
+    { ...own(POSTGRES_EXPORTER_NAME), port: 'metrics', component: 'metrics' },
   ];
-  if (props.redis ?? true) targets.push({ name: REDIS_EXPORTER_NAME, port: 'metrics', component: 'metrics' });
-  if (props.pgbouncer) targets.push({ name: PGBOUNCER_NAME, port: 'metrics', component: 'pooler' });
+  if (props.redis ?? true) targets.push({ ...own(REDIS_EXPORTER_NAME), port: 'metrics', component: 'metrics' });
+  if (props.pgbouncer) {
+    targets.push({ ...(props.pgbouncer === true ? own(PGBOUNCER_NAME) : props.pgbouncer), port: 'metrics', component: 'pooler' });
+  }
   for (const target of targets) {
     const monitor: IServiceMonitor = {
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'ServiceMonitor',
-      metadata: { name: target.name, namespace: namespace, labels: { ...labelsFor(props, target.name, target.component), ...release } },
+      metadata: {
+        name: target.serviceName,
+        namespace: namespace,
+        labels: { ...labelsFor(props, target.serviceName, target.component), ...release },
+      },
       spec: {
-        selector: { matchLabels: selectorFor(props, target.name) },
+        selector: { matchLabels: target.selector },
         namespaceSelector: { matchNames: [namespace] },
         endpoints: [
           {
@@ -84,9 +95,9 @@ export function buildOperatorResources(scope: ManifestScope, props: OperatorProp
         ],
       },
     };
-    new ApiObject(chart, `servicemonitor-${target.name}`, monitor);
+    new ApiObject(chart, `servicemonitor-${target.serviceName}`, monitor);
   }
-  if (props.cnpg) buildCnpgPodMonitors(chart, props, props.cnpg.pooler);
+  if (props.cnpg) buildCnpgPodMonitors(chart, props, props.cnpg);
 
   const rule: IPrometheusRule = {
     apiVersion: 'monitoring.coreos.com/v1',
@@ -117,8 +128,8 @@ export function buildOperatorResources(scope: ManifestScope, props: OperatorProp
   // (infra's policy admits networkPolicy.monitoringNamespaces; this one needs no setting).
   const admit = networkPolicy(
     { name: `${API_NAME}-from-operator-prometheus`, namespace: namespace, labels: labelsFor(props, API_NAME, 'api') },
-    { matchLabels: selectorFor(props, API_NAME) },
-    { ingress: [{ from: namespacePeers([settings.operator.namespace]), ports: tcp(API_PORT) }] },
+    { matchLabels: api.selector },
+    { ingress: [{ from: namespacePeers([settings.operator.namespace]), ports: tcp(api.containerPort) }] },
   );
   new ApiObject(chart, 'api-from-operator-netpol', admit);
 }
@@ -128,11 +139,11 @@ export function buildOperatorResources(scope: ManifestScope, props: OperatorProp
  * no longer creates PodMonitors itself (deprecated), so these select its pods by its labels.
  * `app` comes from our labels on them (the Cluster's inheritedMetadata, the Pooler's template).
  */
-function buildCnpgPodMonitors(chart: Construct, props: OperatorProps, pooler: boolean): void {
-  const targets: Array<{ name: string; selector: Record<string, string>; component: string }> = [
-    { name: CNPG_CLUSTER_NAME, selector: { 'cnpg.io/cluster': CNPG_CLUSTER_NAME }, component: 'database' },
+function buildCnpgPodMonitors(chart: Construct, props: OperatorProps, cnpg: NonNullable<OperatorProps['cnpg']>): void {
+  const targets: Array<{ name: string; selector: Labels; component: string }> = [
+    { name: CNPG_CLUSTER_NAME, selector: cnpg.selector, component: 'database' },
   ];
-  if (pooler) targets.push({ name: CNPG_POOLER_NAME, selector: { 'cnpg.io/poolerName': CNPG_POOLER_NAME }, component: 'pooler' });
+  if (cnpg.pooler) targets.push({ name: CNPG_POOLER_NAME, selector: cnpg.pooler.selector, component: 'pooler' });
   for (const target of targets) {
     new ApiObject(chart, `podmonitor-${target.name}`, {
       apiVersion: 'monitoring.coreos.com/v1',

@@ -8,6 +8,7 @@ import { readBodyText } from '../../app/bounded-body.js';
 import { OpenAIEmbedder } from '../../app/embeddings/openai.js';
 import { dummyJsonPages } from '../../app/seed/dummyjson.js';
 import { PrometheusClient } from '../../bin/canary/prometheus.js';
+import { quotesScenario } from '../../bin/load/scenario.js';
 import { exitWithError, JobError } from '../../bin/cli/errors.js';
 import { escapeControls, quoteOutside, redactUrl, redactUrlsIn } from '../../bin/cli/safe-text.js';
 import { runQctl } from '../helpers/cli.js';
@@ -167,6 +168,32 @@ describe('what we read from any source is bounded (a 2 GiB body must not crash V
     const embedder = new OpenAIEmbedder({ apiKey: 'sk-test', baseURL: endless.url, timeoutMs: 60_000, maxRetries: 0 });
     const failure = (await embedder.embed(['hello']).catch((e: Error) => e)) as Error;
     expect(failure.message).toMatch(/embeddings server sent an answer over 64 MiB/);
+  });
+
+  it('load: the quotes sample stops at its limit, says so, and the run falls back to built-in ids', async () => {
+    let sentChunks = 0;
+    const { url, server } = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      const pump = (): void => {
+        while (!res.destroyed && sentChunks < 2048) {
+          sentChunks++;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      res.write('[');
+      pump();
+    });
+    try {
+      const scenario = await quotesScenario(new URL(url), { mix: { search: 1, get: 0, list: 0, authors: 0 }, timeoutMs: 60_000 });
+      expect(scenario.description).toMatch(/built-in ids 1-30 and quote words \(the quotes sample at .* sent an answer over 8 MiB/);
+      // The client hung up at the limit: far less than the 2 GiB the server would have streamed.
+      expect(sentChunks).toBeLessThan(256);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('an announced Content-Length over the limit is refused before reading', async () => {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoPath } from '../helpers/quotes-fixture.js';
+import { REPO_ROOT, repoPath } from '../helpers/quotes-fixture.js';
+import { extractTranscripts } from './examples.js';
 
 /**
  * The examples that docs show in plain fences as a `$ command` followed by its output (the
@@ -11,38 +12,11 @@ import { repoPath } from '../helpers/quotes-fixture.js';
  * runs). Each one whose command runs the bundle is run here against a real `npm run bundle`,
  * and its output must be what the doc shows.
  */
-interface Transcript {
-  where: string;
-  command: string;
-  output: string[];
-}
-
-function transcripts(path: string): Transcript[] {
-  const lines = readFileSync(repoPath(path), 'utf8').split('\n');
-  const found: Transcript[] = [];
-  let inPlainFence = false;
-  let current: Transcript | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (/^```/.test(line)) {
-      inPlainFence = !inPlainFence && line === '```';
-      current = undefined;
-      continue;
-    }
-    if (!inPlainFence) continue;
-    if (line.startsWith('$ ')) {
-      current = { where: `${path}:${i + 1}`, command: line.slice(2), output: [] };
-      found.push(current);
-    } else current?.output.push(line);
-  }
-  return found;
-}
-
 const out = mkdtempSync(join(tmpdir(), 'qctl-docs-bundle-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('docs/app.md: the bundle examples', () => {
-  const examples = transcripts('docs/app.md').filter((t) => /\bnode build\//.test(t.command));
+  const examples = extractTranscripts(REPO_ROOT, 'docs/app.md').filter((t) => /\bnode build\//.test(t.command));
 
   it('show the path `npm run bundle` writes by default', () => {
     expect(examples.length).toBeGreaterThan(0);

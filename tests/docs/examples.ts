@@ -96,3 +96,40 @@ export function commandKey(text: string): string {
     .replace(/\s+/g, ' ')
     .trim();
 }
+
+/** A `$ command` followed by the output it prints, as shown in a plain ``` fence. */
+export interface DocTranscript {
+  where: string;
+  command: string;
+  output: string[];
+}
+
+/**
+ * The transcripts of one doc: in a plain fence (no language), each line starting with `$ ` is a
+ * command and the lines up to the next one are its output. (Shell fences are commands only:
+ * extractDocs.)
+ */
+export function extractTranscripts(root: string, path: string): DocTranscript[] {
+  const lines = readFileSync(join(root, path), 'utf8').split('\n');
+  const found: DocTranscript[] = [];
+  let fence: 'plain' | 'other' | undefined;
+  let current: DocTranscript | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (/^```/.test(line)) {
+      fence = fence ? undefined : line.trim() === '```' ? 'plain' : 'other';
+      current = undefined;
+      continue;
+    }
+    if (fence !== 'plain') continue;
+    if (line.startsWith('$ ')) {
+      current = { where: `${path}:${i + 1}`, command: line.slice(2), output: [] };
+      found.push(current);
+    } else if (current) {
+      // A continued command (trailing backslash) goes on before its output starts.
+      if (current.output.length === 0 && current.command.endsWith('\\')) current.command = `${current.command.slice(0, -1)} ${line.trim()}`;
+      else current.output.push(line);
+    }
+  }
+  return found;
+}

@@ -56,9 +56,12 @@ describe('docs/manifests.md TypeScript examples', () => {
       'Service/postgres-headless',
       'Service/postgres',
       'StatefulSet/postgres',
+      'ConfigMap/quote-api-config',
     ]);
+    expect(data.find((o) => o.kind === 'ConfigMap').data.PGHOST).toBe('postgres.quotes-lab.svc.cluster.local');
     const deployment = web.find((o) => o.kind === 'Deployment');
     expect(deployment.metadata).toMatchObject({ name: 'quote-api', namespace: 'quotes-lab' });
+    expect(deployment.spec.template.metadata.annotations['qctl.dev/config-hash']).toMatch(/^[0-9a-f]{16}$/);
     const env = deployment.spec.template.spec.containers[0].env.map((e: { name: string }) => e.name);
     expect(env).toContain('PGPASSWORD');
     expect(env).not.toContain('REDIS_URL');

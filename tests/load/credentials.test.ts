@@ -50,6 +50,29 @@ describe('credentials in a load target URL', () => {
     for (const headers of sent) expect(headers.authorization).toBe(expected);
   });
 
+  it('a credential in the query (?api_key=, ?token=) is hidden too: start line, JSON target and description, HTML report', async () => {
+    const html = join(dir, 'query-report.html');
+    const result = await runQctl([
+      'load',
+      `${target.url}/?api_key=k3y-${SECRET}&page=2`,
+      '--rate',
+      '10',
+      '--duration',
+      '1s',
+      '--output',
+      'json',
+      '--report',
+      html,
+    ]);
+    expect(result.exitCode).toBe(0);
+    const everything = `${String(result.stdout)}${String(result.stderr)}${readFileSync(html, 'utf8')}`;
+    expect(everything).not.toContain('k3y-');
+    const report = loadReportSchema.parse(JSON.parse(String(result.stdout)));
+    expect(report.target.url).toBe(`${target.url}/?api_key=***&page=2`);
+    expect(report.target.description).toBe(`GET ${target.url}/?api_key=***&page=2`);
+    expect(result.stderr).toContain(`GET ${target.url}/?api_key=***&page=2`);
+  });
+
   it('are redacted from usage errors and from the quotes scenario and targets-file lines', async () => {
     const bad = await runQctl(['load', 'http://bob:hunter2@exa mple/', '--rate', '1', '--duration', '1s']);
     expect(bad.exitCode).toBe(2);

@@ -167,6 +167,32 @@ describe('qctl seed', () => {
     expect(await count('SELECT count(*) AS n FROM quotes WHERE embedding_model = $1', ['text-embedding-3-small'])).toBe(stored);
   });
 
+  it('EMBEDDING_MODEL=text-embedding-3-large qctl seed --reembed: many requests on one run, no listener-leak warning', async () => {
+    const seeded = await runQctl(['seed', '--database-url', database.url, '--source', 'sample', '--output', 'json'], { env: baseEnv() });
+    expect(seeded.exitCode).toBe(0);
+    const { new: stored } = JSON.parse(String(seeded.stdout)) as { new: number };
+    // 2 quotes a request: far more requests than the 10 listeners Node tolerates on one AbortSignal.
+    const result = await runQctl(['seed', '--database-url', database.url, '--reembed', '--batch-size', '2'], {
+      env: { ...openaiEnv(), EMBEDDING_MODEL: 'text-embedding-3-large' },
+    });
+    expect(result.exitCode, String(result.stderr)).toBe(0);
+    expect(openai.requests.length).toBe(Math.ceil(stored / 2));
+    expect(openai.requests.length).toBeGreaterThan(11);
+    expect(String(result.stderr)).not.toMatch(/MaxListenersExceeded|Warning|memory leak/);
+    expect(await count('SELECT count(*) AS n FROM quotes WHERE embedding_model = $1', ['text-embedding-3-large'])).toBe(stored);
+  });
+
+  it('--reembed with --dummyjson-url is refused (it would be ignored), before touching the database', async () => {
+    const result = await runQctl(
+      ['seed', '--reembed', '--dummyjson-url', 'http://127.0.0.1:1/', '--database-url', 'postgres://nobody@127.0.0.1:1/none'],
+      { env: baseEnv() },
+    );
+    expect(result.exitCode).toBe(2);
+    expect(lines(result.stderr)).toEqual([
+      'qctl: --reembed recomputes the stored quotes and fetches nothing: drop --dummyjson-url, or load from it first with qctl seed',
+    ]);
+  });
+
   it('rejects an unknown source with exit 2 before touching the database', async () => {
     const result = await runQctl(['seed', '--database-url', 'postgres://nobody@127.0.0.1:1/none', '--source', 'ftp://quotes'], {
       env: baseEnv(),

@@ -1,13 +1,60 @@
 import { describe, expect, it } from 'vitest';
+import { buildCnpg } from '../../../infra/charts/cnpg.js';
+import { ExternalDatabase, type DatabaseEndpoint } from '../../../infra/charts/database.js';
+import { buildJobs } from '../../../infra/charts/jobs.js';
 import { buildNetworkPolicies, type NetworkPoliciesProps } from '../../../infra/charts/network-policies.js';
+import { buildPgbouncer } from '../../../infra/charts/pgbouncer.js';
+import { buildPostgres } from '../../../infra/charts/postgres.js';
+import { buildQuoteApi } from '../../../infra/charts/quote-api.js';
+import { buildRedis } from '../../../infra/charts/redis.js';
+import { BASE_SETTINGS } from '../../../infra/environments.js';
+import { parseImageRef } from '../../../infra/image.js';
+import type { ManifestScope } from '../../../infra/scope.js';
 import { only, PROPS, synthChart } from './synth-chart.js';
 
-const policies = (props: NetworkPoliciesProps) => synthChart((scope) => buildNetworkPolicies(scope, props), '15-network-policies.yaml')[0]!;
-const names = (props: NetworkPoliciesProps) => policies(props).map((o) => o.metadata.name);
+/** The stack's parts the policies are wired to, built as real constructs in the same scope. */
+interface Parts {
+  /** @default 'internal' */
+  database?: 'internal' | 'external' | 'cnpg';
+  /** Port of an external database. @default 5432 */
+  externalPort?: number;
+  pooler?: boolean;
+  /** @default true */
+  redis?: boolean;
+}
+type Options = Omit<NetworkPoliciesProps, 'parts' | 'cnpg' | 'env' | 'namespace'> & Parts;
+
+function build(scope: ManifestScope, { database: mode = 'internal', externalPort = 5432, pooler, redis = true, ...props }: Options): void {
+  const image = parseImageRef('quote-api:1.2.3');
+  const api = buildQuoteApi(scope, { ...PROPS, image, configHash: 'abc' });
+  const jobs = buildJobs(scope, { ...PROPS, image });
+  const cnpg =
+    mode === 'cnpg' ? buildCnpg(scope, { ...PROPS, ...(pooler ? { pooler: BASE_SETTINGS.postgres.pgbouncer } : {}) }) : undefined;
+  const database: DatabaseEndpoint =
+    cnpg ?? (mode === 'internal' ? buildPostgres(scope, PROPS)! : new ExternalDatabase('db.example.com', externalPort));
+  const poolerPart =
+    cnpg?.pooler ?? (pooler ? buildPgbouncer(scope, { ...PROPS, serverHost: database.host, port: database.port }) : undefined);
+  buildNetworkPolicies(scope, {
+    ...PROPS,
+    ...props,
+    parts: {
+      api,
+      migrate: jobs.migrate,
+      seed: jobs.seed,
+      database,
+      pooler: poolerPart,
+      redis: redis ? buildRedis(scope, PROPS) : undefined,
+    },
+    ...(cnpg ? { cnpg: { operatorNamespace: 'cnpg-system', statusPort: cnpg.statusPort } } : {}),
+  });
+}
+
+const policies = (options: Options) => synthChart((scope) => build(scope, options), '15-network-policies.yaml')[0]!;
+const names = (options: Options) => policies(options).map((o) => o.metadata.name);
 
 describe('buildNetworkPolicies', () => {
   it('by default: deny all, then one policy per path, all in phase config', () => {
-    const objects = policies(PROPS);
+    const objects = policies({});
     expect(objects.map((o) => o.metadata.name)).toEqual([
       'default-deny',
       'allow-dns',
@@ -34,12 +81,11 @@ describe('buildNetworkPolicies', () => {
   });
 
   it('follows the databases that run, the controller and monitoring namespaces, the ports', () => {
-    expect(names({ ...PROPS, internalDatabase: false, redis: false })).not.toEqual(expect.arrayContaining(['postgres-ingress']));
-    expect(names({ ...PROPS, redis: false })).not.toContain('redis-ingress');
+    expect(names({ database: 'external', redis: false })).not.toEqual(expect.arrayContaining(['postgres-ingress']));
+    expect(names({ redis: false })).not.toContain('redis-ingress');
     const objects = policies({
-      ...PROPS,
-      internalDatabase: false,
-      postgresPort: 6432,
+      database: 'external',
+      externalPort: 6432,
       ingressControllerNamespaces: ['ingress'],
       monitoringNamespaces: ['obs', 'monitoring-dev'],
       egressPorts: [],
@@ -57,9 +103,10 @@ describe('buildNetworkPolicies', () => {
   });
 
   it('per exposure mode: the controller namespaces, any source for a NodePort, no http path at all for none', () => {
-    const ingressRule = (props: NetworkPoliciesProps) =>
-      (policies(props).find((o) => o.metadata.name === 'quote-api-ingress') as { spec: { ingress: unknown[] } } | undefined)?.spec.ingress;
-    expect(ingressRule({ ...PROPS, exposure: 'gateway', ingressControllerNamespaces: ['gateway-system'] })).toEqual([
+    const ingressRule = (options: Options) =>
+      (policies(options).find((o) => o.metadata.name === 'quote-api-ingress') as { spec: { ingress: unknown[] } } | undefined)?.spec
+        .ingress;
+    expect(ingressRule({ exposure: 'gateway', ingressControllerNamespaces: ['gateway-system'] })).toEqual([
       {
         from: [
           { namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['gateway-system'] }] } },
@@ -67,17 +114,17 @@ describe('buildNetworkPolicies', () => {
         ports: [{ protocol: 'TCP', port: 'http' }],
       },
     ]);
-    expect(ingressRule({ ...PROPS, exposure: 'nodeport', ingressControllerNamespaces: ['ingress'] })).toEqual([
+    expect(ingressRule({ exposure: 'nodeport', ingressControllerNamespaces: ['ingress'] })).toEqual([
       { ports: [{ protocol: 'TCP', port: 'http' }] },
     ]);
-    expect(ingressRule({ ...PROPS, exposure: 'none' })).toBeUndefined();
+    expect(ingressRule({ exposure: 'none' })).toBeUndefined();
     // Scrapes still reach the API whatever the exposure.
-    expect(names({ ...PROPS, exposure: 'none' })).toContain('allow-monitoring-scrape');
+    expect(names({ exposure: 'none' })).toContain('allow-monitoring-scrape');
   });
 
   it('with Istio: the API pods may reach istiod for their sidecars', () => {
-    expect(names(PROPS)).not.toContain('quote-api-mesh');
-    const mesh = only(policies({ ...PROPS, istio: true }), 'NetworkPolicy', 'quote-api-mesh');
+    expect(names({})).not.toContain('quote-api-mesh');
+    const mesh = only(policies({ istio: true }), 'NetworkPolicy', 'quote-api-mesh');
     expect(mesh.spec.podSelector.matchLabels['app.kubernetes.io/name']).toBe('quote-api');
     expect(mesh.spec.egress).toEqual([
       {
@@ -95,7 +142,7 @@ describe('buildNetworkPolicies with a pooler or CloudNativePG', () => {
   const tcp = (port: number | string) => ({ protocol: 'TCP', port });
 
   it('pgbouncer: the API reaches only the pooler (6432), the pooler and the Jobs reach Postgres', () => {
-    const objects = policies({ ...PROPS, pooler: true });
+    const objects = policies({ pooler: true });
     const pooler = { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'pgbouncer', 'app.kubernetes.io/instance': 'quotes-dev' } } };
     const postgres = { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'postgres', 'app.kubernetes.io/instance': 'quotes-dev' } } };
     expect(only(objects, 'NetworkPolicy', 'quote-api-egress').spec.egress[0]).toEqual({ to: [pooler], ports: [tcp(6432)] });
@@ -111,10 +158,10 @@ describe('buildNetworkPolicies with a pooler or CloudNativePG', () => {
   });
 
   it('cnpg: the instances admit the clients, each other and the operator, and reach the kube API; the Pooler likewise', () => {
-    const objects = policies({ ...PROPS, internalDatabase: false, cnpg: { operatorNamespace: 'cnpg-system' }, pooler: true });
+    const objects = policies({ database: 'cnpg', pooler: true });
     const instances = { podSelector: { matchLabels: { 'cnpg.io/cluster': 'postgres' } } };
     const pooler = { podSelector: { matchLabels: { 'cnpg.io/poolerName': 'postgres-pooler-rw' } } };
-    expect(names({ ...PROPS, internalDatabase: false, cnpg: { operatorNamespace: 'cnpg-system' } })).not.toContain('postgres-ingress');
+    expect(names({ database: 'cnpg' })).not.toContain('postgres-ingress');
     const cluster = only(objects, 'NetworkPolicy', 'postgres-cnpg').spec;
     expect(cluster.podSelector).toEqual(instances.podSelector);
     expect(cluster.ingress[0].from).toContainEqual(pooler);
