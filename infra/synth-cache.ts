@@ -4,7 +4,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getClusterFlavour } from './clusters.js';
+import type { ClusterFlavour } from './clusters.js';
 import type { MonitoringMode } from './config.js';
 import { createSynthContext } from './context.js';
 import type { Environment, EnvironmentName } from './environments.js';
@@ -66,6 +66,8 @@ interface StoredResult {
   ignored: string[];
   settings: Environment;
   imageRef: ImageRef;
+  /** The flavour as it was (plain data), not looked up again by name. */
+  flavour: ClusterFlavour;
 }
 
 interface SynthRecord {
@@ -77,7 +79,7 @@ interface SynthRecord {
   rendered?: RenderedFile[][];
 }
 
-const RECORD_VERSION = 1;
+const RECORD_VERSION = 2;
 const INFRA_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT_DIR = dirname(INFRA_DIR);
 
@@ -148,15 +150,26 @@ async function synthesizeFresh(
 
 function storeResult(result: SynthResult): StoredResult {
   const { env, namespace, cluster, image, monitoring, files, ignored, context } = result;
-  return { env, namespace, cluster, image, monitoring, files, ignored, settings: context.env, imageRef: context.image };
+  return {
+    env,
+    namespace,
+    cluster,
+    image,
+    monitoring,
+    files,
+    ignored,
+    settings: context.env,
+    imageRef: context.image,
+    flavour: context.cluster,
+  };
 }
 
 function outcomes(record: Pick<SynthRecord, 'results' | 'issues' | 'rendered'>, options: CachedSynthOptions): SynthOutcome[] {
   return record.results.map((stored, i) => {
-    const { settings, imageRef, ...rest } = stored;
+    const { settings, imageRef, flavour, ...rest } = stored;
     const context = createSynthContext({
       env: settings,
-      cluster: getClusterFlavour(stored.cluster),
+      cluster: flavour,
       image: imageRef,
       monitoring: stored.monitoring,
     });
