@@ -7,7 +7,7 @@ import { ENVIRONMENT_NAMES, type EnvironmentName, type EnvironmentSettings } fro
 import { InfraUsageError } from './errors.js';
 import type { DeepPartial } from './merge.js';
 import { environmentSettingsSchema, RENAMED_SETTINGS } from './settings-schema.js';
-import { importTypeScript } from './ts-module.js';
+import { importTypeScript, userModules } from './ts-module.js';
 import type { StackExtension } from './extension.js';
 
 export const MONITORING_MODES = ['self', 'operator', 'none'] as const;
@@ -153,7 +153,10 @@ async function importUserModule(file: string, cwd: string): Promise<{ value: unk
  */
 async function importConfigModule(file: string): Promise<{ default?: unknown }> {
   try {
-    return (await import(pathToFileURL(file).href)) as { default?: unknown };
+    const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    // Its imports are unknown here: the synth cache (infra/synth-cache.ts) cannot tell when it changes.
+    userModules.untracked = true;
+    return module;
   } catch (error) {
     // Outside an ESM package, or without tsx loaded: let esbuild decide (its error is the one reported).
     if (!/\.m?ts$/.test(file)) throw error;

@@ -2,11 +2,11 @@ import { InfraUsageError } from './errors.js';
 import { appSettingProblems } from './app-environment.js';
 import { crossFieldProblems, environmentSettingsSchema, RENAMED_SETTINGS, type EnvironmentSettings } from './settings-schema.js';
 import { deepMerge, type DeepPartial } from './merge.js';
+import { assertEnvironmentName, namespaceFor, type EnvironmentName } from './environment-names.js';
 
 export type { EnvironmentSettings } from './settings-schema.js';
 
-export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
-export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+export { assertEnvironmentName, ENVIRONMENT_NAMES, isEnvironmentName, namespaceFor, type EnvironmentName } from './environment-names.js';
 
 /** One environment after overrides: its settings plus the names derived from it. */
 export interface Environment extends EnvironmentSettings {
@@ -156,17 +156,6 @@ const ENVIRONMENT_DEFAULTS: Record<EnvironmentName, DeepPartial<EnvironmentSetti
   },
 };
 
-export function isEnvironmentName(name: string): name is EnvironmentName {
-  return (ENVIRONMENT_NAMES as readonly string[]).includes(name);
-}
-
-export function assertEnvironmentName(name: string): EnvironmentName {
-  if (!isEnvironmentName(name)) {
-    throw new InfraUsageError(`unknown environment "${name}": use one of ${ENVIRONMENT_NAMES.join(', ')}`);
-  }
-  return name;
-}
-
 /** The built-in settings of an environment, before any qctl.config.ts or --set override. */
 export function defaultSettings(name: EnvironmentName): EnvironmentSettings {
   return deepMerge(structuredClone(BASE_SETTINGS), ENVIRONMENT_DEFAULTS[name]) as EnvironmentSettings;
@@ -207,10 +196,6 @@ export function getEnvironment(
     throw new InfraUsageError(`${source}: ${problem[0]} for environment ${envName} ${problem[1]}`);
   }
   return { ...settings, name: envName, namespace: namespaceFor(envName) };
-}
-
-export function namespaceFor(env: EnvironmentName): string {
-  return `quotes-${env}`;
 }
 
 function validKeysAt(path: string): string[] {

@@ -1,4 +1,3 @@
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { getClusterFlavour, type ClusterName } from './clusters.js';
@@ -11,7 +10,6 @@ import { ignoredSettings } from './ignored-settings.js';
 import { imageFromSettings } from './image.js';
 import { parseSynthChoices, parseSynthFlags, type SettingsLayer, type SynthFlags, type SynthRequest } from './request.js';
 import { ManifestScope, type KubeObject } from './scope.js';
-import { toYamlDocuments } from './yaml.js';
 import { buildStacks } from './stack.js';
 
 export type { KubeObject } from './scope.js';
@@ -136,33 +134,7 @@ export function synthesizeRequest(request: SynthRequest, config: QctlConfig, con
   };
 }
 
-/** The YAML text of each file, exactly as written to disk. */
-export function renderFiles(result: Pick<SynthResult, 'files'>): Array<{ name: string; content: string }> {
-  return result.files.map((file) => ({ name: file.name, content: toYamlDocuments(file.objects) }));
-}
-
-const OWNED_FILE = /^[0-9]{2}-[a-z0-9-]+\.yaml$/;
-
-/**
- * Writes `<outDir>/<env>/<NN-name>.yaml` and removes numbered YAML files left there by an
- * earlier run (objects that disappeared from the code must not linger in dist/).
- * Returns the environment directory and the written paths.
- */
-export function writeSynthOutput(result: Pick<SynthResult, 'env' | 'files'>, outDir: string): { dir: string; paths: string[] } {
-  const dir = resolve(outDir, result.env);
-  mkdirSync(dir, { recursive: true });
-  const rendered = renderFiles(result);
-  const keep = new Set(rendered.map((file) => file.name));
-  for (const existing of readdirSync(dir)) {
-    if (OWNED_FILE.test(existing) && !keep.has(existing)) rmSync(join(dir, existing));
-  }
-  const paths = rendered.map((file) => {
-    const path = join(dir, file.name);
-    writeFileSync(path, file.content);
-    return path;
-  });
-  return { dir, paths };
-}
+export { renderFiles, writeSynthOutput } from './synth-output.js';
 
 /**
  * `cdk8s synth` (cdk8s.yaml) and `npx tsx infra/main.ts` land here: every environment (or

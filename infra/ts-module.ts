@@ -15,12 +15,17 @@ import type { Plugin } from 'esbuild';
  */
 export async function importTypeScript(file: string): Promise<Record<string, unknown>> {
   const code = readCompiled(file) ?? (await compile(file));
+  for (const input of compiledInputs.get(file) ?? []) userModules.inputs.add(input);
   return (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as Record<string, unknown>;
 }
 
 async function compile(file: string): Promise<string> {
   const { build } = await import('esbuild');
   const url = pathToFileURL(file).href;
+  // esbuild starts its service with a copy of the whole environment: not a read by the user's
+  // code, so it is kept out of the synth cache's record (realEnv: set while it records).
+  const recording = process.env;
+  if (userModules.realEnv) process.env = userModules.realEnv;
   try {
     const result = await build({
       entryPoints: [file],
@@ -37,6 +42,11 @@ async function compile(file: string): Promise<string> {
     });
     const code = result.outputFiles[0]!.text;
     const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.includes(':'));
+    // esbuild names inputs relative to the working directory.
+    compiledInputs.set(
+      file,
+      inputs.map((input) => resolve(input)),
+    );
     saveCompiled(file, inputs, code);
     return code;
   } catch (error) {
@@ -45,6 +55,8 @@ async function compile(file: string): Promise<string> {
     if (!first) throw error;
     const where = first.location ? `${first.location.file}:${first.location.line}:${first.location.column}: ` : '';
     throw new Error(`${where}${first.text}`, { cause: error });
+  } finally {
+    process.env = recording;
   }
 }
 
@@ -74,7 +86,9 @@ function readCompiled(file: string): string | undefined {
   try {
     const record = JSON.parse(readFileSync(recordFile(file), 'utf8')) as CompiledRecord;
     const unchanged = Object.entries(record.inputs).every(([path, hash]) => contentHash(path) === hash);
-    return unchanged && typeof record.code === 'string' ? record.code : undefined;
+    if (!unchanged || typeof record.code !== 'string') return undefined;
+    compiledInputs.set(file, Object.keys(record.inputs));
+    return record.code;
   } catch {
     return undefined;
   }
@@ -94,6 +108,17 @@ function saveCompiled(file: string, inputs: string[], code: string): void {
     // no cache this time
   }
 }
+
+/**
+ * The files the user's modules were compiled from (absolute paths), for the synth cache
+ * (infra/synth-cache.ts); `untracked` when a user module was imported some other way (its
+ * imports unknown).
+ */
+export const userModules: { inputs: Set<string>; untracked: boolean; realEnv?: NodeJS.ProcessEnv } = {
+  inputs: new Set<string>(),
+  untracked: false,
+};
+const compiledInputs = new Map<string, string[]>();
 
 const INNER = Symbol('inner resolve');
 

@@ -19,6 +19,8 @@ import type { CanaryPlan } from './flags.js';
 import { startCanaryLoad, type CanaryLoad, type CanaryLoadSummary } from './load.js';
 import { PrometheusClient } from './prometheus.js';
 import { apiDeploymentRef, containerImage, readCanary, weightOf, withCanaryState, type CanaryState } from '../deploy/canary-state.js';
+// Lives beside readCanary, so that a plain `qctl up` checks for a canary without loading this module (and the charts it uses).
+export { refuseDuringCanary } from '../deploy/canary-state.js';
 import { checkPrometheusScrapes, EXCLUDED_ROUTES, readVersionNumbers } from './version-metrics.js';
 
 /**
@@ -388,19 +390,4 @@ export async function runCanary(ctx: CanaryContext, start: CanaryState, plan: Ca
       result.ok ? undefined : `promotion failed: ${result.error?.message ?? 'apply failed'}; ${left()}`,
     );
   }
-}
-
-/**
- * A plain `qctl up` would prune a canary in progress and roll its image nowhere, or strip the
- * state of a `qctl up --canary` rollout: it is refused until the canary is finished. A canary the
- * settings themselves declare (canary.tag, no rollout state) is the release's own: re-applying it is fine.
- */
-export async function refuseDuringCanary(kube: Kube, namespace: string, releaseHasCanary: boolean): Promise<undefined> {
-  const live = await readCanary(kube, namespace);
-  if (!live || (releaseHasCanary && !live.state)) return undefined;
-  const image = live.state?.image ?? containerImage(live.deployment);
-  const at = live.state ? ` at ${weightOf(live.state)}%` : '';
-  throw usageError(
-    `a canary of ${image} is in progress in ${namespace}${at}: finish it with qctl promote or qctl abort (or resume it with qctl up --canary) before a plain qctl up`,
-  );
 }

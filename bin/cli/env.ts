@@ -1,4 +1,4 @@
-import { assertEnvironmentName, type EnvironmentName } from '../../infra/environments.js';
+import { assertEnvironmentName, type EnvironmentName } from '../../infra/environment-names.js';
 
 /**
  * --env: a known environment name (default dev), checked by infra's one rule. Kept apart from

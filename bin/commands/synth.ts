@@ -43,25 +43,30 @@ export function register(program: Command): void {
     const toStdout = options.out === '-';
     if (toStdout) checkStreamFlags(options, mode);
     else checkOutDir(options.out);
-    const [{ ENVIRONMENT_NAMES }, main, validate] = await Promise.all([
-      import('../../infra/environments.js'),
-      import('../../infra/main.js'),
-      import('../../infra/validate.js'),
+    const [{ ENVIRONMENT_NAMES }, { parseSynthChoices }, { synthesizeCached }, { writeSynthOutput }, { formatIssue }] = await Promise.all([
+      import('../../infra/environment-names.js'),
+      import('../../infra/request.js'),
+      import('../../infra/synth-cache.js'),
+      import('../../infra/synth-output.js'),
+      import('../../infra/validation/issue.js'),
     ]);
     // Every flag is parsed here, once, also for --all (one parse of --set for three environments).
     const envs = options.all ? [...ENVIRONMENT_NAMES] : [parseEnv(options.env)];
-    const choices = main.parseSynthChoices(options);
+    const choices = parseSynthChoices(options);
     const cluster = options.cluster === undefined ? undefined : getClusterFlavour(options.cluster);
-    const { config, source } = await main.resolveConfig(options.config, process.cwd());
     // Everything is built and validated before anything is written: nothing half-applied.
-    const results = envs.map((env) => main.synthesizeRequest({ env, cluster, ...choices }, config, source));
-    for (const result of results) warnIgnoredSettings(result.ignored);
-    const reports = results.map((result) => ({ result, issues: validate.validateFiles(result.files) }));
-    const failed = reports.some(({ issues }) => validate.hasErrors(issues));
+    // Unchanged inputs reuse the last run's objects and issues (infra/synth-cache.ts).
+    const outcomes = await synthesizeCached(
+      envs.map((env) => ({ env, cluster, ...choices })),
+      { config: options.config, cwd: process.cwd(), validate: true, render: !toStdout },
+    );
+    for (const { result } of outcomes) warnIgnoredSettings(result.ignored);
+    const reports = outcomes.map(({ result, issues, rendered }) => ({ result, issues: issues ?? [], rendered }));
+    const failed = reports.some(({ issues }) => issues.some((issue) => issue.severity === 'error'));
     if (toStdout) {
       const [{ result, issues }] = reports as [(typeof reports)[number]];
       // stdout carries only the YAML stream (for `| kubectl apply -f -`); the rest goes to stderr.
-      for (const issue of issues) process.stderr.write(`  ${validate.formatIssue(issue)}\n`);
+      for (const issue of issues) process.stderr.write(`  ${formatIssue(issue)}\n`);
       process.stderr.write(`${summaryLine(result, issues)}\n`);
       if (failed) throw new JobError('validation failed: nothing was printed; fix the errors above');
       const { toYaml } = await import('../../infra/yaml.js');
@@ -74,7 +79,7 @@ export function register(program: Command): void {
       );
       return;
     }
-    const written = failed ? [] : reports.map(({ result }) => main.writeSynthOutput(result, options.out));
+    const written = failed ? [] : reports.map(({ result, rendered }) => writeSynthOutput(result, options.out, rendered));
 
     if (mode === 'json') {
       printJson({
@@ -101,7 +106,7 @@ export function register(program: Command): void {
     } else {
       reports.forEach(({ result, issues }, i) => {
         process.stdout.write(renderTable(result, written[i]?.dir));
-        for (const issue of issues) process.stdout.write(`  ${validate.formatIssue(issue)}\n`);
+        for (const issue of issues) process.stdout.write(`  ${formatIssue(issue)}\n`);
         process.stdout.write(`${summaryLine(result, issues)}\n\n`);
       });
     }

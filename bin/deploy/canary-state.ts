@@ -1,4 +1,4 @@
-import { JobError } from '../cli/errors.js';
+import { JobError, usageError } from '../cli/errors.js';
 import type { Kube } from '../kube/client.js';
 import { API_CONTAINER, API_NAME } from '../../infra/monitoring/names.js';
 import type { KubeObject, ObjectRef } from '../kube/objects.js';
@@ -119,4 +119,19 @@ export function withCanaryState(objects: KubeObject[], state: CanaryState): Kube
     },
   };
   return objects.map((o, i) => (i === index ? annotated : o));
+}
+
+/**
+ * A plain `qctl up` would prune a canary in progress and roll its image nowhere, or strip the
+ * state of a `qctl up --canary` rollout: it is refused until the canary is finished. A canary the
+ * settings themselves declare (canary.tag, no rollout state) is the release's own: re-applying it is fine.
+ */
+export async function refuseDuringCanary(kube: Kube, namespace: string, releaseHasCanary: boolean): Promise<undefined> {
+  const live = await readCanary(kube, namespace);
+  if (!live || (releaseHasCanary && !live.state)) return undefined;
+  const image = live.state?.image ?? containerImage(live.deployment);
+  const at = live.state ? ` at ${weightOf(live.state)}%` : '';
+  throw usageError(
+    `a canary of ${image} is in progress in ${namespace}${at}: finish it with qctl promote or qctl abort (or resume it with qctl up --canary) before a plain qctl up`,
+  );
 }

@@ -33,8 +33,9 @@ export async function runDiff(root: string, flags: DiffOptions): Promise<number>
   const mode = parseOutputMode(flags.output);
   const { target } = flags;
   const { env, namespace, flavour } = target;
-  const { synthesizeFor } = await import('../../infra/main.js');
-  const synthFor = (image: ImageRef | undefined) => synthesizeFor({ ...flags.synth, env, cluster: flavour, image }, { cwd: root });
+  const { synthesizeCached } = await import('../../infra/synth-cache.js');
+  const synthFor = async (image: ImageRef | undefined) =>
+    (await synthesizeCached([{ ...flags.synth, env, cluster: flavour, image }], { cwd: root, validate: false }))[0]!.result;
   let synth = await synthFor(flags.synth.image);
   warnIgnoredSettings(synth.ignored);
   const userSecret = userSecretObject(env, namespace, (await readSecrets(root, env)) ?? {});

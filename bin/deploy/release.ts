@@ -28,10 +28,17 @@ export type Release = { objects: KubeObject[]; synth: SynthResult; hasSecretsFil
 
 export async function synthesizeRelease(input: ReleaseInput): Promise<Release> {
   const fromFile = await readSecrets(input.root, input.env);
-  const { parseSynthChoices, synthesizeFor } = await import('../../infra/main.js');
+  const [{ parseSynthChoices }, { synthesizeCached }] = await Promise.all([
+    import('../../infra/request.js'),
+    import('../../infra/synth-cache.js'),
+  ]);
   // --set and --monitoring travel as typed (and as recorded in a canary's state): parsed here, once per release.
   const choices = parseSynthChoices({ image: input.image, set: input.set, monitoring: input.monitoring });
-  const synth = await synthesizeFor({ ...choices, env: input.env, cluster: input.flavour }, { cwd: input.root });
+  // Unchanged inputs reuse the last synthesized objects (infra/synth-cache.ts).
+  const [{ result: synth }] = (await synthesizeCached([{ ...choices, env: input.env, cluster: input.flavour }], {
+    cwd: input.root,
+    validate: false,
+  })) as [{ result: SynthResult }];
   warnIgnoredSettings(synth.ignored);
   const objects = [...(synth.objects as KubeObject[]), userSecretObject(input.env, input.namespace, fromFile ?? {})];
   return { objects, synth, hasSecretsFile: fromFile !== undefined };

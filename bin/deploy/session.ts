@@ -4,7 +4,7 @@ import { parseDuration } from '../cli/duration.js';
 import { parseEnv } from '../cli/env.js';
 import { usageError } from '../cli/errors.js';
 import { deployFlavour, type DeployFlavour } from './clusters.js';
-import { namespaceFor, type EnvironmentName } from '../../infra/environments.js';
+import { namespaceFor, type EnvironmentName } from '../../infra/environment-names.js';
 import { Kube, loadKubeTarget, resolveKubeTarget } from '../kube/client.js';
 
 /**

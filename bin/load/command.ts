@@ -7,7 +7,7 @@ import { ExitError, usageError } from '../cli/errors.js';
 import { isNonInteractive, parseOutputMode, printJson, printText } from '../cli/output.js';
 import { formatTextReport } from './text-report.js';
 import { renderHtmlReport } from './html-report.js';
-import { namespaceFor, type EnvironmentName } from '../../infra/environments.js';
+import { namespaceFor, type EnvironmentName } from '../../infra/environment-names.js';
 import { executeWithLocalWorkers } from './local-workers.js';
 import { executeLoad, type LoadPlan, type Ramp, type RunHooks } from './run.js';
 import { parseSlos, type Slo } from './slo.js';

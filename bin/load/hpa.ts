@@ -1,4 +1,4 @@
-import { namespaceFor, type EnvironmentName } from '../../infra/environments.js';
+import { namespaceFor, type EnvironmentName } from '../../infra/environment-names.js';
 import { API_NAME } from '../../infra/monitoring/names.js';
 import { usageError } from '../cli/errors.js';
 import { openLoadClient } from '../deploy/session.js';

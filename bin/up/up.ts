@@ -30,20 +30,9 @@ export type UpOptions = CanaryFlags & {
   output: string;
 };
 import { parseCanaryFlags, parseWeights, type CanaryFlags } from '../canary/flags.js';
-import { CANARY_NAME } from '../deploy/canary-state.js';
+import { CANARY_NAME, refuseDuringCanary } from '../deploy/canary-state.js';
 import { printCanaryReport } from '../canary/report.js';
-import {
-  canarySettings,
-  checkPrometheus,
-  forwardToCanary,
-  openPrometheus,
-  planCanary,
-  realSteps,
-  refuseDuringCanary,
-  requirePrometheusSource,
-  runCanary,
-  type AnalysisAccess,
-} from '../canary/rollout.js';
+import type { AnalysisAccess } from '../canary/rollout.js';
 import { releaseEngineOptions, synthesizeRelease } from '../deploy/release.js';
 
 /**
@@ -62,6 +51,8 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
     throw usageError(`--cluster ${flavour.name} needs --registry HOST (a registry the cluster pulls from) or --image REF`);
   }
   const firstWeight = flags.canary === undefined ? undefined : parseWeights({ ...flags, canary: flags.canary })[0]!;
+  // Only a canary release loads the canary engine (and the chart modules it shares with synth).
+  const rollout = flags.canary === undefined ? undefined : await import('../canary/rollout.js');
   if (firstWeight !== undefined && flags.dryRun)
     throw usageError('--canary and --dry-run do not go together: preview the canary with qctl diff --set canary.tag=TAG');
 
@@ -83,14 +74,14 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
   const ref = flags.image ?? imageRef(flavour, await contentTag(root), flags.registry);
 
   // A canary release is checked here with the new image standing in for the stable one (known only from the cluster).
-  const set = firstWeight !== undefined ? [...flags.set, ...canarySettings(ref, firstWeight)] : flags.set;
+  const set = firstWeight !== undefined ? [...flags.set, ...rollout!.canarySettings(ref, firstWeight)] : flags.set;
   const release = await synthesizeRelease({ root, env, namespace, flavour, image: ref, set, monitoring: flags.monitoring });
   const { synth, objects, hasSecretsFile } = release;
   // Everything about the canary that can be judged offline is judged here, before the first write.
   const settings = synth.context.env;
   const canary = flags.canary === undefined ? undefined : parseCanaryFlags({ ...flags, canary: flags.canary }, settings.canary.analysis);
-  if (canary) requirePrometheusSource(namespace, canary, synth.monitoring);
-  const steps = canary && realSteps(settings, canary.weights);
+  if (canary) rollout!.requirePrometheusSource(namespace, canary, synth.monitoring);
+  const steps = canary && rollout!.realSteps(settings, canary.weights);
   if (canary && steps) canary.weights = steps.weights;
 
   let session: Session;
@@ -125,7 +116,7 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
   const started = Date.now();
   for (const note of steps?.notes ?? []) progress.info(note);
   const canaryStart = canary
-    ? await planCanary(kube, namespace, ref, canary, { set: flags.set, monitoring: flags.monitoring })
+    ? await rollout!.planCanary(kube, namespace, ref, canary, { set: flags.set, monitoring: flags.monitoring })
     : flags.dryRun
       ? undefined
       : await refuseDuringCanary(
@@ -137,9 +128,9 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
   const ctx = { root, env, namespace, flavour, kube, timeoutMs, progress };
   let analysis: AnalysisAccess | undefined;
   if (canary?.analysis && canaryStart) {
-    const prometheus = await openPrometheus(ctx, canary, canaryStart.state.monitoring ?? synth.monitoring);
-    await checkPrometheus(prometheus, namespace);
-    analysis = { prometheus, canaryTarget: () => forwardToCanary(ctx) };
+    const prometheus = await rollout!.openPrometheus(ctx, canary, canaryStart.state.monitoring ?? synth.monitoring);
+    await rollout!.checkPrometheus(prometheus, namespace);
+    analysis = { prometheus, canaryTarget: () => rollout!.forwardToCanary(ctx) };
   }
 
   const buildLines: string[] = [];
@@ -180,7 +171,7 @@ export async function runUp(root: string, flags: UpOptions): Promise<number> {
 
   if (canary && canaryStart) {
     if (canaryStart.resumed) progress.info(`resuming the canary of ${ref} started ${canaryStart.state.started}`);
-    const report = await runCanary(ctx, canaryStart.state, canary, analysis);
+    const report = await rollout!.runCanary(ctx, canaryStart.state, canary, analysis);
     rememberTarget(root, env, flavour.name, kube.target.context);
     return printCanaryReport(report, mode, {
       env,

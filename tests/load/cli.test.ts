@@ -20,7 +20,7 @@ afterAll(async () => {
 
 describe('qctl load (real CLI)', () => {
   it('exits 0 when every SLO holds and prints each SLO with its measured value', async () => {
-    const result = await runQctl(['load', `${target.url}/`, '--rate', '50', '--duration', '1s', '--slo', 'p99<1s,errors<1%,rate>=0.95']);
+    const result = await runQctl(['load', `${target.url}/`, '--rate', '50', '--duration', '1s', '--slo', 'p99<1s,errors<1%,dropped<1%']);
     expect(result.stderr).not.toContain('qctl: ');
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/rate\s+target 50\.0 req\/s, achieved/);
@@ -125,7 +125,9 @@ describe('qctl load (real CLI)', () => {
     // About 1.5 s of the 60 s schedule ran; the achieved rate covers only that window.
     expect(report.requests.scheduled).toBeGreaterThan(80);
     expect(report.requests.scheduled).toBeLessThan(400);
-    expect(Math.abs(report.achievedRate - 100)).toBeLessThan(10);
+    // Over the whole 60 s it would be about 2.5 req/s; over the window, up to the target (less on a loaded machine).
+    expect(report.achievedRate).toBeGreaterThan(25);
+    expect(report.achievedRate).toBeLessThan(110);
     expect(result.exitCode).toBe(0);
   });
 
