@@ -2,7 +2,7 @@ import { InfraUsageError } from './errors.js';
 import { appSettingProblems } from './app-environment.js';
 import { crossFieldProblems, environmentSettingsSchema, RENAMED_SETTINGS, type EnvironmentSettings } from './settings-schema.js';
 import { deepMerge, type DeepPartial } from './merge.js';
-import { assertEnvironmentName, namespaceFor, type EnvironmentName } from './environment-names.js';
+import { namespaceFor, type EnvironmentName } from './environment-names.js';
 
 export type { EnvironmentSettings } from './settings-schema.js';
 
