@@ -142,8 +142,11 @@ const EXPECT: Record<string, Expectation> = {
 function adapt(key: string, ctx: Context, serverPort: number, apiPort: number): string {
   return (
     key
-      // The first-start seed and `qctl seed` read DummyJSON: the fake one, not the internet.
-      .replace(/\bqctl (dev|seed)\b/g, `qctl $1 --dummyjson-url ${ctx.dummyJson.url}`)
+      // The first-start seed and `qctl seed` read DummyJSON: the fake one, not the internet
+      // (`seed --reembed` fetches nothing and refuses the flag).
+      .replace(/\bqctl (dev|seed)\b/g, (all, command: string) =>
+        command === 'seed' && /--reembed\b/.test(key) ? all : `qctl ${command} --dummyjson-url ${ctx.dummyJson.url}`,
+      )
       // Load runs are cut to a second (and ramps to two steps): what they measure is tested in tests/load.
       .replace(/--duration \S+/g, '--duration 1s')
       .replace(
