@@ -22,7 +22,7 @@ import type { ValidationIssue } from './validation/issue.js';
  *
  * A record is reused only when all of these are unchanged:
  * - the request: environments, --cluster, --image, --set, --monitoring, --config, working directory;
- * - qctl's synthesis code: every file under infra/ (path, size, mtime) and the installed
+ * - qctl's synthesis code: every file under infra/ and app/ (path, size, mtime) and the installed
  *   packages (node_modules/.package-lock.json, which npm rewrites on every install);
  * - the user's modules (qctl.config.ts, qctl.extensions.ts and every file they import, by
  *   content hash; esbuild lists them when it compiles them);
@@ -214,7 +214,7 @@ function writeRecord(file: string, record: SynthRecord): void {
   }
 }
 
-/** qctl's synthesis code and the installed packages, by path, size and mtime (a few ms, no reads). */
+/** qctl's synthesis code (infra/, app/) and the installed packages, by path, size and mtime (a few ms, no reads). */
 function codeStamp(): string {
   const hash = createHash('sha256').update(`${RECORD_VERSION}\0${process.version}\0`);
   const add = (path: string) => {
@@ -225,12 +225,15 @@ function codeStamp(): string {
       hash.update(`${path}\0absent\0`);
     }
   };
-  const entries = fs.readdirSync(INFRA_DIR, { recursive: true, withFileTypes: true });
-  for (const path of entries
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name))
-    .sort())
-    add(path);
+  // infra/ imports the app's own rules for the settings it writes (app/config.ts), so app/ counts too.
+  for (const dir of [INFRA_DIR, join(ROOT_DIR, 'app')]) {
+    const entries = fs.readdirSync(dir, { recursive: true, withFileTypes: true });
+    for (const path of entries
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name))
+      .sort())
+      add(path);
+  }
   add(join(ROOT_DIR, 'node_modules', '.package-lock.json'));
   return hash.digest('hex');
 }
