@@ -66,16 +66,18 @@ export function exitWithError(
   env: NodeJS.ProcessEnv = process.env,
 ): number {
   if (error instanceof QctlError) {
-    if (error.message !== '') stderr.write(`qctl: ${safeForTerminal(error.message)}\n`);
+    // Usage errors (exit 2) are one line by contract; a job's failure may list details below it.
+    if (error.message !== '') stderr.write(`qctl: ${safeForTerminal(error.message, { oneLine: error.exitCode === 2 })}\n`);
     return error.exitCode;
   }
   if (error instanceof InfraUsageError || error instanceof SeedError) {
-    stderr.write(`qctl: ${safeForTerminal(error.message)}\n`);
-    return error instanceof SeedError && error.kind === 'failed' ? 1 : 2;
+    const usage = !(error instanceof SeedError && error.kind === 'failed');
+    stderr.write(`qctl: ${safeForTerminal(error.message, { oneLine: usage })}\n`);
+    return usage ? 2 : 1;
   }
   const pathProblem = filesystemProblem(error);
   if (pathProblem !== undefined) {
-    stderr.write(`qctl: ${safeForTerminal(pathProblem)}\n`);
+    stderr.write(`qctl: ${safeForTerminal(pathProblem, { oneLine: true })}\n`);
     return 2;
   }
   const debug = env.QCTL_DEBUG === '1';

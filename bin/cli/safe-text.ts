@@ -76,7 +76,11 @@ export function quoteOutside(text: string, max = MAX_QUOTED_CHARS): string {
   return safe.length > max ? `${safe.slice(0, max)}... (${safe.length} characters)` : safe;
 }
 
-/** What a terminal receives at the last step (errors, warnings, progress): redacted, controls escaped, line breaks kept. */
-export function safeForTerminal(text: string): string {
-  return escapeControls(redactUrlsIn(text), { lines: true });
+/**
+ * What a terminal receives at the last step (errors, warnings, progress): redacted, controls
+ * escaped, line breaks kept unless `oneLine` (a usage error is one line, even when it quotes input
+ * with a newline in it).
+ */
+export function safeForTerminal(text: string, options: { oneLine?: boolean } = {}): string {
+  return escapeControls(redactUrlsIn(text), { lines: !options.oneLine });
 }

@@ -19,6 +19,19 @@ describe('the one error-to-exit path', () => {
     expect(run(new NoClusterError('no kubeconfig found')).code).toBe(2);
   });
 
+  it('a usage error quoting input with a newline stays one line; a failed job keeps its detail lines', () => {
+    const forged = 'unknown environment "qa\nqctl: deployed to prod": use one of dev, staging, prod';
+    for (const error of [new UsageError(forged), new InfraUsageError(forged), new SeedError(forged, 'usage')]) {
+      expect(run(error)).toEqual({
+        code: 2,
+        stderr: 'qctl: unknown environment "qa\\nqctl: deployed to prod": use one of dev, staging, prod\n',
+      });
+    }
+    expect(run(new JobError('rollout failed:\n  pod quote-api-1: CrashLoopBackOff')).stderr).toBe(
+      'qctl: rollout failed:\n  pod quote-api-1: CrashLoopBackOff\n',
+    );
+  });
+
   it('a failed job exits 1 with its message', () => {
     expect(run(new JobError('apply Deployment/quote-api failed: HTTP 422'))).toEqual({
       code: 1,
