@@ -20,24 +20,18 @@ afterAll(async () => {
 const SECRET = 's3cr%40t-pw';
 const withCredentials = (url: string, path = '/') => url.replace('http://', `http://alice:${SECRET}@`) + path;
 
+/** A one-second JSON run with an HTML report: the result and everything it printed or wrote. */
+async function loadWithReport(url: string, rate: number, reportName: string) {
+  const html = join(dir, reportName);
+  const result = await runQctl(['load', url, '--rate', String(rate), '--duration', '1s', '--output', 'json', '--report', html]);
+  expect(result.exitCode).toBe(0);
+  return { result, everything: `${String(result.stdout)}${String(result.stderr)}${readFileSync(html, 'utf8')}` };
+}
+
 describe('credentials in a load target URL', () => {
   it('are sent as Basic auth and never printed: start line, JSON target.url, HTML report', async () => {
-    const html = join(dir, 'report.html');
     const before = (await target.stats()).headers.length;
-    const result = await runQctl([
-      'load',
-      withCredentials(target.url),
-      '--rate',
-      '20',
-      '--duration',
-      '1s',
-      '--output',
-      'json',
-      '--report',
-      html,
-    ]);
-    expect(result.exitCode).toBe(0);
-    const everything = `${String(result.stdout)}${String(result.stderr)}${readFileSync(html, 'utf8')}`;
+    const { result, everything } = await loadWithReport(withCredentials(target.url), 20, 'report.html');
     expect(everything).not.toContain('s3cr');
     expect(everything).not.toContain('alice');
     const report = loadReportSchema.parse(JSON.parse(String(result.stdout)));
@@ -51,21 +45,7 @@ describe('credentials in a load target URL', () => {
   });
 
   it('a credential in the query (?api_key=, ?token=) is hidden too: start line, JSON target and description, HTML report', async () => {
-    const html = join(dir, 'query-report.html');
-    const result = await runQctl([
-      'load',
-      `${target.url}/?api_key=k3y-${SECRET}&page=2`,
-      '--rate',
-      '10',
-      '--duration',
-      '1s',
-      '--output',
-      'json',
-      '--report',
-      html,
-    ]);
-    expect(result.exitCode).toBe(0);
-    const everything = `${String(result.stdout)}${String(result.stderr)}${readFileSync(html, 'utf8')}`;
+    const { result, everything } = await loadWithReport(`${target.url}/?api_key=k3y-${SECRET}&page=2`, 10, 'query-report.html');
     expect(everything).not.toContain('k3y-');
     const report = loadReportSchema.parse(JSON.parse(String(result.stdout)));
     expect(report.target.url).toBe(`${target.url}/?api_key=***&page=2`);
