@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { toSql } from 'pgvector';
+import { SparseVector, toSql } from 'pgvector';
 import type { DatabaseConfig } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -43,4 +43,9 @@ export function connectionTarget(database: DatabaseConfig): pg.PoolConfig {
 /** Serialises a vector for a `vector` query parameter (pgvector's text format). */
 export function toVectorLiteral(vector: number[]): string {
   return toSql(vector) as string;
+}
+
+/** Serialises a vector as pgvector's `sparsevec` text ({index:value,...}/dimensions): only its non-zeros. */
+export function toSparseLiteral(vector: number[]): string {
+  return new SparseVector(vector, undefined).toPostgres(); // no dimensions: read from a dense array
 }

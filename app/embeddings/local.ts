@@ -11,6 +11,14 @@ const STOPWORDS = new Set(
   ).split(' '),
 );
 
+/**
+ * At most this many non-zero elements per vector: pgvector indexes a `sparsevec` in HNSW up to
+ * 1,000 non-zeros (the local embedder's rows have a sparse index, app/db/vector-index.ts).
+ * Only very long, unusual text reaches it (the shipped quotes have 166 at most; a 2,000
+ * character quote of English words about 600); beyond it the weakest features are dropped.
+ */
+export const LOCAL_MAX_NONZERO = 1000;
+
 const WORD_WEIGHT = 1;
 const TRIGRAM_WEIGHT = 0.35;
 
@@ -51,6 +59,7 @@ function embedWords(words: string[]): number[] {
     const padded = `^${word}$`;
     for (let i = 0; i + 3 <= padded.length; i++) addFeature(vector, `t:${padded.slice(i, i + 3)}`, TRIGRAM_WEIGHT);
   }
+  keepStrongest(vector, LOCAL_MAX_NONZERO);
   let norm = 0;
   for (const v of vector) norm += v * v;
   norm = Math.sqrt(norm);
@@ -61,6 +70,17 @@ function embedWords(words: string[]): number[] {
     return unit;
   }
   return Array.from(vector, (v) => v / norm);
+}
+
+/** Zeroes all but the `max` largest magnitudes (ties: the lower index stays), in place. */
+function keepStrongest(vector: Float64Array, max: number): void {
+  const nonZero: number[] = [];
+  vector.forEach((v, i) => {
+    if (v !== 0) nonZero.push(i);
+  });
+  if (nonZero.length <= max) return;
+  nonZero.sort((a, b) => Math.abs(vector[b]!) - Math.abs(vector[a]!) || a - b);
+  for (const i of nonZero.slice(max)) vector[i] = 0;
 }
 
 function addFeature(vector: Float64Array, feature: string, weight: number): void {

@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { DEFAULT_SEARCH_EF_SEARCH, DEFAULT_SEARCH_PROBES } from '../config.js';
-import { toVectorLiteral } from '../db/pool.js';
-import { SMALL_TABLE_ROWS } from '../db/vector-index.js';
+import { toSparseLiteral, toVectorLiteral } from '../db/pool.js';
+import { SMALL_TABLE_ROWS, SPARSE_EMBEDDING, SPARSE_INDEX_NAME, SPARSE_TYPE } from '../db/vector-index.js';
+import { LOCAL_EMBEDDING_MODEL } from '../embeddings/local.js';
 import { normalizeText } from './quote-text.js';
 
 export interface Quote {
@@ -34,6 +35,12 @@ const WORD_SIMILARITY_MIN = 0.45;
 const SIMILARITY_MIN = 0.3;
 // Near-miss matches within this distance of the best are returned together.
 const FUZZY_TIE_MARGIN = 0.05;
+
+/** What a search's plan depends on: the table's size and whether the sparse index exists. */
+interface TableShape {
+  rows: number;
+  sparseIndex: boolean;
+}
 
 /** How hard an approximate index scan looks: more finds more of the true nearest, slower. */
 export interface SearchEffort {
@@ -82,8 +89,10 @@ export function effortSql(effort: SearchEffort, limit: number, iterative: boolea
   return statements.join('; ');
 }
 
-// What toVectorLiteral makes: the only text nearestSql puts into SQL without quoting it.
+// What toVectorLiteral and toSparseLiteral make: the only text nearestSql puts into SQL
+// without quoting it.
 const VECTOR_LITERAL = /^\[[-+0-9.,eE]*\]$/;
+const SPARSE_LITERAL = /^\{[-+0-9.,:eE]*\}\/\d+$/;
 
 /**
  * One unfiltered search as one simple-protocol query, so it costs one round trip (the
@@ -110,17 +119,22 @@ export function nearestStatements(
   model: string,
   limit: number,
 ): { settings: string; select: string } {
-  if (!VECTOR_LITERAL.test(vector)) throw new Error('a search vector must be a pgvector literal of numbers');
+  // A sparse literal searches the sparse index (the local embedder's rows, see SPARSE_INDEX_NAME):
+  // the same expression as the index, so that the planner matches it.
+  const sparse = SPARSE_LITERAL.test(vector);
+  if (!sparse && !VECTOR_LITERAL.test(vector)) throw new Error('a search vector must be a pgvector literal of numbers');
+  const [embedding, type] = sparse ? [SPARSE_EMBEDDING, SPARSE_TYPE] : ['embedding', 'vector'];
   const rows = Math.floor(limit);
   return {
     settings: `${effortSql(effort, rows, false)}; SET LOCAL enable_seqscan = off`,
-    // The vector appears once: its 1536 numbers are parsed once (about a tenth of a search's
-    // time on the embedded database), and the planner still orders the index scan by it.
+    // The vector appears once: its numbers are parsed once (for a dense 1536-number literal
+    // about a tenth of a search's time on the embedded database), and the planner still
+    // orders the index scan by it.
     select: `SELECT id::float8 AS id, quote, author, ${SCORE} AS score FROM (
-      SELECT id, quote, author, embedding <=> query.vector AS distance
-        FROM quotes, (SELECT '${vector}'::vector AS vector) query
+      SELECT id, quote, author, ${embedding} <=> query.vector AS distance
+        FROM quotes, (SELECT '${vector}'::${type} AS vector) query
        WHERE embedding IS NOT NULL AND embedding_model = ${pg.escapeLiteral(model)}
-       ORDER BY embedding <=> query.vector
+       ORDER BY ${embedding} <=> query.vector
        LIMIT ${rows + TIE_MARGIN}
     ) nearest
     ORDER BY score DESC, id LIMIT ${rows}`,
@@ -158,7 +172,7 @@ async function exactAuthorSearch(
 export class QuoteRepository {
   private readonly effort: SearchEffort;
   private iterativeSupport?: Promise<boolean>;
-  private size?: { rows: Promise<number>; until: number };
+  private size?: { shape: Promise<TableShape>; until: number };
 
   constructor(
     private readonly pool: pg.Pool,
@@ -259,8 +273,8 @@ export class QuoteRepository {
     /** Once aborted, a search still waiting for a connection gives up instead of querying. */
     signal?: AbortSignal;
   }): Promise<ScoredQuote[]> {
+    if (!options.authors) return this.nearest(options.vector, options.model, options.limit, options.signal);
     const vector = toVectorLiteral(options.vector);
-    if (!options.authors) return this.nearest(vector, options.model, options.limit, options.signal);
     const authors = options.authors.map((a) => a.toLowerCase());
     const client = await this.pool.connect();
     try {
@@ -291,14 +305,17 @@ export class QuoteRepository {
     }
   }
 
-  private async nearest(vector: string, model: string, limit: number, signal?: AbortSignal): Promise<ScoredQuote[]> {
+  private async nearest(vector: number[], model: string, limit: number, signal?: AbortSignal): Promise<ScoredQuote[]> {
     const client = await this.pool.connect();
     try {
       // Under overload most of a search's wait is for a connection: by then its client may have gone.
       signal?.throwIfAborted();
       const effort = await this.effectiveEffort(client);
+      // The local embedder's vectors through their sparse index while the table has one.
+      const sparse = model === LOCAL_EMBEDDING_MODEL && (await this.tableShape(client)).sparseIndex;
+      const literal = sparse ? toSparseLiteral(vector) : toVectorLiteral(vector);
       // Several statements in one simple query: the result of each, the SELECT's last.
-      const results = (await client.query(nearestSql(effort, vector, model, limit))) as unknown as pg.QueryResult<ScoredQuote>[];
+      const results = (await client.query(nearestSql(effort, literal, model, limit))) as unknown as pg.QueryResult<ScoredQuote>[];
       return results[results.length - 1]!.rows;
     } finally {
       client.release();
@@ -308,27 +325,29 @@ export class QuoteRepository {
   /** The effort with 'auto' resolved by the table's size (read at most once a minute). */
   async effectiveEffort(client?: pg.PoolClient): Promise<SearchEffort> {
     if (this.effort.efSearch !== 'auto') return this.effort;
-    return { ...this.effort, efSearch: efSearchForRows(await this.tableRows(client ?? this.pool)) };
+    return { ...this.effort, efSearch: efSearchForRows((await this.tableShape(client ?? this.pool)).rows) };
   }
 
   /**
    * The planner's row estimate (kept by ANALYZE and autovacuum), or an exact count when the
-   * table was never analyzed: cheap either way, and precise enough to pick an effort by size.
+   * table was never analyzed: cheap either way, and precise enough to pick an effort by size;
+   * and whether the sparse index is there. Read at most once a minute, in one query.
    */
-  private tableRows(db: Pick<pg.Pool, 'query'> | pg.PoolClient): Promise<number> {
-    if (this.size && Date.now() < this.size.until) return this.size.rows;
-    const rows = db
-      .query<{ rows: number }>(
-        `SELECT CASE WHEN reltuples >= 0 THEN reltuples ELSE (SELECT count(*) FROM quotes) END::float8 AS rows
+  private tableShape(db: Pick<pg.Pool, 'query'> | pg.PoolClient): Promise<TableShape> {
+    if (this.size && Date.now() < this.size.until) return this.size.shape;
+    const shape = db
+      .query<TableShape>(
+        `SELECT CASE WHEN reltuples >= 0 THEN reltuples ELSE (SELECT count(*) FROM quotes) END::float8 AS rows,
+                to_regclass('${SPARSE_INDEX_NAME}') IS NOT NULL AS "sparseIndex"
            FROM pg_class WHERE oid = 'quotes'::regclass`,
       )
-      .then((result) => result.rows[0]?.rows ?? 0);
-    const entry = { rows, until: Date.now() + SIZE_TTL_MS };
+      .then((result) => result.rows[0] ?? { rows: 0, sparseIndex: false });
+    const entry = { shape, until: Date.now() + SIZE_TTL_MS };
     this.size = entry;
-    rows.catch(() => {
+    shape.catch(() => {
       if (this.size === entry) this.size = undefined; // ask again next time
     });
-    return rows;
+    return shape;
   }
 
   /** Whether the server's pgvector scans its indexes iteratively (0.8.0 and later); asked once. */

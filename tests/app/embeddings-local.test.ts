@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LocalEmbedder } from '../../app/embeddings/local.js';
+import { LOCAL_MAX_NONZERO, LocalEmbedder } from '../../app/embeddings/local.js';
 
 const cosine = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * b[i]!, 0);
 
@@ -33,5 +33,21 @@ describe('LocalEmbedder', () => {
     const result = await embedder.embed(['love conquers all things']);
     expect(result.tokens).toBe(3);
     expect(result.requests).toBe(0);
+  });
+});
+
+describe('LocalEmbedder non-zeros', () => {
+  it('keeps at most LOCAL_MAX_NONZERO non-zero elements (what a sparse HNSW index takes), still a unit vector', async () => {
+    // Made-up words, far more distinct features than 1,536 slots (no text the table takes has
+    // this many: quotes are at most 2,000 characters; the cap holds whatever the length).
+    let seed = 7;
+    const letter = () => String.fromCharCode(97 + (((seed = (seed * 1103515245 + 12345) % 2 ** 31) >>> 16) % 26));
+    const text = Array.from({ length: 1500 }, () => `${letter()}${letter()}${letter()}`).join(' ');
+    const short = 'Imagination is more important than knowledge';
+    const [long, plain] = (await new LocalEmbedder().embed([text, short])).vectors;
+    expect(long!.filter((v) => v !== 0)).toHaveLength(LOCAL_MAX_NONZERO);
+    expect(Math.sqrt(cosine(long!, long!))).toBeCloseTo(1, 10);
+    // Short text is untouched by the cap: fewer non-zeros than the cap.
+    expect(plain!.filter((v) => v !== 0).length).toBeLessThan(100);
   });
 });
