@@ -81,12 +81,16 @@ const SCORE = 'round((1 - distance)::numeric, 4)::float8';
  * it is raised to what the query asks for when the setting is lower.
  */
 export function effortSql(effort: SearchEffort, limit: number, iterative: boolean): string {
-  const chosen = effort.efSearch === 'auto' ? DEFAULT_SEARCH_EF_SEARCH : effort.efSearch;
-  const efSearch = Math.min(1000, Math.max(Math.floor(chosen), limit + TIE_MARGIN));
   const probes = Math.max(1, Math.floor(effort.probes));
-  const statements = [`SET LOCAL hnsw.ef_search = ${efSearch}`, `SET LOCAL ivfflat.probes = ${probes}`];
+  const statements = [hnswEffortSql(effort, limit), `SET LOCAL ivfflat.probes = ${probes}`];
   if (iterative) statements.push('SET LOCAL hnsw.iterative_scan = relaxed_order', 'SET LOCAL ivfflat.iterative_scan = relaxed_order');
   return statements.join('; ');
+}
+
+/** effortSql's HNSW setting alone. */
+function hnswEffortSql(effort: SearchEffort, limit: number): string {
+  const chosen = effort.efSearch === 'auto' ? DEFAULT_SEARCH_EF_SEARCH : effort.efSearch;
+  return `SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.max(Math.floor(chosen), limit + TIE_MARGIN))}`;
 }
 
 // What toVectorLiteral and toSparseLiteral make: the only text nearestSql puts into SQL
@@ -126,7 +130,8 @@ export function nearestStatements(
   const [embedding, type] = sparse ? [SPARSE_EMBEDDING, SPARSE_TYPE] : ['embedding', 'vector'];
   const rows = Math.floor(limit);
   return {
-    settings: `${effortSql(effort, rows, false)}; SET LOCAL enable_seqscan = off`,
+    // The sparse index is HNSW: ivfflat.probes would only cost the embedded database a statement.
+    settings: `${sparse ? hnswEffortSql(effort, rows) : effortSql(effort, rows, false)}; SET LOCAL enable_seqscan = off`,
     // The vector appears once: its numbers are parsed once (for a dense 1536-number literal
     // about a tenth of a search's time on the embedded database), and the planner still
     // orders the index scan by it.

@@ -13,6 +13,13 @@ await service.databaseReady;
 
 const bare = Fastify({ loggerInstance: log as FastifyBaseLogger });
 bare.get('/bare', async () => ({ status: 'ok', service: 'bare' }));
+// The same yardstick answering the very bytes the API answers for one search (BARE_BODY_QUERY),
+// so that a ratio can also be read without the difference in response size.
+const bodyQuery = process.env.BARE_BODY_QUERY;
+if (bodyQuery) {
+  const body = await (await fetch(`${service.url}/quotes/search?q=${encodeURIComponent(bodyQuery)}`)).text();
+  bare.get('/bare-body', (_request, reply) => reply.type('application/json; charset=utf-8').send(body));
+}
 await bare.listen({ port: Number(process.env.BARE_PORT ?? 0), host: '127.0.0.1' });
 const address = bare.server.address();
 const barePort = typeof address === 'object' && address ? address.port : 0;

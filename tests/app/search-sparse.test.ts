@@ -58,6 +58,8 @@ describe('sparse index for the local embedder', () => {
     const result = (await pool.query(`${settings}; EXPLAIN ${select}`)) as unknown as pg.QueryResult<{ 'QUERY PLAN': string }>[];
     const plan = result[result.length - 1]!.rows.map((r) => r['QUERY PLAN']).join('\n');
     expect(plan).toMatch(new RegExp(`Index Scan using ${SPARSE_INDEX_NAME}`));
+    // Its effort is hnsw.ef_search alone (no IVFFlat setting for the embedded database to run).
+    expect(settings).toBe('SET LOCAL hnsw.ef_search = 100; SET LOCAL enable_seqscan = off');
   });
 
   it('finds what an exact ranking of the dense vectors finds, with the same scores', async () => {
