@@ -15,17 +15,24 @@ const searchQuery = z.object({
 });
 
 export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.get('/quotes/search', async (request, reply) => {
+  // Not async: a cache hit is answered without a promise for fastify to wait on (and a bad
+  // query throws synchronously, which fastify answers through the error handler like any other).
+  app.get('/quotes/search', (request, reply) => {
     const query = parseQuery(searchQuery, request.query);
     const cached = ctx.search.cachedJson(query);
-    if (cached !== undefined) return reply.type('application/json; charset=utf-8').send(cached);
+    if (cached !== undefined) {
+      reply.type('application/json; charset=utf-8').send(cached);
+      return;
+    }
     // The response closing before it was sent means the client has gone: its search is dropped.
     const gone = new AbortController();
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) gone.abort();
     });
-    const json = await ctx.search.searchJson({ ...query, signal: gone.signal });
     // Already JSON: skip re-serialisation on the hot path.
-    return reply.type('application/json; charset=utf-8').send(json);
+    ctx.search.searchJson({ ...query, signal: gone.signal }).then(
+      (json) => reply.type('application/json; charset=utf-8').send(json),
+      (error: unknown) => reply.send(error),
+    );
   });
 }
