@@ -21,9 +21,9 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { migrate, withIndexLock } from '../app/db/migrate.js';
-import { toVectorLiteral } from '../app/db/pool.js';
-import { ensureVectorIndex, type VectorIndexKind } from '../app/db/vector-index.js';
-import { LocalEmbedder } from '../app/embeddings/local.js';
+import { toSparseLiteral, toVectorLiteral } from '../app/db/pool.js';
+import { ensureVectorIndex, SPARSE_INDEX_NAME, type VectorIndexKind } from '../app/db/vector-index.js';
+import { LOCAL_EMBEDDING_MODEL, LocalEmbedder } from '../app/embeddings/local.js';
 import { contentHash, embeddingText } from '../app/quotes/quote-text.js';
 import { nearestStatements, QuoteRepository } from '../app/quotes/repository.js';
 import { QuoteWriter } from '../app/seed/writer.js';
@@ -152,11 +152,23 @@ async function cachedTruth(
   return result;
 }
 
-/** What the planner does with the search's query at this effort (the repository's own statements). */
-async function planOf(pool: pg.Pool, effort: { efSearch: number; probes: number }, vector: number[]): Promise<'index' | 'full scan'> {
-  const { settings, select } = nearestStatements(effort, toVectorLiteral(vector), embedder.model, LIMIT);
+/**
+ * What the planner does with the search's query at this effort (the repository's own statements:
+ * the local embedder's query goes to the sparse index while the table has one).
+ */
+async function planOf(
+  pool: pg.Pool,
+  effort: { efSearch: number; probes: number },
+  vector: number[],
+): Promise<'index' | 'sparse index' | 'full scan'> {
+  const { rows } = await pool.query<{ sparse: boolean }>('SELECT to_regclass($1) IS NOT NULL AS sparse', [SPARSE_INDEX_NAME]);
+  const sparse = embedder.model === LOCAL_EMBEDDING_MODEL && rows[0]!.sparse;
+  const literal = sparse ? toSparseLiteral(vector) : toVectorLiteral(vector);
+  const { settings, select } = nearestStatements(effort, literal, embedder.model, LIMIT);
   const results = (await pool.query(`${settings}; EXPLAIN ${select}`)) as unknown as pg.QueryResult<{ 'QUERY PLAN': string }>[];
-  return results[results.length - 1]!.rows.some((r) => r['QUERY PLAN'].includes('quotes_embedding_idx')) ? 'index' : 'full scan';
+  const plan = results[results.length - 1]!.rows.map((r) => r['QUERY PLAN']).join('\n');
+  if (plan.includes(SPARSE_INDEX_NAME)) return 'sparse index';
+  return plan.includes('quotes_embedding_idx') ? 'index' : 'full scan';
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -168,7 +180,7 @@ interface Result {
   build: string;
   effort: string;
   /** Whether the planner used the vector index for the query (else it ranked every row). */
-  plan: 'index' | 'full scan';
+  plan: 'index' | 'sparse index' | 'full scan';
   recall: number;
   p50: number;
   p99: number;
