@@ -145,8 +145,11 @@ async function main(): Promise<void> {
         `round ${round + 1}: bare ${fmt(run.bare.rps)}, cached search ${fmt(run.cached.rps)} (Redis: ${fmt(run.cachedRedis.rps)} vs its bare ${fmt(run.bareRedis.rps)}; Redis only, via replica ${fmt(run.viaReplica.rps)}, via primary ${fmt(run.viaPrimary.rps)}), GET /quotes/:id ${fmt(run.byId.rps)} req/s`,
       );
     }
-    // One second at the rate first, not recorded: connections, JIT and index pages warm up.
-    await openLoop(api, UNCACHED_RATE, 1, 'warmup');
+    // Three seconds at the rate first, not recorded: connections, JIT and index pages warm up.
+    // One was not enough: V8 still optimizes the uncached path (the wrk rounds before only ran
+    // cache hits) and PGlite's WebAssembly tiers up, so the first 1,000 searches after start
+    // had p99 in the hundreds of ms and the next 1,000 under 50 (load 8).
+    await openLoop(api, UNCACHED_RATE, 3, 'warmup');
     const uncachedCpu = cpuMeter({ api: servers.pid, database: databasePid });
     const uncached = await openLoop(api, UNCACHED_RATE, SECONDS * 2);
     const uncachedCpuMs = uncachedCpu(uncached.sent);
