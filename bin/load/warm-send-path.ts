@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpClient, WARM_UP_HEADER, type RequestSpec } from './client.js';
+import { HttpClient, type RequestSpec } from './client.js';
 import { runOpenLoop } from './generator.js';
 
 /** Requests sent through the send path before the first run of a thread: enough for V8 to optimize it. */
@@ -41,7 +41,8 @@ async function runAgainstSink(requests: number): Promise<SendPathWarmUp> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const spec: RequestSpec = { origin, method: 'GET', path: '/', headers: { [WARM_UP_HEADER]: '1' }, label: 'warm-up' };
+  // Shaped like a plain URL target's request (no extra headers): the sink is ours, nothing to mark.
+  const spec: RequestSpec = { origin, method: 'GET', path: '/', label: 'warm-up' };
   const client = new HttpClient({ maxConnections: SINK_CONNECTIONS, timeoutMs: 2000 });
   try {
     await runOpenLoop({
