@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { startEmbeddedPostgres } from '../bin/dev/embedded-postgres.js';
+import { templateFile } from '../bin/dev/pglite-template.js';
 import { repoPath } from './helpers/quotes-fixture.js';
 
 /**
@@ -7,9 +9,14 @@ import { repoPath } from './helpers/quotes-fixture.js';
  * it was built from is newer, so every test that runs `bin/qctl.mjs` runs the current sources at
  * the bundle's start-up cost instead of tsx's (several times the CPU per process, hundreds of
  * processes in the suite). bin/qctl.mjs still falls back to tsx for a source edited mid-run.
+ * Then the PGlite template, made once.
  */
-export default function setup(): void {
+export default async function setup(): Promise<void> {
   if (!bundleIsFresh()) execFileSync(process.execPath, [repoPath('scripts/bundle-cli.mjs')], { stdio: 'inherit' });
+  // One initdb for the run: the template every new PGlite cluster of the tests (their own and
+  // those of the qctl processes they start) then loads (bin/dev/pglite-template.ts).
+  const template = templateFile();
+  if (template && !existsSync(template)) await (await startEmbeddedPostgres()).stop();
 }
 
 function bundleIsFresh(): boolean {

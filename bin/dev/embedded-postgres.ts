@@ -14,6 +14,7 @@ import {
   freeBytes,
   removeUnfinishedDataDir,
 } from './data-dir-problem.js';
+import { discardTemplate, readTemplate, saveTemplate, templateFile } from './pglite-template.js';
 
 export interface EmbeddedPostgresOptions {
   /** Directory that persists the data; omit for an in-memory database. */
@@ -22,6 +23,8 @@ export interface EmbeddedPostgresOptions {
   /** 0 picks a free port. */
   port?: number;
   maxConnections?: number;
+  /** Where a new cluster's template is kept (default node_modules/.cache/qctl/, see pglite-template.ts). */
+  templateDir?: string;
 }
 
 export interface EmbeddedPostgres {
@@ -45,12 +48,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   if (options.dataDir) await mkdir(dirname(options.dataDir), { recursive: true });
   const firstStart = options.dataDir ? !(await stat(options.dataDir).catch(() => undefined)) : false;
   if (options.dataDir) await refuseFullDisk(options.dataDir, firstStart);
+  const newCluster = !options.dataDir || firstStart;
   let db: PGlite;
   try {
-    db = await PGlite.create({
-      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-      extensions: { vector, pg_trgm },
-    });
+    db = await openPglite(options.dataDir, newCluster ? templateFile(options.templateDir) : undefined);
   } catch (error) {
     if (!options.dataDir) throw error;
     throw await openFailure(options.dataDir, error, firstStart);
@@ -82,6 +83,30 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
       await db.close();
     },
   };
+}
+
+/**
+ * A new cluster starts from the template of a fresh one when there is one (~1 s of CPU instead
+ * of initdb's ~5.5 s) and leaves one behind when there is not; an existing data directory
+ * opens as it is (`template` undefined).
+ */
+async function openPglite(dataDir: string | undefined, template: string | undefined): Promise<PGlite> {
+  const options = { ...(dataDir ? { dataDir } : {}), extensions: { vector, pg_trgm } };
+  if (!template) return PGlite.create(options);
+  const loadDataDir = await readTemplate(template);
+  if (loadDataDir) {
+    try {
+      return await PGlite.create({ ...options, loadDataDir });
+    } catch {
+      // A template PGlite refuses (damaged, or made by a build it cannot read): initdb below,
+      // which reports a real problem of the data directory the usual way, and a new template.
+      await discardTemplate(template);
+      if (dataDir) await removeUnfinishedDataDir(dataDir);
+    }
+  }
+  const db = await PGlite.create(options);
+  await saveTemplate(db, template);
+  return db;
 }
 
 /**

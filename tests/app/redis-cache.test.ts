@@ -87,7 +87,9 @@ describe('Redis cache', () => {
       const { status, body } = await getJson(`${service.url}/quotes/search?q=courage%20in%20hard%20times`);
       expect(status).toBe(200);
       expect(Array.isArray(body)).toBe(true);
-      expect(Date.now() - started).toBeLessThan(2_000);
+      // Redis is still stopped: the answer came from the 100 ms command timeout, not from Redis waking up.
+      // 100x that timeout tells fail-open from a hang on any machine load.
+      expect(Date.now() - started).toBeLessThan(10_000);
       expect(await cacheCount('search', 'error')).toBeGreaterThan(errorsBefore);
     } finally {
       process.kill(redis.pid, 'SIGCONT');

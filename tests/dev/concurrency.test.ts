@@ -171,7 +171,9 @@ describe('qctl dev first start', () => {
       const interruptedAt = Date.now();
       child.kill('SIGINT');
       const result = await child;
-      expect(Date.now() - interruptedAt).toBeLessThan(10_000);
+      // A hang detector only (a loaded machine stretches the shutdown): that the seed stopped midway is
+      // shown below by the "stopped during start-up" line and the resumable first-seed.json.
+      expect(Date.now() - interruptedAt).toBeLessThan(60_000);
       expect(String(result.stderr)).toMatch(/qctl dev: stopping/);
       expect(String(result.stderr)).toContain('qctl dev: stopped during start-up');
       expect(existsSync(join(devDir, 'first-seed.json'))).toBe(true);

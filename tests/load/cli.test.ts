@@ -119,7 +119,8 @@ describe('qctl load (real CLI)', () => {
     const startedKill = Date.now();
     child.kill('SIGINT');
     const result = await child;
-    expect(Date.now() - startedKill).toBeLessThan(5000);
+    // The schedule has ~58 s left: stopping on Ctrl-C ends it long before that on any machine load.
+    expect(Date.now() - startedKill).toBeLessThan(30_000);
     const report = loadReportSchema.parse(JSON.parse(result.stdout as string));
     expect(report.interrupted).toBe(true);
     // About 1.5 s of the 60 s schedule ran; the achieved rate covers only that window.

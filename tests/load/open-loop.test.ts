@@ -158,7 +158,8 @@ describe('open-loop generator', () => {
     expect(report.errorsByKind).toEqual({ timeout: 20 });
     expect(report.errorRate).toBe(1);
     expect(report.latencyMs!.p50).toBeGreaterThanOrEqual(150);
-    expect(report.latencyMs!.p50).toBeLessThan(250);
+    // The target answers after 400 ms: a latency below that is the timeout's, not the answer's.
+    expect(report.latencyMs!.p50).toBeLessThan(400);
   });
 
   it('reports connection refused by kind', async () => {
