@@ -110,11 +110,14 @@ describe('qctl load (real CLI)', () => {
         reject: false,
       },
     );
+    const before = (await target.stats()).count;
     await new Promise<void>((resolve) => {
       child.stderr!.on('data', (chunk: Buffer) => {
         if (chunk.toString().includes('Ctrl-C stops')) resolve();
       });
     });
+    // Warm-ups (not counted by the target) come first: wait for the schedule's first request.
+    while ((await target.stats()).count === before) await new Promise((resolve) => setTimeout(resolve, 20));
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const startedKill = Date.now();
     child.kill('SIGINT');
