@@ -3,8 +3,19 @@ import type { AddressInfo } from 'node:net';
 import { HttpClient, type RequestSpec } from './client.js';
 import { runOpenLoop } from './generator.js';
 
-/** Requests sent through the send path before the first run of a thread: enough for V8 to optimize it. */
+/**
+ * Requests sent through the send path before the first run of a thread: about one second of the
+ * rate (what its first second would otherwise send through unoptimized code), within these bounds.
+ * It costs CPU before the clock starts (about 0.2-0.4 ms per request, sink included), so a gentle
+ * run does not pay for a high rate's warm-up.
+ */
 export const SEND_PATH_WARM_UP_REQUESTS = 3000;
+const MIN_SEND_PATH_WARM_UP_REQUESTS = 500;
+
+/** How many sink requests warm the send path for a thread that starts at `rate` requests per second. */
+export function sendPathWarmUpRequests(rate: number): number {
+  return Math.max(MIN_SEND_PATH_WARM_UP_REQUESTS, Math.min(SEND_PATH_WARM_UP_REQUESTS, Math.ceil(rate)));
+}
 /** Fast enough to take a fraction of a second, slow enough not to flood a busy machine. */
 const SINK_RATE = 10_000;
 const SINK_CONNECTIONS = 8;
@@ -24,11 +35,11 @@ let warmed: Promise<SendPathWarmUp> | undefined;
  * otherwise does that during the measured run, at the rate's pace (seconds at a few hundred
  * requests per second), and its unoptimized code costs CPU per request there.
  *
- * Once per thread (every isolate compiles its own code); later runs in the thread wait for the
- * first warm-up and return. Nothing of it reaches a result: its own generator run is discarded.
+ * Once per thread (every isolate compiles its own code), sized by the first run's rate; later runs
+ * in the thread wait for the first warm-up and return. Nothing of it reaches a result: its own generator run is discarded.
  */
-export function warmSendPath(): Promise<SendPathWarmUp> {
-  warmed ??= runAgainstSink(SEND_PATH_WARM_UP_REQUESTS);
+export function warmSendPath(rate: number): Promise<SendPathWarmUp> {
+  warmed ??= runAgainstSink(sendPathWarmUpRequests(rate));
   return warmed;
 }
 

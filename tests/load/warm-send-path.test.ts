@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeLoad } from '../../bin/load/run.js';
 import { singleUrlScenario } from '../../bin/load/scenario.js';
-import { SEND_PATH_WARM_UP_REQUESTS, warmSendPath } from '../../bin/load/warm-send-path.js';
+import { sendPathWarmUpRequests, warmSendPath } from '../../bin/load/warm-send-path.js';
 import { startTarget, type Target } from './fixtures/target.js';
 
 let target: Target;
@@ -26,9 +26,9 @@ describe('the send path warm-up (JIT) before the clock starts', () => {
       slos: [],
     });
     // The run warmed up first (once in this thread): the sink answered its requests...
-    const warm = await warmSendPath();
+    const warm = await warmSendPath(100);
     expect(warm.answered).toBeGreaterThan(0);
-    expect(warm.answered).toBeLessThanOrEqual(SEND_PATH_WARM_UP_REQUESTS);
+    expect(warm.answered).toBeLessThanOrEqual(sendPathWarmUpRequests(100));
     // ...and the results hold the run's 30 requests only, exactly those the target counted.
     expect(report.requests).toMatchObject({ scheduled: 30, sent: 30, responses: 30, dropped: 0 });
     expect(report.series.reduce((sum, s) => sum + s.sent, 0)).toBe(30);
@@ -42,6 +42,12 @@ describe('the send path warm-up (JIT) before the clock starts', () => {
   });
 
   it('warms each thread once: later runs in the same thread reuse it', () => {
-    expect(warmSendPath()).toBe(warmSendPath());
+    expect(warmSendPath(100)).toBe(warmSendPath(20_000));
+  });
+
+  it('sends about a second of the first rate, at least 500 and at most 3,000 requests', () => {
+    expect(sendPathWarmUpRequests(50)).toBe(500);
+    expect(sendPathWarmUpRequests(1200.5)).toBe(1201);
+    expect(sendPathWarmUpRequests(50_000)).toBe(3000);
   });
 });
