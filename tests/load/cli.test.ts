@@ -20,11 +20,12 @@ afterAll(async () => {
 
 describe('qctl load (real CLI)', () => {
   it('exits 0 when every SLO holds and prints each SLO with its measured value', async () => {
-    const result = await runQctl(['load', `${target.url}/`, '--rate', '50', '--duration', '1s', '--slo', 'p99<1s,errors<1%,dropped<1%']);
+    // A p99 bound no machine load reaches: the verdict must not depend on how busy the machine is.
+    const result = await runQctl(['load', `${target.url}/`, '--rate', '50', '--duration', '1s', '--slo', 'p99<30s,errors<1%,dropped<1%']);
     expect(result.stderr).not.toContain('qctl: ');
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/rate\s+target 50\.0 req\/s, achieved/);
-    expect(result.stdout).toMatch(/p99<1s\s+\d+(\.\d+)?ms\s+pass/);
+    expect(result.stdout).toMatch(/p99<30s\s+\d+(\.\d+)?(ms|s)\s+pass/);
     expect(result.stdout).toMatch(/errors<1%\s+0\.00%\s+pass/);
     expect(result.stdout).toMatch(/verdict\s+PASS/);
   });

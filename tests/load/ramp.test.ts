@@ -7,14 +7,15 @@ import { startTarget, type Target } from './fixtures/target.js';
 
 let target: Target;
 beforeAll(async () => {
-  // Fast up to 175 requests in any one second, 500 ms per answer beyond that: the knee is known, and the SLO (p95 < 250 ms) leaves a busy CI machine room below it.
-  target = await startTarget({ DEGRADE_ABOVE: '175', DEGRADE_DELAY_MS: '500' });
+  // Fast up to 175 requests in any one second, 4 s per answer beyond that: the knee is known, and the
+  // SLO (p95 < 2 s) leaves room below it for the stalls of a machine at load 8 (1.5 s were seen).
+  target = await startTarget({ DEGRADE_ABOVE: '175', DEGRADE_DELAY_MS: '4000' });
 });
 afterAll(async () => {
   await target.stop();
 });
 
-/** A GET ramp against the degrading target, judged by p95 < 250 ms and errors < 1 %. */
+/** A GET ramp against the degrading target, judged by p95 < 2 s and errors < 1 %. */
 function rampAgainstTarget(ramp: { start: number; end: number; step: number; stepDurationMs: number }, maxInflight: number) {
   const url = `${target.url}/`;
   return executeLoad({
@@ -24,8 +25,8 @@ function rampAgainstTarget(ramp: { start: number; end: number; step: number; ste
     durationMs: 0,
     ramp,
     maxInflight,
-    timeoutMs: 2000,
-    slos: parseSlos('p95<250ms,errors<1%'),
+    timeoutMs: 6000,
+    slos: parseSlos('p95<2s,errors<1%'),
   });
 }
 
@@ -46,10 +47,10 @@ describe('ramp', () => {
     expect(report.ramp!.knee).toBe(150);
     expect(report.ramp!.highestPassed).toBe(150);
     expect(report.ramp!.stoppedEarly).toBe(true);
-    // The failing step failed on latency, and its measured p95 shows the 500 ms degradation.
+    // The failing step failed on latency, and its measured p95 shows the 4 s degradation.
     const breach = steps[3]!.slo.find((s) => s.name === 'p95')!;
     expect(breach.passed).toBe(false);
-    expect(breach.measured!).toBeGreaterThan(400);
+    expect(breach.measured!).toBeGreaterThan(3500);
     // Each step kept its own schedule.
     for (const step of steps) {
       expect(step.requests.scheduled).toBe(Math.round(step.rate * 1.5));
