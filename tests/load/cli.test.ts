@@ -103,6 +103,7 @@ describe('qctl load (real CLI)', () => {
   });
 
   it('stops on Ctrl-C and still reports what ran', async () => {
+    const before = (await target.stats()).count;
     const child = execa(
       'node',
       [repoPath('bin/qctl.mjs'), 'load', `${target.url}/`, '--rate', '100', '--duration', '60s', '--output', 'json', '--slo', 'errors<1%'],
@@ -111,7 +112,6 @@ describe('qctl load (real CLI)', () => {
         reject: false,
       },
     );
-    const before = (await target.stats()).count;
     await new Promise<void>((resolve) => {
       child.stderr!.on('data', (chunk: Buffer) => {
         if (chunk.toString().includes('Ctrl-C stops')) resolve();
