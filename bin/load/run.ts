@@ -5,6 +5,7 @@ import { evaluateSlos, type Slo } from './slo.js';
 import { mergeStats, percentileCurve, sloSubject, summarizeLatency, type Stats } from './stats.js';
 import type { HpaReport, LoadReport, StepReport } from './report-schema.js';
 import { judgeNoiseFloor, startLoopDelayMonitor, type LoopDelay } from './noise-floor.js';
+import { warmSendPath } from './warm-send-path.js';
 
 /** Most requests sent before the clock starts to open connections (not counted; see HttpClient.warmUp). */
 export const WARM_UP_REQUESTS = 3000;
@@ -137,11 +138,13 @@ export async function runSteps(
   let offsetMs = 0;
   let interrupted = false;
   let stoppedEarly = false;
+  const firstRate = rates[0]!;
+  // The JIT first, against a sink of our own: the target sees none of it.
+  await warmSendPath(firstRate);
   const client = new HttpClient({ maxConnections: plan.maxInflight, timeoutMs: plan.timeoutMs });
   // At most half a second's worth of the first rate, so a gentle test never opens with a burst.
   // Connections: about what the rate needs at ~2 ms per answer, so the first second does not pay
   // for handshakes either.
-  const firstRate = rates[0]!;
   const warmUpRequests = Math.min(WARM_UP_REQUESTS, Math.max(1, Math.ceil(firstRate / 2)));
   const warmUpConnections = Math.min(
     plan.maxInflight,

@@ -86,6 +86,44 @@ describe('the batched scheduler, on a clock the test moves', () => {
   });
 });
 
+describe('sends on the wake-up of an answer', () => {
+  it('sends what fell due since the last tick when an answer wakes the loop, before the timer fires', async () => {
+    const clock = fakeClock();
+    const before = (await target.stats()).count;
+    const url = new URL(`${target.url}/`);
+    // 1,000 req/s for 20 ms: due at 0, 1, ..., 19 ms.
+    const run = runOpenLoop({
+      phases: [{ rate: 1000, durationMs: 20 }],
+      source: singleUrlScenario(url, 'GET'),
+      maxInflight: 100,
+      timeoutMs: 60_000,
+      sendGraceMs: 20,
+      clock,
+    });
+    // The tick at 0 sent the first request and set its timer for 1 ms, which never fires here:
+    // the clock moves to 5.5 ms while the answer is on its way. Its wake-up sends the requests
+    // due at 1..5 ms; their answers find nothing more due.
+    clock.t = 5.5;
+    const sentSoFar = async (): Promise<number> => (await target.stats()).count - before;
+    for (let waited = 0; (await sentSoFar()) < 6 && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await sentSoFar()).toBe(6);
+    expect(clock.wakeIns).toEqual([1]);
+    clock.fire(20);
+    const result = await run;
+
+    expect(result.overall.sent).toBe(20);
+    expect(result.overall.responses).toBe(20);
+    // Each measured from its own due time: the first six answered at 5.5 ms, the rest at 20 ms.
+    const expected = newHistogram(3);
+    for (let i = 0; i < 6; i++) expected.recordValue((5.5 - i) * 1000);
+    for (let i = 6; i < 20; i++) expected.recordValue((20 - i) * 1000);
+    for (const p of [0, 25, 50, 90, 100]) {
+      expect(result.overall.histogram.getValueAtPercentile(p), `p${p}`).toBe(expected.getValueAtPercentile(p));
+    }
+  });
+});
+
 describe('the answer log (the response path writes numbers; histograms are updated in batches)', () => {
   it('hands back every answer in order, also when it fills between two folds', () => {
     const folded: number[][] = [];

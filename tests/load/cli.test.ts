@@ -103,6 +103,7 @@ describe('qctl load (real CLI)', () => {
   });
 
   it('stops on Ctrl-C and still reports what ran', async () => {
+    const before = (await target.stats()).count;
     const child = execa(
       'node',
       [repoPath('bin/qctl.mjs'), 'load', `${target.url}/`, '--rate', '100', '--duration', '60s', '--output', 'json', '--slo', 'errors<1%'],
@@ -116,6 +117,8 @@ describe('qctl load (real CLI)', () => {
         if (chunk.toString().includes('Ctrl-C stops')) resolve();
       });
     });
+    // Warm-ups (not counted by the target) come first: wait for the schedule's first request.
+    while ((await target.stats()).count === before) await new Promise((resolve) => setTimeout(resolve, 20));
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const startedKill = Date.now();
     child.kill('SIGINT');

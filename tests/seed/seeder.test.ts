@@ -140,7 +140,10 @@ describe('one model per table', () => {
 describe('--reembed', () => {
   it('switches every vector to the new model atomically while search keeps answering', { timeout: 180_000 }, async () => {
     await pool.query('TRUNCATE quotes RESTART IDENTITY');
-    await seedQuotes({ pool, source: fileSource(), sourceName: 'file', provider: local });
+    // The swap rebuilds whichever index is configured; IVFFlat builds in well under a second where
+    // HNSW over 1,423 dense vectors takes several inside PGlite, twice here (the seed, the swap).
+    const ivfflat = { kind: 'ivfflat', lists: 20 } as const;
+    await seedQuotes({ pool, source: fileSource(), sourceName: 'file', provider: local, vectorIndex: ivfflat });
     const remote = new OpenAIEmbedder({
       apiKey: 'test',
       baseURL: openai.url,
@@ -182,7 +185,7 @@ describe('--reembed', () => {
         observations.push({ models, answered, partial });
       }
     })();
-    const summary = await reembedQuotes({ pool, provider: remote, batchSize: 100, concurrency: 2 }).finally(() => {
+    const summary = await reembedQuotes({ pool, provider: remote, batchSize: 100, concurrency: 2, vectorIndex: ivfflat }).finally(() => {
       done = true;
     });
     await watcher;
