@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { LOCAL_EMBEDDING_MODEL } from '../embeddings/local.js';
+import { LOCAL_EMBEDDING_MODEL, LOCAL_MAX_NONZERO } from '../embeddings/local.js';
 import { EMBEDDING_DIMENSIONS } from '../embeddings/provider.js';
 
 export type VectorIndexKind = 'hnsw' | 'ivfflat';
@@ -132,8 +132,47 @@ async function countRows(db: Queryable): Promise<number> {
  * index's kind, since it serves only the local embedder's rows.
  */
 async function ensureSparseIndex(db: Queryable, tableRows: number): Promise<void> {
-  if (tableRows > SMALL_TABLE_ROWS) await db.query(`DROP INDEX IF EXISTS ${SPARSE_INDEX_NAME}`);
-  else await db.query(sparseIndexDefinition());
+  if (tableRows > SMALL_TABLE_ROWS) {
+    await db.query(`DROP INDEX IF EXISTS ${SPARSE_INDEX_NAME}`);
+    return;
+  }
+  const { rows } = await db.query<{ present: boolean; supported: boolean }>(
+    `SELECT to_regclass('${SPARSE_INDEX_NAME}') IS NOT NULL AS present, to_regtype('sparsevec') IS NOT NULL AS supported`,
+  );
+  // sparsevec came with pgvector 0.7: on an older server (a managed database that has not
+  // upgraded) there is no sparse index, and searches take the main one as before.
+  if (rows[0]?.present || !rows[0]?.supported) return;
+  await withoutFailing(db, async () => {
+    // pgvector's sparse HNSW takes at most 1,000 non-zeros per vector. The local embedder keeps
+    // to that, but a row labelled with its model and written otherwise (by hand, a dense vector)
+    // would fail the build: such a table keeps the main index only.
+    const { rows: fit } = await db.query<{ fits: boolean }>(
+      `SELECT NOT EXISTS (SELECT 1 FROM quotes WHERE embedding_model = $1 AND embedding IS NOT NULL
+          AND (SELECT count(*) FROM unnest(embedding::real[]) AS value WHERE value <> 0) > ${LOCAL_MAX_NONZERO}) AS fits`,
+      [LOCAL_EMBEDDING_MODEL],
+    );
+    if (fit[0]?.fits) await db.query(sparseIndexDefinition());
+  });
+}
+
+/**
+ * Runs optional index work whose failure must not fail the migration: the sparse index only
+ * speeds searches up, and reading every vector for it is where damaged data would surface first
+ * (the readiness check names damage properly). Inside a transaction (PGlite's index work, the
+ * re-embed swap) a savepoint keeps the transaction usable; outside one SAVEPOINT is refused and
+ * a failed statement harms nothing.
+ */
+async function withoutFailing(db: Queryable, work: () => Promise<void>): Promise<void> {
+  const savepoint = await db.query('SAVEPOINT optional_index_work').then(
+    () => true,
+    () => false,
+  );
+  try {
+    await work();
+    if (savepoint) await db.query('RELEASE SAVEPOINT optional_index_work');
+  } catch {
+    if (savepoint) await db.query('ROLLBACK TO SAVEPOINT optional_index_work');
+  }
 }
 
 /** Drops both vector indexes (before a bulk load; ensureVectorIndex builds them again). */

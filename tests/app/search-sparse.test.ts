@@ -107,4 +107,42 @@ describe('sparse index for the local embedder', () => {
     }
     expect(await sparseIndexExists()).toBe(true);
   });
+
+  it('is not built while a local-model row has more non-zeros than it takes, so the migration still succeeds', async () => {
+    const dense = `[${Array.from({ length: 1536 }, (_, i) => ((i % 7) + 1) / 10).join(',')}]`;
+    await pool.query(`DROP INDEX ${SPARSE_INDEX_NAME}`);
+    await pool.query(
+      `INSERT INTO quotes (quote, author, content_hash, embedding, embedding_model) VALUES ('A dense row', 'Hand', 'dense-row', $1::vector, $2)`,
+      [dense, LOCAL_EMBEDDING_MODEL],
+    );
+    try {
+      await ensureVectorIndex(pool, { kind: 'hnsw', hnsw: { m: 16, efConstruction: 64 } });
+      expect(await sparseIndexExists()).toBe(false);
+      const [vector] = (await embedder.embed(['love conquers'])).vectors;
+      expect(await new QuoteRepository(pool).search({ vector: vector!, model: LOCAL_EMBEDDING_MODEL, limit: 5 })).toHaveLength(5);
+    } finally {
+      await pool.query(`DELETE FROM quotes WHERE content_hash = 'dense-row'`);
+    }
+    await ensureVectorIndex(pool, { kind: 'hnsw', hnsw: { m: 16, efConstruction: 64 } });
+    expect(await sparseIndexExists()).toBe(true);
+  });
+
+  it('is not built where pgvector has no sparsevec (before 0.7), and searches use the main index', async () => {
+    // The real server, except that it answers the type probe as pgvector 0.6 would.
+    const olderPgvector = {
+      query: (text: string, values?: unknown[]) =>
+        text.includes("to_regtype('sparsevec')") ? Promise.resolve({ rows: [{ supported: false }] }) : pool.query(text, values),
+    } as unknown as pg.Pool;
+    await pool.query(`DROP INDEX ${SPARSE_INDEX_NAME}`);
+    try {
+      await ensureVectorIndex(olderPgvector, { kind: 'hnsw', hnsw: { m: 16, efConstruction: 64 } });
+      expect(await sparseIndexExists()).toBe(false);
+      const [vector] = (await embedder.embed(['time is money'])).vectors;
+      const rows = await new QuoteRepository(pool).search({ vector: vector!, model: LOCAL_EMBEDDING_MODEL, limit: 5 });
+      expect(rows).toHaveLength(5);
+    } finally {
+      await ensureVectorIndex(pool, { kind: 'hnsw', hnsw: { m: 16, efConstruction: 64 } });
+    }
+    expect(await sparseIndexExists()).toBe(true);
+  });
 });
