@@ -1,6 +1,5 @@
 import { constants } from 'node:fs';
 import { access, stat, writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseDuration } from '../cli/duration.js';
 import { ExitError, usageError } from '../cli/errors.js';
@@ -13,6 +12,7 @@ import { executeLoad, type LoadPlan, type Ramp, type RunHooks } from './run.js';
 import { parseSlos, type Slo } from './slo.js';
 import { parseHeaders, parseMethod, parseQuotesMix, readTargetsFile, scenarioFromSource, type ScenarioSource } from './scenario.js';
 import { assertTargetsAllowed, parseTargetUrl } from './target.js';
+import { capLocalWorkers, loadCores } from './worker-cap.js';
 import { redactUrlsIn as redactUrls, safeForTerminal } from '../cli/safe-text.js';
 
 /** What `qctl load` needs; bin/commands/load.ts turns the flags into it. */
@@ -185,16 +185,14 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
   if (options.report !== undefined) await assertReportWritable(options.report);
   const hpaIntervalMs = parseDuration(options.hpaInterval, '--hpa-interval');
   const inCluster = options.inCluster === true;
-  const cores = availableParallelism();
-  const workers =
+  const cores = loadCores();
+  const askedWorkers =
     options.workers !== undefined
       ? parsePositive(options.workers, '--workers', '4', true)
       : inCluster
         ? 1
         : defaultWorkerCount(cores, ramp ? Math.max(ramp.start, ramp.end) : rate);
-  if (workers > MAX_WORKERS) throw usageError(`invalid --workers "${options.workers}": at most ${MAX_WORKERS}`);
-  const overCores = inCluster ? null : workersWarning(workers, cores);
-  if (overCores !== null && !options.dryRun) process.stderr.write(`qctl load: ${overCores}\n`);
+  if (askedWorkers > MAX_WORKERS) throw usageError(`invalid --workers "${options.workers}": at most ${MAX_WORKERS}`);
   if (inCluster && options.env === undefined)
     throw usageError('--in-cluster needs --env: the Job runs in that environment, e.g. --env dev --in-cluster');
   if (inCluster && options.portForward)
@@ -244,6 +242,11 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
       );
     }
     assertTargetsAllowed(scenario.origins, options.yes === true || ownTarget);
+    // Local threads leave half the cores to a target on this machine; pods run elsewhere.
+    const { used: workers, cap } = inCluster ? { used: askedWorkers, cap: null } : capLocalWorkers(askedWorkers, cores, scenario.origins);
+    const overCores = inCluster ? null : workersWarning(workers, cores);
+    if (cap !== null) process.stderr.write(safeForTerminal(`qctl load: workers: ${cap.note}\n`));
+    else if (overCores !== null) process.stderr.write(`qctl load: ${overCores}\n`);
     if (options.watchHpa) {
       const { createHpaWatcher } = await import('./hpa.js');
       hooks.watcher = await createHpaWatcher(options.env!, { context: options.context, intervalMs: hpaIntervalMs });
@@ -279,6 +282,7 @@ export async function runLoadCommand(url: string | undefined, options: LoadOptio
         ? await executeWithLocalWorkers(plan, source, workers, hooks)
         : await executeLoad(plan, hooks);
     if (report === null) return;
+    if (cap !== null) report.generator.workersCap = cap;
     if (hooks.onProgress) process.stderr.write('\r\x1b[2K');
     // The results come first: a report file that cannot be written must not lose them.
     if (output === 'json') printJson(report);

@@ -211,6 +211,7 @@ export function renderHtmlReport(report: LoadReport): string {
         : 'no responses',
     ],
     ['noise floor', `${floorSummary(report)}${report.generator.note ? `. ${report.generator.note}` : ''}`],
+    ...(report.generator.workersCap ? [['workers', report.generator.workersCap.note]] : []),
     [
       'status codes',
       Object.entries(report.statusCodes)

@@ -147,7 +147,18 @@ export const loadReportSchema = z.object({
    * The generator's own noise floor: its event-loop delay while sending (the worst worker's).
    * trusted false: the floor is high against the latency p99, which may then be qctl's pauses.
    */
-  generator: z.object({ loopDelayMs: loopDelaySchema.nullable(), trusted: z.boolean(), note: z.string().nullable() }),
+  generator: z.object({
+    loopDelayMs: loopDelaySchema.nullable(),
+    trusted: z.boolean(),
+    note: z.string().nullable(),
+    /**
+     * Fewer local threads than `--workers` asked: the target is on this machine (loopback), so
+     * threads are capped at half its cores, leaving the other half to the target; null otherwise.
+     */
+    workersCap: z
+      .object({ asked: z.number().int(), used: z.number().int(), cores: z.number().int(), host: z.string(), note: z.string() })
+      .nullable(),
+  }),
   verdict: z.enum(['pass', 'fail']),
 });
 

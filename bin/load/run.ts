@@ -298,7 +298,7 @@ export function buildReport(
     ramp: plan.ramp ? { steps, knee, highestPassed, stoppedEarly } : null,
     hpa,
     workers: extras.workers,
-    generator: { loopDelayMs: outcome.loopDelayMs, trusted: floor.trusted, note: floor.note },
+    generator: { loopDelayMs: outcome.loopDelayMs, trusted: floor.trusted, note: floor.note, workersCap: null },
     verdict: sloPassed && !workerFailed ? 'pass' : 'fail',
   };
 }

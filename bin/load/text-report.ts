@@ -120,6 +120,7 @@ export function formatTextReport(report: LoadReport): string {
   );
   out.push(`floor      ${floorSummary(report)}`);
   if (report.generator.note) out.push(`warning    ${report.generator.note}`);
+  if (report.generator.workersCap) out.push(`workers    ${report.generator.workersCap.note}`);
   const statuses = Object.entries(report.statusCodes).map(([code, n]) => `${code}: ${n}`);
   out.push(`status     ${statuses.length ? statuses.join(', ') : 'none'}`);
   const errors = Object.entries(report.errorsByKind).map(([kind, n]) => `${kind}: ${n}`);

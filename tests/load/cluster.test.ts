@@ -205,7 +205,8 @@ describe('--watch-hpa', () => {
         '--output',
         'json',
       ],
-      { env: { KUBECONFIG: kubeconfig } },
+      // The target is on this machine, which caps threads at half the cores: plan for four so that two run anywhere.
+      { env: { KUBECONFIG: kubeconfig, QCTL_LOAD_CORES: '4' } },
     );
     expect(result.exitCode).toBe(0);
     const report = loadReportSchema.parse(JSON.parse(String(result.stdout)));

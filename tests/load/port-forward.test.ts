@@ -138,4 +138,16 @@ describe('qctl load --env E --port-forward', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(forwards.filter((f) => f.open)).toEqual([]);
   });
+
+  it('caps local threads there too: the forward is relayed by qctl itself, on this machine', async () => {
+    const result = await runQctl(
+      ['load', '--env', 'dev', '--port-forward', '--workers', '2', '--rate', '20', '--duration', '1s', '--output', 'json'],
+      { env: { KUBECONFIG: kubeconfig, QCTL_LOAD_CORES: '2' }, timeoutMs: 20_000 },
+    );
+    expect(result.exitCode).toBe(0);
+    const report = loadReportSchema.parse(JSON.parse(String(result.stdout)));
+    expect(report.generator.workersCap).toMatchObject({ asked: 2, used: 1, cores: 2, host: '127.0.0.1' });
+    expect(report.workers).toBeNull();
+    expect(report.statusCodes).toEqual({ '200': 20 });
+  });
 });
