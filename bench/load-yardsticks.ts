@@ -9,20 +9,21 @@ import { Client, type Dispatcher } from 'undici';
  * A yardstick for bench:load, not a client for qctl: the least an HTTP/1.1 keep-alive sender in
  * Node does per request. Each connection writes one pre-serialised GET and counts its answer by
  * Content-Length (the status line and the other headers are not parsed). It knows only what the
- * bench's own server sends: a Content-Length on every response, no chunked bodies.
+ * bench's own server sends: a Content-Length on every response, no chunked bodies. Errors are
+ * the user's to handle (socket.on('error')).
  */
-class RawConnection {
+export class RawConnection {
   private pending: Buffer | null = null;
-  private readonly socket: Socket;
+  readonly socket: Socket;
 
+  /** onAnswer gets the head (status line and headers, lower-cased) and the body of each answer. */
   constructor(
     host: string,
     port: number,
-    private readonly onAnswer: (connection: RawConnection) => void,
+    private readonly onAnswer: (connection: RawConnection, head: string, body: Buffer) => void,
   ) {
     this.socket = connect({ host, port, noDelay: true });
     this.socket.on('data', (chunk: Buffer) => this.read(chunk));
-    this.socket.on('error', () => undefined);
   }
 
   ready(): Promise<void> {
@@ -46,8 +47,9 @@ class RawConnection {
       const length = at < 0 ? 0 : parseInt(head.slice(at + 15), 10);
       const end = headEnd + 4 + length;
       if (data.length < end) break;
+      const body = data.subarray(headEnd + 4, end);
       data = data.subarray(end);
-      this.onAnswer(this);
+      this.onAnswer(this, head, body);
     }
     this.pending = data.length > 0 ? data : null;
   }
@@ -76,6 +78,7 @@ export async function rawOpenLoop(url: string, rate: number, seconds: number, co
         idle.push(connection);
       }),
   );
+  for (const connection of all) connection.socket.on('error', () => undefined);
   await Promise.all(all.map((c) => c.ready()));
   idle.push(...all);
   const run = (count: number): Promise<void> =>
