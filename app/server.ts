@@ -12,6 +12,7 @@ import { EmbeddingUnavailableError } from './embeddings/provider.js';
 import { HttpError } from './errors.js';
 import { SearchAbandonedError } from './quotes/search-service.js';
 import type { Logger } from './observability/logger.js';
+import { lazyChildLogger } from './observability/request-logger.js';
 import { METRICS_ROUTE, PROBE_ROUTES } from './observability/routes.js';
 import { registerAuthorRoutes } from './routes/authors.js';
 import type { AppContext } from './routes/context.js';
@@ -60,6 +61,8 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
     loggerInstance: log as FastifyBaseLogger,
     // Our onResponse hook writes one access line per request instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    // The request's child logger is made only if the request logs something (most never do).
+    childLoggerFactory: lazyChildLogger,
     // A caller's x-request-id is kept when it looks like an id (so traces join up across
     // services); anything else (too long, odd characters) is replaced by a UUID.
     requestIdHeader: false,
@@ -103,12 +106,13 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
   // away first (status 499, as nginx logs it), so the in-flight gauge never leaks.
   // A decorated field (not a WeakMap or an ad-hoc property) keeps fastify's request shape stable.
   app.decorateRequest('startedAt', 0);
-  const record = (request: FastifyRequest, status: number) => {
+  // `route`: the route template, read once per request (fastify builds routeOptions on each read).
+  const record = (request: FastifyRequest, route: string, status: number) => {
     const start = request.startedAt;
     if (!start) return false;
     request.startedAt = 0;
     metrics.httpInFlight.dec();
-    metrics.observeHttp(request.method, request.routeOptions.url ?? 'unmatched', status, (performance.now() - start) / 1000);
+    metrics.observeHttp(request.method, route, status, (performance.now() - start) / 1000);
     return true;
   };
 
@@ -138,7 +142,7 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
   app.addHook('onResponse', (request, reply, done) => {
     // The route template (never the raw path) keeps label cardinality bounded.
     const route = request.routeOptions.url ?? 'unmatched';
-    if (!record(request, reply.statusCode)) return done();
+    if (!record(request, route, reply.statusCode)) return done();
     if (logRequests && (!QUIET_ROUTES.has(route) || reply.statusCode >= 400)) {
       request.log.info(
         { method: request.method, route, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
@@ -149,11 +153,9 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
   });
 
   app.addHook('onRequestAbort', (request, done) => {
-    if (record(request, 499) && logRequests) {
-      request.log.info(
-        { method: request.method, route: request.routeOptions.url ?? 'unmatched', url: request.url, status: 499 },
-        'client closed the request',
-      );
+    const route = request.routeOptions.url ?? 'unmatched';
+    if (record(request, route, 499) && logRequests) {
+      request.log.info({ method: request.method, route, url: request.url, status: 499 }, 'client closed the request');
     }
     done();
   });

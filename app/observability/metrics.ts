@@ -21,8 +21,9 @@ export interface AppMetrics {
   cacheOperations: client.Counter<'cache' | 'result'>;
   dbPoolConnections: client.Gauge<'state'>;
   cacheReads: client.Counter<'source'>;
-  /** Records one finished HTTP request; children are memoized so the hot path skips label hashing. */
+  /** Records one finished HTTP request (the count reaches http_requests_total at the next scrape). */
   observeHttp(method: string, route: string, status: number, seconds: number): void;
+  /** Counts one cache lookup (it reaches quotes_cache_operations_total at the next scrape). */
   cache(cache: CacheName, result: CacheResult): void;
   /** One Redis read with a read replica configured, by the Redis that answered it. */
   cacheRead(source: CacheReadSource): void;
@@ -30,6 +31,13 @@ export interface AppMetrics {
 
 /** `version`: the image tag the process runs (APP_VERSION), so a canary's series stand apart from the stable ones. */
 type HttpLabel = 'method' | 'route' | 'status' | 'version';
+
+/** One HTTP series: its prom-client children, and requests not yet added to the counter. */
+interface HttpSeries {
+  uncounted: number;
+  count: client.Counter.Internal;
+  duration: client.Histogram.Internal<HttpLabel>;
+}
 
 export interface PoolStats {
   totalCount: number;
@@ -49,11 +57,22 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
   const registry = new client.Registry();
   if (options.defaultMetrics !== false) client.collectDefaultMetrics({ register: registry });
 
+  // The hot path counts in plain numbers; the counters take them when read (collect runs on every
+  // scrape and get()). An increment through prom-client hashes its labels each time, and these two
+  // are counted on every request.
+  const httpSeriesList: HttpSeries[] = [];
   const httpRequests = new client.Counter({
     name: 'http_requests_total',
     help: 'HTTP requests answered, by method, route template, status code and app version.',
     labelNames: ['method', 'route', 'status', 'version'] as const,
     registers: [registry],
+    collect() {
+      for (const series of httpSeriesList) {
+        if (series.uncounted === 0) continue;
+        series.count.inc(series.uncounted);
+        series.uncounted = 0;
+      }
+    },
   });
   const httpDuration = new client.Histogram({
     name: 'http_request_duration_seconds',
@@ -80,11 +99,25 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
     buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
+  const uncountedCache: Record<CacheName, Record<CacheResult, number>> = {
+    search: { hit: 0, miss: 0, error: 0 },
+    embedding: { hit: 0, miss: 0, error: 0 },
+  };
   const cacheOperations = new client.Counter({
     name: 'quotes_cache_operations_total',
     help: 'Cache lookups and failures, by cache (search|embedding) and result (hit|miss|error).',
     labelNames: ['cache', 'result'] as const,
     registers: [registry],
+    collect() {
+      for (const cache of ['search', 'embedding'] as const) {
+        for (const result of ['hit', 'miss', 'error'] as const) {
+          const uncounted = uncountedCache[cache][result];
+          if (uncounted === 0) continue;
+          this.inc({ cache, result }, uncounted);
+          uncountedCache[cache][result] = 0;
+        }
+      }
+    },
   });
   const poolStats = options.pool;
   const dbPoolConnections = new client.Gauge({
@@ -114,8 +147,22 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
 
   const cacheReadChildren = new Map<CacheReadSource, client.Counter.Internal>();
 
-  const children = new Map<string, { count: client.Counter.Internal; duration: client.Histogram.Internal<HttpLabel> }>();
-  const cacheChildren = new Map<string, client.Counter.Internal>();
+  // By route, method and status: lookups by the strings and numbers the request already holds.
+  const httpSeries = new Map<string, Map<string, Map<number, HttpSeries>>>();
+  const seriesOf = (method: string, route: string, status: number): HttpSeries => {
+    let byMethod = httpSeries.get(route);
+    if (!byMethod) httpSeries.set(route, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (!byStatus) byMethod.set(method, (byStatus = new Map()));
+    let series = byStatus.get(status);
+    if (!series) {
+      const labels = { method, route, status: String(status), version };
+      series = { uncounted: 0, count: httpRequests.labels(labels), duration: httpDuration.labels(labels) };
+      byStatus.set(status, series);
+      httpSeriesList.push(series);
+    }
+    return series;
+  };
 
   return {
     registry,
@@ -128,24 +175,12 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
     dbPoolConnections,
     cacheReads,
     observeHttp(method, route, status, seconds) {
-      const key = `${method} ${status} ${route}`;
-      let child = children.get(key);
-      if (!child) {
-        const labels = { method, route, status: String(status), version };
-        child = { count: httpRequests.labels(labels), duration: httpDuration.labels(labels) };
-        children.set(key, child);
-      }
-      child.count.inc();
-      child.duration.observe(seconds);
+      const series = seriesOf(method, route, status);
+      series.uncounted++;
+      series.duration.observe(seconds);
     },
     cache(cache, result) {
-      const key = `${cache} ${result}`;
-      let child = cacheChildren.get(key);
-      if (!child) {
-        child = cacheOperations.labels({ cache, result });
-        cacheChildren.set(key, child);
-      }
-      child.inc();
+      uncountedCache[cache][result]++;
     },
     cacheRead(source) {
       let child = cacheReadChildren.get(source);

@@ -15,6 +15,22 @@ export interface SearchRequest {
   signal?: AbortSignal;
 }
 
+/**
+ * A search with its cache keys worked out. It depends only on the request's fields and the model,
+ * so a route may keep it and reuse it for the same query string.
+ */
+export interface PreparedSearch {
+  readonly limit: number;
+  /** The query text, normalised. */
+  readonly query: string;
+  /** The author filter, normalised; '' for none. */
+  readonly author: string;
+  /** Model, limit, author and query: what makes two searches the same search. */
+  readonly identity: string;
+  /** The in-process cache's key (the identity itself: no hashing on the hot path). */
+  readonly localKey: string;
+}
+
 /** A search dropped because every client waiting for it has gone. */
 export class SearchAbandonedError extends Error {
   constructor() {
@@ -90,8 +106,8 @@ export class SearchService {
   }
 
   /** The results as a JSON array string: [{id, quote, author, score}]. */
-  async searchJson(request: SearchRequest): Promise<string> {
-    const { query, author, identity, localKey } = this.keyOf(request);
+  async searchJson(search: PreparedSearch, signal?: AbortSignal): Promise<string> {
+    const { query, author, identity, localKey } = search;
     const local = this.memory?.getSync(localKey);
     if (local !== undefined) {
       this.metrics?.cache('search', 'hit');
@@ -113,13 +129,13 @@ export class SearchService {
     // Work every earlier client abandoned is not joined: it may already have given up.
     if (!entry || entry.abandoned.signal.aborted) {
       const abandoned = new AbortController();
-      const work = this.searchUncached(query, request.limit, author || undefined, key, localKey, abandoned.signal).finally(() => {
+      const work = this.searchUncached(query, search.limit, author || undefined, key, localKey, abandoned.signal).finally(() => {
         if (this.inFlight.get(key) === entry) this.inFlight.delete(key);
       });
       entry = { work, waiting: 0, abandoned };
       this.inFlight.set(key, entry);
     }
-    this.follow(entry, request.signal);
+    this.follow(entry, signal);
     return entry.work;
   }
 
@@ -127,19 +143,18 @@ export class SearchService {
    * The results if the in-process cache holds them, without a promise: the route answers a
    * repeated search with no further work (no abort wiring, no await). Undefined otherwise.
    */
-  cachedJson(request: Omit<SearchRequest, 'signal'>): string | undefined {
-    const local = this.memory?.getSync(this.keyOf(request).localKey);
+  cachedJson(search: PreparedSearch): string | undefined {
+    const local = this.memory?.getSync(search.localKey);
     if (local !== undefined) this.metrics?.cache('search', 'hit');
     return local;
   }
 
-  private keyOf(request: Omit<SearchRequest, 'signal'>): { query: string; author: string; identity: string; localKey: string } {
+  prepare(request: Omit<SearchRequest, 'signal'>): PreparedSearch {
     const query = normalizeQuery(request.q);
     const author = request.author ? normalizeQuery(request.author) : '';
     const identity = `${this.embedder.model}\u0000${request.limit}\u0000${author}\u0000${query}`;
-    // In process the identity itself is the key (no hashing on the hot path); Redis gets a
-    // fixed-length digest so long queries do not make long keys.
-    return { query, author, identity, localKey: `search:${identity}` };
+    // Redis gets a fixed-length digest of the identity (long queries must not make long keys).
+    return { limit: request.limit, query, author, identity, localKey: `search:${identity}` };
   }
 
   /** Counts a client waiting for shared work; when the last one has gone, the work is abandoned. */
@@ -157,7 +172,7 @@ export class SearchService {
   }
 
   async search(request: SearchRequest): Promise<ScoredQuote[]> {
-    return JSON.parse(await this.searchJson(request)) as ScoredQuote[];
+    return JSON.parse(await this.searchJson(this.prepare(request), request.signal)) as ScoredQuote[];
   }
 
   private async searchUncached(

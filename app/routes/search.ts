@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import type { PreparedSearch } from '../quotes/search-service.js';
 import type { AppContext } from './context.js';
+import { UrlMemo } from './url-memo.js';
 import { intParam, parseQuery, text } from './validation.js';
 
 export const MAX_QUERY_LENGTH = 500;
@@ -15,11 +17,14 @@ const searchQuery = z.object({
 });
 
 export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): void {
+  // Validation and cache keys are pure in the URL: a repeated URL (every cache hit) skips both.
+  const prepared = new UrlMemo<PreparedSearch>();
   // Not async: a cache hit is answered without a promise for fastify to wait on (and a bad
   // query throws synchronously, which fastify answers through the error handler like any other).
   app.get('/quotes/search', (request, reply) => {
-    const query = parseQuery(searchQuery, request.query);
-    const cached = ctx.search.cachedJson(query);
+    const url = request.url;
+    const search = prepared.get(url) ?? prepared.remember(url, ctx.search.prepare(parseQuery(searchQuery, request.query)));
+    const cached = ctx.search.cachedJson(search);
     if (cached !== undefined) {
       reply.type('application/json; charset=utf-8').send(cached);
       return;
@@ -30,7 +35,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
       if (!reply.raw.writableFinished) gone.abort();
     });
     // Already JSON: skip re-serialisation on the hot path.
-    ctx.search.searchJson({ ...query, signal: gone.signal }).then(
+    ctx.search.searchJson(search, gone.signal).then(
       (json) => reply.type('application/json; charset=utf-8').send(json),
       (error: unknown) => reply.send(error),
     );

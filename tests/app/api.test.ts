@@ -181,11 +181,14 @@ describe('bad input is a 400 with a JSON message, never a 500', () => {
   ];
   for (const [name, path, message] of cases) {
     it(name, async () => {
-      const { status, body, headers } = await getJson(base + path);
-      expect(status, JSON.stringify(body)).toBe(400);
-      expect(headers.get('content-type')).toMatch(/application\/json/);
-      expect(typeof body.error).toBe('string');
-      expect(body.message).toMatch(message);
+      // Twice: a URL seen before must fail the same way (the search route remembers good URLs only).
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const { status, body, headers } = await getJson(base + path);
+        expect(status, JSON.stringify(body)).toBe(400);
+        expect(headers.get('content-type')).toMatch(/application\/json/);
+        expect(typeof body.error).toBe('string');
+        expect(body.message).toMatch(message);
+      }
     });
   }
 
@@ -422,8 +425,26 @@ describe('observability', () => {
     const before = await hits();
     const first = await getJson(`${base}/quotes/search?q=courage%20and%20fear`);
     const second = await getJson(`${base}/quotes/search?q=Courage%20AND%20fear`);
+    const third = await getJson(`${base}/quotes/search?q=courage%20and%20fear`);
     expect(second.body).toEqual(first.body);
-    expect(await hits()).toBe(before + 1);
+    expect(third.body).toEqual(first.body);
+    expect(await hits()).toBe(before + 2);
+  });
+
+  it('counts each request once in http_requests_total, however often it is scraped', async () => {
+    const count = async () => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith('http_requests_total{') && l.includes('route="/authors"') && l.includes('status="200"'));
+      return line ? Number(line.split(' ').at(-1)) : 0;
+    };
+    const before = await count();
+    for (let i = 0; i < 3; i++) expect((await fetch(`${base}/authors`)).status).toBe(200);
+    expect(await count()).toBe(before + 3);
+    expect(await count()).toBe(before + 3);
+    await fetch(`${base}/authors`);
+    expect(await count()).toBe(before + 4);
   });
 
   it('writes JSON access logs with a request id and without secrets', async () => {

@@ -36,7 +36,7 @@ export async function insertQuotes(
 }
 
 /** A JSON logger whose lines the test can read. */
-export function capturingLogger(level: 'info' | 'debug' = 'info'): { log: Logger; lines: () => Record<string, unknown>[] } {
+export function capturingLogger(level: 'warn' | 'info' | 'debug' = 'info'): { log: Logger; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, callback) {
