@@ -111,14 +111,14 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
     const start = request.startedAt;
     if (!start) return false;
     request.startedAt = 0;
-    metrics.httpInFlight.dec();
+    metrics.requestInFlight(-1);
     metrics.observeHttp(request.method, route, status, (performance.now() - start) / 1000);
     return true;
   };
 
   app.addHook('onRequest', (request, reply, done) => {
     request.startedAt = performance.now();
-    metrics.httpInFlight.inc();
+    metrics.requestInFlight(1);
     reply.header('x-request-id', request.id);
     reply.header(VERSION_HEADER, ctx.config.version);
     // Invalid UTF-8 in percent-encoding (e.g. %FF) must be a 400, not a silently mangled query.
