@@ -25,6 +25,13 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/**
+ * A `%` that does not start an ASCII escape (%00-%7F): a byte of a multi-byte UTF-8 character, or
+ * a broken escape. Only such URLs need the (allocating) full decode to prove they are valid; the
+ * rest, with escapes such as %20 or none at all, always decode.
+ */
+const NOT_AN_ASCII_ESCAPE = /%(?![0-7][\dA-Fa-f])/;
+
 /** Names the version that answered, so a client (and `qctl`) can see a canary split. */
 export const VERSION_HEADER = 'x-quote-api-version';
 
@@ -111,19 +118,19 @@ export async function buildServer(ctx: AppContext, log: Logger): Promise<Fastify
     const start = request.startedAt;
     if (!start) return false;
     request.startedAt = 0;
-    metrics.httpInFlight.dec();
+    metrics.requestInFlight(-1);
     metrics.observeHttp(request.method, route, status, (performance.now() - start) / 1000);
     return true;
   };
 
   app.addHook('onRequest', (request, reply, done) => {
     request.startedAt = performance.now();
-    metrics.httpInFlight.inc();
+    metrics.requestInFlight(1);
     reply.header('x-request-id', request.id);
     reply.header(VERSION_HEADER, ctx.config.version);
     // Invalid UTF-8 in percent-encoding (e.g. %FF) must be a 400, not a silently mangled query.
     const url = request.raw.url ?? '';
-    if (url.includes('%')) {
+    if (url.includes('%') && NOT_AN_ASCII_ESCAPE.test(url)) {
       try {
         decodeURIComponent(url);
       } catch {

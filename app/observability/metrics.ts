@@ -16,6 +16,8 @@ export interface AppMetrics {
   httpRequests: client.Counter<HttpLabel>;
   httpDuration: client.Histogram<HttpLabel>;
   httpInFlight: client.Gauge;
+  /** A request started (+1) or finished (-1); http_requests_in_flight reads the sum when scraped. */
+  requestInFlight(change: 1 | -1): void;
   embeddingRequests: client.Counter<'provider' | 'outcome'>;
   embeddingDuration: client.Histogram<'provider'>;
   cacheOperations: client.Counter<'cache' | 'result'>;
@@ -32,11 +34,27 @@ export interface AppMetrics {
 /** `version`: the image tag the process runs (APP_VERSION), so a canary's series stand apart from the stable ones. */
 type HttpLabel = 'method' | 'route' | 'status' | 'version';
 
-/** One HTTP series: its prom-client children, and requests not yet added to the counter. */
+/** One HTTP series: its prom-client children, and what they have not been given yet. */
 interface HttpSeries {
+  /** Requests not yet added to the counter. */
   uncounted: number;
   count: client.Counter.Internal;
   duration: client.Histogram.Internal<HttpLabel>;
+  /** Durations (seconds) not yet observed by the histogram: the first `unobserved` slots. */
+  durations: Float64Array;
+  unobserved: number;
+}
+
+/**
+ * Durations are handed to prom-client's histogram in batches of this many (and at every read).
+ * One observation costs ~10 µs of CPU in the server when it is made per request (label checks,
+ * a hash string, a lookup, all on cold caches) and well under 1 µs in a batch.
+ */
+const DURATION_BATCH = 256;
+
+function observeDurations(series: HttpSeries): void {
+  for (let i = 0; i < series.unobserved; i++) series.duration.observe(series.durations[i]!);
+  series.unobserved = 0;
 }
 
 export interface PoolStats {
@@ -80,11 +98,18 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
     labelNames: ['method', 'route', 'status', 'version'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
+    collect() {
+      for (const series of httpSeriesList) observeDurations(series);
+    },
   });
+  let requestsInFlight = 0;
   const httpInFlight = new client.Gauge({
     name: 'http_requests_in_flight',
     help: 'HTTP requests being served right now.',
     registers: [registry],
+    collect() {
+      this.set(requestsInFlight);
+    },
   });
   const embeddingRequests = new client.Counter({
     name: 'quotes_embedding_requests_total',
@@ -157,7 +182,13 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
     let series = byStatus.get(status);
     if (!series) {
       const labels = { method, route, status: String(status), version };
-      series = { uncounted: 0, count: httpRequests.labels(labels), duration: httpDuration.labels(labels) };
+      series = {
+        uncounted: 0,
+        count: httpRequests.labels(labels),
+        duration: httpDuration.labels(labels),
+        durations: new Float64Array(DURATION_BATCH),
+        unobserved: 0,
+      };
       byStatus.set(status, series);
       httpSeriesList.push(series);
     }
@@ -174,10 +205,14 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
     cacheOperations,
     dbPoolConnections,
     cacheReads,
+    requestInFlight(change) {
+      requestsInFlight += change;
+    },
     observeHttp(method, route, status, seconds) {
       const series = seriesOf(method, route, status);
       series.uncounted++;
-      series.duration.observe(seconds);
+      series.durations[series.unobserved++] = seconds;
+      if (series.unobserved === DURATION_BATCH) observeDurations(series);
     },
     cache(cache, result) {
       uncountedCache[cache][result]++;

@@ -168,6 +168,8 @@ describe('bad input is a 400 with a JSON message, never a 500', () => {
     ['id of 17 digits', '/quotes/12345678901234567', /is too large: ids go up to 9007199254740991/],
     ['invalid UTF-8 in the query', '/quotes/search?q=%FF%FE', /invalid UTF-8/],
     ['truncated UTF-8 sequence', '/quotes/search?q=caf%C3', /invalid UTF-8/],
+    ['broken escape', '/quotes/search?q=love%2', /invalid percent-encoding/],
+    ['escape without hex digits', '/quotes/search?q=love%ZZ', /invalid percent-encoding/],
     ['invalid UTF-8 in the path', '/quotes/%C3%28', /invalid UTF-8|bad request/],
     ['NUL byte', '/quotes/search?q=a%00b', /control characters/],
     ['unknown parameter', '/quotes/search?q=love&autor=Rumi', /unknown query parameter "autor": allowed are q, limit, author/],
