@@ -359,7 +359,9 @@ try {
 
   const fmtMs = (v: number | undefined | null): string => (v === undefined || v === null ? '-' : v.toFixed(2));
   const floor = (r: LoadReport): string =>
-    r.generator.loopDelayMs === null ? '-' : `${fmtMs(r.generator.loopDelayMs.p99)}${r.generator.trusted ? '' : ' (untrusted)'}`;
+    r.generator.loopDelayMs === null
+      ? '-'
+      : `${fmtMs(r.generator.loopDelayMs.p99)} (max ${fmtMs(r.generator.loopDelayMs.max)})${r.generator.trusted ? '' : ' (untrusted)'}`;
   const met = (ok: boolean, detail: string): string => `${ok ? 'yes' : 'NO'} (${detail})`;
   const latencyRow = (what: string, r: Measured, goal = true): (string | number)[] => [
     what,

@@ -264,7 +264,7 @@ export function buildReport(
   const sloResults = plan.ramp ? (judgedStep?.slo ?? []) : evaluateSlos(plan.slos, subject);
   const sloPassed = plan.ramp ? highestPassed !== null : sloResults.every((r) => r.passed);
   const latencyMs = summarizeLatency(overall);
-  const floor = judgeNoiseFloor(outcome.loopDelayMs, latencyMs?.p99 ?? null);
+  const floor = judgeNoiseFloor(outcome.loopDelayMs, latencyMs?.p99 ?? null, sendWindowMs);
   // A worker that died or returned nothing left its share of the schedule unmeasured: the run cannot pass.
   const workerFailed = extras.workers?.list.some((w) => w.state === 'missing' || w.failed) ?? false;
 

@@ -47,6 +47,17 @@ describe("the generator's noise floor", () => {
     expect(judgeNoiseFloor({ p50: 1, p99: 20, max: 40 }, 250).trusted).toBe(true);
     expect(judgeNoiseFloor({ p50: 1, p99: 20, max: 40 }, 30)).toMatchObject({ trusted: false, note: expect.stringMatching(/20 ms/) });
     expect(judgeNoiseFloor(null, 30).trusted).toBe(true);
+    // One long pause: 300 ms is 6 % of a 5 s run, so it reaches the p99 although the loop's p99 is low.
+    expect(judgeNoiseFloor({ p50: 0.05, p99: 1.9, max: 300 }, 278, 5000)).toMatchObject({
+      trusted: false,
+      note: expect.stringMatching(/stalled once for 300 ms, 1 % or more of the 5 s it sent for/),
+    });
+    // The same pause in a 60 s run is half a percent of it: the p99 (278 ms) is not that pause.
+    expect(judgeNoiseFloor({ p50: 0.05, p99: 1.9, max: 300 }, 278, 60_000).trusted).toBe(true);
+    // A pause far below the p99 leaves it the target's.
+    expect(judgeNoiseFloor({ p50: 0.05, p99: 1.9, max: 100 }, 278, 5000).trusted).toBe(true);
+    // A pause of a couple of ms never matters.
+    expect(judgeNoiseFloor({ p50: 0.05, p99: 0.5, max: 1.5 }, 1.2, 100).trusted).toBe(true);
     expect(worstFloor([{ p50: 1, p99: 3, max: 4 }, null, { p50: 0.5, p99: 7, max: 8 }])).toEqual({ p50: 1, p99: 7, max: 8 });
   });
 });
