@@ -78,14 +78,14 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
   // The hot path counts in plain numbers; the counters take them when read (collect runs on every
   // scrape and get()). An increment through prom-client hashes its labels each time, and these two
   // are counted on every request.
-  const httpSeriesList: HttpSeries[] = [];
+  const httpSeries = new Map<string, HttpSeries>();
   const httpRequests = new client.Counter({
     name: 'http_requests_total',
     help: 'HTTP requests answered, by method, route template, status code and app version.',
     labelNames: ['method', 'route', 'status', 'version'] as const,
     registers: [registry],
     collect() {
-      for (const series of httpSeriesList) {
+      for (const series of httpSeries.values()) {
         if (series.uncounted === 0) continue;
         series.count.inc(series.uncounted);
         series.uncounted = 0;
@@ -99,7 +99,7 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
     collect() {
-      for (const series of httpSeriesList) observeDurations(series);
+      for (const series of httpSeries.values()) observeDurations(series);
     },
   });
   let requestsInFlight = 0;
@@ -172,14 +172,9 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
 
   const cacheReadChildren = new Map<CacheReadSource, client.Counter.Internal>();
 
-  // By route, method and status: lookups by the strings and numbers the request already holds.
-  const httpSeries = new Map<string, Map<string, Map<number, HttpSeries>>>();
   const seriesOf = (method: string, route: string, status: number): HttpSeries => {
-    let byMethod = httpSeries.get(route);
-    if (!byMethod) httpSeries.set(route, (byMethod = new Map()));
-    let byStatus = byMethod.get(method);
-    if (!byStatus) byMethod.set(method, (byStatus = new Map()));
-    let series = byStatus.get(status);
+    const key = `${method} ${status} ${route}`;
+    let series = httpSeries.get(key);
     if (!series) {
       const labels = { method, route, status: String(status), version };
       series = {
@@ -189,8 +184,7 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
         durations: new Float64Array(DURATION_BATCH),
         unobserved: 0,
       };
-      byStatus.set(status, series);
-      httpSeriesList.push(series);
+      httpSeries.set(key, series);
     }
     return series;
   };
